@@ -1,0 +1,3 @@
+from gcp_setup.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""The `gcp-setup` command line. One module per command under gcp_setup/commands/, imported only when
+that command runs, so `gcp-setup --help` starts without loading any Google library."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+
+import click
+
+from gcp_setup import __version__, envvars
+from gcp_setup.errors import EXIT_FAILED, GcpSetupError
+
+# name -> (module:attribute, one-line help shown by --help without importing the module)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "emulator": ("gcp_setup.commands.emulator:emulator", "Run the local emulator of the Google APIs."),
+}
+
+
+@dataclass
+class GlobalOptions:
+    emulator_host: str | None
+    verbosity: str
+
+    @property
+    def debug(self) -> bool:
+        return self.verbosity == "debug"
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when it is invoked (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GcpSetupError as exc:
+            if _debug(ctx):
+                raise
+            click.echo(f"Error: {exc.one_line()}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the last line of defence: never a traceback unless asked
+            if _debug(ctx):
+                raise
+            from gcp_setup.google.errors import explain
+
+            click.echo(f"Error: {explain(exc)}", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+def _debug(ctx: click.Context) -> bool:
+    opts = ctx.find_object(GlobalOptions)
+    return bool(opts and opts.debug)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gcp-setup")
+@click.option(
+    "--emulator-host",
+    envvar=envvars.EMULATOR_HOST,
+    metavar="HOST:PORT",
+    help=f"Send every Google API call to a gcp-setup emulator (env {envvars.EMULATOR_HOST}).",
+)
+@click.option(
+    "--verbosity",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="Logging level; debug also shows tracebacks.",
+)
+@click.pass_context
+def cli(ctx: click.Context, emulator_host: str | None, verbosity: str) -> None:
+    """Set up a Google Cloud project for Gemini: the Gemini API, Vertex AI and their
+    OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do."""
+    logging.basicConfig(level=verbosity.upper(), format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = GlobalOptions(emulator_host=emulator_host or None, verbosity=verbosity)
+
+
+def main() -> None:
+    cli(prog_name="gcp-setup")

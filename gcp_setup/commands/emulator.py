@@ -1,0 +1,77 @@
+"""`gcp-setup emulator`: serve the local emulator until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from gcp_setup import envvars
+from gcp_setup.emulator.realism import Realism
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8085, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Delay added to every API request.")
+@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of API requests answered with 429/500/503.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for faults.")
+@click.option("--operation-polls", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Polls before a long-running operation reports done.")
+@click.option("--sa-propagation-s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds a new service account stays unknown to setIamPolicy.")
+@click.option("--service-propagation-s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds a newly enabled API still answers SERVICE_DISABLED.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Load the world from FILE if it exists, and save it there after every change.")
+def emulator(host: str, port: int, latency_ms: float, fault_rate: float, seed: int, operation_polls: int,
+             sa_propagation_s: float, service_propagation_s: float, state_file: Path | None) -> None:
+    """Run the local emulator of the Google APIs gcp-setup uses, until Ctrl-C.
+
+    It serves Resource Manager, Cloud Billing, Service Usage, IAM, API Keys, OAuth2 tokens, the Gemini
+    API and Vertex AI on one HTTP port, so gcp-setup, gcloud and Google's client libraries can run
+    offline. Point them at it with the lines it prints.
+    """
+    from gcp_setup.emulator.server import Emulator
+
+    realism = Realism(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed, operation_polls=operation_polls,
+                      service_account_propagation_s=sa_propagation_s,
+                      service_enable_propagation_s=service_propagation_s)
+    emu = Emulator(host, port, realism, state_file).start()
+    click.echo(f"gcp-setup emulator listening on {emu.url}", err=True)
+    click.echo("Use it from this shell with:", err=True)
+    click.echo(f"export {envvars.EMULATOR_HOST}={emu.host}")
+    click.echo("For gcloud (a throwaway configuration, never your own):", err=True)
+    for line in gcloud_setup_lines(emu.url):
+        click.echo(line)
+    click.echo("Press Ctrl-C to stop.", err=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()
+        click.echo("emulator stopped", err=True)
+
+
+GCLOUD_APIS = ("cloudresourcemanager", "serviceusage", "iam", "apikeys", "cloudbilling", "iamcredentials")
+
+
+def gcloud_setup_lines(url: str) -> list[str]:
+    """Shell lines that point a throwaway gcloud configuration at the emulator."""
+    lines = [
+        "export CLOUDSDK_CONFIG=$(mktemp -d)",
+        "gcloud config set auth/disable_credentials true",
+        "gcloud config set core/check_gce_metadata false",
+        "gcloud config set component_manager/disable_update_check true",
+        "gcloud config set core/disable_prompts true",
+    ]
+    lines += [f"gcloud config set api_endpoint_overrides/{api} {url}/" for api in GCLOUD_APIS]
+    return lines

@@ -1,0 +1,53 @@
+"""A client of the emulator's /_emulator control endpoints, for tests, benchmarks and the demo.
+
+It works the same against an in-process emulator and one started elsewhere with `gcp-setup emulator`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+@dataclass
+class EmulatorControl:
+    url: str
+    """http://HOST:PORT"""
+
+    @property
+    def host(self) -> str:
+        return self.url.removeprefix("http://")
+
+    def _call(self, method: str, what: str, body: dict[str, Any] | None = None) -> Any:
+        response = requests.request(method, f"{self.url}/_emulator/{what}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def healthy(self) -> bool:
+        try:
+            return self._call("GET", "health").get("status") == "ok"
+        except requests.RequestException:
+            return False
+
+    def reset(self) -> None:
+        self._call("POST", "reset")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self._call("GET", "requests")["requests"]
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "requests")
+
+    def writes(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests() if r["kind"] == "write" and r["status"] < 400]
+
+    def set_realism(self, **switches: Any) -> dict[str, Any]:
+        return self._call("PATCH", "realism", switches)
+
+    def set_org_policies(self, **policies: Any) -> dict[str, Any]:
+        return self._call("PATCH", "org-policies", policies)
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "state")

@@ -1,0 +1,129 @@
+"""Errors in Google's wire shape: a google.rpc.Status with an ErrorInfo detail.
+
+    {"error": {"code": 404, "message": "...", "status": "NOT_FOUND",
+               "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": ..., ...}]}}
+
+Handlers raise these; the server serialises them in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+HELP = "type.googleapis.com/google.rpc.Help"
+RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+
+
+class ApiError(Exception):
+    code = 500
+    status = "INTERNAL"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        domain: str = "googleapis.com",
+        metadata: dict[str, str] | None = None,
+        extra_details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        self.domain = domain
+        self.metadata = metadata or {}
+        self.extra_details = extra_details or []
+        self.headers = headers or {}
+
+    def to_json(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        details = []
+        if self.reason:
+            info = {"@type": ERROR_INFO, "reason": self.reason, "domain": self.domain}
+            if self.metadata:
+                info["metadata"] = self.metadata
+            details.append(info)
+        details.extend(self.extra_details)
+        if details:
+            error["details"] = details
+        return {"error": error}
+
+
+class InvalidArgument(ApiError):
+    code, status = 400, "INVALID_ARGUMENT"
+
+
+class FailedPrecondition(ApiError):
+    code, status = 400, "FAILED_PRECONDITION"
+
+
+class Unauthenticated(ApiError):
+    code, status = 401, "UNAUTHENTICATED"
+
+
+class PermissionDenied(ApiError):
+    code, status = 403, "PERMISSION_DENIED"
+
+
+class NotFound(ApiError):
+    code, status = 404, "NOT_FOUND"
+
+
+class AlreadyExists(ApiError):
+    code, status = 409, "ALREADY_EXISTS"
+
+
+class Aborted(ApiError):
+    code, status = 409, "ABORTED"
+
+
+class ResourceExhausted(ApiError):
+    code, status = 429, "RESOURCE_EXHAUSTED"
+
+
+class Internal(ApiError):
+    code, status = 500, "INTERNAL"
+
+
+class Unavailable(ApiError):
+    code, status = 503, "UNAVAILABLE"
+
+
+def service_disabled(service: str, project_number: str, title: str | None = None) -> PermissionDenied:
+    """What every Google API answers when it is not enabled in the consumer project."""
+    title = title or service
+    activation = f"https://console.developers.google.com/apis/api/{service}/overview?project={project_number}"
+    return PermissionDenied(
+        f"{title} has not been used in project {project_number} before or it is disabled. "
+        f"Enable it by visiting {activation} then retry. If you enabled this API recently, "
+        "wait a few minutes for the action to propagate to our systems and retry.",
+        reason="SERVICE_DISABLED",
+        metadata={
+            "service": service,
+            "consumer": f"projects/{project_number}",
+            "activationUrl": activation,
+            "containerInfo": project_number,
+            "serviceTitle": title,
+        },
+        extra_details=[
+            {
+                "@type": HELP,
+                "links": [{"description": "Google developers console API activation", "url": activation}],
+            }
+        ],
+    )
+
+
+def fault(status_code: int) -> ApiError:
+    """An injected transient fault, shaped as the real front end sends it."""
+    if status_code == 429:
+        return ResourceExhausted(
+            "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute'.",
+            reason="RATE_LIMIT_EXCEEDED",
+            extra_details=[{"@type": RETRY_INFO, "retryDelay": "1s"}],
+        )
+    if status_code == 503:
+        return Unavailable("The service is currently unavailable.")
+    return Internal("Internal error encountered.")

@@ -1,0 +1,1 @@
+"""Handlers: to be written."""

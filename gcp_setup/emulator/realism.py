@@ -1,0 +1,64 @@
+"""The switches that make the emulator behave like the real, imperfect service. All reproducible from a seed."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class Realism:
+    latency_ms: float = 0.0
+    """Added to every API request before it is answered."""
+    fault_rate: float = 0.0
+    """Probability that an API request is answered with one of `fault_statuses` instead."""
+    fault_statuses: tuple[int, ...] = (429, 500, 503)
+    seed: int = 0
+    operation_polls: int = 0
+    """A long-running operation reports done=false for this many GETs before done=true."""
+    service_account_propagation_s: float = 0.0
+    """For this long after creation a service account is unknown to setIamPolicy (400 'does not exist')."""
+    service_enable_propagation_s: float = 0.0
+    """For this long after enabling, a data-plane API still answers SERVICE_DISABLED."""
+    drop_after_writes: int | None = None
+    """Apply the N-th mutating request (1-based), then drop the connection without answering."""
+
+    def update(self, changes: dict[str, Any]) -> None:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown realism switch(es): {', '.join(sorted(unknown))}")
+        for name, value in changes.items():
+            setattr(self, name, tuple(value) if name == "fault_statuses" else value)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Dice:
+    """A seeded random source shared by the request threads."""
+
+    seed: int = 0
+    _rng: random.Random = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self.seed = seed
+            self._rng = random.Random(seed)
+
+    def chance(self, probability: float) -> bool:
+        if probability <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < probability
+
+    def choice(self, options: tuple[int, ...]) -> int:
+        with self._lock:
+            return self._rng.choice(options)

@@ -1,0 +1,112 @@
+"""How emulated API methods are declared.
+
+A handler is a short function (parse, call the backend, serialise), declared with the discovery method
+it implements:
+
+    @api_method("iam.v1", "iam.projects.serviceAccounts.get")
+    def get_service_account(req: ApiRequest) -> dict: ...
+
+Its URL comes from the discovery document. APIs with no discovery document in
+google-api-python-client (Generative Language, the OAuth2 token endpoint) use `@http_route` with a
+written-out werkzeug rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from gcp_setup.emulator import discovery
+from gcp_setup.emulator.world import World
+
+# Verbs sent with POST that change nothing; their requests count as reads in the request log.
+READ_VERBS = frozenset(
+    {"getIamPolicy", "testIamPermissions", "getAncestry", "getEffectiveOrgPolicy", "getOrgPolicy",
+     "listOrgPolicies", "search", "batchGet", "lookupKey", "getKeyString"}
+)
+
+
+@dataclass
+class ApiRequest:
+    world: World
+    method: str
+    path: str
+    params: dict[str, str]
+    query: MultiDict
+    body: dict[str, Any]
+    headers: Any
+    principal: str
+    """Who is calling: the default caller when anonymous, else the owner of the bearer token."""
+    authenticated: bool
+    """True when a valid bearer token came with the request."""
+    api_key: str | None
+    method_id: str
+
+    @property
+    def enum_as_int(self) -> bool:
+        """google-cloud-* clients ask for `$alt=json;enum-encoding=int`."""
+        return "enum-encoding=int" in (self.query.get("$alt") or "")
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+Handler = Callable[[ApiRequest], "dict[str, Any] | Reply"]
+
+
+@dataclass(frozen=True)
+class Route:
+    http_method: str
+    rule: str
+    method_id: str
+    kind: str
+    """"read", "write", "data" (a model call) or "auth" (tokens): how the request log classifies it."""
+    handler: Handler
+
+
+ROUTES: list[Route] = []
+
+
+def _kind(http_method: str, method_id: str) -> str:
+    verb = method_id.rsplit(".", 1)[-1]
+    return "read" if http_method == "GET" or verb in READ_VERBS else "write"
+
+
+def api_method(api_version: str, *method_ids: str, kind: str | None = None):
+    """Route the discovery methods `method_ids` of `api_version` (e.g. "serviceusage.v1") here."""
+
+    def register(handler: Handler) -> Handler:
+        for method_id in method_ids:
+            m = discovery.method(api_version, method_id)
+            ROUTES.append(
+                Route(m.http_method, m.rule, m.id, kind or _kind(m.http_method, m.id), handler)
+            )
+        return handler
+
+    return register
+
+
+def http_route(http_method: str, rule: str, method_id: str, kind: str = "data"):
+    """Route a method that has no discovery document here, by a written-out werkzeug rule."""
+
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(Route(http_method, rule, method_id, kind, handler))
+        return handler
+
+    return register
+
+
+def shared_path_methods(routes: list[Route]) -> list[Route]:
+    """Keep one route per (HTTP method, rule): Service Usage and Resource Manager share /v1/operations/X."""
+    seen: dict[tuple[str, str], Route] = {}
+    for r in routes:
+        seen.setdefault((r.http_method, r.rule), r)
+    return list(seen.values())

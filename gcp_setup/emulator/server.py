@@ -1,0 +1,333 @@
+"""The emulator's HTTP server: werkzeug routing, realism (latency, faults, dropped connections),
+the request log, and the /_emulator control endpoints tests and users drive it with.
+
+    with Emulator() as emu:            # in-process, on a free port
+        os.environ["GCP_SETUP_EMULATOR_HOST"] = emu.host
+        ...
+        emu.log.writes()               # what the code under test changed
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from gcp_setup.emulator import apis, errors
+from gcp_setup.emulator.realism import Realism
+from gcp_setup.emulator.routing import ROUTES, ApiRequest, Reply, Route, shared_path_methods
+from gcp_setup.emulator.world import World
+from gcp_setup.errors import EmulatorError
+
+CONTROL_PREFIX = "/_emulator/"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    method: str
+    path: str
+    status: int
+    method_id: str
+    kind: str
+    """read | write | data | auth | unknown"""
+    principal: str
+    at: float
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._entries: list[LogEntry] = []
+        self._lock = threading.Lock()
+
+    def add(self, entry: LogEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[LogEntry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def writes(self) -> list[LogEntry]:
+        """Mutating requests that the emulator answered with success."""
+        return [e for e in self.entries() if e.kind == "write" and e.status < 400]
+
+    def reads(self) -> list[LogEntry]:
+        return [e for e in self.entries() if e.kind == "read"]
+
+
+def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
+
+
+class EmulatorApp:
+    """The WSGI application."""
+
+    def __init__(self, world: World, state_file: Path | None = None) -> None:
+        apis.load_all()
+        self.world = world
+        self.state_file = state_file
+        self.log = RequestLog()
+        self._writes = 0
+        routes = shared_path_methods(ROUTES)
+        self.url_map = Map(
+            [Rule(r.rule, methods=[r.http_method], endpoint=r) for r in routes],
+            strict_slashes=False,
+            merge_slashes=False,
+        )
+
+    # -- WSGI entry -----------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.path.startswith(CONTROL_PREFIX):
+            response = self._control(request)
+        else:
+            response = self._api(request, environ)
+        return response(environ, start_response)
+
+    def _api(self, request: Request, environ) -> Response:
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            route, params = adapter.match()
+        except (RouteNotFound, MethodNotAllowed) as exc:
+            return self._unrouted(request, exc)
+        realism = self.world.realism
+        if realism.latency_ms:
+            time.sleep(realism.latency_ms / 1000)
+        principal = self.world.default_caller
+        try:
+            if route.kind != "auth" and self.world.dice.chance(realism.fault_rate):
+                raise errors.fault(self.world.dice.choice(realism.fault_statuses))
+            principal, authenticated = self._principal(request)
+            api_request = ApiRequest(
+                world=self.world,
+                method=request.method,
+                path=request.path,
+                params=params,
+                query=request.args,
+                body=_body(request),
+                headers=request.headers,
+                principal=principal,
+                authenticated=authenticated,
+                api_key=request.headers.get("x-goog-api-key") or request.args.get("key"),
+                method_id=route.method_id,
+            )
+            with self.world.lock:
+                result = route.handler(api_request)
+                response = _to_response(result)
+                if route.kind == "write" and response.status_code < 400:
+                    self._after_write(environ)
+        except errors.ApiError as exc:
+            response = _json_response(exc.to_json(), exc.code, exc.headers)
+        self.log.add(
+            LogEntry(request.method, request.path, response.status_code, route.method_id,
+                     route.kind, principal, time.time())
+        )
+        return response
+
+    def _principal(self, request: Request) -> tuple[str, bool]:
+        auth = request.headers.get("Authorization", "")
+        if not auth.lower().startswith("bearer "):
+            return self.world.default_caller, False
+        principal = self.world.tokens.principal(auth.split(None, 1)[1].strip())
+        if principal is None:
+            raise errors.Unauthenticated(
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+                "cookie or other valid authentication credential.",
+                reason="ACCESS_TOKEN_EXPIRED",
+            )
+        return principal, True
+
+    def _after_write(self, environ) -> None:
+        self._writes += 1
+        if self.state_file is not None:
+            self.world.save(self.state_file)
+        drop_at = self.world.realism.drop_after_writes
+        if drop_at is not None and self._writes >= drop_at:
+            self.world.realism.drop_after_writes = None
+            _drop_connection(environ)
+
+    def _unrouted(self, request: Request, exc: HTTPException) -> Response:
+        self.log.add(LogEntry(request.method, request.path, exc.code or 404, "", "unknown",
+                              "", time.time()))
+        if isinstance(exc, MethodNotAllowed):
+            err = errors.ApiError(f"Method {request.method} is not allowed for {request.path}.")
+            err.code, err.status = 405, "METHOD_NOT_ALLOWED"
+        else:
+            err = errors.NotFound(f"The requested URL {request.path} was not found on this server.")
+        return _json_response(err.to_json(), err.code)
+
+    # -- /_emulator control endpoints ------------------------------------------------------------
+    def _control(self, request: Request) -> Response:
+        what = request.path[len(CONTROL_PREFIX):].strip("/")
+        body = _body(request)
+        with self.world.lock:
+            if what == "health":
+                return _json_response({"status": "ok"})
+            if what == "requests" and request.method == "GET":
+                return _json_response({"requests": [asdict(e) for e in self.log.entries()]})
+            if what == "requests" and request.method == "DELETE":
+                self.log.clear()
+                return _json_response({})
+            if what == "reset" and request.method == "POST":
+                self.reset()
+                return _json_response({})
+            if what == "realism":
+                if request.method in ("PATCH", "POST"):
+                    try:
+                        self.world.realism.update(body)
+                    except ValueError as exc:
+                        return _json_response(errors.InvalidArgument(str(exc)).to_json(), 400)
+                    self.world.dice.reseed(self.world.realism.seed)
+                return _json_response(self.world.realism.to_json())
+            if what == "org-policies":
+                if request.method in ("PATCH", "POST"):
+                    for key, value in body.items():
+                        setattr(self.world.org_policies, key, value)
+                return _json_response(vars(self.world.org_policies))
+            if what == "state":
+                return _json_response(self.world.to_json())
+        return _json_response(errors.NotFound(f"No control endpoint {request.path}.").to_json(), 404)
+
+    def reset(self) -> None:
+        self.world.reset()
+        self.log.clear()
+        self._writes = 0
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not request.data:
+        if request.form:
+            return dict(request.form)
+        return {}
+    try:
+        return json.loads(request.data)
+    except ValueError:
+        raise errors.InvalidArgument("Invalid JSON payload received.") from None
+
+
+def _to_response(result: dict[str, Any] | Reply) -> Response:
+    if isinstance(result, Reply):
+        if result.content_type == "application/json":
+            return _json_response(result.body, result.status, result.headers)
+        return Response(result.body, status=result.status, headers=result.headers,
+                        content_type=result.content_type)
+    return _json_response(result)
+
+
+def _drop_connection(environ) -> None:
+    """Simulate a network cut after the server acted: the client never sees the answer."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class _QuietHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+    def log_error(self, *args, **kwargs) -> None:
+        pass
+
+    def log(self, *args, **kwargs) -> None:  # werkzeug logs dropped connections through here
+        pass
+
+
+class Emulator:
+    """Runs the emulator on a background thread; a context manager for tests and the CLI."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        realism: Realism | None = None,
+        state_file: Path | None = None,
+    ) -> None:
+        self.world = World(realism=realism or Realism())
+        if state_file is not None and state_file.exists():
+            try:
+                self.world.load(state_file)
+            except (OSError, ValueError, TypeError) as exc:
+                raise EmulatorError(f"cannot read emulator state {state_file}: {exc}") from exc
+        self.app = EmulatorApp(self.world, state_file)
+        self._bind_host, self._bind_port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def log(self) -> RequestLog:
+        return self.app.log
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "emulator not started"
+        return self._server.port
+
+    @property
+    def host(self) -> str:
+        """host:port, the value of GCP_SETUP_EMULATOR_HOST."""
+        return f"{self._bind_host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def start(self) -> Emulator:
+        # Bind here rather than in werkzeug, which prints its own message and exits on a busy port.
+        family = socket.AF_INET6 if ":" in self._bind_host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self._bind_host, self._bind_port))
+            listener.listen(128)
+        except OSError as exc:
+            listener.close()
+            raise EmulatorError(
+                f"cannot listen on {self._bind_host}:{self._bind_port}: {exc.strerror or exc}; "
+                "choose another --port (0 picks a free one)"
+            ) from exc
+        self._bind_port = listener.getsockname()[1]
+        self._server = make_server(self._bind_host, self._bind_port, self.app, threaded=True,
+                                   request_handler=_QuietHandler, fd=listener.fileno())
+        self._listener = listener
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gcp-setup-emulator",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+            self._listener.close()
+        if self.app.state_file is not None:
+            self.world.save(self.app.state_file)
+
+    def reset(self) -> None:
+        self.app.reset()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,192 @@
+"""The emulator's in-memory world: one instance holds every API's state.
+
+Each emulated API keeps its state in a *backend* (a class that knows nothing of HTTP), registered with
+`@backend("name")`. Handlers reach a backend through `world.backend(SomeBackend)`. The world also owns
+what all APIs share: the clock, the seeded dice, long-running operations and issued access tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from gcp_setup.emulator.realism import Dice, Realism
+
+DEFAULT_CALLER = "user:developer@example.com"
+"""Who an unauthenticated request acts as (gcloud with auth/disable_credentials, anonymous clients)."""
+
+
+class Backend:
+    """State of one API. Subclasses define `name`, and serialise with to_json/load_json."""
+
+    name: ClassVar[str]
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def to_json(self) -> dict[str, Any]:
+        return {}
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        """Restore state written by to_json."""
+
+
+B = TypeVar("B", bound=Backend)
+_BACKENDS: dict[str, type[Backend]] = {}
+
+
+def backend(cls: type[B]) -> type[B]:
+    """Class decorator: register a backend so every World gets an instance."""
+    _BACKENDS[cls.name] = cls
+    return cls
+
+
+@dataclass
+class Operation:
+    name: str
+    polls_left: int
+    response: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.metadata:
+            out["metadata"] = self.metadata
+        if self.polls_left <= 0:
+            out["done"] = True
+            if self.error is not None:
+                out["error"] = self.error
+            elif self.response is not None:
+                out["response"] = self.response
+        return out
+
+
+class Operations:
+    """Long-running operations of every API in one store: their names never collide (cp., acf., akmf.)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.by_name: dict[str, Operation] = {}
+        self._counter = 0
+
+    def start(
+        self,
+        prefix: str,
+        *,
+        response: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Operation:
+        """`prefix` is the API's own, e.g. "operations/cp." (Resource Manager), "operations/acf.p2-"."""
+        self._counter += 1
+        name = f"{prefix}{self._counter:016d}"
+        op = Operation(name, self.world.realism.operation_polls, response, error, metadata)
+        self.by_name[name] = op
+        return op
+
+    def poll(self, name: str) -> Operation | None:
+        op = self.by_name.get(name)
+        if op is not None and op.polls_left > 0:
+            op.polls_left -= 1
+        return op
+
+
+@dataclass
+class Token:
+    principal: str
+    expires_at: float
+    scopes: tuple[str, ...] = ()
+
+
+class Tokens:
+    """OAuth2 access tokens the emulator issued, each mapped to the principal it stands for."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.by_value: dict[str, Token] = {}
+
+    def issue(self, principal: str, lifetime_s: float = 3600, scopes: tuple[str, ...] = ()) -> tuple[str, Token]:
+        value = "ya29.emu-" + secrets.token_urlsafe(24)
+        token = Token(principal, self.world.now() + lifetime_s, scopes)
+        self.by_value[value] = token
+        return value, token
+
+    def principal(self, value: str) -> str | None:
+        token = self.by_value.get(value)
+        if token is None or token.expires_at < self.world.now():
+            return None
+        return token.principal
+
+    def revoke_principal(self, principal: str) -> None:
+        for value in [v for v, t in self.by_value.items() if t.principal == principal]:
+            del self.by_value[value]
+
+
+@dataclass
+class OrgPolicies:
+    """Organization policy constraints the emulator can switch on, answering as Google does."""
+
+    disable_service_account_key_creation: bool = False
+
+
+@dataclass
+class World:
+    realism: Realism = field(default_factory=Realism)
+    default_caller: str = DEFAULT_CALLER
+    org_policies: OrgPolicies = field(default_factory=OrgPolicies)
+    clock: Any = time.time
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.dice = Dice(self.realism.seed)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every resource; keep the realism switches."""
+        with self.lock:
+            self.operations = Operations(self)
+            self.tokens = Tokens(self)
+            self.org_policies = OrgPolicies()
+            self._backends: dict[str, Backend] = {name: cls(self) for name, cls in _BACKENDS.items()}
+            self.dice.reseed(self.realism.seed)
+
+    def now(self) -> float:
+        return self.clock()
+
+    def backend(self, cls: type[B]) -> B:
+        return self._backends[cls.name]  # type: ignore[return-value]
+
+    # Persistence (--state FILE): every backend's JSON under its name.
+    def to_json(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "backends": {name: b.to_json() for name, b in self._backends.items()},
+                "org_policies": vars(self.org_policies),
+            }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.reset()
+            self.org_policies = OrgPolicies(**data.get("org_policies", {}))
+            for name, state in data.get("backends", {}).items():
+                if name in self._backends:
+                    self._backends[name].load_json(state)
+
+    def save(self, path: Path) -> None:
+        """Atomic write, so a killed emulator never leaves half a state file."""
+        data = json.dumps(self.to_json(), indent=1, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(data)
+        os.replace(tmp, path)
+
+    def load(self, path: Path) -> None:
+        self.load_json(json.loads(path.read_text()))

@@ -1,0 +1,25 @@
+"""Environment variable names gcp-setup reads or writes, in one place (as google.auth.environment_vars does).
+
+Precedence for every setting: an explicit flag wins over the environment, which wins over
+gcp-setup.toml, which wins over the active gcloud configuration.
+"""
+
+EMULATOR_HOST = "GCP_SETUP_EMULATOR_HOST"
+"""host:port of a gcp-setup emulator; when set, every Google API call goes there, anonymously."""
+
+PROJECT = "GOOGLE_CLOUD_PROJECT"
+CLOUDSDK_PROJECT = "CLOUDSDK_CORE_PROJECT"
+"""gcloud's own override of core/project; read after GOOGLE_CLOUD_PROJECT."""
+
+LOCATION = "GOOGLE_CLOUD_LOCATION"
+USE_VERTEXAI = "GOOGLE_GENAI_USE_VERTEXAI"
+CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
+GEMINI_API_KEY = "GEMINI_API_KEY"
+GOOGLE_API_KEY = "GOOGLE_API_KEY"
+"""google-genai prefers GOOGLE_API_KEY over GEMINI_API_KEY when both are set."""
+
+OPENAI_BASE_URL = "OPENAI_BASE_URL"
+OPENAI_API_KEY = "OPENAI_API_KEY"
+GITHUB_ENV = "GITHUB_ENV"
+CLOUDSDK_CONFIG = "CLOUDSDK_CONFIG"
+CI = "CI"

@@ -1,0 +1,71 @@
+"""Google API errors, from whichever client raised them, turned into one line a person can act on.
+
+google-api-core raises `GoogleAPICallError` (with `.reason` from ErrorInfo), google-api-python-client
+`HttpError` (a JSON body), requests/urllib3 connection errors. All are mapped here, in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gcp_setup.errors import GoogleApiError
+
+
+def _error_info(details: list[Any]) -> tuple[str, dict[str, str]]:
+    for d in details or []:
+        if isinstance(d, dict) and d.get("@type", "").endswith("google.rpc.ErrorInfo"):
+            return d.get("reason", ""), d.get("metadata", {}) or {}
+    return "", {}
+
+
+def from_http_error(exc: Exception) -> GoogleApiError:
+    """A googleapiclient.errors.HttpError as GoogleApiError."""
+    code = int(getattr(getattr(exc, "resp", None), "status", 0) or 0)
+    try:
+        error = json.loads(exc.content.decode())["error"]  # type: ignore[attr-defined]
+    except (ValueError, KeyError, AttributeError, TypeError):
+        error = {"message": str(exc)}
+    reason, metadata = _error_info(error.get("details", []))
+    return GoogleApiError(
+        error.get("message", str(exc)),
+        status=error.get("status", ""),
+        code=error.get("code", code),
+        reason=reason,
+        metadata=metadata,
+    )
+
+
+def from_api_core(exc: Exception) -> GoogleApiError:
+    """A google.api_core.exceptions.GoogleAPICallError as GoogleApiError."""
+    status = getattr(exc, "grpc_status_code", None)
+    return GoogleApiError(
+        getattr(exc, "message", str(exc)),
+        status=getattr(status, "name", "") or "",
+        code=int(getattr(exc, "code", 0) or 0),
+        reason=getattr(exc, "reason", "") or "",
+        metadata=dict(getattr(exc, "metadata", None) or {}),
+    )
+
+
+def as_google_api_error(exc: Exception) -> GoogleApiError | None:
+    """Recognise an exception from any Google client; None when it is something else."""
+    if isinstance(exc, GoogleApiError):
+        return exc
+    module = type(exc).__module__
+    if module.startswith("googleapiclient"):
+        return from_http_error(exc) if hasattr(exc, "resp") else None
+    if module.startswith("google.api_core") and hasattr(exc, "code"):
+        return from_api_core(exc)
+    return None
+
+
+def explain(exc: Exception) -> str:
+    """One line for an exception the CLI did not expect."""
+    api_error = as_google_api_error(exc)
+    if api_error is not None:
+        label = api_error.reason or api_error.status or str(api_error.code)
+        return f"{label}: {api_error}"
+    if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError):
+        return f"cannot reach the API endpoint ({exc}); check your network or the emulator address"
+    return f"{type(exc).__name__}: {exc} (rerun with --verbosity debug for the traceback)"

@@ -1,0 +1,113 @@
+"""Which endpoint and which credentials every Google client uses.
+
+Order of precedence for the emulator (like python-storage's STORAGE_EMULATOR_HOST, except that an
+explicit argument wins over the environment):
+  1. `--emulator-host HOST:PORT` (or the `emulator_host` argument),
+  2. the environment variable GCP_SETUP_EMULATOR_HOST,
+  3. otherwise Google's real endpoints, with Application Default Credentials.
+With an emulator every client uses anonymous credentials and plain HTTP to that host.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from gcp_setup import envvars
+from gcp_setup.errors import UsageError
+
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+_HOST_PORT = re.compile(r"^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
+
+
+def resolve_emulator_host(explicit: str | None = None) -> str | None:
+    value = explicit if explicit is not None else os.environ.get(envvars.EMULATOR_HOST)
+    if not value:
+        return None
+    value = value.removeprefix("http://").rstrip("/")
+    if not _HOST_PORT.match(value):
+        raise UsageError(
+            f"emulator host {value!r} is not HOST:PORT; use e.g. --emulator-host 127.0.0.1:8085 "
+            f"or export {envvars.EMULATOR_HOST}=127.0.0.1:8085"
+        )
+    return value
+
+
+@dataclass
+class GoogleSession:
+    """Builds clients for the chosen endpoint. One per command run; clients are cached per thread
+    because google-api-python-client's httplib2 transport is not thread-safe."""
+
+    emulator_host: str | None = None
+    credentials: Any = None
+    quota_project: str | None = None
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @classmethod
+    def create(cls, emulator_host: str | None = None, quota_project: str | None = None) -> GoogleSession:
+        return cls(emulator_host=resolve_emulator_host(emulator_host), quota_project=quota_project)
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.emulator_host is not None
+
+    def endpoint(self, api: str) -> str:
+        """Base URL for `api` (e.g. "iam"): http://HOST:PORT with an emulator, else https://api.googleapis.com."""
+        if self.emulator_host:
+            return f"http://{self.emulator_host}"
+        return f"https://{api}.googleapis.com"
+
+    def get_credentials(self) -> Any:
+        if self.credentials is None:
+            if self.is_emulator:
+                from google.auth.credentials import AnonymousCredentials
+
+                self.credentials = AnonymousCredentials()
+            else:
+                import google.auth
+
+                self.credentials, _ = google.auth.default(
+                    scopes=[CLOUD_PLATFORM_SCOPE], quota_project_id=self.quota_project
+                )
+        return self.credentials
+
+    def cloud_client(self, client_cls: type, api: str) -> Any:
+        """A google-cloud-* client (REST transport) for `api`, e.g. cloud_client(ProjectsClient, "cloudresourcemanager")."""
+        key = f"cloud:{client_cls.__module__}.{client_cls.__name__}"
+        cached = getattr(self._local, key, None)
+        if cached is None:
+            cached = client_cls(
+                transport="rest",
+                credentials=self.get_credentials(),
+                client_options={"api_endpoint": self.endpoint(api)},
+            )
+            setattr(self._local, key, cached)
+        return cached
+
+    def discovery_client(self, api: str, version: str) -> Any:
+        """A google-api-python-client Resource from the discovery document shipped with the library."""
+        key = f"discovery:{api}.{version}"
+        cached = getattr(self._local, key, None)
+        if cached is None:
+            from googleapiclient import discovery
+
+            cached = discovery.build(
+                api,
+                version,
+                credentials=None if self.is_emulator else self.get_credentials(),
+                http=self._anonymous_http() if self.is_emulator else None,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options={"api_endpoint": self.endpoint(api) + "/"},
+            )
+            setattr(self._local, key, cached)
+        return cached
+
+    @staticmethod
+    def _anonymous_http() -> Any:
+        import httplib2
+
+        return httplib2.Http(timeout=60)
