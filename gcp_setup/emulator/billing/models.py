@@ -1,0 +1,93 @@
+"""Cloud Billing state: billing accounts and which account each project is linked to. No HTTP here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.resourcemanager.models import Project
+from gcp_setup.emulator.world import Backend, World, backend
+
+OPEN_ACCOUNT = "billingAccounts/000000-AAAAAA-000001"
+CLOSED_ACCOUNT = "billingAccounts/000000-BBBBBB-000002"
+
+
+@dataclass
+class BillingAccount:
+    name: str
+    display_name: str
+    open: bool
+    currency_code: str = "USD"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "open": self.open,
+            "displayName": self.display_name,
+            "masterBillingAccount": "",
+            "currencyCode": self.currency_code,
+        }
+
+
+def _seed_accounts() -> dict[str, BillingAccount]:
+    return {
+        OPEN_ACCOUNT: BillingAccount(OPEN_ACCOUNT, "Emulator billing account", open=True),
+        CLOSED_ACCOUNT: BillingAccount(CLOSED_ACCOUNT, "Closed billing account", open=False),
+    }
+
+
+def account_not_found(name: str) -> errors.PermissionDenied:
+    """Cloud Billing does not tell a missing account from one the caller may not use."""
+    return errors.PermissionDenied(
+        f"The caller does not have permission on billing account {name}",
+        reason="IAM_PERMISSION_DENIED",
+        domain="cloudbilling.googleapis.com",
+    )
+
+
+@backend
+class BillingBackend(Backend):
+    name = "billing"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.accounts = _seed_accounts()
+        self.links: dict[str, str] = {}
+        """project ID -> billing account name."""
+
+    def account(self, name: str) -> BillingAccount:
+        found = self.accounts.get(name)
+        if found is None:
+            raise account_not_found(name)
+        return found
+
+    def account_of(self, project: Project) -> str:
+        return self.links.get(project.project_id, "")
+
+    def billing_enabled(self, project: Project) -> bool:
+        """Billing works when the project is linked to an account that is open."""
+        linked = self.accounts.get(self.account_of(project))
+        return linked is not None and linked.open
+
+    def link(self, project: Project, account_name: str) -> None:
+        """Link `project` to `account_name`; an empty name unlinks (disables billing)."""
+        if not account_name:
+            self.links.pop(project.project_id, None)
+            return
+        account = self.account(account_name)
+        if not account.open:
+            raise errors.FailedPrecondition(
+                f"Precondition check failed. Billing account {account_name} is closed.",
+                reason="BILLING_ACCOUNT_CLOSED",
+                domain="cloudbilling.googleapis.com",
+            )
+        self.links[project.project_id] = account_name
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accounts": [asdict(a) for a in self.accounts.values()], "links": self.links}
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        if "accounts" in data:
+            self.accounts = {a["name"]: BillingAccount(**a) for a in data["accounts"]}
+        self.links = dict(data.get("links", {}))

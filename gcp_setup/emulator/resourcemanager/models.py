@@ -1,0 +1,218 @@
+"""Cloud Resource Manager state: projects, their lifecycle and IAM policies. No HTTP here.
+
+v1 and v3 handlers share this one backend; they differ only in wire format.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.iam_policy import Policy
+from gcp_setup.emulator.world import Backend, World, backend
+
+ACTIVE = "ACTIVE"
+DELETE_REQUESTED = "DELETE_REQUESTED"
+
+OTHER_OWNER = "user:other@example.com"
+SEEDED_FOREIGN_PROJECT = "someone-elses-project"
+"""Exists, but belongs to OTHER_OWNER: the default caller gets 403 on it, as for a taken project ID."""
+
+OWNER = "roles/owner"
+EDITOR = "roles/editor"
+VIEWER = "roles/viewer"
+# Roles that roles/editor does not imply: changing who may do what stays with owners and IAM admins.
+IAM_ADMIN_ROLES = frozenset({OWNER, "roles/resourcemanager.projectIamAdmin", "roles/iam.securityAdmin"})
+
+# Google's rule: 6 to 30 characters, lowercase letters, digits and hyphens, starting with a letter and
+# not ending with a hyphen.
+_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_FORBIDDEN_ID_WORDS = ("google", "null", "undefined", "ssl")
+
+
+def rfc3339(seconds: float) -> str:
+    """Google's timestamp format with millisecond precision, e.g. 2026-01-02T03:04:05.678Z."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Project:
+    project_id: str
+    number: str
+    display_name: str
+    parent: str
+    """"organizations/N", "folders/N" or "" (no parent, as for a project made without an organization)."""
+    labels: dict[str, str]
+    state: str
+    create_time: str
+    policy: Policy = field(default_factory=Policy)
+    update_time: str = ""
+    delete_time: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.state == ACTIVE
+
+    @property
+    def etag(self) -> str:
+        """The v3 Project etag: base64 like Google's, changing whenever the project does."""
+        digest = hashlib.sha256(f"{self.project_id}|{self.update_time}|{self.state}".encode()).digest()
+        return base64.b64encode(digest[:12]).decode()
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "project_id": self.project_id,
+            "number": self.number,
+            "display_name": self.display_name,
+            "parent": self.parent,
+            "labels": self.labels,
+            "state": self.state,
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+            "delete_time": self.delete_time,
+            "policy": self.policy.to_state(),
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Project:
+        data = dict(data)
+        policy = Policy.from_state(data.pop("policy"))
+        return cls(**data, policy=policy)
+
+
+def caller_lacks_permission() -> errors.PermissionDenied:
+    """What Resource Manager answers for a project that does not exist or that the caller cannot see:
+    the two are indistinguishable on purpose (project IDs are global, existence leaks otherwise)."""
+    return errors.PermissionDenied("The caller does not have permission")
+
+
+def validate_project_id(project_id: str) -> None:
+    if not _PROJECT_ID.match(project_id or "") or any(w in project_id for w in _FORBIDDEN_ID_WORDS):
+        raise errors.InvalidArgument(
+            f"field [project_id] has issue [project_id contains invalid characters or is not 6 to 30 "
+            f"characters long: '{project_id}']"
+        )
+
+
+def validate_display_name(name: str) -> None:
+    if name and not re.fullmatch(r"[A-Za-z0-9'\"! -]{4,30}", name):
+        raise errors.InvalidArgument(
+            f"field [display_name] has issue [display_name contains invalid characters or is not 4 to 30 "
+            f"characters long: '{name}']"
+        )
+
+
+@backend
+class ProjectsBackend(Backend):
+    name = "projects"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.projects: dict[str, Project] = {}
+        self.create(SEEDED_FOREIGN_PROJECT, owner=OTHER_OWNER, display_name="Someone else's project")
+
+    # -- lookups -------------------------------------------------------------------------------------
+    def find(self, ref: str) -> Project | None:
+        """By project ID, project number, or either as "projects/X"."""
+        ref = ref.removeprefix("projects/")
+        if ref in self.projects:
+            return self.projects[ref]
+        return next((p for p in self.projects.values() if p.number == ref), None)
+
+    def lookup(self, ref: str, caller: str | None = None) -> Project:
+        """The project, or the 403 Google gives when it is missing (or, given `caller`, not visible)."""
+        project = self.find(ref)
+        if project is None or (caller is not None and not self.can_see(project, caller)):
+            raise caller_lacks_permission()
+        return project
+
+    def lookup_active(self, ref: str, caller: str | None = None) -> Project:
+        """As lookup, but a project pending deletion answers as Google does for most calls."""
+        project = self.lookup(ref, caller)
+        if not project.active:
+            raise errors.PermissionDenied(f"Project {project.project_id} has been deleted.")
+        return project
+
+    def can_see(self, project: Project, member: str) -> bool:
+        return any(member in b.get("members", []) for b in project.policy.bindings)
+
+    def has_role(self, project: Project, member: str, roles: set[str] | frozenset[str]) -> bool:
+        """Whether `member` holds one of `roles`, directly or through a basic role that implies it:
+        roles/owner implies every role; roles/editor every role except IAM administration."""
+        held = {b.get("role") for b in project.policy.bindings if member in b.get("members", [])}
+        if OWNER in held or held & set(roles):
+            return True
+        if EDITOR in held and set(roles) - IAM_ADMIN_ROLES:
+            return True
+        return VIEWER in held and "roles/browser" in roles
+
+    def visible_to(self, member: str) -> list[Project]:
+        return [p for p in self.projects.values() if self.can_see(p, member)]
+
+    # -- changes -------------------------------------------------------------------------------------
+    def create(
+        self,
+        project_id: str,
+        *,
+        owner: str,
+        parent: str = "",
+        display_name: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> Project:
+        validate_project_id(project_id)
+        validate_display_name(display_name or "")
+        if project_id in self.projects:
+            raise errors.AlreadyExists("Requested entity already exists")
+        now = rfc3339(self.world.now())
+        project = Project(
+            project_id=project_id,
+            number=self._new_number(project_id),
+            display_name=display_name if display_name is not None else project_id,
+            parent=parent,
+            labels=dict(labels or {}),
+            state=ACTIVE,
+            create_time=now,
+            update_time=now,
+        )
+        project.policy.add_binding(OWNER, owner)
+        self.projects[project_id] = project
+        return project
+
+    def _new_number(self, project_id: str) -> str:
+        """A 12-digit project number, stable for a project ID so that runs are reproducible."""
+        seed = int.from_bytes(hashlib.sha256(project_id.encode()).digest()[:8], "big")
+        number = 100_000_000_000 + seed % 900_000_000_000
+        taken = {p.number for p in self.projects.values()}
+        while str(number) in taken:
+            number += 1
+        return str(number)
+
+    def touch(self, project: Project) -> None:
+        project.update_time = rfc3339(self.world.now())
+
+    def request_delete(self, project: Project) -> None:
+        project.state = DELETE_REQUESTED
+        project.delete_time = rfc3339(self.world.now())
+        self.touch(project)
+
+    def undelete(self, project: Project) -> None:
+        if project.active:
+            raise errors.FailedPrecondition(f"Project {project.project_id} is not in DELETE_REQUESTED state.")
+        project.state = ACTIVE
+        project.delete_time = ""
+        self.touch(project)
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"projects": [p.to_state() for p in self.projects.values()]}
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        self.projects = {}
+        for item in data.get("projects", []):
+            project = Project.from_state(item)
+            self.projects[project.project_id] = project
