@@ -1,0 +1,151 @@
+"""What a provisioning step is: observe -> plan -> apply, as pyinfra separates facts from operations.
+
+Writing a step (the whole contract):
+
+    class ServiceAccountStep(Step):
+        name = "service_account"
+        depends_on = ("services",)
+
+        def enabled(self, config):            # False -> outcome "skipped", dependents still run
+            return config.service_account is not None
+
+        def observe(self, ctx):               # read-only calls; return any value (a small dataclass)
+            ...
+        def absent_state(self, ctx):          # what observe would return if nothing existed yet;
+            ...                               # used by `plan` when an upstream step is still pending
+        def plan(self, ctx, state):           # pure: [] means nothing to do
+            return [Action("create", f"projects/{p}/serviceAccounts/{email}", "service account x", {...})]
+        def describe(self, ctx, state):       # one line for `status` and the `=` lines of `plan`
+            return f"{email} exists"
+        def apply(self, ctx, action):         # the mutating call(s) for one action; raise on failure
+            ...
+        def outputs(self, ctx, state):        # read by later steps as ctx.outputs["service_account"]
+            return {"email": email}
+
+Rules the engine relies on:
+- `observe` and `plan` never mutate. After the actions are applied the engine observes again and the
+  plan must be empty, otherwise the step fails ("did not converge"). A second `apply` therefore
+  plans nothing and sends no mutating request.
+- `apply` may be interrupted after any call; the next run's observe must see the partial state and
+  plan only what is left (deterministic names: a fixed key ID, a fixed account ID).
+- Raise `StepError` (or any GcpSetupError) with a one-line message and a `hint` naming the fix; the
+  step's outcome becomes "failed" and its dependents are skipped. Google client exceptions are
+  turned into one line by gcp_setup.google.errors.
+- Long waits report progress with `ctx.progress_note("waiting for operation ... (3 s)")`; it goes to
+  stderr in human mode and is silent in --format json.
+- Steps are instances without per-run state: the same instance may run in several threads; keep
+  everything per run in the state value and in `ctx.outputs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from gcp_setup.errors import GcpSetupError
+
+if TYPE_CHECKING:
+    from gcp_setup.config import Config
+    from gcp_setup.google.session import GoogleSession
+
+ActionKind = Literal["create", "update", "delete"]
+
+SYMBOLS: dict[str, str] = {"create": "+", "update": "~", "delete": "-"}
+"""How `plan` marks an action, as terraform does; `=` marks an unchanged step."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change a step will make. `data` carries what `apply` needs (never secrets)."""
+
+    kind: ActionKind
+    resource: str
+    """The Google resource name, e.g. "projects/p/serviceAccounts/gemini-client@p.iam.gserviceaccount.com"."""
+    summary: str
+    """One line for `plan`, e.g. "create service account gemini-client"."""
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.kind]
+
+
+class Outcome(StrEnum):
+    UNCHANGED = "unchanged"
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    PLANNED = "planned"
+    """`plan` / `status` only: changes are pending."""
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class StepError(GcpSetupError):
+    """A step cannot do its job; the message says what, the hint says the fix."""
+
+
+ProgressCallback = Callable[[str, str], None]
+"""progress(step_name, message): a live note about a wait, shown on stderr in human mode."""
+
+
+def _no_progress(step: str, message: str) -> None:
+    """Progress sink for callers that show none (json output, tests)."""
+
+
+@dataclass
+class Context:
+    """What every step gets. One per run; the engine gives each step a copy with `step` set, sharing
+    `outputs` (step name -> that step's `outputs()`), which only the engine writes."""
+
+    config: Config
+    session: GoogleSession
+    progress: ProgressCallback = _no_progress
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dry_run: bool = False
+    """True for `plan` and `status`: nothing may change."""
+    step: str = ""
+
+    def for_step(self, name: str) -> Context:
+        return replace(self, step=name)
+
+    def progress_note(self, message: str) -> None:
+        self.progress(self.step, message)
+
+    def output(self, step: str, key: str, default: Any = None) -> Any:
+        """A value an earlier step published, e.g. ctx.output("project", "number")."""
+        return self.outputs.get(step, {}).get(key, default)
+
+
+class Step:
+    """Base class of a provisioning step; see the module docstring for the contract."""
+
+    name: ClassVar[str]
+    depends_on: ClassVar[tuple[str, ...]] = ()
+
+    def enabled(self, config: Config) -> bool:
+        return True
+
+    def observe(self, ctx: Context) -> Any:
+        raise NotImplementedError
+
+    def absent_state(self, ctx: Context) -> Any:
+        """The state observe would see if an upstream step had not created its resource yet (a project
+        still to be created, an API still to be enabled). `plan` uses it when observe fails because of
+        a pending upstream change. None: no such assumption is possible (the error is reported)."""
+        return None
+
+    def plan(self, ctx: Context, state: Any) -> list[Action]:
+        raise NotImplementedError
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        raise NotImplementedError
+
+    def describe(self, ctx: Context, state: Any) -> str:
+        """One line about the observed state (for `status`, and why a step is unchanged)."""
+        return ""
+
+    def outputs(self, ctx: Context, state: Any) -> dict[str, Any]:
+        return {}
