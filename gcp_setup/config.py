@@ -69,6 +69,12 @@ class Config:
     allow_key_file: bool = False
     env_file: Path | None = None
     """Where to write the .env; None: do not write one."""
+    github_env: bool = False
+    """Also export the settings to later steps of a GitHub Actions job ($GITHUB_ENV), secrets masked."""
+    credentials_file: Path | None = None
+    """Where --credentials impersonate / key-file write their JSON; None: under ~/.config/gcp-setup/."""
+    impersonator: str | None = None
+    """Member granted roles/iam.serviceAccountTokenCreator (user:me@example.com); None: gcloud's account."""
     show_secrets: bool = False
     emulator_host: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -151,6 +157,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("credentials", _as_optional_text, "user"),
     Setting("allow_key_file", _as_bool, False),
     Setting("env_file", _as_optional_text, None),
+    Setting("github_env", _as_bool, False),
+    Setting("credentials_file", _as_optional_text, None),
+    Setting("impersonator", _as_optional_text, None),
     Setting("show_secrets", _as_bool, False),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
@@ -373,6 +382,9 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         credentials=values["credentials"] or "user",
         allow_key_file=values["allow_key_file"],
         env_file=Path(values["env_file"]) if values["env_file"] else None,
+        github_env=values["github_env"],
+        credentials_file=Path(values["credentials_file"]) if values["credentials_file"] else None,
+        impersonator=values["impersonator"],
         show_secrets=values["show_secrets"],
         emulator_host=emulator_host,
         sources={name: r.source for name, r in resolved.items()},
@@ -438,6 +450,20 @@ def config_options(command: Callable) -> Callable:
         ),
         click.option("--allow-key-file", is_flag=True, default=None, help="Permit --credentials key-file."),
         click.option("--env-file", type=click.Path(dir_okay=False), default=None, help="Write a .env here."),
+        click.option(
+            "--github-env", is_flag=True, default=None, help="Append the settings to $GITHUB_ENV (masked)."
+        ),
+        click.option(
+            "--credentials-file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Where the impersonation/key-file credentials JSON goes (mode 0600).",
+        ),
+        click.option(
+            "--impersonator",
+            metavar="MEMBER",
+            help="Who may impersonate the service account (default: gcloud's account), e.g. user:me@x.com.",
+        ),
         click.option("--show-secrets", is_flag=True, default=None, help="Print the API key string."),
         click.option(
             "--config",
