@@ -70,6 +70,9 @@ class Route:
     kind: str
     """"read", "write", "data" (a model call) or "auth" (tokens): how the request log classifies it."""
     handler: Handler
+    api_key_bearer: bool = False
+    """`Authorization: Bearer X` carries an API key here, not a token (the Gemini API's OpenAI-compatible
+    endpoints, called by the openai library)."""
 
 
 ROUTES: list[Route] = []
@@ -94,11 +97,11 @@ def api_method(api_version: str, *method_ids: str, kind: str | None = None):
     return register
 
 
-def http_route(http_method: str, rule: str, method_id: str, kind: str = "data"):
+def http_route(http_method: str, rule: str, method_id: str, kind: str = "data", api_key_bearer: bool = False):
     """Route a method that has no discovery document here, by a written-out werkzeug rule."""
 
     def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(http_method, rule, method_id, kind, handler))
+        ROUTES.append(Route(http_method, rule, method_id, kind, handler, api_key_bearer))
         return handler
 
     return register

@@ -111,7 +111,7 @@ class EmulatorApp:
         try:
             if route.kind != "auth" and self.world.dice.chance(realism.fault_rate):
                 raise errors.fault(self.world.dice.choice(realism.fault_statuses))
-            principal, authenticated = self._principal(request)
+            principal, authenticated = self._principal(request, route)
             api_request = ApiRequest(
                 world=self.world,
                 method=request.method,
@@ -122,7 +122,8 @@ class EmulatorApp:
                 headers=request.headers,
                 principal=principal,
                 authenticated=authenticated,
-                api_key=request.headers.get("x-goog-api-key") or request.args.get("key"),
+                api_key=(request.headers.get("x-goog-api-key") or request.args.get("key")
+                         or _bearer_key(request, route)),
                 method_id=route.method_id,
             )
             with self.world.lock:
@@ -138,9 +139,9 @@ class EmulatorApp:
         )
         return response
 
-    def _principal(self, request: Request) -> tuple[str, bool]:
+    def _principal(self, request: Request, route: Route) -> tuple[str, bool]:
         auth = request.headers.get("Authorization", "")
-        if not auth.lower().startswith("bearer "):
+        if not auth.lower().startswith("bearer ") or route.api_key_bearer:
             return self.world.default_caller, False
         principal = self.world.tokens.principal(auth.split(None, 1)[1].strip())
         if principal is None:
@@ -217,6 +218,14 @@ def _body(request: Request) -> dict[str, Any]:
         return json.loads(request.data)
     except ValueError:
         raise errors.InvalidArgument("Invalid JSON payload received.") from None
+
+
+def _bearer_key(request: Request, route: Route) -> str | None:
+    """The API key a route takes as `Authorization: Bearer KEY` (the openai library sends it so)."""
+    auth = request.headers.get("Authorization", "")
+    if route.api_key_bearer and auth.lower().startswith("bearer "):
+        return auth.split(None, 1)[1].strip()
+    return None
 
 
 def _to_response(result: dict[str, Any] | Reply) -> Response:
