@@ -35,6 +35,8 @@ class StepResult:
     seconds: float = 0.0
     error: BaseException | None = field(default=None, repr=False)
     """The exception behind a failure, for --verbosity debug."""
+    blocks_dependents: bool = True
+    """False for a failure later steps can live with (see StepError)."""
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Engine:
         started = time.monotonic()
         if not step.enabled(ctx.config):
             return StepResult(step.name, Outcome.SKIPPED, detail="disabled by configuration"), False
+        state: Any = _NOT_OBSERVED
         assumed_absent = False
         try:
             state, assumed_absent = _observe(step, ctx, upstream_pending)
@@ -132,25 +135,39 @@ class Engine:
                         f"did not converge: still to do after apply: {leftover[0].summary}",
                         hint="run apply again; if it persists, report it with --verbosity debug",
                     )
-            outcome = _outcome(actions, mode)
-            return (
-                StepResult(
-                    step.name,
-                    outcome,
-                    actions,
-                    step.describe(ctx, state),
-                    None,
-                    step.outputs(ctx, state),
-                    time.monotonic() - started,
-                ),
-                assumed_absent,
+            result = StepResult(
+                step.name,
+                _outcome(actions, mode),
+                actions,
+                step.describe(ctx, state),
+                outputs=step.outputs(ctx, state),
             )
         except Exception as exc:  # a step's failure is its outcome; the run goes on with the rest
             message, hint = _explain(exc)
-            return (
-                StepResult(step.name, Outcome.FAILED, [], message, hint, {}, time.monotonic() - started, exc),
-                assumed_absent,
+            outputs = {} if state is _NOT_OBSERVED else _safe_outputs(step, ctx, state)
+            result = StepResult(
+                step.name,
+                Outcome.FAILED,
+                [],
+                message,
+                hint,
+                outputs,
+                error=exc,
+                blocks_dependents=getattr(exc, "blocks_dependents", True),
             )
+        result.seconds = time.monotonic() - started
+        return result, assumed_absent
+
+
+_NOT_OBSERVED = object()
+
+
+def _safe_outputs(step: Step, ctx: Context, state: Any) -> dict[str, Any]:
+    """Outputs of a failed step, when its state allows computing them."""
+    try:
+        return step.outputs(ctx, state)
+    except Exception:
+        return {}
 
 
 def _observe(step: Step, ctx: Context, upstream_pending: bool) -> tuple[Any, bool]:
@@ -168,7 +185,7 @@ def _observe(step: Step, ctx: Context, upstream_pending: bool) -> tuple[Any, boo
 
 def _blocks(result: StepResult | None) -> bool:
     return result is not None and (
-        result.outcome is Outcome.FAILED
+        (result.outcome is Outcome.FAILED and result.blocks_dependents)
         or (result.outcome is Outcome.SKIPPED and result.detail.startswith("blocked by"))
     )
 

@@ -69,3 +69,29 @@ def explain(exc: Exception) -> str:
     if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError):
         return f"cannot reach the API endpoint ({exc}); check your network or the emulator address"
     return f"{type(exc).__name__}: {exc} (rerun with --verbosity debug for the traceback)"
+
+
+def hint_for(error: GoogleApiError) -> str | None:
+    """The fix a person can act on for a Google error, from its ErrorInfo reason, status or code."""
+    consumer = error.metadata.get("consumer", "").removeprefix("projects/")
+    service = error.metadata.get("service") or error.metadata.get("services", "")
+    if error.reason == "SERVICE_DISABLED" and service:
+        return f"enable it: gcloud services enable {service} --project {consumer or 'PROJECT'}"
+    if error.reason == "UREQ_PROJECT_BILLING_NOT_FOUND":
+        return "link a billing account: pass --billing-account, or `gcloud billing projects link`"
+    if error.reason == "BILLING_ACCOUNT_CLOSED":
+        return "choose an open billing account: `gcloud billing accounts list --filter=open=true`"
+    if error.code == 401 or error.status == "UNAUTHENTICATED":
+        return "log in again: gcloud auth application-default login"
+    if error.code == 403 or error.status == "PERMISSION_DENIED":
+        return "check the project ID and that your account may use it: gcloud auth list"
+    if error.code == 429 or error.status == "RESOURCE_EXHAUSTED":
+        return "a quota is exhausted; wait a minute and run again"
+    return None
+
+
+def with_hint(error: GoogleApiError) -> GoogleApiError:
+    """The same error, with hint_for() filled in when it had no hint."""
+    if error.hint is None:
+        error.hint = hint_for(error)
+    return error

@@ -84,7 +84,14 @@ class Outcome(StrEnum):
 
 
 class StepError(GcpSetupError):
-    """A step cannot do its job; the message says what, the hint says the fix."""
+    """A step cannot do its job; the message says what, the hint says the fix.
+
+    `blocks_dependents=False` lets later steps run anyway (billing missing blocks Vertex AI, not the
+    Gemini API key); the step's outputs are still published then, from the observed state."""
+
+    def __init__(self, message: str, *, hint: str | None = None, blocks_dependents: bool = True) -> None:
+        super().__init__(message, hint=hint)
+        self.blocks_dependents = blocks_dependents
 
 
 ProgressCallback = Callable[[str, str], None]
