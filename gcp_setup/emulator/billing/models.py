@@ -71,17 +71,12 @@ class BillingBackend(Backend):
         return linked is not None and linked.open
 
     def link(self, project: Project, account_name: str) -> None:
-        """Link `project` to `account_name`; an empty name unlinks (disables billing)."""
+        """Link `project` to `account_name`; an empty name unlinks (disables billing). Google accepts a
+        closed account too, and billing then stays disabled: "the same effect as disabling billing"."""
         if not account_name:
             self.links.pop(project.project_id, None)
             return
-        account = self.account(account_name)
-        if not account.open:
-            raise errors.FailedPrecondition(
-                f"Precondition check failed. Billing account {account_name} is closed.",
-                reason="BILLING_ACCOUNT_CLOSED",
-                domain="cloudbilling.googleapis.com",
-            )
+        self.account(account_name)
         self.links[project.project_id] = account_name
 
     def to_json(self) -> dict[str, Any]:

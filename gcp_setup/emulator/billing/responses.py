@@ -1,3 +1,78 @@
-"""Handlers: to be written."""
+"""Cloud Billing v1 handlers: a project's billing link, and the billing accounts the caller may use."""
 
-from gcp_setup.emulator.billing import models  # noqa: F401  (registers the backend)
+from __future__ import annotations
+
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.billing.models import BillingBackend
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, project_deleted
+from gcp_setup.emulator.resourcemanager.paging import page, with_next_page
+from gcp_setup.emulator.routing import ApiRequest, api_method
+
+API = "cloudbilling.v1"
+M = "cloudbilling."
+
+
+def _billing(req: ApiRequest) -> BillingBackend:
+    return req.world.backend(BillingBackend)
+
+
+def _project(req: ApiRequest, permission: str) -> Project:
+    projects = req.world.backend(ProjectsBackend)
+    ref = req.params["projectsId"]
+    project = projects.find(ref)
+    if project is None or not projects.permitted(project, req.principal, [permission]):
+        raise errors.PermissionDenied(
+            f"The caller does not have permission [{permission}] on resource projects/{ref}",
+            reason="IAM_PERMISSION_DENIED",
+            domain="cloudbilling.googleapis.com",
+            metadata={"permission": permission, "resource": f"projects/{ref}"},
+        )
+    return project
+
+
+def billing_info(req: ApiRequest, project: Project) -> dict[str, Any]:
+    """Proto3 JSON leaves out defaults: an unlinked project has no account name and no billingEnabled."""
+    out: dict[str, Any] = {
+        "name": f"projects/{project.project_id}/billingInfo",
+        "projectId": project.project_id,
+    }
+    account = _billing(req).account_of(project)
+    if account:
+        out["billingAccountName"] = account
+    if _billing(req).billing_enabled(project):
+        out["billingEnabled"] = True
+    return out
+
+
+@api_method(API, M + "projects.getBillingInfo")
+def get_billing_info(req: ApiRequest) -> dict[str, Any]:
+    return billing_info(req, _project(req, "resourcemanager.projects.get"))
+
+
+@api_method(API, M + "projects.updateBillingInfo")
+def update_billing_info(req: ApiRequest) -> dict[str, Any]:
+    """Linking a closed account is accepted and leaves billing disabled, as Google documents."""
+    account = req.body.get("billingAccountName") or ""
+    permission = "resourcemanager.projects." + ("create" if account else "delete") + "BillingAssignment"
+    project = _project(req, permission)
+    if not project.active:
+        raise project_deleted(project)
+    _billing(req).link(project, account)
+    return billing_info(req, project)
+
+
+@api_method(API, M + "billingAccounts.get")
+def get_account(req: ApiRequest) -> dict[str, Any]:
+    return _billing(req).account(f"billingAccounts/{req.params['billingAccountsId']}").to_json()
+
+
+@api_method(API, M + "billingAccounts.list")
+def list_accounts(req: ApiRequest) -> dict[str, Any]:
+    accounts = sorted(_billing(req).accounts.values(), key=lambda a: a.name)
+    wanted = req.query.get("filter", "").replace(" ", "").lower()
+    if wanted in ("open=true", "open:true", "open=false", "open:false"):
+        accounts = [a for a in accounts if a.open == wanted.endswith("true")]
+    items, token = page(accounts, req.query, default_size=50, max_size=100)
+    return with_next_page({"billingAccounts": [a.to_json() for a in items]} if items else {}, token)

@@ -6,8 +6,10 @@ v1 and v3 handlers share this one backend; they differ only in wire format.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,8 +28,15 @@ SEEDED_FOREIGN_PROJECT = "someone-elses-project"
 OWNER = "roles/owner"
 EDITOR = "roles/editor"
 VIEWER = "roles/viewer"
-# Roles that roles/editor does not imply: changing who may do what stays with owners and IAM admins.
-IAM_ADMIN_ROLES = frozenset({OWNER, "roles/resourcemanager.projectIamAdmin", "roles/iam.securityAdmin"})
+# Roles that roles/editor does not imply: changing who may do what (and who pays) stays with owners.
+IAM_ADMIN_ROLES = frozenset(
+    {
+        OWNER,
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/iam.securityAdmin",
+        "roles/billing.projectManager",
+    }
+)
 
 # Google's rule: 6 to 30 characters, lowercase letters, digits and hyphens, starting with a letter and
 # not ending with a hyphen.
@@ -85,10 +94,68 @@ class Project:
         return cls(**data, policy=policy)
 
 
+MemberCheck = Callable[[World, str], bool]
+MEMBER_CHECKS: dict[str, MemberCheck] = {}
+"""Per member kind ("serviceAccount"), how the API that owns such principals says whether one exists and
+is usable yet. The IAM emulator registers one, so a project's setIamPolicy refuses a service account that
+does not exist (or was created moments ago) with 400 "... does not exist", as Google does."""
+
+
+def member_check(kind: str):
+    """Decorator: register `check(world, member) -> bool` for members of `kind`."""
+
+    def register(check: MemberCheck) -> MemberCheck:
+        MEMBER_CHECKS[kind] = check
+        return check
+
+    return register
+
+
+# Which permissions a role carries, coarsely: basic roles by verb, a few predefined roles by prefix.
+_READ_VERBS = frozenset({"get", "list", "getIamPolicy"})
+_OWNER_ONLY_VERBS = frozenset(
+    {"setIamPolicy", "delete", "undelete", "createBillingAssignment", "deleteBillingAssignment"}
+)
+_ROLE_PERMISSION_PREFIXES = {
+    "roles/resourcemanager.projectIamAdmin": (
+        "resourcemanager.projects.getIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+    ),
+    "roles/billing.projectManager": (
+        "resourcemanager.projects.createBillingAssignment",
+        "resourcemanager.projects.deleteBillingAssignment",
+    ),
+    "roles/serviceusage.serviceUsageAdmin": ("serviceusage.services.",),
+    "roles/serviceusage.serviceUsageConsumer": (
+        "serviceusage.services.use",
+        "serviceusage.services.get",
+        "serviceusage.services.list",
+    ),
+}
+
+
+def role_grants(role: str, permission: str) -> bool:
+    verb = permission.rsplit(".", 1)[-1]
+    if role == OWNER:
+        return True
+    if role == EDITOR:
+        return verb not in _OWNER_ONLY_VERBS
+    if role in (VIEWER, "roles/browser"):
+        return verb in _READ_VERBS
+    service, _, kind = role.removeprefix("roles/").partition(".")
+    prefixes = _ROLE_PERMISSION_PREFIXES.get(role, (f"{service}.",) if kind == "admin" else ())
+    return permission.startswith(prefixes)
+
+
 def caller_lacks_permission() -> errors.PermissionDenied:
     """What Resource Manager answers for a project that does not exist or that the caller cannot see:
     the two are indistinguishable on purpose (project IDs are global, existence leaks otherwise)."""
     return errors.PermissionDenied("The caller does not have permission")
+
+
+def project_deleted(project: Project) -> errors.PermissionDenied:
+    """What Google APIs answer for a project pending deletion (DELETE_REQUESTED)."""
+    return errors.PermissionDenied(f"Project #{project.number} has been deleted.", reason="CONSUMER_INVALID")
 
 
 def validate_project_id(project_id: str) -> None:
@@ -135,7 +202,7 @@ class ProjectsBackend(Backend):
         """As lookup, but a project pending deletion answers as Google does for most calls."""
         project = self.lookup(ref, caller)
         if not project.active:
-            raise errors.PermissionDenied(f"Project {project.project_id} has been deleted.")
+            raise project_deleted(project)
         return project
 
     def can_see(self, project: Project, member: str) -> bool:
@@ -150,6 +217,11 @@ class ProjectsBackend(Backend):
         if EDITOR in held and set(roles) - IAM_ADMIN_ROLES:
             return True
         return VIEWER in held and "roles/browser" in roles
+
+    def permitted(self, project: Project, member: str, permissions: list[str]) -> list[str]:
+        """The subset of `permissions` that `member` holds on `project` (testIamPermissions)."""
+        held = [b.get("role", "") for b in project.policy.bindings if member in b.get("members", [])]
+        return [p for p in permissions if any(role_grants(role, p) for role in held)]
 
     def visible_to(self, member: str) -> list[Project]:
         return [p for p in self.projects.values() if self.can_see(p, member)]
@@ -192,6 +264,14 @@ class ProjectsBackend(Backend):
             number += 1
         return str(number)
 
+    def set_policy(self, project: Project, body: dict[str, Any]) -> None:
+        """setIamPolicy: etag-guarded replace; members of a kind with a registered check must pass it."""
+        project.policy.replace(body, member_exists=self._member_exists)
+
+    def _member_exists(self, member: str) -> bool:
+        check = MEMBER_CHECKS.get(member.partition(":")[0])
+        return check is None or check(self.world, member)
+
     def touch(self, project: Project) -> None:
         project.update_time = rfc3339(self.world.now())
 
@@ -216,3 +296,47 @@ class ProjectsBackend(Backend):
         for item in data.get("projects", []):
             project = Project.from_state(item)
             self.projects[project.project_id] = project
+
+
+# -- list filters (v1 `filter`, v3 `query`) -------------------------------------------------------------
+_FILTER_ALIASES = {
+    "displayname": "name",
+    "projectid": "id",
+    "lifecyclestate": "state",
+    "projectnumber": "number",
+}
+
+
+def project_fields(project: Project) -> dict[str, str]:
+    """The fields a list filter can name, under one spelling for v1 and v3."""
+    kind, _, parent_id = project.parent.partition("/")
+    fields = {
+        "name": project.display_name,
+        "id": project.project_id,
+        "state": project.state,
+        "number": project.number,
+        "parent": project.parent,
+        "parent.type": kind.removesuffix("s"),
+        "parent.id": parent_id,
+    }
+    fields.update({f"labels.{k}": v for k, v in project.labels.items()})
+    return fields
+
+
+def matches(project: Project, expression: str) -> bool:
+    """Google's project filter, the common part: space- or AND-separated `field:value` terms, `*` wildcards,
+    `labels.KEY:*` for presence; field names and values compare case-insensitively."""
+    fields = project_fields(project)
+    for term in expression.split():
+        if term.upper() == "AND":
+            continue
+        found = re.fullmatch(r"([^:=]+)[:=](.*)", term)
+        if found is None:
+            raise errors.InvalidArgument(f"Invalid filter: '{expression}'")
+        key, value = found.groups()
+        key = _FILTER_ALIASES.get(key.lower(), key if key.startswith("labels.") else key.lower())
+        value = value.strip("'\"")
+        actual = fields.get(key)
+        if actual is None or not fnmatch.fnmatch(actual.lower(), value.lower()):
+            return False
+    return True

@@ -1,3 +1,346 @@
-"""Handlers: to be written."""
+"""Cloud Resource Manager handlers, v1 (what gcloud speaks) and v3 (what the Python client speaks).
 
-from gcp_setup.emulator.resourcemanager import models  # noqa: F401  (registers the backend)
+Both versions share ProjectsBackend; they differ in wire format only: v1 names a project by ID and gives
+`parent` as {"type","id"}, v3 names it "projects/NUMBER" with `parent` "organizations/N", and v3 answers
+changes with long-running operations where v1 answers at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.resourcemanager.models import (
+    Project,
+    ProjectsBackend,
+    caller_lacks_permission,
+    matches,
+    project_deleted,
+)
+from gcp_setup.emulator.resourcemanager.paging import page, with_next_page
+from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.world import Operation
+
+V1 = "cloudresourcemanager.v1"
+V3 = "cloudresourcemanager.v3"
+SERVICE_USAGE = "serviceusage.v1"
+M = "cloudresourcemanager."
+
+V1_TYPE = "type.googleapis.com/google.cloudresourcemanager.v1."
+V3_TYPE = "type.googleapis.com/google.cloud.resourcemanager.v3."
+RESOURCE_PREFIX = "//cloudresourcemanager.googleapis.com/"
+
+
+def _projects(req: ApiRequest) -> ProjectsBackend:
+    return req.world.backend(ProjectsBackend)
+
+
+# -- wire formats ---------------------------------------------------------------------------------------
+def v1_project(p: Project) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "projectNumber": p.number,
+        "projectId": p.project_id,
+        "lifecycleState": p.state,
+        "name": p.display_name,
+        "createTime": p.create_time,
+    }
+    if p.labels:
+        out["labels"] = dict(p.labels)
+    if p.parent:
+        kind, _, parent_id = p.parent.partition("/")
+        out["parent"] = {"type": kind.removesuffix("s"), "id": parent_id}
+    return out
+
+
+def v3_project(p: Project) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": f"projects/{p.number}",
+        "projectId": p.project_id,
+        "state": p.state,
+        "displayName": p.display_name,
+        "createTime": p.create_time,
+        "updateTime": p.update_time,
+        "etag": p.etag,
+    }
+    if p.parent:
+        out["parent"] = p.parent
+    if p.delete_time:
+        out["deleteTime"] = p.delete_time
+    if p.labels:
+        out["labels"] = dict(p.labels)
+    return out
+
+
+def _parent_from_v1(parent: Any) -> str:
+    if not parent:
+        return ""
+    if (
+        not isinstance(parent, dict)
+        or parent.get("type") not in ("organization", "folder")
+        or not parent.get("id")
+    ):
+        raise errors.InvalidArgument(
+            "Request contains an invalid argument: parent must be an organization or folder."
+        )
+    return f"{parent['type']}s/{parent['id']}"
+
+
+def _parent_from_v3(parent: Any) -> str:
+    if parent and not (isinstance(parent, str) and parent.startswith(("organizations/", "folders/"))):
+        raise errors.InvalidArgument(f"Request contains an invalid argument: parent '{parent}' is invalid.")
+    return parent or ""
+
+
+def _labels(body: dict[str, Any]) -> dict[str, str]:
+    labels = body.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise errors.InvalidArgument("Request contains an invalid argument: labels must be a map.")
+    return labels
+
+
+# -- access ---------------------------------------------------------------------------------------------
+def _denied(version: str, permission: str, ref: str) -> errors.PermissionDenied:
+    """v1 says only that the caller lacks permission; v3 names the permission, as Google's IAM does."""
+    if version == V1:
+        return caller_lacks_permission()
+    resource = f"projects/{ref.removeprefix('projects/')}"
+    return errors.PermissionDenied(
+        f"Permission '{permission}' denied on resource '{RESOURCE_PREFIX}{resource}' (or it may not exist).",
+        reason="IAM_PERMISSION_DENIED",
+        domain="cloudresourcemanager.googleapis.com",
+        metadata={"permission": permission, "resource": resource},
+    )
+
+
+def _project(req: ApiRequest, version: str, ref: str, permission: str, *, active: bool = False) -> Project:
+    """The project `ref` if the caller holds `permission` on it; missing and forbidden look alike."""
+    backend = _projects(req)
+    project = backend.find(ref)
+    if project is None or not backend.permitted(project, req.principal, [permission]):
+        raise _denied(version, permission, ref)
+    if active and not project.active:
+        raise project_deleted(project)
+    return project
+
+
+def _path_ref(req: ApiRequest) -> str:
+    return req.params.get("projectId") or req.params.get("projectsId") or req.params["resource"]
+
+
+def _operation(req: ApiRequest, kind: str, response: dict[str, Any], metadata: dict[str, Any]) -> Operation:
+    return req.world.operations.start(f"operations/{kind}.", response=response, metadata=metadata)
+
+
+def _v3_done(req: ApiRequest, kind: str, project: Project, metadata_type: str) -> dict[str, Any]:
+    response = {"@type": V3_TYPE + "Project", **v3_project(project)}
+    return _operation(req, kind, response, {"@type": V3_TYPE + metadata_type}).to_json()
+
+
+# -- create ---------------------------------------------------------------------------------------------
+def _create(req: ApiRequest, *, display_name: str | None, parent: str) -> Project:
+    project_id = req.body.get("projectId") or ""
+    if not project_id:
+        raise errors.InvalidArgument("Request contains an invalid argument: field [project_id] is required.")
+    return _projects(req).create(
+        project_id, owner=req.principal, parent=parent, display_name=display_name, labels=_labels(req.body)
+    )
+
+
+def _creation_status(project: Project, type_url: str) -> dict[str, Any]:
+    return {"@type": type_url, "createTime": project.create_time, "gettable": True, "ready": True}
+
+
+@api_method(V1, M + "projects.create")
+def create_v1(req: ApiRequest) -> dict[str, Any]:
+    project = _create(req, display_name=req.body.get("name"), parent=_parent_from_v1(req.body.get("parent")))
+    response = {"@type": V1_TYPE + "Project", **v1_project(project)}
+    metadata = _creation_status(project, V1_TYPE + "ProjectCreationStatus")
+    return _operation(req, "cp", response, metadata).to_json()
+
+
+@api_method(V3, M + "projects.create")
+def create_v3(req: ApiRequest) -> dict[str, Any]:
+    project = _create(
+        req, display_name=req.body.get("displayName"), parent=_parent_from_v3(req.body.get("parent"))
+    )
+    response = {"@type": V3_TYPE + "Project", **v3_project(project)}
+    metadata = _creation_status(project, V3_TYPE + "CreateProjectMetadata")
+    return _operation(req, "cp", response, metadata).to_json()
+
+
+# -- read -----------------------------------------------------------------------------------------------
+@api_method(V1, M + "projects.get")
+def get_v1(req: ApiRequest) -> dict[str, Any]:
+    return v1_project(_project(req, V1, _path_ref(req), "resourcemanager.projects.get"))
+
+
+@api_method(V3, M + "projects.get")
+def get_v3(req: ApiRequest) -> dict[str, Any]:
+    return v3_project(_project(req, V3, _path_ref(req), "resourcemanager.projects.get"))
+
+
+def _visible(req: ApiRequest, expression: str) -> list[Project]:
+    found = [p for p in _projects(req).visible_to(req.principal) if matches(p, expression)]
+    return sorted(found, key=lambda p: p.project_id)
+
+
+@api_method(V1, M + "projects.list")
+def list_v1(req: ApiRequest) -> dict[str, Any]:
+    items, token = page(
+        _visible(req, req.query.get("filter", "")), req.query, default_size=500, max_size=1000
+    )
+    return with_next_page({"projects": [v1_project(p) for p in items]} if items else {}, token)
+
+
+@api_method(V3, M + "projects.search")
+def search_v3(req: ApiRequest) -> dict[str, Any]:
+    items, token = page(_visible(req, req.query.get("query", "")), req.query, default_size=500, max_size=500)
+    return with_next_page({"projects": [v3_project(p) for p in items]} if items else {}, token)
+
+
+@api_method(V3, M + "projects.list")
+def list_v3(req: ApiRequest) -> dict[str, Any]:
+    """Direct children of `parent`; projects pending deletion only with showDeleted=true."""
+    parent = _parent_from_v3(req.query.get("parent"))
+    if not parent:
+        raise errors.InvalidArgument("Request contains an invalid argument: parent is required.")
+    show_deleted = req.query.get("showDeleted", "").lower() == "true"
+    children = [p for p in _visible(req, "") if p.parent == parent and (p.active or show_deleted)]
+    items, token = page(children, req.query, default_size=500, max_size=500)
+    return with_next_page({"projects": [v3_project(p) for p in items]} if items else {}, token)
+
+
+# -- update ---------------------------------------------------------------------------------------------
+@api_method(V1, M + "projects.update")
+def update_v1(req: ApiRequest) -> dict[str, Any]:
+    """PUT: the display name and labels are replaced as given; a parent can be set only when there is none."""
+    project = _project(req, V1, _path_ref(req), "resourcemanager.projects.update", active=True)
+    _apply_update(
+        req,
+        project,
+        display_name=req.body.get("name"),
+        labels=_labels(req.body),
+        parent=_parent_from_v1(req.body.get("parent")),
+    )
+    return v1_project(project)
+
+
+@api_method(V3, M + "projects.patch")
+def patch_v3(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req, V3, _path_ref(req), "resourcemanager.projects.update", active=True)
+    mask = [f.strip() for f in req.query.get("updateMask", "").split(",") if f.strip()]
+    unknown = set(mask) - {"displayName", "display_name", "labels"}
+    if unknown:
+        raise errors.InvalidArgument(
+            f"Request contains an invalid argument: cannot update {sorted(unknown)}."
+        )
+    fields = set(mask) or {"displayName", "labels"}
+    _apply_update(
+        req,
+        project,
+        display_name=req.body.get("displayName") if fields & {"displayName", "display_name"} else None,
+        labels=_labels(req.body) if "labels" in fields else project.labels,
+        parent=project.parent,
+    )
+    return _v3_done(req, "up", project, "UpdateProjectMetadata")
+
+
+def _apply_update(
+    req: ApiRequest, project: Project, *, display_name: str | None, labels: dict[str, str], parent: str
+) -> None:
+    if parent and project.parent and parent != project.parent:
+        raise errors.InvalidArgument(
+            "Request contains an invalid argument: use MoveProject to change the parent."
+        )
+    if display_name is not None:
+        project.display_name = display_name
+    project.labels = dict(labels)
+    project.parent = parent or project.parent
+    _projects(req).touch(project)
+
+
+# -- delete / undelete ----------------------------------------------------------------------------------
+@api_method(V1, M + "projects.delete")
+def delete_v1(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req, V1, _path_ref(req), "resourcemanager.projects.delete", active=True)
+    _projects(req).request_delete(project)
+    return {}
+
+
+@api_method(V3, M + "projects.delete")
+def delete_v3(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req, V3, _path_ref(req), "resourcemanager.projects.delete", active=True)
+    _projects(req).request_delete(project)
+    return _v3_done(req, "dp", project, "DeleteProjectMetadata")
+
+
+@api_method(V1, M + "projects.undelete")
+def undelete_v1(req: ApiRequest) -> dict[str, Any]:
+    _projects(req).undelete(_project(req, V1, _path_ref(req), "resourcemanager.projects.undelete"))
+    return {}
+
+
+@api_method(V3, M + "projects.undelete")
+def undelete_v3(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req, V3, _path_ref(req), "resourcemanager.projects.undelete")
+    _projects(req).undelete(project)
+    return _v3_done(req, "udp", project, "UndeleteProjectMetadata")
+
+
+# -- IAM ------------------------------------------------------------------------------------------------
+@api_method(V1, M + "projects.getIamPolicy")
+def get_iam_policy_v1(req: ApiRequest) -> dict[str, Any]:
+    return _project(req, V1, _path_ref(req), "resourcemanager.projects.getIamPolicy").policy.to_json()
+
+
+@api_method(V3, M + "projects.getIamPolicy")
+def get_iam_policy_v3(req: ApiRequest) -> dict[str, Any]:
+    return _project(req, V3, _path_ref(req), "resourcemanager.projects.getIamPolicy").policy.to_json()
+
+
+def _set_iam_policy(req: ApiRequest, version: str) -> dict[str, Any]:
+    project = _project(req, version, _path_ref(req), "resourcemanager.projects.setIamPolicy", active=True)
+    _projects(req).set_policy(project, req.body)
+    return project.policy.to_json()
+
+
+@api_method(V1, M + "projects.setIamPolicy")
+def set_iam_policy_v1(req: ApiRequest) -> dict[str, Any]:
+    return _set_iam_policy(req, V1)
+
+
+@api_method(V3, M + "projects.setIamPolicy")
+def set_iam_policy_v3(req: ApiRequest) -> dict[str, Any]:
+    return _set_iam_policy(req, V3)
+
+
+def _test_iam_permissions(req: ApiRequest, version: str) -> dict[str, Any]:
+    backend = _projects(req)
+    project = backend.find(_path_ref(req))
+    if project is None or not backend.can_see(project, req.principal):
+        raise _denied(version, "resourcemanager.projects.get", _path_ref(req))
+    granted = backend.permitted(project, req.principal, list(req.body.get("permissions") or []))
+    return {"permissions": granted} if granted else {}
+
+
+@api_method(V1, M + "projects.testIamPermissions")
+def test_iam_permissions_v1(req: ApiRequest) -> dict[str, Any]:
+    return _test_iam_permissions(req, V1)
+
+
+@api_method(V3, M + "projects.testIamPermissions")
+def test_iam_permissions_v3(req: ApiRequest) -> dict[str, Any]:
+    return _test_iam_permissions(req, V3)
+
+
+# -- operations -----------------------------------------------------------------------------------------
+@api_method(V1, M + "operations.get")
+@api_method(V3, M + "operations.get")
+@api_method(SERVICE_USAGE, "serviceusage.operations.get")
+def get_operation(req: ApiRequest) -> dict[str, Any]:
+    """Resource Manager v1 and Service Usage share the path /v1/operations/X, and one store serves both."""
+    name = f"operations/{req.params['operationsId']}"
+    op = req.world.operations.poll(name)
+    if op is None:
+        raise errors.NotFound(f"Operation '{name}' not found.")
+    return op.to_json()

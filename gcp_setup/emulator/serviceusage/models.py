@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.emulator import errors
-from gcp_setup.emulator.resourcemanager.models import Project
+from gcp_setup.emulator.billing.models import BillingBackend
+from gcp_setup.emulator.resourcemanager.models import Project, project_deleted
 from gcp_setup.emulator.world import Backend, World, backend
 
 
@@ -19,31 +20,64 @@ class ServiceInfo:
     title: str
     dependencies: tuple[str, ...] = ()
     """Services Google enables along with this one (and refuses to disable while this one is on)."""
+    bundle: tuple[str, ...] = ()
+    """Services enabled along with this one that stay independent of it (cloudapis' default set)."""
+    requires_billing: bool = False
+    """Enabling it needs a project linked to an open billing account."""
 
 
 def _catalogue(*entries: ServiceInfo) -> dict[str, ServiceInfo]:
     return {e.name: e for e in entries}
 
 
+# What `gcloud projects create` turns on through cloudapis.googleapis.com: the default services Google
+# documents for a new project (a representative subset).
+DEFAULT_SERVICES = (
+    "bigquery.googleapis.com",
+    "bigquerystorage.googleapis.com",
+    "cloudtrace.googleapis.com",
+    "datastore.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "servicemanagement.googleapis.com",
+    "serviceusage.googleapis.com",
+    "sql-component.googleapis.com",
+    "storage.googleapis.com",
+    "storage-api.googleapis.com",
+    "storage-component.googleapis.com",
+)
+
 # The services gcp-setup and its users touch. Dependencies are kept modest: only those Google is known to
-# pull in (Compute Engine brings OS Login; Vertex AI brings Cloud Storage for its artifacts).
+# pull in (Compute Engine brings OS Login; Vertex AI brings Cloud Storage for its artifacts). Compute and
+# Vertex AI refuse activation without billing (UREQ_PROJECT_BILLING_NOT_FOUND); the Gemini API does not.
 CATALOGUE: dict[str, ServiceInfo] = _catalogue(
     ServiceInfo("generativelanguage.googleapis.com", "Generative Language API"),
-    ServiceInfo("aiplatform.googleapis.com", "Vertex AI API", ("storage.googleapis.com",)),
+    ServiceInfo(
+        "aiplatform.googleapis.com", "Vertex AI API", ("storage.googleapis.com",), requires_billing=True
+    ),
     ServiceInfo("cloudresourcemanager.googleapis.com", "Cloud Resource Manager API"),
     ServiceInfo("serviceusage.googleapis.com", "Service Usage API"),
     ServiceInfo("iam.googleapis.com", "Identity and Access Management (IAM) API"),
     ServiceInfo("iamcredentials.googleapis.com", "IAM Service Account Credentials API"),
     ServiceInfo("apikeys.googleapis.com", "API Keys API"),
     ServiceInfo("cloudbilling.googleapis.com", "Cloud Billing API"),
-    ServiceInfo("cloudapis.googleapis.com", "Google Cloud APIs"),
-    ServiceInfo("compute.googleapis.com", "Compute Engine API", ("oslogin.googleapis.com",)),
+    ServiceInfo("cloudapis.googleapis.com", "Google Cloud APIs", bundle=DEFAULT_SERVICES),
+    ServiceInfo(
+        "compute.googleapis.com", "Compute Engine API", ("oslogin.googleapis.com",), requires_billing=True
+    ),
     ServiceInfo("oslogin.googleapis.com", "Cloud OS Login API"),
-    ServiceInfo("storage.googleapis.com", "Cloud Storage API"),
     ServiceInfo("sts.googleapis.com", "Security Token Service API"),
     ServiceInfo("logging.googleapis.com", "Cloud Logging API"),
     ServiceInfo("monitoring.googleapis.com", "Cloud Monitoring API"),
     ServiceInfo("servicemanagement.googleapis.com", "Service Management API"),
+    ServiceInfo("bigquery.googleapis.com", "BigQuery API"),
+    ServiceInfo("bigquerystorage.googleapis.com", "BigQuery Storage API"),
+    ServiceInfo("cloudtrace.googleapis.com", "Cloud Trace API"),
+    ServiceInfo("datastore.googleapis.com", "Cloud Datastore API"),
+    ServiceInfo("sql-component.googleapis.com", "Cloud SQL"),
+    ServiceInfo("storage.googleapis.com", "Cloud Storage API"),
+    ServiceInfo("storage-api.googleapis.com", "Google Cloud Storage JSON API"),
+    ServiceInfo("storage-component.googleapis.com", "Cloud Storage"),
 )
 
 MAX_BATCH = 20
@@ -58,6 +92,25 @@ def unknown_service(services: list[str]) -> errors.PermissionDenied:
         reason="SERVICE_CONFIG_NOT_FOUND_OR_PERMISSION_DENIED",
         domain="serviceusage.googleapis.com",
         metadata={"services": ",".join(services)},
+    )
+
+
+def billing_required(project: Project, services: list[str]) -> errors.FailedPrecondition:
+    """Service Usage's answer when a service that costs money is enabled in a project without billing."""
+    listed = ",".join(services)
+    query = "&".join([f"?error_code=390001&project={project.number}", *(f"services={s}" for s in services)])
+    return errors.FailedPrecondition(
+        f"Billing account for project '{project.number}' is not found. Billing must be enabled for "
+        f"activation of service(s) '{listed}' to proceed.",
+        reason="UREQ_PROJECT_BILLING_NOT_FOUND",
+        domain="serviceusage.googleapis.com/billing-enabled",
+        metadata={"project": project.number, "services": listed},
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.PreconditionFailure",
+                "violations": [{"subject": query, "type": "googleapis.com/billing-enabled"}],
+            }
+        ],
     )
 
 
@@ -83,6 +136,8 @@ class ServicesBackend(Backend):
     def require_enabled(self, project: Project, service: str) -> None:
         """Data-plane APIs call this: SERVICE_DISABLED when the service is off, or when it was turned on
         less than `service_enable_propagation_s` ago (Google's enablement takes a while to propagate)."""
+        if not project.active:
+            raise project_deleted(project)
         since = self.enabled.get(project.number, {}).get(service)
         propagation = self.world.realism.service_enable_propagation_s
         if since is None or self.world.now() - since < propagation:
@@ -94,14 +149,28 @@ class ServicesBackend(Backend):
             raise unknown_service(unknown)
 
     def enable(self, project: Project, service: str) -> list[str]:
-        """Enable `service` and its dependencies; returns the services that were turned on."""
-        self.check_known([service])
+        """Enable `service` and what comes with it; returns the services that were turned on."""
+        return self.enable_many(project, [service])
+
+    def enable_many(self, project: Project, services: list[str]) -> list[str]:
+        """All or nothing, as services:batchEnable: unknown services or missing billing enable none."""
+        self.check_known(services)
+        self._check_billing(project, services)
         turned_on = []
-        for name in (service, *CATALOGUE[service].dependencies):
-            if not self.is_enabled(project.number, name):
-                self.enabled.setdefault(project.number, {})[name] = self.world.now()
-                turned_on.append(name)
+        for service in services:
+            info = CATALOGUE[service]
+            for name in (service, *info.dependencies, *info.bundle):
+                if not self.is_enabled(project.number, name):
+                    self.enabled.setdefault(project.number, {})[name] = self.world.now()
+                    turned_on.append(name)
         return turned_on
+
+    def _check_billing(self, project: Project, services: list[str]) -> None:
+        needing = [
+            s for s in services if CATALOGUE[s].requires_billing and not self.is_enabled(project.number, s)
+        ]
+        if needing and not self.world.backend(BillingBackend).billing_enabled(project):
+            raise billing_required(project, needing)
 
     def dependents(self, project: Project, service: str) -> list[str]:
         """Enabled services that depend on `service`."""
