@@ -1,1 +1,126 @@
-"""Handlers: to be written."""
+"""API Keys v2 handlers. Changes answer long-running operations (`operations/akmf.*`) whose response is
+the Key, typed with `@type`, as the real API does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
+from gcp_setup.emulator.iam.models import permission_denied
+from gcp_setup.emulator.iam.responses import page_of
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
+from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.serviceusage.models import ServicesBackend
+
+API = "apikeys.v2"
+METHOD = "apikeys.projects.locations.keys."
+SERVICE = "apikeys.googleapis.com"
+ADMINS = frozenset({"roles/serviceusage.apiKeysAdmin"})
+READERS = ADMINS | {"roles/serviceusage.apiKeysViewer", "roles/viewer"}
+
+
+def _keys(req: ApiRequest) -> ApiKeysBackend:
+    return req.world.backend(ApiKeysBackend)
+
+
+def _project(req: ApiRequest, permission: str) -> Project:
+    """The project in the path (ID or number), with the API enabled and the caller allowed `permission`."""
+    if req.params["locationsId"] != "global":
+        raise errors.InvalidArgument(f"Location {req.params['locationsId']} is not supported; use global.")
+    projects = req.world.backend(ProjectsBackend)
+    project = projects.lookup_active(req.params["projectsId"], req.principal)
+    req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
+    roles = READERS if permission.endswith((".get", ".list", ".getKeyString")) else ADMINS
+    if not projects.has_role(project, req.principal, roles):
+        raise permission_denied(permission)
+    return project
+
+
+def _key(req: ApiRequest, permission: str, *, deleted_ok: bool = False) -> Key:
+    project = _project(req, permission)
+    return _keys(req).get(project, req.params["keysId"], deleted_ok=deleted_ok)
+
+
+def _operation(req: ApiRequest, key: Key, *, with_key_string: bool = False) -> dict[str, Any]:
+    response = {"@type": KEY_TYPE_URL, **key.to_json(with_key_string=with_key_string)}
+    op = req.world.operations.start(f"operations/akmf.p7-{key.project_number}-", response=response)
+    return op.to_json()
+
+
+def _camel(path: str) -> str:
+    """gcloud sends update masks in snake_case ("display_name", "restrictions.api_targets")."""
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), path)
+
+
+@api_method(API, METHOD + "create")
+def create(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req, "apikeys.keys.create")
+    key = _keys(req).create(project, req.query.get("keyId"), req.body)
+    return _operation(req, key, with_key_string=True)
+
+
+@api_method(API, METHOD + "get")
+def get(req: ApiRequest) -> dict[str, Any]:
+    return _key(req, "apikeys.keys.get").to_json()
+
+
+@api_method(API, METHOD + "list")
+def list_keys(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req, "apikeys.keys.list")
+    show_deleted = (req.query.get("showDeleted") or "").lower() == "true"
+    page, next_token = page_of(req, _keys(req).in_project(project, show_deleted=show_deleted))
+    out: dict[str, Any] = {}
+    if page:
+        out["keys"] = [k.to_json() for k in page]
+    if next_token:
+        out["nextPageToken"] = next_token
+    return out
+
+
+@api_method(API, METHOD + "getKeyString")
+def get_key_string(req: ApiRequest) -> dict[str, Any]:
+    return {"keyString": _key(req, "apikeys.keys.getKeyString").key_string}
+
+
+@api_method(API, METHOD + "patch")
+def patch(req: ApiRequest) -> dict[str, Any]:
+    key = _key(req, "apikeys.keys.update")
+    mask = [_camel(p.strip()) for p in (req.query.get("updateMask") or "").split(",") if p.strip()]
+    # No mask: every mutable field present in the body, as Google's AIP-134 says.
+    mask = mask or [f for f in MUTABLE_FIELDS if f in req.body]
+    return _operation(req, _keys(req).update(key, req.body, mask))
+
+
+@api_method(API, METHOD + "delete")
+def delete(req: ApiRequest) -> dict[str, Any]:
+    key = _key(req, "apikeys.keys.delete")
+    etag = req.query.get("etag")
+    if etag and etag != key.etag:
+        raise errors.Aborted(f"The etag {etag} does not match the current etag of key {key.name}.")
+    return _operation(req, _keys(req).delete(key))
+
+
+@api_method(API, METHOD + "undelete")
+def undelete(req: ApiRequest) -> dict[str, Any]:
+    key = _key(req, "apikeys.keys.undelete", deleted_ok=True)
+    return _operation(req, _keys(req).undelete(key))
+
+
+@api_method(API, "apikeys.keys.lookupKey")
+def lookup_key(req: ApiRequest) -> dict[str, Any]:
+    key = _keys(req).by_key_string(req.query.get("keyString") or "")
+    if key is None or key.deleted:
+        raise errors.NotFound(
+            "The API key was not found.", reason="KEY_NOT_FOUND", domain="apikeys.googleapis.com"
+        )
+    return {"parent": key.parent, "name": key.name}
+
+
+@api_method(API, "apikeys.operations.get")
+def get_operation(req: ApiRequest) -> dict[str, Any]:
+    op = req.world.operations.poll(f"operations/{req.params['operationsId']}")
+    if op is None:
+        raise errors.NotFound(f"Operation operations/{req.params['operationsId']} not found.")
+    return op.to_json()

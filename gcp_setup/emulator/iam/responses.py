@@ -1,1 +1,275 @@
-"""Handlers: to be written."""
+"""IAM v1 handlers: service accounts, their keys and IAM policies. One short function per method."""
+
+from __future__ import annotations
+
+import base64
+import functools
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.iam.models import (
+    KEY_NEVER_EXPIRES,
+    SA_ETAG,
+    TOKEN_CREATOR,
+    WORKLOAD_IDENTITY_USER,
+    ServiceAccount,
+    ServiceAccountKey,
+    ServiceAccountsBackend,
+    key_file_data,
+    member_exists,
+    permission_denied,
+)
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
+from gcp_setup.emulator.routing import ApiRequest, api_method
+
+IAM = "iam.v1"
+METHOD = "iam.projects.serviceAccounts."
+
+# Who may do what: the predefined roles that carry each group of permissions (owner implies all, editor
+# all but IAM administration; see ProjectsBackend.has_role).
+ADMINS = frozenset({"roles/iam.serviceAccountAdmin"})
+CREATORS = ADMINS | {"roles/iam.serviceAccountCreator"}
+READERS = ADMINS | {"roles/iam.serviceAccountViewer", "roles/viewer", "roles/iam.serviceAccountKeyAdmin"}
+KEY_ADMINS = frozenset({"roles/iam.serviceAccountKeyAdmin"})
+POLICY_ADMINS = frozenset({"roles/iam.serviceAccountAdmin", "roles/iam.securityAdmin"})
+# What testIamPermissions can report on a service account, and the roles that grant each permission.
+PERMISSION_ROLES = {
+    "iam.serviceAccounts.create": CREATORS,
+    "iam.serviceAccounts.get": READERS,
+    "iam.serviceAccounts.getIamPolicy": READERS,
+    "iam.serviceAccounts.setIamPolicy": POLICY_ADMINS,
+    "iam.serviceAccounts.delete": ADMINS,
+    "iam.serviceAccounts.update": ADMINS,
+    "iam.serviceAccounts.disable": ADMINS,
+    "iam.serviceAccounts.enable": ADMINS,
+    "iam.serviceAccountKeys.create": KEY_ADMINS,
+    "iam.serviceAccountKeys.list": KEY_ADMINS | READERS,
+    "iam.serviceAccountKeys.delete": KEY_ADMINS,
+    "iam.serviceAccounts.actAs": frozenset({"roles/iam.serviceAccountUser"}),
+    "iam.serviceAccounts.getAccessToken": frozenset({TOKEN_CREATOR, WORKLOAD_IDENTITY_USER}),
+    "iam.serviceAccounts.signBlob": frozenset({TOKEN_CREATOR}),
+    "iam.serviceAccounts.signJwt": frozenset({TOKEN_CREATOR}),
+}
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def _accounts(req: ApiRequest) -> ServiceAccountsBackend:
+    return req.world.backend(ServiceAccountsBackend)
+
+
+def _project(req: ApiRequest) -> Project:
+    return req.world.backend(ProjectsBackend).lookup_active(req.params["projectsId"], req.principal)
+
+
+# Basic roles (owner, editor) do not carry these: even a project owner needs Token Creator to impersonate.
+TOKEN_PERMISSIONS = frozenset(
+    {"iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt"}
+)
+
+
+def is_allowed(
+    req: ApiRequest, project: Project | None, account: ServiceAccount | None, permission: str
+) -> bool:
+    """Roles count on the service account's own policy, or on its project's."""
+    roles = PERMISSION_ROLES[permission]
+    if account is not None and account.policy.has_any_role(req.principal, set(roles)):
+        return True
+    if project is None:
+        return False
+    if permission in TOKEN_PERMISSIONS:
+        return project.policy.has_any_role(req.principal, set(roles))
+    return req.world.backend(ProjectsBackend).has_role(project, req.principal, roles)
+
+
+def _authorize(
+    req: ApiRequest, project: Project | None, account: ServiceAccount | None, permission: str
+) -> None:
+    if not is_allowed(req, project, account, permission):
+        raise permission_denied(permission)
+
+
+def _account(req: ApiRequest, permission: str) -> ServiceAccount:
+    """The account named in the path (`projects/-/serviceAccounts/EMAIL_OR_UNIQUE_ID`), authorized."""
+    account = _accounts(req).get(req.params["serviceAccountsId"])
+    project = req.world.backend(ProjectsBackend).find(account.project_id)
+    _authorize(req, project, account, permission)
+    return account
+
+
+def account_json(account: ServiceAccount) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": account.name,
+        "projectId": account.project_id,
+        "uniqueId": account.unique_id,
+        "email": account.email,
+        "etag": SA_ETAG,
+        "oauth2ClientId": account.unique_id,
+    }
+    if account.display_name:
+        out["displayName"] = account.display_name
+    if account.description:
+        out["description"] = account.description
+    if account.disabled:
+        out["disabled"] = True
+    return out
+
+
+def key_json(account: ServiceAccount, key: ServiceAccountKey) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": f"{account.name}/keys/{key.key_id}",
+        "validAfterTime": rfc3339(key.created_at)[:-5] + "Z",
+        "validBeforeTime": KEY_NEVER_EXPIRES,
+        "keyAlgorithm": "KEY_ALG_RSA_2048",
+        "keyOrigin": "GOOGLE_PROVIDED",
+        "keyType": "USER_MANAGED",
+    }
+    if key.disabled:
+        out["disabled"] = True
+    return out
+
+
+def page_of(req: ApiRequest, items: list[Any]) -> tuple[list[Any], str | None]:
+    """Offset pagination; the token is opaque to clients, as Google's are."""
+    size = min(int(req.query.get("pageSize") or PAGE_SIZE), MAX_PAGE_SIZE) or PAGE_SIZE
+    token = req.query.get("pageToken") or ""
+    try:
+        start = int(base64.urlsafe_b64decode(token.encode()).decode() or 0)
+    except ValueError:
+        raise errors.InvalidArgument("Invalid page token.") from None
+    end = start + size
+    next_token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    return items[start:end], next_token
+
+
+# -- service accounts ---------------------------------------------------------------------------------
+@api_method(IAM, METHOD + "create")
+def create(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req)
+    _authorize(req, project, None, "iam.serviceAccounts.create")
+    details = req.body.get("serviceAccount") or {}
+    account = _accounts(req).create(
+        project,
+        req.body.get("accountId", ""),
+        display_name=details.get("displayName", ""),
+        description=details.get("description", ""),
+    )
+    return account_json(account)
+
+
+@api_method(IAM, METHOD + "get")
+def get(req: ApiRequest) -> dict[str, Any]:
+    return account_json(_account(req, "iam.serviceAccounts.get"))
+
+
+@api_method(IAM, METHOD + "list")
+def list_accounts(req: ApiRequest) -> dict[str, Any]:
+    project = _project(req)
+    _authorize(req, project, None, "iam.serviceAccounts.get")
+    page, next_token = page_of(req, _accounts(req).in_project(project.project_id))
+    out: dict[str, Any] = {}
+    if page:
+        out["accounts"] = [account_json(a) for a in page]
+    if next_token:
+        out["nextPageToken"] = next_token
+    return out
+
+
+@api_method(IAM, METHOD + "delete")
+def delete(req: ApiRequest) -> dict[str, Any]:
+    _accounts(req).delete(_account(req, "iam.serviceAccounts.delete"))
+    return {}
+
+
+def _update_fields(account: ServiceAccount, fields: dict[str, Any], mask: list[str]) -> None:
+    if "displayName" in mask:
+        account.display_name = fields.get("displayName", "")
+    if "description" in mask:
+        account.description = fields.get("description", "")
+
+
+@api_method(IAM, METHOD + "patch")
+def patch(req: ApiRequest) -> dict[str, Any]:
+    account = _account(req, "iam.serviceAccounts.update")
+    fields = req.body.get("serviceAccount") or {}
+    mask = [m.strip() for m in (req.body.get("updateMask") or "").split(",") if m.strip()]
+    unknown = set(mask) - {"displayName", "description"}
+    if unknown:
+        raise errors.InvalidArgument(f"Invalid update mask: {', '.join(sorted(unknown))}.")
+    _update_fields(account, fields, mask)
+    return account_json(account)
+
+
+@api_method(IAM, METHOD + "update")
+def update(req: ApiRequest) -> dict[str, Any]:
+    account = _account(req, "iam.serviceAccounts.update")
+    _update_fields(account, req.body, ["displayName", "description"])
+    return account_json(account)
+
+
+@api_method(IAM, METHOD + "disable")
+def disable(req: ApiRequest) -> dict[str, Any]:
+    _accounts(req).set_disabled(_account(req, "iam.serviceAccounts.disable"), True)
+    return {}
+
+
+@api_method(IAM, METHOD + "enable")
+def enable(req: ApiRequest) -> dict[str, Any]:
+    _accounts(req).set_disabled(_account(req, "iam.serviceAccounts.enable"), False)
+    return {}
+
+
+# -- IAM policy of a service account ------------------------------------------------------------------
+@api_method(IAM, METHOD + "getIamPolicy")
+def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
+    return _account(req, "iam.serviceAccounts.getIamPolicy").policy.to_json()
+
+
+@api_method(IAM, METHOD + "setIamPolicy")
+def set_iam_policy(req: ApiRequest) -> dict[str, Any]:
+    account = _account(req, "iam.serviceAccounts.setIamPolicy")
+    account.policy.replace(req.body, member_exists=functools.partial(member_exists, req.world))
+    return account.policy.to_json()
+
+
+@api_method(IAM, METHOD + "testIamPermissions")
+def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
+    account = _accounts(req).get(req.params["serviceAccountsId"])
+    project = req.world.backend(ProjectsBackend).find(account.project_id)
+    asked = req.body.get("permissions") or []
+    held = [p for p in asked if p in PERMISSION_ROLES and is_allowed(req, project, account, p)]
+    return {"permissions": held} if held else {}
+
+
+# -- keys -------------------------------------------------------------------------------------------
+@api_method(IAM, METHOD + "keys.create")
+def create_key(req: ApiRequest) -> dict[str, Any]:
+    account = _account(req, "iam.serviceAccountKeys.create")
+    key_type = req.body.get("privateKeyType") or "TYPE_GOOGLE_CREDENTIALS_FILE"
+    if key_type != "TYPE_GOOGLE_CREDENTIALS_FILE":
+        raise errors.InvalidArgument(f"Private key type {key_type} is not supported by the emulator.")
+    new_key = _accounts(req).create_key(account, token_uri=f"http://{req.headers.get('Host')}/token")
+    out = key_json(account, new_key.key)
+    out.update(privateKeyType=key_type, privateKeyData=key_file_data(new_key))
+    return out
+
+
+@api_method(IAM, METHOD + "keys.list")
+def list_keys(req: ApiRequest) -> dict[str, Any]:
+    account = _account(req, "iam.serviceAccountKeys.list")
+    wanted = set(req.query.getlist("keyTypes")) or {"USER_MANAGED"}
+    keys = [key_json(account, k) for k in account.keys.values()] if "USER_MANAGED" in wanted else []
+    return {"keys": keys} if keys else {}
+
+
+@api_method(IAM, METHOD + "keys.get")
+def get_key(req: ApiRequest) -> dict[str, Any]:
+    account = _account(req, "iam.serviceAccountKeys.list")
+    return key_json(account, account.key(req.params["keysId"]))
+
+
+@api_method(IAM, METHOD + "keys.delete")
+def delete_key(req: ApiRequest) -> dict[str, Any]:
+    account = _account(req, "iam.serviceAccountKeys.delete")
+    _accounts(req).delete_key(account, req.params["keysId"])
+    return {}

@@ -1,0 +1,291 @@
+"""IAM v1 state: service accounts, their keys and their IAM policies. No HTTP here.
+
+A key the emulator creates is a real RSA key: the private half leaves once, inside the key file (Google
+keeps no copy either); the public half stays, so the token endpoint can check the JWTs signed with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.iam_policy import Policy
+from gcp_setup.emulator.resourcemanager.models import Project
+from gcp_setup.emulator.world import Backend, World, backend
+
+EMAIL_DOMAIN = "iam.gserviceaccount.com"
+SA_ETAG = "MDEwMjE5MjA="
+"""Google answers this same constant etag for every service account."""
+KEY_NEVER_EXPIRES = "9999-12-31T23:59:59Z"
+TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+
+_ACCOUNT_ID = re.compile(r"^[a-z][a-z\d\-]*[a-z\d]$")
+
+
+def validate_account_id(account_id: str) -> None:
+    """Google's two checks, with its messages (each carries a DebugInfo detail repeating it)."""
+    if not 6 <= len(account_id) <= 30:
+        message = f'The account ID "{account_id}" does not have a length between 6 and 30.'
+    elif not _ACCOUNT_ID.match(account_id):
+        message = f"{account_id} does not match [a-z][a-z\\d\\-]*[a-z\\d]."
+    else:
+        return
+    raise errors.InvalidArgument(
+        message, extra_details=[{"@type": "type.googleapis.com/google.rpc.DebugInfo", "detail": message}]
+    )
+
+
+def unknown_service_account() -> errors.NotFound:
+    return errors.NotFound("Unknown service account")
+
+
+def permission_denied(permission: str) -> errors.PermissionDenied:
+    """IAM's answer when the caller lacks `permission` (or the resource does not exist: same answer)."""
+    return errors.PermissionDenied(
+        f"Permission '{permission}' denied on resource (or it may not exist).",
+        reason="IAM_PERMISSION_DENIED",
+        domain="iam.googleapis.com",
+        metadata={"permission": permission},
+    )
+
+
+@dataclass
+class ServiceAccountKey:
+    key_id: str
+    public_pem: str
+    created_at: float
+    disabled: bool = False
+
+    def to_state(self) -> dict[str, Any]:
+        return vars(self).copy()
+
+
+@dataclass
+class ServiceAccount:
+    project_id: str
+    account_id: str
+    unique_id: str
+    created_at: float
+    display_name: str = ""
+    description: str = ""
+    disabled: bool = False
+    policy: Policy = field(default_factory=Policy)
+    keys: dict[str, ServiceAccountKey] = field(default_factory=dict)
+
+    @property
+    def email(self) -> str:
+        return f"{self.account_id}@{self.project_id}.{EMAIL_DOMAIN}"
+
+    @property
+    def member(self) -> str:
+        return f"serviceAccount:{self.email}"
+
+    @property
+    def name(self) -> str:
+        return f"projects/{self.project_id}/serviceAccounts/{self.email}"
+
+    def key(self, key_id: str) -> ServiceAccountKey:
+        key = self.keys.get(key_id)
+        if key is None:
+            raise errors.NotFound(f"Service account key {self.name}/keys/{key_id} does not exist.")
+        return key
+
+    def to_state(self) -> dict[str, Any]:
+        state = {k: v for k, v in vars(self).items() if k not in ("policy", "keys")}
+        state["policy"] = self.policy.to_state()
+        state["keys"] = [k.to_state() for k in self.keys.values()]
+        return state
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> ServiceAccount:
+        data = dict(data)
+        policy = Policy.from_state(data.pop("policy"))
+        keys = {k["key_id"]: ServiceAccountKey(**k) for k in data.pop("keys")}
+        return cls(**data, policy=policy, keys=keys)
+
+
+@dataclass
+class NewKey:
+    """A key just made: what the caller gets back once, and never again."""
+
+    key: ServiceAccountKey
+    key_file: dict[str, Any]
+    """The JSON key file google-auth loads (type "service_account")."""
+
+
+def _new_rsa_key() -> tuple[str, str]:
+    """(private key PEM in PKCS#8, as Google's key files hold it; public key PEM)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+@backend
+class ServiceAccountsBackend(Backend):
+    name = "iam"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.accounts: dict[str, ServiceAccount] = {}
+        """email -> account"""
+
+    # -- lookups -------------------------------------------------------------------------------------
+    def find(self, ref: str) -> ServiceAccount | None:
+        """By email or unique ID; `ref` may be a full name (projects/P/serviceAccounts/X) or a member."""
+        ref = ref.rsplit("/", 1)[-1].removeprefix("serviceAccount:")
+        if ref in self.accounts:
+            return self.accounts[ref]
+        return next((a for a in self.accounts.values() if a.unique_id == ref), None)
+
+    def get(self, ref: str) -> ServiceAccount:
+        account = self.find(ref)
+        if account is None:
+            raise unknown_service_account()
+        return account
+
+    def in_project(self, project_id: str) -> list[ServiceAccount]:
+        return sorted(
+            (a for a in self.accounts.values() if a.project_id == project_id), key=lambda a: a.email
+        )
+
+    def is_visible(self, member_or_email: str) -> bool:
+        """Exists and has propagated: Google's IAM does not know a new account for a while."""
+        account = self.find(member_or_email)
+        if account is None:
+            return False
+        return self.world.now() - account.created_at >= self.world.realism.service_account_propagation_s
+
+    # -- changes -------------------------------------------------------------------------------------
+    def create(
+        self, project: Project, account_id: str, display_name: str = "", description: str = ""
+    ) -> ServiceAccount:
+        validate_account_id(account_id)
+        email = f"{account_id}@{project.project_id}.{EMAIL_DOMAIN}"
+        if email in self.accounts:
+            raise errors.AlreadyExists(
+                f"Service account {account_id} already exists within project projects/{project.project_id}.",
+                extra_details=[
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ResourceInfo",
+                        "resourceName": f"projects/{project.project_id}/serviceAccounts/{email}",
+                    }
+                ],
+            )
+        account = ServiceAccount(
+            project_id=project.project_id,
+            account_id=account_id,
+            unique_id=self._new_unique_id(),
+            created_at=self.world.now(),
+            display_name=display_name,
+            description=description,
+        )
+        self.accounts[email] = account
+        return account
+
+    def _new_unique_id(self) -> str:
+        """21 digits starting with 1, as Google's are."""
+        taken = {a.unique_id for a in self.accounts.values()}
+        while True:
+            unique_id = "1" + "".join(secrets.choice("0123456789") for _ in range(20))
+            if unique_id not in taken:
+                return unique_id
+
+    def delete(self, account: ServiceAccount) -> None:
+        del self.accounts[account.email]
+        self.world.tokens.revoke_principal(account.member)
+
+    def set_disabled(self, account: ServiceAccount, disabled: bool) -> None:
+        account.disabled = disabled
+        if disabled:
+            self.world.tokens.revoke_principal(account.member)
+
+    def create_key(self, account: ServiceAccount, token_uri: str) -> NewKey:
+        if self.world.org_policies.disable_service_account_key_creation:
+            raise key_creation_not_allowed(account)
+        key_id = secrets.token_hex(20)
+        private_pem, public_pem = _new_rsa_key()
+        key = ServiceAccountKey(key_id=key_id, public_pem=public_pem, created_at=self.world.now())
+        account.keys[key_id] = key
+        key_file = {
+            "type": "service_account",
+            "project_id": account.project_id,
+            "private_key_id": key_id,
+            "private_key": private_pem,
+            "client_email": account.email,
+            "client_id": account.unique_id,
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+            "token_uri": token_uri,
+            "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+            "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/"
+            + account.email.replace("@", "%40"),
+            "universe_domain": "googleapis.com",
+        }
+        return NewKey(key, key_file)
+
+    def delete_key(self, account: ServiceAccount, key_id: str) -> None:
+        account.key(key_id)
+        del account.keys[key_id]
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"accounts": [a.to_state() for a in self.accounts.values()]}
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        self.accounts = {}
+        for item in data.get("accounts", []):
+            account = ServiceAccount.from_state(item)
+            self.accounts[account.email] = account
+
+
+def key_creation_not_allowed(account: ServiceAccount) -> errors.FailedPrecondition:
+    """Google's answer under the org policy constraint iam.disableServiceAccountKeyCreation."""
+    message = "Key creation is not allowed on this service account."
+    subject = f"{account.name}?configvalue={account.email.replace('@', '%40')}"
+    return errors.FailedPrecondition(
+        message,
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.PreconditionFailure",
+                "violations": [
+                    {
+                        "type": "constraints/iam.disableServiceAccountKeyCreation",
+                        "subject": subject,
+                        "description": message,
+                    }
+                ],
+            }
+        ],
+    )
+
+
+def member_exists(world: World, member: str) -> bool:
+    """For setIamPolicy on any resource: a serviceAccount member must exist and have propagated;
+    other kinds of members are taken on trust (the emulator knows no users or groups)."""
+    if not member.startswith("serviceAccount:"):
+        return True
+    email = member.removeprefix("serviceAccount:")
+    domain = email.partition("@")[2]
+    if not domain.endswith("." + EMAIL_DOMAIN) or domain.startswith("gcp-sa-"):
+        return True  # Google-managed accounts (service agents, Compute default) are not modelled
+    return world.backend(ServiceAccountsBackend).is_visible(email)
+
+
+def key_file_data(new_key: NewKey) -> str:
+    """privateKeyData: the key file, base64-encoded."""
+    return base64.b64encode(json.dumps(new_key.key_file, indent=2).encode()).decode()

@@ -1,0 +1,211 @@
+"""Credential state and checks: the OAuth2 token endpoint's grants, refresh tokens, and Workload Identity
+Federation providers for STS. No HTTP here.
+
+Grants the token endpoint accepts:
+- `urn:ietf:params:oauth:grant-type:jwt-bearer`: a JWT signed (RS256) with a service-account key the
+  emulator issued; checked against the stored public key, the key's and the account's state.
+- `refresh_token`: a refresh token the emulator itself issued (`OAuthBackend.issue_refresh_token`), e.g.
+  for an `authorized_user` credentials file made for a test or the demo.
+Every issued access token is a `world.tokens` entry mapped to its principal, so IAM checks stay real.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from google.auth import crypt
+
+from gcp_setup.emulator.iam.models import ServiceAccountsBackend
+from gcp_setup.emulator.world import Backend, World, backend
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+REFRESH_TOKEN = "refresh_token"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+TOKEN_LIFETIME_S = 3600
+MAX_ASSERTION_LIFETIME_S = 3600
+CLOCK_SKEW_S = 300
+WIF_AUDIENCE_PREFIX = "//iam.googleapis.com/"
+
+
+class OAuthError(Exception):
+    """An OAuth2 error answer: `{"error": ..., "error_description": ...}`, not Google's API error shape."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def to_json(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+def invalid_grant(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description)
+
+
+@dataclass
+class Grant:
+    """What a successful grant yields: whose token, for which scopes."""
+
+    principal: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkloadProvider:
+    """A Workload Identity pool provider: subject tokens whose `iss` is `issuer` are accepted."""
+
+    project_number: str
+    pool_id: str
+    provider_id: str
+    issuer: str
+
+    @property
+    def audience(self) -> str:
+        return (
+            f"{WIF_AUDIENCE_PREFIX}projects/{self.project_number}/locations/global/"
+            f"workloadIdentityPools/{self.pool_id}/providers/{self.provider_id}"
+        )
+
+    def principal(self, subject: str) -> str:
+        return (
+            f"principal://iam.googleapis.com/projects/{self.project_number}/locations/global/"
+            f"workloadIdentityPools/{self.pool_id}/subject/{subject}"
+        )
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    """(header, claims, signed bytes, signature); raises ValueError when it is not a JWT."""
+    try:
+        header_b64, claims_b64, signature_b64 = token.split(".")
+        header = json.loads(_b64decode(header_b64))
+        claims = json.loads(_b64decode(claims_b64))
+        signature = _b64decode(signature_b64)
+    except (ValueError, binascii.Error) as exc:
+        raise ValueError("not a JWT") from exc
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise ValueError("not a JWT")
+    return header, claims, f"{header_b64}.{claims_b64}".encode(), signature
+
+
+@backend
+class OAuthBackend(Backend):
+    name = "oauth"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.providers: dict[str, WorkloadProvider] = {}
+        """audience -> provider"""
+
+    # -- grants --------------------------------------------------------------------------------------
+    def jwt_bearer(self, assertion: str) -> Grant:
+        """Check a service-account JWT as Google's token endpoint does, with its error descriptions."""
+        try:
+            header, claims, signed, signature = _jwt_parts(assertion)
+        except ValueError:
+            raise invalid_grant("Invalid JWT: the assertion is not a signed JWT.") from None
+        accounts = self.world.backend(ServiceAccountsBackend)
+        account = accounts.find(str(claims.get("iss", "")))
+        if account is None or account.disabled:
+            raise invalid_grant("Invalid grant: account not found")
+        key = account.keys.get(str(header.get("kid", "")))
+        if header.get("alg") != "RS256" or key is None or key.disabled:
+            raise invalid_grant("Invalid JWT Signature.")
+        if not crypt.RSAVerifier.from_string(key.public_pem).verify(signed, signature):
+            raise invalid_grant("Invalid JWT Signature.")
+        self._check_lifetime(claims)
+        scopes = tuple(str(claims.get("scope", "")).split())
+        if not scopes:
+            raise OAuthError("invalid_scope", "Invalid OAuth scope or ID token audience provided.")
+        return Grant(account.member, scopes)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        now = self.world.now()
+        try:
+            iat, exp = float(claims["iat"]), float(claims["exp"])
+        except (KeyError, TypeError, ValueError):
+            iat, exp = now + CLOCK_SKEW_S + 1, 0.0
+        if iat > now + CLOCK_SKEW_S or exp < now or exp - iat > MAX_ASSERTION_LIFETIME_S:
+            raise invalid_grant(
+                "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable "
+                "timeframe. Check your iat and exp values in the JWT claim."
+            )
+
+    def refresh(self, refresh_token: str) -> Grant:
+        grant = self.refresh_tokens.get(refresh_token)
+        if grant is None:
+            raise invalid_grant("Token has been expired or revoked.")
+        return grant
+
+    def issue_refresh_token(self, principal: str, scopes: tuple[str, ...] = ()) -> str:
+        """A refresh token for `principal`, shaped as Google's ("1//...")."""
+        value = "1//emu-" + secrets.token_urlsafe(32)
+        self.refresh_tokens[value] = Grant(principal, scopes)
+        return value
+
+    def issue_access_token(self, grant: Grant, lifetime_s: float = TOKEN_LIFETIME_S) -> tuple[str, float]:
+        """(token, expiry on the world clock)"""
+        value, token = self.world.tokens.issue(grant.principal, lifetime_s, grant.scopes)
+        return value, token.expires_at
+
+    # -- Workload Identity Federation (STS) -----------------------------------------------------------
+    def add_provider(
+        self, project_number: str, pool_id: str, provider_id: str, issuer: str
+    ) -> WorkloadProvider:
+        provider = WorkloadProvider(project_number, pool_id, provider_id, issuer)
+        self.providers[provider.audience] = provider
+        return provider
+
+    def exchange(self, audience: str, subject_token: str) -> Grant:
+        """A federated principal for an OIDC subject token from a known provider. The subject token's
+        signature is not checked: the emulator cannot reach the issuer's keys (its iss and exp are)."""
+        provider = self.providers.get(audience)
+        if provider is None:
+            raise OAuthError(
+                "invalid_target",
+                'The target service indicated by the "audience" parameters is '
+                "invalid. This might either be because the pool or provider is disabled or deleted "
+                "or because it doesn't exist.",
+            )
+        try:
+            _, claims, _, _ = _jwt_parts(subject_token)
+        except ValueError:
+            raise invalid_grant("Unable to parse the ID Token.") from None
+        if claims.get("iss") != provider.issuer:
+            raise invalid_grant("The issuer in ID Token does not match the expected issuer.")
+        if float(claims.get("exp", 0)) < self.world.now():
+            raise invalid_grant("ID Token expired.")
+        return Grant(
+            provider.principal(str(claims.get("sub", ""))),
+            ("https://www.googleapis.com/auth/cloud-platform",),
+        )
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "refresh_tokens": {
+                v: {"principal": g.principal, "scopes": list(g.scopes)}
+                for v, g in self.refresh_tokens.items()
+            },
+            "providers": [vars(p) for p in self.providers.values()],
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        self.refresh_tokens = {
+            v: Grant(g["principal"], tuple(g["scopes"])) for v, g in data.get("refresh_tokens", {}).items()
+        }
+        self.providers = {}
+        for item in data.get("providers", []):
+            self.add_provider(**item)
