@@ -270,6 +270,7 @@ class Emulator:
         realism: Realism | None = None,
         state_file: Path | None = None,
     ) -> None:
+        apis.load_all()  # registers every backend, which the World instantiates
         self.world = World(realism=realism or Realism())
         if state_file is not None and state_file.exists():
             try:

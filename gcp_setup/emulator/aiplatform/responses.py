@@ -1,1 +1,108 @@
-"""Handlers: to be written."""
+"""Vertex AI handlers for Gemini: generateContent, countTokens and streamGenerateContent on the project
+path (global and regional hosts look alike here) and in express mode, and the OpenAI-compatible
+`endpoints/openapi/chat/completions`, for v1 and v1beta1. Routes come from the discovery documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.aiplatform import models as vertex
+from gcp_setup.emulator.generativelanguage import canned
+from gcp_setup.emulator.generativelanguage.responses import chat_reply, stream_reply
+from gcp_setup.emulator.resourcemanager.models import rfc3339
+from gcp_setup.emulator.routing import ApiRequest, Reply, api_method
+
+V1, V1BETA1 = "aiplatform.v1", "aiplatform.v1beta1"
+
+
+def _version(req: ApiRequest) -> str:
+    return req.path.lstrip("/").split("/", 1)[0]
+
+
+def _project_model(req: ApiRequest, verb: str) -> str:
+    """Authorise a project-path call and return the model it names."""
+    p = req.params
+    resource = (
+        f"projects/{p['projectsId']}/locations/{p['locationsId']}/publishers/{p['publishersId']}"
+        f"/models/{p['modelsId']}"
+    )
+    vertex.authorize_project_call(req, p["projectsId"], resource, vertex.rpc_method(_version(req), verb))
+    model = vertex.publisher_model(req, p["publishersId"], p["modelsId"], resource)
+    vertex.check_capacity(req, p["locationsId"])
+    return model
+
+
+def _express_model(req: ApiRequest, verb: str) -> str:
+    p = req.params
+    vertex.authorize_express_call(req, vertex.rpc_method(_version(req), verb))
+    return vertex.publisher_model(
+        req, p["publishersId"], p["modelsId"], f"publishers/{p['publishersId']}/models/{p['modelsId']}"
+    )
+
+
+def _generate(req: ApiRequest, model: str) -> dict[str, Any]:
+    return canned.generate_content(model, req.body, vertex=True, create_time=rfc3339(req.world.now()))
+
+
+@api_method(V1, "aiplatform.projects.locations.publishers.models.generateContent", kind="data")
+@api_method(V1BETA1, "aiplatform.projects.locations.publishers.models.generateContent", kind="data")
+def generate_content(req: ApiRequest) -> dict[str, Any]:
+    return _generate(req, _project_model(req, "generateContent"))
+
+
+@api_method(V1, "aiplatform.projects.locations.publishers.models.streamGenerateContent", kind="data")
+@api_method(V1BETA1, "aiplatform.projects.locations.publishers.models.streamGenerateContent", kind="data")
+def stream_generate_content(req: ApiRequest) -> Reply:
+    whole = _generate(req, _project_model(req, "streamGenerateContent"))
+    return stream_reply(req, canned.stream_chunks(whole))
+
+
+@api_method(V1, "aiplatform.projects.locations.publishers.models.countTokens", kind="data")
+@api_method(V1BETA1, "aiplatform.projects.locations.publishers.models.countTokens", kind="data")
+def count_tokens(req: ApiRequest) -> dict[str, Any]:
+    _project_model(req, "countTokens")
+    return canned.count_tokens_answer(req.body, vertex=True)
+
+
+@api_method(V1, "aiplatform.publishers.models.generateContent", kind="data")
+@api_method(V1BETA1, "aiplatform.publishers.models.generateContent", kind="data")
+def express_generate_content(req: ApiRequest) -> dict[str, Any]:
+    return _generate(req, _express_model(req, "generateContent"))
+
+
+@api_method(V1, "aiplatform.publishers.models.streamGenerateContent", kind="data")
+@api_method(V1BETA1, "aiplatform.publishers.models.streamGenerateContent", kind="data")
+def express_stream_generate_content(req: ApiRequest) -> Reply:
+    whole = _generate(req, _express_model(req, "streamGenerateContent"))
+    return stream_reply(req, canned.stream_chunks(whole))
+
+
+@api_method(V1, "aiplatform.publishers.models.countTokens", kind="data")
+@api_method(V1BETA1, "aiplatform.publishers.models.countTokens", kind="data")
+def express_count_tokens(req: ApiRequest) -> dict[str, Any]:
+    _express_model(req, "countTokens")
+    return canned.count_tokens_answer(req.body, vertex=True)
+
+
+@api_method(V1, "aiplatform.projects.locations.endpoints.chat.completions", kind="data")
+@api_method(V1BETA1, "aiplatform.projects.locations.endpoints.chat.completions", kind="data")
+def openapi_chat_completions(req: ApiRequest) -> dict[str, Any] | Reply:
+    """The OpenAI-compatible endpoint: `endpoints/openapi`, model `google/<model>`."""
+    p = req.params
+    if p["endpointsId"] != "openapi":
+        raise errors.NotFound(f"Endpoint `{p['endpointsId']}` not found.")
+    requested = str(req.body.get("model") or "")
+    publisher, _, model = requested.partition("/")
+    if not model:
+        raise errors.InvalidArgument(
+            f"Invalid model: {requested!r}. Use the form <publisher>/<model>, e.g. google/gemini-2.5-flash."
+        )
+    location = f"projects/{p['projectsId']}/locations/{p['locationsId']}"
+    resource = f"{location}/publishers/{publisher}/models/{model}"
+    verb = "ChatCompletions"
+    vertex.authorize_project_call(req, p["projectsId"], resource, vertex.rpc_method(_version(req), verb))
+    vertex.publisher_model(req, publisher, model, resource)
+    vertex.check_capacity(req, p["locationsId"])
+    return chat_reply(req, requested, req.body)

@@ -1,1 +1,169 @@
-"""Handlers: to be written."""
+"""Gemini API (Generative Language) v1beta and v1 handlers, and its OpenAI-compatible endpoints.
+
+google-api-python-client ships no discovery document for this API, so routes are written out. Callers
+authenticate with an API key: `x-goog-api-key`, `?key=`, or (OpenAI-compatible paths, as the openai
+library sends it) `Authorization: Bearer KEY`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.generativelanguage import canned
+from gcp_setup.emulator.generativelanguage.models import SERVICE, GenerativeModels, model_id
+from gcp_setup.emulator.routing import ApiRequest, Reply, http_route
+
+VERSIONS = "<any(v1, v1beta):version>"
+OPENAI_MODEL_PREFIX = "models/"
+
+
+def _models(req: ApiRequest) -> GenerativeModels:
+    return req.world.backend(GenerativeModels)
+
+
+def _method(req: ApiRequest, service_method: str) -> str:
+    """The RPC Google names in errors, e.g. google.ai.generativelanguage.v1beta.ModelService.GetModel."""
+    version = req.params.get("version", "v1beta")
+    return f"google.ai.generativelanguage.{version}.{service_method}"
+
+
+def _authorize(req: ApiRequest, service_method: str) -> GenerativeModels:
+    models = _models(req)
+    models.authorize_key(req.api_key, SERVICE, _method(req, service_method))
+    models.require_supported_location()
+    return models
+
+
+def _generative_model(req: ApiRequest, method: str) -> str:
+    """The model of a generation call, which must exist and support `method`."""
+    models = _models(req)
+    name = req.params["model"]
+    models.get(name, req.params["version"])
+    if not models.supports(name, method):
+        raise errors.InvalidArgument(
+            f"models/{model_id(name)} is not supported for {method}. Call ListModels to see the list of "
+            "available models and their supported methods."
+        )
+    return model_id(name)
+
+
+@http_route("GET", f"/{VERSIONS}/models", "generativelanguage.models.list", kind="read")
+def list_models(req: ApiRequest) -> dict[str, Any]:
+    models = _authorize(req, "ModelService.ListModels")
+    try:
+        page_size = int(req.query.get("pageSize") or 0)
+    except ValueError:
+        raise errors.InvalidArgument("Invalid value for pageSize.") from None
+    page, next_token = models.page(page_size, req.query.get("pageToken"))
+    answer: dict[str, Any] = {"models": page}
+    if next_token:
+        answer["nextPageToken"] = next_token
+    return answer
+
+
+@http_route("GET", f"/{VERSIONS}/models/<model>", "generativelanguage.models.get", kind="read")
+def get_model(req: ApiRequest) -> dict[str, Any]:
+    models = _authorize(req, "ModelService.GetModel")
+    return models.get(req.params["model"], req.params["version"])
+
+
+@http_route("POST", f"/{VERSIONS}/models/<model>:countTokens", "generativelanguage.models.countTokens")
+def count_tokens(req: ApiRequest) -> dict[str, Any]:
+    _authorize(req, "GenerativeService.CountTokens")
+    _generative_model(req, "countTokens")
+    return canned.count_tokens_answer(req.body, vertex=False)
+
+
+@http_route(
+    "POST", f"/{VERSIONS}/models/<model>:generateContent", "generativelanguage.models.generateContent"
+)
+def generate_content(req: ApiRequest) -> dict[str, Any]:
+    _authorize(req, "GenerativeService.GenerateContent")
+    return canned.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
+
+
+@http_route(
+    "POST",
+    f"/{VERSIONS}/models/<model>:streamGenerateContent",
+    "generativelanguage.models.streamGenerateContent",
+)
+def stream_generate_content(req: ApiRequest) -> Reply:
+    _authorize(req, "GenerativeService.StreamGenerateContent")
+    whole = canned.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
+    return stream_reply(req, canned.stream_chunks(whole))
+
+
+def stream_reply(req: ApiRequest, chunks: list[dict[str, Any]]) -> Reply:
+    """`alt=sse` answers server-sent events (what google-genai asks for); otherwise one JSON array."""
+    if req.query.get("alt") == "sse":
+        return Reply(canned.sse(chunks), content_type="text/event-stream")
+    return Reply(chunks)
+
+
+# -- OpenAI-compatible endpoints ---------------------------------------------------------------------
+def _openai_errors(handler):
+    """The OpenAI-compatible Gemini endpoints wrap Google's error object in a one-element list."""
+
+    def wrapped(req: ApiRequest) -> dict[str, Any] | Reply:
+        try:
+            return handler(req)
+        except errors.ApiError as exc:
+            return Reply([exc.to_json()], status=exc.code, headers=exc.headers)
+
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+@http_route(
+    "POST",
+    "/v1beta/openai/chat/completions",
+    "generativelanguage.openai.chat.completions",
+    api_key_bearer=True,
+)
+@_openai_errors
+def openai_chat_completions(req: ApiRequest) -> dict[str, Any] | Reply:
+    models = _authorize(req, "GenerativeService.GenerateContent")
+    name = model_id(str(req.body.get("model") or ""))
+    if not name:
+        raise errors.InvalidArgument("model is required.")
+    models.get(name)
+    return chat_reply(req, name, req.body)
+
+
+def chat_reply(req: ApiRequest, model: str, body: dict[str, Any]) -> dict[str, Any] | Reply:
+    """A chat completion, whole or (`stream: true`) as server-sent events ending in [DONE]."""
+    whole = canned.chat_completion(model, body, int(req.world.now()))
+    if body.get("stream"):
+        return Reply(
+            canned.sse(canned.chat_completion_chunks(whole), done_marker=True),
+            content_type="text/event-stream",
+        )
+    return whole
+
+
+def _openai_model(model: dict[str, Any]) -> dict[str, Any]:
+    return {"id": model["name"], "object": "model", "owned_by": "google"}
+
+
+@http_route(
+    "GET", "/v1beta/openai/models", "generativelanguage.openai.models.list", kind="read", api_key_bearer=True
+)
+@_openai_errors
+def openai_list_models(req: ApiRequest) -> dict[str, Any] | Reply:
+    models = _authorize(req, "ModelService.ListModels")
+    return {"object": "list", "data": [_openai_model(m) for m in models.models.values()]}
+
+
+@http_route(
+    "GET",
+    "/v1beta/openai/models/<path:model>",
+    "generativelanguage.openai.models.get",
+    kind="read",
+    api_key_bearer=True,
+)
+@_openai_errors
+def openai_get_model(req: ApiRequest) -> dict[str, Any] | Reply:
+    models = _authorize(req, "ModelService.GetModel")
+    return _openai_model(models.get(req.params["model"]))

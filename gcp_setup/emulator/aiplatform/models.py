@@ -1,0 +1,132 @@
+"""Who may call Gemini on Vertex AI, checked as Google does. No HTTP here.
+
+On the project path (`projects/P/locations/L/publishers/google/models/M`) the caller needs an OAuth2
+token (an API key answers 401 CREDENTIALS_MISSING), the Vertex AI API enabled in P, billing on P, and
+a role granting aiplatform.endpoints.predict. Express mode (`publishers/google/models/M`, no project)
+takes an API key made for Vertex AI, i.e. one whose API restrictions name aiplatform.googleapis.com.
+"""
+
+from __future__ import annotations
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.billing.models import BillingBackend
+from gcp_setup.emulator.generativelanguage.models import (
+    GenerativeModels,
+    api_key_invalid,
+    key_targets,
+    model_id,
+)
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
+from gcp_setup.emulator.routing import ApiRequest
+from gcp_setup.emulator.serviceusage.models import ServicesBackend
+
+SERVICE = "aiplatform.googleapis.com"
+PREDICT_PERMISSION = "aiplatform.endpoints.predict"
+# Roles that grant aiplatform.endpoints.predict; roles/owner and roles/editor imply them (has_role).
+PREDICT_ROLES = frozenset({"roles/aiplatform.user", "roles/aiplatform.admin", "roles/aiplatform.expressUser"})
+
+
+def rpc_method(api_version: str, verb: str) -> str:
+    """e.g. google.cloud.aiplatform.v1beta1.PredictionService.GenerateContent"""
+    return f"google.cloud.aiplatform.{api_version}.PredictionService.{verb[0].upper()}{verb[1:]}"
+
+
+def api_keys_not_supported(method: str) -> errors.Unauthenticated:
+    return errors.Unauthenticated(
+        "API keys are not supported by this API. Expected OAuth2 access token or other authentication "
+        "credentials that assert a principal. See https://cloud.google.com/docs/authentication",
+        reason="CREDENTIALS_MISSING",
+        metadata={"method": method, "service": SERVICE},
+    )
+
+
+def billing_disabled(project: Project) -> errors.PermissionDenied:
+    url = f"https://console.developers.google.com/billing/enable?project={project.number}"
+    return errors.PermissionDenied(
+        f"This API method requires billing to be enabled. Please enable billing on project "
+        f"#{project.number} by visiting {url} then retry. If you enabled billing for this project "
+        "recently, wait a few minutes for the action to propagate to our systems and retry.",
+        reason="BILLING_DISABLED",
+        metadata={"consumer": f"projects/{project.number}", "service": SERVICE},
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [{"description": "Google developer console API billing", "url": url}],
+            }
+        ],
+    )
+
+
+def predict_denied(resource: str) -> errors.PermissionDenied:
+    return errors.PermissionDenied(
+        f"Permission '{PREDICT_PERMISSION}' denied on resource '//aiplatform.googleapis.com/{resource}' "
+        "(or it may not exist).",
+        reason="IAM_PERMISSION_DENIED",
+        domain="aiplatform.googleapis.com",
+        metadata={"permission": PREDICT_PERMISSION, "resource": resource},
+    )
+
+
+def resource_exhausted() -> errors.ResourceExhausted:
+    """Vertex AI's answer when shared capacity in a region runs out (no ErrorInfo, as Google sends it)."""
+    return errors.ResourceExhausted(
+        "Resource exhausted. Please try again later. Please refer to "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details."
+    )
+
+
+def publisher_model_not_found(resource: str) -> errors.NotFound:
+    return errors.NotFound(
+        f"Publisher Model `{resource}` was not found or your project does not have access to it. Please "
+        "ensure you are using a valid model version. For more information, see: "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions"
+    )
+
+
+def authorize_project_call(req: ApiRequest, project_ref: str, resource: str, method: str) -> Project:
+    """The checks of a call on the project path, in Google's order; the project on success."""
+    if req.api_key and not req.authenticated:
+        raise api_keys_not_supported(method)
+    project = req.world.backend(ProjectsBackend).find(project_ref)
+    if project is None or not project.active:
+        raise predict_denied(resource)
+    req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
+    if not req.world.backend(BillingBackend).billing_enabled(project):
+        raise billing_disabled(project)
+    if not req.world.backend(ProjectsBackend).has_role(project, req.principal, PREDICT_ROLES):
+        raise predict_denied(resource)
+    return project
+
+
+def authorize_express_call(req: ApiRequest, method: str) -> Project:
+    """Express mode: an API key made for Vertex AI, billed to the key's project."""
+    from gcp_setup.emulator.apikeys.models import ApiKeysBackend
+
+    if not req.api_key:
+        raise errors.Unauthenticated(
+            "Request is missing required authentication credential. Expected OAuth 2 access token, login "
+            "cookie or other valid authentication credential.",
+            reason="CREDENTIALS_MISSING",
+            metadata={"method": method, "service": SERVICE},
+        )
+    key = req.world.backend(ApiKeysBackend).by_key_string(req.api_key)
+    project = req.world.backend(ProjectsBackend).find(str(key.project_number)) if key else None
+    if key is None or key.deleted or project is None:
+        raise api_key_invalid(SERVICE)
+    if SERVICE not in key_targets(key):
+        raise api_keys_not_supported(method)
+    req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
+    return project
+
+
+def check_capacity(req: ApiRequest, location: str) -> None:
+    if location in req.world.backend(GenerativeModels).switches.exhausted_locations:
+        raise resource_exhausted()
+
+
+def publisher_model(req: ApiRequest, publisher: str, model: str, resource: str) -> str:
+    """The Gemini model a Vertex call names; Vertex serves the catalogue's generateContent models."""
+    models = req.world.backend(GenerativeModels)
+    if publisher != "google" or not models.supports(model, "generateContent"):
+        raise publisher_model_not_found(resource)
+    return model_id(model)

@@ -1,0 +1,163 @@
+"""Gemini API (Generative Language) state: the model catalogue, and who may call it. No HTTP here.
+
+The catalogue is seeded from a real `models.list` answer (data/gemini-models.json). Every call is
+authorised as Google does it for an API key: the key must exist, its API restrictions must allow the
+service, and the service must be enabled in the project that owns the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gcp_setup.emulator import errors
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
+from gcp_setup.emulator.serviceusage.models import ServicesBackend
+from gcp_setup.emulator.world import Backend, World, backend
+
+SERVICE = "generativelanguage.googleapis.com"
+CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "gemini-models.json"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+@functools.cache
+def _seed_models() -> tuple[dict[str, Any], ...]:
+    return tuple(json.loads(CATALOGUE_FILE.read_text())["models"])
+
+
+def model_id(name: str) -> str:
+    """ "models/gemini-2.5-flash", "gemini-2.5-flash" or "google/gemini-2.5-flash" -> "gemini-2.5-flash"."""
+    return name.removeprefix("models/").removeprefix("google/").removeprefix("publishers/google/models/")
+
+
+@dataclass
+class DataPlaneSwitches:
+    """Conditions a test can switch on to see how clients and `gcp-setup verify` answer them."""
+
+    user_location_supported: bool = True
+    """False: the Gemini API answers 400 FAILED_PRECONDITION "User location is not supported"."""
+    exhausted_locations: set[str] = field(default_factory=set)
+    """Vertex AI locations whose shared capacity is exhausted: generateContent there answers 429."""
+
+
+def api_key_invalid(service: str = SERVICE) -> errors.InvalidArgument:
+    message = "API key not valid. Please pass a valid API key."
+    return errors.InvalidArgument(
+        message,
+        reason="API_KEY_INVALID",
+        metadata={"service": service},
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                "locale": "en-US",
+                "message": message,
+            }
+        ],
+    )
+
+
+def api_key_service_blocked(service: str, method: str, project_number: str) -> errors.PermissionDenied:
+    message = f"Requests to this API {service} method {method} are blocked."
+    return errors.PermissionDenied(
+        message,
+        reason="API_KEY_SERVICE_BLOCKED",
+        metadata={
+            "consumer": f"projects/{project_number}",
+            "service": service,
+            "apiName": service,
+            "methodName": method,
+        },
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                "locale": "en-US",
+                "message": message,
+            }
+        ],
+    )
+
+
+def user_location_not_supported() -> errors.FailedPrecondition:
+    """Google sends this one without an ErrorInfo: it is about the caller's network, not the project."""
+    return errors.FailedPrecondition("User location is not supported for the API use.")
+
+
+def model_not_found(name: str, api_version: str) -> errors.NotFound:
+    return errors.NotFound(
+        f"models/{model_id(name)} is not found for API version {api_version}, or is not supported for "
+        "generateContent. Call ListModels to see the list of available models and their supported methods."
+    )
+
+
+def key_targets(key: Any) -> list[str]:
+    """The services an API key's restrictions name; empty when the key has no API restriction."""
+    return [t.get("service", "") for t in key.restrictions.get("apiTargets") or []]
+
+
+@backend
+class GenerativeModels(Backend):
+    name = "generativelanguage"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.models: dict[str, dict[str, Any]] = {model_id(m["name"]): dict(m) for m in _seed_models()}
+        self.switches = DataPlaneSwitches()
+
+    # -- the catalogue -------------------------------------------------------------------------------
+    def get(self, name: str, api_version: str = "v1beta") -> dict[str, Any]:
+        found = self.models.get(model_id(name))
+        if found is None:
+            raise model_not_found(name, api_version)
+        return found
+
+    def supports(self, name: str, method: str) -> bool:
+        found = self.models.get(model_id(name))
+        return found is not None and method in found.get("supportedGenerationMethods", [])
+
+    def page(self, page_size: int | None, page_token: str | None) -> tuple[list[dict[str, Any]], str]:
+        """One page of models.list and the next page token ("" on the last page), as the real API pages."""
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        start = _decode_page_token(page_token)
+        names = list(self.models)
+        chunk = [self.models[n] for n in names[start : start + size]]
+        end = start + size
+        return chunk, _encode_page_token(end) if end < len(names) else ""
+
+    # -- who may call --------------------------------------------------------------------------------
+    def authorize_key(self, key_string: str | None, service: str, method: str) -> Project:
+        """The project an API key bills to, after Google's checks in Google's order."""
+        from gcp_setup.emulator.apikeys.models import ApiKeysBackend
+
+        key = self.world.backend(ApiKeysBackend).by_key_string(key_string) if key_string else None
+        if key is None or key.deleted:
+            raise api_key_invalid()
+        project = self.world.backend(ProjectsBackend).find(str(key.project_number))
+        if project is None or not project.active:
+            raise api_key_invalid()
+        if not key.allows_service(service):
+            raise api_key_service_blocked(service, method, project.number)
+        self.world.backend(ServicesBackend).require_enabled(project, service)
+        return project
+
+    def require_supported_location(self) -> None:
+        if not self.switches.user_location_supported:
+            raise user_location_not_supported()
+
+
+def _encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_page_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        return int(text.removeprefix("offset:"))
+    except (ValueError, UnicodeDecodeError):
+        raise errors.InvalidArgument("Invalid page token.") from None
