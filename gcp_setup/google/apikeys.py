@@ -1,0 +1,107 @@
+"""API Keys v2 (google-api-python-client discovery client "apikeys" v2).
+
+Keys are created with a caller-chosen key ID (`keyId`), so the name is known before the key exists
+and a re-run finds the key instead of making a second one. Create, patch, delete and undelete answer
+long-running operations (`operations/akmf.*`). A deleted key stays for 30 days with `deleteTime` set
+and can be undeleted; its ID stays taken meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google.iam import execute
+from gcp_setup.google.session import GoogleSession
+
+Key = dict[str, Any]
+
+
+def key_name(project: str, key_id: str) -> str:
+    return f"projects/{project}/locations/global/keys/{key_id}"
+
+
+def api_targets(key: Key) -> set[str]:
+    """The services a key is restricted to (an empty set means unrestricted)."""
+    return {t.get("service", "") for t in key.get("restrictions", {}).get("apiTargets", [])}
+
+
+def restrictions_for(services: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {"apiTargets": [{"service": s} for s in services]}
+
+
+def _no_progress(message: str) -> None:
+    """Progress sink when the caller shows none."""
+
+
+@dataclass
+class ApiKeysClient:
+    session: GoogleSession
+    progress: Callable[[str], None] = field(default=_no_progress)
+
+    def _api(self) -> Any:
+        return self.session.discovery_client("apikeys", "v2")
+
+    def _keys(self) -> Any:
+        return self._api().projects().locations().keys()
+
+    def _wait(self, operation: dict[str, Any], what: str) -> Key:
+        """The finished operation's response (the key; after a create it carries keyString)."""
+        from gcp_setup.google import operations
+
+        def poll() -> dict[str, Any]:
+            return self._api().operations().get(name=operation["name"]).execute(num_retries=0)
+
+        return operations.wait(poll, what, self.progress, first=operation).get("response", {})
+
+    def get(self, project: str, key_id: str) -> Key | None:
+        """The key, or None when there is none with this ID. A key deleted within the last 30 days
+        is not found by get; it is looked for among the deleted ones and returned with `deleteTime`."""
+        try:
+            return execute(self._keys().get(name=key_name(project, key_id)))
+        except GoogleApiError as exc:
+            if exc.code != 404:
+                raise
+        return self._deleted(project, key_id)
+
+    def _deleted(self, project: str, key_id: str) -> Key | None:
+        parent = f"projects/{project}/locations/global"
+        page_token = None
+        while True:
+            request = self._keys().list(parent=parent, showDeleted=True, pageToken=page_token)
+            response = execute(request)
+            for key in response.get("keys", []):
+                if key.get("name", "").endswith(f"/keys/{key_id}") and key.get("deleteTime"):
+                    return key
+            page_token = response.get("nextPageToken")
+            if not page_token:
+                return None
+
+    def create(self, project: str, key_id: str, display_name: str, services: tuple[str, ...]) -> Key:
+        """Create the key restricted to `services`; returns the key (its keyString included)."""
+        body = {"displayName": display_name, "restrictions": restrictions_for(services)}
+        request = self._keys().create(parent=f"projects/{project}/locations/global", keyId=key_id, body=body)
+        try:
+            return self._wait(execute(request), f"creating API key {key_id}")
+        except GoogleApiError as exc:
+            existing = self.get(project, key_id) if exc.code == 409 else None
+            if existing is None:  # not "already exists", or deleted again in between
+                raise
+            return existing  # an earlier attempt whose answer was lost, or a concurrent run
+
+    def set_restrictions(self, key: Key, services: tuple[str, ...]) -> Key:
+        """Patch only the restrictions (a display name the owner changed stays)."""
+        body = {"restrictions": restrictions_for(services)}
+        request = self._keys().patch(name=key["name"], updateMask="restrictions", body=body)
+        return self._wait(execute(request), "restricting the API key")
+
+    def undelete(self, key: Key) -> Key:
+        return self._wait(execute(self._keys().undelete(name=key["name"], body={})), "undeleting the API key")
+
+    def key_string(self, key: Key) -> str:
+        return execute(self._keys().getKeyString(name=key["name"]))["keyString"]
+
+    def delete(self, key: Key) -> None:
+        self._wait(execute(self._keys().delete(name=key["name"])), "deleting the API key")

@@ -1,0 +1,167 @@
+"""IAM v1 (service accounts, their keys and policies) and the project IAM policy (Resource Manager v3).
+
+google-cloud-iam has no REST transport, so both go through google-api-python-client's discovery
+clients. Answers are the API's JSON dicts. Names use the project ID rather than the `-` wildcard,
+which makes the API answer 403 instead of 404 for an account that does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google.iam_policy import POLICY_VERSION, Policy, PolicyTarget
+from gcp_setup.google.session import GoogleSession
+
+KEY_CREATION_CONSTRAINT = "constraints/iam.disableServiceAccountKeyCreation"
+
+
+def execute(request: Any) -> dict[str, Any]:
+    """Run a google-api-python-client request under the retry policy; errors come out as GoogleApiError."""
+    from gcp_setup.google import retry
+
+    return retry.execute(request) or {}
+
+
+def execute_once(request: Any) -> dict[str, Any]:
+    """Run a request without retrying: setIamPolicy, whose caller must read the policy again instead
+    (sending the same stale etag again cannot succeed)."""
+    from gcp_setup.google import retry
+
+    return retry.execute(request, policy=retry.RetryPolicy(attempts=1)) or {}
+
+
+def service_account_email(account_id: str, project: str) -> str:
+    return f"{account_id}@{project}.iam.gserviceaccount.com"
+
+
+def service_account_name(project: str, email: str) -> str:
+    return f"projects/{project}/serviceAccounts/{email}"
+
+
+def service_account_member(email: str) -> str:
+    return f"serviceAccount:{email}"
+
+
+class KeyCreationBlocked(GoogleApiError):
+    """The organization policy iam.disableServiceAccountKeyCreation forbids service-account keys."""
+
+
+@dataclass
+class IamClient:
+    session: GoogleSession
+
+    def _accounts(self) -> Any:
+        return self.session.discovery_client("iam", "v1").projects().serviceAccounts()
+
+    # -- service accounts -----------------------------------------------------------------------
+    def get_service_account(self, project: str, email: str) -> dict[str, Any] | None:
+        """The account, or None when it does not exist."""
+        try:
+            return execute(self._accounts().get(name=service_account_name(project, email)))
+        except GoogleApiError as exc:
+            if exc.code == 404:
+                return None
+            raise
+
+    def create_service_account(
+        self, project: str, account_id: str, display_name: str, description: str
+    ) -> dict[str, Any]:
+        """Create the account; one that already exists (409 ALREADY_EXISTS) is adopted and returned."""
+        body = {
+            "accountId": account_id,
+            "serviceAccount": {"displayName": display_name, "description": description},
+        }
+        try:
+            return execute(self._accounts().create(name=f"projects/{project}", body=body))
+        except GoogleApiError as exc:
+            if exc.code != 409:
+                raise
+        existing = self.get_service_account(project, service_account_email(account_id, project))
+        if existing is None:  # deleted again in between: let the next run create it
+            raise GoogleApiError(f"service account {account_id} exists and vanished; run again", code=409)
+        return existing
+
+    def delete_service_account(self, project: str, email: str) -> bool:
+        """Delete the account; False when it was already gone."""
+        try:
+            execute(self._accounts().delete(name=service_account_name(project, email)))
+            return True
+        except GoogleApiError as exc:
+            if exc.code == 404:
+                return False
+            raise
+
+    # -- policies ---------------------------------------------------------------------------------
+    def service_account_policy(self, project: str, email: str) -> PolicyTarget:
+        resource = service_account_name(project, email)
+        accounts = self._accounts
+
+        def get() -> Policy:
+            return execute(
+                accounts().getIamPolicy(resource=resource, options_requestedPolicyVersion=POLICY_VERSION)
+            )
+
+        def set_(policy: Policy) -> Policy:
+            return execute_once(accounts().setIamPolicy(resource=resource, body={"policy": policy}))
+
+        return PolicyTarget(f"service account {email}", get, set_)
+
+    def project_policy(self, project: str) -> PolicyTarget:
+        resource = f"projects/{project}"
+
+        def projects() -> Any:
+            return self.session.discovery_client("cloudresourcemanager", "v3").projects()
+
+        def get() -> Policy:
+            body = {"options": {"requestedPolicyVersion": POLICY_VERSION}}
+            return execute(projects().getIamPolicy(resource=resource, body=body))
+
+        def set_(policy: Policy) -> Policy:
+            return execute_once(projects().setIamPolicy(resource=resource, body={"policy": policy}))
+
+        return PolicyTarget(f"project {project}", get, set_)
+
+    # -- keys -------------------------------------------------------------------------------------
+    def list_user_keys(self, project: str, email: str) -> list[dict[str, Any]]:
+        """User-managed keys of the account (Google's own system-managed keys are not listed)."""
+        request = (
+            self._accounts().keys().list(name=service_account_name(project, email), keyTypes="USER_MANAGED")
+        )
+        return execute(request).get("keys", [])
+
+    def create_key_file(self, project: str, email: str) -> tuple[str, bytes]:
+        """A new key as (key resource name, the JSON key file's bytes). Raises KeyCreationBlocked
+        when the organization policy forbids service-account keys."""
+        body = {"privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE", "keyAlgorithm": "KEY_ALG_RSA_2048"}
+        try:
+            key = execute(
+                self._accounts().keys().create(name=service_account_name(project, email), body=body)
+            )
+        except GoogleApiError as exc:
+            if is_key_creation_blocked(exc):
+                raise KeyCreationBlocked(
+                    str(exc), status=exc.status, code=exc.code, reason=exc.reason, metadata=exc.metadata
+                ) from exc
+            raise
+        return key["name"], base64.b64decode(key["privateKeyData"])
+
+
+def is_key_creation_blocked(exc: GoogleApiError) -> bool:
+    """Google answers 400 FAILED_PRECONDITION "Key creation is not allowed on this service account."
+    with a PreconditionFailure naming the constraint."""
+    text = str(exc).lower()
+    return exc.status == "FAILED_PRECONDITION" and (
+        "key creation is not allowed" in text or KEY_CREATION_CONSTRAINT.lower() in text
+    )
+
+
+def key_id_of_file(data: bytes) -> str | None:
+    """The key ID (`private_key_id`) in a service-account JSON key file, or None when unreadable."""
+    try:
+        return json.loads(data).get("private_key_id")
+    except (ValueError, AttributeError):
+        return None

@@ -1,0 +1,112 @@
+"""Where secrets (an API key string, a service-account key, an ADC file) may go, and how.
+
+- Files holding secrets are written atomically (a temporary file in the same directory, then
+  rename), created with mode 0600 from the start, so no reader ever sees half a file or a
+  world-readable one.
+- A `.env` is merged: our variables replace their old lines in place, other lines stay as they are,
+  and no variable appears twice.
+- In GitHub Actions, `$GITHUB_ENV` gets `NAME=value` lines, and every secret value is first
+  registered with the `::add-mask::` workflow command (on stdout, where the runner reads commands)
+  so the runner hides it in all later logs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+SECRET_MODE = 0o600
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
+
+
+def write_secret_file(path: Path, data: str | bytes) -> None:
+    """Write `data` to `path` atomically with mode 0600 (the parent directory is created 0700)."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    payload = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, SECRET_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def env_line(name: str, value: str) -> str:
+    """`NAME=value`, double-quoted when the value holds anything a dotenv parser could misread."""
+    if _PLAIN_VALUE.match(value):
+        return f"{name}={value}"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'{name}="{escaped}"'
+
+
+def merge_env_text(existing: str, values: Mapping[str, str]) -> str:
+    """`existing` dotenv text with `values` set: a variable's first line is replaced in place, later
+    duplicates of it are dropped, new variables are appended; comments and other lines are kept."""
+    out: list[str] = []
+    written: set[str] = set()
+    for line in existing.splitlines():
+        match = _ENV_LINE.match(line)
+        name = match.group(1) if match else None
+        if name in values:
+            if name not in written:
+                out.append(env_line(name, values[name]))
+                written.add(name)
+            continue
+        out.append(line)
+    out.extend(env_line(name, value) for name, value in values.items() if name not in written)
+    return "\n".join(out) + "\n"
+
+
+def merge_env_file(path: Path, values: Mapping[str, str]) -> bool:
+    """Merge `values` into the dotenv file at `path` (0600: it may hold a key). True when it changed."""
+    path = Path(path).expanduser()
+    existing = path.read_text() if path.exists() else ""
+    merged = merge_env_text(existing, values)
+    if merged == existing and path.exists() and (path.stat().st_mode & 0o777) == SECRET_MODE:
+        return False
+    write_secret_file(path, merged)
+    return True
+
+
+def append_github_env(
+    path: Path, values: Mapping[str, str], secret_names: set[str], commands: TextIO | None = None
+) -> None:
+    """Export `values` to later steps of a GitHub Actions job; mask the secret ones first."""
+    commands = commands or sys.stdout
+    for name in sorted(secret_names & set(values)):
+        commands.write(f"::add-mask::{values[name]}\n")
+    commands.flush()
+    with open(Path(path), "a", encoding="utf-8") as f:
+        for name, value in values.items():
+            if "\n" in value:  # GitHub's multi-line syntax, with a delimiter that cannot occur in the value
+                delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
+                f.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            else:
+                f.write(f"{name}={value}\n")
+
+
+def github_env_has(path: Path, values: Mapping[str, str]) -> bool:
+    """$GITHUB_ENV already sets every one of `values` to that value (its last assignment wins)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and "<<" not in name:
+            current[name] = value
+    return all(current.get(name) == value for name, value in values.items())
