@@ -104,3 +104,39 @@ def gcloud(emu: EmulatorControl, tmp_path_factory: pytest.TempPathFactory) -> Gc
     config_dir = tmp_path_factory.mktemp("gcloud-config")
     write_gcloud_config(config_dir, emu.url)
     return Gcloud(config_dir)
+
+
+@pytest.fixture
+def make_project(world):
+    """Seed a project owned by the default caller, with `services` enabled, straight into the world
+    (for API tests that need a project but are not about Resource Manager or Service Usage)."""
+    from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+    from gcp_setup.emulator.serviceusage.models import ServicesBackend
+
+    def make(project_id: str, services: tuple[str, ...] = ()):
+        with world.lock:
+            project = world.backend(ProjectsBackend).create(project_id, owner=world.default_caller)
+            for service in services:
+                world.backend(ServicesBackend).enable(project, service)
+        return project
+
+    return make
+
+
+IDENTITY_APIS = ("iam.googleapis.com", "apikeys.googleapis.com", "iamcredentials.googleapis.com")
+
+
+@pytest.fixture
+def identity_project(emulator_env: EmulatorControl) -> str:
+    """A project with the IAM, API Keys and IAM Credentials APIs on, made through the real APIs
+    (no billing needed). Returns its ID."""
+    from gcp_setup.google import resourcemanager, serviceusage
+    from gcp_setup.google.session import GoogleSession
+
+    session = GoogleSession.create(emulator_env.host)
+    project = "identity-test-1"
+    resourcemanager.create_project(session, project, parent=None, display_name=None, labels={},
+                                   progress=lambda _: None)
+    serviceusage.enable(session, project, list(IDENTITY_APIS), lambda _: None)
+    emulator_env.clear_requests()
+    return project
