@@ -1,0 +1,151 @@
+locals {
+  project_id     = var.create_project ? google_project.this[0].project_id : var.project_id
+  project_number = var.create_project ? google_project.this[0].number : data.google_project.existing[0].number
+  # An existing project's billing is managed here only when a billing account is given; a created
+  # project carries it in google_project.billing_account.
+  manage_billing = !var.create_project && var.billing_account != null
+  use_wif        = var.github_repository != null
+  sa_email       = var.create_service_account ? google_service_account.this[0].email : null
+}
+
+resource "google_project" "this" {
+  count = var.create_project ? 1 : 0
+
+  project_id      = var.project_id
+  name            = coalesce(var.project_name, var.project_id)
+  org_id          = var.org_id
+  folder_id       = var.folder_id
+  billing_account = var.billing_account
+  labels          = var.labels
+  deletion_policy = var.project_deletion_policy
+
+  lifecycle {
+    precondition {
+      condition     = (var.org_id == null) != (var.folder_id == null)
+      error_message = "create_project needs exactly one parent: org_id or folder_id."
+    }
+  }
+}
+
+data "google_project" "existing" {
+  count = var.create_project ? 0 : 1
+
+  project_id = var.project_id
+}
+
+resource "google_billing_project_info" "this" {
+  count = local.manage_billing ? 1 : 0
+
+  project         = local.project_id
+  billing_account = var.billing_account
+}
+
+resource "google_project_service" "services" {
+  for_each = var.services
+
+  project            = local.project_id
+  service            = each.value
+  disable_on_destroy = var.disable_services_on_destroy
+  # Never switch off APIs that other services in the project depend on.
+  disable_dependent_services = false
+}
+
+# Why a wait: google_project_service returns as soon as Service Usage reports an API enabled, but the
+# API's own front ends keep answering 403 SERVICE_DISABLED for a while (up to minutes), which the
+# provider does not retry (see the provider guide "google_project_service", section "Using the time
+# provider"). The service account (IAM API), the API key (API Keys API) and the Workload Identity pool
+# (IAM API) are created right after their APIs are enabled, so they wait here. The IAM bindings need
+# no extra wait: google_service_account polls until the new account is readable before it returns.
+# The triggers make the wait run again only when the set of services changes.
+resource "time_sleep" "services_propagation" {
+  create_duration = var.service_propagation_wait
+
+  triggers = {
+    project  = local.project_id
+    services = join(",", sort([for s in google_project_service.services : s.service]))
+  }
+}
+
+resource "google_service_account" "this" {
+  count = var.create_service_account ? 1 : 0
+
+  project      = local.project_id
+  account_id   = var.service_account_id
+  display_name = var.service_account_display_name
+
+  depends_on = [time_sleep.services_propagation]
+}
+
+resource "google_project_iam_member" "roles" {
+  for_each = var.create_service_account ? var.roles : toset([])
+
+  project = local.project_id
+  role    = each.value
+  member  = "serviceAccount:${local.sa_email}"
+}
+
+resource "google_apikeys_key" "this" {
+  count = var.create_api_key ? 1 : 0
+
+  project      = local.project_id
+  name         = var.api_key_id
+  display_name = var.api_key_display_name
+
+  restrictions {
+    dynamic "api_targets" {
+      for_each = var.api_key_targets
+      content {
+        service = api_targets.value
+      }
+    }
+  }
+
+  depends_on = [time_sleep.services_propagation]
+}
+
+resource "google_iam_workload_identity_pool" "github" {
+  count = local.use_wif ? 1 : 0
+
+  project                   = local.project_id
+  workload_identity_pool_id = var.workload_identity_pool_id
+  display_name              = "GitHub Actions"
+  description               = "GitHub Actions of ${var.github_repository} (gcp-setup module)"
+
+  depends_on = [time_sleep.services_propagation]
+
+  lifecycle {
+    precondition {
+      condition     = var.create_service_account
+      error_message = "github_repository needs create_service_account = true: GitHub Actions impersonate that account."
+    }
+  }
+}
+
+resource "google_iam_workload_identity_pool_provider" "github" {
+  count = local.use_wif ? 1 : 0
+
+  project                            = local.project_id
+  workload_identity_pool_id          = google_iam_workload_identity_pool.github[0].workload_identity_pool_id
+  workload_identity_pool_provider_id = var.workload_identity_provider_id
+  display_name                       = "GitHub Actions OIDC"
+  attribute_mapping = {
+    "google.subject"             = "assertion.sub"
+    "attribute.repository"       = "assertion.repository"
+    "attribute.repository_owner" = "assertion.repository_owner"
+    "attribute.ref"              = "assertion.ref"
+  }
+  # Google requires a condition for GitHub's shared issuer; without it any repository could log in.
+  attribute_condition = "assertion.repository == \"${coalesce(var.github_repository, "-")}\""
+
+  oidc {
+    issuer_uri = "https://token.actions.githubusercontent.com"
+  }
+}
+
+resource "google_service_account_iam_member" "github_wif" {
+  count = local.use_wif && var.create_service_account ? 1 : 0
+
+  service_account_id = google_service_account.this[0].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github[0].name}/attribute.repository/${var.github_repository}"
+}

@@ -1,0 +1,211 @@
+# Defaults equal gcp_setup/defaults.py; tests/test_terraform_parity.py holds the two together.
+
+variable "project_id" {
+  description = "ID of the project to set up (or to create when create_project is true)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be 6-30 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+  validation {
+    condition     = !strcontains(var.project_id, "google") && !contains(["null", "undefined"], var.project_id)
+    error_message = "project_id must not contain \"google\" nor be \"null\" or \"undefined\" (reserved by Google Cloud)."
+  }
+}
+
+variable "create_project" {
+  description = "Create the project (under org_id or folder_id) instead of using an existing one."
+  type        = bool
+  default     = false
+}
+
+variable "project_name" {
+  description = "Display name of a created project; defaults to project_id."
+  type        = string
+  default     = null
+}
+
+variable "org_id" {
+  description = "Numeric organization ID to create the project under (exclusive with folder_id)."
+  type        = string
+  default     = null
+}
+
+variable "folder_id" {
+  description = "Numeric folder ID to create the project under (exclusive with org_id)."
+  type        = string
+  default     = null
+}
+
+variable "billing_account" {
+  description = "Billing account ID (XXXXXX-XXXXXX-XXXXXX) to link. Vertex AI needs billing; the Gemini API free tier does not."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.billing_account == null || can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "billing_account must look like 012345-6789AB-CDEF01."
+  }
+}
+
+variable "labels" {
+  description = "Labels of a created project."
+  type        = map(string)
+  default     = {}
+}
+
+variable "project_deletion_policy" {
+  description = "deletion_policy of a created project: PREVENT (default; `terraform destroy` fails), DELETE or ABANDON."
+  type        = string
+  default     = "PREVENT"
+
+  validation {
+    condition     = contains(["PREVENT", "DELETE", "ABANDON"], var.project_deletion_policy)
+    error_message = "project_deletion_policy must be PREVENT, DELETE or ABANDON."
+  }
+}
+
+variable "services" {
+  description = "APIs to enable: the Gemini API, Vertex AI, and what provisioning and impersonation call."
+  type        = set(string)
+  default = [
+    "generativelanguage.googleapis.com",
+    "aiplatform.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "serviceusage.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "apikeys.googleapis.com",
+  ]
+
+  validation {
+    condition     = length(var.services) > 0
+    error_message = "services must not be empty."
+  }
+  validation {
+    condition     = alltrue([for s in var.services : can(regex("^[a-z0-9.-]+\\.googleapis\\.com$", s))])
+    error_message = "Each service is a service name such as aiplatform.googleapis.com."
+  }
+}
+
+variable "disable_services_on_destroy" {
+  description = "Disable the APIs on `terraform destroy`. Off by default: other workloads in the project may use them."
+  type        = bool
+  default     = false
+}
+
+variable "service_propagation_wait" {
+  description = "How long to wait after enabling APIs before calling them (IAM, API Keys); \"0s\" to skip."
+  type        = string
+  default     = "60s"
+}
+
+variable "create_service_account" {
+  description = "Create the service account that Vertex AI calls run as."
+  type        = bool
+  default     = true
+}
+
+variable "service_account_id" {
+  description = "Account ID (the part before @) of the service account."
+  type        = string
+  default     = "gemini-client"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.service_account_id))
+    error_message = "service_account_id must be 6-30 characters: lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "service_account_display_name" {
+  description = "Display name of the service account."
+  type        = string
+  default     = "Gemini client (gcp-setup)"
+}
+
+variable "roles" {
+  description = "Project roles granted to the service account (least privilege: Vertex AI user)."
+  type        = set(string)
+  default     = ["roles/aiplatform.user"]
+
+  validation {
+    condition = alltrue([
+      for r in var.roles : can(regex("^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[^/]+/roles/[A-Za-z0-9_.]+)$", r))
+    ])
+    error_message = "Each role is roles/NAME, projects/P/roles/NAME or organizations/O/roles/NAME."
+  }
+}
+
+variable "create_api_key" {
+  description = "Create an API key for the Gemini API."
+  type        = bool
+  default     = true
+}
+
+variable "api_key_id" {
+  description = "Key ID of the API key (deterministic, so gcp-setup and Terraform name the same key)."
+  type        = string
+  default     = "gemini-api-key"
+
+  validation {
+    condition     = can(regex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", var.api_key_id))
+    error_message = "api_key_id must match [a-z]([a-z0-9-]{0,61}[a-z0-9])?."
+  }
+}
+
+variable "api_key_display_name" {
+  description = "Display name of the API key."
+  type        = string
+  default     = "Gemini API key (gcp-setup)"
+}
+
+variable "api_key_targets" {
+  description = "Services the API key may call (restrictions.api_targets)."
+  type        = list(string)
+  default     = ["generativelanguage.googleapis.com"]
+
+  validation {
+    condition     = length(var.api_key_targets) > 0
+    error_message = "An unrestricted API key is not created: give at least one target service."
+  }
+}
+
+variable "location" {
+  description = "Vertex AI location written to GOOGLE_CLOUD_LOCATION."
+  type        = string
+  default     = "global"
+}
+
+variable "github_repository" {
+  description = "OWNER/REPO whose GitHub Actions may impersonate the service account through Workload Identity Federation; null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository == null || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be OWNER/REPO."
+  }
+}
+
+variable "workload_identity_pool_id" {
+  description = "ID of the Workload Identity pool for GitHub Actions."
+  type        = string
+  default     = "github"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}[a-z0-9]$", var.workload_identity_pool_id)) && !startswith(var.workload_identity_pool_id, "gcp-")
+    error_message = "workload_identity_pool_id must be 4-32 lowercase letters, digits or hyphens, and not start with gcp-."
+  }
+}
+
+variable "workload_identity_provider_id" {
+  description = "ID of the OIDC provider in the pool."
+  type        = string
+  default     = "github-actions"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}[a-z0-9]$", var.workload_identity_provider_id)) && !startswith(var.workload_identity_provider_id, "gcp-")
+    error_message = "workload_identity_provider_id must be 4-32 lowercase letters, digits or hyphens, and not start with gcp-."
+  }
+}
