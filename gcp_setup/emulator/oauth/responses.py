@@ -38,7 +38,7 @@ def _token_answer(req: ApiRequest, grant: Grant) -> dict[str, Any]:
     token, expires_at = _oauth(req).issue_access_token(grant)
     return {
         "access_token": token,
-        "expires_in": int(expires_at - req.world.now()) - 1,  # Google answers 3599
+        "expires_in": round(expires_at - req.world.now()) - 1,  # Google answers 3599
         "token_type": "Bearer",
     }
 
