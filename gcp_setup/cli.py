@@ -15,6 +15,10 @@ from gcp_setup.errors import EXIT_FAILED, GcpSetupError
 # name -> (module:attribute, one-line help shown by --help without importing the module)
 COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("gcp_setup.commands.emulator:emulator", "Run the local emulator of the Google APIs."),
+    "plan": ("gcp_setup.commands.provision:plan", "Show what apply would change (+ create, ~ update)."),
+    "apply": ("gcp_setup.commands.provision:apply", "Set up the project for Gemini, idempotently."),
+    "status": ("gcp_setup.commands.provision:status", "Show the observed state of every step."),
+    "config": ("gcp_setup.commands.config:config", "Show the resolved settings and where each came from."),
 }
 
 

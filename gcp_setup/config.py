@@ -330,13 +330,18 @@ def _check_service_account(account_id: str | None) -> None:
         )
 
 
-def _merge_services(extra: tuple[str, ...]) -> tuple[str, ...]:
+def merged_services(extra: tuple[str, ...]) -> tuple[str, ...]:
+    """defaults.SERVICES, then the --services extras, without duplicates."""
+    return tuple(dict.fromkeys((*defaults.SERVICES, *extra)))
+
+
+def _check_services(extra: tuple[str, ...]) -> tuple[str, ...]:
     for name in extra:
         if "." not in name:
             raise UsageError(
                 f"service {name!r} is not a service name; use e.g. --services storage.googleapis.com"
             )
-    return tuple(dict.fromkeys((*defaults.SERVICES, *extra)))
+    return merged_services(extra)
 
 
 def _check_credentials(mode: str, allow_key_file: bool) -> None:
@@ -375,7 +380,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         labels=dict(values["labels"]),
         billing_account=_normalise_billing_account(values["billing_account"]),
         location=values["location"],
-        services=_merge_services(values["services"]),
+        services=_check_services(values["services"]),
         service_account=values["service_account"],
         roles=tuple(dict.fromkeys(values["roles"])),
         api_key=values["api_key"],

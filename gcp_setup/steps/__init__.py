@@ -16,6 +16,9 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.project:ProjectStep",
     "gcp_setup.steps.billing:BillingStep",
     "gcp_setup.steps.services:ServicesStep",
+    "gcp_setup.steps.service_account:ServiceAccountStep",
+    "gcp_setup.steps.api_key:ApiKeyStep",
+    "gcp_setup.steps.credentials:CredentialsStep",
 )
 
 

@@ -1,0 +1,138 @@
+"""What the provisioning commands print: live progress on stderr, a terraform-like plan, a summary
+table, and with --format json one machine-readable document (no secrets, ever)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+from gcp_setup.config import Config
+from gcp_setup.engine import RunResult, StepResult
+from gcp_setup.steps.base import Outcome
+
+MARKS: dict[Outcome, str] = {
+    Outcome.UNCHANGED: "=",
+    Outcome.CREATED: "+",
+    Outcome.UPDATED: "~",
+    Outcome.DELETED: "-",
+    Outcome.FAILED: "!",
+    Outcome.SKIPPED: " ",
+}
+_SECRET_WORDS = ("secret", "key_string", "keystring", "token", "private")
+
+
+class Progress:
+    """The engine's progress callback for a terminal: one stderr line per note, at most one per step
+    every `min_interval_s`, so a long wait shows it is alive without flooding the screen."""
+
+    def __init__(self, stream: TextIO | None = None, min_interval_s: float = 1.0) -> None:
+        self.stream = stream or sys.stderr
+        self.min_interval_s = min_interval_s
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, step: str, message: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(step, -self.min_interval_s) < self.min_interval_s:
+                return
+            self._last[step] = now
+            print(f"  [{step}] {message}", file=self.stream, flush=True)
+
+
+def header(config: Config, command: str) -> str:
+    where = f"emulator at {config.emulator_host}" if config.emulator_host else "Google Cloud"
+    return f"gcp-setup {command}: project {config.project} ({where})"
+
+
+def _mark(result: StepResult) -> str:
+    if result.outcome is Outcome.PLANNED and result.actions:
+        return result.actions[0].symbol
+    return MARKS.get(result.outcome, " ")
+
+
+def _failure_line(result: StepResult) -> str:
+    hint = f"\n      fix: {result.hint}" if result.hint else ""
+    return f"  ! {result.name:<16} {result.detail}{hint}"
+
+
+def render_plan(run: RunResult) -> str:
+    """`+` create, `~` update, `-` delete, `=` unchanged, as terraform marks them."""
+    lines = []
+    for result in run.results:
+        if result.outcome is Outcome.FAILED:
+            lines.append(_failure_line(result))
+        elif result.actions:
+            lines.extend(f"  {a.symbol} {result.name:<16} {a.summary}" for a in result.actions)
+        else:
+            lines.append(f"  {_mark(result)} {result.name:<16} {result.detail}")
+    actions = [a for r in run.results for a in r.actions]
+    counts = {kind: sum(a.kind == kind for a in actions) for kind in ("create", "update", "delete")}
+    if actions:
+        create, change, destroy = counts["create"], counts["update"], counts["delete"]
+        lines.append(f"Plan: {create} to create, {change} to change, {destroy} to destroy.")
+    else:
+        lines.append("No changes: everything is already set up.")
+    return "\n".join(lines)
+
+
+def render_summary(run: RunResult) -> str:
+    """The table `apply` ends with: one row per step, then the fixes for failed ones."""
+    width = max(len(r.name) for r in run.results) if run.results else 4
+    lines = [f"  {'STEP':<{width}}  {'OUTCOME':<9}  {'SECONDS':>7}  DETAIL"]
+    for r in run.results:
+        lines.append(f"  {r.name:<{width}}  {r.outcome.value:<9}  {r.seconds:>7.2f}  {r.detail}")
+    for r in run.results:
+        if r.outcome is Outcome.FAILED and r.hint:
+            lines.append(f"  fix {r.name}: {r.hint}")
+    changed = sum(r.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED) for r in run.results)
+    failed = sum(r.outcome is Outcome.FAILED for r in run.results)
+    lines.append(
+        f"{changed} changed, {len(run.results) - changed - failed} unchanged or skipped, {failed} failed."
+    )
+    return "\n".join(lines)
+
+
+def render_status(run: RunResult) -> str:
+    lines = []
+    for r in run.results:
+        if r.outcome is Outcome.FAILED:
+            lines.append(_failure_line(r))
+            continue
+        pending = f"  (pending: {'; '.join(a.summary for a in r.actions)})" if r.actions else ""
+        lines.append(f"  {_mark(r)} {r.name:<16} {r.detail}{pending}")
+    lines.append("Changes pending: run `gcp-setup apply`." if run.changes_pending else "In sync.")
+    return "\n".join(lines)
+
+
+def public(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Outputs without anything that looks like a secret, for printing."""
+    return {k: v for k, v in outputs.items() if not any(w in k.lower() for w in _SECRET_WORDS)}
+
+
+def to_json(run: RunResult, config: Config) -> str:
+    document = {
+        "command": run.mode,
+        "project": config.project,
+        "endpoint": f"emulator {config.emulator_host}" if config.emulator_host else "google",
+        "ok": run.ok,
+        "changes_pending": run.changes_pending,
+        "steps": [
+            {
+                "name": r.name,
+                "outcome": r.outcome.value,
+                "detail": r.detail,
+                "hint": r.hint,
+                "seconds": round(r.seconds, 3),
+                "actions": [
+                    {"kind": a.kind, "resource": a.resource, "summary": a.summary} for a in r.actions
+                ],
+                "outputs": public(r.outputs),
+            }
+            for r in run.results
+        ],
+    }
+    return json.dumps(document, indent=2, default=str)

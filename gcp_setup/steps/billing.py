@@ -1,0 +1,90 @@
+"""Billing: the project must be linked to an open billing account for Vertex AI (the Gemini API's free
+tier works without one). Links --billing-account when given; otherwise says how to link, and which of
+the requested features are blocked, without stopping the steps that do not need billing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gcp_setup import defaults
+from gcp_setup.google import billing
+from gcp_setup.steps.base import Action, Context, Step, StepError
+
+NEEDS_BILLING = frozenset({defaults.VERTEX_AI_API, "compute.googleapis.com"})
+"""APIs Google refuses to enable in a project without billing (UREQ_PROJECT_BILLING_NOT_FOUND)."""
+
+
+@dataclass(frozen=True)
+class BillingState:
+    enabled: bool
+    account: str
+    """The linked account ID, "" when none."""
+    requested_account_open: bool | None = None
+    """Whether --billing-account is open; None when not asked (not given, or already linked)."""
+
+
+def blocked_services(services: tuple[str, ...]) -> list[str]:
+    return [s for s in services if s in NEEDS_BILLING]
+
+
+class BillingStep(Step):
+    name = "billing"
+    depends_on = ("project",)
+
+    def observe(self, ctx: Context) -> BillingState:
+        info = billing.get_billing_info(ctx.session, ctx.config.project)
+        wanted = ctx.config.billing_account
+        if wanted is None or (info.enabled and info.account == wanted):
+            return BillingState(info.enabled, info.account)
+        return BillingState(info.enabled, info.account, billing.account_is_open(ctx.session, wanted))
+
+    def absent_state(self, ctx: Context) -> BillingState:
+        return BillingState(enabled=False, account="")
+
+    def plan(self, ctx: Context, state: BillingState) -> list[Action]:
+        config = ctx.config
+        wanted = config.billing_account
+        if wanted is None:
+            if not state.enabled and blocked_services(config.services):
+                raise self._not_enabled(config.project, state, config.services)
+            return []
+        if state.enabled and state.account == wanted:
+            return []
+        if state.requested_account_open is False:
+            raise StepError(
+                f"billing account {wanted} is closed",
+                hint="choose an open one: `gcloud billing accounts list --filter=open=true`",
+            )
+        was = f" (was {state.account})" if state.account else ""
+        summary = f"link project {config.project} to billing account {wanted}{was}"
+        return [Action("update", f"projects/{config.project}/billingInfo", summary, {"account": wanted})]
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        billing.link(ctx.session, ctx.config.project, action.data["account"])
+
+    @staticmethod
+    def _not_enabled(project: str, state: BillingState, services: tuple[str, ...]) -> StepError:
+        why = f"linked account {state.account} is closed" if state.account else "no billing account is linked"
+        blocked = ", ".join(blocked_services(services))
+        return StepError(
+            f"billing is not enabled for {project} ({why}): Vertex AI ({blocked}) stays off; the Gemini "
+            "API (free tier, API key) works without billing",
+            hint=f"pass --billing-account ID, run `{billing.link_command(project)}`, or open "
+            f"{billing.CONSOLE_LINK.format(project=project)}",
+            blocks_dependents=False,
+        )
+
+    def describe(self, ctx: Context, state: BillingState) -> str:
+        if state.enabled:
+            return f"billing enabled (account {state.account})"
+        return "billing not enabled"
+
+    def outputs(self, ctx: Context, state: BillingState) -> dict[str, Any]:
+        """In a dry run, a planned link counts as enabled, so that `plan` shows Vertex AI being enabled."""
+        will_link = (
+            ctx.dry_run
+            and ctx.config.billing_account is not None
+            and state.requested_account_open is not False
+        )
+        return {"enabled": state.enabled or will_link, "account": state.account}

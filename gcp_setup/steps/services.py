@@ -1,0 +1,60 @@
+"""Services: enable the APIs gcp-setup needs (defaults.SERVICES plus --services). One batchGet per 20
+services observes them; batchEnable turns on the missing ones, 20 at a time, skipping those that need
+billing while the project has none (the billing step has already said so)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gcp_setup.google import serviceusage
+from gcp_setup.steps.base import Action, Context, Step
+from gcp_setup.steps.billing import NEEDS_BILLING
+
+
+@dataclass(frozen=True)
+class ServicesState:
+    enabled: frozenset[str]
+    """Those of the configured services that are enabled."""
+
+
+class ServicesStep(Step):
+    name = "services"
+    depends_on = ("billing",)
+
+    def observe(self, ctx: Context) -> ServicesState:
+        return ServicesState(
+            frozenset(serviceusage.enabled_among(ctx.session, ctx.config.project, ctx.config.services))
+        )
+
+    def absent_state(self, ctx: Context) -> ServicesState:
+        return ServicesState(frozenset())
+
+    def plan(self, ctx: Context, state: ServicesState) -> list[Action]:
+        missing = [s for s in self._enableable(ctx) if s not in state.enabled]
+        project = ctx.config.project
+        return [
+            Action(
+                "create", f"projects/{project}/services", f"enable {', '.join(chunk)}", {"services": chunk}
+            )
+            for chunk in serviceusage.chunks(missing)
+        ]
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        serviceusage.enable(ctx.session, ctx.config.project, action.data["services"], ctx.progress_note)
+
+    def _enableable(self, ctx: Context) -> list[str]:
+        """The configured services, without those that need billing when billing is known to be off."""
+        billing_off = ctx.output("billing", "enabled") is False
+        return [s for s in ctx.config.services if not (billing_off and s in NEEDS_BILLING)]
+
+    def describe(self, ctx: Context, state: ServicesState) -> str:
+        wanted = ctx.config.services
+        text = f"{len(state.enabled & set(wanted))} of {len(wanted)} APIs enabled"
+        waiting = [s for s in wanted if s not in state.enabled and s not in self._enableable(ctx)]
+        if waiting:
+            text += f"; {', '.join(waiting)} waits for billing"
+        return text
+
+    def outputs(self, ctx: Context, state: ServicesState) -> dict[str, Any]:
+        return {"enabled": sorted(state.enabled)}
