@@ -32,8 +32,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py
 
+# Needs network (terraform init downloads hashicorp/google); offline, `make test` runs the schema check
+# in tests/test_terraform.py instead. Works on a copy so that no .terraform/ or lock file lands here.
 tf-validate:
-	cd terraform && terraform init -backend=false && terraform validate
+	@tmp=$$(mktemp -d) && cp -r terraform $$tmp/ && trap 'rm -rf $$tmp' EXIT && \
+	for dir in $$tmp/terraform $$tmp/terraform/examples/*/; do \
+		echo "== $${dir#$$tmp/}" && \
+		terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
+		terraform -chdir=$$dir validate || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info
