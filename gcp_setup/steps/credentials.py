@@ -1,0 +1,353 @@
+"""Step 6: how local code authenticates (Application Default Credentials), and the .env it reads.
+
+Modes (--credentials):
+- user: the person's own ADC (`gcloud auth application-default login`); nothing is written, the step
+  says the login command when the ADC file is missing.
+- impersonate: the caller gets roles/iam.serviceAccountTokenCreator on the service account (its own
+  policy, not the project's), and an `impersonated_service_account` ADC file is written whose source
+  is the person's ADC: no long-lived secret of the service account exists anywhere.
+- key-file: a service-account key, written mode 0600 (only with --allow-key-file). Refused, with the
+  alternatives, when the organization policy iam.disableServiceAccountKeyCreation is enforced. A key
+  file whose key is still listed on the account is kept, so a re-run makes no second key.
+- none: no credentials; only the .env.
+
+Then, when asked: a .env (--env-file, merged, mode 0600) and $GITHUB_ENV (--github-env, secrets
+masked). Secrets never enter the state, a plan or the outputs; they are read again when written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gcp_setup import defaults, envvars
+from gcp_setup.config import gcloud_config_dir
+from gcp_setup.google.apikeys import ApiKeysClient
+from gcp_setup.google.iam import IamClient, KeyCreationBlocked, key_id_of_file
+from gcp_setup.google.iam_policy import Binding, grant, missing
+from gcp_setup.secrets import github_env_has, merge_env_file, merge_env_text, write_secret_file
+from gcp_setup.steps.base import Action, Context, Step, StepError
+from gcp_setup.steps.service_account import account_email, project_id
+
+TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
+ADC_LOGIN = "gcloud auth application-default login"
+IMPERSONATION_URL = "{base}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
+SOURCE_TYPES = ("authorized_user", "service_account", "external_account_authorized_user")
+"""Source credentials google-auth accepts in an impersonated_service_account file."""
+SECRET_VARIABLES = frozenset({envvars.GEMINI_API_KEY})
+
+
+def gcloud_adc_path() -> Path:
+    """Where `gcloud auth application-default login` writes the user's ADC."""
+    return gcloud_config_dir(os.environ) / "application_default_credentials.json"
+
+
+def credentials_file(ctx: Context) -> Path:
+    """Where impersonate / key-file write their JSON (--credentials-file, else per project and account)."""
+    if ctx.config.credentials_file is not None:
+        return Path(ctx.config.credentials_file).expanduser()
+    suffix = "impersonated.json" if ctx.config.credentials == "impersonate" else "key.json"
+    account = ctx.config.service_account or defaults.SERVICE_ACCOUNT_ID
+    return Path.home() / ".config" / "gcp-setup" / project_id(ctx) / f"{account}-{suffix}"
+
+
+def impersonator(ctx: Context) -> str:
+    """The member who may impersonate the account: --impersonator, else gcloud's active account, else
+    (emulator only) the emulator's anonymous caller."""
+    configured = ctx.config.impersonator or gcloud_account()
+    if configured:
+        return as_member(configured)
+    if ctx.session.is_emulator:
+        from gcp_setup.emulator.world import DEFAULT_CALLER
+
+        return DEFAULT_CALLER
+    raise StepError(
+        "cannot tell who should impersonate the service account",
+        hint="pass --impersonator user:you@example.com, or `gcloud config set account you@example.com`",
+    )
+
+
+def as_member(who: str) -> str:
+    if ":" in who:
+        return who
+    kind = "serviceAccount" if who.endswith(".gserviceaccount.com") else "user"
+    return f"{kind}:{who}"
+
+
+def gcloud_account() -> str | None:
+    """core/account of the active gcloud configuration (its INI file; gcloud itself is not run)."""
+    import configparser
+
+    config_dir = gcloud_config_dir(os.environ)
+    active = os.environ.get("CLOUDSDK_ACTIVE_CONFIG_NAME")
+    if not active:
+        try:
+            active = (config_dir / "active_config").read_text().strip() or "default"
+        except OSError:
+            active = "default"
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(config_dir / "configurations" / f"config_{active}")
+    except configparser.Error:
+        return None
+    return parser.get("core", "account", fallback="").strip() or None
+
+
+def impersonated_adc(ctx: Context, source: dict[str, Any]) -> dict[str, Any]:
+    """The ADC file `gcloud auth application-default login --impersonate-service-account` would write."""
+    base = (
+        f"http://{ctx.session.emulator_host}"
+        if ctx.session.is_emulator
+        else "https://iamcredentials.googleapis.com"
+    )
+    return {
+        "type": "impersonated_service_account",
+        "service_account_impersonation_url": IMPERSONATION_URL.format(base=base, email=account_email(ctx)),
+        "source_credentials": source,
+        "delegates": [],
+    }
+
+
+def user_adc() -> dict[str, Any]:
+    """The person's own ADC, the source credential of an impersonation."""
+    path = gcloud_adc_path()
+    source = read_json(path)
+    if source is None or source.get("type") not in SOURCE_TYPES:
+        raise StepError(
+            f"impersonation needs your own Application Default Credentials ({path} is missing or not "
+            "a user credential)",
+            hint=f"run `{ADC_LOGIN}`, then gcp-setup apply again",
+        )
+    return source
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def openai_base_url(ctx: Context) -> str:
+    if ctx.session.is_emulator:
+        return f"http://{ctx.session.emulator_host}/v1beta/openai/"
+    return defaults.GEMINI_OPENAI_BASE_URL
+
+
+@dataclass
+class CredentialsState:
+    mode: str
+    adc_found: Path | None = None
+    """user / impersonate: the person's ADC file, when there is one."""
+    missing_grant: str | None = None
+    """impersonate: the member still lacking roles/iam.serviceAccountTokenCreator on the account."""
+    file_current: bool = True
+    """impersonate / key-file: the credentials file is as it should be."""
+    env_current: bool = True
+    github_env_current: bool = True
+    env_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class CredentialsStep(Step):
+    name = "credentials"
+    depends_on = ("service_account", "api_key")
+
+    def observe(self, ctx: Context) -> CredentialsState:
+        mode = ctx.config.credentials
+        state = CredentialsState(mode)
+        adc = gcloud_adc_path()
+        state.adc_found = adc if adc.is_file() else None
+        if mode == "impersonate":
+            self._observe_impersonation(ctx, state)
+        elif mode == "key-file":
+            self._observe_key_file(ctx, state)
+        values = self.env_values(ctx, wrote_file=mode in ("impersonate", "key-file"))
+        state.env_names = list(values)
+        if ctx.config.env_file is not None:
+            state.env_current = env_file_current(Path(ctx.config.env_file).expanduser(), values)
+        if self._github_env_path(ctx) is not None:
+            state.github_env_current = github_env_has(self._github_env_path(ctx), values)
+        return state
+
+    def _observe_impersonation(self, ctx: Context, state: CredentialsState) -> None:
+        self._require_service_account(ctx)
+        source = user_adc()  # checked first: without it nothing here is worth changing
+        member = impersonator(ctx)
+        policy = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx)).get()
+        state.missing_grant = member if missing(policy, [Binding(TOKEN_CREATOR, member)]) else None
+        state.file_current = read_json(credentials_file(ctx)) == impersonated_adc(ctx, source)
+
+    def _observe_key_file(self, ctx: Context, state: CredentialsState) -> None:
+        self._require_service_account(ctx)
+        path = credentials_file(ctx)
+        key_id = key_id_of_file(path.read_bytes()) if path.is_file() else None
+        listed = IamClient(ctx.session).list_user_keys(project_id(ctx), account_email(ctx)) if key_id else []
+        state.file_current = any(k.get("name", "").endswith(f"/keys/{key_id}") for k in listed)
+
+    @staticmethod
+    def _require_service_account(ctx: Context) -> None:
+        if ctx.config.service_account is None:
+            raise StepError(
+                f"--credentials {ctx.config.credentials} needs the service account",
+                hint="drop --no-service-account, or use --credentials user",
+            )
+
+    def absent_state(self, ctx: Context) -> CredentialsState:
+        mode = ctx.config.credentials
+        adc = gcloud_adc_path()
+        wrote_file = mode in ("impersonate", "key-file")
+        return CredentialsState(
+            mode,
+            adc_found=adc if adc.is_file() else None,
+            missing_grant=impersonator(ctx) if mode == "impersonate" else None,
+            file_current=not wrote_file,
+            env_current=ctx.config.env_file is None,
+            github_env_current=self._github_env_path(ctx) is None,
+            env_names=list(self.env_values(ctx, wrote_file, with_secrets=False)),
+        )
+
+    def plan(self, ctx: Context, state: CredentialsState) -> list[Action]:
+        actions = []
+        email = account_email(ctx)
+        if state.missing_grant:
+            actions.append(
+                Action(
+                    "update",
+                    f"projects/{project_id(ctx)}/serviceAccounts/{email}",
+                    f"grant {TOKEN_CREATOR} on {email} to {state.missing_grant}",
+                    {"what": "grant", "member": state.missing_grant},
+                )
+            )
+        if not state.file_current:
+            path = credentials_file(ctx)
+            summary = (
+                "write impersonated ADC file"
+                if state.mode == "impersonate"
+                else "create a service-account key and write it to"
+            ) + f" {path} (0600)"
+            actions.append(Action("create", str(path), summary, {"what": state.mode}))
+        if not state.env_current:
+            actions.append(
+                Action(
+                    "update",
+                    str(ctx.config.env_file),
+                    f"write {ctx.config.env_file}: {', '.join(state.env_names)}",
+                    {"what": "env"},
+                )
+            )
+        if not state.github_env_current:
+            actions.append(
+                Action(
+                    "update",
+                    "$GITHUB_ENV",
+                    f"export {', '.join(state.env_names)} to $GITHUB_ENV",
+                    {"what": "github_env"},
+                )
+            )
+        return actions
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        what = action.data["what"]
+        if what == "grant":
+            target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+            grant(target, [Binding(TOKEN_CREATOR, action.data["member"])])
+        elif what == "impersonate":
+            self._write_impersonated_adc(ctx)
+        elif what == "key-file":
+            self._write_key_file(ctx)
+        elif what == "env":
+            values = self.env_values(ctx, wrote_file=ctx.config.credentials in ("impersonate", "key-file"))
+            merge_env_file(Path(ctx.config.env_file).expanduser(), values)
+        elif what == "github_env":
+            from gcp_setup.secrets import append_github_env
+
+            values = self.env_values(ctx, wrote_file=ctx.config.credentials in ("impersonate", "key-file"))
+            append_github_env(self._github_env_path(ctx), values, set(SECRET_VARIABLES))
+
+    def _write_impersonated_adc(self, ctx: Context) -> None:
+        document = impersonated_adc(ctx, user_adc())
+        write_secret_file(credentials_file(ctx), json.dumps(document, indent=2) + "\n")
+
+    def _write_key_file(self, ctx: Context) -> None:
+        try:
+            _, data = IamClient(ctx.session).create_key_file(project_id(ctx), account_email(ctx))
+        except KeyCreationBlocked as exc:
+            raise StepError(
+                "the organization policy iam.disableServiceAccountKeyCreation forbids service-account keys "
+                "here (Google turns it on for new organizations: long-lived keys leak)",
+                hint="use --credentials impersonate on a workstation, or Workload Identity Federation in CI "
+                "(see the Terraform module); an org policy admin can lift the constraint for this project",
+            ) from exc
+        write_secret_file(credentials_file(ctx), data)
+
+    @staticmethod
+    def _github_env_path(ctx: Context) -> Path | None:
+        """$GITHUB_ENV, when --github-env asks for it and the job provides it."""
+        path = os.environ.get(envvars.GITHUB_ENV)
+        return Path(path) if ctx.config.github_env and path else None
+
+    def env_values(self, ctx: Context, wrote_file: bool, with_secrets: bool = True) -> dict[str, str]:
+        """What the .env / $GITHUB_ENV should hold. The API key string is read (getKeyString) only
+        when a destination asks for it."""
+        has_key = bool(ctx.output("api_key", "exists"))
+        values = {
+            envvars.PROJECT: project_id(ctx),
+            envvars.LOCATION: ctx.config.location,
+            envvars.USE_VERTEXAI: "false" if has_key or not ctx.config.wants_vertex else "true",
+            envvars.OPENAI_BASE_URL: openai_base_url(ctx),
+        }
+        if ctx.session.is_emulator:  # google-genai reads these; the emulator serves both APIs
+            values["GOOGLE_GEMINI_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
+            values["GOOGLE_VERTEX_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
+        if wrote_file:
+            values[envvars.CREDENTIALS] = str(credentials_file(ctx).resolve())
+        wants_values = ctx.config.env_file is not None or self._github_env_path(ctx) is not None
+        if has_key:
+            values[envvars.GEMINI_API_KEY] = (
+                self._key_string(ctx) if with_secrets and wants_values else "<api key>"
+            )
+        return values
+
+    @staticmethod
+    def _key_string(ctx: Context) -> str:
+        client = ApiKeysClient(ctx.session)
+        key = client.get(project_id(ctx), defaults.API_KEY_ID)
+        return client.key_string(key) if key else ""
+
+    def describe(self, ctx: Context, state: CredentialsState) -> str:
+        parts = [self._describe_mode(ctx, state)]
+        if ctx.config.env_file is not None:
+            parts.append(f".env at {ctx.config.env_file}")
+        return "; ".join(parts)
+
+    def _describe_mode(self, ctx: Context, state: CredentialsState) -> str:
+        if state.mode == "user":
+            if ctx.session.is_emulator:
+                return "your own ADC (not needed with the emulator)"
+            if os.environ.get(envvars.CREDENTIALS) or state.adc_found:
+                return f"your own ADC ({os.environ.get(envvars.CREDENTIALS) or state.adc_found})"
+            return f"no Application Default Credentials yet: run `{ADC_LOGIN}`"
+        if state.mode == "impersonate":
+            return f"impersonating {account_email(ctx)} via {credentials_file(ctx)}"
+        if state.mode == "key-file":
+            return f"service-account key in {credentials_file(ctx)}"
+        return "no credentials configured"
+
+    def outputs(self, ctx: Context, state: CredentialsState) -> dict[str, Any]:
+        out: dict[str, Any] = {"mode": state.mode, "env_file": str(ctx.config.env_file or "")}
+        if state.mode in ("impersonate", "key-file"):
+            out["credentials_file"] = str(credentials_file(ctx))
+            out["service_account"] = account_email(ctx)
+        return out
+
+
+def env_file_current(path: Path, values: dict[str, str]) -> bool:
+    """The .env already holds exactly these values, with mode 0600."""
+    if not path.is_file():
+        return False
+    text = path.read_text()
+    return merge_env_text(text, values) == text and (path.stat().st_mode & 0o777) == 0o600

@@ -1,0 +1,115 @@
+"""Step 4: the service account the application runs as, and its least-privilege project roles.
+
+Observed: does the account exist, and which of the wanted roles does it lack on the project policy.
+Planned: create the account (409 ALREADY_EXISTS from a concurrent run is adopted), then grant the
+missing roles in one read-modify-write of the project policy (etag-guarded, other members kept, the
+new account's propagation delay waited out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gcp_setup import defaults
+from gcp_setup.google.iam import IamClient, service_account_email, service_account_member
+from gcp_setup.google.iam_policy import Binding, grant, missing
+from gcp_setup.steps.base import Action, Context, Step
+
+MANAGED_DESCRIPTION = "Managed by gcp-setup (`gcp-setup destroy` deletes it)."
+"""Marks an account gcp-setup created, so that `destroy` deletes only its own."""
+
+
+def project_id(ctx: Context) -> str:
+    """The project the run works on: the project step's answer, else the configured ID."""
+    return ctx.output("project", "project_id") or ctx.config.project
+
+
+def account_id(ctx: Context) -> str:
+    return ctx.config.service_account or defaults.SERVICE_ACCOUNT_ID
+
+
+def account_email(ctx: Context) -> str:
+    return service_account_email(account_id(ctx), project_id(ctx))
+
+
+def wanted_bindings(ctx: Context) -> list[Binding]:
+    member = service_account_member(account_email(ctx))
+    return [Binding(role, member) for role in ctx.config.roles]
+
+
+@dataclass
+class ServiceAccountState:
+    email: str
+    account: dict[str, Any] | None
+    missing_roles: list[str] = field(default_factory=list)
+
+
+class ServiceAccountStep(Step):
+    name = "service_account"
+    depends_on = ("services",)
+
+    def enabled(self, config: Any) -> bool:
+        return config.service_account is not None
+
+    def observe(self, ctx: Context) -> ServiceAccountState:
+        client = IamClient(ctx.session)
+        email = account_email(ctx)
+        account = client.get_service_account(project_id(ctx), email)
+        if account is None:
+            return self.absent_state(ctx)
+        policy = client.project_policy(project_id(ctx)).get()
+        return ServiceAccountState(email, account, [b.role for b in missing(policy, wanted_bindings(ctx))])
+
+    def absent_state(self, ctx: Context) -> ServiceAccountState:
+        return ServiceAccountState(account_email(ctx), None, list(ctx.config.roles))
+
+    def plan(self, ctx: Context, state: ServiceAccountState) -> list[Action]:
+        project = project_id(ctx)
+        actions = []
+        if state.account is None:
+            actions.append(
+                Action(
+                    "create",
+                    f"projects/{project}/serviceAccounts/{state.email}",
+                    f"create service account {state.email}",
+                    {"account_id": account_id(ctx)},
+                )
+            )
+        if state.missing_roles:
+            actions.append(
+                Action(
+                    "update",
+                    f"projects/{project}",
+                    f"grant {', '.join(state.missing_roles)} to serviceAccount:{state.email}",
+                    {"roles": state.missing_roles},
+                )
+            )
+        return actions
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        client = IamClient(ctx.session)
+        project = project_id(ctx)
+        if action.kind == "create":
+            client.create_service_account(
+                project, action.data["account_id"], defaults.SERVICE_ACCOUNT_DISPLAY_NAME, MANAGED_DESCRIPTION
+            )
+            return
+        ctx.progress_note("granting project roles (a new service account takes a while to propagate)")
+        member = service_account_member(account_email(ctx))
+        grant(client.project_policy(project), [Binding(role, member) for role in action.data["roles"]])
+
+    def describe(self, ctx: Context, state: ServiceAccountState) -> str:
+        if state.account is None:
+            return f"{state.email} does not exist"
+        if state.missing_roles:
+            return f"{state.email} lacks {', '.join(state.missing_roles)}"
+        return f"{state.email} has {', '.join(ctx.config.roles)}"
+
+    def outputs(self, ctx: Context, state: ServiceAccountState) -> dict[str, Any]:
+        return {
+            "email": state.email,
+            "member": service_account_member(state.email),
+            "roles": list(ctx.config.roles),
+            "exists": state.account is not None,
+        }
