@@ -1,0 +1,159 @@
+"""1. Fresh bootstrap: `gcp-setup apply --create` against bench/gcloud_bootstrap.sh, each in a fresh world
+on the same emulator, and the two end states compared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import endstate
+from floor import BOOTSTRAP, bootstrap_floor_s, critical_path, fewest_requests
+from harness import (
+    BILLING_ACCOUNT,
+    GCP_SETUP,
+    BenchError,
+    Measurement,
+    Row,
+    Settings,
+    Timed,
+    Traffic,
+    Workdir,
+    gcloud_available,
+    median,
+    run_timed,
+)
+
+from gcp_setup import defaults
+from gcp_setup.emulator.control import EmulatorControl
+
+PROJECT = "bench-gemini-000"
+GCLOUD_SCRIPT = Path(__file__).with_name("gcloud_bootstrap.sh")
+
+
+def apply_cmd(project: str) -> list[str]:
+    """The one command a user runs: create everything, write the .env."""
+    return [
+        *GCP_SETUP,
+        "apply",
+        "--create",
+        "--yes",
+        "--project",
+        project,
+        "--billing-account",
+        BILLING_ACCOUNT,
+        "--env-file",
+        ".env",
+    ]
+
+
+def gcloud_script_env(project: str) -> dict[str, str]:
+    """What the gcloud script creates: gcp-setup's defaults, so both aim at the same end state."""
+    return {
+        "PROJECT": project,
+        "BILLING_ACCOUNT": BILLING_ACCOUNT,
+        "SERVICES": " ".join(defaults.SERVICES),
+        "SA_ID": defaults.SERVICE_ACCOUNT_ID,
+        "SA_DISPLAY_NAME": defaults.SERVICE_ACCOUNT_DISPLAY_NAME,
+        "ROLES": " ".join(defaults.ROLES),
+        "KEY_ID": defaults.API_KEY_ID,
+        "KEY_DISPLAY_NAME": defaults.API_KEY_DISPLAY_NAME,
+        "KEY_TARGETS": " ".join(defaults.API_KEY_TARGETS),
+        "LOCATION": defaults.LOCATION,
+        "ENV_FILE": "gcloud.env",
+    }
+
+
+@dataclass
+class Run:
+    timed: Timed
+    traffic: Traffic
+    end_state: dict[str, Any]
+
+
+def _observed(emu: EmulatorControl, settings: Settings, timed: Timed, project: str, who: str) -> Run:
+    run = Run(timed.check(), Traffic.of(emu.requests(), settings.latency_s), {})
+    run.end_state = endstate.summary(emu.state(), project)
+    endstate.require_complete(run.end_state, who)
+    if run.traffic.server_errors:
+        raise BenchError(f"{who}: the emulator answered {run.traffic.server_errors} request(s) with 5xx")
+    return run
+
+
+def run_gcp_setup(emu: EmulatorControl, settings: Settings, wd: Workdir, project: str = PROJECT) -> Run:
+    emu.reset()
+    return _observed(emu, settings, run_timed(apply_cmd(project), wd), project, "gcp-setup apply")
+
+
+def run_gcloud_script(emu: EmulatorControl, settings: Settings, wd: Workdir, project: str = PROJECT) -> Run:
+    emu.reset()
+    timed = run_timed(["bash", str(GCLOUD_SCRIPT)], wd, gcloud_script_env(project))
+    return _observed(emu, settings, timed, project, "the gcloud script")
+
+
+def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measurement:
+    """Alternates the two sides; gcp-setup runs last, so its finished project is left for the no-op run."""
+    if not gcloud_available():
+        raise BenchError("gcloud is not installed: the bootstrap comparison needs it")
+    ours: list[Run] = []
+    theirs: list[Run] = []
+    for _ in range(settings.repeats):
+        theirs.append(run_gcloud_script(emu, settings, wd))
+        ours.append(run_gcp_setup(emu, settings, wd))
+        endstate.require_same(ours[-1].end_state, theirs[-1].end_state)
+    trips, chain = critical_path(BOOTSTRAP, settings.operation_polls)
+    floor = bootstrap_floor_s(settings.latency_s, settings.operation_polls)
+    wall = median([r.timed.seconds for r in ours])
+    gcloud_wall = median([r.timed.seconds for r in theirs])
+    network = median([r.traffic.span_s for r in ours])
+    rows = [
+        Row(
+            "bootstrap: wall time",
+            "s",
+            wall,
+            gcloud_wall,
+            floor,
+            "<= 1.3x floor, >= 3x faster than gcloud",
+            wall <= 1.3 * floor and gcloud_wall >= 3 * wall,
+        ),
+        Row(
+            "bootstrap: time on the network",
+            "s",
+            network,
+            median([r.traffic.span_s for r in theirs]),
+            floor,
+            "<= 1.3x floor",
+            network <= 1.3 * floor,
+            "first request to last answer, without start-up",
+        ),
+        Row(
+            "bootstrap: HTTP requests",
+            "",
+            ours[-1].traffic.requests,
+            theirs[-1].traffic.requests,
+            fewest_requests(BOOTSTRAP, settings.operation_polls),
+            note="floor: mutations and polls only",
+        ),
+        Row("bootstrap: mutating requests", "", ours[-1].traffic.writes, theirs[-1].traffic.writes),
+    ]
+    details = {
+        "critical path": {"steps": chain, "round trips": trips, "floor s": floor},
+        "gcp-setup": [_run_details(r) for r in ours],
+        "gcloud script": [_run_details(r) for r in theirs],
+        "end state": ours[-1].end_state,
+    }
+    logs = {"gcp-setup": [r.traffic for r in ours], "gcloud script": [r.traffic for r in theirs]}
+    return Measurement(rows, details, logs)
+
+
+def _run_details(run: Run) -> dict[str, Any]:
+    t = run.traffic
+    return {
+        "wall s": run.timed.seconds,
+        "network s": t.span_s,
+        "requests": t.requests,
+        "writes": t.writes,
+        "reads": t.reads,
+        "4xx": t.client_errors,
+        "calls": [f"{e['method']} {e['path']} {e['status']}" for e in t.entries],
+    }

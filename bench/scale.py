@@ -1,0 +1,69 @@
+"""5. Scale: N `gcp-setup apply --create` processes at once, each on its own project, against one emulator.
+Wall time until the last one finishes, requests, and whether the emulator kept up (no 5xx, none failed)."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+
+import endstate
+from bootstrap import apply_cmd
+from floor import bootstrap_floor_s
+from harness import Measurement, Row, Settings, Traffic, Workdir, start_process, workdir
+
+from gcp_setup.emulator.control import EmulatorControl
+
+
+def _project(n: int, i: int) -> str:
+    return f"bench-fleet-{n:02d}-{i:03d}"
+
+
+def _run_fleet(emu: EmulatorControl, n: int) -> tuple[float, list[str]]:
+    """Starts n applies at once; returns the wall time and the errors of those that failed."""
+    with ExitStack() as stack:
+        dirs: list[Workdir] = [stack.enter_context(workdir(emu)) for _ in range(n)]
+        start = time.perf_counter()
+        procs = [start_process(apply_cmd(_project(n, i)), wd) for i, wd in enumerate(dirs)]
+        outputs = [p.communicate(timeout=600) for p in procs]
+        wall = time.perf_counter() - start
+    failures = [
+        f"{_project(n, i)} exited {p.returncode}: {err.strip().splitlines()[-1:]}"
+        for i, (p, (_, err)) in enumerate(zip(procs, outputs, strict=True))
+        if p.returncode
+    ]
+    return wall, failures
+
+
+def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measurement:
+    rows, details = [], {}
+    floor = bootstrap_floor_s(settings.latency_s, settings.operation_polls)
+    for n in settings.scale:
+        emu.reset()
+        wall, failures = _run_fleet(emu, n)
+        traffic = Traffic.of(emu.requests(), settings.latency_s)
+        state = emu.state()
+        for i in range(n):
+            if not any(f.startswith(_project(n, i)) for f in failures):
+                endstate.require_complete(
+                    endstate.summary(state, _project(n, i)), f"apply of {_project(n, i)}"
+                )
+        kept_up = not failures and not traffic.server_errors
+        rows.append(
+            Row(
+                f"scale: {n} concurrent applies",
+                "s",
+                wall,
+                floor=floor,
+                goal="all succeed, no 5xx",
+                met=kept_up,
+                note=f"{traffic.requests} requests ({traffic.requests / n:.1f} per project), "
+                f"{traffic.server_errors} 5xx, {len(failures)} failed",
+            )
+        )
+        details[str(n)] = {
+            "wall s": wall,
+            "requests": traffic.requests,
+            "5xx": traffic.server_errors,
+            "failures": failures,
+        }
+    return Measurement(rows, details)
