@@ -140,3 +140,32 @@ def identity_project(emulator_env: EmulatorControl) -> str:
     serviceusage.enable(session, project, list(IDENTITY_APIS), lambda _: None)
     emulator_env.clear_requests()
     return project
+
+
+CONFIG_ENV_VARS = (
+    "GOOGLE_CLOUD_PROJECT",
+    "CLOUDSDK_CORE_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+    "CLOUDSDK_ACTIVE_CONFIG_NAME",
+    "GITHUB_ENV",
+)
+
+
+@pytest.fixture
+def clean_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No settings from the machine: an empty gcloud config dir, no GCP_SETUP_*/GOOGLE_CLOUD_* variables,
+    and a fresh working directory (no gcp-setup.toml). Returns that directory."""
+    for name in [*CONFIG_ENV_VARS, *(n for n in os.environ if n.startswith("GCP_SETUP_"))]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def provision_env(
+    clean_config: Path, emu: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> EmulatorControl:
+    """clean_config, with GCP_SETUP_EMULATOR_HOST pointing at the emulator (as `emulator_env`)."""
+    monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
+    return emu

@@ -1,0 +1,105 @@
+"""`gcp-setup plan / apply / status` end to end: the CLI in-process (click's CliRunner), real HTTP to
+the emulator, and the real gcloud CLI to look at the result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gcp_setup.cli import cli
+from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
+
+PROJECT = "cli-provision-1"
+OPEN = OPEN_ACCOUNT.removeprefix("billingAccounts/")
+CREATE = ["--project", PROJECT, "--create", "--billing-account", OPEN]
+
+
+def gcp_setup(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_apply_from_empty_then_second_apply_changes_nothing(provision_env):
+    first = gcp_setup("apply", *CREATE, "--yes")
+    assert first.exit_code == 0, first.output
+    assert "project          created" in first.stdout
+    assert "0 failed." in first.stdout
+    provision_env.clear_requests()
+
+    second = gcp_setup("apply", *CREATE, "--yes", "--format", "json")
+    assert second.exit_code == 0, second.output
+    document = json.loads(second.stdout)
+    assert document["ok"] is True
+    assert {s["outcome"] for s in document["steps"]} <= {"unchanged", "skipped"}
+    assert provision_env.writes() == []
+    reads = [r for r in provision_env.requests() if r["kind"] == "read"]
+    assert len(reads) == 6, [r["path"] for r in reads]  # one per step; the README states this count
+
+
+def test_plan_lists_creations_and_detailed_exitcode_says_if_changes_are_pending(provision_env):
+    plan = gcp_setup("plan", *CREATE, "--detailed-exitcode")
+    assert plan.exit_code == 2, plan.output
+    assert f"+ project          create project {PROJECT}" in plan.stdout
+    assert f"~ billing          link project {PROJECT} to billing account {OPEN}" in plan.stdout
+    assert "Plan: " in plan.stdout
+    assert provision_env.writes() == []
+    assert gcp_setup("apply", *CREATE, "--yes").exit_code == 0
+    unchanged = gcp_setup("plan", *CREATE, "--detailed-exitcode")
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "No changes" in unchanged.stdout
+    assert gcp_setup("plan", *CREATE).exit_code == 0
+
+
+def test_apply_without_yes_refuses_when_nobody_can_confirm(provision_env):
+    result = gcp_setup("apply", *CREATE)
+    assert result.exit_code == 2
+    assert "pass --yes" in result.stderr
+    assert provision_env.writes() == []
+
+
+def test_status_shows_state_and_json_has_no_secrets(provision_env):
+    gcp_setup("apply", *CREATE, "--yes")
+    status = gcp_setup("status", "--project", PROJECT)
+    assert status.exit_code == 0, status.output
+    assert "In sync." in status.stdout
+    document = gcp_setup("apply", *CREATE, "--yes", "--format", "json").stdout
+    assert "keyString" not in document and "AIza" not in document
+
+
+@pytest.mark.parametrize(
+    ("project", "message"),
+    [
+        ("ab", "project ID 'ab' is 2 characters long; it must have 6 to 30"),
+        ("my_project", "project ID 'my_project' contains '_'"),
+        ("google-fan-1", "project ID 'google-fan-1' must not contain the reserved word 'google'"),
+    ],
+)
+def test_bad_project_id_is_a_one_line_usage_error(provision_env, project, message):
+    result = gcp_setup("apply", "--project", project, "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {message}")
+    assert result.stderr.count("\n") == 1
+    assert provision_env.requests() == []
+
+
+def test_someone_elses_project_fails_with_exit_1(provision_env):
+    result = gcp_setup("apply", "--project", "someone-elses-project", "--create", "--yes")
+    assert result.exit_code == 1
+    assert "already taken" in result.stdout and "choose another --project ID" in result.stdout
+
+
+@pytest.mark.gcloud
+def test_gcloud_sees_the_result_and_state_made_with_gcloud_is_adopted(provision_env, gcloud):
+    gcloud.run("projects", "create", PROJECT)
+    gcloud.run("services", "enable", "generativelanguage.googleapis.com", project=PROJECT)
+    result = gcp_setup("apply", "--project", PROJECT, "--billing-account", OPEN, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+    assert steps["project"]["outcome"] == "unchanged"
+    assert "generativelanguage" not in json.dumps(steps["services"]["actions"])
+
+    assert gcloud.json("projects", "describe", PROJECT)["lifecycleState"] == "ACTIVE"
+    enabled = {s["config"]["name"] for s in gcloud.json("services", "list", "--enabled", project=PROJECT)}
+    assert {"generativelanguage.googleapis.com", "aiplatform.googleapis.com", "iam.googleapis.com"} <= enabled
+    assert gcloud.json("billing", "projects", "describe", PROJECT)["billingEnabled"] is True
