@@ -1,0 +1,182 @@
+"""The credentials step (ADC modes, .env, $GITHUB_ENV) and the secret-file helpers, against the emulator.
+
+Each test gets its own HOME and CLOUDSDK_CONFIG, so the user's real gcloud files are never read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from gcp_setup import defaults
+from gcp_setup.config import Config
+from gcp_setup.engine import Engine
+from gcp_setup.google.iam import IamClient
+from gcp_setup.google.iam_policy import unconditional_members
+from gcp_setup.google.session import GoogleSession
+from gcp_setup.secrets import merge_env_text, write_secret_file
+from gcp_setup.steps.api_key import ApiKeyStep
+from gcp_setup.steps.base import Context, Outcome
+from gcp_setup.steps.credentials import TOKEN_CREATOR, CredentialsStep
+from gcp_setup.steps.service_account import ServiceAccountStep
+
+USER_ADC = {
+    "type": "authorized_user",
+    "client_id": "764086051850-example.apps.googleusercontent.com",
+    "client_secret": "d-FL95Q19q7MQmFpd7hHD0Ty",
+    "refresh_token": "1//refresh-token-for-tests",
+}
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.delenv("GITHUB_ENV", raising=False)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def run(emulator_env, identity_project, home):
+    def run_steps(mode: str = "apply", **settings):
+        ctx = Context(Config(project=identity_project, **settings), GoogleSession.create(emulator_env.host))
+        return Engine().run([ServiceAccountStep(), ApiKeyStep(), CredentialsStep()], ctx, mode)
+
+    return run_steps
+
+
+def read_env(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_project):
+    env_file = home / "app" / ".env"
+    env_file.parent.mkdir()
+    env_file.write_text("# mine\nDEBUG=1\nGOOGLE_CLOUD_PROJECT=old-project\nGOOGLE_CLOUD_PROJECT=dup\n")
+
+    first = run(env_file=env_file)
+    assert first.ok, [(r.name, r.detail) for r in first.results]
+    values = read_env(env_file)
+    assert values["DEBUG"] == "1" and env_file.read_text().startswith("# mine\n")
+    assert env_file.read_text().count("GOOGLE_CLOUD_PROJECT=") == 1
+    assert values["GOOGLE_CLOUD_PROJECT"] == identity_project
+    assert values["GOOGLE_CLOUD_LOCATION"] == "global"
+    assert values["GOOGLE_GENAI_USE_VERTEXAI"] == "false"
+    assert values["GEMINI_API_KEY"].startswith("AIza")
+    assert values["OPENAI_BASE_URL"] == f"http://{emu.host}/v1beta/openai/"
+    assert "GOOGLE_APPLICATION_CREDENTIALS" not in values  # user mode writes no credentials file
+    assert mode_of(env_file) == 0o600
+
+    emu.clear_requests()
+    second = run(env_file=env_file)
+    assert {r.outcome for r in second.results} == {Outcome.UNCHANGED}
+    assert emu.writes() == []
+
+
+def test_user_mode_without_adc_names_the_login_command(run, home):
+    result = run("status", credentials="user")
+    # with the emulator no ADC is needed; the describe line says so rather than asking for a login
+    assert "ADC" in result.by_name("credentials").detail
+
+
+def test_impersonation_grants_token_creator_and_writes_adc(run, emu, home, identity_project):
+    (home / "gcloud").mkdir()
+    (home / "gcloud" / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
+    target = home / "adc.json"
+
+    first = run(credentials="impersonate", credentials_file=target, impersonator="me@example.com")
+    assert first.ok, [(r.name, r.detail, r.hint) for r in first.results]
+    email = first.by_name("service_account").outputs["email"]
+    adc = json.loads(target.read_text())
+    assert adc["type"] == "impersonated_service_account"
+    assert adc["source_credentials"] == USER_ADC
+    assert adc["service_account_impersonation_url"] == (
+        f"http://{emu.host}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
+    )
+    assert mode_of(target) == 0o600
+    policy = IamClient(GoogleSession.create(emu.host)).service_account_policy(identity_project, email).get()
+    assert unconditional_members(policy, TOKEN_CREATOR) == {"user:me@example.com"}
+
+    from google.auth import impersonated_credentials
+
+    credentials = impersonated_credentials.Credentials.from_impersonated_service_account_info(adc)
+    assert credentials.service_account_email == email  # google-auth reads the file as we wrote it
+
+    emu.clear_requests()
+    assert run(credentials="impersonate", credentials_file=target, impersonator="me@example.com").ok
+    assert emu.writes() == []
+
+
+def test_impersonation_without_user_adc_fails_before_changing_anything(run, emu):
+    result = run(credentials="impersonate", api_key=False, service_account="gemini-client")
+    step = result.by_name("credentials")
+    assert step.outcome is Outcome.FAILED
+    assert "gcloud auth application-default login" in step.hint
+    assert not [
+        w for w in emu.writes() if w["path"].endswith(":setIamPolicy") and "serviceAccounts" in w["path"]
+    ]
+
+
+def test_key_file_is_0600_and_not_recreated(run, emu, home, identity_project):
+    target = home / "key.json"
+    first = run(credentials="key-file", allow_key_file=True, credentials_file=target, env_file=home / ".env")
+    assert first.ok, [(r.name, r.detail) for r in first.results]
+    key = json.loads(target.read_text())
+    assert key["type"] == "service_account" and mode_of(target) == 0o600
+    assert read_env(home / ".env")["GOOGLE_APPLICATION_CREDENTIALS"] == str(target)
+
+    emu.clear_requests()
+    assert run(
+        credentials="key-file", allow_key_file=True, credentials_file=target, env_file=home / ".env"
+    ).ok
+    assert emu.writes() == []
+    email = first.by_name("service_account").outputs["email"]
+    assert len(IamClient(GoogleSession.create(emu.host)).list_user_keys(identity_project, email)) == 1
+
+
+def test_key_file_refused_under_org_policy(run, emu, home):
+    emu.set_org_policies(disable_service_account_key_creation=True)
+    result = run(credentials="key-file", allow_key_file=True, credentials_file=home / "key.json")
+    step = result.by_name("credentials")
+    assert step.outcome is Outcome.FAILED
+    assert "iam.disableServiceAccountKeyCreation" in step.detail
+    assert "impersonate" in step.hint and "Workload Identity Federation" in step.hint
+    assert not (home / "key.json").exists()
+
+
+def test_github_env_gets_masked_values(run, home, monkeypatch, capsys):
+    github_env = home / "github_env"
+    github_env.write_text("EARLIER=1\n")
+    monkeypatch.setenv("GITHUB_ENV", str(github_env))
+    result = run(github_env=True)
+    assert result.ok, [(r.name, r.detail) for r in result.results]
+    exported = read_env(github_env)
+    key = exported["GEMINI_API_KEY"]
+    assert key.startswith("AIza") and exported["EARLIER"] == "1"
+    assert f"::add-mask::{key}\n" in capsys.readouterr().out
+    lines = github_env.read_text().count("\n")
+    assert run(github_env=True).by_name("credentials").outcome is Outcome.UNCHANGED
+    assert github_env.read_text().count("\n") == lines
+
+
+def test_secret_files_are_atomic_and_private(tmp_path):
+    path = tmp_path / "deep" / "secret.json"
+    write_secret_file(path, "one")
+    path.chmod(0o644)
+    write_secret_file(path, b"two")
+    assert path.read_text() == "two" and mode_of(path) == 0o600
+    assert os.listdir(path.parent) == ["secret.json"]  # no temporary file left behind
+
+
+def test_env_merge_quotes_and_keeps_export_lines():
+    merged = merge_env_text("export A=1\nB=2\n", {"A": "x y", "C": defaults.GEMINI_OPENAI_BASE_URL})
+    assert merged == f'A="x y"\nB=2\nC={defaults.GEMINI_OPENAI_BASE_URL}\n'
