@@ -216,6 +216,13 @@ def test_impersonation_needs_iam_credentials_enabled(emu: EmulatorControl, make_
     assert error["details"][0]["metadata"]["service"] == "iamcredentials.googleapis.com"
 
 
+def oidc_token(claims: dict) -> str:
+    """An OIDC token as a CI system would hand over; the emulator does not check its signature."""
+    parts = ({"alg": "RS256", "typ": "JWT"}, claims)
+    encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=") for p in parts]
+    return ".".join(encoded) + ".c2lnbmF0dXJl"
+
+
 def test_workload_identity_federation(world: World, iam: Iam, emu: EmulatorControl, tmp_path) -> None:
     provider = world.backend(OAuthBackend).add_provider(
         "123456789012", "github", "actions", "https://token.actions.githubusercontent.com"
@@ -223,14 +230,7 @@ def test_workload_identity_federation(world: World, iam: Iam, emu: EmulatorContr
     target = iam.create("gemini-client")
     iam.grant(target, "roles/iam.workloadIdentityUser", provider.principal("repo:me/app"))
     claims = {"iss": provider.issuer, "sub": "repo:me/app", "exp": int(time.time()) + 600}
-    unsigned = (
-        ".".join(
-            base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
-            for part in ({"alg": "RS256"}, claims)
-        )
-        + ".c2ln"
-    )
-    (tmp_path / "oidc").write_text(unsigned)
+    (tmp_path / "oidc").write_text(oidc_token(claims))
     creds = identity_pool.Credentials.from_info(
         {
             "type": "external_account",
