@@ -25,7 +25,6 @@ class BillingAccount:
             "name": self.name,
             "open": self.open,
             "displayName": self.display_name,
-            "masterBillingAccount": "",
             "currencyCode": self.currency_code,
         }
 
@@ -64,6 +63,10 @@ class BillingBackend(Backend):
 
     def account_of(self, project: Project) -> str:
         return self.links.get(project.project_id, "")
+
+    def linked_to(self, account_name: str) -> list[str]:
+        """IDs of the projects linked to `account_name`."""
+        return sorted(pid for pid, name in self.links.items() if name == account_name)
 
     def billing_enabled(self, project: Project) -> bool:
         """Billing works when the project is linked to an account that is open."""

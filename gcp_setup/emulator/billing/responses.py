@@ -32,23 +32,23 @@ def _project(req: ApiRequest, permission: str) -> Project:
     return project
 
 
-def billing_info(req: ApiRequest, project: Project) -> dict[str, Any]:
+def billing_info(billing: BillingBackend, project: Project) -> dict[str, Any]:
     """Proto3 JSON leaves out defaults: an unlinked project has no account name and no billingEnabled."""
     out: dict[str, Any] = {
         "name": f"projects/{project.project_id}/billingInfo",
         "projectId": project.project_id,
     }
-    account = _billing(req).account_of(project)
+    account = billing.account_of(project)
     if account:
         out["billingAccountName"] = account
-    if _billing(req).billing_enabled(project):
+    if billing.billing_enabled(project):
         out["billingEnabled"] = True
     return out
 
 
 @api_method(API, M + "projects.getBillingInfo")
 def get_billing_info(req: ApiRequest) -> dict[str, Any]:
-    return billing_info(req, _project(req, "resourcemanager.projects.get"))
+    return billing_info(_billing(req), _project(req, "resourcemanager.projects.get"))
 
 
 @api_method(API, M + "projects.updateBillingInfo")
@@ -60,7 +60,7 @@ def update_billing_info(req: ApiRequest) -> dict[str, Any]:
     if not project.active:
         raise project_deleted(project)
     _billing(req).link(project, account)
-    return billing_info(req, project)
+    return billing_info(_billing(req), project)
 
 
 @api_method(API, M + "billingAccounts.get")
@@ -76,3 +76,14 @@ def list_accounts(req: ApiRequest) -> dict[str, Any]:
         accounts = [a for a in accounts if a.open == wanted.endswith("true")]
     items, token = page(accounts, req.query, default_size=50, max_size=100)
     return with_next_page({"billingAccounts": [a.to_json() for a in items]} if items else {}, token)
+
+
+@api_method(API, M + "billingAccounts.projects.list")
+def list_account_projects(req: ApiRequest) -> dict[str, Any]:
+    billing = _billing(req)
+    account = billing.account(f"billingAccounts/{req.params['billingAccountsId']}")
+    projects = req.world.backend(ProjectsBackend)
+    linked = [p for pid in billing.linked_to(account.name) if (p := projects.find(pid)) is not None]
+    items, token = page(linked, req.query, default_size=50, max_size=100)
+    body = {"projectBillingInfo": [billing_info(billing, p) for p in items]} if items else {}
+    return with_next_page(body, token)

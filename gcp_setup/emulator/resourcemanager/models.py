@@ -324,19 +324,26 @@ def project_fields(project: Project) -> dict[str, str]:
 
 
 def matches(project: Project, expression: str) -> bool:
-    """Google's project filter, the common part: space- or AND-separated `field:value` terms, `*` wildcards,
-    `labels.KEY:*` for presence; field names and values compare case-insensitively."""
+    """Google's project filter, the common part: `field:value` terms joined by spaces or AND, alternatives
+    by OR (parentheses are dropped, so AND binds tighter), `*` wildcards, `labels.KEY:*` for presence;
+    field names and values compare case-insensitively. gcloud sends e.g.
+    `lifecycleState:ACTIVE AND (labels.env:dev)`."""
     fields = project_fields(project)
-    for term in expression.split():
-        if term.upper() == "AND":
-            continue
-        found = re.fullmatch(r"([^:=]+)[:=](.*)", term)
-        if found is None:
-            raise errors.InvalidArgument(f"Invalid filter: '{expression}'")
-        key, value = found.groups()
-        key = _FILTER_ALIASES.get(key.lower(), key if key.startswith("labels.") else key.lower())
-        value = value.strip("'\"")
-        actual = fields.get(key)
-        if actual is None or not fnmatch.fnmatch(actual.lower(), value.lower()):
-            return False
-    return True
+    terms = expression.replace("(", " ").replace(")", " ").split()
+    alternatives: list[list[str]] = [[]]
+    for term in terms:
+        if term.upper() == "OR":
+            alternatives.append([])
+        elif term.upper() != "AND":
+            alternatives[-1].append(term)
+    return any(all(_term_holds(fields, term, expression) for term in group) for group in alternatives)
+
+
+def _term_holds(fields: dict[str, str], term: str, expression: str) -> bool:
+    found = re.fullmatch(r"([^:=]+)[:=](.*)", term)
+    if found is None:
+        raise errors.InvalidArgument(f"Invalid filter: '{expression}'")
+    key, value = found.groups()
+    key = _FILTER_ALIASES.get(key.lower(), key if key.startswith("labels.") else key.lower())
+    actual = fields.get(key)
+    return actual is not None and fnmatch.fnmatch(actual.lower(), value.strip("'\"").lower())
