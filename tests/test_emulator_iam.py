@@ -8,6 +8,7 @@ import time
 
 import httplib2
 import pytest
+import requests
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
@@ -105,7 +106,11 @@ def test_invalid_account_id(iam, account_id: str, message: str) -> None:
 def test_unknown_project_answers_permission_denied(iam) -> None:
     with pytest.raises(HttpError) as exc:
         iam.projects().serviceAccounts().list(name="projects/no-such-project").execute()
-    assert exc.value.status_code == 403
+    error = error_of(exc.value)  # the same answer as for a project the caller may not see
+    assert (exc.value.status_code, error["details"][0]["reason"]) == (403, "IAM_PERMISSION_DENIED")
+    assert (
+        error["message"] == "Permission 'iam.serviceAccounts.list' denied on resource (or it may not exist)."
+    )
 
 
 def test_patch_disable_enable(iam) -> None:
@@ -194,6 +199,19 @@ def test_new_account_is_unknown_to_set_iam_policy_until_propagated(iam, emu: Emu
     assert accounts.setIamPolicy(resource=target["name"], body=body).execute()["bindings"][0]["members"] == [
         member
     ]
+
+
+def test_project_set_iam_policy_waits_for_a_new_account(iam, emu: EmulatorControl) -> None:
+    """Resource Manager's setIamPolicy asks this API whether a serviceAccount member exists yet."""
+    emu.set_realism(service_account_propagation_s=30)
+    member = f"serviceAccount:{create_sa(iam)['email']}"
+    url = f"{emu.url}/v1/projects/{PROJECT}"
+    policy = requests.post(f"{url}:getIamPolicy", json={}, timeout=10).json()
+    policy["bindings"].append({"role": "roles/aiplatform.user", "members": [member]})
+    response = requests.post(f"{url}:setIamPolicy", json={"policy": policy}, timeout=10)
+    assert response.status_code == 400 and "does not exist" in response.json()["error"]["message"]
+    emu.set_realism(service_account_propagation_s=0)
+    assert requests.post(f"{url}:setIamPolicy", json={"policy": policy}, timeout=10).status_code == 200
 
 
 def test_member_exists(world: World, iam, emu: EmulatorControl) -> None:

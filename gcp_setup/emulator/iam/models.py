@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.iam_policy import Policy
-from gcp_setup.emulator.resourcemanager.models import Project
+from gcp_setup.emulator.resourcemanager.models import Project, member_check
 from gcp_setup.emulator.world import Backend, World, backend
 
 EMAIL_DOMAIN = "iam.gserviceaccount.com"
@@ -274,6 +274,7 @@ def key_creation_not_allowed(account: ServiceAccount) -> errors.FailedPreconditi
     )
 
 
+@member_check("serviceAccount")
 def member_exists(world: World, member: str) -> bool:
     """For setIamPolicy on any resource: a serviceAccount member must exist and have propagated;
     other kinds of members are taken on trust (the emulator knows no users or groups)."""

@@ -36,6 +36,7 @@ POLICY_ADMINS = frozenset({"roles/iam.serviceAccountAdmin", "roles/iam.securityA
 PERMISSION_ROLES = {
     "iam.serviceAccounts.create": CREATORS,
     "iam.serviceAccounts.get": READERS,
+    "iam.serviceAccounts.list": READERS,
     "iam.serviceAccounts.getIamPolicy": READERS,
     "iam.serviceAccounts.setIamPolicy": POLICY_ADMINS,
     "iam.serviceAccounts.delete": ADMINS,
@@ -58,8 +59,14 @@ def _accounts(req: ApiRequest) -> ServiceAccountsBackend:
     return req.world.backend(ServiceAccountsBackend)
 
 
-def _project(req: ApiRequest) -> Project:
-    return req.world.backend(ProjectsBackend).lookup_active(req.params["projectsId"], req.principal)
+def _project(req: ApiRequest, permission: str) -> Project:
+    """The project in the path, the caller allowed `permission` on it; IAM answers a missing project and
+    a missing permission alike."""
+    project = req.world.backend(ProjectsBackend).find(req.params["projectsId"])
+    if project is None or not project.active:
+        raise permission_denied(permission)
+    _authorize(req, project, None, permission)
+    return project
 
 
 # Basic roles (owner, editor) do not carry these: even a project owner needs Token Creator to impersonate.
@@ -145,8 +152,7 @@ def page_of(req: ApiRequest, items: list[Any]) -> tuple[list[Any], str | None]:
 # -- service accounts ---------------------------------------------------------------------------------
 @api_method(IAM, METHOD + "create")
 def create(req: ApiRequest) -> dict[str, Any]:
-    project = _project(req)
-    _authorize(req, project, None, "iam.serviceAccounts.create")
+    project = _project(req, "iam.serviceAccounts.create")
     details = req.body.get("serviceAccount") or {}
     account = _accounts(req).create(
         project,
@@ -164,8 +170,7 @@ def get(req: ApiRequest) -> dict[str, Any]:
 
 @api_method(IAM, METHOD + "list")
 def list_accounts(req: ApiRequest) -> dict[str, Any]:
-    project = _project(req)
-    _authorize(req, project, None, "iam.serviceAccounts.get")
+    project = _project(req, "iam.serviceAccounts.list")
     page, next_token = page_of(req, _accounts(req).in_project(project.project_id))
     out: dict[str, Any] = {}
     if page:
