@@ -228,7 +228,8 @@ def test_workload_identity_federation(world: World, iam: Iam, emu: EmulatorContr
         "123456789012", "github", "actions", "https://token.actions.githubusercontent.com"
     )
     target = iam.create("gemini-client")
-    iam.grant(target, "roles/iam.workloadIdentityUser", provider.principal("repo:me/app"))
+    pool = provider.principal("repo:me/app").replace("principal://", "principalSet://").split("/subject/")[0]
+    iam.grant(target, "roles/iam.workloadIdentityUser", pool + "/*")  # every identity of the pool
     claims = {"iss": provider.issuer, "sub": "repo:me/app", "exp": int(time.time()) + 600}
     (tmp_path / "oidc").write_text(oidc_token(claims))
     creds = identity_pool.Credentials.from_info(
@@ -243,3 +244,22 @@ def test_workload_identity_federation(world: World, iam: Iam, emu: EmulatorContr
     ).with_scopes(SCOPES)
     creds.refresh(transport())
     assert world.tokens.principal(creds.token) == f"serviceAccount:{target}"
+
+
+def test_key_file_and_refresh_token_survive_a_restart_with_state(tmp_path) -> None:
+    """`gcp-setup emulator --state FILE`: a key file made before the restart still refreshes after it."""
+    from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+    from gcp_setup.emulator.server import Emulator
+
+    state = tmp_path / "state.json"
+    with Emulator(state_file=state) as first:
+        first.world.backend(ProjectsBackend).create(PROJECT, owner=first.world.default_caller)
+        iam = Iam(EmulatorControl(first.url))
+        key_file = iam.key_file(iam.create("gemini-client"))
+        refresh_token = first.world.backend(OAuthBackend).issue_refresh_token("user:dev@example.com")
+    with Emulator(state_file=state) as second:
+        key_file["token_uri"] = second.url + "/token"
+        creds = service_account.Credentials.from_service_account_info(key_file, scopes=SCOPES)
+        creds.refresh(transport())
+        assert second.world.tokens.principal(creds.token) == f"serviceAccount:{key_file['client_email']}"
+        assert second.world.backend(OAuthBackend).refresh(refresh_token).principal == "user:dev@example.com"

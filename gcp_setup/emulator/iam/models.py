@@ -287,6 +287,16 @@ def member_exists(world: World, member: str) -> bool:
     return world.backend(ServiceAccountsBackend).is_visible(email)
 
 
+def member_forms(principal: str) -> list[str]:
+    """The policy members that name `principal`: itself and, for a federated identity
+    (principal://.../workloadIdentityPools/POOL/subject/S), every identity of its pool (principalSet://.../POOL/*)."""
+    forms = [principal]
+    pool, found, _ = principal.partition("/subject/")
+    if principal.startswith("principal://") and found:
+        forms.append("principalSet://" + pool.removeprefix("principal://") + "/*")
+    return forms
+
+
 def key_file_data(new_key: NewKey) -> str:
     """privateKeyData: the key file, base64-encoded."""
     return base64.b64encode(json.dumps(new_key.key_file, indent=2).encode()).decode()

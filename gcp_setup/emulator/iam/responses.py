@@ -17,6 +17,7 @@ from gcp_setup.emulator.iam.models import (
     ServiceAccountsBackend,
     key_file_data,
     member_exists,
+    member_forms,
     permission_denied,
 )
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
@@ -80,12 +81,13 @@ def is_allowed(
 ) -> bool:
     """Roles count on the service account's own policy, or on its project's."""
     roles = PERMISSION_ROLES[permission]
-    if account is not None and account.policy.has_any_role(req.principal, set(roles)):
+    members = member_forms(req.principal)
+    if account is not None and any(account.policy.has_any_role(m, set(roles)) for m in members):
         return True
     if project is None:
         return False
     if permission in TOKEN_PERMISSIONS:
-        return project.policy.has_any_role(req.principal, set(roles))
+        return any(project.policy.has_any_role(m, set(roles)) for m in members)
     return req.world.backend(ProjectsBackend).has_role(project, req.principal, roles)
 
 
