@@ -15,10 +15,14 @@ from gcp_setup.errors import EXIT_FAILED, GcpSetupError
 # name -> (module:attribute, one-line help shown by --help without importing the module)
 COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("gcp_setup.commands.emulator:emulator", "Run the local emulator of the Google APIs."),
+    "verify": ("gcp_setup.commands.verify:verify", "Prove the credentials work on every path to Gemini."),
+    "models": ("gcp_setup.commands.models:models", "List the Gemini models the API key can use."),
     "plan": ("gcp_setup.commands.provision:plan", "Show what apply would change (+ create, ~ update)."),
     "apply": ("gcp_setup.commands.provision:apply", "Set up the project for Gemini, idempotently."),
     "status": ("gcp_setup.commands.provision:status", "Show the observed state of every step."),
     "config": ("gcp_setup.commands.config:config", "Show the resolved settings and where each came from."),
+    "export": ("gcp_setup.commands.export:export", "Export the setup: terraform.tfvars and import commands."),
+    "destroy": ("gcp_setup.commands.destroy:destroy", "Remove what gcp-setup created (key, account, roles)."),
 }
 
 

@@ -53,13 +53,17 @@ class ServiceAccountStep(Step):
         return config.service_account is not None
 
     def observe(self, ctx: Context) -> ServiceAccountState:
+        """One read when everything is in place: the project policy. A binding to
+        `serviceAccount:EMAIL` proves the account exists, because IAM refuses bindings to unknown
+        accounts and rewrites those of a deleted one to `deleted:serviceAccount:EMAIL?uid=...`."""
         client = IamClient(ctx.session)
         email = account_email(ctx)
-        account = client.get_service_account(project_id(ctx), email)
-        if account is None:
-            return self.absent_state(ctx)
         policy = client.project_policy(project_id(ctx)).get()
-        return ServiceAccountState(email, account, [b.role for b in missing(policy, wanted_bindings(ctx))])
+        missing_roles = [b.role for b in missing(policy, wanted_bindings(ctx))]
+        if ctx.config.roles and not missing_roles:
+            return ServiceAccountState(email, {"email": email}, [])
+        account = client.get_service_account(project_id(ctx), email)
+        return ServiceAccountState(email, account, missing_roles)
 
     def absent_state(self, ctx: Context) -> ServiceAccountState:
         return ServiceAccountState(account_email(ctx), None, list(ctx.config.roles))
