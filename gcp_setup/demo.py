@@ -55,9 +55,18 @@ def main() -> int:
         steps.append(("second apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")))
         writes, reads = len(emu.log.writes()), len(emu.log.reads())
         if "verify" in COMMANDS:
-            steps.append(("verify", gcp_setup("verify", "--project", PROJECT, "--env-file", str(env_file))))
+            os.environ.update(read_env_file(env_file))  # what `set -a; . .env` would do
+            steps.append(("verify", gcp_setup("verify", "--project", PROJECT)))
     summarise(steps, writes, reads, env_file)
     return 0 if all(code == 0 for _, code in steps) else 1
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines of a .env (quotes removed); nothing when the file is missing."""
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and line[0] != "#")
+    return {name.strip(): value.strip().strip("'\"") for name, value in pairs}
 
 
 def summarise(steps: list[tuple[str, int]], writes: int, reads: int, env_file: Path) -> None:

@@ -6,14 +6,20 @@ else is raised at once as a GoogleApiError with a hint.
                                                                              # own retries are off
 Mutating calls are retried too: every step's apply treats "already exists"/"already done" as success,
 so a create whose answer was lost can be sent again safely.
+
+An API this process has just enabled answers SERVICE_DISABLED for a while (Google: "wait a few minutes
+for the action to propagate"). The services step records what it enabled with `note_enabled`; such an
+answer for one of those services is retried, with the same backoff, for up to PROPAGATION_WINDOW_S
+after the enablement.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -21,6 +27,8 @@ from gcp_setup.google.errors import as_google_api_error, with_hint
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+PROPAGATION_WINDOW_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,25 @@ class RetryPolicy:
 
 DEFAULT_POLICY = RetryPolicy()
 _rng = random.Random()
+_enabled_at: dict[str, float] = {}
+_enabled_lock = threading.Lock()
+
+
+def note_enabled(services: Iterable[str]) -> None:
+    """Record that `services` were just enabled, so their SERVICE_DISABLED answers are waited out."""
+    now = time.monotonic()
+    with _enabled_lock:
+        _enabled_at.update(dict.fromkeys(services, now))
+
+
+def _propagation_deadline(exc: BaseException) -> float | None:
+    """When a SERVICE_DISABLED answer about a service enabled moments ago stops being worth retrying."""
+    api_error = as_google_api_error(exc) if isinstance(exc, Exception) else None
+    if api_error is None or api_error.reason != "SERVICE_DISABLED":
+        return None
+    with _enabled_lock:
+        since = _enabled_at.get(api_error.metadata.get("service", ""))
+    return None if since is None else since + PROPAGATION_WINDOW_S
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -58,19 +85,24 @@ def classify(exc: BaseException) -> tuple[bool, BaseException]:
 
 def call(fn: Callable[..., T], *args, policy: RetryPolicy = DEFAULT_POLICY, **kwargs) -> T:
     """fn(*args, **kwargs), retried per `policy`; Google errors come out as GoogleApiError."""
-    for attempt in range(policy.attempts):
+    attempt = 0
+    while True:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             retryable, error = classify(exc)
-            if not retryable or attempt == policy.attempts - 1:
+            deadline = _propagation_deadline(exc)
+            propagating = deadline is not None and time.monotonic() < deadline
+            if not propagating and (not retryable or attempt >= policy.attempts - 1):
                 if error is exc:
                     raise
                 raise error from exc
-            delay = policy.delay(attempt, _rng)
+            delay = policy.delay(min(attempt, 16), _rng)
+            if propagating:
+                delay = max(delay, policy.initial_s)
             log.info("retrying %s in %.2fs after %s", getattr(fn, "__name__", fn), delay, error)
             time.sleep(delay)
-    raise AssertionError("unreachable")  # the loop returns or raises
+            attempt += 1
 
 
 def execute(request, policy: RetryPolicy = DEFAULT_POLICY):

@@ -52,3 +52,4 @@ def enable(
         progress,
         first=started.operation,
     )
+    retry.note_enabled(services)
