@@ -95,3 +95,31 @@ def with_hint(error: GoogleApiError) -> GoogleApiError:
     if error.hint is None:
         error.hint = hint_for(error)
     return error
+
+
+def from_error_body(code: int, body: Any, fallback: str = "") -> GoogleApiError:
+    """A Google error body as GoogleApiError: `{"error": {...}}`, or the one-element list around it that
+    the Gemini API's OpenAI-compatible endpoints send."""
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    if not isinstance(error, dict):
+        error = {"message": str(error)}
+    reason, metadata = _error_info(error.get("details", []))
+    return GoogleApiError(
+        str(error.get("message") or fallback or f"HTTP {code}"),
+        status=str(error.get("status") or ""),
+        code=int(error.get("code") or code or 0),
+        reason=reason,
+        metadata=metadata,
+    )
+
+
+def from_genai_error(exc: Exception) -> GoogleApiError:
+    """A google.genai.errors.APIError (its `details` is the parsed error body) as GoogleApiError."""
+    return from_error_body(int(getattr(exc, "code", 0) or 0), getattr(exc, "details", None), str(exc))
+
+
+def from_openai_error(exc: Exception) -> GoogleApiError:
+    """An openai.APIStatusError (its `body` is the parsed error body) as GoogleApiError."""
+    return from_error_body(int(getattr(exc, "status_code", 0) or 0), getattr(exc, "body", None), str(exc))

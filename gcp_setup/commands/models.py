@@ -1,0 +1,75 @@
+"""`gcp-setup models`: the models the API key can see, as models.list reports them."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from gcp_setup.cli import GlobalOptions
+from gcp_setup.errors import GcpSetupError, UsageError
+from gcp_setup.verify.core import VerifyContext, api_key_from_env, as_api_error, redact_all
+from gcp_setup.verify.models import ModelInfo, matching
+
+
+@click.command("models")
+@click.option("--filter", "text", metavar="TEXT", help="Only models whose name or description contains TEXT.")
+@click.option("--method", metavar="METHOD", help="Only models supporting METHOD, e.g. generateContent.")
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    help="Variable holding the Gemini API key (default: GOOGLE_API_KEY, then GEMINI_API_KEY).",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def models(
+    ctx: click.Context, text: str | None, method: str | None, api_key_env: str | None, fmt: str
+) -> None:
+    """List the Gemini models the API key can use: name, description, supported methods."""
+    from gcp_setup.google.session import resolve_emulator_host
+    from gcp_setup.verify import hint
+    from gcp_setup.verify.gemini_api import known_models
+
+    opts = ctx.find_object(GlobalOptions)
+    key_env, key = api_key_from_env(os.environ, api_key_env)
+    if not key:
+        raise UsageError(
+            f"no API key in {key_env or 'GOOGLE_API_KEY or GEMINI_API_KEY'}; export one "
+            "(gcp-setup apply creates a restricted key) or pass --api-key-env NAME"
+        )
+    vctx = VerifyContext(
+        emulator_host=resolve_emulator_host(opts.emulator_host if opts else None),
+        project=None,
+        location="global",
+        model=None,
+        generate=False,
+        api_key_env=key_env,
+        api_key=key,
+        propagation_wait_s=0,
+    )
+    try:
+        listed = known_models(vctx)
+    except Exception as exc:
+        error = as_api_error(exc)
+        if error is None:
+            raise
+        message = redact_all(f"models.list failed: {error}", vctx.secrets())
+        raise GcpSetupError(message, hint=hint(vctx, "gemini-api", error)) from None
+    shown = matching(listed, text, method)
+    click.echo(render_json(shown) if fmt == "json" else render_table(shown))
+
+
+def render_json(shown: list[ModelInfo]) -> str:
+    return json.dumps({"models": [m.to_json() for m in shown]}, indent=2)
+
+
+def render_table(shown: list[ModelInfo]) -> str:
+    if not shown:
+        return "no models match"
+    width = max(len(m.name) for m in shown)
+    lines = [f"{'NAME':<{width}}  {'METHODS':<45}  DESCRIPTION"]
+    for m in shown:
+        description = (m.description.splitlines() or [""])[0]
+        lines.append(f"{m.name:<{width}}  {','.join(m.methods):<45}  {description[:80]}")
+    return "\n".join(lines)

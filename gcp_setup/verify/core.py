@@ -1,0 +1,246 @@
+"""What every verify check shares: its result, the context it runs in, timing, and the one way Google
+calls are made (errors from google-genai and openai become GoogleApiError; SERVICE_DISABLED for an API
+that Service Usage already reports enabled is waited out, for a bounded time, as propagation).
+
+Secrets (the API key, access tokens) live in the context only; nothing here formats them into text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from gcp_setup import defaults, envvars
+from gcp_setup.errors import GoogleApiError
+
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+T = TypeVar("T")
+
+FIRST_WAIT_S = 0.5
+MAX_WAIT_S = 15.0
+
+
+@dataclass
+class CheckResult:
+    name: str
+    title: str
+    status: str
+    """passed | failed | skipped"""
+    latency_ms: int = 0
+    detail: str = ""
+    """What the check saw (kind of credentials, model, token counts)."""
+    hint: str = ""
+    """One line: the fix when failed, the reason when skipped, a note when passed."""
+    reason: str = ""
+    """Google's ErrorInfo reason (or status) of the failure."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Skip(Exception):
+    """A check's prerequisite is absent; the message says which."""
+
+
+class CheckFailed(Exception):
+    """A check found a problem that is not a Google error; `hint` says the fix."""
+
+    def __init__(self, message: str, hint: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.reason = reason
+
+
+@dataclass
+class VerifyContext:
+    emulator_host: str | None
+    project: str | None
+    location: str
+    model: str | None
+    generate: bool
+    api_key_env: str | None
+    """Name of the variable the API key came from (the value is never shown)."""
+    api_key: str | None = field(default=None, repr=False)
+    propagation_wait_s: float = 90.0
+    say: Callable[[str], None] = lambda message: None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+    credentials: Any = field(default=None, repr=False)
+    credentials_error: Exception | None = field(default=None, repr=False)
+    adc_project: str | None = None
+    principal: str | None = None
+    """IAM member of the ADC principal, e.g. serviceAccount:x@p.iam.gserviceaccount.com."""
+    models: list[Any] | None = None
+    """verify.models.ModelInfo from models.list, once listed."""
+    _session: Any = field(default=None, repr=False)
+
+    @property
+    def emulator_url(self) -> str | None:
+        return f"http://{self.emulator_host}" if self.emulator_host else None
+
+    @property
+    def vertex_project(self) -> str | None:
+        return self.project or self.adc_project
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in output: the key and any token the credentials hold."""
+        values = [self.api_key, getattr(self.credentials, "token", None)]
+        values += [self.environ.get(name) for name in (envvars.GOOGLE_API_KEY, envvars.GEMINI_API_KEY)]
+        return [v for v in values if v]
+
+    def session(self) -> Any:
+        if self._session is None:
+            from gcp_setup.google.session import GoogleSession
+
+            self._session = GoogleSession(emulator_host=self.emulator_host)
+        return self._session
+
+    def gemini_openai_base_url(self) -> str:
+        if self.emulator_url:
+            return f"{self.emulator_url}/v1beta/openai/"
+        return defaults.GEMINI_OPENAI_BASE_URL
+
+    def vertex_openai_base_url(self, api_version: str = "v1") -> str:
+        """Host aiplatform.googleapis.com for location global, else {location}-aiplatform.googleapis.com."""
+        host = (
+            "aiplatform.googleapis.com"
+            if self.location == "global"
+            else f"{self.location}-aiplatform.googleapis.com"
+        )
+        base = self.emulator_url or f"https://{host}"
+        return (
+            f"{base}/{api_version}/projects/{self.vertex_project}/locations/{self.location}/endpoints/openapi"
+        )
+
+
+def api_key_from_env(environ: Mapping[str, str], name: str | None) -> tuple[str | None, str | None]:
+    """(variable name, key) from `name`, else GOOGLE_API_KEY, else GEMINI_API_KEY (google-genai's order)."""
+    for candidate in (name,) if name else (envvars.GOOGLE_API_KEY, envvars.GEMINI_API_KEY):
+        value = (environ.get(candidate) or "").strip()
+        if value:
+            return candidate, value
+    return name, None
+
+
+def as_api_error(exc: BaseException) -> GoogleApiError | None:
+    """A Google error from google-genai, openai or the Google clients; None for anything else."""
+    from gcp_setup.google.errors import as_google_api_error, from_genai_error, from_openai_error
+
+    module = type(exc).__module__
+    if module.startswith("google.genai") and hasattr(exc, "code") and hasattr(exc, "details"):
+        return from_genai_error(exc)  # type: ignore[arg-type]
+    if module.startswith("openai") and hasattr(exc, "status_code"):
+        return from_openai_error(exc)  # type: ignore[arg-type]
+    return as_google_api_error(exc) if isinstance(exc, Exception) else None
+
+
+def call(ctx: VerifyContext, what: str, fn: Callable[[], T]) -> T:
+    """Run one Google call. SERVICE_DISABLED for a service Service Usage reports ENABLED is propagation:
+    wait with backoff, saying so, for at most ctx.propagation_wait_s, then give up with the error."""
+    deadline = time.monotonic() + ctx.propagation_wait_s
+    wait = FIRST_WAIT_S
+    while True:
+        try:
+            return fn()
+        except Exception as exc:
+            error = as_api_error(exc)
+            if error is None:
+                raise
+            if (
+                error.reason != "SERVICE_DISABLED"
+                or time.monotonic() + wait > deadline
+                or not enabled_in_service_usage(ctx, error)
+            ):
+                raise error from exc
+            service = error.metadata.get("service", "the API")
+            ctx.say(
+                f"{what}: {service} was enabled recently and is still propagating; retrying in {wait:.1f}s"
+            )
+            time.sleep(wait)
+            wait = min(wait * 2, MAX_WAIT_S)
+
+
+def enabled_in_service_usage(ctx: VerifyContext, error: GoogleApiError) -> bool:
+    """Whether Service Usage already reports the service ENABLED in the consumer project of `error`."""
+    consumer, service = error.metadata.get("consumer"), error.metadata.get("service")
+    if not consumer or not service:
+        return False
+    try:
+        services = ctx.session().discovery_client("serviceusage", "v1").services()
+        return services.get(name=f"{consumer}/services/{service}").execute().get("state") == "ENABLED"
+    except Exception:  # no permission to look, or no credentials: do not wait on a guess
+        return False
+
+
+def run_check(
+    name: str, title: str, body: Callable[[], tuple[str, str]], diagnose: Callable[..., str]
+) -> CheckResult:
+    """Time `body` (which returns detail and note) and turn its outcome into a CheckResult."""
+    start = time.monotonic()
+
+    def result(status: str, detail: str = "", hint: str = "", reason: str = "") -> CheckResult:
+        latency = int((time.monotonic() - start) * 1000)
+        return CheckResult(name, title, status, latency, detail, hint, reason)
+
+    try:
+        detail, note = body()
+        return result(PASSED, detail, note)
+    except Skip as exc:
+        return result(SKIPPED, hint=str(exc))
+    except CheckFailed as exc:
+        return result(FAILED, str(exc), exc.hint, exc.reason)
+    except GoogleApiError as exc:
+        return result(
+            FAILED,
+            f"{exc.code} {exc.status}: {first_line(str(exc))}",
+            diagnose(exc),
+            exc.reason or exc.status,
+        )
+    except Exception as exc:
+        error = as_api_error(exc)
+        if error is not None:
+            return result(
+                FAILED,
+                f"{error.code} {error.status}: {first_line(str(error))}",
+                diagnose(error),
+                error.reason or error.status,
+            )
+        return result(FAILED, f"{type(exc).__name__}: {first_line(str(exc))}", connection_hint(exc))
+
+
+def first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0][:300]
+
+
+def connection_hint(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if "Connect" in name or "Timeout" in name or isinstance(exc, ConnectionError | TimeoutError):
+        return "cannot reach the endpoint: check the network, proxy settings or the emulator address"
+    return "unexpected error; rerun with --verbosity debug for details"
+
+
+# Shapes of secrets that may reach a log before the context knows their value (a token in a token
+# endpoint's answer): Google API keys, OAuth2 access tokens, and JSON fields that carry credentials.
+_SECRET_SHAPES = (
+    (re.compile(r"AIza[0-9A-Za-z_\-]{35}"), "***"),
+    (re.compile(r"ya29\.[0-9A-Za-z_\-.]+"), "***"),
+    (
+        re.compile(
+            r"([\"'](?:access_token|refresh_token|id_token|assertion|private_key|keyString)[\"']\s*:\s*[\"'])"
+            r"[^\"']+"
+        ),
+        r"\1***",
+    ),
+)
+
+
+def redact_all(text: str, secrets: list[str]) -> str:
+    """`text` without any of `secrets`, and without anything shaped like a key or token."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    for shape, replacement in _SECRET_SHAPES:
+        text = shape.sub(replacement, text)
+    return text

@@ -1,0 +1,138 @@
+"""A failed Google call, explained in one line that names the fix.
+
+The diagnosis comes from Google's error details (the ErrorInfo reason and its metadata), with the HTTP
+status only where Google sends no ErrorInfo (user location, Vertex AI capacity, unknown model). Message
+text is never parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gcp_setup import defaults, envvars
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.verify.models import ModelInfo, close_names
+
+VERTEX_ROLE = "roles/aiplatform.user"
+
+
+@dataclass
+class Where:
+    """What the failed call was, for the hint: which path, which key variable, which project."""
+
+    check: str
+    """gemini-api | vertex | openai-gemini | openai-vertex"""
+    api_key_env: str | None = None
+    project: str | None = None
+    location: str = "global"
+    principal: str | None = None
+    model: str | None = None
+    models: list[ModelInfo] = field(default_factory=list)
+    key_name: str | None = None
+    """The API key resource (projects/N/locations/global/keys/ID), when it could be looked up."""
+    stray_key_env: str | None = None
+    """A Gemini API key variable that google-genai sends to Vertex AI instead of ADC."""
+
+    @property
+    def vertex(self) -> bool:
+        return self.check in ("vertex", "openai-vertex")
+
+
+def diagnose(error: GoogleApiError, where: Where) -> str:
+    for rule in (_by_reason, _by_status):
+        hint = rule(error, where)
+        if hint:
+            return hint
+    return f"{error.status or error.code}: see the message above"
+
+
+def _project(error: GoogleApiError, where: Where) -> str:
+    consumer = error.metadata.get("consumer", "").removeprefix("projects/")
+    return where.project or consumer or "PROJECT"
+
+
+def _key(where: Where) -> str:
+    return f"the API key in ${where.api_key_env}" if where.api_key_env else "the API key"
+
+
+def _by_reason(error: GoogleApiError, where: Where) -> str | None:
+    reason, meta = error.reason, error.metadata
+    service = meta.get("service") or (
+        defaults.VERTEX_AI_API if where.vertex else defaults.GENERATIVE_LANGUAGE_API
+    )
+    if reason == "SERVICE_DISABLED":
+        return (
+            f"enable {service} in project {_project(error, where)}: gcloud services enable {service} "
+            f"--project {_project(error, where)} (after enabling, allow a few minutes to propagate)"
+        )
+    if reason == "API_KEY_INVALID":
+        return (
+            f"{_key(where)} is not a valid key (deleted, or mistyped): create one with `gcp-setup apply` "
+            f"and export it as {where.api_key_env or envvars.GEMINI_API_KEY}"
+        )
+    if reason == "API_KEY_SERVICE_BLOCKED":
+        key = where.key_name or "KEY_ID"
+        return (
+            f"{_key(where)} is restricted to other APIs (note: 'Gemini for Google Cloud' is not the Gemini "
+            f"API); allow {service}: gcloud services api-keys update {key} --api-target=service={service}"
+        )
+    if reason == "CREDENTIALS_MISSING" and where.stray_key_env:
+        return (
+            f"${where.stray_key_env} is set, so google-genai with vertexai=True sends that API key "
+            f"instead of ADC and Vertex AI rejects it: unset {where.stray_key_env}, or export "
+            "GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION so ADC is used"
+        )
+    if reason == "CREDENTIALS_MISSING":
+        return (
+            "Vertex AI takes OAuth2 credentials, not a Gemini API key: use ADC "
+            "(gcloud auth application-default login, or a service account) and no api_key"
+        )
+    if reason == "IAM_PERMISSION_DENIED" or (where.vertex and error.code == 403 and not reason):
+        member = where.principal or "YOUR_PRINCIPAL"
+        permission = meta.get("permission", "aiplatform.endpoints.predict")
+        return (
+            f"{member} lacks {permission} on project {_project(error, where)}: gcloud projects "
+            f"add-iam-policy-binding {_project(error, where)} --member={member} --role={VERTEX_ROLE}"
+        )
+    if reason == "BILLING_DISABLED":
+        project = _project(error, where)
+        return (
+            f"Vertex AI needs billing on project {project}: gcloud billing projects link {project} "
+            "--billing-account=ACCOUNT_ID (list accounts: gcloud billing accounts list)"
+        )
+    if reason in ("ACCESS_TOKEN_EXPIRED", "ACCESS_TOKEN_TYPE_UNSUPPORTED") or (
+        reason == "" and error.code == 401
+    ):
+        return (
+            "the access token was refused (expired or revoked): refresh ADC with "
+            "gcloud auth application-default login, or check the service account key"
+        )
+    if reason in ("RATE_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"):
+        return _exhausted(where)
+    return None
+
+
+def _by_status(error: GoogleApiError, where: Where) -> str | None:
+    if error.code == 429 or error.status == "RESOURCE_EXHAUSTED":
+        return _exhausted(where)
+    if error.status == "FAILED_PRECONDITION" and not where.vertex:
+        return (
+            "Google refuses calls from your network location for this API: it is where the request comes "
+            "from (IP address, VPN, proxy, cloud region), not a project setting; call from a supported "
+            "country, or use Vertex AI"
+        )
+    if error.code == 404 or error.status == "NOT_FOUND":
+        model = where.model or "the model"
+        close = close_names(model, where.models) if where.models else []
+        suggestion = f"; close names: {', '.join(close)}" if close else ""
+        return f"model {model} was not found{suggestion} (see: gcp-setup models --method generateContent)"
+    return None
+
+
+def _exhausted(where: Where) -> str:
+    if where.vertex and where.location != "global":
+        return (
+            f"Vertex AI capacity in {where.location} is exhausted (429): use the global endpoint "
+            "(--location global, GOOGLE_CLOUD_LOCATION=global), or retry later"
+        )
+    return "a quota is exhausted (429): retry after a minute, or request a higher quota for the project"

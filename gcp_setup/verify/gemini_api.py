@@ -1,0 +1,97 @@
+"""Check 2: the Gemini API with an API key, through google-genai: models.list, the chosen model's
+supported methods, countTokens, and (unless --no-generate) one tiny generateContent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, call
+from gcp_setup.verify.models import (
+    FALLBACK_MODEL,
+    GENERATE,
+    ModelInfo,
+    choose_default,
+    close_names,
+    find,
+    list_models,
+)
+
+PROMPT = "Reply with the single word: ok"
+MAX_OUTPUT_TOKENS = 16
+
+
+def genai_client(ctx: VerifyContext) -> Any:
+    from google import genai
+    from google.genai import types
+
+    return genai.Client(
+        api_key=ctx.api_key,
+        http_options=types.HttpOptions(
+            base_url=ctx.emulator_url,
+            api_version="v1beta",
+            retry_options=types.HttpRetryOptions(
+                attempts=1
+            ),  # verify reports failures; it does not hide them
+        ),
+    )
+
+
+def known_models(ctx: VerifyContext) -> list[ModelInfo]:
+    """models.list through the API key, once per run."""
+    if ctx.models is None:
+        client = genai_client(ctx)
+        ctx.models = call(ctx, "models.list", lambda: list_models(client))
+    return ctx.models
+
+
+def chosen_model(ctx: VerifyContext) -> str:
+    """--model, else the default chosen from models.list, else (no API key to list with) FALLBACK_MODEL."""
+    if not ctx.model:
+        ctx.model = _default_from_list(ctx) or FALLBACK_MODEL
+    return ctx.model
+
+
+def _default_from_list(ctx: VerifyContext) -> str | None:
+    if not ctx.api_key:
+        return None
+    try:
+        return choose_default(known_models(ctx))
+    except Exception:  # the Gemini API check reports why listing failed; other checks go on
+        return None
+
+
+def check(ctx: VerifyContext) -> tuple[str, str]:
+    if not ctx.api_key:
+        raise Skip("no API key: set GEMINI_API_KEY or GOOGLE_API_KEY, or pass --api-key-env NAME")
+    models = known_models(ctx)
+    model = chosen_model(ctx)
+    info = find(models, model)
+    if info is None:
+        close = ", ".join(close_names(model, models)) or "none"
+        raise CheckFailed(
+            f"model {model} is not in models.list ({len(models)} models)",
+            f"choose another --model; close names: {close} (gcp-setup models)",
+            "NOT_FOUND",
+        )
+    if not info.supports(GENERATE):
+        raise CheckFailed(
+            f"model {model} does not support generateContent",
+            "choose a model listed by: gcp-setup models --method generateContent",
+            "METHOD_NOT_SUPPORTED",
+        )
+    client = genai_client(ctx)
+    tokens = call(ctx, "countTokens", lambda: client.models.count_tokens(model=model, contents=PROMPT))
+    detail = (
+        f"{len(models)} models listed; {model} supports generateContent; countTokens {tokens.total_tokens}"
+    )
+    if ctx.generate:
+        from google.genai import types
+
+        config = types.GenerateContentConfig(max_output_tokens=MAX_OUTPUT_TOKENS)
+        answer = call(
+            ctx,
+            "generateContent",
+            lambda: client.models.generate_content(model=model, contents=PROMPT, config=config),
+        )
+        detail += f"; generateContent used {answer.usage_metadata.total_token_count} tokens"
+    return detail, ""

@@ -1,0 +1,87 @@
+"""Check 3: Gemini on Vertex AI through google-genai with `vertexai=True`, project, location and ADC.
+
+When the environment would make google-genai send a Gemini API key to Vertex AI instead (a stray
+GOOGLE_API_KEY/GEMINI_API_KEY with GOOGLE_GENAI_USE_VERTEXAI and no project), the check calls Vertex AI
+exactly so, so that the user's own code's failure is reproduced and named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gcp_setup import envvars
+from gcp_setup.verify import credentials as adc
+from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, call
+from gcp_setup.verify.gemini_api import MAX_OUTPUT_TOKENS, PROMPT, chosen_model
+
+_TRUE = ("1", "true", "yes")
+
+
+def stray_api_key_env(environ: Mapping[str, str]) -> str | None:
+    """The key variable google-genai would use for Vertex AI in place of ADC (its own precedence: a
+    project or location from the environment wins over a key from the environment)."""
+    if environ.get(envvars.USE_VERTEXAI, "").lower() not in _TRUE:
+        return None
+    if environ.get(envvars.PROJECT) or environ.get(envvars.LOCATION):
+        return None
+    return next((n for n in (envvars.GOOGLE_API_KEY, envvars.GEMINI_API_KEY) if environ.get(n)), None)
+
+
+def adc_for_vertex(ctx: VerifyContext) -> Any:
+    """ADC, or Skip when the credentials check could not produce them (it reports why)."""
+    try:
+        return adc.resolve(ctx)
+    except (Skip, CheckFailed) as exc:
+        raise Skip(f"no usable Application Default Credentials ({exc})") from exc
+
+
+def project_for_vertex(ctx: VerifyContext) -> str:
+    if not ctx.vertex_project:
+        raise Skip("no project: pass --project or set GOOGLE_CLOUD_PROJECT")
+    return ctx.vertex_project
+
+
+def _http_options(ctx: VerifyContext, **extra: Any) -> Any:
+    from google.genai import types
+
+    return types.HttpOptions(
+        base_url=ctx.emulator_url, retry_options=types.HttpRetryOptions(attempts=1), **extra
+    )
+
+
+def _exercise(ctx: VerifyContext, client: Any, model: str) -> str:
+    tokens = call(ctx, "countTokens", lambda: client.models.count_tokens(model=model, contents=PROMPT))
+    detail = f"{model}: countTokens {tokens.total_tokens}"
+    if ctx.generate:
+        from google.genai import types
+
+        config = types.GenerateContentConfig(max_output_tokens=MAX_OUTPUT_TOKENS)
+        answer = call(
+            ctx,
+            "generateContent",
+            lambda: client.models.generate_content(model=model, contents=PROMPT, config=config),
+        )
+        detail += f"; generateContent used {answer.usage_metadata.total_token_count} tokens"
+    return detail
+
+
+def check(ctx: VerifyContext) -> tuple[str, str]:
+    from google import genai
+
+    stray = stray_api_key_env(ctx.environ)
+    model = chosen_model(ctx)
+    if stray:
+        client = genai.Client(vertexai=True, api_key=ctx.environ[stray], http_options=_http_options(ctx))
+        return f"express mode with the key in ${stray}; {_exercise(ctx, client, model)}", ""
+    credentials = adc_for_vertex(ctx)
+    project = project_for_vertex(ctx)
+    client = genai.Client(
+        vertexai=True,
+        project=project,
+        location=ctx.location,
+        credentials=credentials,
+        http_options=_http_options(ctx, api_version="v1"),
+    )
+    who = ctx.principal or "ADC"
+    return f"{project}/{ctx.location} as {who}; {_exercise(ctx, client, model)}", ""
