@@ -84,6 +84,14 @@ resource "google_project_iam_member" "roles" {
   member  = "serviceAccount:${local.sa_email}"
 }
 
+resource "google_service_account_iam_member" "token_creators" {
+  for_each = var.create_service_account ? var.impersonators : toset([])
+
+  service_account_id = google_service_account.this[0].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = each.value
+}
+
 resource "google_apikeys_key" "this" {
   count = var.create_api_key ? 1 : 0
 

@@ -9,8 +9,9 @@ variable "project_id" {
     error_message = "project_id must be 6-30 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
   }
   validation {
-    condition     = !strcontains(var.project_id, "google") && !contains(["null", "undefined"], var.project_id)
-    error_message = "project_id must not contain \"google\" nor be \"null\" or \"undefined\" (reserved by Google Cloud)."
+    # gcp_setup.config.RESERVED_PROJECT_WORDS
+    condition     = !anytrue([for word in ["google", "null", "undefined", "ssl"] : strcontains(var.project_id, word)])
+    error_message = "project_id must not contain the reserved words google, null, undefined or ssl."
   }
 }
 
@@ -131,9 +132,20 @@ variable "roles" {
 
   validation {
     condition = alltrue([
-      for r in var.roles : can(regex("^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[^/]+/roles/[A-Za-z0-9_.]+)$", r))
+      for r in var.roles : can(regex("^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$", r))
     ])
     error_message = "Each role is roles/NAME, projects/P/roles/NAME or organizations/O/roles/NAME."
+  }
+}
+
+variable "impersonators" {
+  description = "Members (user:me@example.com) who may impersonate the service account (roles/iam.serviceAccountTokenCreator), as `gcp-setup apply --credentials impersonate` grants."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.impersonators : can(regex("^(user|group|serviceAccount|principal|principalSet):.+", m))])
+    error_message = "Each impersonator is a member such as user:me@example.com or group:team@example.com."
   }
 }
 

@@ -68,3 +68,12 @@ def test_env_output_names_what_the_python_side_writes() -> None:
 def test_every_variable_is_typed_and_described() -> None:
     for name, body in VARIABLES.items():
         assert body.get("type") and body.get("description"), name
+
+
+def test_project_id_and_role_rules_match_the_python_side() -> None:
+    from gcp_setup import config
+
+    project_rules = " ".join(v["condition"] for v in VARIABLES["project_id"]["validation"])
+    assert all(f'"{word}"' in project_rules for word in config.RESERVED_PROJECT_WORDS)
+    role_rule = VARIABLES["roles"]["validation"][0]["condition"]
+    assert config._ROLE.pattern in role_rule

@@ -1,0 +1,213 @@
+"""Hand what gcp-setup made over to the Terraform module in terraform/, without recreating anything.
+
+`terraform_vars(config)` is the module's input that describes the same setup (terraform.tfvars), and
+`import_commands(config, observed)` lists a `terraform import` for every resource the module would
+manage that already exists, addressed as the module addresses it (main.tf). What exists is read
+through the live APIs (`observe`), so resources gcp-setup did not create yet are simply left for
+`terraform apply` to create. Not imported: `time_sleep` (a wait, not a Google resource: the first
+apply after the import creates it, waiting once) and `data.google_project`.
+
+The resource addresses and import IDs below mirror terraform/main.tf and the provider's documented
+import formats; tests/test_export_terraform.py holds them against main.tf.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from gcp_setup import defaults
+from gcp_setup.google.iam import service_account_member
+
+if TYPE_CHECKING:
+    from gcp_setup.config import Config
+    from gcp_setup.google.session import GoogleSession
+
+TOKEN_CREATOR_ROLE = "roles/iam.serviceAccountTokenCreator"
+IAM_API = "iam.googleapis.com"
+API_KEYS_API = "apikeys.googleapis.com"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What exists now, of what the module would manage."""
+
+    project_exists: bool = False
+    billing_account: str = ""
+    """The linked account ("0X0X0X-0X0X0X-0X0X0X"), or "" when none."""
+    enabled_services: frozenset[str] = frozenset()
+    service_account_exists: bool = False
+    granted_roles: frozenset[str] = frozenset()
+    """Project roles the service account holds (unconditionally)."""
+    token_creators: frozenset[str] = frozenset()
+    """Members with roles/iam.serviceAccountTokenCreator on the service account."""
+    api_key_exists: bool = False
+
+
+@dataclass(frozen=True)
+class Import:
+    address: str
+    """Address inside the module, e.g. google_project_service.services["iam.googleapis.com"]."""
+    import_id: str
+
+    def command(self, module: str | None = None) -> str:
+        address = f"module.{module}.{self.address}" if module else self.address
+        return f"terraform import {shlex.quote(address)} {shlex.quote(self.import_id)}"
+
+
+@dataclass(frozen=True)
+class Export:
+    tfvars: str
+    imports: list[Import] = field(default_factory=list)
+
+    def import_script(self, module: str | None = None) -> str:
+        lines = [
+            "#!/bin/sh",
+            "# Adopt what gcp-setup created into the Terraform state (run in the root module's directory).",
+            "set -e",
+            *(i.command(module) for i in self.imports),
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _hcl(value: Any) -> str:
+    """An HCL literal as `terraform fmt` writes it: one list item or map entry per line."""
+    if isinstance(value, Mapping):
+        entries = "".join(f"  {json.dumps(k)} = {json.dumps(v)}\n" for k, v in value.items())
+        return "{\n" + entries + "}" if entries else "{}"
+    if isinstance(value, list | tuple):
+        items = "".join(f"  {json.dumps(v)},\n" for v in value)
+        return "[\n" + items + "]" if items else "[]"
+    return json.dumps(value)  # JSON strings, numbers and booleans are HCL literals
+
+
+def terraform_vars(config: Config, token_creators: Iterable[str] = ()) -> dict[str, Any]:
+    """The module's inputs for the setup `config` describes (the names are variables.tf's)."""
+    values: dict[str, Any] = {"project_id": config.project, "create_project": config.create}
+    if config.create:
+        values["project_name"] = config.display_name or config.project
+        if config.folder:
+            values["folder_id"] = config.folder.removeprefix("folders/")
+        elif config.organization:
+            values["org_id"] = config.organization.removeprefix("organizations/")
+        values["labels"] = dict(config.labels)
+    if config.billing_account:
+        values["billing_account"] = config.billing_account
+    values |= {
+        "services": list(config.services),
+        "create_service_account": config.service_account is not None,
+        "service_account_id": config.service_account or defaults.SERVICE_ACCOUNT_ID,
+        "roles": list(config.roles),
+        "impersonators": sorted(token_creators),
+        "create_api_key": config.api_key,
+        "location": config.location,
+    }
+    return values
+
+
+def tfvars_text(values: Mapping[str, Any]) -> str:
+    """terraform.tfvars; a blank line between settings, so `terraform fmt` has nothing to align."""
+    header = "# Written by `gcp-setup export terraform` from the resolved gcp-setup settings.\n"
+    return header + "\n".join(f"{name} = {_hcl(value)}\n" for name, value in values.items())
+
+
+def import_commands(config: Config, observed: Observed) -> list[Import]:
+    """A `terraform import` for each resource the module would manage that exists now."""
+    project = config.project
+    imports: list[Import] = []
+    if config.create and observed.project_exists:
+        imports.append(Import("google_project.this[0]", project))
+    if not config.create and config.billing_account and observed.billing_account == config.billing_account:
+        imports.append(Import("google_billing_project_info.this[0]", f"projects/{project}"))
+    imports += [
+        Import(f"google_project_service.services[{json.dumps(service)}]", f"{project}/{service}")
+        for service in config.services
+        if service in observed.enabled_services
+    ]
+    if config.service_account and observed.service_account_exists:
+        imports += _service_account_imports(config, observed)
+    if config.api_key and observed.api_key_exists:
+        key = f"projects/{project}/locations/global/keys/{defaults.API_KEY_ID}"
+        imports.append(Import("google_apikeys_key.this[0]", key))
+    return imports
+
+
+def _service_account_imports(config: Config, observed: Observed) -> list[Import]:
+    email = config.service_account_email
+    assert email is not None
+    account = f"projects/{config.project}/serviceAccounts/{email}"
+    member = service_account_member(email)
+    imports = [Import("google_service_account.this[0]", account)]
+    imports += [
+        Import(f"google_project_iam_member.roles[{json.dumps(role)}]", f"{config.project} {role} {member}")
+        for role in config.roles
+        if role in observed.granted_roles
+    ]
+    imports += [
+        Import(
+            f"google_service_account_iam_member.token_creators[{json.dumps(creator)}]",
+            f"{account} {TOKEN_CREATOR_ROLE} {creator}",
+        )
+        for creator in sorted(observed.token_creators)
+    ]
+    return imports
+
+
+def observe(config: Config, session: GoogleSession) -> Observed:
+    """Read-only calls: which of the module's resources exist in `config.project` now."""
+    from gcp_setup.google import billing, resourcemanager, serviceusage
+
+    project = config.project
+    if resourcemanager.get_project(session, project) is None:
+        return Observed()
+    enabled = frozenset(
+        serviceusage.enabled_among(session, project, {*config.services, IAM_API, API_KEYS_API})
+    )
+    observed = Observed(
+        project_exists=True,
+        billing_account=billing.get_billing_info(session, project).account,
+        enabled_services=enabled,
+    )
+    if config.api_key and API_KEYS_API in enabled:
+        observed = replace(observed, api_key_exists=_api_key_exists(session, project))
+    if config.service_account_email and IAM_API in enabled:
+        observed = _with_service_account(observed, session, config)
+    return observed
+
+
+def _api_key_exists(session: GoogleSession, project: str) -> bool:
+    from gcp_setup.google.apikeys import ApiKeysClient
+
+    key = ApiKeysClient(session).get(project, defaults.API_KEY_ID)
+    return key is not None and "deleteTime" not in key  # a deleted key cannot be imported
+
+
+def _with_service_account(observed: Observed, session: GoogleSession, config: Config) -> Observed:
+    from gcp_setup.google.iam import IamClient
+    from gcp_setup.google.iam_policy import unconditional_members
+
+    iam = IamClient(session)
+    email = config.service_account_email
+    assert email is not None
+    if iam.get_service_account(config.project, email) is None:
+        return observed
+    member = service_account_member(email)
+    project_policy = iam.project_policy(config.project).get()
+    account_policy = iam.service_account_policy(config.project, email).get()
+    return replace(
+        observed,
+        service_account_exists=True,
+        granted_roles=frozenset(
+            r for r in config.roles if member in unconditional_members(project_policy, r)
+        ),
+        token_creators=frozenset(unconditional_members(account_policy, TOKEN_CREATOR_ROLE)),
+    )
+
+
+def export(config: Config, session: GoogleSession) -> Export:
+    observed = observe(config, session)
+    values = terraform_vars(config, observed.token_creators)
+    return Export(tfvars=tfvars_text(values), imports=import_commands(config, observed))

@@ -1,0 +1,185 @@
+"""`gcp-setup export terraform`: apply with the CLI on the emulator, export, and the import commands
+name every resource the module would manage, by the addresses of terraform/main.tf."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from click.testing import CliRunner
+from tf_schema_check import HCL_OPTIONS, ModuleInterface, parse
+
+from gcp_setup import defaults
+from gcp_setup.cli import cli
+from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.google.apikeys import ApiKeysClient
+from gcp_setup.google.session import GoogleSession
+
+MODULE = Path(__file__).resolve().parent.parent / "terraform"
+PROJECT = "export-test-1"
+ORG = "123456789012"
+BILLING = "000000-AAAAAA-000001"  # the emulator's open billing account
+EMAIL = f"{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"
+IMPORT_LINE = re.compile(r"^terraform import (.+)$")
+
+
+def run(*args: str) -> Any:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def apply(*args: str) -> None:
+    result = run("apply", "--yes", "--project", PROJECT, *args)
+    assert result.exit_code == 0, result.output
+
+
+def export(out: Path, *args: str) -> dict[str, str]:
+    """Runs the export; returns address -> import ID from the printed commands."""
+    result = run("export", "terraform", "--out", str(out), "--project", PROJECT, *args)
+    assert result.exit_code == 0, result.output
+    assert (out / "import.sh").read_text() in result.stdout
+    imports = {}
+    for line in result.stdout.splitlines():
+        match = IMPORT_LINE.match(line)
+        if match:
+            address, import_id = shlex.split(match[1])
+            imports[address] = import_id
+    return imports
+
+
+def tfvars(out: Path) -> dict[str, Any]:
+    return hcl2.loads((out / "terraform.tfvars").read_text(), serialization_options=HCL_OPTIONS)
+
+
+def module_resources() -> dict[str, dict[str, Any]]:
+    """ "TYPE.NAME" -> body of every resource block in the module."""
+    return {
+        f"{tf_type}.{name}": body
+        for entry in parse(MODULE / "main.tf")["resource"]
+        for tf_type, named in entry.items()
+        for name, body in named.items()
+        if name != "__is_block__"
+    }
+
+
+def expected_addresses(values: dict[str, Any], skipped: set[str]) -> set[str]:
+    """Instance addresses of every module resource except `skipped`: `for_each` over a variable gives
+    one instance per value of that variable in the tfvars; `count` gives [0]."""
+    addresses = set()
+    for resource, body in module_resources().items():
+        if resource in skipped:
+            continue
+        if "for_each" in body:
+            variable = re.search(r"var\.(services|roles|impersonators)", body["for_each"])
+            assert variable, f"{resource}: for_each over what? update this test"
+            addresses |= {f'{resource}["{key}"]' for key in values[variable[1]]}
+        else:
+            addresses.add(f"{resource}[0]" if "count" in body else resource)
+    return addresses
+
+
+NOT_IMPORTABLE = {"time_sleep.services_propagation"}  # a wait, not a Google resource
+WORKLOAD_IDENTITY = {  # github_repository is not a gcp-setup setting
+    "google_iam_workload_identity_pool.github",
+    "google_iam_workload_identity_pool_provider.github",
+    "google_service_account_iam_member.github_wif",
+}
+
+
+def test_apply_create_then_export_names_every_module_resource(provision_env: EmulatorControl, tmp_path: Path):
+    # The settings both commands resolve, as a team keeps them.
+    Path("gcp-setup.toml").write_text(
+        f'project = "{PROJECT}"\ncreate = true\norganization = "{ORG}"\n'
+        f'billing_account = "{BILLING}"\nlabels = {{ team = "ml" }}\n'
+    )
+    apply()
+    provision_env.clear_requests()
+
+    imports = export(tmp_path / "tf")
+
+    assert provision_env.writes() == []  # export only reads
+    values = tfvars(tmp_path / "tf")
+    assert values["create_project"] is True and values["org_id"] == ORG
+    assert values["billing_account"] == BILLING and values["labels"] == {"team": "ml"}
+    assert values["services"] == list(defaults.SERVICES) and values["roles"] == list(defaults.ROLES)
+    # billing of a created project is google_project.billing_account; nobody was granted impersonation
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_billing_project_info.this"}
+    skipped |= {"google_service_account_iam_member.token_creators"}
+    assert set(imports) == expected_addresses(values, skipped)
+    assert imports["google_project.this[0]"] == PROJECT
+    assert imports["google_service_account.this[0]"] == f"projects/{PROJECT}/serviceAccounts/{EMAIL}"
+    assert imports['google_project_iam_member.roles["roles/aiplatform.user"]'] == (
+        f"{PROJECT} roles/aiplatform.user serviceAccount:{EMAIL}"
+    )
+    assert imports['google_project_service.services["iam.googleapis.com"]'] == f"{PROJECT}/iam.googleapis.com"
+    assert imports["google_apikeys_key.this[0]"] == (
+        f"projects/{PROJECT}/locations/global/keys/{defaults.API_KEY_ID}"
+    )
+    key_string = ApiKeysClient(GoogleSession.create(provision_env.host)).key_string(
+        {"name": imports["google_apikeys_key.this[0]"]}
+    )
+    written = "".join(p.read_text() for p in (tmp_path / "tf").iterdir())
+    assert key_string and key_string not in written  # no secrets in the export
+
+
+def test_tfvars_are_module_inputs_and_terraform_fmt_clean(provision_env: EmulatorControl, tmp_path: Path):
+    settings = ("--create", "--organization", ORG, "--billing-account", BILLING, "--no-api-key")
+    apply(*settings)
+    export(tmp_path, *settings)
+    values = tfvars(tmp_path)
+    assert set(values) <= set(ModuleInterface.read(MODULE).variables)
+    assert values["create_api_key"] is False
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("terraform is not installed; CI must check the tfvars format")
+        pytest.skip("terraform binary not installed")
+    check = subprocess.run([terraform, "fmt", "-check", "-diff", "terraform.tfvars"], cwd=tmp_path,
+                           capture_output=True, text=True)  # fmt: skip
+    assert check.returncode == 0, check.stdout
+
+
+@pytest.mark.gcloud
+def test_existing_project_made_with_gcloud(provision_env: EmulatorControl, gcloud, tmp_path: Path) -> None:
+    """State made beforehand with gcloud; gcp-setup adopts it; the export imports billing separately
+    (the module's google_billing_project_info) and the impersonation grant made with gcloud."""
+    gcloud.run("projects", "create", PROJECT)
+    apply("--billing-account", BILLING)
+    creator = "user:dev@example.com"
+    gcloud.run("iam", "service-accounts", "add-iam-policy-binding", EMAIL, f"--member={creator}",
+               "--role=roles/iam.serviceAccountTokenCreator", project=PROJECT)  # fmt: skip
+
+    imports = export(tmp_path, "--billing-account", BILLING, "--module", "gemini")
+
+    values = tfvars(tmp_path)
+    assert values["create_project"] is False and values["impersonators"] == [creator]
+    module_addresses = {a.removeprefix("module.gemini.") for a in imports}
+    assert all(a.startswith("module.gemini.") for a in imports)
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_project.this"}
+    assert module_addresses == expected_addresses(values, skipped)
+    assert imports["module.gemini.google_billing_project_info.this[0]"] == f"projects/{PROJECT}"
+    assert imports[f'module.gemini.google_service_account_iam_member.token_creators["{creator}"]'] == (
+        f"projects/{PROJECT}/serviceAccounts/{EMAIL} roles/iam.serviceAccountTokenCreator {creator}"
+    )
+
+
+def test_nothing_created_yet_means_no_imports(provision_env: EmulatorControl, tmp_path: Path) -> None:
+    assert export(tmp_path) == {}
+    assert tfvars(tmp_path)["project_id"] == PROJECT
+
+
+def test_refuses_to_overwrite_without_force(provision_env: EmulatorControl, tmp_path: Path) -> None:
+    export(tmp_path)
+    again = run("export", "terraform", "--out", str(tmp_path), "--project", PROJECT)
+    assert again.exit_code == 2
+    assert "exists; pass --force to overwrite" in again.output
+    assert "Traceback" not in again.output
+    export(tmp_path, "--force")
