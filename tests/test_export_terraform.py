@@ -3,10 +3,8 @@ name every resource the module would manage, by the addresses of terraform/main.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import hcl2
 import pytest
 from click.testing import CliRunner
-from tf_schema_check import HCL_OPTIONS, ModuleInterface, parse
+from tf_schema_check import HCL_OPTIONS, ModuleInterface, parse, require_terraform
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
@@ -137,12 +135,7 @@ def test_tfvars_are_module_inputs_and_terraform_fmt_clean(provision_env: Emulato
     values = tfvars(tmp_path)
     assert set(values) <= set(ModuleInterface.read(MODULE).variables)
     assert values["create_api_key"] is False
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("terraform is not installed; CI must check the tfvars format")
-        pytest.skip("terraform binary not installed")
-    check = subprocess.run([terraform, "fmt", "-check", "-diff", "terraform.tfvars"], cwd=tmp_path,
+    check = subprocess.run([require_terraform(), "fmt", "-check", "-diff", "terraform.tfvars"], cwd=tmp_path,
                            capture_output=True, text=True)  # fmt: skip
     assert check.returncode == 0, check.stdout
 

@@ -4,14 +4,13 @@ and its examples against the real hashicorp/google schemas of provider 7.x and 8
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
 
 import hcl2
 import pytest
-from tf_schema_check import HCL_OPTIONS, Schemas, check_directory, check_document
+from tf_schema_check import HCL_OPTIONS, Schemas, check_directory, check_document, require_terraform
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "terraform"
@@ -37,13 +36,10 @@ def test_both_provider_majors_are_covered() -> None:
 
 
 def test_terraform_fmt() -> None:
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("terraform is not installed; CI must run `terraform fmt -check`")
-        pytest.skip("terraform binary not installed (CI installs it)")
     run = subprocess.run(
-        [terraform, "fmt", "-check", "-recursive", "-diff", str(MODULE)], capture_output=True, text=True
+        [require_terraform(), "fmt", "-check", "-recursive", "-diff", str(MODULE)],
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, f"terraform fmt would change:\n{run.stdout}{run.stderr}"
 

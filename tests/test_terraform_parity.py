@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import hcl2
-from tf_schema_check import HCL_OPTIONS, IS_BLOCK
+import pytest
+from tf_schema_check import HCL_OPTIONS, IS_BLOCK, require_terraform
 
 from gcp_setup import defaults, envvars
 
@@ -77,3 +80,46 @@ def test_project_id_and_role_rules_match_the_python_side() -> None:
     assert all(f'"{word}"' in project_rules for word in config.RESERVED_PROJECT_WORDS)
     role_rule = VARIABLES["roles"]["validation"][0]["condition"]
     assert config._ROLE.pattern in role_rule
+
+
+def rejected_variables(tmp_path: Path, **values: str) -> set[str]:
+    """The variables whose validation rules fail, as Terraform itself says: `terraform plan` on the
+    module's variables.tf alone needs no provider, so it runs offline."""
+    (tmp_path / "variables.tf").write_text((MODULE / "variables.tf").read_text())
+    args = [f"-var={name}={value}" for name, value in values.items()]
+    command = [require_terraform(), "plan", "-input=false", "-lock=false", "-json", *args]
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    messages = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    return {
+        value["traversal"].removeprefix("var.")
+        for m in messages
+        if m.get("type") == "diagnostic"
+        for value in m["diagnostic"].get("snippet", {}).get("values", [])
+    }
+
+
+@pytest.mark.parametrize(
+    "project_id",
+    ["gemini-demo-1", "Bad_Project", "my-google-x", "short", "ends-with-", "1starts", "a-ssl-test"],
+)
+def test_project_id_rule_agrees_with_the_python_side(project_id: str, tmp_path: Path) -> None:
+    from gcp_setup.config import project_id_problem
+
+    terraform_rejects = "project_id" in rejected_variables(tmp_path, project_id=project_id)
+    assert terraform_rejects == (project_id_problem(project_id) is not None)
+
+
+def test_validation_rules_reject_bad_inputs(tmp_path: Path) -> None:
+    bad = {
+        "services": "[]",
+        "roles": '["aiplatform.user"]',
+        "billing_account": "abc",
+        "impersonators": '["dev@example.com"]',
+        "github_repository": "no-slash",
+        "workload_identity_pool_id": "gcp-reserved",
+        "project_deletion_policy": "KEEP",
+        "api_key_targets": "[]",
+        "api_key_id": "Bad",
+        "service_account_id": "x",
+    }
+    assert rejected_variables(tmp_path, project_id="gemini-demo-1", **bad) == set(bad)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +71,18 @@ class Schemas:
 
     def block(self, kind: str, tf_type: str) -> dict[str, Any] | None:
         return (self.resources if kind == "resource" else self.data_sources).get(tf_type)
+
+
+def require_terraform() -> str:
+    """The terraform binary; the calling test skips where it is not installed, and fails under CI=true."""
+    import pytest
+
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("terraform is not installed; CI must run the terraform checks")
+        pytest.skip("terraform binary not installed (CI installs it)")
+    return terraform
 
 
 def parse(path: Path) -> dict[str, Any]:
