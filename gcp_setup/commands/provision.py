@@ -62,6 +62,18 @@ def _debug_tracebacks(click_ctx: click.Context, run) -> None:
                 traceback.print_exception(result.error, file=sys.stderr)
 
 
+def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_format: str, render):
+    """plan and status: resolve the settings, run every step without changing anything, print."""
+    from gcp_setup import report
+
+    config = config_from_click(click_ctx, params)
+    if output_format == "human":
+        click.echo(report.header(config, mode), err=True)
+    run = run_steps(config, mode, human=output_format == "human")
+    _finish(click_ctx, run, config, output_format, render)
+    return run
+
+
 @click.command("plan")
 @config_options
 @click.option(
@@ -73,11 +85,7 @@ def plan(click_ctx: click.Context, detailed_exitcode: bool, output_format: str, 
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup import report
 
-    config = config_from_click(click_ctx, params)
-    if output_format == "human":
-        click.echo(report.header(config, "plan"), err=True)
-    run = run_steps(config, "plan", human=output_format == "human")
-    _finish(click_ctx, run, config, output_format, report.render_plan)
+    run = _observe_all(click_ctx, params, "plan", output_format, report.render_plan)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if detailed_exitcode and run.changes_pending:
@@ -92,11 +100,7 @@ def status(click_ctx: click.Context, output_format: str, **params) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
 
-    config = config_from_click(click_ctx, params)
-    if output_format == "human":
-        click.echo(report.header(config, "status"), err=True)
-    run = run_steps(config, "status", human=output_format == "human")
-    _finish(click_ctx, run, config, output_format, report.render_status)
+    run = _observe_all(click_ctx, params, "status", output_format, report.render_status)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
 

@@ -3,10 +3,12 @@
 Polls start fast (most operations finish within a second; the emulator's at once) and back off
 exponentially, so a slow operation costs few requests. Every poll after the first reports progress.
 
-    op = operations.wait(lambda: retry.call(client.get_operation, {"name": name}), "enabling 7 APIs",
-                         ctx.progress_note)
+    started = retry.call(client.batch_enable_services, request=request, retry=None)   # google-cloud-*
+    op = operations.wait_cloud_operation(client, started, "enabling 7 APIs", ctx.progress_note)
+    op = operations.wait_discovery_operation(body, get_operation)                     # discovery clients
 
-`poll` does its own retries (retry.call / retry.execute); `wait` only paces the polls.
+`wait(poll, ...)` is the general form; `poll` does its own retries (retry.call / retry.execute), `wait`
+only paces the polls.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.google import retry
 
 
 @dataclass(frozen=True)
@@ -90,3 +93,15 @@ def wait_discovery_operation(
     """wait() for a discovery client's operation dict; `get(name)` fetches it again (with retries)."""
     name = operation["name"]
     return wait(lambda: get(name), what or name, progress, first=operation)
+
+
+def wait_cloud_operation(client: Any, started: Any, what: str, progress: Callable[[str], None]) -> Any:
+    """wait() for the api_core Operation a google-cloud-* client returned, polled through that client's
+    own get_operation."""
+    first = started.operation
+    return wait(
+        lambda: retry.call(client.get_operation, {"name": first.name}, retry=None),
+        what,
+        progress,
+        first=first,
+    )

@@ -73,9 +73,4 @@ def create_project(
         labels=dict(labels),
     )
     started = retry.call(client.create_project, project=project, retry=None)
-    operations.wait(
-        lambda: retry.call(client.get_operation, {"name": started.operation.name}, retry=None),
-        f"creating project {project_id}",
-        progress,
-        first=started.operation,
-    )
+    operations.wait_cloud_operation(client, started, f"creating project {project_id}", progress)

@@ -46,10 +46,5 @@ def enable(
     client = _client(session)
     request = {"parent": f"projects/{project}", "service_ids": services}
     started = retry.call(client.batch_enable_services, request=request, retry=None)
-    operations.wait(
-        lambda: retry.call(client.get_operation, {"name": started.operation.name}, retry=None),
-        f"enabling {len(services)} API(s)",
-        progress,
-        first=started.operation,
-    )
+    operations.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)", progress)
     retry.note_enabled(services)
