@@ -169,3 +169,14 @@ def provision_env(
     """clean_config, with GCP_SETUP_EMULATOR_HOST pointing at the emulator (as `emulator_env`)."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
     return emu
+
+
+@pytest.fixture
+def crm_v1(emu: EmulatorControl):
+    """google-api-python-client's Resource Manager v1 discovery client (what gcloud speaks), on the emulator;
+    `crm_v1.projects().create(body={"projectId": ...}).execute()` makes a project of the default caller."""
+    import httplib2
+    from googleapiclient.discovery import build
+
+    return build("cloudresourcemanager", "v1", static_discovery=True, http=httplib2.Http(),
+                 client_options={"api_endpoint": emu.url + "/"})

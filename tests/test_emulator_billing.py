@@ -20,10 +20,8 @@ def discovery_client(emu: EmulatorControl, api: str):
 
 
 @pytest.fixture
-def billing(emu: EmulatorControl):
-    discovery_client(emu, "cloudresourcemanager").projects().create(
-        body={"projectId": "billed-project"}
-    ).execute()
+def billing(emu: EmulatorControl, crm_v1):
+    crm_v1.projects().create(body={"projectId": "billed-project"}).execute()
     return discovery_client(emu, "cloudbilling")
 
 

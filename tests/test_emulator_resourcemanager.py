@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 
-import httplib2
 import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import resourcemanager_v3
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from gcp_setup.emulator.control import EmulatorControl
@@ -26,17 +24,6 @@ ACTIVE, DELETE_REQUESTED = (
 def v3(emu: EmulatorControl) -> resourcemanager_v3.ProjectsClient:
     return resourcemanager_v3.ProjectsClient(
         transport="rest", credentials=AnonymousCredentials(), client_options={"api_endpoint": emu.url}
-    )
-
-
-@pytest.fixture
-def v1(emu: EmulatorControl):
-    return build(
-        "cloudresourcemanager",
-        "v1",
-        static_discovery=True,
-        http=httplib2.Http(),
-        client_options={"api_endpoint": emu.url + "/"},
     )
 
 
@@ -71,13 +58,13 @@ def test_v3_create_waits_through_unfinished_polls(v3, emu: EmulatorControl) -> N
     assert len(polls) == 2
 
 
-def test_same_project_id_twice_is_already_exists(v3, v1) -> None:
+def test_same_project_id_twice_is_already_exists(v3, crm_v1) -> None:
     create(v3, "taken-project")
     with pytest.raises(exceptions.Conflict) as caught:
         create(v3, "taken-project")
     assert caught.value.response.json()["error"]["status"] == "ALREADY_EXISTS"
     with pytest.raises(HttpError) as v1_caught:
-        v1.projects().create(body={"projectId": SEEDED_FOREIGN_PROJECT}).execute()
+        crm_v1.projects().create(body={"projectId": SEEDED_FOREIGN_PROJECT}).execute()
     assert v1_caught.value.resp.status == 409
     assert "Requested entity already exists" in str(v1_caught.value)
 
@@ -90,12 +77,12 @@ def test_project_id_rules_are_googles(v3, bad_id: str) -> None:
         create(v3, bad_id)
 
 
-def test_project_owned_by_someone_else_answers_permission_denied(v3, v1) -> None:
+def test_project_owned_by_someone_else_answers_permission_denied(v3, crm_v1) -> None:
     with pytest.raises(exceptions.Forbidden) as caught:
         v3.get_project(name=f"projects/{SEEDED_FOREIGN_PROJECT}")
     assert "or it may not exist" in caught.value.message
     with pytest.raises(HttpError) as v1_caught:
-        v1.projects().get(projectId="no-such-project").execute()
+        crm_v1.projects().get(projectId="no-such-project").execute()
     assert v1_caught.value.resp.status == 403
     assert "The caller does not have permission" in str(v1_caught.value)
     assert SEEDED_FOREIGN_PROJECT not in [p.project_id for p in v3.search_projects()]
@@ -134,13 +121,13 @@ def test_iam_policy_creator_is_owner_and_stale_etag_aborts(v3) -> None:
     assert list(granted.permissions) == ["resourcemanager.projects.delete"]
 
 
-def test_v1_create_get_list_update_delete_undelete(v1) -> None:
-    projects = v1.projects()
+def test_v1_create_get_list_update_delete_undelete(crm_v1) -> None:
+    projects = crm_v1.projects()
     op = projects.create(
         body={"projectId": "v1-project", "name": "V1 project", "parent": {"type": "folder", "id": "42"}}
     ).execute()
     assert op["name"].startswith("operations/cp.")
-    done = v1.operations().get(name=op["name"]).execute()
+    done = crm_v1.operations().get(name=op["name"]).execute()
     assert (
         done["done"]
         and done["response"]["@type"] == "type.googleapis.com/google.cloudresourcemanager.v1.Project"
@@ -160,30 +147,30 @@ def test_v1_create_get_list_update_delete_undelete(v1) -> None:
     assert projects.get(projectId="v1-project").execute()["lifecycleState"] == "ACTIVE"
 
 
-def test_v1_and_v3_share_one_state(v1, v3) -> None:
-    v1.projects().create(body={"projectId": "shared-project"}).execute()
+def test_v1_and_v3_share_one_state(crm_v1, v3) -> None:
+    crm_v1.projects().create(body={"projectId": "shared-project"}).execute()
     assert v3.get_project(name="projects/shared-project").project_id == "shared-project"
     v3.delete_project(name="projects/shared-project").result(timeout=10)
-    assert v1.projects().get(projectId="shared-project").execute()["lifecycleState"] == "DELETE_REQUESTED"
+    assert crm_v1.projects().get(projectId="shared-project").execute()["lifecycleState"] == "DELETE_REQUESTED"
 
 
-def test_list_pages_with_tokens(v1) -> None:
+def test_list_pages_with_tokens(crm_v1) -> None:
     for i in range(5):
-        v1.projects().create(body={"projectId": f"paged-project-{i}"}).execute()
-    first = v1.projects().list(pageSize=3).execute()
-    second = v1.projects().list(pageSize=3, pageToken=first["nextPageToken"]).execute()
+        crm_v1.projects().create(body={"projectId": f"paged-project-{i}"}).execute()
+    first = crm_v1.projects().list(pageSize=3).execute()
+    second = crm_v1.projects().list(pageSize=3, pageToken=first["nextPageToken"]).execute()
     assert "nextPageToken" not in second
     assert [p["projectId"] for p in first["projects"] + second["projects"]] == [
         f"paged-project-{i}" for i in range(5)
     ]
 
 
-def test_state_file_round_trips_projects_billing_and_services(world, v1) -> None:
+def test_state_file_round_trips_projects_billing_and_services(world, crm_v1) -> None:
     from gcp_setup.emulator.billing.models import OPEN_ACCOUNT, BillingBackend
     from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
     from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
-    v1.projects().create(body={"projectId": "saved-project", "labels": {"k": "v"}}).execute()
+    crm_v1.projects().create(body={"projectId": "saved-project", "labels": {"k": "v"}}).execute()
     project = world.backend(ProjectsBackend).lookup("saved-project")
     world.backend(BillingBackend).link(project, OPEN_ACCOUNT)
     world.backend(ServicesBackend).enable(project, "aiplatform.googleapis.com")
@@ -192,7 +179,7 @@ def test_state_file_round_trips_projects_billing_and_services(world, v1) -> None
     assert world.backend(ProjectsBackend).find("saved-project") is None
     world.load_json(saved)
     assert world.to_json() == saved
-    restored = v1.projects().get(projectId="saved-project").execute()
+    restored = crm_v1.projects().get(projectId="saved-project").execute()
     assert restored["labels"] == {"k": "v"} and restored["projectNumber"] == project.number
     assert world.backend(BillingBackend).billing_enabled(project)
     assert world.backend(ServicesBackend).is_enabled(project.number, "storage.googleapis.com")

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 from schema_check import method_response_problems, problems
+from test_emulator_schemas_iam_keys import Walk
 
 from gcp_setup.emulator.billing.models import CLOSED_ACCOUNT, OPEN_ACCOUNT
 from gcp_setup.emulator.control import EmulatorControl
@@ -40,20 +40,6 @@ TYPED = {
     },
     "type.googleapis.com/google.api.serviceusage.v1.OperationMetadata": (SU, "OperationMetadata"),
 }
-
-
-class Walk:
-    """Calls the emulator and keeps each answer with the discovery method it answers."""
-
-    def __init__(self, emu: EmulatorControl) -> None:
-        self.url = emu.url
-        self.answers: list[tuple[str, str, Any]] = []
-
-    def call(self, api: str, method_id: str, verb: str, path: str, body: dict | None = None, **kw) -> Any:
-        response = requests.request(verb, f"{self.url}/{path}", json=body, timeout=10, **kw)
-        assert response.status_code == 200, (method_id, response.text)
-        self.answers.append((api, method_id, response.json()))
-        return response.json()
 
 
 def walk_resource_manager_v1(walk: Walk, emu: EmulatorControl) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import time
 
-import httplib2
 import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import service_usage_v1
-from googleapiclient.discovery import build
 
 from gcp_setup.emulator.control import EmulatorControl
 
@@ -24,16 +22,9 @@ def su(emu: EmulatorControl) -> service_usage_v1.ServiceUsageClient:
 
 
 @pytest.fixture
-def project(emu: EmulatorControl) -> str:
+def project(crm_v1) -> str:
     """A new project of the default caller, as "projects/NUMBER"."""
-    crm = build(
-        "cloudresourcemanager",
-        "v1",
-        static_discovery=True,
-        http=httplib2.Http(),
-        client_options={"api_endpoint": emu.url + "/"},
-    )
-    op = crm.projects().create(body={"projectId": "services-project"}).execute()
+    op = crm_v1.projects().create(body={"projectId": "services-project"}).execute()
     return f"projects/{op['response']['projectNumber']}"
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import httplib2
 import pytest
-from googleapiclient.discovery import build
-
-from gcp_setup.emulator.control import EmulatorControl
 
 pytestmark = pytest.mark.gcloud
 
@@ -14,15 +10,8 @@ OPEN_ID, CLOSED_ID = "000000-AAAAAA-000001", "000000-BBBBBB-000002"
 
 
 @pytest.fixture
-def project(emu: EmulatorControl) -> str:
-    crm = build(
-        "cloudresourcemanager",
-        "v1",
-        static_discovery=True,
-        http=httplib2.Http(),
-        client_options={"api_endpoint": emu.url + "/"},
-    )
-    crm.projects().create(body={"projectId": "gcloud-billed-project"}).execute()
+def project(crm_v1) -> str:
+    crm_v1.projects().create(body={"projectId": "gcloud-billed-project"}).execute()
     return "gcloud-billed-project"
 
 

@@ -288,49 +288,36 @@ def undelete_v3(req: ApiRequest) -> dict[str, Any]:
 
 
 # -- IAM ------------------------------------------------------------------------------------------------
+def _version(req: ApiRequest) -> str:
+    return V3 if req.path.startswith("/v3/") else V1
+
+
 @api_method(V1, M + "projects.getIamPolicy")
-def get_iam_policy_v1(req: ApiRequest) -> dict[str, Any]:
-    return _project(req, V1, _path_ref(req), "resourcemanager.projects.getIamPolicy").policy.to_json()
-
-
 @api_method(V3, M + "projects.getIamPolicy")
-def get_iam_policy_v3(req: ApiRequest) -> dict[str, Any]:
-    return _project(req, V3, _path_ref(req), "resourcemanager.projects.getIamPolicy").policy.to_json()
+def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
+    return _project(
+        req, _version(req), _path_ref(req), "resourcemanager.projects.getIamPolicy"
+    ).policy.to_json()
 
 
-def _set_iam_policy(req: ApiRequest, version: str) -> dict[str, Any]:
-    project = _project(req, version, _path_ref(req), "resourcemanager.projects.setIamPolicy", active=True)
+@api_method(V1, M + "projects.setIamPolicy")
+@api_method(V3, M + "projects.setIamPolicy")
+def set_iam_policy(req: ApiRequest) -> dict[str, Any]:
+    permission = "resourcemanager.projects.setIamPolicy"
+    project = _project(req, _version(req), _path_ref(req), permission, active=True)
     _projects(req).set_policy(project, req.body)
     return project.policy.to_json()
 
 
-@api_method(V1, M + "projects.setIamPolicy")
-def set_iam_policy_v1(req: ApiRequest) -> dict[str, Any]:
-    return _set_iam_policy(req, V1)
-
-
-@api_method(V3, M + "projects.setIamPolicy")
-def set_iam_policy_v3(req: ApiRequest) -> dict[str, Any]:
-    return _set_iam_policy(req, V3)
-
-
-def _test_iam_permissions(req: ApiRequest, version: str) -> dict[str, Any]:
+@api_method(V1, M + "projects.testIamPermissions")
+@api_method(V3, M + "projects.testIamPermissions")
+def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
     backend = _projects(req)
     project = backend.find(_path_ref(req))
     if project is None or not backend.can_see(project, req.principal):
-        raise _denied(version, "resourcemanager.projects.get", _path_ref(req))
+        raise _denied(_version(req), "resourcemanager.projects.get", _path_ref(req))
     granted = backend.permitted(project, req.principal, list(req.body.get("permissions") or []))
     return {"permissions": granted} if granted else {}
-
-
-@api_method(V1, M + "projects.testIamPermissions")
-def test_iam_permissions_v1(req: ApiRequest) -> dict[str, Any]:
-    return _test_iam_permissions(req, V1)
-
-
-@api_method(V3, M + "projects.testIamPermissions")
-def test_iam_permissions_v3(req: ApiRequest) -> dict[str, Any]:
-    return _test_iam_permissions(req, V3)
 
 
 # -- operations -----------------------------------------------------------------------------------------
