@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,9 @@ def test_validation_rules_reject_bad_inputs(tmp_path: Path) -> None:
         "service_account_id": "x",
     }
     assert rejected_variables(tmp_path, project_id="gemini-demo-1", **bad) == set(bad)
+
+
+def test_readme_documents_every_input_and_output() -> None:
+    readme = (MODULE / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)` \|", readme, flags=re.MULTILINE))
+    assert set(VARIABLES) | set(_blocks("outputs.tf", "output")) == documented
