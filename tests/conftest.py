@@ -12,7 +12,9 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,6 +171,57 @@ def provision_env(
     """clean_config, with GCP_SETUP_EMULATOR_HOST pointing at the emulator (as `emulator_env`)."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
     return emu
+
+
+@dataclass
+class GeminiProject:
+    """A project set up as `gcp-setup apply` leaves it, made directly in the emulator's backends."""
+
+    project: Any
+    api_key: Any
+    """The emulator's Key; `.key_string` is the secret."""
+    account: Any
+    key_file: Path
+    emu: EmulatorControl
+
+
+GEMINI_PROJECT_ID = "verify-gemini-1"
+
+
+@pytest.fixture
+def gemini_project(world, emulator_env: EmulatorControl, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> GeminiProject:
+    """Project with billing, the Gemini and Vertex AI APIs, a key restricted to the Gemini API (in
+    GEMINI_API_KEY), and a service account with roles/aiplatform.user whose key file is the ADC (its
+    token_uri is the emulator). No other Google variable leaks in from the machine."""
+    from gcp_setup import defaults
+    from gcp_setup.emulator.apikeys.models import ApiKeysBackend
+    from gcp_setup.emulator.billing.models import OPEN_ACCOUNT, BillingBackend
+    from gcp_setup.emulator.iam.models import ServiceAccountsBackend
+    from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+    from gcp_setup.emulator.serviceusage.models import ServicesBackend
+
+    project = world.backend(ProjectsBackend).create(GEMINI_PROJECT_ID, owner="user:developer@example.com")
+    world.backend(BillingBackend).link(project, OPEN_ACCOUNT)
+    for service in (defaults.GENERATIVE_LANGUAGE_API, defaults.VERTEX_AI_API):
+        world.backend(ServicesBackend).enable(project, service)
+    key = world.backend(ApiKeysBackend).create(project, defaults.API_KEY_ID, {
+        "restrictions": {"apiTargets": [{"service": s} for s in defaults.API_KEY_TARGETS]}})
+    accounts = world.backend(ServiceAccountsBackend)
+    account = accounts.create(project, defaults.SERVICE_ACCOUNT_ID)
+    for role in defaults.ROLES:
+        project.policy.add_binding(role, account.member)
+    key_file = tmp_path / "sa-key.json"
+    key_file.write_text(json.dumps(accounts.create_key(account, f"{emulator_env.url}/token").key_file))
+    key_file.chmod(0o600)
+    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GEMINI_API_KEY", key.key_string)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project.project_id)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    return GeminiProject(project, key, account, key_file, emulator_env)
 
 
 @pytest.fixture

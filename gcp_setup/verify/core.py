@@ -76,6 +76,8 @@ class VerifyContext:
     models: list[Any] | None = None
     """verify.models.ModelInfo from models.list, once listed."""
     _session: Any = field(default=None, repr=False)
+    clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Client objects reused across checks (each costs an SSL context)."""
 
     @property
     def emulator_url(self) -> str | None:

@@ -21,19 +21,20 @@ MAX_OUTPUT_TOKENS = 16
 
 
 def genai_client(ctx: VerifyContext) -> Any:
-    from google import genai
-    from google.genai import types
+    """google-genai with the API key, one per run."""
+    if "genai" not in ctx.clients:
+        from google import genai
+        from google.genai import types
 
-    return genai.Client(
-        api_key=ctx.api_key,
-        http_options=types.HttpOptions(
-            base_url=ctx.emulator_url,
-            api_version="v1beta",
-            retry_options=types.HttpRetryOptions(
-                attempts=1
-            ),  # verify reports failures; it does not hide them
-        ),
-    )
+        ctx.clients["genai"] = genai.Client(
+            api_key=ctx.api_key,
+            http_options=types.HttpOptions(
+                base_url=ctx.emulator_url,
+                api_version="v1beta",
+                retry_options=types.HttpRetryOptions(attempts=1),  # verify reports failures, never hides them
+            ),
+        )
+    return ctx.clients["genai"]
 
 
 def known_models(ctx: VerifyContext) -> list[ModelInfo]:

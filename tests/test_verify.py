@@ -1,0 +1,199 @@
+"""`gcp-setup verify` against the emulator, through the real google-genai and openai libraries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from gcp_setup.cli import cli
+from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+from gcp_setup.emulator.serviceusage.models import ServicesBackend
+from gcp_setup.verify import CHECK_NAMES
+from gcp_setup.verify.models import ModelInfo, choose_default, close_names
+
+CHECK_FIELDS = ["name", "title", "status", "latency_ms", "detail", "hint", "reason"]
+
+
+def run_verify(*args: str):
+    return CliRunner().invoke(cli, ["verify", *args])
+
+
+def verify_json(*args: str) -> tuple[int, dict]:
+    result = run_verify("--format", "json", *args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_verify_passes_every_check_after_setup(gemini_project) -> None:
+    result = run_verify()
+    assert result.exit_code == 0, result.output
+    assert "5 passed, 0 failed, 0 skipped" in result.stdout
+    assert "gemini-client@" in result.stdout
+
+
+def test_json_output_is_stable(gemini_project) -> None:
+    code, report = verify_json()
+    assert code == 0
+    assert list(report) == ["ok", "emulator", "project", "location", "model", "checks"]
+    assert report["ok"] is True
+    assert report["project"] == gemini_project.project.project_id
+    assert report["model"] == "gemini-2.5-flash"
+    assert [c["name"] for c in report["checks"]] == list(CHECK_NAMES)
+    for check in report["checks"]:
+        assert list(check) == CHECK_FIELDS
+        assert check["status"] == "passed"
+        assert isinstance(check["latency_ms"], int)
+
+
+def test_every_path_reached_the_emulator(gemini_project) -> None:
+    gemini_project.emu.clear_requests()
+    assert run_verify().exit_code == 0
+    paths = {r["path"] for r in gemini_project.emu.requests() if r["status"] < 400}
+    project = gemini_project.project.project_id
+    assert "/token" in paths
+    assert "/v1beta/models" in paths
+    assert "/v1beta/models/gemini-2.5-flash:generateContent" in paths
+    assert (
+        f"/v1/projects/{project}/locations/global/publishers/google/models/gemini-2.5-flash:generateContent"
+        in paths
+    )
+    assert "/v1beta/openai/chat/completions" in paths
+    assert f"/v1/projects/{project}/locations/global/endpoints/openapi/chat/completions" in paths
+
+
+def test_no_generate_makes_only_free_calls(gemini_project) -> None:
+    gemini_project.emu.clear_requests()
+    code, report = verify_json("--no-generate")
+    assert code == 0
+    paths = [r["path"] for r in gemini_project.emu.requests()]
+    assert not [p for p in paths if "generateContent" in p or "chat/completions" in p]
+    statuses = {c["name"]: c["status"] for c in report["checks"]}
+    assert statuses["openai-vertex"] == "skipped"
+    assert statuses["gemini-api"] == statuses["vertex"] == "passed"
+
+
+def test_only_and_skip_choose_checks(gemini_project) -> None:
+    _, report = verify_json("--only", "gemini-api", "--only", "vertex", "--skip", "vertex")
+    assert [c["name"] for c in report["checks"]] == ["gemini-api"]
+
+
+def test_explicit_model_is_used(gemini_project) -> None:
+    code, report = verify_json("--model", "gemini-2.5-flash-lite", "--only", "vertex")
+    assert code == 0
+    assert report["model"] == "gemini-2.5-flash-lite"
+    assert "gemini-2.5-flash-lite" in report["checks"][0]["detail"]
+
+
+def test_checks_without_prerequisites_are_skipped_not_failed(emulator_env, tmp_path, monkeypatch) -> None:
+    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    code, report = verify_json()
+    assert code == 0
+    assert {c["status"] for c in report["checks"]} == {"skipped"}
+    assert "GEMINI_API_KEY" in report["checks"][1]["hint"]
+
+
+def test_api_key_env_names_the_variable(gemini_project, monkeypatch) -> None:
+    monkeypatch.setenv("MY_KEY", gemini_project.api_key.key_string)
+    monkeypatch.delenv("GEMINI_API_KEY")
+    code, _ = verify_json("--only", "gemini-api", "--api-key-env", "MY_KEY")
+    assert code == 0
+    result = run_verify("--api-key-env", "UNSET_VARIABLE")
+    assert result.exit_code == 2
+    assert "UNSET_VARIABLE" in result.output
+
+
+def test_no_secret_in_any_output_at_debug_verbosity(gemini_project) -> None:
+    """A subprocess, so that logging is configured as for a user (debug logs of every library)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gcp_setup", "--verbosity", "debug", "verify"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "DEBUG" in result.stderr
+    output = result.stdout + result.stderr
+    assert gemini_project.api_key.key_string not in output
+    assert "ya29." not in output  # every token the emulator issues starts so
+
+
+def test_secrets_stay_out_of_failure_output(gemini_project, world) -> None:
+    from gcp_setup.emulator.apikeys.models import ApiKeysBackend
+
+    world.backend(ApiKeysBackend).delete(gemini_project.api_key)
+    result = CliRunner().invoke(cli, ["--verbosity", "debug", "verify"])
+    assert result.exit_code == 1
+    assert gemini_project.api_key.key_string not in result.output
+
+
+@pytest.mark.slow
+def test_waits_while_a_just_enabled_api_propagates(gemini_project, world) -> None:
+    gemini_project.emu.set_realism(service_enable_propagation_s=1.2)
+    world.backend(ServicesBackend).disable(gemini_project.project, "generativelanguage.googleapis.com")
+    world.backend(ServicesBackend).enable(gemini_project.project, "generativelanguage.googleapis.com")
+    result = CliRunner().invoke(cli, ["verify", "--only", "gemini-api", "--propagation-wait", "10"])
+    assert result.exit_code == 0, result.output
+    assert "still propagating" in result.stderr
+
+
+def test_propagation_wait_is_bounded(gemini_project, world) -> None:
+    gemini_project.emu.set_realism(service_enable_propagation_s=60)
+    world.backend(ServicesBackend).disable(gemini_project.project, "generativelanguage.googleapis.com")
+    world.backend(ServicesBackend).enable(gemini_project.project, "generativelanguage.googleapis.com")
+    code, report = verify_json("--only", "gemini-api", "--propagation-wait", "0.6")
+    assert code == 1
+    assert report["checks"][0]["reason"] == "SERVICE_DISABLED"
+    assert report["checks"][0]["latency_ms"] < 5000
+
+
+def test_editor_role_is_enough_for_vertex(gemini_project, world) -> None:
+    project = gemini_project.project
+    member = gemini_project.account.member
+    project.policy.bindings = [b for b in project.policy.bindings if member not in b.get("members", [])]
+    project.policy.add_binding("roles/editor", member)
+    assert world.backend(ProjectsBackend).has_role(project, member, {"roles/aiplatform.user"})
+    code, _ = verify_json("--only", "vertex")
+    assert code == 0
+
+
+# -- the default model ---------------------------------------------------------------------------
+def _model(name: str, *methods: str) -> ModelInfo:
+    return ModelInfo(name, name, "", methods or ("generateContent", "countTokens"))
+
+
+def test_default_model_is_the_newest_stable_flash() -> None:
+    models = [
+        _model("gemini-2.0-flash"),
+        _model("gemini-2.5-flash"),
+        _model("gemini-2.5-flash-lite"),
+        _model("gemini-2.5-pro"),
+        _model("gemini-3-flash-preview"),
+    ]
+    assert choose_default(models) == "gemini-2.5-flash"
+    assert choose_default([*models, _model("gemini-3-flash")]) == "gemini-3-flash"
+
+
+def test_default_model_falls_back_without_a_stable_flash() -> None:
+    assert choose_default([_model("gemini-flash-latest"), _model("gemini-2.5-pro")]) == "gemini-flash-latest"
+    assert (
+        choose_default([_model("gemini-9-flash-preview"), _model("gemini-9-flash-image")])
+        == "gemini-9-flash-preview"
+    )
+    assert choose_default([_model("gemini-2.5-flash", "embedContent")]) is None
+
+
+def test_close_names_suggest_models_that_generate() -> None:
+    models = [
+        _model("gemini-2.5-flash"),
+        _model("gemini-2.5-pro"),
+        _model("text-embedding-004", "embedContent"),
+    ]
+    assert close_names("gemini-2.5-flsh", models)[0] == "gemini-2.5-flash"
