@@ -119,6 +119,8 @@ def test_iam_policy_creator_is_owner_and_stale_etag_aborts(v3) -> None:
     assert caught.value.response.json()["error"]["status"] == "ABORTED"
     granted = v3.test_iam_permissions(resource=project.name, permissions=["resourcemanager.projects.delete"])
     assert list(granted.permissions) == ["resourcemanager.projects.delete"]
+    with pytest.raises(exceptions.BadRequest, match="not valid"):
+        v3.test_iam_permissions(resource=project.name, permissions=["delete"])
 
 
 def test_v1_create_get_list_update_delete_undelete(crm_v1) -> None:

@@ -75,6 +75,7 @@ def walk_resource_manager_v1(walk: Walk, emu: EmulatorControl) -> None:
         "v1/projects/walk-v1:testIamPermissions",
         {"permissions": ["resourcemanager.projects.get"]},
     )
+    walk.call(V1, m + "getAncestry", "POST", "v1/projects/walk-v1:getAncestry", {})
     walk.call(V1, m + "delete", "DELETE", "v1/projects/walk-v1")
     walk.call(V1, m + "undelete", "POST", "v1/projects/walk-v1:undelete", {})
 

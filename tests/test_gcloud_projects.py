@@ -37,7 +37,12 @@ def test_taken_and_foreign_projects_fail_as_on_google(gcloud) -> None:
 
 
 def test_delete_undelete_and_iam_bindings(gcloud) -> None:
-    gcloud.run("projects", "create", "gcloud-project-2")
+    gcloud.run("projects", "create", "gcloud-project-2", "--organization=123456")
+    ancestors = gcloud.json("projects", "get-ancestors", "gcloud-project-2")
+    assert [(a["type"], a["id"]) for a in ancestors] == [
+        ("project", "gcloud-project-2"),
+        ("organization", "123456"),
+    ]
     gcloud.run(
         "projects",
         "add-iam-policy-binding",

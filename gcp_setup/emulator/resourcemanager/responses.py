@@ -7,6 +7,7 @@ changes with long-running operations where v1 answers at once.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gcp_setup.emulator import errors
@@ -29,6 +30,7 @@ M = "cloudresourcemanager."
 V1_TYPE = "type.googleapis.com/google.cloudresourcemanager.v1."
 V3_TYPE = "type.googleapis.com/google.cloud.resourcemanager.v3."
 RESOURCE_PREFIX = "//cloudresourcemanager.googleapis.com/"
+_PERMISSION = re.compile(r"[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}")
 
 
 def _projects(req: ApiRequest) -> ProjectsBackend:
@@ -210,6 +212,16 @@ def list_v3(req: ApiRequest) -> dict[str, Any]:
     return with_next_page({"projects": [v3_project(p) for p in items]} if items else {}, token)
 
 
+@api_method(V1, M + "projects.getAncestry")
+def get_ancestry_v1(req: ApiRequest) -> dict[str, Any]:
+    """The project, then its parent; the emulator keeps no folders, so the chain ends there."""
+    project = _project(req, V1, _path_ref(req), "resourcemanager.projects.get")
+    ancestors = [{"resourceId": {"type": "project", "id": project.project_id}}]
+    if project.parent:
+        ancestors.append({"resourceId": v1_project(project)["parent"]})
+    return {"ancestor": ancestors}
+
+
 # -- update ---------------------------------------------------------------------------------------------
 @api_method(V1, M + "projects.update")
 def update_v1(req: ApiRequest) -> dict[str, Any]:
@@ -316,7 +328,11 @@ def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
     project = backend.find(_path_ref(req))
     if project is None or not backend.can_see(project, req.principal):
         raise _denied(_version(req), "resourcemanager.projects.get", _path_ref(req))
-    granted = backend.permitted(project, req.principal, list(req.body.get("permissions") or []))
+    asked = list(req.body.get("permissions") or [])
+    invalid = [p for p in asked if not _PERMISSION.fullmatch(p)]
+    if invalid:
+        raise errors.InvalidArgument(f"Permission {invalid[0]} is not valid.")
+    granted = backend.permitted(project, req.principal, asked)
     return {"permissions": granted} if granted else {}
 
 
