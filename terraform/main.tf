@@ -6,6 +6,8 @@ locals {
   manage_billing = !var.create_project && var.billing_account != null
   use_wif        = var.github_repository != null
   sa_email       = var.create_service_account ? google_service_account.this[0].email : null
+  # As gcp-setup's .env: google-genai uses the API key when there is one, else Vertex AI (if enabled).
+  use_vertexai = !var.create_api_key && contains(var.services, "aiplatform.googleapis.com")
 }
 
 resource "google_project" "this" {

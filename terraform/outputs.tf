@@ -36,7 +36,7 @@ output "env" {
   value = {
     GOOGLE_CLOUD_PROJECT      = local.project_id
     GOOGLE_CLOUD_LOCATION     = var.location
-    GOOGLE_GENAI_USE_VERTEXAI = "true"
+    GOOGLE_GENAI_USE_VERTEXAI = tostring(local.use_vertexai)
     OPENAI_BASE_URL           = "https://generativelanguage.googleapis.com/v1beta/openai/"
   }
 }

@@ -83,14 +83,19 @@ def test_project_id_and_role_rules_match_the_python_side() -> None:
     assert config._ROLE.pattern in role_rule
 
 
-def rejected_variables(tmp_path: Path, **values: str) -> set[str]:
-    """The variables whose validation rules fail, as Terraform itself says: `terraform plan` on the
-    module's variables.tf alone needs no provider, so it runs offline."""
+def terraform_offline(tmp_path: Path, *args: str, stdin: str = "", **values: str) -> str:
+    """Runs terraform on the module's variables.tf alone (plus `locals.tf` if the test wrote one):
+    with no resources it needs no provider, so plan and console run offline, validations included."""
     (tmp_path / "variables.tf").write_text((MODULE / "variables.tf").read_text())
-    args = [f"-var={name}={value}" for name, value in values.items()]
-    command = [require_terraform(), "plan", "-input=false", "-lock=false", "-json", *args]
-    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
-    messages = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    var_args = [f"-var={name}={value}" for name, value in values.items()]
+    command = [require_terraform(), *args, *var_args]
+    return subprocess.run(command, cwd=tmp_path, input=stdin, capture_output=True, text=True).stdout
+
+
+def rejected_variables(tmp_path: Path, **values: str) -> set[str]:
+    """The variables whose validation rules fail, as Terraform itself says."""
+    output = terraform_offline(tmp_path, "plan", "-input=false", "-lock=false", "-json", **values)
+    messages = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     return {
         value["traversal"].removeprefix("var.")
         for m in messages
@@ -130,3 +135,39 @@ def test_readme_documents_every_input_and_output() -> None:
     readme = (MODULE / "README.md").read_text()
     documented = set(re.findall(r"^\| `(\w+)` \|", readme, flags=re.MULTILINE))
     assert set(VARIABLES) | set(_blocks("outputs.tf", "output")) == documented
+
+
+def module_local(name: str) -> str:
+    """The expression of a local in main.tf, as written."""
+    match = re.search(rf"^\s*{name}\s*=\s*(.+)$", (MODULE / "main.tf").read_text(), flags=re.MULTILINE)
+    assert match, f"no local {name} in main.tf"
+    return match[1]
+
+
+WITHOUT_VERTEX = tuple(s for s in defaults.SERVICES if s != defaults.VERTEX_AI_API)
+
+
+@pytest.mark.parametrize("api_key", [True, False])
+@pytest.mark.parametrize("services", [defaults.SERVICES, WITHOUT_VERTEX], ids=["vertex", "no-vertex"])
+def test_use_vertexai_agrees_with_the_env_gcp_setup_writes(
+    api_key: bool, services: tuple[str, ...], tmp_path: Path
+) -> None:
+    from gcp_setup.config import Config
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.steps.base import Context
+    from gcp_setup.steps.credentials import CredentialsStep
+
+    ctx = Context(Config(project="gemini-demo-1", api_key=api_key, services=services), GoogleSession())
+    ctx.outputs["api_key"] = {"exists": api_key}
+    python_env = CredentialsStep().env_values(ctx, wrote_file=False, with_secrets=False)
+
+    (tmp_path / "locals.tf").write_text(f"locals {{\n  use_vertexai = {module_local('use_vertexai')}\n}}\n")
+    terraform_value = terraform_offline(
+        tmp_path,
+        "console",
+        stdin="tostring(local.use_vertexai)\n",
+        project_id="gemini-demo-1",
+        create_api_key=str(api_key).lower(),
+        services=json.dumps(list(services)),
+    )
+    assert json.loads(terraform_value) == python_env[envvars.USE_VERTEXAI]
