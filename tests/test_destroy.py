@@ -61,6 +61,8 @@ def test_apply_never_prints_the_key_and_destroy_undoes_it(env, tmp_path):
     )
     assert key.startswith("AIza")
     assert key not in applied.stdout and key not in applied.stderr
+    shown = gcp_setup("status", "--show-secrets")
+    assert shown.exit_code == 0 and key in shown.stdout  # only when asked
 
     session = GoogleSession.create(env.host)
     iam = IamClient(session)

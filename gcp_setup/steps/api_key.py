@@ -8,7 +8,7 @@ The key string is never part of the state, a plan or the outputs, unless --show-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup import defaults
@@ -21,6 +21,8 @@ from gcp_setup.steps.service_account import project_id
 class ApiKeyState:
     name: str
     key: Key | None
+    key_string: str | None = field(default=None, repr=False)
+    """Read only with --show-secrets."""
 
     @property
     def deleted(self) -> bool:
@@ -39,8 +41,12 @@ class ApiKeyStep(Step):
         return bool(config.api_key)
 
     def observe(self, ctx: Context) -> ApiKeyState:
-        key = ApiKeysClient(ctx.session, ctx.progress_note).get(project_id(ctx), defaults.API_KEY_ID)
-        return ApiKeyState(key["name"] if key else key_name(project_id(ctx), defaults.API_KEY_ID), key)
+        client = ApiKeysClient(ctx.session, ctx.progress_note)
+        key = client.get(project_id(ctx), defaults.API_KEY_ID)
+        state = ApiKeyState(key["name"] if key else key_name(project_id(ctx), defaults.API_KEY_ID), key)
+        if state.usable and ctx.config.show_secrets:
+            state.key_string = client.key_string(key)
+        return state
 
     def absent_state(self, ctx: Context) -> ApiKeyState:
         return ApiKeyState(key_name(project_id(ctx), defaults.API_KEY_ID), None)
@@ -78,10 +84,11 @@ class ApiKeyStep(Step):
         if state.deleted:
             return f"API key {defaults.API_KEY_ID} is deleted (restorable)"
         targets = ", ".join(sorted(api_targets(state.key))) or "any API (unrestricted)"
-        return f"API key {defaults.API_KEY_ID} restricted to {targets}"
+        shown = f": {state.key_string}" if state.key_string else ""  # --show-secrets asked for it
+        return f"API key {defaults.API_KEY_ID} restricted to {targets}{shown}"
 
     def outputs(self, ctx: Context, state: ApiKeyState) -> dict[str, Any]:
         out: dict[str, Any] = {"name": state.name, "key_id": defaults.API_KEY_ID, "exists": state.usable}
-        if state.usable and ctx.config.show_secrets:
-            out["key_string"] = ApiKeysClient(ctx.session, ctx.progress_note).key_string(state.key)
+        if state.key_string:
+            out["key_string"] = state.key_string
         return out
