@@ -73,8 +73,9 @@ def test_same_project_id_twice_is_already_exists(v3, crm_v1) -> None:
     "bad_id", ["short", "Upper-case-id", "1starts-with-digit", "ends-with-hyphen-", "x" * 31]
 )
 def test_project_id_rules_are_googles(v3, bad_id: str) -> None:
-    with pytest.raises(exceptions.BadRequest):
+    with pytest.raises(exceptions.BadRequest) as caught:
         create(v3, bad_id)
+    assert caught.value.details[0]["fieldViolations"][0]["field"] == "project_id"
 
 
 def test_project_owned_by_someone_else_answers_permission_denied(v3, crm_v1) -> None:

@@ -158,19 +158,34 @@ def project_deleted(project: Project) -> errors.PermissionDenied:
     return errors.PermissionDenied(f"Project #{project.number} has been deleted.", reason="CONSUMER_INVALID")
 
 
+def invalid_field(field_name: str, description: str) -> errors.InvalidArgument:
+    """Google's generic message, with the field named in a google.rpc.BadRequest detail."""
+    return errors.InvalidArgument(
+        "Request contains an invalid argument.",
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [{"field": field_name, "description": description}],
+            }
+        ],
+    )
+
+
 def validate_project_id(project_id: str) -> None:
     if not _PROJECT_ID.match(project_id or "") or any(w in project_id for w in _FORBIDDEN_ID_WORDS):
-        raise errors.InvalidArgument(
-            f"field [project_id] has issue [project_id contains invalid characters or is not 6 to 30 "
-            f"characters long: '{project_id}']"
+        raise invalid_field(
+            "project_id",
+            f"Project ID '{project_id}' must be 6 to 30 lowercase letters, digits or hyphens, start with a "
+            "letter and not end with a hyphen.",
         )
 
 
 def validate_display_name(name: str) -> None:
     if name and not re.fullmatch(r"[A-Za-z0-9'\"! -]{4,30}", name):
-        raise errors.InvalidArgument(
-            f"field [display_name] has issue [display_name contains invalid characters or is not 4 to 30 "
-            f"characters long: '{name}']"
+        raise invalid_field(
+            "display_name",
+            f"Display name '{name}' must be 4 to 30 letters, digits, spaces, hyphens, quotes or exclamation "
+            "marks.",
         )
 
 
