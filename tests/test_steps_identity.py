@@ -114,3 +114,34 @@ def test_key_string_only_in_outputs_with_show_secrets(run, identity_project):
     assert "key_string" not in hidden.by_name("api_key").outputs
     shown = run(steps=[ApiKeyStep()], show_secrets=True)
     assert shown.by_name("api_key").outputs["key_string"].startswith("AIza")
+
+
+@pytest.mark.gcloud
+def test_gcloud_made_identities_are_adopted_and_gcloud_sees_the_result(run, gcloud, emu, identity_project):
+    gcloud.run("iam", "service-accounts", "create", defaults.SERVICE_ACCOUNT_ID, project=identity_project)
+    gcloud.run(
+        "services",
+        "api-keys",
+        "create",
+        f"--key-id={defaults.API_KEY_ID}",
+        "--display-name=by gcloud",
+        project=identity_project,
+    )
+    emu.clear_requests()
+
+    result = run()
+    assert result.ok, [(r.name, r.detail) for r in result.results]
+    creates = [w["method_id"] for w in emu.writes() if w["method_id"].endswith(".create")]
+    assert creates == []  # both adopted; only the role grant and the key restriction were written
+
+    email = f"{defaults.SERVICE_ACCOUNT_ID}@{identity_project}.iam.gserviceaccount.com"
+    assert (
+        gcloud.json("iam", "service-accounts", "describe", email, project=identity_project)["email"] == email
+    )
+    policy = gcloud.json("projects", "get-iam-policy", identity_project)
+    assert service_account_member(email) in {
+        m for b in policy["bindings"] if b["role"] == ROLE for m in b["members"]
+    }
+    key = gcloud.json("services", "api-keys", "describe", defaults.API_KEY_ID, project=identity_project)
+    assert key["restrictions"]["apiTargets"] == [{"service": defaults.GENERATIVE_LANGUAGE_API}]
+    assert key["displayName"] == "by gcloud"
