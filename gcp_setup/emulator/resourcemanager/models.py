@@ -29,7 +29,7 @@ OWNER = "roles/owner"
 EDITOR = "roles/editor"
 VIEWER = "roles/viewer"
 # Roles that roles/editor does not imply: changing who may do what (and who pays) stays with owners.
-IAM_ADMIN_ROLES = frozenset(
+NOT_IMPLIED_BY_EDITOR = frozenset(
     {
         OWNER,
         "roles/resourcemanager.projectIamAdmin",
@@ -229,7 +229,7 @@ class ProjectsBackend(Backend):
         held = {b.get("role") for b in project.policy.bindings if member in b.get("members", [])}
         if OWNER in held or held & set(roles):
             return True
-        if EDITOR in held and set(roles) - IAM_ADMIN_ROLES:
+        if EDITOR in held and set(roles) - NOT_IMPLIED_BY_EDITOR:
             return True
         return VIEWER in held and "roles/browser" in roles
 
