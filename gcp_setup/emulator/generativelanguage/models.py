@@ -82,6 +82,14 @@ def api_key_service_blocked(service: str, method: str, project_number: str) -> e
     )
 
 
+def unregistered_caller() -> errors.PermissionDenied:
+    """A call with neither an API key nor a token."""
+    return errors.PermissionDenied(
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API "
+        "Key or other form of API consumer identity to call this API."
+    )
+
+
 def user_location_not_supported() -> errors.FailedPrecondition:
     """Google sends this one without an ErrorInfo: it is about the caller's network, not the project."""
     return errors.FailedPrecondition("User location is not supported for the API use.")
@@ -133,7 +141,9 @@ class GenerativeModels(Backend):
         """The project an API key bills to, after Google's checks in Google's order."""
         from gcp_setup.emulator.apikeys.models import ApiKeysBackend
 
-        key = self.world.backend(ApiKeysBackend).by_key_string(key_string) if key_string else None
+        if not key_string:
+            raise unregistered_caller()
+        key = self.world.backend(ApiKeysBackend).by_key_string(key_string)
         if key is None or key.deleted:
             raise api_key_invalid()
         project = self.world.backend(ProjectsBackend).find(str(key.project_number))
