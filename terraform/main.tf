@@ -22,9 +22,10 @@ resource "google_project" "this" {
   deletion_policy = var.project_deletion_policy
 
   lifecycle {
+    # No parent at all is allowed (a project of an account without an organization).
     precondition {
-      condition     = (var.org_id == null) != (var.folder_id == null)
-      error_message = "create_project needs exactly one parent: org_id or folder_id."
+      condition     = var.org_id == null || var.folder_id == null
+      error_message = "Give org_id or folder_id as the parent of the new project, not both."
     }
   }
 }
@@ -74,6 +75,9 @@ resource "google_service_account" "this" {
   project      = local.project_id
   account_id   = var.service_account_id
   display_name = var.service_account_display_name
+  # Not gcp-setup's "Managed by gcp-setup" marker: after an import, this in-place update tells
+  # `gcp-setup destroy` that the account is no longer its own to delete.
+  description = "Managed by Terraform (gcp-setup's module)."
 
   depends_on = [time_sleep.services_propagation]
 }
@@ -145,7 +149,7 @@ resource "google_iam_workload_identity_pool_provider" "github" {
     "attribute.ref"              = "assertion.ref"
   }
   # Google requires a condition for GitHub's shared issuer; without it any repository could log in.
-  attribute_condition = "assertion.repository == \"${coalesce(var.github_repository, "-")}\""
+  attribute_condition = "assertion.repository == \"${var.github_repository}\""
 
   oidc {
     issuer_uri = "https://token.actions.githubusercontent.com"
