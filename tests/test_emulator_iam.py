@@ -64,6 +64,15 @@ def test_create_get_list_delete(iam) -> None:
     assert accounts.list(name=f"projects/{PROJECT}").execute() == {}
 
 
+def test_deleted_account_can_be_undeleted_by_unique_id(iam) -> None:
+    sa = create_sa(iam)
+    accounts = iam.projects().serviceAccounts()
+    accounts.delete(name=sa["name"]).execute()
+    restored = accounts.undelete(name=f"projects/-/serviceAccounts/{sa['uniqueId']}", body={}).execute()
+    assert restored == {"restoredAccount": sa}
+    assert accounts.get(name=sa["name"]).execute() == sa
+
+
 def test_list_paginates(iam) -> None:
     for i in range(5):
         create_sa(iam, f"account-{i}")

@@ -113,7 +113,7 @@ def test_bad_signature_is_an_invalid_grant(iam: Iam) -> None:
     assert "invalid_grant: Invalid JWT Signature." in _refresh_error(creds)
 
 
-def test_deleted_key_and_disabled_account_are_refused(iam: Iam) -> None:
+def test_deleted_or_disabled_key_and_disabled_account_are_refused(iam: Iam) -> None:
     email = iam.create("gemini-client")
     key_file = iam.key_file(email)
     creds = service_account.Credentials.from_service_account_info(key_file, scopes=SCOPES)
@@ -122,6 +122,10 @@ def test_deleted_key_and_disabled_account_are_refused(iam: Iam) -> None:
     iam.call("enable", email).raise_for_status()
     creds.refresh(transport())
     key_name = f"{iam.url}/-/serviceAccounts/{email}/keys/{key_file['private_key_id']}"
+    requests.post(f"{key_name}:disable", json={}, timeout=10).raise_for_status()
+    assert "invalid_grant: Invalid JWT Signature." in _refresh_error(creds)
+    requests.post(f"{key_name}:enable", json={}, timeout=10).raise_for_status()
+    creds.refresh(transport())
     requests.delete(key_name, timeout=10).raise_for_status()
     assert "invalid_grant: Invalid JWT Signature." in _refresh_error(creds)
 

@@ -22,7 +22,6 @@ from gcp_setup.emulator.routing import ROUTES
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 PROJECT = "schema-walk-project"
 SA = "projects/-/serviceAccounts/gemini-client@schema-walk-project.iam.gserviceaccount.com"
-DOMAIN = "iam.gserviceaccount.com"
 KEYS = f"projects/{PROJECT}/locations/global/keys"
 
 
@@ -84,11 +83,20 @@ def walk_iam(walk: Walk) -> None:
     key = walk.call("iam.v1", m + "keys.create", "POST", f"v1/{SA}/keys", {})
     walk.call("iam.v1", m + "keys.list", "GET", f"v1/{SA}/keys")
     walk.call("iam.v1", m + "keys.get", "GET", f"v1/{key['name']}")
+    walk.call("iam.v1", m + "keys.disable", "POST", f"v1/{key['name']}:disable", {})
+    walk.call("iam.v1", m + "keys.enable", "POST", f"v1/{key['name']}:enable", {})
     walk.call("iam.v1", m + "keys.delete", "DELETE", f"v1/{key['name']}")
-    walk.call(
+    throwaway = walk.call(
         "iam.v1", m + "create", "POST", f"v1/projects/{PROJECT}/serviceAccounts", {"accountId": "throwaway"}
     )
-    walk.call("iam.v1", m + "delete", "DELETE", f"v1/projects/-/serviceAccounts/throwaway@{PROJECT}.{DOMAIN}")
+    walk.call("iam.v1", m + "delete", "DELETE", f"v1/{throwaway['name']}")
+    walk.call(
+        "iam.v1",
+        m + "undelete",
+        "POST",
+        f"v1/projects/-/serviceAccounts/{throwaway['uniqueId']}:undelete",
+        {},
+    )
 
 
 def walk_credentials(walk: Walk, world) -> None:

@@ -144,6 +144,8 @@ class ServiceAccountsBackend(Backend):
         super().__init__(world)
         self.accounts: dict[str, ServiceAccount] = {}
         """email -> account"""
+        self.deleted: dict[str, ServiceAccount] = {}
+        """unique ID -> account deleted (Google lets it be undeleted for 30 days)"""
 
     # -- lookups -------------------------------------------------------------------------------------
     def find(self, ref: str) -> ServiceAccount | None:
@@ -208,7 +210,18 @@ class ServiceAccountsBackend(Backend):
 
     def delete(self, account: ServiceAccount) -> None:
         del self.accounts[account.email]
+        self.deleted[account.unique_id] = account
         self.world.tokens.revoke_principal(account.member)
+
+    def undelete(self, unique_id: str) -> ServiceAccount:
+        account = self.deleted.get(unique_id.rsplit("/", 1)[-1])
+        if account is None:
+            raise errors.NotFound(f"Service account {unique_id} does not exist.")
+        if account.email in self.accounts:
+            raise errors.FailedPrecondition(f"An account with the email {account.email} already exists.")
+        del self.deleted[account.unique_id]
+        self.accounts[account.email] = account
+        return account
 
     def set_disabled(self, account: ServiceAccount, disabled: bool) -> None:
         account.disabled = disabled
@@ -244,13 +257,16 @@ class ServiceAccountsBackend(Backend):
 
     # -- persistence ---------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return {"accounts": [a.to_state() for a in self.accounts.values()]}
+        return {
+            "accounts": [a.to_state() for a in self.accounts.values()],
+            "deleted": [a.to_state() for a in self.deleted.values()],
+        }
 
     def load_json(self, data: dict[str, Any]) -> None:
-        self.accounts = {}
-        for item in data.get("accounts", []):
-            account = ServiceAccount.from_state(item)
-            self.accounts[account.email] = account
+        accounts = [ServiceAccount.from_state(item) for item in data.get("accounts", [])]
+        self.accounts = {a.email: a for a in accounts}
+        deleted = [ServiceAccount.from_state(item) for item in data.get("deleted", [])]
+        self.deleted = {a.unique_id: a for a in deleted}
 
 
 def key_creation_not_allowed(account: ServiceAccount) -> errors.FailedPrecondition:

@@ -41,12 +41,15 @@ PERMISSION_ROLES = {
     "iam.serviceAccounts.getIamPolicy": READERS,
     "iam.serviceAccounts.setIamPolicy": POLICY_ADMINS,
     "iam.serviceAccounts.delete": ADMINS,
+    "iam.serviceAccounts.undelete": ADMINS,
     "iam.serviceAccounts.update": ADMINS,
     "iam.serviceAccounts.disable": ADMINS,
     "iam.serviceAccounts.enable": ADMINS,
     "iam.serviceAccountKeys.create": KEY_ADMINS,
     "iam.serviceAccountKeys.list": KEY_ADMINS | READERS,
     "iam.serviceAccountKeys.delete": KEY_ADMINS,
+    "iam.serviceAccountKeys.disable": KEY_ADMINS,
+    "iam.serviceAccountKeys.enable": KEY_ADMINS,
     "iam.serviceAccounts.actAs": frozenset({"roles/iam.serviceAccountUser"}),
     "iam.serviceAccounts.getAccessToken": frozenset({TOKEN_CREATOR, WORKLOAD_IDENTITY_USER}),
     "iam.serviceAccounts.signBlob": frozenset({TOKEN_CREATOR}),
@@ -195,6 +198,16 @@ def _update_fields(account: ServiceAccount, fields: dict[str, Any], mask: list[s
         account.description = fields.get("description", "")
 
 
+@api_method(IAM, METHOD + "undelete")
+def undelete(req: ApiRequest) -> dict[str, Any]:
+    """By unique ID, as Google requires: the email of a deleted account may have been reused."""
+    accounts = _accounts(req)
+    deleted = accounts.deleted.get(req.params["serviceAccountsId"])
+    project = req.world.backend(ProjectsBackend).find(deleted.project_id) if deleted else None
+    _authorize(req, project, None, "iam.serviceAccounts.undelete")
+    return {"restoredAccount": account_json(accounts.undelete(req.params["serviceAccountsId"]))}
+
+
 @api_method(IAM, METHOD + "patch")
 def patch(req: ApiRequest) -> dict[str, Any]:
     account = _account(req, "iam.serviceAccounts.update")
@@ -279,4 +292,16 @@ def get_key(req: ApiRequest) -> dict[str, Any]:
 def delete_key(req: ApiRequest) -> dict[str, Any]:
     account = _account(req, "iam.serviceAccountKeys.delete")
     _accounts(req).delete_key(account, req.params["keysId"])
+    return {}
+
+
+@api_method(IAM, METHOD + "keys.disable")
+def disable_key(req: ApiRequest) -> dict[str, Any]:
+    _account(req, "iam.serviceAccountKeys.disable").key(req.params["keysId"]).disabled = True
+    return {}
+
+
+@api_method(IAM, METHOD + "keys.enable")
+def enable_key(req: ApiRequest) -> dict[str, Any]:
+    _account(req, "iam.serviceAccountKeys.enable").key(req.params["keysId"]).disabled = False
     return {}
