@@ -23,16 +23,19 @@ def project(make_project):
     return make_project(PROJECT, services=("apikeys.googleapis.com",))
 
 
-@pytest.fixture
-def keys(emu: EmulatorControl, project):
-    client = discovery.build(
+def build_keys(emu: EmulatorControl):
+    return discovery.build(
         "apikeys",
         "v2",
         static_discovery=True,
         http=httplib2.Http(),
         client_options={"api_endpoint": emu.url + "/"},
     )
-    return client
+
+
+@pytest.fixture
+def keys(emu: EmulatorControl, project):
+    return build_keys(emu)
 
 
 def parent(ref: str = PROJECT) -> str:
@@ -149,15 +152,8 @@ def test_operation_polls(keys, emu: EmulatorControl) -> None:
 
 def test_service_disabled(emu: EmulatorControl, make_project) -> None:
     make_project("keys-api-off")
-    client = discovery.build(
-        "apikeys",
-        "v2",
-        static_discovery=True,
-        http=httplib2.Http(),
-        client_options={"api_endpoint": emu.url + "/"},
-    )
     with pytest.raises(HttpError) as exc:
-        client.projects().locations().keys().list(parent=parent("keys-api-off")).execute()
+        build_keys(emu).projects().locations().keys().list(parent=parent("keys-api-off")).execute()
     error = error_of(exc.value)
     assert exc.value.status_code == 403 and error["details"][0]["reason"] == "SERVICE_DISABLED"
 
