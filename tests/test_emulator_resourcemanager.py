@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import resourcemanager_v3
@@ -189,3 +190,23 @@ def test_state_file_round_trips_projects_billing_and_services(world, crm_v1) -> 
     assert world.backend(ProjectsBackend).has_role(
         world.backend(ProjectsBackend).lookup(SEEDED_FOREIGN_PROJECT), OTHER_OWNER, {"roles/owner"}
     )
+
+
+def test_state_file_survives_a_restart(tmp_path) -> None:
+    from gcp_setup.emulator.server import Emulator
+
+    state = tmp_path / "world.json"
+    with Emulator(state_file=state) as first:
+        requests.post(f"{first.url}/v1/projects", json={"projectId": "durable-project"}, timeout=10)
+        requests.post(
+            f"{first.url}/v1/projects/durable-project/services/iam.googleapis.com:enable", timeout=10
+        )
+    with Emulator(state_file=state) as second:
+        project = requests.get(f"{second.url}/v1/projects/durable-project", timeout=10).json()
+        services = requests.get(
+            f"{second.url}/v1/projects/durable-project/services",
+            params={"filter": "state:ENABLED"},
+            timeout=10,
+        ).json()
+    assert project["lifecycleState"] == "ACTIVE"
+    assert [s["config"]["name"] for s in services["services"]] == ["iam.googleapis.com"]
