@@ -71,6 +71,12 @@ class EmulatorProcess:
             time.sleep(0.05)
         return self.control
 
+    def cpu_seconds(self) -> float:
+        """CPU time the emulator process has used (user + system), from /proc: does it keep up?"""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

@@ -34,7 +34,8 @@ def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     s = results["settings"]
     lines = [
-        f"Ran {m['date']} on {m['nproc']} x {m['cpu']}, Python {m['python']}, {m['gcloud']}, "
+        f"Ran {m['date']} on {m['nproc']} x {m['cpu']} (load average {m['load average']} at the start), "
+        f"Python {m['python']}, {m['gcloud']}, "
         f"gcp-setup {m['gcp-setup']}; emulator latency {s['latency_ms']:g} ms per request, operations "
         f"done after {s['operation_polls']} polls; median of {s['repeats']} runs "
         f"({s['cold_runs']} for cold start){' (quick mode)' if s['quick'] else ''}.",

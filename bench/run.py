@@ -90,6 +90,7 @@ def machine() -> dict[str, Any]:
         "gcloud": gcloud,
         "gcp-setup": __version__,
         "os": platform.platform(),
+        "load average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
@@ -105,12 +106,14 @@ def run_all(settings: Settings) -> tuple[dict[str, Measurement], list[str]]:
         except (BenchError, subprocess.SubprocessError) as exc:
             errors.append(f"{name}: {exc}")
 
-    with EmulatorProcess(settings.latency_ms, settings.operation_polls) as emu, workdir(emu) as wd:
+    server = EmulatorProcess(settings.latency_ms, settings.operation_polls)
+    with server as emu, workdir(emu) as wd:
         attempt("bootstrap", lambda: bootstrap.measure(emu, settings, wd))
         attempt("no-op", lambda: noop.measure(emu, settings, wd))
         attempt("cold start", lambda: coldstart.measure(emu, settings, wd))
         attempt("lro polling", lambda: lro_polling.measure(measurements.get("bootstrap"), settings))
-        attempt("scale", lambda: scale.measure(emu, settings, wd))
+        attempt("long operations", lambda: lro_polling.measure_long_operations(emu, settings))
+        attempt("scale", lambda: scale.measure(server, settings))
     return measurements, errors
 
 

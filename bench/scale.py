@@ -3,13 +3,14 @@ Wall time until the last one finishes, requests, and whether the emulator kept u
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import ExitStack
 
 import endstate
 from bootstrap import apply_cmd
 from floor import bootstrap_floor_s
-from harness import Measurement, Row, Settings, Traffic, Workdir, start_process, workdir
+from harness import EmulatorProcess, Measurement, Row, Settings, Traffic, Workdir, start_process, workdir
 
 from gcp_setup.emulator.control import EmulatorControl
 
@@ -34,12 +35,23 @@ def _run_fleet(emu: EmulatorControl, n: int) -> tuple[float, list[str]]:
     return wall, failures
 
 
-def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measurement:
+def _children_cpu_seconds() -> float:
+    """CPU time of the finished child processes (the applies): on few cores, the fleet is CPU-bound."""
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def measure(server: EmulatorProcess, settings: Settings) -> Measurement:
+    emu = server.control
+    assert emu is not None, "the emulator is not running"
     rows, details = [], {}
     floor = bootstrap_floor_s(settings.latency_s, settings.operation_polls)
     for n in settings.scale:
         emu.reset()
+        cpu_before, clients_before = server.cpu_seconds(), _children_cpu_seconds()
         wall, failures = _run_fleet(emu, n)
+        emulator_cpu = server.cpu_seconds() - cpu_before
+        clients_cpu = _children_cpu_seconds() - clients_before
         traffic = Traffic.of(emu.requests(), settings.latency_s)
         state = emu.state()
         for i in range(n):
@@ -57,13 +69,16 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
                 goal="all succeed, no 5xx",
                 met=kept_up,
                 note=f"{traffic.requests} requests ({traffic.requests / n:.1f} per project), "
-                f"{traffic.server_errors} 5xx, {len(failures)} failed",
+                f"{traffic.server_errors} 5xx, {len(failures)} failed, CPU: emulator {emulator_cpu:.1f} s, "
+                f"applies {clients_cpu:.1f} s",
             )
         )
         details[str(n)] = {
             "wall s": wall,
             "requests": traffic.requests,
             "5xx": traffic.server_errors,
+            "emulator cpu s": emulator_cpu,
+            "applies cpu s": clients_cpu,
             "failures": failures,
         }
     return Measurement(rows, details)
