@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -175,3 +176,72 @@ def test_module_calls_are_checked_against_the_module_interface(tmp_path: Path) -
     assert "module has no variable 'projct_id' (did you mean 'project_id'?)" in messages
     assert "required variable 'project_id' is not set" in messages
     assert "module has no output 'api_key_strng' (did you mean 'api_key_string'?)" in messages
+
+
+DOCS = "https://registry.terraform.io/providers/hashicorp/google/9.9.9/docs/resources/foo"
+
+
+def _prop(name: str, jsii_type: dict, anchor: str | None = None, optional: bool = True) -> dict:
+    link = f"{{@link {DOCS}#{anchor} x}}"
+    prop = {"name": name, "type": jsii_type, "docs": {"remarks": link} if anchor else {}}
+    return {**prop, "optional": True} if optional else prop
+
+
+def test_extraction_rules_on_a_small_assembly() -> None:
+    """The rules tools/extract_provider_schema.py applies to the 100+ MB assemblies, on a tiny one."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from extract_provider_schema import AssemblyReader
+
+    string, struct = {"primitive": "string"}, {"fqn": "p.Target"}
+    resolvable = {"fqn": "cdktn.IResolvable"}
+    summary = f"Represents a {{@link {DOCS} google_foo}}."
+    targets = {"union": {"types": [resolvable, {"collection": {"kind": "array", "elementtype": struct}}]}}
+    types = {
+        "p.Foo": {
+            "kind": "class",
+            "docs": {"summary": summary},
+            "initializer": {"parameters": [{"name": "config", "type": {"fqn": "p.FooConfig"}}]},
+            "properties": [
+                {"name": "tfResourceType", "static": True, "type": string},
+                {"name": "name", "type": string},
+                {"name": "nameInput", "type": string},
+                {"name": "keyString", "type": string},
+            ],
+        },
+        "p.FooConfig": {
+            "kind": "interface",
+            "datatype": True,
+            "interfaces": ["cdktn.TerraformMetaArguments"],
+            "properties": [
+                _prop("name", string, "name", optional=False),
+                _prop("hugepageSize1G", string, "hugepage_size_1g"),
+                _prop("buildAttribute", string, "build"),
+                _prop("enabled", {"union": {"types": [{"primitive": "boolean"}, resolvable]}}, "enabled"),
+                _prop("labels", {"collection": {"kind": "map", "elementtype": string}}, "labels"),
+                _prop("restriction", struct, "restriction", optional=False),
+                _prop("targets", targets, "targets"),
+            ],
+        },
+        "p.Target": {
+            "kind": "interface",
+            "datatype": True,
+            "properties": [_prop("service", string, "service", optional=False)],
+        },
+    }
+    reader = AssemblyReader({"types": types})
+    block = reader.schema("resources", "google_foo")["block"]
+
+    assert reader.provider_version == "9.9.9"
+    assert block["attributes"] == {
+        "name": {"type": "string", "required": True},
+        "hugepage_size_1g": {"type": "string", "optional": True},  # not hugepage_size1_g
+        "build": {"type": "string", "optional": True},  # renamed in the bindings
+        "enabled": {"type": "bool", "optional": True},
+        "labels": {"type": ["map", "string"], "optional": True},
+        "key_string": {"type": "string", "computed": True},
+    }
+    target = {"attributes": {"service": {"type": "string", "required": True}}, "block_types": {}}
+    assert block["block_types"] == {
+        "restriction": {"nesting_mode": "single", "block": target, "min_items": 1, "max_items": 1},
+        "targets": {"nesting_mode": "list", "block": target},
+    }
