@@ -64,13 +64,23 @@ def test_create_get_list_delete(iam) -> None:
     assert accounts.list(name=f"projects/{PROJECT}").execute() == {}
 
 
-def test_deleted_account_can_be_undeleted_by_unique_id(iam) -> None:
+def test_deleted_account_can_be_undeleted_by_unique_id(iam, emu: EmulatorControl) -> None:
     sa = create_sa(iam)
     accounts = iam.projects().serviceAccounts()
+    project_policy = f"{emu.url}/v1/projects/{PROJECT}"
+    policy = requests.post(f"{project_policy}:getIamPolicy", json={}, timeout=10).json()
+    policy["bindings"].append({"role": "roles/aiplatform.user", "members": [f"serviceAccount:{sa['email']}"]})
+    requests.post(f"{project_policy}:setIamPolicy", json={"policy": policy}, timeout=10).raise_for_status()
     accounts.delete(name=sa["name"]).execute()
+    # Google renames the bindings of a deleted account, so a new one of the same email gets none of them.
+    after_delete = requests.post(f"{project_policy}:getIamPolicy", json={}, timeout=10).json()
+    deleted = f"deleted:serviceAccount:{sa['email']}?uid={sa['uniqueId']}"
+    assert {"role": "roles/aiplatform.user", "members": [deleted]} in after_delete["bindings"]
     restored = accounts.undelete(name=f"projects/-/serviceAccounts/{sa['uniqueId']}", body={}).execute()
     assert restored == {"restoredAccount": sa}
     assert accounts.get(name=sa["name"]).execute() == sa
+    after_undelete = requests.post(f"{project_policy}:getIamPolicy", json={}, timeout=10).json()
+    assert after_undelete["bindings"] == policy["bindings"]
 
 
 def test_list_paginates(iam) -> None:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.iam_policy import Policy
-from gcp_setup.emulator.resourcemanager.models import Project, member_check
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, member_check
 from gcp_setup.emulator.world import Backend, World, backend
 
 EMAIL_DOMAIN = "iam.gserviceaccount.com"
@@ -212,6 +212,7 @@ class ServiceAccountsBackend(Backend):
         del self.accounts[account.email]
         self.deleted[account.unique_id] = account
         self.world.tokens.revoke_principal(account.member)
+        self._rename_member(account.member, deleted_member(account))
 
     def undelete(self, unique_id: str) -> ServiceAccount:
         account = self.deleted.get(unique_id.rsplit("/", 1)[-1])
@@ -221,7 +222,20 @@ class ServiceAccountsBackend(Backend):
             raise errors.FailedPrecondition(f"An account with the email {account.email} already exists.")
         del self.deleted[account.unique_id]
         self.accounts[account.email] = account
+        self._rename_member(deleted_member(account), account.member)
         return account
+
+    def _rename_member(self, old: str, new: str) -> None:
+        """Google rewrites the bindings of a deleted account to `deleted:serviceAccount:EMAIL?uid=ID`
+        (so a new account with the same email does not inherit them), and back on undelete."""
+        projects = self.world.backend(ProjectsBackend).projects.values()
+        policies = [p.policy for p in projects] + [a.policy for a in self.accounts.values()]
+        for policy in policies:
+            bindings = [b for b in policy.bindings if old in b.get("members", [])]
+            for binding in bindings:
+                binding["members"] = [new if m == old else m for m in binding["members"]]
+            if bindings:
+                policy.revision += 1
 
     def set_disabled(self, account: ServiceAccount, disabled: bool) -> None:
         account.disabled = disabled
@@ -301,6 +315,10 @@ def member_exists(world: World, member: str) -> bool:
     if not domain.endswith("." + EMAIL_DOMAIN) or domain.startswith("gcp-sa-"):
         return True  # Google-managed accounts (service agents, Compute default) are not modelled
     return world.backend(ServiceAccountsBackend).is_visible(email)
+
+
+def deleted_member(account: ServiceAccount) -> str:
+    return f"deleted:{account.member}?uid={account.unique_id}"
 
 
 def member_forms(principal: str) -> list[str]:
