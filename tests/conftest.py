@@ -128,20 +128,23 @@ def make_project(world):
 IDENTITY_APIS = ("iam.googleapis.com", "apikeys.googleapis.com", "iamcredentials.googleapis.com")
 
 
-@pytest.fixture
-def identity_project(emulator_env: EmulatorControl) -> str:
-    """A project with the IAM, API Keys and IAM Credentials APIs on, made through the real APIs
-    (no billing needed). Returns its ID."""
+def make_identity_project(emulator: EmulatorControl, project: str = "identity-test-1") -> str:
+    """Create `project` with the IAM, API Keys and IAM Credentials APIs on, through the real APIs."""
     from gcp_setup.google import resourcemanager, serviceusage
     from gcp_setup.google.session import GoogleSession
 
-    session = GoogleSession.create(emulator_env.host)
-    project = "identity-test-1"
+    session = GoogleSession.create(emulator.host)
     resourcemanager.create_project(session, project, parent=None, display_name=None, labels={},
                                    progress=lambda _: None)
     serviceusage.enable(session, project, list(IDENTITY_APIS), lambda _: None)
-    emulator_env.clear_requests()
+    emulator.clear_requests()
     return project
+
+
+@pytest.fixture
+def identity_project(emulator_env: EmulatorControl) -> str:
+    """A project with the IAM, API Keys and IAM Credentials APIs on (no billing needed). Returns its ID."""
+    return make_identity_project(emulator_env)
 
 
 CONFIG_ENV_VARS = (

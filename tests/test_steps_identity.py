@@ -3,7 +3,10 @@ first run creates, second run plans nothing and sends no mutating request."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+from conftest import make_identity_project
 
 from gcp_setup import defaults
 from gcp_setup.config import Config
@@ -145,3 +148,22 @@ def test_gcloud_made_identities_are_adopted_and_gcloud_sees_the_result(run, gclo
     key = gcloud.json("services", "api-keys", "describe", defaults.API_KEY_ID, project=identity_project)
     assert key["restrictions"]["apiTargets"] == [{"service": defaults.GENERATIVE_LANGUAGE_API}]
     assert key["displayName"] == "by gcloud"
+
+
+def test_a_run_cut_off_after_any_write_is_finished_by_the_next(run, emu):
+    """drop_after_writes=N: the emulator applies the N-th write, then hangs up without answering."""
+    assert run().ok
+    writes = len(emu.writes())
+    for n in range(1, writes + 1):
+        emu.reset()
+        make_identity_project(emu)
+        emu.set_realism(drop_after_writes=n)
+        run()  # may fail, or recover by itself; either way the next run must finish the job
+        emu.set_realism(drop_after_writes=None)
+        assert run().ok, f"cut after write {n}"
+        made = Counter(
+            w["method_id"].rsplit(".", 2)[-2] for w in emu.writes() if w["method_id"].endswith(".create")
+        )
+        assert made == {"serviceAccounts": 1, "keys": 1}, f"cut after write {n}: {made}"
+        emu.clear_requests()
+        assert run().ok and emu.writes() == [], f"cut after write {n}: a third run still changed things"
