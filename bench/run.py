@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,30 +39,21 @@ RESULTS = Path(__file__).with_name("results.json")
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
+FULL = Settings(
+    quick=False, latency_ms=50.0, operation_polls=2, repeats=3, cold_runs=7, scale=(1, 5, 10, 25, 50)
+)
+QUICK = Settings(quick=True, latency_ms=5.0, operation_polls=0, repeats=1, cold_runs=1, scale=(2,))
+"""The quick mode (the smoke test) keeps every measurement but makes each cheap: operations done at once
+(gcloud sleeps a second or more before each poll), little latency, one run, a fleet of two."""
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The quick mode (the smoke test) keeps every measurement but makes each cheap: operations done at
-    once (gcloud sleeps a second or more before each poll), little latency, one run, a fleet of two."""
-    if args.quick:
-        return Settings(
-            quick=True,
-            latency_ms=_given(args.latency_ms, 5.0),
-            operation_polls=_given(args.operation_polls, 0),
-            repeats=1,
-            cold_runs=1,
-            scale=(2,),
-        )
-    return Settings(
-        quick=False,
-        latency_ms=_given(args.latency_ms, 50.0),
-        operation_polls=_given(args.operation_polls, 2),
-        repeats=3,
-        cold_runs=7,
-        scale=(1, 5, 10, 25, 50),
+    preset = QUICK if args.quick else FULL
+    return replace(
+        preset,
+        latency_ms=preset.latency_ms if args.latency_ms is None else args.latency_ms,
+        operation_polls=preset.operation_polls if args.operation_polls is None else args.operation_polls,
     )
-
-
-def _given(value, default):
-    return default if value is None else value
 
 
 def machine() -> dict[str, Any]:
