@@ -70,6 +70,11 @@ class Run:
     traffic: Traffic
     end_state: dict[str, Any]
 
+    @property
+    def startup_s(self) -> float:
+        """From starting the process to its first request reaching the emulator."""
+        return self.traffic.first_arrival - self.timed.started_at
+
 
 def _observed(emu: EmulatorControl, settings: Settings, timed: Timed, project: str, who: str) -> Run:
     run = Run(timed.check(), Traffic.of(emu.requests(), settings.latency_s), {})
@@ -135,6 +140,12 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
             fewest_requests(BOOTSTRAP, settings.operation_polls),
             note="floor: mutations and polls only",
         ),
+        Row(
+            "bootstrap: start-up before the first request",
+            "s",
+            median([r.startup_s for r in ours]),
+            median([r.startup_s for r in theirs]),
+        ),
         Row("bootstrap: mutating requests", "", ours[-1].traffic.writes, theirs[-1].traffic.writes),
     ]
     details = {
@@ -151,6 +162,7 @@ def _run_details(run: Run) -> dict[str, Any]:
     t = run.traffic
     return {
         "wall s": run.timed.seconds,
+        "start-up s": run.startup_s,
         "network s": t.span_s,
         "requests": t.requests,
         "writes": t.writes,

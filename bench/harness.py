@@ -146,6 +146,8 @@ class Timed:
     returncode: int
     stdout: str
     stderr: str
+    started_at: float
+    """Wall clock (time.time, as the emulator's log stamps) when the process was started."""
 
     def check(self) -> Timed:
         if self.returncode != 0:
@@ -157,7 +159,7 @@ class Timed:
 def run_timed(
     cmd: Sequence[str], wd: Workdir, extra_env: dict[str, str] | None = None, timeout: float = 300
 ) -> Timed:
-    start = time.perf_counter()
+    started_at, start = time.time(), time.perf_counter()
     done = subprocess.run(
         list(cmd),
         cwd=wd.path,
@@ -166,7 +168,7 @@ def run_timed(
         text=True,
         timeout=timeout,
     )
-    return Timed(cmd, time.perf_counter() - start, done.returncode, done.stdout, done.stderr)
+    return Timed(cmd, time.perf_counter() - start, done.returncode, done.stdout, done.stderr, started_at)
 
 
 def start_process(cmd: Sequence[str], wd: Workdir) -> subprocess.Popen:
@@ -193,6 +195,8 @@ class Traffic:
     reads: int
     client_errors: int
     server_errors: int
+    first_arrival: float
+    """Wall clock when the first request arrived (its answer's stamp minus the added latency)."""
     span_s: float
     """From the first request's arrival to the last answer: the run's time on the network, without the
     process's start-up. The log stamps each answer; arrival is that stamp minus the added latency."""
@@ -200,20 +204,18 @@ class Traffic:
 
     @classmethod
     def of(cls, entries: list[dict[str, Any]], latency_s: float) -> Traffic:
-        stamps = [e["at"] for e in entries]
-        span = (max(stamps) - min(stamps) + latency_s) if stamps else 0.0
+        stamps = [e["at"] for e in entries] or [0.0]
+        first_arrival = min(stamps) - latency_s
         return cls(
             requests=len(entries),
             writes=sum(1 for e in entries if e["kind"] == "write" and e["status"] < 400),
             reads=sum(1 for e in entries if e["kind"] == "read"),
             client_errors=sum(1 for e in entries if 400 <= e["status"] < 500),
             server_errors=sum(1 for e in entries if e["status"] >= 500),
-            span_s=span,
+            first_arrival=first_arrival,
+            span_s=max(stamps) - first_arrival,
             entries=entries,
         )
-
-    def describe(self) -> str:
-        return "; ".join(f"{e['method']} {e['path']} {e['status']}" for e in self.entries)
 
 
 # -- results -----------------------------------------------------------------------------------------
