@@ -167,3 +167,14 @@ def test_a_run_cut_off_after_any_write_is_finished_by_the_next(run, emu):
         assert made == {"serviceAccounts": 1, "keys": 1}, f"cut after write {n}: {made}"
         emu.clear_requests()
         assert run().ok and emu.writes() == [], f"cut after write {n}: a third run still changed things"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_converges_under_faults_and_propagation(run, emu, seed):
+    emu.set_realism(fault_rate=0.2, seed=seed, service_account_propagation_s=0.2, operation_polls=1)
+    first = run()
+    assert first.ok, [(r.name, r.detail) for r in first.results]
+    emu.set_realism(fault_rate=0)
+    emu.clear_requests()
+    assert {r.outcome for r in run().results} == {Outcome.UNCHANGED}
+    assert emu.writes() == []

@@ -191,12 +191,7 @@ class DeleteProject(Step):
 
         client = ctx.session.cloud_client(resourcemanager_v3.ProjectsClient, "cloudresourcemanager")
         started = retry.call(client.delete_project, name=action.resource, retry=None)
-        operations.wait(
-            lambda: retry.call(client.get_operation, {"name": started.operation.name}, retry=None),
-            f"deleting {action.resource}",
-            ctx.progress_note,
-            first=started.operation,
-        )
+        operations.wait_cloud_operation(client, started, f"deleting {action.resource}", ctx.progress_note)
 
     def describe(self, ctx: Context, state: ProjectState) -> str:
         return f"project {ctx.config.project}: {state.state or 'gone'}"

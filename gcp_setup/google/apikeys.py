@@ -51,10 +51,10 @@ class ApiKeysClient:
         """The finished operation's response (the key; after a create it carries keyString)."""
         from gcp_setup.google import operations
 
-        def poll() -> dict[str, Any]:
-            return self._api().operations().get(name=operation["name"]).execute(num_retries=0)
+        def get(name: str) -> dict[str, Any]:
+            return execute(self._api().operations().get(name=name))
 
-        return operations.wait(poll, what, self.progress, first=operation).get("response", {})
+        return operations.wait_discovery_operation(operation, get, self.progress, what).get("response", {})
 
     def get(self, project: str, key_id: str) -> Key | None:
         """The key, or None when there is none with this ID. A key deleted within the last 30 days
