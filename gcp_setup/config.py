@@ -245,8 +245,9 @@ def gcloud_config_dir(environ: Mapping[str, str]) -> Path:
     return Path.home() / ".config" / "gcloud"
 
 
-def gcloud_core_project(environ: Mapping[str, str]) -> tuple[str | None, str]:
-    """core/project of the active gcloud configuration, read from its INI file, and a source label."""
+def gcloud_property(environ: Mapping[str, str], section: str, name: str) -> tuple[str | None, str]:
+    """A property (e.g. core/project, core/account) of the active gcloud configuration, read from its
+    INI file, and a source label."""
     config_dir = gcloud_config_dir(environ)
     active = environ.get("CLOUDSDK_ACTIVE_CONFIG_NAME")
     if not active:
@@ -260,8 +261,12 @@ def gcloud_core_project(environ: Mapping[str, str]) -> tuple[str | None, str]:
         parser.read(path)
     except configparser.Error:
         return None, ""
-    project = parser.get("core", "project", fallback="").strip() or None
-    return project, f"gcloud configuration {active!r} core/project"
+    value = parser.get(section, name, fallback="").strip() or None
+    return value, f"gcloud configuration {active!r} {section}/{name}"
+
+
+def gcloud_core_project(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    return gcloud_property(environ, "core", "project")
 
 
 # --- validation -------------------------------------------------------------------------------------

@@ -180,3 +180,16 @@ def test_secret_files_are_atomic_and_private(tmp_path):
 def test_env_merge_quotes_and_keeps_export_lines():
     merged = merge_env_text("export A=1\nB=2\n", {"A": "x y", "C": defaults.GEMINI_OPENAI_BASE_URL})
     assert merged == f'A="x y"\nB=2\nC={defaults.GEMINI_OPENAI_BASE_URL}\n'
+
+
+def test_impersonator_defaults_to_gcloud_account(run, emu, home, identity_project):
+    (home / "gcloud" / "configurations").mkdir(parents=True)
+    (home / "gcloud" / "configurations" / "config_default").write_text("[core]\naccount = dev@example.com\n")
+    (home / "gcloud" / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
+    result = run(credentials="impersonate", api_key=False)
+    assert result.ok, [(r.name, r.detail) for r in result.results]
+    email = result.by_name("service_account").outputs["email"]
+    policy = IamClient(GoogleSession.create(emu.host)).service_account_policy(identity_project, email).get()
+    assert unconditional_members(policy, TOKEN_CREATOR) == {"user:dev@example.com"}
+    default_file = home / ".config" / "gcp-setup" / identity_project / "gemini-client-impersonated.json"
+    assert mode_of(default_file) == 0o600

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup import defaults, envvars
-from gcp_setup.config import gcloud_config_dir
+from gcp_setup.config import gcloud_config_dir, gcloud_property
 from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.iam import IamClient, KeyCreationBlocked, key_id_of_file
 from gcp_setup.google.iam_policy import Binding, grant, missing
@@ -57,7 +57,7 @@ def credentials_file(ctx: Context) -> Path:
 def impersonator(ctx: Context) -> str:
     """The member who may impersonate the account: --impersonator, else gcloud's active account, else
     (emulator only) the emulator's anonymous caller."""
-    configured = ctx.config.impersonator or gcloud_account()
+    configured = ctx.config.impersonator or gcloud_property(os.environ, "core", "account")[0]
     if configured:
         return as_member(configured)
     if ctx.session.is_emulator:
@@ -75,25 +75,6 @@ def as_member(who: str) -> str:
         return who
     kind = "serviceAccount" if who.endswith(".gserviceaccount.com") else "user"
     return f"{kind}:{who}"
-
-
-def gcloud_account() -> str | None:
-    """core/account of the active gcloud configuration (its INI file; gcloud itself is not run)."""
-    import configparser
-
-    config_dir = gcloud_config_dir(os.environ)
-    active = os.environ.get("CLOUDSDK_ACTIVE_CONFIG_NAME")
-    if not active:
-        try:
-            active = (config_dir / "active_config").read_text().strip() or "default"
-        except OSError:
-            active = "default"
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(config_dir / "configurations" / f"config_{active}")
-    except configparser.Error:
-        return None
-    return parser.get("core", "account", fallback="").strip() or None
 
 
 def impersonated_adc(ctx: Context, source: dict[str, Any]) -> dict[str, Any]:
