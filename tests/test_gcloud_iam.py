@@ -32,8 +32,9 @@ def test_create_describe_list_delete(gcloud, project: str) -> None:
     described = gcloud.json("iam", "service-accounts", "describe", EMAIL, project=project)
     assert described["email"] == EMAIL and described["displayName"] == "Gemini client"
     assert described["description"] == "made by gcloud"
+    gcloud.run("iam", "service-accounts", "update", EMAIL, "--display-name=Renamed", project=project)
     listed = gcloud.json("iam", "service-accounts", "list", project=project)
-    assert [a["email"] for a in listed] == [EMAIL]
+    assert [(a["email"], a["displayName"]) for a in listed] == [(EMAIL, "Renamed")]
     again = gcloud.run("iam", "service-accounts", "create", "gemini-client", project=project, check=False)
     assert again.returncode != 0 and "already exists within project" in again.stderr
     gcloud.run("iam", "service-accounts", "delete", EMAIL, project=project)

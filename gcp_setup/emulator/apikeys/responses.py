@@ -3,13 +3,12 @@ the Key, typed with `@type`, as the real API does."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
 from gcp_setup.emulator.iam.models import permission_denied
-from gcp_setup.emulator.iam.responses import page_of
+from gcp_setup.emulator.iam.responses import page_of, update_mask
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.routing import ApiRequest, api_method
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
@@ -49,11 +48,6 @@ def _operation(req: ApiRequest, key: Key, *, with_key_string: bool = False) -> d
     return op.to_json()
 
 
-def _camel(path: str) -> str:
-    """gcloud sends update masks in snake_case ("display_name", "restrictions.api_targets")."""
-    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), path)
-
-
 @api_method(API, METHOD + "create")
 def create(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "apikeys.keys.create")
@@ -87,7 +81,7 @@ def get_key_string(req: ApiRequest) -> dict[str, Any]:
 @api_method(API, METHOD + "patch")
 def patch(req: ApiRequest) -> dict[str, Any]:
     key = _key(req, "apikeys.keys.update")
-    mask = [_camel(p.strip()) for p in (req.query.get("updateMask") or "").split(",") if p.strip()]
+    mask = update_mask(req.query.get("updateMask"))
     # No mask: every mutable field present in the body, as Google's AIP-134 says.
     mask = mask or [f for f in MUTABLE_FIELDS if f in req.body]
     return _operation(req, _keys(req).update(key, req.body, mask))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 from typing import Any
 
 from gcp_setup.emulator import errors
@@ -141,6 +142,12 @@ def key_json(account: ServiceAccount, key: ServiceAccountKey) -> dict[str, Any]:
     return out
 
 
+def update_mask(value: str | None) -> list[str]:
+    """A FieldMask as camelCase paths (gcloud sends snake_case: "display_name", "restrictions.api_targets")"""
+    paths = [p.strip() for p in (value or "").split(",") if p.strip()]
+    return [re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in paths]
+
+
 def page_of(req: ApiRequest, items: list[Any]) -> tuple[list[Any], str | None]:
     """Offset pagination; the token is opaque to clients, as Google's are."""
     size = min(int(req.query.get("pageSize") or PAGE_SIZE), MAX_PAGE_SIZE) or PAGE_SIZE
@@ -212,7 +219,7 @@ def undelete(req: ApiRequest) -> dict[str, Any]:
 def patch(req: ApiRequest) -> dict[str, Any]:
     account = _account(req, "iam.serviceAccounts.update")
     fields = req.body.get("serviceAccount") or {}
-    mask = [m.strip() for m in (req.body.get("updateMask") or "").split(",") if m.strip()]
+    mask = update_mask(req.body.get("updateMask"))
     unknown = set(mask) - {"displayName", "description"}
     if unknown:
         raise errors.InvalidArgument(f"Invalid update mask: {', '.join(sorted(unknown))}.")
