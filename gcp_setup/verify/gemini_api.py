@@ -24,15 +24,9 @@ def genai_client(ctx: VerifyContext) -> Any:
     """google-genai with the API key, one per run."""
     if "genai" not in ctx.clients:
         from google import genai
-        from google.genai import types
 
         ctx.clients["genai"] = genai.Client(
-            api_key=ctx.api_key,
-            http_options=types.HttpOptions(
-                base_url=ctx.emulator_url,
-                api_version="v1beta",
-                retry_options=types.HttpRetryOptions(attempts=1),  # verify reports failures, never hides them
-            ),
+            api_key=ctx.api_key, http_options=http_options(ctx, api_version="v1beta")
         )
     return ctx.clients["genai"]
 
@@ -80,11 +74,13 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
             "choose a model listed by: gcp-setup models --method generateContent",
             "METHOD_NOT_SUPPORTED",
         )
-    client = genai_client(ctx)
+    return f"{len(models)} models listed; {count_and_generate(ctx, genai_client(ctx), model)}", ""
+
+
+def count_and_generate(ctx: VerifyContext, client: Any, model: str) -> str:
+    """countTokens, then (unless --no-generate) a generateContent of a few tokens; what they reported."""
     tokens = call(ctx, "countTokens", lambda: client.models.count_tokens(model=model, contents=PROMPT))
-    detail = (
-        f"{len(models)} models listed; {model} supports generateContent; countTokens {tokens.total_tokens}"
-    )
+    detail = f"{model}: countTokens {tokens.total_tokens}"
     if ctx.generate:
         from google.genai import types
 
@@ -95,4 +91,13 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
             lambda: client.models.generate_content(model=model, contents=PROMPT, config=config),
         )
         detail += f"; generateContent used {answer.usage_metadata.total_token_count} tokens"
-    return detail, ""
+    return detail
+
+
+def http_options(ctx: VerifyContext, **extra: Any) -> Any:
+    """The emulator when selected; one attempt only: verify reports failures, never hides them."""
+    from google.genai import types
+
+    return types.HttpOptions(
+        base_url=ctx.emulator_url, retry_options=types.HttpRetryOptions(attempts=1), **extra
+    )

@@ -12,8 +12,8 @@ from typing import Any
 
 from gcp_setup import envvars
 from gcp_setup.verify import credentials as adc
-from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, call
-from gcp_setup.verify.gemini_api import MAX_OUTPUT_TOKENS, PROMPT, chosen_model
+from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext
+from gcp_setup.verify.gemini_api import chosen_model, count_and_generate, http_options
 
 _TRUE = ("1", "true", "yes")
 
@@ -42,38 +42,14 @@ def project_for_vertex(ctx: VerifyContext) -> str:
     return ctx.vertex_project
 
 
-def _http_options(ctx: VerifyContext, **extra: Any) -> Any:
-    from google.genai import types
-
-    return types.HttpOptions(
-        base_url=ctx.emulator_url, retry_options=types.HttpRetryOptions(attempts=1), **extra
-    )
-
-
-def _exercise(ctx: VerifyContext, client: Any, model: str) -> str:
-    tokens = call(ctx, "countTokens", lambda: client.models.count_tokens(model=model, contents=PROMPT))
-    detail = f"{model}: countTokens {tokens.total_tokens}"
-    if ctx.generate:
-        from google.genai import types
-
-        config = types.GenerateContentConfig(max_output_tokens=MAX_OUTPUT_TOKENS)
-        answer = call(
-            ctx,
-            "generateContent",
-            lambda: client.models.generate_content(model=model, contents=PROMPT, config=config),
-        )
-        detail += f"; generateContent used {answer.usage_metadata.total_token_count} tokens"
-    return detail
-
-
 def check(ctx: VerifyContext) -> tuple[str, str]:
     from google import genai
 
     stray = stray_api_key_env(ctx.environ)
     model = chosen_model(ctx)
     if stray:
-        client = genai.Client(vertexai=True, api_key=ctx.environ[stray], http_options=_http_options(ctx))
-        return f"express mode with the key in ${stray}; {_exercise(ctx, client, model)}", ""
+        client = genai.Client(vertexai=True, api_key=ctx.environ[stray], http_options=http_options(ctx))
+        return f"express mode with the key in ${stray}; {count_and_generate(ctx, client, model)}", ""
     credentials = adc_for_vertex(ctx)
     project = project_for_vertex(ctx)
     client = genai.Client(
@@ -81,7 +57,7 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
         project=project,
         location=ctx.location,
         credentials=credentials,
-        http_options=_http_options(ctx, api_version="v1"),
+        http_options=http_options(ctx, api_version="v1"),
     )
     who = ctx.principal or "ADC"
-    return f"{project}/{ctx.location} as {who}; {_exercise(ctx, client, model)}", ""
+    return f"{project}/{ctx.location} as {who}; {count_and_generate(ctx, client, model)}", ""

@@ -42,47 +42,39 @@ def _express_model(req: ApiRequest, verb: str) -> str:
     )
 
 
+def _model(req: ApiRequest, verb: str) -> str:
+    """Authorise the call, on the project path or in express mode, and return the model it names."""
+    return _project_model(req, verb) if "projectsId" in req.params else _express_model(req, verb)
+
+
 def _generate(req: ApiRequest, model: str) -> dict[str, Any]:
     return canned.generate_content(model, req.body, vertex=True, create_time=rfc3339(req.world.now()))
 
 
-@api_method(V1, "aiplatform.projects.locations.publishers.models.generateContent", kind="data")
-@api_method(V1BETA1, "aiplatform.projects.locations.publishers.models.generateContent", kind="data")
+def _routes(verb: str):
+    """Route `verb` on the project path and in express mode, in v1 and v1beta1."""
+    ids = (f"aiplatform.projects.locations.publishers.models.{verb}", f"aiplatform.publishers.models.{verb}")
+
+    def register(handler):
+        return api_method(V1, *ids, kind="data")(api_method(V1BETA1, *ids, kind="data")(handler))
+
+    return register
+
+
+@_routes("generateContent")
 def generate_content(req: ApiRequest) -> dict[str, Any]:
-    return _generate(req, _project_model(req, "generateContent"))
+    return _generate(req, _model(req, "generateContent"))
 
 
-@api_method(V1, "aiplatform.projects.locations.publishers.models.streamGenerateContent", kind="data")
-@api_method(V1BETA1, "aiplatform.projects.locations.publishers.models.streamGenerateContent", kind="data")
+@_routes("streamGenerateContent")
 def stream_generate_content(req: ApiRequest) -> Reply:
-    whole = _generate(req, _project_model(req, "streamGenerateContent"))
+    whole = _generate(req, _model(req, "streamGenerateContent"))
     return stream_reply(req, canned.stream_chunks(whole))
 
 
-@api_method(V1, "aiplatform.projects.locations.publishers.models.countTokens", kind="data")
-@api_method(V1BETA1, "aiplatform.projects.locations.publishers.models.countTokens", kind="data")
+@_routes("countTokens")
 def count_tokens(req: ApiRequest) -> dict[str, Any]:
-    _project_model(req, "countTokens")
-    return canned.count_tokens_answer(req.body, vertex=True)
-
-
-@api_method(V1, "aiplatform.publishers.models.generateContent", kind="data")
-@api_method(V1BETA1, "aiplatform.publishers.models.generateContent", kind="data")
-def express_generate_content(req: ApiRequest) -> dict[str, Any]:
-    return _generate(req, _express_model(req, "generateContent"))
-
-
-@api_method(V1, "aiplatform.publishers.models.streamGenerateContent", kind="data")
-@api_method(V1BETA1, "aiplatform.publishers.models.streamGenerateContent", kind="data")
-def express_stream_generate_content(req: ApiRequest) -> Reply:
-    whole = _generate(req, _express_model(req, "streamGenerateContent"))
-    return stream_reply(req, canned.stream_chunks(whole))
-
-
-@api_method(V1, "aiplatform.publishers.models.countTokens", kind="data")
-@api_method(V1BETA1, "aiplatform.publishers.models.countTokens", kind="data")
-def express_count_tokens(req: ApiRequest) -> dict[str, Any]:
-    _express_model(req, "countTokens")
+    _model(req, "countTokens")
     return canned.count_tokens_answer(req.body, vertex=True)
 
 
