@@ -7,7 +7,7 @@
   and no variable appears twice.
 - In GitHub Actions, `$GITHUB_ENV` gets `NAME=value` lines, and every secret value is first
   registered with the `::add-mask::` workflow command (on stdout, where the runner reads commands)
-  so the runner hides it in all later logs.
+  so the runner hides it in all later logs; outside GitHub Actions that command is not printed.
 """
 
 from __future__ import annotations
@@ -84,11 +84,14 @@ def merge_env_file(path: Path, values: Mapping[str, str]) -> bool:
 def append_github_env(
     path: Path, values: Mapping[str, str], secret_names: set[str], commands: TextIO | None = None
 ) -> None:
-    """Export `values` to later steps of a GitHub Actions job; mask the secret ones first."""
-    commands = commands or sys.stdout
-    for name in sorted(secret_names & set(values)):
-        commands.write(f"::add-mask::{values[name]}\n")
-    commands.flush()
+    """Export `values` to later steps of a GitHub Actions job; mask the secret ones first. The mask
+    command carries the secret itself, so it is written only inside GitHub Actions (GITHUB_ACTIONS=true),
+    where the runner consumes it, never to a terminal or a local log."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        commands = commands or sys.stdout
+        for name in sorted(secret_names & set(values)):
+            commands.write(f"::add-mask::{values[name]}\n")
+        commands.flush()
     with open(Path(path), "a", encoding="utf-8") as f:
         for name, value in values.items():
             if "\n" in value:  # GitHub's multi-line syntax, with a delimiter that cannot occur in the value

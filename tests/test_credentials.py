@@ -157,6 +157,7 @@ def test_github_env_gets_masked_values(run, home, monkeypatch, capsys):
     github_env = home / "github_env"
     github_env.write_text("EARLIER=1\n")
     monkeypatch.setenv("GITHUB_ENV", str(github_env))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
     result = run(github_env=True)
     assert result.ok, [(r.name, r.detail) for r in result.results]
     exported = read_env(github_env)
@@ -193,3 +194,12 @@ def test_impersonator_defaults_to_gcloud_account(run, emu, home, identity_projec
     assert unconditional_members(policy, TOKEN_CREATOR) == {"user:dev@example.com"}
     default_file = home / ".config" / "gcp-setup" / identity_project / "gemini-client-impersonated.json"
     assert mode_of(default_file) == 0o600
+
+
+def test_github_env_outside_actions_prints_no_secret(run, home, monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_ENV", str(home / "github_env"))
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    assert run(github_env=True).ok
+    key = read_env(home / "github_env")["GEMINI_API_KEY"]
+    captured = capsys.readouterr()
+    assert key not in captured.out and key not in captured.err
