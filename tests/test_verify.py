@@ -197,3 +197,38 @@ def test_close_names_suggest_models_that_generate() -> None:
         _model("text-embedding-004", "embedContent"),
     ]
     assert close_names("gemini-2.5-flsh", models)[0] == "gemini-2.5-flash"
+
+
+def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monkeypatch) -> None:
+    """The acceptance path: `apply` (service-account key file, .env), then `verify` with that .env."""
+    from gcp_setup.demo import read_env_file
+
+    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    env_file, key_file = tmp_path / ".env", tmp_path / "sa-key.json"
+    applied = CliRunner().invoke(
+        cli,
+        [
+            "apply",
+            "--project",
+            "apply-then-verify",
+            "--create",
+            "--billing-account",
+            "000000-AAAAAA-000001",
+            "--credentials",
+            "key-file",
+            "--allow-key-file",
+            "--credentials-file",
+            str(key_file),
+            "--env-file",
+            str(env_file),
+            "--yes",
+        ],
+    )
+    assert applied.exit_code == 0, applied.output
+    for name, value in read_env_file(env_file).items():
+        monkeypatch.setenv(name, value)
+    code, report = verify_json()
+    assert code == 0, report
+    assert [c["status"] for c in report["checks"]] == ["passed"] * 5
