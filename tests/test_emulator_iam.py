@@ -13,7 +13,7 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
 from gcp_setup.emulator.control import EmulatorControl
-from gcp_setup.emulator.iam.models import ServiceAccountsBackend, member_exists
+from gcp_setup.emulator.iam.models import ServiceAccountKey, ServiceAccountsBackend, member_exists
 from gcp_setup.emulator.world import World
 
 PROJECT = "iam-test-project"
@@ -164,6 +164,17 @@ def test_key_create_list_get_delete(iam, emu: EmulatorControl) -> None:
     with pytest.raises(HttpError) as exc:
         keys.get(name=created["name"]).execute()
     assert exc.value.status_code == 404
+
+
+def test_an_account_holds_at_most_ten_keys(world: World, iam) -> None:
+    sa = create_sa(iam)
+    keys = iam.projects().serviceAccounts().keys()
+    account = world.backend(ServiceAccountsBackend).get(sa["email"])
+    with world.lock:  # ten keys without paying for ten RSA key generations
+        account.keys.update({f"{i:040x}": ServiceAccountKey(f"{i:040x}", "", 0.0) for i in range(10)})
+    with pytest.raises(HttpError) as exc:
+        keys.create(name=sa["name"], body={}).execute()
+    assert (exc.value.status_code, error_of(exc.value)["status"]) == (400, "FAILED_PRECONDITION")
 
 
 def test_key_creation_under_org_policy(iam, emu: EmulatorControl) -> None:

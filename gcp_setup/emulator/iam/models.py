@@ -25,6 +25,8 @@ EMAIL_DOMAIN = "iam.gserviceaccount.com"
 SA_ETAG = "MDEwMjE5MjA="
 """Google answers this same constant etag for every service account."""
 KEY_NEVER_EXPIRES = "9999-12-31T23:59:59Z"
+MAX_USER_KEYS = 10
+"""Google's limit of user-managed keys per service account."""
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
@@ -245,6 +247,8 @@ class ServiceAccountsBackend(Backend):
     def create_key(self, account: ServiceAccount, token_uri: str) -> NewKey:
         if self.world.org_policies.disable_service_account_key_creation:
             raise key_creation_not_allowed(account)
+        if len(account.keys) >= MAX_USER_KEYS:
+            raise errors.FailedPrecondition("Precondition check failed.")  # Google's words for the quota
         key_id = secrets.token_hex(20)
         private_pem, public_pem = _new_rsa_key()
         key = ServiceAccountKey(key_id=key_id, public_pem=public_pem, created_at=self.world.now())

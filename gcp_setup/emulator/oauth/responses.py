@@ -86,7 +86,7 @@ def _lifetime_s(value: str | None) -> int:
     return seconds
 
 
-@api_method("iamcredentials.v1", "iamcredentials.projects.serviceAccounts.generateAccessToken")
+@api_method("iamcredentials.v1", "iamcredentials.projects.serviceAccounts.generateAccessToken", kind="auth")
 def generate_access_token(req: ApiRequest) -> dict[str, Any]:
     account = req.world.backend(ServiceAccountsBackend).find(req.params["serviceAccountsId"])
     if account is None:
