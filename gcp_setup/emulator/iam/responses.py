@@ -56,6 +56,10 @@ PERMISSION_ROLES = {
     "iam.serviceAccounts.signBlob": frozenset({TOKEN_CREATOR}),
     "iam.serviceAccounts.signJwt": frozenset({TOKEN_CREATOR}),
 }
+# Basic roles (owner, editor) do not carry these: even a project owner needs Token Creator to impersonate.
+TOKEN_PERMISSIONS = frozenset(
+    {"iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt"}
+)
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -72,12 +76,6 @@ def _project(req: ApiRequest, permission: str) -> Project:
         raise permission_denied(permission)
     _authorize(req, project, None, permission)
     return project
-
-
-# Basic roles (owner, editor) do not carry these: even a project owner needs Token Creator to impersonate.
-TOKEN_PERMISSIONS = frozenset(
-    {"iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt"}
-)
 
 
 def is_allowed(
