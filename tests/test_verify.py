@@ -232,3 +232,35 @@ def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monk
     code, report = verify_json()
     assert code == 0, report
     assert [c["status"] for c in report["checks"]] == ["passed"] * 5
+
+
+def test_credential_kinds_and_principals(gemini_project) -> None:
+    """What the credentials check calls each kind google-auth resolves, and whom it acts as."""
+    from google.auth import impersonated_credentials
+    from google.oauth2 import credentials as user_credentials
+    from google.oauth2 import service_account
+
+    from gcp_setup.verify.credentials import kind_of, principal_of
+
+    source = service_account.Credentials.from_service_account_file(str(gemini_project.key_file))
+    target = "target@verify-gemini-1.iam.gserviceaccount.com"
+    impersonated = impersonated_credentials.Credentials(
+        source, target, ["https://www.googleapis.com/auth/cloud-platform"]
+    )
+    user = user_credentials.Credentials(token=None, account="me@example.com")
+    assert (kind_of(source), principal_of(source)) == (
+        "service account key",
+        f"serviceAccount:{gemini_project.account.email}",
+    )
+    assert (kind_of(impersonated), principal_of(impersonated)) == (
+        "impersonated service account",
+        f"serviceAccount:{target}",
+    )
+    assert (kind_of(user), principal_of(user)) == ("user credentials", "user:me@example.com")
+
+
+def test_an_over_shared_key_file_passes_with_a_note(gemini_project) -> None:
+    gemini_project.key_file.chmod(0o644)
+    code, report = verify_json("--only", "credentials")
+    assert code == 0
+    assert f"chmod 600 {gemini_project.key_file}" in report["checks"][0]["hint"]
