@@ -105,7 +105,7 @@ class VerifyContext:
             return f"{self.emulator_url}/v1beta/openai/"
         return defaults.GEMINI_OPENAI_BASE_URL
 
-    def vertex_openai_base_url(self, api_version: str = "v1") -> str:
+    def vertex_openai_base_url(self) -> str:
         """Host aiplatform.googleapis.com for location global, else {location}-aiplatform.googleapis.com."""
         host = (
             "aiplatform.googleapis.com"
@@ -113,9 +113,7 @@ class VerifyContext:
             else f"{self.location}-aiplatform.googleapis.com"
         )
         base = self.emulator_url or f"https://{host}"
-        return (
-            f"{base}/{api_version}/projects/{self.vertex_project}/locations/{self.location}/endpoints/openapi"
-        )
+        return f"{base}/v1/projects/{self.vertex_project}/locations/{self.location}/endpoints/openapi"
 
 
 def api_key_from_env(environ: Mapping[str, str], name: str | None) -> tuple[str | None, str | None]:
@@ -194,13 +192,6 @@ def run_check(
         return result(SKIPPED, hint=str(exc))
     except CheckFailed as exc:
         return result(FAILED, str(exc), exc.hint, exc.reason)
-    except GoogleApiError as exc:
-        return result(
-            FAILED,
-            f"{exc.code} {exc.status}: {first_line(str(exc))}",
-            diagnose(exc),
-            exc.reason or exc.status,
-        )
     except Exception as exc:
         error = as_api_error(exc)
         if error is not None:
