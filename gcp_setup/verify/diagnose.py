@@ -61,9 +61,12 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
         defaults.VERTEX_AI_API if where.vertex else defaults.GENERATIVE_LANGUAGE_API
     )
     if reason == "SERVICE_DISABLED":
+        # With an API key the consumer is the key's project, which may not be --project.
+        consumer = error.metadata.get("consumer", "").removeprefix("projects/")
+        project = _project(error, where) if where.vertex or not consumer else consumer
         return (
-            f"enable {service} in project {_project(error, where)}: gcloud services enable {service} "
-            f"--project {_project(error, where)} (after enabling, allow a few minutes to propagate)"
+            f"enable {service} in project {project}: gcloud services enable {service} --project {project} "
+            "(after enabling, allow a few minutes to propagate)"
         )
     if reason == "API_KEY_INVALID":
         return (
