@@ -80,6 +80,8 @@ def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_pro
     second = run(env_file=env_file)
     assert {r.outcome for r in second.results} == {Outcome.UNCHANGED}
     assert emu.writes() == []
+    reads = [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()]
+    assert sorted(reads) == ["get", "getIamPolicy", "getKeyString"]  # the .env costs one read
 
 
 def test_user_mode_without_adc_names_the_login_command(run, home):

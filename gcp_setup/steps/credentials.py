@@ -295,9 +295,8 @@ class CredentialsStep(Step):
 
     @staticmethod
     def _key_string(ctx: Context) -> str:
-        client = ApiKeysClient(ctx.session)
-        key = client.get(project_id(ctx), defaults.API_KEY_ID)
-        return client.key_string(key) if key else ""
+        """One read (getKeyString), by the name the api_key step observed."""
+        return ApiKeysClient(ctx.session).key_string({"name": ctx.output("api_key", "name")})
 
     def describe(self, ctx: Context, state: CredentialsState) -> str:
         parts = [self._describe_mode(ctx, state)]
