@@ -132,3 +132,27 @@ def test_destroy_removes_the_key_file_it_wrote(env, tmp_path):
     assert key_file.exists()
     assert gcp_setup("destroy", "--yes", "--credentials-file", str(key_file)).exit_code == 0
     assert not key_file.exists()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_destroy_converges_under_faults(env, tmp_path, seed):
+    apply(tmp_path)
+    env.set_realism(fault_rate=0.2, seed=seed)
+    destroyed = gcp_setup("destroy", "--yes")
+    assert destroyed.exit_code == 0, destroyed.output
+    env.set_realism(fault_rate=0)
+    env.clear_requests()
+    assert gcp_setup("destroy", "--yes").exit_code == 0
+    assert env.writes() == []
+
+
+def test_destroy_cut_off_after_any_write_is_finished_by_the_next(env, tmp_path):
+    for n in (1, 2, 3):  # key delete, policy write, account delete
+        apply(tmp_path)
+        env.set_realism(drop_after_writes=n)
+        gcp_setup("destroy", "--yes")
+        env.set_realism(drop_after_writes=None)
+        assert gcp_setup("destroy", "--yes").exit_code == 0
+        env.clear_requests()
+        assert gcp_setup("destroy", "--yes").exit_code == 0
+        assert env.writes() == [], f"cut after write {n}"

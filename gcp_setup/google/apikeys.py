@@ -104,4 +104,9 @@ class ApiKeysClient:
         return execute(self._keys().getKeyString(name=key["name"]))["keyString"]
 
     def delete(self, key: Key) -> None:
-        self._wait(execute(self._keys().delete(name=key["name"])), "deleting the API key")
+        """Soft-delete the key; one already deleted (a retry whose first answer was lost) is fine."""
+        try:
+            self._wait(execute(self._keys().delete(name=key["name"])), "deleting the API key")
+        except GoogleApiError as exc:
+            if exc.code != 404:
+                raise
