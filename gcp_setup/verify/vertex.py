@@ -33,7 +33,7 @@ def adc_for_vertex(ctx: VerifyContext) -> Any:
     try:
         return adc.resolve(ctx)
     except (Skip, CheckFailed) as exc:
-        raise Skip(f"no usable Application Default Credentials ({exc})") from exc
+        raise Skip("no usable Application Default Credentials (see the credentials check)") from exc
 
 
 def project_for_vertex(ctx: VerifyContext) -> str:
