@@ -28,7 +28,13 @@ from gcp_setup.config import gcloud_config_dir, gcloud_property
 from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.iam import IamClient, KeyCreationBlocked, key_id_of_file
 from gcp_setup.google.iam_policy import Binding, grant, missing
-from gcp_setup.secrets import github_env_has, merge_env_file, merge_env_text, write_secret_file
+from gcp_setup.secrets import (
+    append_github_env,
+    github_env_has,
+    merge_env_file,
+    merge_env_text,
+    write_secret_file,
+)
 from gcp_setup.steps.base import Action, Context, Step, StepError
 from gcp_setup.steps.service_account import account_email, project_id
 
@@ -38,6 +44,8 @@ IMPERSONATION_URL = "{base}/v1/projects/-/serviceAccounts/{email}:generateAccess
 SOURCE_TYPES = ("authorized_user", "service_account", "external_account_authorized_user")
 """Source credentials google-auth accepts in an impersonated_service_account file."""
 SECRET_VARIABLES = frozenset({envvars.GEMINI_API_KEY})
+FILE_MODES = ("impersonate", "key-file")
+"""Credential modes that write a credentials file (and GOOGLE_APPLICATION_CREDENTIALS)."""
 
 
 def gcloud_adc_path() -> Path:
@@ -130,7 +138,6 @@ class CredentialsState:
     env_current: bool = True
     github_env_current: bool = True
     env_names: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 class CredentialsStep(Step):
@@ -146,7 +153,7 @@ class CredentialsStep(Step):
             self._observe_impersonation(ctx, state)
         elif mode == "key-file":
             self._observe_key_file(ctx, state)
-        values = self.env_values(ctx, wrote_file=mode in ("impersonate", "key-file"))
+        values = self.env_values(ctx)
         state.env_names = list(values)
         if ctx.config.env_file is not None:
             state.env_current = env_file_current(Path(ctx.config.env_file).expanduser(), values)
@@ -180,15 +187,14 @@ class CredentialsStep(Step):
     def absent_state(self, ctx: Context) -> CredentialsState:
         mode = ctx.config.credentials
         adc = gcloud_adc_path()
-        wrote_file = mode in ("impersonate", "key-file")
         return CredentialsState(
             mode,
             adc_found=adc if adc.is_file() else None,
             missing_grant=impersonator(ctx) if mode == "impersonate" else None,
-            file_current=not wrote_file,
+            file_current=mode not in FILE_MODES,
             env_current=ctx.config.env_file is None,
             github_env_current=self._github_env_path(ctx) is None,
-            env_names=list(self.env_values(ctx, wrote_file, with_secrets=False)),
+            env_names=list(self.env_values(ctx, with_secrets=False)),
         )
 
     def plan(self, ctx: Context, state: CredentialsState) -> list[Action]:
@@ -241,13 +247,9 @@ class CredentialsStep(Step):
         elif what == "key-file":
             self._write_key_file(ctx)
         elif what == "env":
-            values = self.env_values(ctx, wrote_file=ctx.config.credentials in ("impersonate", "key-file"))
-            merge_env_file(Path(ctx.config.env_file).expanduser(), values)
+            merge_env_file(Path(ctx.config.env_file).expanduser(), self.env_values(ctx))
         elif what == "github_env":
-            from gcp_setup.secrets import append_github_env
-
-            values = self.env_values(ctx, wrote_file=ctx.config.credentials in ("impersonate", "key-file"))
-            append_github_env(self._github_env_path(ctx), values, set(SECRET_VARIABLES))
+            append_github_env(self._github_env_path(ctx), self.env_values(ctx), set(SECRET_VARIABLES))
 
     def _write_impersonated_adc(self, ctx: Context) -> None:
         document = impersonated_adc(ctx, user_adc())
@@ -271,7 +273,7 @@ class CredentialsStep(Step):
         path = os.environ.get(envvars.GITHUB_ENV)
         return Path(path) if ctx.config.github_env and path else None
 
-    def env_values(self, ctx: Context, wrote_file: bool, with_secrets: bool = True) -> dict[str, str]:
+    def env_values(self, ctx: Context, with_secrets: bool = True) -> dict[str, str]:
         """What the .env / $GITHUB_ENV should hold. The API key string is read (getKeyString) only
         when a destination asks for it."""
         has_key = bool(ctx.output("api_key", "exists"))
@@ -284,7 +286,7 @@ class CredentialsStep(Step):
         if ctx.session.is_emulator:  # google-genai reads these; the emulator serves both APIs
             values["GOOGLE_GEMINI_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
             values["GOOGLE_VERTEX_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
-        if wrote_file:
+        if ctx.config.credentials in FILE_MODES:
             values[envvars.CREDENTIALS] = str(credentials_file(ctx).resolve())
         wants_values = ctx.config.env_file is not None or self._github_env_path(ctx) is not None
         if has_key:
@@ -319,7 +321,7 @@ class CredentialsStep(Step):
 
     def outputs(self, ctx: Context, state: CredentialsState) -> dict[str, Any]:
         out: dict[str, Any] = {"mode": state.mode, "env_file": str(ctx.config.env_file or "")}
-        if state.mode in ("impersonate", "key-file"):
+        if state.mode in FILE_MODES:
             out["credentials_file"] = str(credentials_file(ctx))
             out["service_account"] = account_email(ctx)
         return out
