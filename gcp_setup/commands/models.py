@@ -9,7 +9,13 @@ import click
 
 from gcp_setup.cli import GlobalOptions
 from gcp_setup.errors import GcpSetupError, UsageError
-from gcp_setup.verify.core import VerifyContext, api_key_from_env, as_api_error, redact_all
+from gcp_setup.verify.core import (
+    VerifyContext,
+    api_key_from_env,
+    as_api_error,
+    redact_all,
+    secrets_kept_out_of_logs,
+)
 from gcp_setup.verify.models import ModelInfo, matching
 
 
@@ -49,7 +55,8 @@ def models(
         propagation_wait_s=0,
     )
     try:
-        listed = known_models(vctx)
+        with secrets_kept_out_of_logs(vctx):
+            listed = known_models(vctx)
     except Exception as exc:
         error = as_api_error(exc)
         if error is None:

@@ -9,9 +9,7 @@ No API key or token is ever printed or logged: output and log records pass throu
 from __future__ import annotations
 
 import json
-import logging
 import os
-from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -20,7 +18,14 @@ from gcp_setup import envvars
 from gcp_setup.cli import GlobalOptions
 from gcp_setup.errors import EXIT_FAILED, UsageError
 from gcp_setup.verify import CHECK_NAMES
-from gcp_setup.verify.core import FAILED, CheckResult, VerifyContext, api_key_from_env, redact_all
+from gcp_setup.verify.core import (
+    FAILED,
+    CheckResult,
+    VerifyContext,
+    api_key_from_env,
+    redact_all,
+    secrets_kept_out_of_logs,
+)
 
 
 @click.command("verify")
@@ -122,33 +127,6 @@ def import_client_libraries(names: tuple[str, ...]) -> None:
         import google.genai  # noqa: F401
     if any(n.startswith("openai") for n in names):
         import openai  # noqa: F401
-
-
-class _RedactSecrets(logging.Filter):
-    def __init__(self, vctx: VerifyContext) -> None:
-        super().__init__()
-        self.vctx = vctx
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact_all(message, self.vctx.secrets())
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-@contextmanager
-def secrets_kept_out_of_logs(vctx: VerifyContext):
-    """Every log handler drops key strings and tokens, at any verbosity (client libraries log requests)."""
-    handlers = logging.getLogger().handlers
-    redactor = _RedactSecrets(vctx)
-    for handler in handlers:
-        handler.addFilter(redactor)
-    try:
-        yield
-    finally:
-        for handler in handlers:
-            handler.removeFilter(redactor)
 
 
 def render_json(vctx: VerifyContext, results: list[CheckResult]) -> str:

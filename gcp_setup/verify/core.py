@@ -7,10 +7,12 @@ Secrets (the API key, access tokens) live in the context only; nothing here form
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
@@ -237,3 +239,30 @@ def redact_all(text: str, secrets: list[str]) -> str:
     for shape, replacement in _SECRET_SHAPES:
         text = shape.sub(replacement, text)
     return text
+
+
+class _RedactSecrets(logging.Filter):
+    def __init__(self, vctx: VerifyContext) -> None:
+        super().__init__()
+        self.vctx = vctx
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact_all(message, self.vctx.secrets())
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+@contextmanager
+def secrets_kept_out_of_logs(vctx: VerifyContext) -> Iterator[None]:
+    """Every log handler drops key strings and tokens, at any verbosity (client libraries log requests)."""
+    handlers = logging.getLogger().handlers
+    redactor = _RedactSecrets(vctx)
+    for handler in handlers:
+        handler.addFilter(redactor)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(redactor)
