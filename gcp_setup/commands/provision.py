@@ -13,7 +13,7 @@ import traceback
 import click
 
 from gcp_setup.config import Config, config_from_click, config_options
-from gcp_setup.errors import EXIT_FAILED, EXIT_USAGE, UsageError
+from gcp_setup.errors import EXIT_FAILED, UsageError
 
 format_option = click.option(
     "--format",
@@ -141,4 +141,5 @@ def _confirm(planned, human: bool) -> None:
         raise UsageError("changes are pending and nobody can confirm them here; pass --yes to apply them")
     click.echo(report.render_plan(planned), err=True)
     if not click.confirm("Apply these changes?", default=False, err=True):
-        raise click.exceptions.Exit(EXIT_USAGE)
+        click.echo("Apply cancelled; nothing was changed.", err=True)
+        raise click.exceptions.Exit(EXIT_FAILED)  # as terraform does
