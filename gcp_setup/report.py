@@ -108,9 +108,20 @@ def render_status(run: RunResult) -> str:
     return "\n".join(lines)
 
 
+def is_secret(name: str) -> bool:
+    return any(w in name.lower() for w in _SECRET_WORDS)
+
+
 def public(outputs: dict[str, Any]) -> dict[str, Any]:
     """Outputs without anything that looks like a secret, for printing."""
-    return {k: v for k, v in outputs.items() if not any(w in k.lower() for w in _SECRET_WORDS)}
+    return {k: v for k, v in outputs.items() if not is_secret(k)}
+
+
+def render_secrets(run: RunResult) -> str:
+    """The secret outputs (the API key string), for --show-secrets only."""
+    return "\n".join(
+        f"  {r.name}.{k}: {v}" for r in run.results for k, v in r.outputs.items() if is_secret(k) and v
+    )
 
 
 def to_json(run: RunResult, config: Config) -> str:
@@ -130,7 +141,7 @@ def to_json(run: RunResult, config: Config) -> str:
                 "actions": [
                     {"kind": a.kind, "resource": a.resource, "summary": a.summary} for a in r.actions
                 ],
-                "outputs": public(r.outputs),
+                "outputs": r.outputs if config.show_secrets else public(r.outputs),
             }
             for r in run.results
         ],

@@ -151,3 +151,15 @@ def test_make_demo_runs_offline():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "The second apply sent 0 mutating requests" in result.stdout
+
+
+def test_the_api_key_string_is_printed_only_with_show_secrets(provision_env):
+    hidden = gcp_setup("apply", *CREATE, "--yes")
+    assert hidden.exit_code == 0 and "key_string" not in hidden.stdout
+    shown = gcp_setup("apply", *CREATE, "--yes", "--show-secrets")
+    assert "api_key.key_string: AIza" in shown.stdout
+    document = json.loads(
+        gcp_setup("status", "--project", PROJECT, "--show-secrets", "--format", "json").stdout
+    )
+    api_key = next(s for s in document["steps"] if s["name"] == "api_key")
+    assert api_key["outputs"]["key_string"].startswith("AIza")

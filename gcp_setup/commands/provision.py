@@ -48,8 +48,10 @@ def _finish(click_ctx: click.Context, run, config: Config, output_format: str, r
     _debug_tracebacks(click_ctx, run)
     if output_format == "json":
         click.echo(report.to_json(run, config))
-    else:
-        click.echo(render(run))
+        return
+    click.echo(render(run))
+    if config.show_secrets and report.render_secrets(run):
+        click.echo(report.render_secrets(run))
 
 
 def _debug_tracebacks(click_ctx: click.Context, run) -> None:
