@@ -132,6 +132,12 @@ def _as_optional_text(text: Any) -> str | None:
     return str(text).strip() or None
 
 
+def _as_optional_account(text: Any) -> str | None:
+    """An account ID, or None for no service account (false/none/off, or --no-service-account)."""
+    value = _as_optional_text(text)
+    return None if value is None or value.lower() in ("false", "none", "no", "off") else value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -151,7 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("billing_account", _as_optional_text, None),
     Setting("location", _as_optional_text, defaults.LOCATION, (envvars.LOCATION,)),
     Setting("services", _as_list, ()),
-    Setting("service_account", _as_optional_text, defaults.SERVICE_ACCOUNT_ID),
+    Setting("service_account", _as_optional_account, defaults.SERVICE_ACCOUNT_ID),
     Setting("roles", _as_list, defaults.ROLES),
     Setting("api_key", _as_bool, True),
     Setting("credentials", _as_optional_text, "user"),

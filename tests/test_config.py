@@ -85,8 +85,12 @@ def test_env_values_are_parsed(clean_config, monkeypatch):
     assert config.billing_account == "000000-AAAAAA-000001"
 
 
-def test_no_service_account_flag(clean_config):
+def test_no_service_account_from_flag_env_or_toml(clean_config, monkeypatch):
     assert load_config({"project": "my-project-1", "service_account": False}).service_account is None
+    (clean_config / "gcp-setup.toml").write_text("service_account = false\n")
+    assert load_config({"project": "my-project-1"}).service_account is None
+    monkeypatch.setenv("GCP_SETUP_SERVICE_ACCOUNT", "none")
+    assert load_config({"project": "my-project-1"}).service_account is None
 
 
 @pytest.mark.parametrize(
