@@ -1,8 +1,8 @@
 """`make demo`: the whole job against the built-in emulator, offline, in a few seconds.
 
 Starts an emulator in this process (with a little latency and slow operations, so the progress shows),
-runs `plan`, `apply --create`, a second `apply` that changes nothing, and `verify` when that command
-exists; then prints how to do the same by hand.
+runs `plan`, `apply --create`, a second `apply` that changes nothing, and `verify` through the real
+google-genai and openai libraries; then prints how to do the same by hand.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from gcp_setup import envvars
-from gcp_setup.cli import COMMANDS, cli
+from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.server import Emulator
@@ -45,8 +45,13 @@ def main() -> int:
     with Emulator(realism=realism) as emu:
         os.environ[envvars.EMULATOR_HOST] = emu.host
         click.echo(f"gcp-setup demo: emulator of the Google APIs on {emu.url} (nothing leaves this machine)")
-        settings = ["--project", PROJECT, "--create", "--billing-account", BILLING_ACCOUNT]
         env_file = workdir / ".env"
+        # Offline there is no user login to impersonate from, so the demo's local code authenticates
+        # with a service-account key file the emulator issues; on a real project prefer
+        # --credentials impersonate (or Workload Identity Federation in CI): no key to leak.
+        settings = ["--project", PROJECT, "--create", "--billing-account", BILLING_ACCOUNT,
+                    "--credentials", "key-file", "--allow-key-file",
+                    "--credentials-file", str(workdir / "gemini-client-key.json")]
         steps = [
             ("plan", gcp_setup("plan", *settings)),
             ("apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")),
@@ -54,9 +59,8 @@ def main() -> int:
         emu.log.clear()
         steps.append(("second apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")))
         writes, reads = len(emu.log.writes()), len(emu.log.reads())
-        if "verify" in COMMANDS:
-            os.environ.update(read_env_file(env_file))  # what `set -a; . .env` would do
-            steps.append(("verify", gcp_setup("verify", "--project", PROJECT)))
+        os.environ.update(read_env_file(env_file))  # what `set -a; . .env` would do
+        steps.append(("verify", gcp_setup("verify", "--project", PROJECT)))
     summarise(steps, writes, reads, env_file)
     return 0 if all(code == 0 for _, code in steps) else 1
 

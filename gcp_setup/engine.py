@@ -196,8 +196,8 @@ def _outcome(actions: list[Action], mode: Mode) -> Outcome:
     if mode != "apply":
         return Outcome.PLANNED
     kinds = {a.kind for a in actions}
-    if kinds == {"create"}:
-        return Outcome.CREATED
+    if "create" in kinds and "delete" not in kinds:
+        return Outcome.CREATED  # creating a resource may take follow-up updates (an account and its grant)
     if kinds == {"delete"}:
         return Outcome.DELETED
     return Outcome.UPDATED

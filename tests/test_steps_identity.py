@@ -46,8 +46,8 @@ def test_first_apply_creates_second_changes_nothing(run, emu, identity_project):
 
     first = run()
     assert first.ok, [(r.name, r.detail) for r in first.results]
-    # the engine reports "updated" for a create plus a grant
-    assert outcomes(first) == {"service_account": Outcome.UPDATED, "api_key": Outcome.CREATED}
+    # creating the account and granting its role is one "created"
+    assert outcomes(first) == {"service_account": Outcome.CREATED, "api_key": Outcome.CREATED}
     email = f"{defaults.SERVICE_ACCOUNT_ID}@{identity_project}.iam.gserviceaccount.com"
     assert first.by_name("service_account").outputs["email"] == email
 
@@ -79,7 +79,7 @@ def test_new_account_propagation_delay_is_handled(run, emu):
     emu.set_realism(service_account_propagation_s=0.3)
     result = run(steps=[ServiceAccountStep()])
     step = result.by_name("service_account")
-    assert step.outcome is Outcome.UPDATED and len(step.actions) == 2, step.detail
+    assert step.outcome is Outcome.CREATED and len(step.actions) == 2, step.detail
 
 
 def test_extra_roles_and_disabled_step(run, identity_project):
