@@ -130,7 +130,7 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
             floor,
             "<= 1.3x floor",
             network <= 1.3 * floor,
-            "first request to last answer, without start-up",
+            f"first request to last answer: {network / settings.latency_s:.0f} round trips' worth",
         ),
         Row(
             "bootstrap: HTTP requests",

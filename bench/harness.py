@@ -181,6 +181,11 @@ def gcloud_available() -> bool:
     return shutil.which("gcloud") is not None
 
 
+def cores() -> int:
+    """The cores this process may run on (what `nproc` prints)."""
+    return len(os.sched_getaffinity(0))
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

@@ -22,10 +22,13 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
         timed = run_timed(apply_cmd(PROJECT), wd).check()
         runs.append((timed.seconds, Traffic.of(emu.requests(), settings.latency_s)))
     traffic = runs[-1][1]
+    mutating = sum(
+        1 for e in traffic.entries if e["kind"] == "write"
+    )  # answered or refused: any is one too many
     floor = NOOP_FLOOR_ROUND_TRIPS * settings.latency_s
     network = median([t.span_s for _, t in runs])
     rows = [
-        Row("no-op re-run: mutating requests", "", traffic.writes, goal="0", met=traffic.writes == 0),
+        Row("no-op re-run: mutating requests", "", mutating, goal="0", met=mutating == 0),
         Row("no-op re-run: reads", "", traffic.reads, goal=f"<= {MAX_READS}", met=traffic.reads <= MAX_READS),
         Row(
             "no-op re-run: time on the network",
@@ -34,6 +37,7 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
             floor=floor,
             goal="<= floor + 2 round trips",
             met=network <= floor + 2 * settings.latency_s,
+            note=f"{network / settings.latency_s:.0f} round trips' worth",
         ),
         Row("no-op re-run: wall time", "s", median([s for s, _ in runs]), floor=floor),
     ]

@@ -31,7 +31,7 @@ import lro_polling
 import noop
 import report
 import scale
-from harness import BenchError, EmulatorProcess, Measurement, Settings, workdir
+from harness import BenchError, EmulatorProcess, Measurement, Settings, cores, workdir
 
 from gcp_setup import __version__
 
@@ -76,7 +76,7 @@ def machine() -> dict[str, Any]:
     except (OSError, IndexError, subprocess.SubprocessError):
         gcloud = "not installed"
     return {
-        "nproc": len(os.sched_getaffinity(0)),
+        "nproc": cores(),
         "cpu": cpu,
         "python": platform.python_version(),
         "gcloud": gcloud,

@@ -10,7 +10,17 @@ from contextlib import ExitStack
 import endstate
 from bootstrap import apply_cmd
 from floor import bootstrap_floor_s
-from harness import EmulatorProcess, Measurement, Row, Settings, Traffic, Workdir, start_process, workdir
+from harness import (
+    EmulatorProcess,
+    Measurement,
+    Row,
+    Settings,
+    Traffic,
+    Workdir,
+    cores,
+    start_process,
+    workdir,
+)
 
 from gcp_setup.emulator.control import EmulatorControl
 
@@ -62,7 +72,7 @@ def measure(server: EmulatorProcess, settings: Settings) -> Measurement:
         kept_up = not failures and not traffic.server_errors
         rows.append(
             Row(
-                f"scale: {n} concurrent applies",
+                f"scale: {n} applies at once",
                 "s",
                 wall,
                 floor=floor,
@@ -70,7 +80,7 @@ def measure(server: EmulatorProcess, settings: Settings) -> Measurement:
                 met=kept_up,
                 note=f"{traffic.requests} requests ({traffic.requests / n:.1f} per project), "
                 f"{traffic.server_errors} 5xx, {len(failures)} failed, CPU: emulator {emulator_cpu:.1f} s, "
-                f"applies {clients_cpu:.1f} s",
+                f"applies {clients_cpu:.1f} s ({clients_cpu / cores():.1f} s per core)",
             )
         )
         details[str(n)] = {
