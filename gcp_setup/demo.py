@@ -49,9 +49,18 @@ def main() -> int:
         # Offline there is no user login to impersonate from, so the demo's local code authenticates
         # with a service-account key file the emulator issues; on a real project prefer
         # --credentials impersonate (or Workload Identity Federation in CI): no key to leak.
-        settings = ["--project", PROJECT, "--create", "--billing-account", BILLING_ACCOUNT,
-                    "--credentials", "key-file", "--allow-key-file",
-                    "--credentials-file", str(workdir / "gemini-client-key.json")]
+        settings = [
+            "--project",
+            PROJECT,
+            "--create",
+            "--billing-account",
+            BILLING_ACCOUNT,
+            "--credentials",
+            "key-file",
+            "--allow-key-file",
+            "--credentials-file",
+            str(workdir / "gemini-client-key.json"),
+        ]
         steps = [
             ("plan", gcp_setup("plan", *settings)),
             ("apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")),

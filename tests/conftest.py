@@ -40,8 +40,15 @@ def emu(_emulator_server: Emulator | None) -> Iterator[EmulatorControl]:
     url = f"http://{EXTERNAL}" if EXTERNAL else _emulator_server.url
     control = EmulatorControl(url)
     control.reset()
-    control.set_realism(latency_ms=0, fault_rate=0, operation_polls=0, service_account_propagation_s=0,
-                        service_enable_propagation_s=0, drop_after_writes=None, seed=0)
+    control.set_realism(
+        latency_ms=0,
+        fault_rate=0,
+        operation_polls=0,
+        service_account_propagation_s=0,
+        service_enable_propagation_s=0,
+        drop_after_writes=None,
+        seed=0,
+    )
     yield control
 
 
@@ -134,8 +141,9 @@ def make_identity_project(emulator: EmulatorControl, project: str = "identity-te
     from gcp_setup.google.session import GoogleSession
 
     session = GoogleSession.create(emulator.host)
-    resourcemanager.create_project(session, project, parent=None, display_name=None, labels={},
-                                   progress=lambda _: None)
+    resourcemanager.create_project(
+        session, project, parent=None, display_name=None, labels={}, progress=lambda _: None
+    )
     serviceusage.enable(session, project, list(IDENTITY_APIS), lambda _: None)
     emulator.clear_requests()
     return project
@@ -192,8 +200,9 @@ GEMINI_PROJECT_ID = "verify-gemini-1"
 
 
 @pytest.fixture
-def gemini_project(world, emulator_env: EmulatorControl, tmp_path: Path,
-                   monkeypatch: pytest.MonkeyPatch) -> GeminiProject:
+def gemini_project(
+    world, emulator_env: EmulatorControl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> GeminiProject:
     """Project with billing, the Gemini and Vertex AI APIs, a key restricted to the Gemini API (in
     GEMINI_API_KEY), and a service account with roles/aiplatform.user whose key file is the ADC (its
     token_uri is the emulator). No other Google variable leaks in from the machine."""
@@ -208,8 +217,11 @@ def gemini_project(world, emulator_env: EmulatorControl, tmp_path: Path,
     world.backend(BillingBackend).link(project, OPEN_ACCOUNT)
     for service in (defaults.GENERATIVE_LANGUAGE_API, defaults.VERTEX_AI_API):
         world.backend(ServicesBackend).enable(project, service)
-    key = world.backend(ApiKeysBackend).create(project, defaults.API_KEY_ID, {
-        "restrictions": {"apiTargets": [{"service": s} for s in defaults.API_KEY_TARGETS]}})
+    key = world.backend(ApiKeysBackend).create(
+        project,
+        defaults.API_KEY_ID,
+        {"restrictions": {"apiTargets": [{"service": s} for s in defaults.API_KEY_TARGETS]}},
+    )
     accounts = world.backend(ServiceAccountsBackend)
     account = accounts.create(project, defaults.SERVICE_ACCOUNT_ID)
     for role in defaults.ROLES:
@@ -234,5 +246,10 @@ def crm_v1(emu: EmulatorControl):
     import httplib2
     from googleapiclient.discovery import build
 
-    return build("cloudresourcemanager", "v1", static_discovery=True, http=httplib2.Http(),
-                 client_options={"api_endpoint": emu.url + "/"})
+    return build(
+        "cloudresourcemanager",
+        "v1",
+        static_discovery=True,
+        http=httplib2.Http(),
+        client_options={"api_endpoint": emu.url + "/"},
+    )

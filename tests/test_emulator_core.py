@@ -37,7 +37,9 @@ def test_emulator_command_refuses_a_port_in_use() -> None:
         port = busy.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "gcp_setup", "emulator", "--port", str(port)],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
@@ -45,7 +47,11 @@ def test_emulator_command_refuses_a_port_in_use() -> None:
 
 
 def test_emulator_command_refuses_a_bad_port() -> None:
-    result = subprocess.run([sys.executable, "-m", "gcp_setup", "emulator", "--port", "70000"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "gcp_setup", "emulator", "--port", "70000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -14,23 +14,66 @@ from gcp_setup.emulator.realism import Realism
 
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8085, show_default=True,
-              help="Port to listen on; 0 picks a free one.")
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Delay added to every API request.")
-@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Share of API requests answered with 429/500/503.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8085,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Delay added to every API request.",
+)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of API requests answered with 429/500/503.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for faults.")
-@click.option("--operation-polls", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Polls before a long-running operation reports done.")
-@click.option("--sa-propagation-s", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Seconds a new service account stays unknown to setIamPolicy.")
-@click.option("--service-propagation-s", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Seconds a newly enabled API still answers SERVICE_DISABLED.")
-@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Load the world from FILE if it exists, and save it there after every change.")
-def emulator(host: str, port: int, latency_ms: float, fault_rate: float, seed: int, operation_polls: int,
-             sa_propagation_s: float, service_propagation_s: float, state_file: Path | None) -> None:
+@click.option(
+    "--operation-polls",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Polls before a long-running operation reports done.",
+)
+@click.option(
+    "--sa-propagation-s",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds a new service account stays unknown to setIamPolicy.",
+)
+@click.option(
+    "--service-propagation-s",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds a newly enabled API still answers SERVICE_DISABLED.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Load the world from FILE if it exists, and save it there after every change.",
+)
+def emulator(
+    host: str,
+    port: int,
+    latency_ms: float,
+    fault_rate: float,
+    seed: int,
+    operation_polls: int,
+    sa_propagation_s: float,
+    service_propagation_s: float,
+    state_file: Path | None,
+) -> None:
     """Run the local emulator of the Google APIs gcp-setup uses, until Ctrl-C.
 
     It serves Resource Manager, Cloud Billing, Service Usage, IAM, API Keys, OAuth2 tokens, the Gemini
@@ -39,9 +82,14 @@ def emulator(host: str, port: int, latency_ms: float, fault_rate: float, seed: i
     """
     from gcp_setup.emulator.server import Emulator
 
-    realism = Realism(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed, operation_polls=operation_polls,
-                      service_account_propagation_s=sa_propagation_s,
-                      service_enable_propagation_s=service_propagation_s)
+    realism = Realism(
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        seed=seed,
+        operation_polls=operation_polls,
+        service_account_propagation_s=sa_propagation_s,
+        service_enable_propagation_s=service_propagation_s,
+    )
     emu = Emulator(host, port, realism, state_file).start()
     click.echo(f"gcp-setup emulator listening on {emu.url}", err=True)
     click.echo("Use it from this shell with:", err=True)

@@ -1,4 +1,4 @@
-"""The switches that make the emulator behave like the real, imperfect service. All reproducible from a seed."""
+"""The switches that make the emulator behave like the real, imperfect service, reproducibly from a seed."""
 
 from __future__ import annotations
 

@@ -24,8 +24,18 @@ from gcp_setup.emulator.world import World
 
 # Verbs sent with POST that change nothing; their requests count as reads in the request log.
 READ_VERBS = frozenset(
-    {"getIamPolicy", "testIamPermissions", "getAncestry", "getEffectiveOrgPolicy", "getOrgPolicy",
-     "listOrgPolicies", "search", "batchGet", "lookupKey", "getKeyString"}
+    {
+        "getIamPolicy",
+        "testIamPermissions",
+        "getAncestry",
+        "getEffectiveOrgPolicy",
+        "getOrgPolicy",
+        "listOrgPolicies",
+        "search",
+        "batchGet",
+        "lookupKey",
+        "getKeyString",
+    }
 )
 
 
@@ -89,9 +99,7 @@ def api_method(api_version: str, *method_ids: str, kind: str | None = None):
     def register(handler: Handler) -> Handler:
         for method_id in method_ids:
             m = discovery.method(api_version, method_id)
-            ROUTES.append(
-                Route(m.http_method, m.rule, m.id, kind or _kind(m.http_method, m.id), handler)
-            )
+            ROUTES.append(Route(m.http_method, m.rule, m.id, kind or _kind(m.http_method, m.id), handler))
         return handler
 
     return register

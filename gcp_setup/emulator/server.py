@@ -9,6 +9,7 @@ the request log, and the /_emulator control endpoints tests and users drive it w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -122,8 +123,11 @@ class EmulatorApp:
                 headers=request.headers,
                 principal=principal,
                 authenticated=authenticated,
-                api_key=(request.headers.get("x-goog-api-key") or request.args.get("key")
-                         or _bearer_key(request, route)),
+                api_key=(
+                    request.headers.get("x-goog-api-key")
+                    or request.args.get("key")
+                    or _bearer_key(request, route)
+                ),
                 method_id=route.method_id,
             )
             with self.world.lock:
@@ -134,8 +138,15 @@ class EmulatorApp:
         except errors.ApiError as exc:
             response = _json_response(exc.to_json(), exc.code, exc.headers)
         self.log.add(
-            LogEntry(request.method, request.path, response.status_code, route.method_id,
-                     route.kind, principal, time.time())
+            LogEntry(
+                request.method,
+                request.path,
+                response.status_code,
+                route.method_id,
+                route.kind,
+                principal,
+                time.time(),
+            )
         )
         return response
 
@@ -162,8 +173,7 @@ class EmulatorApp:
             _drop_connection(environ)
 
     def _unrouted(self, request: Request, exc: HTTPException) -> Response:
-        self.log.add(LogEntry(request.method, request.path, exc.code or 404, "", "unknown",
-                              "", time.time()))
+        self.log.add(LogEntry(request.method, request.path, exc.code or 404, "", "unknown", "", time.time()))
         if isinstance(exc, MethodNotAllowed):
             err = errors.ApiError(f"Method {request.method} is not allowed for {request.path}.")
             err.code, err.status = 405, "METHOD_NOT_ALLOWED"
@@ -173,7 +183,7 @@ class EmulatorApp:
 
     # -- /_emulator control endpoints ------------------------------------------------------------
     def _control(self, request: Request) -> Response:
-        what = request.path[len(CONTROL_PREFIX):].strip("/")
+        what = request.path[len(CONTROL_PREFIX) :].strip("/")
         body = _body(request)
         with self.world.lock:
             if what == "health":
@@ -232,8 +242,9 @@ def _to_response(result: dict[str, Any] | Reply) -> Response:
     if isinstance(result, Reply):
         if result.content_type == "application/json":
             return _json_response(result.body, result.status, result.headers)
-        return Response(result.body, status=result.status, headers=result.headers,
-                        content_type=result.content_type)
+        return Response(
+            result.body, status=result.status, headers=result.headers, content_type=result.content_type
+        )
     return _json_response(result)
 
 
@@ -241,10 +252,8 @@ def _drop_connection(environ) -> None:
     """Simulate a network cut after the server acted: the client never sees the answer."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -315,12 +324,19 @@ class Emulator:
                 "choose another --port (0 picks a free one)"
             ) from exc
         self._bind_port = listener.getsockname()[1]
-        self._server = make_server(self._bind_host, self._bind_port, self.app, threaded=True,
-                                   request_handler=_QuietHandler, fd=listener.fileno())
+        self._server = make_server(
+            self._bind_host,
+            self._bind_port,
+            self.app,
+            threaded=True,
+            request_handler=_QuietHandler,
+            fd=listener.fileno(),
+        )
         self._listener = listener
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="gcp-setup-emulator",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="gcp-setup-emulator", daemon=True
+        )
         self._thread.start()
         return self
 

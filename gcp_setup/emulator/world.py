@@ -113,7 +113,9 @@ class Tokens:
         self.world = world
         self.by_value: dict[str, Token] = {}
 
-    def issue(self, principal: str, lifetime_s: float = 3600, scopes: tuple[str, ...] = ()) -> tuple[str, Token]:
+    def issue(
+        self, principal: str, lifetime_s: float = 3600, scopes: tuple[str, ...] = ()
+    ) -> tuple[str, Token]:
         value = "ya29.emu-" + secrets.token_urlsafe(24)
         token = Token(principal, self.world.now() + lifetime_s, scopes)
         self.by_value[value] = token

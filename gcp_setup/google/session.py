@@ -75,7 +75,9 @@ class GoogleSession:
         return self.credentials
 
     def cloud_client(self, client_cls: type, api: str) -> Any:
-        """A google-cloud-* client (REST transport) for `api`, e.g. cloud_client(ProjectsClient, "cloudresourcemanager")."""
+        """A google-cloud-* client (REST transport) for `api`.
+
+        e.g. cloud_client(ProjectsClient, "cloudresourcemanager")."""
         key = f"cloud:{client_cls.__module__}.{client_cls.__name__}"
         cached = getattr(self._local, key, None)
         if cached is None:
