@@ -325,13 +325,17 @@ def deleted_member(account: ServiceAccount) -> str:
     return f"deleted:{account.member}?uid={account.unique_id}"
 
 
-def member_forms(principal: str) -> list[str]:
+def member_forms(principal: str, attributes: dict[str, str] | None = None) -> list[str]:
     """The policy members that name `principal`: itself and, for a federated identity
-    (principal://.../workloadIdentityPools/POOL/subject/S), every identity of its pool (principalSet://.../POOL/*)."""
+    (principal://.../workloadIdentityPools/POOL/subject/S), every identity of its pool (principalSet://.../POOL/*)
+    and the sets its mapped attributes put it in (principalSet://.../POOL/attribute.repository/OWNER/REPO)."""
     forms = [principal]
     pool, found, _ = principal.partition("/subject/")
     if principal.startswith("principal://") and found:
-        forms.append("principalSet://" + pool.removeprefix("principal://") + "/*")
+        pool_set = "principalSet://" + pool.removeprefix("principal://")
+        forms.append(pool_set + "/*")
+        mapped = (attributes or {}).items()
+        forms += [f"{pool_set}/{name}/{value}" for name, value in mapped if name.startswith("attribute.")]
     return forms
 
 

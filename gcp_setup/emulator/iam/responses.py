@@ -21,6 +21,7 @@ from gcp_setup.emulator.iam.models import (
     member_forms,
     permission_denied,
 )
+from gcp_setup.emulator.oauth.models import OAuthBackend
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
 from gcp_setup.emulator.routing import ApiRequest, api_method
 
@@ -83,7 +84,8 @@ def is_allowed(
 ) -> bool:
     """Roles count on the service account's own policy, or on its project's."""
     roles = PERMISSION_ROLES[permission]
-    members = member_forms(req.principal)
+    attributes = req.world.backend(OAuthBackend).federated_attributes.get(req.principal)
+    members = member_forms(req.principal, attributes)
     if account is not None and any(account.policy.has_any_role(m, set(roles)) for m in members):
         return True
     if project is None:
@@ -310,3 +312,7 @@ def disable_key(req: ApiRequest) -> dict[str, Any]:
 def enable_key(req: ApiRequest) -> dict[str, Any]:
     _account(req, "iam.serviceAccountKeys.enable").key(req.params["keysId"]).disabled = False
     return {}
+
+
+# Workload Identity pools and providers are IAM v1 too; importing the module registers their routes.
+from gcp_setup.emulator.iam import workload_identity  # noqa: E402, F401

@@ -15,11 +15,12 @@ import base64
 import binascii
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.auth import crypt
 
+from gcp_setup.emulator.iam.cel import condition_holds, map_attributes
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
 from gcp_setup.emulator.world import Backend, World, backend
 
@@ -31,6 +32,7 @@ TOKEN_LIFETIME_S = 3600
 MAX_ASSERTION_LIFETIME_S = 3600
 CLOCK_SKEW_S = 300
 WIF_AUDIENCE_PREFIX = "//iam.googleapis.com/"
+DEFAULT_ATTRIBUTE_MAPPING = {"google.subject": "assertion.sub"}
 
 
 class OAuthError(Exception):
@@ -60,12 +62,15 @@ class Grant:
 
 @dataclass(frozen=True)
 class WorkloadProvider:
-    """A Workload Identity pool provider: subject tokens whose `iss` is `issuer` are accepted."""
+    """A Workload Identity pool provider: subject tokens whose `iss` is `issuer` are accepted, if they
+    satisfy `attribute_condition` (CEL); `attribute_mapping` turns their claims into attributes."""
 
     project_number: str
     pool_id: str
     provider_id: str
     issuer: str
+    attribute_mapping: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ATTRIBUTE_MAPPING))
+    attribute_condition: str = ""
 
     @property
     def audience(self) -> str:
@@ -108,6 +113,8 @@ class OAuthBackend(Backend):
         self.refresh_tokens: dict[str, Grant] = {}
         self.providers: dict[str, WorkloadProvider] = {}
         """audience -> provider"""
+        self.federated_attributes: dict[str, dict[str, str]] = {}
+        """federated principal -> the attributes of its latest token exchange (for principalSet members)"""
 
     # -- grants --------------------------------------------------------------------------------------
     def jwt_bearer(self, assertion: str) -> Grant:
@@ -162,11 +169,26 @@ class OAuthBackend(Backend):
 
     # -- Workload Identity Federation (STS) -----------------------------------------------------------
     def add_provider(
-        self, project_number: str, pool_id: str, provider_id: str, issuer: str
+        self,
+        project_number: str,
+        pool_id: str,
+        provider_id: str,
+        issuer: str,
+        attribute_mapping: dict[str, str] | None = None,
+        attribute_condition: str = "",
     ) -> WorkloadProvider:
-        provider = WorkloadProvider(project_number, pool_id, provider_id, issuer)
+        """Accept tokens for this provider (again): the IAM Workload Identity API calls it for every
+        active provider, with its current mapping and condition."""
+        mapping = dict(attribute_mapping or DEFAULT_ATTRIBUTE_MAPPING)
+        provider = WorkloadProvider(
+            project_number, pool_id, provider_id, issuer, mapping, attribute_condition
+        )
         self.providers[provider.audience] = provider
         return provider
+
+    def remove_provider(self, audience: str) -> None:
+        """Stop accepting tokens for a deleted or disabled provider (or one of a deleted pool)."""
+        self.providers.pop(audience, None)
 
     def exchange(self, audience: str, subject_token: str) -> Grant:
         """A federated principal for an OIDC subject token from a known provider. The subject token's
@@ -187,10 +209,14 @@ class OAuthBackend(Backend):
             raise invalid_grant("The issuer in ID Token does not match the expected issuer.")
         if float(claims.get("exp", 0)) < self.world.now():
             raise invalid_grant("ID Token expired.")
-        return Grant(
-            provider.principal(str(claims.get("sub", ""))),
-            ("https://www.googleapis.com/auth/cloud-platform",),
-        )
+        attributes = map_attributes(provider.attribute_mapping, claims)
+        if not condition_holds(provider.attribute_condition, claims, attributes):
+            raise OAuthError(
+                "unauthorized_client", "The given credential is rejected by the attribute condition."
+            )
+        principal = provider.principal(attributes.get("google.subject", ""))
+        self.federated_attributes[principal] = attributes
+        return Grant(principal, ("https://www.googleapis.com/auth/cloud-platform",))
 
     # -- persistence ---------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
