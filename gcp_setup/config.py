@@ -39,6 +39,8 @@ _SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,100}$")
+"""GitHub's rules: owner 1-39 letters, digits or hyphens (not first); repository letters, digits, _ . -"""
 _ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$")
 
 
@@ -75,7 +77,11 @@ class Config:
     """Where --credentials impersonate / key-file write their JSON; None: under ~/.config/gcp-setup/."""
     impersonator: str | None = None
     """Member granted roles/iam.serviceAccountTokenCreator (user:me@example.com); None: gcloud's account."""
+    github_repo: str | None = None
+    """OWNER/REPO whose GitHub Actions get Workload Identity Federation to the service account; None: none."""
     show_secrets: bool = False
+    verify: bool = True
+    """apply ends with verify's smoke test of what it set up (--no-verify: it does not)."""
     emulator_host: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """setting -> where its value came from ("flag --project", "env GOOGLE_CLOUD_PROJECT", ...)."""
@@ -166,7 +172,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("github_env", _as_bool, False),
     Setting("credentials_file", _as_optional_text, None),
     Setting("impersonator", _as_optional_text, None),
+    Setting("github_repo", _as_optional_text, None),
     Setting("show_secrets", _as_bool, False),
+    Setting("verify", _as_bool, True),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 
@@ -365,6 +373,19 @@ def _check_credentials(mode: str, allow_key_file: bool) -> None:
         )
 
 
+def _check_github_repo(repository: str | None, service_account: str | None) -> tuple[str, ...]:
+    """The services Workload Identity Federation needs besides the defaults (none without --github-repo)."""
+    if repository is None:
+        return ()
+    if not _GITHUB_REPO.match(repository) or repository.split("/")[1] in (".", ".."):
+        raise UsageError(f"GitHub repository {repository!r} is not OWNER/REPO; e.g. --github-repo octo/app")
+    if service_account is None:
+        raise UsageError(
+            "--github-repo needs the service account (GitHub Actions act as it): drop --no-service-account"
+        )
+    return defaults.WORKLOAD_IDENTITY_SERVICES
+
+
 def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | None = None) -> Config:
     values = {name: r.value for name, r in resolved.items()}
     project = values["project"]
@@ -377,6 +398,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
     _check_labels(values["labels"])
     _check_service_account(values["service_account"])
     _check_credentials(values["credentials"] or "user", values["allow_key_file"])
+    wif_services = _check_github_repo(values["github_repo"], values["service_account"])
     for role in values["roles"]:
         if not _ROLE.match(role):
             raise UsageError(f"role {role!r} is not a role name; use e.g. --role roles/aiplatform.user")
@@ -391,7 +413,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         labels=dict(values["labels"]),
         billing_account=_normalise_billing_account(values["billing_account"]),
         location=values["location"],
-        services=_check_services(values["services"]),
+        services=_check_services((*values["services"], *wif_services)),
         service_account=values["service_account"],
         roles=tuple(dict.fromkeys(values["roles"])),
         api_key=values["api_key"],
@@ -401,7 +423,9 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         github_env=values["github_env"],
         credentials_file=Path(values["credentials_file"]) if values["credentials_file"] else None,
         impersonator=values["impersonator"],
+        github_repo=values["github_repo"],
         show_secrets=values["show_secrets"],
+        verify=values["verify"],
         emulator_host=emulator_host,
         sources={name: r.source for name, r in resolved.items()},
     )
@@ -479,6 +503,11 @@ def config_options(command: Callable) -> Callable:
             "--impersonator",
             metavar="MEMBER",
             help="Who may impersonate the service account (default: gcloud's account), e.g. user:me@x.com.",
+        ),
+        click.option(
+            "--github-repo",
+            metavar="OWNER/REPO",
+            help="Let this repository's GitHub Actions act as the service account (keyless, via WIF).",
         ),
         click.option("--show-secrets", is_flag=True, default=None, help="Print the API key string."),
         click.option(

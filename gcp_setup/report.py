@@ -124,12 +124,14 @@ def render_secrets(run: RunResult) -> str:
     )
 
 
-def to_json(run: RunResult, config: Config) -> str:
+def to_json(run: RunResult, config: Config, verify: dict[str, Any] | None = None) -> str:
+    """The steps' document; after apply's smoke test also "verify" (verify's own document without the
+    project and emulator said here), and "ok" then requires that the smoke test passed too."""
     document = {
         "command": run.mode,
         "project": config.project,
         "endpoint": f"emulator {config.emulator_host}" if config.emulator_host else "google",
-        "ok": run.ok,
+        "ok": run.ok and (verify is None or verify["ok"]),
         "changes_pending": run.changes_pending,
         "steps": [
             {
@@ -146,4 +148,6 @@ def to_json(run: RunResult, config: Config) -> str:
             for r in run.results
         ],
     }
+    if verify is not None:
+        document["verify"] = verify
     return json.dumps(document, indent=2, default=str)

@@ -52,6 +52,31 @@ def env_line(name: str, value: str) -> str:
     return f'{name}="{escaped}"'
 
 
+def parse_env_text(text: str) -> dict[str, str]:
+    """The variables of dotenv text, as `env_line` writes them (and `set -a; . .env` reads them): an
+    optional `export`, values plain, single-quoted (literal) or double-quoted (backslash escapes);
+    comments and other lines are ignored, and a later line of a name wins."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _ENV_LINE.match(line)
+        if match:
+            values[match.group(1)] = _env_value(line[match.end() :].strip())
+    return values
+
+
+def _env_value(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", raw[1:-1])
+    return raw.split(" #", 1)[0].strip()
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of the dotenv file at `path` (OSError when it cannot be read)."""
+    return parse_env_text(Path(path).expanduser().read_text())
+
+
 def merge_env_text(existing: str, values: Mapping[str, str]) -> str:
     """`existing` dotenv text with `values` set: a variable's first line is replaced in place, later
     duplicates of it are dropped, new variables are appended; comments and other lines are kept."""

@@ -179,8 +179,11 @@ def clean_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def provision_env(
     clean_config: Path, emu: EmulatorControl, monkeypatch: pytest.MonkeyPatch
 ) -> EmulatorControl:
-    """clean_config, with GCP_SETUP_EMULATOR_HOST pointing at the emulator (as `emulator_env`)."""
+    """clean_config, with GCP_SETUP_EMULATOR_HOST pointing at the emulator (as `emulator_env`). apply's
+    smoke test is off (GCP_SETUP_VERIFY=false): these tests are about provisioning and count its
+    requests; tests/test_apply_verify.py turns it on."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
+    monkeypatch.setenv("GCP_SETUP_VERIFY", "false")
     return emu
 
 

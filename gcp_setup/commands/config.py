@@ -21,7 +21,7 @@ from gcp_setup.errors import EXIT_USAGE, UsageError
 @click.command("config")
 @config_options
 @click.option(
-    "--format", "output_format", type=click.Choice(["human", "json"]), default="human", show_default=True
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.pass_context
 def config(click_ctx: click.Context, output_format: str, **params) -> None:

@@ -3,6 +3,8 @@
 What goes, through the same observe -> plan -> apply engine as `apply` (so a second destroy plans
 nothing and sends no mutating request):
 - the API key with gcp-setup's fixed ID (soft-deleted: Google keeps it restorable for 30 days);
+- Workload Identity Federation: the repository's binding on the account, and the pool and provider if
+  gcp-setup created them (steps/workload_identity.py, RemoveWorkloadIdentity);
 - the service account, if gcp-setup created it (its description says so), after its project role
   bindings are removed (a deleted account would otherwise linger as `deleted:serviceAccount:...`);
   an account that existed before gcp-setup only loses the configured roles, and is kept;
@@ -30,6 +32,7 @@ from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
 from gcp_setup.steps.base import Action, Context, Step
 from gcp_setup.steps.credentials import credentials_file
 from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
+from gcp_setup.steps.workload_identity import RemoveWorkloadIdentity
 
 
 @dataclass
@@ -81,7 +84,7 @@ class AccountState:
 
 class DeleteServiceAccount(Step):
     name = "service_account"
-    depends_on = ("api_key",)
+    depends_on = ("api_key", "workload_identity")
 
     def enabled(self, config: Config) -> bool:
         return config.service_account is not None
@@ -198,7 +201,12 @@ class DeleteProject(Step):
 
 
 def destroy_steps(delete_project: bool) -> list[Step]:
-    steps: list[Step] = [DeleteApiKey(), DeleteServiceAccount(), DeleteCredentialsFile()]
+    steps: list[Step] = [
+        DeleteApiKey(),
+        RemoveWorkloadIdentity(),
+        DeleteServiceAccount(),
+        DeleteCredentialsFile(),
+    ]
     return [*steps, DeleteProject()] if delete_project else steps
 
 
@@ -225,7 +233,7 @@ def destroy(click_ctx: click.Context, delete_project: bool, yes: bool, output_fo
     from gcp_setup import report
 
     config = config_from_click(click_ctx, params)
-    human = output_format == "human"
+    human = output_format == "table"
     if human:
         click.echo(report.header(config, "destroy"), err=True)
     if not yes:

@@ -1,32 +1,38 @@
 """`gcp-setup plan`, `apply` and `status`: run the provisioning steps through the engine.
 
-Exit codes: 0 done (or nothing to do), 1 a step failed, 2 bad usage; `plan --detailed-exitcode`
-returns 2 when changes are pending, as terraform does, for CI drift checks.
+`apply` ends with verify's smoke test of what it set up (unless --no-verify or a step failed); a re-run
+that changes nothing verifies too, which is what a CI job re-running apply wants.
+
+Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 bad usage;
+`plan --detailed-exitcode` returns 2 when changes are pending, as terraform does, for CI drift checks.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
+from typing import Any
 
 import click
 
+from gcp_setup import envvars
 from gcp_setup.config import Config, config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED, UsageError
 
 format_option = click.option(
     "--format",
     "output_format",
-    type=click.Choice(["human", "json"]),
-    default="human",
+    type=click.Choice(["table", "json"]),
+    default="table",
     show_default=True,
-    help="json: one machine-readable document on stdout (no secrets).",
+    help="table: for people (progress on stderr); json: one document on stdout (no secrets).",
 )
 
 
-def run_steps(config: Config, mode: str, *, human: bool):
-    """Build the session and context, run every provisioning step in `mode`, return the RunResult."""
+def run_steps(config: Config, mode: str, *, human: bool, session=None):
+    """Run every provisioning step in `mode` (with a new session unless given one); return the RunResult."""
     from gcp_setup.engine import Engine
     from gcp_setup.google.session import GoogleSession
     from gcp_setup.report import Progress
@@ -35,23 +41,27 @@ def run_steps(config: Config, mode: str, *, human: bool):
     # google-api-python-client logs every 4xx as a warning; a 403 for a project still to be created
     # is an expected answer here, and a real failure is reported by the step itself.
     logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
-    session = GoogleSession.create(config.emulator_host, quota_project=config.project)
+    session = session or GoogleSession.create(config.emulator_host, quota_project=config.project)
     ctx = Context(config, session)
     if human:
         ctx.progress = Progress()
     return Engine().run(provision_steps(), ctx, mode)  # type: ignore[arg-type]
 
 
-def _finish(click_ctx: click.Context, run, config: Config, output_format: str, render) -> None:
+def _finish(
+    click_ctx: click.Context, run, config: Config, output_format: str, render, smoke: SmokeTest | None = None
+) -> None:
     from gcp_setup import report
 
     _debug_tracebacks(click_ctx, run)
     if output_format == "json":
-        click.echo(report.to_json(run, config))
+        click.echo(report.to_json(run, config, smoke.document() if smoke else None))
         return
     click.echo(render(run))
     if config.show_secrets and report.render_secrets(run):
         click.echo(report.render_secrets(run))
+    if smoke:
+        click.echo(smoke.table())
 
 
 def _debug_tracebacks(click_ctx: click.Context, run) -> None:
@@ -69,9 +79,9 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     from gcp_setup import report
 
     config = config_from_click(click_ctx, params)
-    if output_format == "human":
+    if output_format == "table":
         click.echo(report.header(config, mode), err=True)
-    run = run_steps(config, mode, human=output_format == "human")
+    run = run_steps(config, mode, human=output_format == "table")
     _finish(click_ctx, run, config, output_format, render)
     return run
 
@@ -110,29 +120,117 @@ def status(click_ctx: click.Context, output_format: str, **params) -> None:
 @click.command("apply")
 @config_options
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required when not interactive).")
+@click.option(
+    "--verify/--no-verify",
+    default=None,
+    help="End with verify's smoke test of what was set up (default on; env GCP_SETUP_VERIFY).",
+)
 @format_option
 @click.pass_context
 def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> None:
-    """Make the project ready for Gemini: every step, in dependency order, idempotently.
+    """Make the project ready for Gemini: every step, in dependency order, idempotently, then prove
+    it works with verify's checks (--no-verify skips them).
 
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
     from gcp_setup import report
+    from gcp_setup.google.session import GoogleSession
 
     config = config_from_click(click_ctx, params)
-    human = output_format == "human"
+    human = output_format == "table"
     if human:
         click.echo(report.header(config, "apply"), err=True)
+    session = GoogleSession.create(config.emulator_host, quota_project=config.project)
+    run, render = None, report.render_summary
     if not yes:
-        planned = run_steps(config, "plan", human=human)
-        if not planned.changes_pending:
-            _finish(click_ctx, planned, config, output_format, report.render_plan)
-            click_ctx.exit(0 if planned.ok else EXIT_FAILED)
-        _confirm(planned, human)
-    run = run_steps(config, "apply", human=human)
-    _finish(click_ctx, run, config, output_format, report.render_summary)
+        planned = run_steps(config, "plan", human=human, session=session)
+        if planned.changes_pending:
+            _confirm(planned, human)
+        else:
+            run, render = planned, report.render_plan  # nothing to do: said as a plan, then verified
+    run = run or run_steps(config, "apply", human=human, session=session)
+    smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
+    _finish(click_ctx, run, config, output_format, render, smoke)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
+    if smoke and not smoke.passed:
+        click.echo(f"apply succeeded; the smoke test failed: {smoke.failures()}", err=True)
+        click_ctx.exit(EXIT_FAILED)
+
+
+class SmokeTest:
+    """verify's checks on what apply just set up: the project and location of the config, the API key
+    gcp-setup manages (its string read once, kept in memory, never printed) and the ADC the credentials
+    mode implies (the file it wrote for impersonate / key-file, the user's own otherwise)."""
+
+    def __init__(self, vctx: Any, results: list[Any]) -> None:
+        self.vctx = vctx
+        self.results = results
+
+    @classmethod
+    def run(cls, config: Config, run, session) -> SmokeTest:
+        from gcp_setup.verify import smoke_test
+        from gcp_setup.verify.core import VerifyContext
+
+        credentials_file = _output(run, "credentials", "credentials_file")
+        environ = {**os.environ, envvars.PROJECT: config.project, envvars.LOCATION: config.location}
+        if credentials_file:
+            environ[envvars.CREDENTIALS] = credentials_file
+        vctx = VerifyContext(
+            emulator_host=config.emulator_host,
+            project=config.project,
+            location=config.location,
+            model=None,
+            generate=True,
+            api_key_env=None,
+            api_key=_managed_key_string(run, session),
+            say=lambda message: click.echo(message, err=True),
+            environ=environ,
+        )
+        return cls(vctx, smoke_test(vctx))
+
+    @property
+    def passed(self) -> bool:
+        from gcp_setup.verify.render import passed
+
+        return passed(self.results)
+
+    def failures(self) -> str:
+        return "; ".join(f"{r.name} ({r.reason or 'failed'})" for r in self.results if r.status == "failed")
+
+    def table(self) -> str:
+        from gcp_setup.verify.core import redact_all
+        from gcp_setup.verify.render import render_table
+
+        return "Smoke test (gcp-setup verify):\n" + redact_all(
+            render_table(self.vctx, self.results), self.vctx.secrets()
+        )
+
+    def document(self) -> dict[str, Any]:
+        """verify's JSON document without what the apply document already says (emulator, project)."""
+        import json
+
+        from gcp_setup.verify.core import redact_all
+        from gcp_setup.verify.render import document
+
+        body = {
+            k: v for k, v in document(self.vctx, self.results).items() if k not in ("emulator", "project")
+        }
+        return json.loads(redact_all(json.dumps(body), self.vctx.secrets()))
+
+
+def _managed_key_string(run, session) -> str | None:
+    """The string of the API key the api_key step manages (one getKeyString), or None without a key."""
+    from gcp_setup.google.apikeys import ApiKeysClient
+
+    if not _output(run, "api_key", "exists"):
+        return None
+    return ApiKeysClient(session).key_string({"name": _output(run, "api_key", "name")})
+
+
+def _output(run, step: str, key: str) -> Any:
+    result = run.by_name(step)
+    return result.outputs.get(key) if result else None
 
 
 def _confirm(planned, human: bool) -> None:

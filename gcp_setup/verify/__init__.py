@@ -37,6 +37,27 @@ CHECKS: tuple[Check, ...] = (
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 
 
+def smoke_test(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckResult]:
+    """What `verify` and the end of `apply` run: the checks, with their client libraries imported first
+    (latencies measure calls, not imports) and every log record kept free of secrets."""
+    import os
+
+    from gcp_setup.verify.core import secrets_kept_out_of_logs
+
+    if ctx.emulator_host:
+        os.environ.setdefault("NO_GCE_CHECK", "True")  # offline: do not probe the metadata server
+    import_client_libraries(names)
+    with secrets_kept_out_of_logs(ctx):
+        return run(ctx, names)
+
+
+def import_client_libraries(names: tuple[str, ...]) -> None:
+    if any(n != "credentials" for n in names):
+        import google.genai  # noqa: F401
+    if any(n.startswith("openai") for n in names):
+        import openai  # noqa: F401
+
+
 def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckResult]:
     results = []
     for check in CHECKS:

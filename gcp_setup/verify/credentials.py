@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,6 @@ def resolve(ctx: VerifyContext) -> Any:
 
 
 def _load_and_refresh(ctx: VerifyContext) -> Any:
-    import google.auth
     from google.auth import exceptions
     from google.auth.transport.requests import Request
 
@@ -69,7 +69,7 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
     if path:
         _check_file(Path(path))
     try:
-        credentials, project = google.auth.default(scopes=[SCOPE])
+        credentials, project = _default(ctx, path)
     except exceptions.DefaultCredentialsError as exc:
         if path:
             raise CheckFailed(
@@ -95,6 +95,19 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
         ) from exc
     ctx.principal = principal_of(credentials)
     return credentials
+
+
+def _default(ctx: VerifyContext, path: str | None) -> tuple[Any, str | None]:
+    """google.auth.default(), which reads the process environment, unless the context names another
+    credentials file (from --env-file, or the file `apply` just wrote): that file, as ADC would load it."""
+    import google.auth
+
+    if path and path != os.environ.get(envvars.CREDENTIALS):
+        with warnings.catch_warnings():  # as google.auth.default does: the file is the user's own choice
+            warnings.simplefilter("ignore", DeprecationWarning)
+            credentials, project = google.auth.load_credentials_from_file(path, scopes=[SCOPE])
+        return credentials, ctx.environ.get(envvars.PROJECT) or project
+    return google.auth.default(scopes=[SCOPE])
 
 
 def _check_file(path: Path) -> None:
