@@ -18,6 +18,7 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.services:ServicesStep",
     "gcp_setup.steps.service_account:ServiceAccountStep",
     "gcp_setup.steps.api_key:ApiKeyStep",
+    "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
     "gcp_setup.steps.credentials:CredentialsStep",
 )
 

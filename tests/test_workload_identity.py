@@ -1,0 +1,230 @@
+"""Workload Identity Federation for GitHub Actions, end to end through real HTTP against the emulator:
+`apply --github-repo` creates (adopts, undeletes) the pool, the provider and the binding; a second run
+writes nothing; a run cut off after any write is finished by the next; `destroy` removes it all; and a
+google-auth `external_account` credential (what google-github-actions/auth writes) works with it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gcp_setup import defaults
+from gcp_setup.cli import cli
+from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
+
+PROJECT = "wif-ci-1"
+REPO = "octo/app"
+CREATE = [
+    "--project",
+    PROJECT,
+    "--create",
+    "--billing-account",
+    OPEN_ACCOUNT.removeprefix("billingAccounts/"),
+]
+WIF = [*CREATE, "--github-repo", REPO, "--no-api-key"]
+SA_EMAIL = f"{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"
+
+
+def gcp_setup(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def apply_json(*args: str) -> dict:
+    result = gcp_setup("apply", *args, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+
+
+def wif_state(emu) -> list[dict]:
+    return emu.state()["backends"]["workload_identity"]["pools"]
+
+
+def sa_members(emu, role: str = "roles/iam.workloadIdentityUser") -> set[str]:
+    accounts = emu.state()["backends"]["iam"]["accounts"]
+    bindings = [
+        b for a in accounts if a["account_id"] == defaults.SERVICE_ACCOUNT_ID for b in a["policy"]["bindings"]
+    ]
+    return {m for b in bindings if b["role"] == role for m in b["members"]}
+
+
+def test_apply_sets_up_federation_and_a_second_apply_writes_nothing(provision_env) -> None:
+    first = gcp_setup("apply", *WIF, "--yes")
+    assert first.exit_code == 0, first.output
+    assert "workload_identity  created" in first.stdout
+
+    [pool] = wif_state(provision_env)
+    assert pool["pool_id"] == "github" and pool["deleted_at"] is None
+    provider = pool["providers"]["github-actions"]
+    assert provider["issuer_uri"] == defaults.GITHUB_OIDC_ISSUER
+    assert provider["attribute_mapping"] == defaults.GITHUB_ATTRIBUTE_MAPPING
+    assert provider["attribute_condition"] == f'assertion.repository == "{REPO}"'
+    number = pool["project_number"]
+    assert sa_members(provision_env) == {
+        f"principalSet://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/github"
+        f"/attribute.repository/{REPO}"
+    }
+
+    provision_env.clear_requests()
+    steps = apply_json(*WIF)
+    assert steps["workload_identity"]["outcome"] == "unchanged"
+    assert steps["workload_identity"]["outputs"]["workload_identity_provider"] == (
+        f"projects/{number}/locations/global/workloadIdentityPools/github/providers/github-actions"
+    )
+    assert provision_env.writes() == []
+    wif_reads = [r for r in provision_env.requests() if "workloadIdentityPools" in r["path"]]
+    assert len(wif_reads) == 2  # the pool and the provider (plus the account's policy)
+
+
+def github_token(repository: str = REPO, issuer: str = defaults.GITHUB_OIDC_ISSUER) -> str:
+    """An OIDC token shaped as GitHub Actions issues them (the emulator checks claims, not signatures)."""
+    claims = {
+        "iss": issuer,
+        "sub": f"repo:{repository}:ref:refs/heads/main",
+        "aud": "https://iam.googleapis.com",
+        "repository": repository,
+        "repository_owner": repository.split("/")[0],
+        "ref": "refs/heads/main",
+        "exp": int(time.time()) + 600,
+    }
+    parts = ({"alg": "RS256", "typ": "JWT", "kid": "github"}, claims)
+    encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=") for p in parts]
+    return ".".join(encoded) + ".c2lnbmF0dXJl"
+
+
+def external_account_file(tmp_path: Path, emu, provider: str, token: str) -> Path:
+    """The credentials file google-github-actions/auth writes, its subject token read from a file."""
+    (tmp_path / "github-oidc-token").write_text(token)
+    path = tmp_path / "gha-creds.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "external_account",
+                "audience": f"//iam.googleapis.com/{provider}",
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "token_url": f"{emu.url}/v1/token",
+                "credential_source": {"file": str(tmp_path / "github-oidc-token")},
+                "service_account_impersonation_url": f"{emu.url}/v1/projects/-/serviceAccounts/{SA_EMAIL}"
+                ":generateAccessToken",
+            }
+        )
+    )
+    return path
+
+
+def use_credentials(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", PROJECT)
+    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", "http://" + os.environ["GCP_SETUP_EMULATOR_HOST"] + "/")
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+
+
+def verify_checks(*names: str) -> dict[str, dict]:
+    args = [arg for name in names for arg in ("--only", name)]
+    result = CliRunner().invoke(cli, ["verify", "--format", "json", *args])
+    return {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+
+
+def test_a_github_token_authenticates_as_the_service_account(provision_env, tmp_path, monkeypatch) -> None:
+    """What a workflow does after google-github-actions/auth: ADC is an external_account file; STS
+    exchanges the OIDC token, the federated token impersonates the account, Vertex AI answers."""
+    provider = apply_json(*WIF)["workload_identity"]["outputs"]["workload_identity_provider"]
+    use_credentials(monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token()))
+
+    checks = verify_checks("credentials", "vertex")
+    assert checks["credentials"]["status"] == "passed", checks
+    assert "external account (Workload Identity Federation)" in checks["credentials"]["detail"]
+    assert f"principal serviceAccount:{SA_EMAIL}" in checks["credentials"]["detail"]
+    assert checks["vertex"]["status"] == "passed", checks
+
+    # Another repository's workflow is refused by the provider's attribute condition.
+    use_credentials(
+        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token("evil/fork"))
+    )
+    refused = verify_checks("credentials")["credentials"]
+    assert refused["status"] == "failed" and "attribute condition" in refused["detail"]
+
+
+def destroy_json(*args: str) -> dict:
+    result = gcp_setup("destroy", *args, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+
+
+def test_destroy_removes_binding_provider_and_pool_and_a_second_destroy_is_a_no_op(provision_env) -> None:
+    apply_json(*WIF)
+    steps = destroy_json("--project", PROJECT)  # no --github-repo needed: the pool says it is ours
+    assert steps["workload_identity"]["outcome"] == "updated", steps["workload_identity"]
+    [pool] = wif_state(provision_env)
+    assert pool["deleted_at"] is not None and pool["providers"]["github-actions"]["deleted_at"] is not None
+    assert provision_env.state()["backends"]["iam"]["accounts"] == []  # deleted after its binding went
+
+    provision_env.clear_requests()
+    again = destroy_json("--project", PROJECT, "--github-repo", REPO)
+    assert {s["outcome"] for s in again.values()} <= {"unchanged", "skipped"}
+    assert provision_env.writes() == []
+
+
+def test_a_soft_deleted_pool_is_undeleted_and_federation_works_again(provision_env) -> None:
+    apply_json(*WIF)
+    destroy_json("--project", PROJECT)  # deletes the account too: apply makes a new one
+    steps = apply_json(*WIF)
+    actions = [a["summary"] for a in steps["workload_identity"]["actions"]]
+    assert actions[:2] == ["undelete workload identity pool github", "undelete provider github-actions"]
+    [pool] = wif_state(provision_env)
+    assert pool["deleted_at"] is None and pool["providers"]["github-actions"]["deleted_at"] is None
+    provision_env.clear_requests()
+    apply_json(*WIF)
+    assert provision_env.writes() == []
+
+
+@pytest.mark.gcloud
+def test_a_pool_made_with_gcloud_is_adopted_and_kept_by_destroy(provision_env, gcloud) -> None:
+    apply_json(*CREATE, "--no-api-key")
+    gcloud.run(
+        "iam",
+        "workload-identity-pools",
+        "create",
+        "github",
+        "--location=global",
+        "--display-name=made by hand",
+        project=PROJECT,
+    )
+    steps = apply_json(*WIF)
+    creates = [w["method_id"] for w in provision_env.writes() if w["method_id"].endswith("Pools.create")]
+    assert creates == ["iam.projects.locations.workloadIdentityPools.create"]  # gcloud's only
+    assert steps["workload_identity"]["actions"][0]["summary"].startswith("create OIDC provider")
+    describe = ["iam", "workload-identity-pools", "describe", "github", "--location=global"]
+    assert gcloud.json(*describe, project=PROJECT)["displayName"] == "made by hand"
+
+    destroy_json("--project", PROJECT, "--github-repo", REPO)
+    assert gcloud.json(*describe, project=PROJECT)["state"] == "ACTIVE"  # not ours to delete
+
+
+def test_a_run_cut_off_after_any_write_is_finished_by_the_next(provision_env) -> None:
+    """The emulator applies the N-th write of the federation part (enable STS, create pool, create
+    provider, grant), then hangs up; the next run finishes without duplicates, the next writes nothing."""
+    apply_json(*CREATE, "--no-api-key")
+    before = len(provision_env.writes())
+    apply_json(*WIF)
+    federation_writes = len(provision_env.writes()) - before
+    assert federation_writes == 4
+    for n in range(1, federation_writes + 1):
+        provision_env.reset()
+        apply_json(*CREATE, "--no-api-key")
+        provision_env.set_realism(drop_after_writes=before + n)
+        gcp_setup("apply", *WIF, "--yes")  # the client may recover by itself (a 409 adopts); or fail
+        provision_env.set_realism(drop_after_writes=None)
+        apply_json(*WIF)
+        provision_env.clear_requests()
+        assert apply_json(*WIF)["workload_identity"]["outcome"] == "unchanged", n
+        assert provision_env.writes() == [], n
+        [pool] = wif_state(provision_env)
+        assert list(pool["providers"]) == ["github-actions"]
