@@ -57,6 +57,8 @@ def test_apply_sets_up_federation_and_a_second_apply_writes_nothing(provision_en
     first = gcp_setup("apply", *WIF, "--yes")
     assert first.exit_code == 0, first.output
     assert "workload_identity  created" in first.stdout
+    assert "- uses: google-github-actions/auth@v2" in first.stdout  # the workflow step, no secret in it
+    assert f"      service_account: {SA_EMAIL}" in first.stdout
 
     [pool] = wif_state(provision_env)
     assert pool["pool_id"] == "github" and pool["deleted_at"] is None

@@ -151,6 +151,10 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     run = run or run_steps(config, "apply", human=human, session=session)
     smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
     _finish(click_ctx, run, config, output_format, render, smoke)
+    if human and run.ok and _output(run, "workload_identity", "workload_identity_provider"):
+        from gcp_setup.steps.workload_identity import github_actions_snippet
+
+        click.echo(github_actions_snippet(run.by_name("workload_identity").outputs))
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if smoke and not smoke.passed:
