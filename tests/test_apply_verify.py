@@ -1,0 +1,167 @@
+"""`gcp-setup apply` ends with verify's smoke test: the checks run on what apply just set up (the config's
+project and location, the managed API key, the credentials file it wrote), through the real google-genai
+and openai libraries against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gcp_setup import defaults
+from gcp_setup.cli import cli
+from gcp_setup.emulator.apikeys.models import ApiKeysBackend
+from gcp_setup.emulator.billing.models import OPEN_ACCOUNT, BillingBackend
+from gcp_setup.emulator.generativelanguage.models import GenerativeModels
+from gcp_setup.emulator.iam.models import ServiceAccountsBackend
+from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+from gcp_setup.verify import CHECK_NAMES
+
+PROJECT = "apply-verify-1"
+BILLING = OPEN_ACCOUNT.removeprefix("billingAccounts/")
+SMOKE_TEST = "Smoke test (gcp-setup verify):"
+
+
+@pytest.fixture
+def env(provision_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """provision_env with the smoke test on, and no Google variable or ADC from the machine."""
+    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("GCP_SETUP_VERIFY")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return provision_env
+
+
+def settings(tmp_path: Path) -> list[str]:
+    """A service-account key file as the ADC, so that every check can run offline."""
+    return [
+        "--project",
+        PROJECT,
+        "--create",
+        "--billing-account",
+        BILLING,
+        "--credentials",
+        "key-file",
+        "--allow-key-file",
+        "--credentials-file",
+        str(tmp_path / "key.json"),
+    ]
+
+
+def gcp_setup(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def key_string(world) -> str:
+    (key,) = world.backend(ApiKeysBackend).keys.values()
+    return key.key_string
+
+
+def test_apply_ends_with_every_check_passed_and_no_secret_shown(env, world, tmp_path) -> None:
+    result = gcp_setup("apply", *settings(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    summary, _, smoke = result.stdout.partition(SMOKE_TEST)
+    assert "6 changed" in summary
+    assert "5 passed, 0 failed, 0 skipped" in smoke
+    assert f"serviceAccount:gemini-client@{PROJECT}.iam.gserviceaccount.com" in smoke  # the key file's ADC
+    assert key_string(world) not in result.output
+
+
+def test_json_document_carries_verify_without_duplicates(env, world, tmp_path) -> None:
+    result = gcp_setup("apply", *settings(tmp_path), "--yes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True
+    verify = document["verify"]
+    assert list(verify) == ["ok", "location", "model", "checks"]
+    assert verify["ok"] is True and verify["location"] == "global"
+    assert [(c["name"], c["status"]) for c in verify["checks"]] == [(n, "passed") for n in CHECK_NAMES]
+    assert key_string(world) not in result.output
+
+
+def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
+    """The README's figures: the smoke test adds one control-plane read (getKeyString), two model lists
+    (the emulator logs them as reads), six model calls and one token; never a mutating request."""
+    assert gcp_setup("apply", *settings(tmp_path), "--yes").exit_code == 0
+    env.clear_requests()
+    unverified = gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify")
+    assert unverified.exit_code == 0 and SMOKE_TEST not in unverified.stdout
+    without = Counter(r["kind"] for r in env.requests())
+    env.clear_requests()
+    verified = gcp_setup("apply", *settings(tmp_path))  # no --yes: nothing to do, said as a plan
+    assert verified.exit_code == 0, verified.output
+    assert "No changes" in verified.stdout and "5 passed" in verified.stdout
+    requests = env.requests()
+    assert env.writes() == []
+    added = {kind: n - without[kind] for kind, n in Counter(r["kind"] for r in requests).items()}
+    assert added == {"read": 3, "data": 6, "auth": 1}, [r["path"] for r in requests]
+    reads = [r["path"] for r in requests if r["kind"] == "read"]
+    assert [p for p in reads if p.endswith("/models")] == ["/v1beta/models", "/v1beta/openai/models"]
+    assert len([p for p in reads if p.endswith(f"/keys/{defaults.API_KEY_ID}/keyString")]) == 1
+    assert without == {"read": 6}  # provisioning alone: one read per step (the key file's is a key list)
+
+
+def test_a_broken_setup_fails_apply_with_verifys_diagnosis(env, world, tmp_path) -> None:
+    assert gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify").exit_code == 0
+    world.backend(GenerativeModels).switches.user_location_supported = False
+    result = gcp_setup("apply", *settings(tmp_path), "--yes")
+    assert result.exit_code == 1
+    assert "0 failed." in result.stdout  # the provisioning itself is fine
+    assert "FAIL gemini-api" in result.stdout and "network location" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        "apply succeeded; the smoke test failed: gemini-api (FAILED_PRECONDITION); "
+        "openai-gemini (FAILED_PRECONDITION)"
+    )
+    assert key_string(world) not in result.output
+
+
+def test_a_disabled_service_account_fails_the_smoke_test_in_json(env, world, tmp_path) -> None:
+    assert gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify").exit_code == 0
+    accounts = world.backend(ServiceAccountsBackend)
+    (account,) = accounts.in_project(PROJECT)
+    accounts.set_disabled(account, True)
+    result = gcp_setup("apply", *settings(tmp_path), "--yes", "--format", "json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert {s["outcome"] for s in document["steps"]} <= {"unchanged", "skipped"}
+    statuses = {c["name"]: c["status"] for c in document["verify"]["checks"]}
+    assert statuses == {
+        "credentials": "failed",
+        "gemini-api": "passed",
+        "vertex": "skipped",
+        "openai-gemini": "passed",
+        "openai-vertex": "skipped",
+    }
+    assert "token refresh failed" in document["verify"]["checks"][0]["detail"]
+
+
+def test_when_apply_fails_the_smoke_test_does_not_run(env, world, tmp_path) -> None:
+    assert gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify").exit_code == 0
+    world.backend(BillingBackend).link(world.backend(ProjectsBackend).find(PROJECT), "")
+    without_billing = [s for s in settings(tmp_path) if s not in ("--billing-account", BILLING)]
+    env.clear_requests()
+    result = gcp_setup("apply", *without_billing, "--yes")
+    assert result.exit_code == 1
+    assert "billing is not enabled" in result.stdout
+    assert SMOKE_TEST not in result.stdout and "smoke test" not in result.stderr
+    assert not [r for r in env.requests() if r["kind"] in ("data", "auth")]
+
+
+def test_no_verify_env_and_toml_turn_it_off_and_plan_status_never_verify(env, tmp_path, monkeypatch) -> None:
+    assert gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify").exit_code == 0
+    monkeypatch.setenv("GCP_SETUP_VERIFY", "false")
+    assert SMOKE_TEST not in gcp_setup("apply", *settings(tmp_path), "--yes").stdout
+    monkeypatch.delenv("GCP_SETUP_VERIFY")
+    (tmp_path / "gcp-setup.toml").write_text("verify = false\n")
+    assert SMOKE_TEST not in gcp_setup("apply", *settings(tmp_path), "--yes").stdout
+    assert "5 passed" in gcp_setup("apply", *settings(tmp_path), "--yes", "--verify").stdout  # flag wins
+    env.clear_requests()
+    for command in ("plan", "status"):
+        result = gcp_setup(command, *settings(tmp_path))
+        assert result.exit_code == 0 and SMOKE_TEST not in result.stdout
+    assert not [r for r in env.requests() if r["kind"] in ("data", "auth") or r["path"].endswith("keyString")]
