@@ -200,12 +200,9 @@ def test_close_names_suggest_models_that_generate() -> None:
 
 
 def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monkeypatch) -> None:
-    """The acceptance path: `apply` (service-account key file, .env), then `verify` with that .env."""
-    from gcp_setup.demo import read_env_file
-
+    """The acceptance path: `apply` (service-account key file, .env), then `verify --env-file .env`."""
     for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
     env_file, key_file = tmp_path / ".env", tmp_path / "sa-key.json"
     applied = CliRunner().invoke(
         cli,
@@ -227,11 +224,49 @@ def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monk
         ],
     )
     assert applied.exit_code == 0, applied.output
-    for name, value in read_env_file(env_file).items():
-        monkeypatch.setenv(name, value)
-    code, report = verify_json()
+    code, report = verify_json("--env-file", str(env_file))
     assert code == 0, report
     assert [c["status"] for c in report["checks"]] == ["passed"] * 5
+    assert report["project"] == "apply-then-verify"
+
+
+def test_env_file_wins_over_the_environment_and_flags_over_both(
+    gemini_project, tmp_path, monkeypatch
+) -> None:
+    from gcp_setup.secrets import env_line
+
+    key = gemini_project.api_key.key_string
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"# written by gcp-setup\n{env_line('GEMINI_API_KEY', key)}\n"
+        f"export GOOGLE_CLOUD_LOCATION='us-east5'\nGOOGLE_APPLICATION_CREDENTIALS={gemini_project.key_file}\n"
+    )
+    monkeypatch.setenv("GEMINI_API_KEY", "AIza-a-stale-key-in-the-shell")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "europe-west4")
+    code, report = verify_json("--env-file", str(env_file), "--only", "gemini-api", "--only", "credentials")
+    assert code == 0, report
+    assert report["location"] == "us-east5"
+    _, report = verify_json("--env-file", str(env_file), "--location", "global", "--only", "credentials")
+    assert report["location"] == "global"
+    code, report = verify_json("--only", "gemini-api")  # without the file, the shell's stale key
+    assert code == 1 and report["checks"][0]["reason"] == "API_KEY_INVALID"
+
+
+def test_a_missing_env_file_is_a_one_line_usage_error(gemini_project, tmp_path) -> None:
+    result = run_verify("--env-file", str(tmp_path / "nowhere.env"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --env-file {tmp_path / 'nowhere.env'}: No such file")
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_env_parser_reads_what_gcp_setup_writes() -> None:
+    from gcp_setup.secrets import env_line, merge_env_text, parse_env_text
+
+    values = {"PLAIN": "a.b/c:d", "QUOTED": 'a "b" $HOME \\ #c', "EMPTY": ""}
+    text = merge_env_text("# comment\nexport OTHER='kept as is'\nNOT A LINE\nLATE=1 # why\n", values)
+    assert parse_env_text(text) == {"OTHER": "kept as is", "LATE": "1", **values}
+    assert all(parse_env_text(env_line(k, v)) == {k: v} for k, v in values.items())
 
 
 def test_credential_kinds_and_principals(gemini_project) -> None:
