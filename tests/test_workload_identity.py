@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from gcp_setup import defaults
@@ -188,23 +189,48 @@ def test_a_soft_deleted_pool_is_undeleted_and_federation_works_again(provision_e
 
 
 @pytest.mark.gcloud
-def test_a_pool_made_with_gcloud_is_adopted_and_kept_by_destroy(provision_env, gcloud) -> None:
+def test_pool_and_provider_made_with_gcloud_are_adopted_fixed_and_kept_by_destroy(
+    provision_env, gcloud
+) -> None:
+    """gcloud made both, with a looser condition (the whole owner) and a smaller mapping: apply patches
+    the provider (Google's update mask: attributeMapping, attributeCondition), creates nothing, and destroy
+    removes only the binding."""
     apply_json(*CREATE, "--no-api-key")
+    wif = ["iam", "workload-identity-pools"]
+    gcloud.run(*wif, "create", "github", "--location=global", "--display-name=made by hand", project=PROJECT)
     gcloud.run(
-        "iam",
-        "workload-identity-pools",
-        "create",
-        "github",
+        *wif,
+        "providers",
+        "create-oidc",
+        "github-actions",
         "--location=global",
-        "--display-name=made by hand",
+        "--workload-identity-pool=github",
+        f"--issuer-uri={defaults.GITHUB_OIDC_ISSUER}",
+        "--attribute-mapping=google.subject=assertion.sub",
+        "--attribute-condition=assertion.repository_owner == 'octo'",
         project=PROJECT,
     )
+    provision_env.clear_requests()
     steps = apply_json(*WIF)
-    creates = [w["method_id"] for w in provision_env.writes() if w["method_id"].endswith("Pools.create")]
-    assert creates == ["iam.projects.locations.workloadIdentityPools.create"]  # gcloud's only
-    assert steps["workload_identity"]["actions"][0]["summary"].startswith("create OIDC provider")
-    describe = ["iam", "workload-identity-pools", "describe", "github", "--location=global"]
-    assert gcloud.json(*describe, project=PROJECT)["displayName"] == "made by hand"
+    assert [w["method_id"].rsplit(".", 1)[-1] for w in provision_env.writes()] == [
+        "batchEnable",
+        "patch",
+        "setIamPolicy",
+    ]
+    assert steps["workload_identity"]["actions"][0]["summary"] == (
+        "set attributeMapping, attributeCondition of provider github-actions"
+    )
+    describe = [
+        *wif,
+        "providers",
+        "describe",
+        "github-actions",
+        "--location=global",
+        "--workload-identity-pool=github",
+    ]
+    provider = gcloud.json(*describe, project=PROJECT)
+    assert provider["attributeCondition"] == defaults.github_attribute_condition(REPO)
+    assert provider["attributeMapping"] == defaults.GITHUB_ATTRIBUTE_MAPPING
 
     destroy_json("--project", PROJECT, "--github-repo", REPO)
     assert gcloud.json(*describe, project=PROJECT)["state"] == "ACTIVE"  # not ours to delete
@@ -230,3 +256,97 @@ def test_a_run_cut_off_after_any_write_is_finished_by_the_next(provision_env) ->
         assert provision_env.writes() == [], n
         [pool] = wif_state(provision_env)
         assert list(pool["providers"]) == ["github-actions"]
+
+
+def test_every_federation_answer_matches_its_discovery_schema(emu, make_project) -> None:
+    """Walk every Workload Identity method the emulator serves; each answer, and each operation's
+    result, validates against Google's discovery schema."""
+    from schema_check import method_response_problems, problems
+
+    from gcp_setup.emulator.routing import ROUTES
+
+    make_project("wif-schema-walk", services=("iam.googleapis.com",))
+    pools, m = "v1/projects/wif-schema-walk/locations/global/workloadIdentityPools", "iam.projects.locations."
+    answers: list[tuple[str, dict]] = []
+
+    def call(method_id: str, verb: str, path: str, body: dict | None = None, **params: str) -> dict:
+        response = requests.request(verb, f"{emu.url}/{path}", json=body, params=params, timeout=10)
+        assert response.status_code == 200, (method_id, response.text)
+        answers.append((m + method_id, response.json()))
+        return response.json()
+
+    op = call(
+        "workloadIdentityPools.create", "POST", pools, {"displayName": "CI"}, workloadIdentityPoolId="ci-pool"
+    )
+    call("workloadIdentityPools.operations.get", "GET", f"v1/{op['name']}")
+    pool = f"{pools}/ci-pool"
+    provider_body = {
+        "oidc": {"issuerUri": defaults.GITHUB_OIDC_ISSUER},
+        "attributeMapping": defaults.GITHUB_ATTRIBUTE_MAPPING,
+        "attributeCondition": defaults.github_attribute_condition(REPO),
+    }
+    op = call(
+        "workloadIdentityPools.providers.create",
+        "POST",
+        f"{pool}/providers",
+        provider_body,
+        workloadIdentityPoolProviderId="gha-oidc",
+    )
+    call("workloadIdentityPools.providers.operations.get", "GET", f"v1/{op['name']}")
+    provider = f"{pool}/providers/gha-oidc"
+    call("workloadIdentityPools.providers.get", "GET", provider)
+    call(
+        "workloadIdentityPools.providers.patch",
+        "PATCH",
+        provider,
+        {"displayName": "GitHub"},
+        updateMask="displayName",
+    )
+    call("workloadIdentityPools.providers.list", "GET", f"{pool}/providers")
+    call("workloadIdentityPools.providers.delete", "DELETE", provider)
+    call("workloadIdentityPools.providers.undelete", "POST", f"{provider}:undelete", {})
+    call("workloadIdentityPools.get", "GET", pool)
+    call("workloadIdentityPools.list", "GET", pools)
+    call("workloadIdentityPools.delete", "DELETE", pool)
+    call("workloadIdentityPools.list", "GET", pools, showDeleted="true")
+    call("workloadIdentityPools.undelete", "POST", f"{pool}:undelete", {})
+
+    found = [f"{mid}: {p}" for mid, body in answers for p in method_response_problems("iam.v1", mid, body)]
+    for mid, body in answers:
+        result = dict(body.get("response") or {})
+        if result:  # an operation's result: the pool or the provider, typed
+            schema = result.pop("@type").removeprefix("type.googleapis.com/google.iam.v1.")
+            found += [f"{mid} (operation response): {p}" for p in problems("iam.v1", schema, result)]
+    assert found == []
+    served = {r.method_id for r in ROUTES if r.method_id.startswith(m + "workloadIdentityPools.")}
+    assert {mid for mid, _ in answers} == served
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("octo", "GitHub repository 'octo' is not OWNER/REPO"),
+        ("-octo/app", "is not OWNER/REPO"),
+        ("octo/..", "is not OWNER/REPO"),
+        ("https://github.com/octo/app", "is not OWNER/REPO"),
+    ],
+)
+def test_a_bad_repository_is_a_usage_error(clean_config, value, message) -> None:
+    result = gcp_setup("plan", "--project", PROJECT, "--github-repo", value)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_the_repository_comes_from_env_or_toml_and_adds_sts(clean_config, monkeypatch) -> None:
+    from gcp_setup.config import load_config
+
+    (clean_config / "gcp-setup.toml").write_text(f'project = "{PROJECT}"\ngithub-repo = "{REPO}"\n')
+    config = load_config({})
+    assert config.github_repo == REPO and config.sources["github_repo"] == "gcp-setup.toml github-repo"
+    assert "sts.googleapis.com" in config.services
+    monkeypatch.setenv("GCP_SETUP_GITHUB_REPO", "octo/other")
+    assert load_config({}).github_repo == "octo/other"
+    refused = gcp_setup("plan", "--no-service-account")
+    assert refused.exit_code == 2 and "--github-repo needs the service account" in refused.stderr
+    (clean_config / "gcp-setup.toml").unlink()
+    monkeypatch.delenv("GCP_SETUP_GITHUB_REPO")
+    assert "sts.googleapis.com" not in load_config({"project": PROJECT}).services
