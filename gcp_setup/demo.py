@@ -1,8 +1,9 @@
 """`make demo`: the whole job against the built-in emulator, offline, in a few seconds.
 
 Starts an emulator in this process (with a little latency and slow operations, so the progress shows),
-runs `plan`, `apply --create`, a second `apply` that changes nothing, and `verify` through the real
-google-genai and openai libraries; then prints how to do the same by hand.
+runs `plan`, `apply --create` (which ends with verify's smoke test through the real google-genai and
+openai libraries), a second `apply` that changes nothing and verifies again, and the standalone
+`verify --env-file` on the .env apply wrote; then prints how to do the same by hand.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -67,26 +69,35 @@ def main() -> int:
         ]
         emu.log.clear()
         steps.append(("second apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")))
-        writes, reads = len(emu.log.writes()), len(emu.log.reads())
-        os.environ.update(read_env_file(env_file))  # what `set -a; . .env` would do
-        steps.append(("verify", gcp_setup("verify", "--project", PROJECT)))
-    summarise(steps, writes, reads, env_file)
+        second_apply = SecondApply.of(emu)
+        steps.append(("verify", gcp_setup("verify", "--env-file", str(env_file))))
+    summarise(steps, second_apply, env_file)
     return 0 if all(code == 0 for _, code in steps) else 1
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """NAME=value lines of a .env (quotes removed); nothing when the file is missing."""
-    if not path.exists():
-        return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and line[0] != "#")
-    return {name.strip(): value.strip().strip("'\"") for name, value in pairs}
+@dataclass(frozen=True)
+class SecondApply:
+    """What the no-op apply sent, from the emulator's request log."""
+
+    writes: int
+    reads: int
+    """Control-plane reads, and the two model lists of the smoke test (logged as reads)."""
+    model_calls: int
+
+    @classmethod
+    def of(cls, emu: Emulator) -> SecondApply:
+        calls = sum(e.kind == "data" for e in emu.log.entries())
+        return cls(len(emu.log.writes()), len(emu.log.reads()), calls)
 
 
-def summarise(steps: list[tuple[str, int]], writes: int, reads: int, env_file: Path) -> None:
+def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path) -> None:
     click.secho("\nWhat happened", bold=True)
     for name, code in steps:
         click.echo(f"  {name:<13} exit {code}")
-    click.echo(f"  The second apply sent {writes} mutating requests and {reads} reads.")
+    click.echo(
+        f"  The second apply sent {second.writes} mutating requests and {second.reads} reads; its smoke test "
+        f"made {second.model_calls} model calls (the reads include its key string and two model lists)."
+    )
     if env_file.exists():
         click.echo(f"  Settings were written to {env_file} (mode {env_file.stat().st_mode & 0o777:o}).")
     click.secho("\nTry it by hand", bold=True)
@@ -94,7 +105,8 @@ def summarise(steps: list[tuple[str, int]], writes: int, reads: int, env_file: P
     click.echo(f"  In another:     export {envvars.EMULATOR_HOST}=127.0.0.1:8085")
     settings = f"--project my-demo-1 --create --billing-account {BILLING_ACCOUNT}"
     click.echo(f"                  .venv/bin/gcp-setup plan {settings}")
-    click.echo(f"                  .venv/bin/gcp-setup apply {settings} --yes")
+    click.echo(f"                  .venv/bin/gcp-setup apply {settings} --env-file .env --yes")
+    click.echo("                  .venv/bin/gcp-setup verify --env-file .env")
     click.echo("                  .venv/bin/gcp-setup status --project my-demo-1")
     click.echo(
         "  Without --billing-account the Gemini API still works and the plan says what waits for billing."
