@@ -38,6 +38,7 @@ def apply_cmd(project: str) -> list[str]:
         "apply",
         "--create",
         "--yes",
+        "--no-verify",  # provisioning only, as the gcloud script does; the smoke test's cost is in the README
         "--project",
         project,
         "--billing-account",
