@@ -171,3 +171,27 @@ def test_use_vertexai_agrees_with_the_env_gcp_setup_writes(
         services=json.dumps(list(services)),
     )
     assert json.loads(terraform_value) == python_env[envvars.USE_VERTEXAI]
+
+
+def test_workload_identity_federation_matches_the_python_side() -> None:
+    """Same pool and provider IDs, issuer, mapping, condition, binding and STS as `--github-repo`."""
+    from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER, repository_member
+
+    resources = _blocks("main.tf", "resource")
+    pool = resources["google_iam_workload_identity_pool"]["github"]
+    provider = resources["google_iam_workload_identity_pool_provider"]["github"]
+    binding = resources["google_service_account_iam_member"]["github_wif"]
+    assert default("workload_identity_pool_id") == defaults.WORKLOAD_IDENTITY_POOL_ID
+    assert default("workload_identity_provider_id") == defaults.WORKLOAD_IDENTITY_PROVIDER_ID
+    assert pool["display_name"] == defaults.WORKLOAD_IDENTITY_POOL_DISPLAY_NAME
+    assert provider["display_name"] == defaults.WORKLOAD_IDENTITY_PROVIDER_DISPLAY_NAME
+    assert [block["issuer_uri"] for block in provider["oidc"]] == [defaults.GITHUB_OIDC_ISSUER]
+    assert provider["attribute_mapping"] == defaults.GITHUB_ATTRIBUTE_MAPPING
+    repository = "${var.github_repository}"
+    assert provider["attribute_condition"] == defaults.github_attribute_condition(repository)
+    assert binding["role"] == WORKLOAD_IDENTITY_USER
+    pool_name = f"projects/N/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
+    module_pool_name = "${google_iam_workload_identity_pool.github[0].name}"
+    assert binding["member"] == repository_member("N", repository).replace(pool_name, module_pool_name)
+    assert all(f'"{s}"' in module_local("services") for s in defaults.WORKLOAD_IDENTITY_SERVICES)
+    assert resources["google_project_service"]["services"]["for_each"] == "${local.services}"
