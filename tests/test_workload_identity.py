@@ -100,23 +100,22 @@ def github_token(repository: str = REPO, issuer: str = defaults.GITHUB_OIDC_ISSU
     return ".".join(encoded) + ".c2lnbmF0dXJl"
 
 
-def external_account_file(tmp_path: Path, emu, provider: str, token: str) -> Path:
-    """The credentials file google-github-actions/auth writes, its subject token read from a file."""
+def external_account_file(tmp_path: Path, emu, provider: str, token: str, impersonate: bool = True) -> Path:
+    """The credentials file google-github-actions/auth writes, its subject token read from a file; with
+    `service_account` the federated token impersonates it, without it the pool's identity is used as is."""
     (tmp_path / "github-oidc-token").write_text(token)
+    info = {
+        "type": "external_account",
+        "audience": f"//iam.googleapis.com/{provider}",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": f"{emu.url}/v1/token",
+        "credential_source": {"file": str(tmp_path / "github-oidc-token")},
+    }
+    if impersonate:
+        sa_url = f"{emu.url}/v1/projects/-/serviceAccounts/{SA_EMAIL}:generateAccessToken"
+        info["service_account_impersonation_url"] = sa_url
     path = tmp_path / "gha-creds.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "external_account",
-                "audience": f"//iam.googleapis.com/{provider}",
-                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-                "token_url": f"{emu.url}/v1/token",
-                "credential_source": {"file": str(tmp_path / "github-oidc-token")},
-                "service_account_impersonation_url": f"{emu.url}/v1/projects/-/serviceAccounts/{SA_EMAIL}"
-                ":generateAccessToken",
-            }
-        )
-    )
+    path.write_text(json.dumps(info))
     return path
 
 
@@ -153,6 +152,15 @@ def test_a_github_token_authenticates_as_the_service_account(provision_env, tmp_
     )
     refused = verify_checks("credentials")["credentials"]
     assert refused["status"] == "failed" and "attribute condition" in refused["detail"]
+
+    # Direct federation (no service_account input): the principal is an identity of the pool.
+    direct = external_account_file(tmp_path, provision_env, provider, github_token(), impersonate=False)
+    use_credentials(monkeypatch, direct)
+    pool = provider.split("/providers/")[0]
+    assert (
+        f"principal principalSet://iam.googleapis.com/{pool}/*"
+        in verify_checks("credentials")["credentials"]["detail"]
+    )
 
 
 def destroy_json(*args: str) -> dict:

@@ -44,7 +44,18 @@ def principal_of(credentials: Any) -> str | None:
     account = getattr(credentials, "account", None)
     if account and "@" in account:
         return f"user:{account}"
-    return None
+    return federated_pool(credentials)
+
+
+def federated_pool(credentials: Any) -> str | None:
+    """An external account without impersonation acts as an identity of its workload identity pool: the
+    member that names them all (principalSet://iam.googleapis.com/projects/N/.../workloadIdentityPools/P/*)."""
+    info = getattr(credentials, "info", None)
+    audience = info.get("audience", "") if isinstance(info, dict) else ""
+    pool, found, _ = audience.removeprefix("//iam.googleapis.com/").partition("/providers/")
+    if not found or "/workloadIdentityPools/" not in pool:
+        return None
+    return f"principalSet://iam.googleapis.com/{pool}/*"
 
 
 def resolve(ctx: VerifyContext) -> Any:
