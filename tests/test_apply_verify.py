@@ -165,3 +165,14 @@ def test_no_verify_env_and_toml_turn_it_off_and_plan_status_never_verify(env, tm
         result = gcp_setup(command, *settings(tmp_path))
         assert result.exit_code == 0 and SMOKE_TEST not in result.stdout
     assert not [r for r in env.requests() if r["kind"] in ("data", "auth") or r["path"].endswith("keyString")]
+
+
+def test_the_readme_figure_for_a_no_op_apply_with_the_defaults(env) -> None:
+    """Your own ADC (none here), no .env: 5 reads of provisioning, 3 of the smoke test, 3 model calls."""
+    create = ["--project", PROJECT, "--create", "--billing-account", BILLING, "--yes"]
+    assert gcp_setup("apply", *create).exit_code == 0
+    env.clear_requests()
+    result = gcp_setup("apply", *create)
+    assert result.exit_code == 0, result.output
+    assert "2 passed, 0 failed, 3 skipped" in result.stdout  # no ADC: credentials and both Vertex checks
+    assert Counter(r["kind"] for r in env.requests()) == {"read": 8, "data": 3}

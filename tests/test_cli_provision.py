@@ -4,6 +4,7 @@ the emulator, and the real gcloud CLI to look at the result."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -23,7 +24,7 @@ def gcp_setup(*args: str):
 def test_apply_from_empty_then_second_apply_changes_nothing(provision_env):
     first = gcp_setup("apply", *CREATE, "--yes")
     assert first.exit_code == 0, first.output
-    assert "project          created" in first.stdout
+    assert re.search(r"^  project +created ", first.stdout, re.MULTILINE)
     assert "0 failed." in first.stdout
     provision_env.clear_requests()
 
@@ -80,6 +81,14 @@ def test_bad_project_id_is_a_one_line_usage_error(provision_env, project, messag
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {message}")
     assert result.stderr.count("\n") == 1
+    assert provision_env.requests() == []
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "status", "destroy", "config", "verify", "models"])
+def test_every_command_speaks_one_format_vocabulary(provision_env, command):
+    result = gcp_setup(command, "--format", "human")
+    assert result.exit_code == 2
+    assert "'human' is not one of 'table', 'json'" in result.stderr
     assert provision_env.requests() == []
 
 
