@@ -129,14 +129,8 @@ def test_a_disabled_service_account_fails_the_smoke_test_in_json(env, world, tmp
     document = json.loads(result.stdout)
     assert document["ok"] is False
     assert {s["outcome"] for s in document["steps"]} <= {"unchanged", "skipped"}
-    statuses = {c["name"]: c["status"] for c in document["verify"]["checks"]}
-    assert statuses == {
-        "credentials": "failed",
-        "gemini-api": "passed",
-        "vertex": "skipped",
-        "openai-gemini": "passed",
-        "openai-vertex": "skipped",
-    }
+    statuses = [c["status"] for c in document["verify"]["checks"]]  # no ADC: the Vertex checks wait
+    assert statuses == ["failed", "passed", "skipped", "passed", "skipped"]
     assert "token refresh failed" in document["verify"]["checks"][0]["detail"]
 
 
