@@ -170,3 +170,21 @@ def test_the_readme_figure_for_a_no_op_apply_with_the_defaults(env) -> None:
     assert result.exit_code == 0, result.output
     assert "2 passed, 0 failed, 3 skipped" in result.stdout  # no ADC: credentials and both Vertex checks
     assert Counter(r["kind"] for r in env.requests()) == {"read": 8, "data": 3}
+
+
+def test_a_key_string_that_cannot_be_read_skips_the_key_checks_and_says_why(env) -> None:
+    from gcp_setup.commands.provision import _managed_key_string
+    from gcp_setup.engine import RunResult, StepResult
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.steps.base import Outcome
+
+    name = f"projects/{PROJECT}/locations/global/keys/{defaults.API_KEY_ID}"  # no such project
+    run = RunResult(
+        "apply", [StepResult("api_key", Outcome.UNCHANGED, outputs={"name": name, "exists": True})]
+    )
+    said: list[str] = []
+    assert _managed_key_string(run, GoogleSession.create(env.host), said.append) is None
+    (message,) = said
+    assert message.startswith(f"smoke test: cannot read the string of {name} (")
+    assert message.endswith("); the API key checks are skipped"), message
+    assert "does not have permission" in message  # no such project: 403, as Google answers
