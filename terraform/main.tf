@@ -8,8 +8,6 @@ locals {
   sa_email       = var.create_service_account ? google_service_account.this[0].email : null
   # As gcp-setup's .env: google-genai uses the API key when there is one, else Vertex AI (if enabled).
   use_vertexai = !var.create_api_key && contains(var.services, "aiplatform.googleapis.com")
-  # Workload Identity Federation also needs the Security Token Service (as `gcp-setup --github-repo`).
-  services = local.use_wif ? setunion(var.services, ["sts.googleapis.com"]) : var.services
 }
 
 resource "google_project" "this" {
@@ -46,7 +44,8 @@ resource "google_billing_project_info" "this" {
 }
 
 resource "google_project_service" "services" {
-  for_each = local.services
+  # Workload Identity Federation also needs the Security Token Service (as `gcp-setup --github-repo`).
+  for_each = local.use_wif ? setunion(var.services, ["sts.googleapis.com"]) : var.services
 
   project            = local.project_id
   service            = each.value

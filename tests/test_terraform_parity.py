@@ -193,5 +193,5 @@ def test_workload_identity_federation_matches_the_python_side() -> None:
     pool_name = f"projects/N/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
     module_pool_name = "${google_iam_workload_identity_pool.github[0].name}"
     assert binding["member"] == repository_member("N", repository).replace(pool_name, module_pool_name)
-    assert all(f'"{s}"' in module_local("services") for s in defaults.WORKLOAD_IDENTITY_SERVICES)
-    assert resources["google_project_service"]["services"]["for_each"] == "${local.services}"
+    services = resources["google_project_service"]["services"]["for_each"]
+    assert all(f'"{s}"' in services for s in defaults.WORKLOAD_IDENTITY_SERVICES)
