@@ -32,14 +32,11 @@ from gcp_setup.google.workload_identity import (
     provider_name,
 )
 from gcp_setup.steps.base import Action, Context, Step
-from gcp_setup.steps.service_account import account_email, project_id
+from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
-MANAGED_DESCRIPTION = "Managed by gcp-setup (`gcp-setup destroy` deletes it)."
-"""Marks a pool or provider gcp-setup created, so that `destroy` deletes only its own."""
 POOL_ID = defaults.WORKLOAD_IDENTITY_POOL_ID
 PROVIDER_ID = defaults.WORKLOAD_IDENTITY_PROVIDER_ID
-PROVIDER_FIELDS = ["oidc", "attributeMapping", "attributeCondition"]
 
 
 def wanted_provider(repository: str) -> Resource:
