@@ -358,3 +358,47 @@ def test_the_repository_comes_from_env_or_toml_and_adds_sts(clean_config, monkey
     (clean_config / "gcp-setup.toml").unlink()
     monkeypatch.delenv("GCP_SETUP_GITHUB_REPO")
     assert "sts.googleapis.com" not in load_config({"project": PROJECT}).services
+
+
+CLAIMS = {"sub": "repo:octo/app:ref:refs/heads/main", "repository": "octo/app", "ref": "refs/heads/main"}
+
+
+@pytest.mark.parametrize(
+    ("condition", "holds"),
+    [
+        ('assertion.repository == "octo/app"', True),
+        ("assertion.repository == 'octo/other'", False),
+        ("assertion.repository != 'octo/other' && assertion.ref.startsWith('refs/heads/')", True),
+        ("attribute.repository in ['a/b', 'octo/app'] || false", True),
+        (
+            "!(assertion.missing == 'x') && "
+            "google.subject == 'repo:' + assertion.repository + ':ref:' + assertion.ref",
+            True,
+        ),
+        ("assertion.ref.startsWith('refs/tags/')", False),
+    ],
+)
+def test_the_emulator_evaluates_the_cel_that_providers_use(condition: str, holds: bool) -> None:
+    from gcp_setup.emulator.iam.cel import condition_holds, map_attributes
+
+    attributes = map_attributes(defaults.GITHUB_ATTRIBUTE_MAPPING, CLAIMS)
+    assert attributes["google.subject"] == CLAIMS["sub"] and "attribute.repository_owner" not in attributes
+    assert condition_holds(condition, CLAIMS, attributes) is holds
+
+
+def test_the_emulator_refuses_cel_it_does_not_model(emu, make_project) -> None:
+    make_project("wif-cel-1", services=("iam.googleapis.com",))
+    pools = f"{emu.url}/v1/projects/wif-cel-1/locations/global/workloadIdentityPools"
+    requests.post(pools, params={"workloadIdentityPoolId": "github"}, json={}, timeout=10).raise_for_status()
+    body = {
+        "oidc": {"issuerUri": defaults.GITHUB_OIDC_ISSUER},
+        "attributeMapping": {"google.subject": "assertion.sub"},
+        "attributeCondition": "assertion.repository.matches('octo/.*')",
+    }
+    answer = requests.post(
+        f"{pools}/github/providers",
+        params={"workloadIdentityPoolProviderId": "github-actions"},
+        json=body,
+        timeout=10,
+    )
+    assert answer.status_code == 400 and "not supported by the emulator" in answer.json()["error"]["message"]
