@@ -315,4 +315,4 @@ def enable_key(req: ApiRequest) -> dict[str, Any]:
 
 
 # Workload Identity pools and providers are IAM v1 too; importing the module registers their routes.
-from gcp_setup.emulator.iam import workload_identity  # noqa: E402, F401
+from gcp_setup.emulator.iam import workload_identity_responses  # noqa: E402, F401
