@@ -196,6 +196,21 @@ def test_a_soft_deleted_pool_is_undeleted_and_federation_works_again(provision_e
     assert provision_env.writes() == []
 
 
+def test_a_disabled_pool_and_provider_are_enabled_again(provision_env, tmp_path, monkeypatch) -> None:
+    provider = apply_json(*WIF)["workload_identity"]["outputs"]["workload_identity_provider"]
+    for name in (provider.split("/providers/")[0], provider):  # as someone might, in the console
+        url = f"{provision_env.url}/v1/{name}"
+        requests.patch(
+            url, params={"updateMask": "disabled"}, json={"disabled": True}, timeout=10
+        ).raise_for_status()
+    use_credentials(monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token()))
+    assert verify_checks("credentials")["credentials"]["status"] == "failed"  # STS refuses a disabled pool
+
+    actions = [a["summary"] for a in apply_json(*WIF)["workload_identity"]["actions"]]
+    assert actions == ["enable workload identity pool github", "enable provider github-actions"]
+    assert verify_checks("credentials")["credentials"]["status"] == "passed"
+
+
 @pytest.mark.gcloud
 def test_pool_and_provider_made_with_gcloud_are_adopted_fixed_and_kept_by_destroy(
     provision_env, gcloud
@@ -314,6 +329,7 @@ def test_every_federation_answer_matches_its_discovery_schema(emu, make_project)
     call("workloadIdentityPools.providers.delete", "DELETE", provider)
     call("workloadIdentityPools.providers.undelete", "POST", f"{provider}:undelete", {})
     call("workloadIdentityPools.get", "GET", pool)
+    call("workloadIdentityPools.patch", "PATCH", pool, {"disabled": True}, updateMask="disabled")
     call("workloadIdentityPools.list", "GET", pools)
     call("workloadIdentityPools.delete", "DELETE", pool)
     call("workloadIdentityPools.list", "GET", pools, showDeleted="true")

@@ -78,6 +78,10 @@ class WorkloadIdentityClient:
         )
         return self._create(request, lambda: self.get_pool(project, pool_id), f"creating pool {pool_id}")
 
+    def update_pool(self, name: str, body: Resource, fields: list[str]) -> None:
+        request = self._pools().patch(name=name, updateMask=",".join(fields), body=body)
+        self._wait(execute(request), f"updating {name}")
+
     def set_pool_deleted(self, name: str, deleted: bool) -> None:
         verb = self._pools().delete(name=name) if deleted else self._pools().undelete(name=name, body={})
         self._change_state(verb, f"{'deleting' if deleted else 'restoring'} {name}")

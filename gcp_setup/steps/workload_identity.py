@@ -52,7 +52,7 @@ def wanted_provider(repository: str) -> Resource:
 def provider_drift(provider: Resource, repository: str) -> list[str]:
     """The provider fields that differ from ours (other attributes in the mapping may stay)."""
     wanted = wanted_provider(repository)
-    drift = []
+    drift = ["disabled"] if provider.get("disabled") else []
     if (provider.get("oidc") or {}).get("issuerUri") != defaults.GITHUB_OIDC_ISSUER:
         drift.append("oidc")
     mapping = provider.get("attributeMapping") or {}
@@ -61,6 +61,11 @@ def provider_drift(provider: Resource, repository: str) -> list[str]:
     if provider.get("attributeCondition") != wanted["attributeCondition"]:
         drift.append("attributeCondition")
     return drift
+
+
+def pool_fixes(pool: Resource) -> list[str]:
+    """What an existing pool needs before it can exchange tokens."""
+    return (["undelete"] if is_deleted(pool) else []) + (["enable"] if pool.get("disabled") else [])
 
 
 def repository_member(project_number: str, repository: str) -> str:
@@ -115,8 +120,9 @@ class WorkloadIdentityStep(Step):
         actions = []
         if state.pool is None:
             actions.append(Action("create", pool_resource, f"create workload identity pool {POOL_ID}"))
-        elif is_deleted(state.pool):
-            actions.append(Action("update", pool_resource, f"undelete workload identity pool {POOL_ID}"))
+        elif pool_fixes(state.pool):
+            summary = f"{' and '.join(pool_fixes(state.pool))} workload identity pool {POOL_ID}"
+            actions.append(Action("update", pool_resource, summary))
         fixes = self._provider_fixes(ctx, state.provider)
         if state.provider is None:
             summary = f"create OIDC provider {PROVIDER_ID} for {ctx.config.github_repo}"
@@ -143,6 +149,9 @@ class WorkloadIdentityStep(Step):
             return []
         fixes = ["undelete"] if is_deleted(provider) else []
         drift = provider_drift(provider, ctx.config.github_repo)
+        if "disabled" in drift:
+            fixes.append("enable")
+            drift.remove("disabled")
         return fixes + ([f"set {', '.join(drift)} of"] if drift else [])
 
     def apply(self, ctx: Context, action: Action) -> None:
@@ -167,6 +176,8 @@ class WorkloadIdentityStep(Step):
         pool = client.get_pool(project, POOL_ID) or client.create_pool(project, POOL_ID, body)
         if is_deleted(pool):
             client.set_pool_deleted(pool["name"], False)
+        if pool.get("disabled"):
+            client.update_pool(pool["name"], {"disabled": False}, ["disabled"])
 
     @staticmethod
     def _converge_provider(ctx: Context, client: WorkloadIdentityClient, project: str) -> None:
@@ -180,6 +191,7 @@ class WorkloadIdentityStep(Step):
         if drift:
             body = {
                 **wanted_provider(repository),
+                "disabled": False,
                 "attributeMapping": {
                     **(provider.get("attributeMapping") or {}),
                     **defaults.GITHUB_ATTRIBUTE_MAPPING,
@@ -188,8 +200,10 @@ class WorkloadIdentityStep(Step):
             client.update_provider(provider["name"], {k: body[k] for k in drift}, drift)
 
     def describe(self, ctx: Context, state: WorkloadIdentityState) -> str:
-        if state.pool is None or is_deleted(state.pool):
-            return f"no workload identity pool {POOL_ID}" + (" (deleted, restorable)" if state.pool else "")
+        if state.pool is None or pool_fixes(state.pool):
+            return f"workload identity pool {POOL_ID} " + (
+                "missing" if state.pool is None else "deleted or disabled"
+            )
         if state.provider is None or self._provider_fixes(ctx, state.provider):
             return f"provider {PROVIDER_ID} missing or not set up for {ctx.config.github_repo}"
         if state.binding_missing:

@@ -27,6 +27,7 @@ POOLS = "iam.projects.locations.workloadIdentityPools."
 PROVIDERS = POOLS + "providers."
 ADMINS = frozenset({"roles/iam.workloadIdentityPoolAdmin"})
 READERS = ADMINS | {"roles/iam.workloadIdentityPoolViewer", "roles/viewer"}
+POOL_FIELDS = {"displayName", "description", "disabled"}
 PROVIDER_FIELDS = {"displayName", "description", "disabled", "attributeMapping", "attributeCondition", "oidc"}
 
 
@@ -128,6 +129,18 @@ def delete_pool(req: ApiRequest) -> dict[str, Any]:
 def undelete_pool(req: ApiRequest) -> dict[str, Any]:
     pool = _pool(req, "iam.workloadIdentityPools.undelete")
     _wif(req).set_pool_deleted(pool, False)
+    return _operation(req, pool.name, pool_json(pool), "WorkloadIdentityPool")
+
+
+@api_method(IAM, POOLS + "patch")
+def patch_pool(req: ApiRequest) -> dict[str, Any]:
+    pool = _pool(req, "iam.workloadIdentityPools.update")
+    mask = set(update_mask(req.query.get("updateMask")))
+    if not mask or mask - POOL_FIELDS:
+        raise errors.InvalidArgument(f"Invalid update mask: {req.query.get('updateMask') or '(empty)'}.")
+    for name in mask:
+        setattr(pool, _snake(name), req.body.get(name, False if name == "disabled" else ""))
+    _wif(req).sync(pool)
     return _operation(req, pool.name, pool_json(pool), "WorkloadIdentityPool")
 
 
