@@ -18,7 +18,7 @@ from gcp_setup.engine import Engine
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import unconditional_members
 from gcp_setup.google.session import GoogleSession
-from gcp_setup.secrets import merge_env_text, write_secret_file
+from gcp_setup.secrets import merge_env_text, read_env_file, write_secret_file
 from gcp_setup.steps.api_key import ApiKeyStep
 from gcp_setup.steps.base import Context, Outcome
 from gcp_setup.steps.credentials import TOKEN_CREATOR, CredentialsStep
@@ -54,10 +54,6 @@ def run(emulator_env, identity_project, home):
     return run_steps
 
 
-def read_env(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-
-
 def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_project):
     env_file = home / "app" / ".env"
     env_file.parent.mkdir()
@@ -65,7 +61,7 @@ def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_pro
 
     first = run(env_file=env_file)
     assert first.ok, [(r.name, r.detail) for r in first.results]
-    values = read_env(env_file)
+    values = read_env_file(env_file)
     assert values["DEBUG"] == "1" and env_file.read_text().startswith("# mine\n")
     assert env_file.read_text().count("GOOGLE_CLOUD_PROJECT=") == 1
     assert values["GOOGLE_CLOUD_PROJECT"] == identity_project
@@ -134,7 +130,7 @@ def test_key_file_is_0600_and_not_recreated(run, emu, home, identity_project):
     assert first.ok, [(r.name, r.detail) for r in first.results]
     key = json.loads(target.read_text())
     assert key["type"] == "service_account" and mode_of(target) == 0o600
-    assert read_env(home / ".env")["GOOGLE_APPLICATION_CREDENTIALS"] == str(target)
+    assert read_env_file(home / ".env")["GOOGLE_APPLICATION_CREDENTIALS"] == str(target)
 
     emu.clear_requests()
     assert run(
@@ -162,7 +158,7 @@ def test_github_env_gets_masked_values(run, home, monkeypatch, capsys):
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     result = run(github_env=True)
     assert result.ok, [(r.name, r.detail) for r in result.results]
-    exported = read_env(github_env)
+    exported = read_env_file(github_env)
     key = exported["GEMINI_API_KEY"]
     assert key.startswith("AIza") and exported["EARLIER"] == "1"
     assert f"::add-mask::{key}\n" in capsys.readouterr().out
@@ -202,6 +198,6 @@ def test_github_env_outside_actions_prints_no_secret(run, home, monkeypatch, cap
     monkeypatch.setenv("GITHUB_ENV", str(home / "github_env"))
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     assert run(github_env=True).ok
-    key = read_env(home / "github_env")["GEMINI_API_KEY"]
+    key = read_env_file(home / "github_env")["GEMINI_API_KEY"]
     captured = capsys.readouterr()
     assert key not in captured.out and key not in captured.err
