@@ -418,3 +418,16 @@ def test_the_emulator_refuses_cel_it_does_not_model(emu, make_project) -> None:
         timeout=10,
     )
     assert answer.status_code == 400 and "not supported by the emulator" in answer.json()["error"]["message"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_apply_converges_under_faults_and_slow_operations(provision_env, seed) -> None:
+    provision_env.set_realism(fault_rate=0.2, seed=seed, operation_polls=2, service_account_propagation_s=0.2)
+    assert apply_json(*WIF, "--no-verify")["workload_identity"]["outcome"] == "created"
+    provision_env.set_realism(fault_rate=0)
+    provision_env.clear_requests()
+    assert apply_json(*WIF, "--no-verify")["workload_identity"]["outcome"] == "unchanged"
+    assert provision_env.writes() == []
+    [pool] = wif_state(provision_env)
+    assert list(pool["providers"]) == ["github-actions"]
