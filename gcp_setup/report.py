@@ -54,21 +54,27 @@ def _mark(result: StepResult) -> str:
     return MARKS.get(result.outcome, " ")
 
 
-def _failure_line(result: StepResult) -> str:
+def name_width(run: RunResult) -> int:
+    """The step-name column: as wide as the longest name, so every view lines up."""
+    return max((len(r.name) for r in run.results), default=4)
+
+
+def _failure_line(result: StepResult, width: int) -> str:
     hint = f"\n      fix: {result.hint}" if result.hint else ""
-    return f"  ! {result.name:<16} {result.detail}{hint}"
+    return f"  ! {result.name:<{width}} {result.detail}{hint}"
 
 
 def render_plan(run: RunResult) -> str:
     """`+` create, `~` update, `-` delete, `=` unchanged, as terraform marks them."""
     lines = []
+    width = name_width(run)
     for result in run.results:
         if result.outcome is Outcome.FAILED:
-            lines.append(_failure_line(result))
+            lines.append(_failure_line(result, width))
         elif result.actions:
-            lines.extend(f"  {a.symbol} {result.name:<16} {a.summary}" for a in result.actions)
+            lines.extend(f"  {a.symbol} {result.name:<{width}} {a.summary}" for a in result.actions)
         else:
-            lines.append(f"  {_mark(result)} {result.name:<16} {result.detail}")
+            lines.append(f"  {_mark(result)} {result.name:<{width}} {result.detail}")
     actions = [a for r in run.results for a in r.actions]
     counts = {kind: sum(a.kind == kind for a in actions) for kind in ("create", "update", "delete")}
     if actions:
@@ -81,7 +87,7 @@ def render_plan(run: RunResult) -> str:
 
 def render_summary(run: RunResult) -> str:
     """The table `apply` ends with: one row per step, then the fixes for failed ones."""
-    width = max(len(r.name) for r in run.results) if run.results else 4
+    width = name_width(run)
     lines = [f"  {'STEP':<{width}}  {'OUTCOME':<9}  {'SECONDS':>7}  DETAIL"]
     for r in run.results:
         lines.append(f"  {r.name:<{width}}  {r.outcome.value:<9}  {r.seconds:>7.2f}  {r.detail}")
@@ -98,12 +104,13 @@ def render_summary(run: RunResult) -> str:
 
 def render_status(run: RunResult) -> str:
     lines = []
+    width = name_width(run)
     for r in run.results:
         if r.outcome is Outcome.FAILED:
-            lines.append(_failure_line(r))
+            lines.append(_failure_line(r, width))
             continue
         pending = f"  (pending: {'; '.join(a.summary for a in r.actions)})" if r.actions else ""
-        lines.append(f"  {_mark(r)} {r.name:<16} {r.detail}{pending}")
+        lines.append(f"  {_mark(r)} {r.name:<{width}} {r.detail}{pending}")
     lines.append("Changes pending: run `gcp-setup apply`." if run.changes_pending else "In sync.")
     return "\n".join(lines)
 

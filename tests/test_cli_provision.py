@@ -41,8 +41,8 @@ def test_apply_from_empty_then_second_apply_changes_nothing(provision_env):
 def test_plan_lists_creations_and_detailed_exitcode_says_if_changes_are_pending(provision_env):
     plan = gcp_setup("plan", *CREATE, "--detailed-exitcode")
     assert plan.exit_code == 2, plan.output
-    assert f"+ project          create project {PROJECT}" in plan.stdout
-    assert f"~ billing          link project {PROJECT} to billing account {OPEN}" in plan.stdout
+    assert re.search(rf"\+ project +create project {PROJECT}\n", plan.stdout)
+    assert re.search(rf"~ billing +link project {PROJECT} to billing account {OPEN}\n", plan.stdout)
     assert "Plan: " in plan.stdout
     assert provision_env.writes() == []
     assert gcp_setup("apply", *CREATE, "--yes").exit_code == 0
