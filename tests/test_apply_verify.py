@@ -102,7 +102,7 @@ def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
     reads = [r["path"] for r in requests if r["kind"] == "read"]
     assert [p for p in reads if p.endswith("/models")] == ["/v1beta/models", "/v1beta/openai/models"]
     assert len([p for p in reads if p.endswith(f"/keys/{defaults.API_KEY_ID}/keyString")]) == 1
-    assert without == {"read": 6}  # provisioning alone: one read per step (the key file's is a key list)
+    assert without == {"read": 7}  # provisioning alone: one read per step, two for the account
 
 
 def test_a_broken_setup_fails_apply_with_verifys_diagnosis(env, world, tmp_path) -> None:
@@ -119,19 +119,19 @@ def test_a_broken_setup_fails_apply_with_verifys_diagnosis(env, world, tmp_path)
     assert key_string(world) not in result.output
 
 
-def test_a_disabled_service_account_fails_the_smoke_test_in_json(env, world, tmp_path) -> None:
+def test_a_disabled_service_account_is_enabled_again_and_the_smoke_test_passes(env, world, tmp_path) -> None:
     assert gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify").exit_code == 0
     accounts = world.backend(ServiceAccountsBackend)
     (account,) = accounts.in_project(PROJECT)
     accounts.set_disabled(account, True)
     result = gcp_setup("apply", *settings(tmp_path), "--yes", "--format", "json")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["ok"] is False
-    assert {s["outcome"] for s in document["steps"]} <= {"unchanged", "skipped"}
-    statuses = [c["status"] for c in document["verify"]["checks"]]  # no ADC: the Vertex checks wait
-    assert statuses == ["failed", "passed", "skipped", "passed", "skipped"]
-    assert "token refresh failed" in document["verify"]["checks"][0]["detail"]
+    assert document["ok"] is True
+    outcomes = {s["name"]: s["outcome"] for s in document["steps"]}
+    assert outcomes["service_account"] == "updated"
+    assert not account.disabled
+    assert [c["status"] for c in document["verify"]["checks"]] == ["passed"] * 5
 
 
 def test_when_apply_fails_the_smoke_test_does_not_run(env, world, tmp_path) -> None:
@@ -162,14 +162,14 @@ def test_no_verify_env_and_toml_turn_it_off_and_plan_status_never_verify(env, tm
 
 
 def test_the_readme_figure_for_a_no_op_apply_with_the_defaults(env) -> None:
-    """Your own ADC (none here), no .env: 5 reads of provisioning, 3 of the smoke test, 3 model calls."""
+    """Your own ADC (none here), no .env: 6 reads of provisioning, 3 of the smoke test, 3 model calls."""
     create = ["--project", PROJECT, "--create", "--billing-account", BILLING, "--yes"]
     assert gcp_setup("apply", *create).exit_code == 0
     env.clear_requests()
     result = gcp_setup("apply", *create)
     assert result.exit_code == 0, result.output
     assert "2 passed, 0 failed, 3 skipped" in result.stdout  # no ADC: credentials and both Vertex checks
-    assert Counter(r["kind"] for r in env.requests()) == {"read": 8, "data": 3}
+    assert Counter(r["kind"] for r in env.requests()) == {"read": 9, "data": 3}
 
 
 def test_a_key_string_that_cannot_be_read_skips_the_key_checks_and_says_why(env) -> None:

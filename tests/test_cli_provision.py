@@ -35,7 +35,7 @@ def test_apply_from_empty_then_second_apply_changes_nothing(provision_env):
     assert {s["outcome"] for s in document["steps"]} <= {"unchanged", "skipped"}
     assert provision_env.writes() == []
     reads = [r for r in provision_env.requests() if r["kind"] == "read"]
-    assert len(reads) <= 6, [r["path"] for r in reads]  # at most one per step (README: 5 today)
+    assert len(reads) <= 6, [r["path"] for r in reads]  # issue 6's bound (README: 6 today)
 
 
 def test_plan_lists_creations_and_detailed_exitcode_says_if_changes_are_pending(provision_env):

@@ -77,7 +77,7 @@ def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_pro
     assert {r.outcome for r in second.results} == {Outcome.UNCHANGED}
     assert emu.writes() == []
     reads = [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()]
-    assert sorted(reads) == ["get", "getIamPolicy", "getKeyString"]  # the .env costs one read
+    assert sorted(reads) == ["get", "get", "getIamPolicy", "getKeyString"]  # the .env costs one read
 
 
 def test_user_mode_without_adc_names_the_login_command(run, home):

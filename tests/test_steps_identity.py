@@ -56,7 +56,7 @@ def test_first_apply_creates_second_changes_nothing(run, emu, identity_project):
     assert outcomes(second) == {"service_account": Outcome.UNCHANGED, "api_key": Outcome.UNCHANGED}
     assert emu.writes() == []
     reads = [r for r in emu.requests() if r["kind"] == "read"]
-    assert len(reads) == 2, [r["path"] for r in reads]  # the project policy, the key
+    assert len(reads) == 3, [r["path"] for r in reads]  # the account, the project policy, the key
 
 
 def test_existing_account_is_adopted_and_other_bindings_survive(run, emu, identity_project):

@@ -1,8 +1,8 @@
 """IAM v1 (service accounts, their keys and policies) and the project IAM policy (Resource Manager v3).
 
 google-cloud-iam has no REST transport, so both go through google-api-python-client's discovery
-clients. Answers are the API's JSON dicts. Names use the project ID rather than the `-` wildcard,
-which makes the API answer 403 instead of 404 for an account that does not exist.
+clients. Answers are the API's JSON dicts. Names use the project ID rather than the `-` wildcard; a
+missing account answers 404 NOT_FOUND ("Unknown service account").
 """
 
 from __future__ import annotations
@@ -84,6 +84,10 @@ class IamClient:
         if existing is None:  # deleted again in between: let the next run create it
             raise GoogleApiError(f"service account {account_id} exists and vanished; run again", code=409)
         return existing
+
+    def enable_service_account(self, project: str, email: str) -> None:
+        """Re-enable a disabled account (enabling an enabled one is a no-op on Google's side too)."""
+        execute(self._accounts().enable(name=service_account_name(project, email), body={}))
 
     def delete_service_account(self, project: str, email: str) -> bool:
         """Delete the account; False when it was already gone."""

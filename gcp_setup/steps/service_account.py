@@ -1,9 +1,10 @@
 """Step 4: the service account the application runs as, and its least-privilege project roles.
 
-Observed: does the account exist, and which of the wanted roles does it lack on the project policy.
-Planned: create the account (409 ALREADY_EXISTS from a concurrent run is adopted), then grant the
-missing roles in one read-modify-write of the project policy (etag-guarded, other members kept, the
-new account's propagation delay waited out).
+Observed: does the account exist, is it enabled, and which of the wanted roles does it lack on the
+project policy (two reads). Planned: create the account (409 ALREADY_EXISTS from a concurrent run is
+adopted) or re-enable a disabled one (every call it makes would fail), then grant the missing roles in
+one read-modify-write of the project policy (etag-guarded, other members kept, the new account's
+propagation delay waited out).
 """
 
 from __future__ import annotations
@@ -53,16 +54,13 @@ class ServiceAccountStep(Step):
         return config.service_account is not None
 
     def observe(self, ctx: Context) -> ServiceAccountState:
-        """One read when everything is in place: the project policy. A binding to
-        `serviceAccount:EMAIL` proves the account exists, because IAM refuses bindings to unknown
-        accounts and rewrites those of a deleted one to `deleted:serviceAccount:EMAIL?uid=...`."""
+        """Two reads: the account (a binding would prove it exists, but not that it is enabled) and the
+        project policy."""
         client = IamClient(ctx.session)
         email = account_email(ctx)
+        account = client.get_service_account(project_id(ctx), email)
         policy = client.project_policy(project_id(ctx)).get()
         missing_roles = [b.role for b in missing(policy, wanted_bindings(ctx))]
-        if ctx.config.roles and not missing_roles:
-            return ServiceAccountState(email, {"email": email}, [])
-        account = client.get_service_account(project_id(ctx), email)
         return ServiceAccountState(email, account, missing_roles)
 
     def absent_state(self, ctx: Context) -> ServiceAccountState:
@@ -78,6 +76,15 @@ class ServiceAccountStep(Step):
                     f"projects/{project}/serviceAccounts/{state.email}",
                     f"create service account {state.email}",
                     {"account_id": account_id(ctx)},
+                )
+            )
+        elif state.account.get("disabled"):
+            actions.append(
+                Action(
+                    "update",
+                    f"projects/{project}/serviceAccounts/{state.email}",
+                    f"enable service account {state.email} (it is disabled)",
+                    {"enable": True},
                 )
             )
         if state.missing_roles:
@@ -99,6 +106,9 @@ class ServiceAccountStep(Step):
                 project, action.data["account_id"], defaults.SERVICE_ACCOUNT_DISPLAY_NAME, MANAGED_DESCRIPTION
             )
             return
+        if action.data.get("enable"):
+            client.enable_service_account(project, account_email(ctx))
+            return
         ctx.progress_note("granting project roles (a new service account takes a while to propagate)")
         member = service_account_member(account_email(ctx))
         grant(client.project_policy(project), [Binding(role, member) for role in action.data["roles"]])
@@ -106,6 +116,8 @@ class ServiceAccountStep(Step):
     def describe(self, ctx: Context, state: ServiceAccountState) -> str:
         if state.account is None:
             return f"{state.email} does not exist"
+        if state.account.get("disabled"):
+            return f"{state.email} is disabled"
         if state.missing_roles:
             return f"{state.email} lacks {', '.join(state.missing_roles)}"
         return f"{state.email} has {', '.join(ctx.config.roles)}"
