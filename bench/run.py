@@ -122,10 +122,10 @@ def main() -> int:
     parser.add_argument("--update-readme", action="store_true", help="put the table into README.md")
     args = parser.parse_args()
     settings = settings_from(args)
-    started = time.perf_counter()
+    started, host = time.perf_counter(), machine()  # the load average before the bench adds its own
     measurements, errors = run_all(settings)
     results = {
-        "machine": machine(),
+        "machine": host,
         "settings": {
             "latency_ms": settings.latency_ms,
             "operation_polls": settings.operation_polls,
