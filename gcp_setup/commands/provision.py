@@ -9,69 +9,16 @@ Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
-import traceback
 from typing import Any
 
 import click
 
 from gcp_setup import envvars
+from gcp_setup.commands.common import confirm, finish, format_option, run_steps
 from gcp_setup.config import Config, config_from_click, config_options
-from gcp_setup.errors import EXIT_FAILED, UsageError
-
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table: for people (progress on stderr); json: one document on stdout (no secrets).",
-)
-
-
-def run_steps(config: Config, mode: str, *, human: bool, session=None):
-    """Run every provisioning step in `mode` (with a new session unless given one); return the RunResult."""
-    from gcp_setup.engine import Engine
-    from gcp_setup.google.session import GoogleSession
-    from gcp_setup.report import Progress
-    from gcp_setup.steps import Context, provision_steps
-
-    # google-api-python-client logs every 4xx as a warning; a 403 for a project still to be created
-    # is an expected answer here, and a real failure is reported by the step itself.
-    logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
-    session = session or GoogleSession.create(config.emulator_host, quota_project=config.project)
-    ctx = Context(config, session)
-    if human:
-        ctx.progress = Progress()
-    return Engine().run(provision_steps(), ctx, mode)  # type: ignore[arg-type]
-
-
-def _finish(
-    click_ctx: click.Context, run, config: Config, output_format: str, render, smoke: SmokeTest | None = None
-) -> None:
-    from gcp_setup import report
-
-    _debug_tracebacks(click_ctx, run)
-    if output_format == "json":
-        click.echo(report.to_json(run, config, smoke.document() if smoke else None))
-        return
-    click.echo(render(run))
-    if config.show_secrets and report.render_secrets(run):
-        click.echo(report.render_secrets(run))
-    if smoke:
-        click.echo(smoke.table())
-
-
-def _debug_tracebacks(click_ctx: click.Context, run) -> None:
-    from gcp_setup.cli import GlobalOptions
-
-    options = click_ctx.find_object(GlobalOptions)
-    if options and options.debug:
-        for result in run.results:
-            if result.error is not None:
-                traceback.print_exception(result.error, file=sys.stderr)
+from gcp_setup.errors import EXIT_FAILED
+from gcp_setup.steps import provision_steps
 
 
 def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_format: str, render):
@@ -81,8 +28,8 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     config = config_from_click(click_ctx, params)
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
-    run = run_steps(config, mode, human=output_format == "table")
-    _finish(click_ctx, run, config, output_format, render)
+    run = run_steps(config, provision_steps(), mode, human=output_format == "table")
+    finish(click_ctx, run, config, output_format, render)
     return run
 
 
@@ -143,14 +90,14 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     session = GoogleSession.create(config.emulator_host, quota_project=config.project)
     run, render = None, report.render_summary
     if not yes:
-        planned = run_steps(config, "plan", human=human, session=session)
+        planned = run_steps(config, provision_steps(), "plan", human=human, session=session)
         if planned.changes_pending:
-            _confirm(planned, human)
+            confirm(planned, human)
         else:
             run, render = planned, report.render_plan  # nothing to do: said as a plan, then verified
-    run = run or run_steps(config, "apply", human=human, session=session)
+    run = run or run_steps(config, provision_steps(), "apply", human=human, session=session)
     smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
-    _finish(click_ctx, run, config, output_format, render, smoke)
+    finish(click_ctx, run, config, output_format, render, smoke)
     if human and run.ok and _output(run, "workload_identity", "workload_identity_provider"):
         from gcp_setup.steps.workload_identity import github_actions_snippet
 
@@ -247,15 +194,3 @@ def _managed_key_string(run, session, say) -> str | None:
 def _output(run, step: str, key: str) -> Any:
     result = run.by_name(step)
     return result.outputs.get(key) if result else None
-
-
-def _confirm(planned, human: bool) -> None:
-    """Ask before changing anything; refuse when nobody can answer (CI, pipes)."""
-    from gcp_setup import report
-
-    if not (sys.stdin.isatty() and human):
-        raise UsageError("changes are pending and nobody can confirm them here; pass --yes to apply them")
-    click.echo(report.render_plan(planned), err=True)
-    if not click.confirm("Apply these changes?", default=False, err=True):
-        click.echo("Apply cancelled; nothing was changed.", err=True)
-        raise click.exceptions.Exit(EXIT_FAILED)  # as terraform does

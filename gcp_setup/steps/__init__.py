@@ -1,7 +1,8 @@
 """The provisioning steps, in the order `plan` lists them; the engine runs independent ones concurrently.
 
-`provision_steps()` is the one list `plan`, `apply` and `status` run. A step module adds itself with
-one line in `_PROVISION` ("module:Class"); modules are imported only when a command runs.
+`provision_steps()` is the one list `plan`, `apply` and `status` run, `teardown_steps()` the one
+`destroy` runs. A step module adds itself with one line ("module:Class"); modules are imported only
+when a command runs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ import importlib
 
 from gcp_setup.steps.base import Action, Context, Outcome, Step, StepError
 
-__all__ = ["Action", "Context", "Outcome", "Step", "StepError", "load_steps", "provision_steps"]
+__all__ = [
+    "Action",
+    "Context",
+    "Outcome",
+    "Step",
+    "StepError",
+    "load_steps",
+    "provision_steps",
+    "teardown_steps",
+]
 
 _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.project:ProjectStep",
@@ -21,6 +31,14 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
     "gcp_setup.steps.credentials:CredentialsStep",
 )
+
+_TEARDOWN: tuple[str, ...] = (
+    "gcp_setup.steps.teardown:DeleteApiKey",
+    "gcp_setup.steps.workload_identity:RemoveWorkloadIdentity",
+    "gcp_setup.steps.teardown:DeleteServiceAccount",
+    "gcp_setup.steps.teardown:DeleteCredentialsFile",
+)
+_DELETE_PROJECT = "gcp_setup.steps.teardown:DeleteProject"
 
 
 def load_steps(paths: tuple[str, ...]) -> list[Step]:
@@ -33,3 +51,7 @@ def load_steps(paths: tuple[str, ...]) -> list[Step]:
 
 def provision_steps() -> list[Step]:
     return load_steps(_PROVISION)
+
+
+def teardown_steps(delete_project: bool) -> list[Step]:
+    return load_steps((*_TEARDOWN, _DELETE_PROJECT) if delete_project else _TEARDOWN)

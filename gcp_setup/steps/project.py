@@ -68,3 +68,9 @@ class ProjectStep(Step):
         if state.info is None:
             return {"project_id": ctx.config.project}
         return {"project_id": state.info.project_id, "number": state.info.number}
+
+
+def project_inactive(ctx: Context) -> bool:
+    """The project is gone or pending deletion: what was in it goes (or went) with it."""
+    info = resourcemanager.get_project(ctx.session, ctx.config.project)
+    return info is None or info.state != resourcemanager.ACTIVE

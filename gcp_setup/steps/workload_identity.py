@@ -32,6 +32,7 @@ from gcp_setup.google.workload_identity import (
     provider_name,
 )
 from gcp_setup.steps.base import Action, Context, Step
+from gcp_setup.steps.project import project_inactive
 from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
@@ -243,8 +244,6 @@ class RemoveWorkloadIdentity(Step):
         try:
             pool = client.get_pool(project, POOL_ID)
         except GoogleApiError as exc:
-            from gcp_setup.commands.destroy import project_inactive  # that module imports this one
-
             if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return TeardownState(None, None, [])  # no IAM API, or no project: nothing of ours is left
             raise

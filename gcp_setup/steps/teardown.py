@@ -1,0 +1,192 @@
+"""The steps of `gcp-setup destroy`: remove what gcp-setup created, through the same engine as `apply`
+(observe -> plan -> apply -> observe again), so a second destroy plans nothing and sends no mutating
+request.
+
+What goes:
+- the API key with gcp-setup's fixed ID (soft-deleted: Google keeps it restorable for 30 days);
+- Workload Identity Federation: the repository's binding on the account, and the pool and provider if
+  gcp-setup created them (steps/workload_identity.py, RemoveWorkloadIdentity);
+- the service account, if gcp-setup created it (its description says so), after its project role
+  bindings are removed (a deleted account would otherwise linger as `deleted:serviceAccount:...`);
+  an account that existed before gcp-setup only loses the configured roles, and is kept;
+- the credentials file gcp-setup wrote (impersonation ADC or key file), whose account is gone;
+- the project itself only with --delete-project (Google keeps it restorable for 30 days).
+The .env is left alone: it is the user's file, merged into, not owned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gcp_setup import defaults
+from gcp_setup.config import Config
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google import operations, resourcemanager, retry
+from gcp_setup.google.apikeys import ApiKeysClient
+from gcp_setup.google.iam import IamClient, service_account_member
+from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
+from gcp_setup.steps.base import Action, Context, Step
+from gcp_setup.steps.credentials import credentials_file
+from gcp_setup.steps.project import project_inactive
+from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
+
+
+@dataclass
+class KeyState:
+    key: dict[str, Any] | None
+
+
+class DeleteApiKey(Step):
+    name = "api_key"
+
+    def observe(self, ctx: Context) -> KeyState:
+        try:
+            key = ApiKeysClient(ctx.session, ctx.progress_note).get(project_id(ctx), defaults.API_KEY_ID)
+        except GoogleApiError:
+            if project_inactive(ctx):
+                return KeyState(None)
+            raise
+        return KeyState(None if key is None or key.get("deleteTime") else key)
+
+    def plan(self, ctx: Context, state: KeyState) -> list[Action]:
+        if state.key is None:
+            return []
+        return [Action("delete", state.key["name"], f"delete API key {state.key['name'].rsplit('/', 1)[-1]}")]
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        ApiKeysClient(ctx.session, ctx.progress_note).delete({"name": action.resource})
+
+    def describe(self, ctx: Context, state: KeyState) -> str:
+        return "no API key of gcp-setup" if state.key is None else f"API key {state.key['name']}"
+
+
+@dataclass
+class AccountState:
+    email: str
+    account: dict[str, Any] | None
+    bindings: list[Binding] = field(default_factory=list)
+    """Project bindings to remove."""
+
+    @property
+    def managed(self) -> bool:
+        return bool(self.account) and self.account.get("description") == MANAGED_DESCRIPTION
+
+
+class DeleteServiceAccount(Step):
+    name = "service_account"
+    depends_on = ("api_key", "workload_identity")
+
+    def enabled(self, config: Config) -> bool:
+        return config.service_account is not None
+
+    def observe(self, ctx: Context) -> AccountState:
+        client = IamClient(ctx.session)
+        email = account_email(ctx)
+        try:
+            state = AccountState(email, client.get_service_account(project_id(ctx), email))
+        except GoogleApiError:
+            if project_inactive(ctx):
+                return AccountState(email, None)
+            raise
+        if state.account is None:
+            return state
+        member = service_account_member(email)
+        policy = client.project_policy(project_id(ctx)).get()
+        # Grants to an account gcp-setup made are all its own; to an adopted one, only the configured roles.
+        roles = (
+            {b.get("role") for b in policy.get("bindings", [])} if state.managed else set(ctx.config.roles)
+        )
+        state.bindings = [
+            Binding(r, member) for r in sorted(roles) if member in unconditional_members(policy, r)
+        ]
+        return state
+
+    def plan(self, ctx: Context, state: AccountState) -> list[Action]:
+        actions = []
+        if state.bindings:
+            roles = ", ".join(b.role for b in state.bindings)
+            actions.append(
+                Action(
+                    "update",
+                    f"projects/{project_id(ctx)}",
+                    f"remove {roles} from {state.email}",
+                    {"bindings": [(b.role, b.member) for b in state.bindings]},
+                )
+            )
+        if state.managed:
+            name = f"projects/{project_id(ctx)}/serviceAccounts/{state.email}"
+            actions.append(Action("delete", name, f"delete service account {state.email}"))
+        return actions
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        client = IamClient(ctx.session)
+        if action.kind == "update":
+            revoke(client.project_policy(project_id(ctx)), [Binding(*b) for b in action.data["bindings"]])
+        else:
+            client.delete_service_account(project_id(ctx), account_email(ctx))
+
+    def describe(self, ctx: Context, state: AccountState) -> str:
+        if state.account is None:
+            return f"no service account {state.email}"
+        return f"{state.email} kept: gcp-setup did not create it" if not state.managed else state.email
+
+
+@dataclass
+class FilesState:
+    files: list[Path]
+
+
+class DeleteCredentialsFile(Step):
+    """The impersonation ADC or key file gcp-setup wrote; local, but a secret worth not leaving behind."""
+
+    name = "credentials"
+    depends_on = ("service_account",)
+
+    def observe(self, ctx: Context) -> FilesState:
+        candidates = {
+            credentials_file(replace(ctx, config=replace(ctx.config, credentials=mode)))
+            for mode in ("impersonate", "key-file")
+        }
+        return FilesState(sorted(p for p in candidates if p.is_file()))
+
+    def plan(self, ctx: Context, state: FilesState) -> list[Action]:
+        return [Action("delete", str(p), f"delete {p}") for p in state.files]
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        Path(action.resource).unlink(missing_ok=True)
+
+    def describe(self, ctx: Context, state: FilesState) -> str:
+        return "no credentials file of gcp-setup"
+
+
+@dataclass
+class ProjectState:
+    state: str | None
+    """ACTIVE, DELETE_REQUESTED, or None (gone, or not visible)."""
+
+
+class DeleteProject(Step):
+    name = "project"
+    depends_on = ("api_key", "service_account", "credentials")
+
+    def observe(self, ctx: Context) -> ProjectState:
+        info = resourcemanager.get_project(ctx.session, ctx.config.project)
+        return ProjectState(info.state if info else None)
+
+    def plan(self, ctx: Context, state: ProjectState) -> list[Action]:
+        if state.state != resourcemanager.ACTIVE:
+            return []
+        project = ctx.config.project
+        return [Action("delete", f"projects/{project}", f"delete project {project} (restorable for 30 days)")]
+
+    def apply(self, ctx: Context, action: Action) -> None:
+        from google.cloud import resourcemanager_v3
+
+        client = ctx.session.cloud_client(resourcemanager_v3.ProjectsClient, "cloudresourcemanager")
+        started = retry.call(client.delete_project, name=action.resource, retry=None)
+        operations.wait_cloud_operation(client, started, f"deleting {action.resource}", ctx.progress_note)
+
+    def describe(self, ctx: Context, state: ProjectState) -> str:
+        return f"project {ctx.config.project}: {state.state or 'gone'}"
