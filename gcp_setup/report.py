@@ -77,11 +77,14 @@ def render_plan(run: RunResult) -> str:
             lines.append(f"  {_mark(result)} {result.name:<{width}} {result.detail}")
     actions = [a for r in run.results for a in r.actions]
     counts = {kind: sum(a.kind == kind for a in actions) for kind in ("create", "update", "delete")}
+    failed = sum(r.outcome is Outcome.FAILED for r in run.results)
     if actions:
         create, change, destroy = counts["create"], counts["update"], counts["delete"]
         lines.append(f"Plan: {create} to create, {change} to change, {destroy} to destroy.")
-    else:
+    elif not failed:
         lines.append("No changes: everything is already set up.")
+    if failed:
+        lines.append(f"Plan incomplete: {failed} step(s) failed; fix them and run plan again.")
     return "\n".join(lines)
 
 

@@ -172,3 +172,18 @@ def test_the_api_key_string_is_printed_only_with_show_secrets(provision_env):
     )
     api_key = next(s for s in document["steps"] if s["name"] == "api_key")
     assert api_key["outputs"]["key_string"].startswith("AIza")
+
+
+def test_an_unreachable_endpoint_is_one_clear_line_and_no_false_all_clear(provision_env, monkeypatch):
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", f"127.0.0.1:{port}")
+    result = gcp_setup("plan", "--project", PROJECT)
+    assert result.exit_code == 1
+    assert f"cannot reach the API endpoint (127.0.0.1:{port}: Connection refused)" in result.stdout
+    assert "No changes" not in result.stdout
+    assert "Plan incomplete: 1 step(s) failed" in result.stdout
+    assert "Traceback" not in result.output

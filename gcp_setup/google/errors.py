@@ -7,6 +7,7 @@ google-api-core raises `GoogleAPICallError` (with `.reason` from ErrorInfo), goo
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
@@ -67,7 +68,8 @@ def explain(exc: Exception) -> str:
         label = api_error.reason or api_error.status or str(api_error.code)
         return f"{label}: {api_error}"
     if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError):
-        return f"cannot reach the API endpoint ({exc}); check your network or the emulator address"
+        reason = _connection_reason(exc)
+        return f"cannot reach the API endpoint ({reason}); check your network or the emulator address"
     return f"{type(exc).__name__}: {exc} (rerun with --verbosity debug for the traceback)"
 
 
@@ -123,3 +125,13 @@ def from_genai_error(exc: Exception) -> GoogleApiError:
 def from_openai_error(exc: Exception) -> GoogleApiError:
     """An openai.APIStatusError (its `body` is the parsed error body) as GoogleApiError."""
     return from_error_body(int(getattr(exc, "status_code", 0) or 0), getattr(exc, "body", None), str(exc))
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """ "host:port: Connection refused" out of urllib3's nested, repetitive message."""
+    text = str(exc)
+    host = re.search(r"host='([^']+)', port=(\d+)", text)
+    errno = re.findall(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if host and errno:
+        return f"{host.group(1)}:{host.group(2)}: {errno[-1].strip()}"
+    return text
