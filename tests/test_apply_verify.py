@@ -169,6 +169,7 @@ def test_the_readme_figure_for_a_no_op_apply_with_the_defaults(env) -> None:
     result = gcp_setup("apply", *create)
     assert result.exit_code == 0, result.output
     assert "2 passed, 0 failed, 3 skipped" in result.stdout  # no ADC: credentials and both Vertex checks
+    assert "on the emulator, run apply with --credentials key-file --allow-key-file" in result.stdout
     assert Counter(r["kind"] for r in env.requests()) == {"read": 9, "data": 3}
 
 

@@ -87,6 +87,12 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
                 f"{envvars.CREDENTIALS}={path} cannot be used: {_first(exc)}",
                 f"point {envvars.CREDENTIALS} at a valid key or ADC file, or unset it",
             ) from exc
+        if ctx.emulator_host:  # a user login cannot point at the emulator; its key files can
+            raise Skip(
+                "no Application Default Credentials: on the emulator, run apply with "
+                "--credentials key-file --allow-key-file (or set GOOGLE_APPLICATION_CREDENTIALS to "
+                "a key file it issued)"
+            ) from exc
         raise Skip(
             f"no Application Default Credentials: run `{LOGIN}`, or set {envvars.CREDENTIALS}"
         ) from exc
