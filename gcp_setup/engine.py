@@ -7,13 +7,23 @@ Independent steps run concurrently, each in its own thread, as soon as everythin
 finished (the service account and the API key do not wait for each other). A failed step skips its
 dependents; a disabled step (`enabled(config)` is False) does not. `destroy` uses the same engine with
 steps whose plans are deletions.
+
+Observation is speculative: at the start every enabled step's `observe` is sent at once, and the
+outputs it reads are recorded. An output of an upstream step is what that step's own speculation
+foresees it will publish if it finds nothing to do (waited for only when read; absent if it has
+something to do). When the step's turn comes the engine keeps that state only if nothing upstream of
+it changed anything (applied, or in a dry run planned or assumed absent) and every recorded output
+reads the same now; otherwise it observes again, as if there had been no speculation. On a finished
+project (the no-op re-run every CI job does) the reads therefore go out at once instead of one after
+another along the dependency chain, and no read is sent twice.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from gcp_setup.errors import GcpSetupError, UsageError
@@ -86,9 +96,17 @@ class Engine:
         results: dict[str, StepResult] = {}
         pending_upstream: set[str] = set()
         """plan/status: steps whose resources do not exist yet (planned changes or assumed absent)."""
+        changed: set[str] = set()
+        """Steps that changed something (or, in a dry run, would), or depend on one that did: their
+        dependents observe again instead of trusting a speculation made before the change."""
         waiting = list(ordered)
         running: dict[Future, Step] = {}
-        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
+        # Leaving the `with` waits for speculations still in flight, so no read outlives the run.
+        with (
+            ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="observe") as observers,
+            ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool,
+        ):
+            speculations = _speculate_all(ordered, ctx, observers)
             while waiting or running:
                 for step in [s for s in waiting if all(d in results or d not in names for d in s.depends_on)]:
                     waiting.remove(step)
@@ -99,32 +117,45 @@ class Engine:
                         )
                         continue
                     upstream_pending = any(d in pending_upstream for d in step.depends_on)
+                    upstream_changed = any(d in changed for d in step.depends_on)
+                    speculation = None if upstream_changed else speculations.get(step.name)
                     running[
-                        pool.submit(self._run_step, step, ctx.for_step(step.name), mode, upstream_pending)
+                        pool.submit(
+                            self._run_step, step, ctx.for_step(step.name), mode, upstream_pending, speculation
+                        )
                     ] = step
                 if not running:
                     continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     step = running.pop(future)
-                    result, assumed_absent = future.result()
-                    results[step.name] = result
-                    ctx.outputs[step.name] = result.outputs
-                    if result.outcome is Outcome.PLANNED or assumed_absent:
+                    step_run: _StepRun = future.result()
+                    results[step.name] = step_run.result
+                    ctx.outputs[step.name] = step_run.result.outputs
+                    if step_run.result.outcome is Outcome.PLANNED or step_run.assumed_absent:
                         pending_upstream.add(step.name)
+                    if step_run.changed or any(d in changed for d in step.depends_on):
+                        changed.add(step.name)
         return RunResult(mode, [results[s.name] for s in ordered])
 
     def _run_step(
-        self, step: Step, ctx: Context, mode: Mode, upstream_pending: bool
-    ) -> tuple[StepResult, bool]:
+        self,
+        step: Step,
+        ctx: Context,
+        mode: Mode,
+        upstream_pending: bool,
+        speculation: Future[_Speculation] | None,
+    ) -> _StepRun:
         started = time.monotonic()
         if not step.enabled(ctx.config):
-            return StepResult(step.name, Outcome.SKIPPED, detail="disabled by configuration"), False
+            return _StepRun(StepResult(step.name, Outcome.SKIPPED, detail="disabled by configuration"))
         state: Any = _NOT_OBSERVED
-        assumed_absent = False
+        assumed_absent = changed = False
         try:
-            state, assumed_absent = _observe(step, ctx, upstream_pending)
+            state, assumed_absent = _first_observation(step, ctx, upstream_pending, speculation)
+            changed = assumed_absent
             actions = step.plan(ctx, state)
+            changed = changed or bool(actions)  # apply: set before the first mutation, which may fail
             if actions and mode == "apply":
                 for action in actions:
                     step.apply(ctx, action)
@@ -156,7 +187,167 @@ class Engine:
                 blocks_dependents=getattr(exc, "blocks_dependents", True),
             )
         result.seconds = time.monotonic() - started
-        return result, assumed_absent
+        return _StepRun(result, assumed_absent, changed)
+
+
+@dataclass
+class _StepRun:
+    result: StepResult
+    assumed_absent: bool = False
+    """A dry run used the step's absent_state: its resources are assumed not to exist yet."""
+    changed: bool = False
+    """Actions were applied (or attempted), or in a dry run planned or assumed."""
+
+
+_ABSENT = object()
+"""A step that has published no outputs (yet)."""
+
+
+@dataclass
+class _Read:
+    """One look at ctx.outputs during a speculative observe: a key of one step's outputs, that step's
+    whole outputs (key None), or which steps have published any (step None)."""
+
+    step: str | None
+    key: str | None = None
+    default: Any = None
+    value: Any = None
+
+    def current(self, outputs: Mapping[str, dict[str, Any]]) -> Any:
+        if self.step is None:
+            return frozenset(outputs)
+        published = outputs.get(self.step, _ABSENT)
+        if self.key is None or published is _ABSENT:
+            return published if self.key is None else self.default
+        return published.get(self.key, self.default)
+
+
+class _ForeseenOutputs(Mapping[str, dict[str, Any]]):
+    """The outputs a speculative observe can know: those published before the run, and those its
+    upstream steps will publish if their own speculations find nothing to do (waited for; absent
+    otherwise). In a no-op run that is exactly what they publish, so the speculation holds."""
+
+    def __init__(self, published: dict[str, dict[str, Any]], upstream: dict[str, Future]) -> None:
+        self.published, self.upstream = published, upstream
+
+    def __getitem__(self, step: str) -> dict[str, Any]:
+        value = self.upstream[step].result() if step in self.upstream else self.published.get(step, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(step)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([step for step in {**self.published, **self.upstream} if step in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _RecordedOutputs(Mapping[str, dict[str, Any]]):
+    """ctx.outputs as a speculative observe sees it, with every read recorded so that the engine can
+    check, when the step's turn comes, that it still reads the same."""
+
+    def __init__(self, source: Mapping[str, dict[str, Any]]) -> None:
+        self.source = source
+        self.reads: list[_Read] = []
+
+    def record(self, read: _Read) -> Any:
+        read.value = read.current(self.source)
+        self.reads.append(read)
+        return read.value
+
+    def still_hold(self, outputs: Mapping[str, dict[str, Any]]) -> bool:
+        return all(read.value == read.current(outputs) for read in self.reads)
+
+    def __getitem__(self, step: str) -> dict[str, Any]:
+        value = self.record(_Read(step))
+        if value is _ABSENT:
+            raise KeyError(step)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.record(_Read(None)))
+
+    def __len__(self) -> int:
+        return len(self.record(_Read(None)))
+
+
+class _SpeculativeContext(Context):
+    """The context of a speculative observe: `output()` reads, and records, the foreseen outputs."""
+
+    outputs: _RecordedOutputs  # type: ignore[assignment]
+
+    def output(self, step: str, key: str, default: Any = None) -> Any:
+        return self.outputs.record(_Read(step, key, default))
+
+
+@dataclass
+class _Speculation:
+    state: Any
+    reads: _RecordedOutputs
+
+
+def _speculate_all(ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> dict[str, Future]:
+    """Start every enabled step's speculative observe; {step name: future of its _Speculation}."""
+    published = dict(ctx.outputs)  # copied here: the speculations must not see the run's own outputs
+    foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
+    speculations = {}
+    for step in ordered:
+        if not step.enabled(ctx.config):
+            foreseen[step.name].set_result({})  # what a disabled step publishes
+            continue
+        upstream = {name: foreseen[name] for name in _upstream(step, ordered)}
+        view = _RecordedOutputs(_ForeseenOutputs(published, upstream))
+        shared = {f.name: getattr(ctx, f.name) for f in fields(Context)}
+        spec_ctx = _SpeculativeContext(**{**shared, "outputs": view, "step": step.name})
+        speculations[step.name] = pool.submit(_speculate, step, spec_ctx, foreseen[step.name])
+    return speculations
+
+
+def _upstream(step: Step, ordered: list[Step]) -> set[str]:
+    """The names of the steps `step` depends on, directly or not, among `ordered` (a topological order)."""
+    by_name = {s.name: s for s in ordered}
+    found: set[str] = set()
+    todo = [d for d in step.depends_on if d in by_name]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(d for d in by_name[name].depends_on if d in by_name)
+    return found
+
+
+def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future) -> _Speculation:
+    """observe() before the step's turn (an exception discards the speculation), then foresee the
+    step's outputs for its dependents' speculations: published if it will find nothing to do."""
+    outputs: Any = _ABSENT
+    try:
+        state = step.observe(ctx)
+        outputs = _foreseen_outputs(step, ctx, state)
+        return _Speculation(state, ctx.outputs)
+    finally:
+        foreseen.set_result(outputs)
+
+
+def _foreseen_outputs(step: Step, ctx: Context, state: Any) -> Any:
+    try:
+        return _ABSENT if step.plan(ctx, state) else step.outputs(ctx, state)
+    except Exception:  # plan refused: whatever the step publishes then, dependents observe again
+        return _ABSENT
+
+
+def _first_observation(
+    step: Step, ctx: Context, upstream_pending: bool, speculation: Future[_Speculation] | None
+) -> tuple[Any, bool]:
+    """The speculative observation when nothing it read has changed since, else a fresh one."""
+    if speculation is not None:
+        try:
+            guess: _Speculation | None = speculation.result()
+        except Exception:  # a failed speculation costs its reads and nothing else
+            guess = None
+        if guess is not None and guess.reads.still_hold(ctx.outputs):
+            return guess.state, False
+    return _observe(step, ctx, upstream_pending)
 
 
 _NOT_OBSERVED = object()

@@ -1,16 +1,21 @@
 """The engine's own rules, with small in-memory steps (the Google-backed steps are tested through the
-emulator elsewhere): dependency order, concurrency, failure propagation, convergence check, and the
-dry-run fallback to absent_state."""
+emulator elsewhere): dependency order, concurrency, failure propagation, convergence check, the
+dry-run fallback to absent_state, and speculative observation (plus one no-op apply through the
+emulator that times its reads)."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from gcp_setup.cli import cli
 from gcp_setup.config import Config
+from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.engine import Engine, order_steps
 from gcp_setup.errors import UsageError
 from gcp_setup.google.session import GoogleSession
@@ -164,3 +169,141 @@ def test_order_and_cycles():
     assert [s.name for s in ordered] == ["a", "b", "c"]
     with pytest.raises(UsageError, match="cycle"):
         order_steps([Resource("x", store, ("y",)), Resource("y", store, ("x",))])
+
+
+class Counted(Resource):
+    """Counts its observes; `reads` are (step, key) outputs observe reads into its state (and outputs);
+    `during_observe` runs inside every observe (a barrier, a failure)."""
+
+    def __init__(self, *args, reads=(), during_observe=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reads, self.during_observe = reads, during_observe
+        self.observed = Counter[str]()
+
+    def observe(self, ctx: Context) -> Any:
+        with self.store.lock:
+            self.observed[self.name] += 1
+        if self.during_observe:
+            self.during_observe()
+        seen = {f"{step}.{key}": ctx.output(step, key) for step, key in self.reads}
+        return {"exists": super().observe(ctx), "seen": seen}
+
+    def plan(self, ctx: Context, state: dict) -> list[Action]:
+        return super().plan(ctx, state["exists"])
+
+    def outputs(self, ctx: Context, state: dict) -> dict[str, Any]:
+        return state
+
+
+def test_no_op_observes_every_step_at_once_and_once():
+    store = Store(existing={"a", "b", "c"})
+    all_observing = threading.Barrier(3, timeout=5)  # breaks if any observe waited for another step
+    steps = [
+        Counted("a", store, during_observe=all_observing.wait),
+        Counted("b", store, ("a",), during_observe=all_observing.wait),
+        Counted("c", store, ("b",), during_observe=all_observing.wait),
+    ]
+    for mode in ("apply", "plan"):
+        result = run(steps, mode)
+        assert [r.outcome for r in result.results] == [Outcome.UNCHANGED] * 3, [
+            r.detail for r in result.results
+        ]
+        assert [s.observed[s.name] for s in steps] == [1, 1, 1]  # the speculations were kept: no more reads
+        for step in steps:
+            step.observed.clear()
+
+
+def test_speculation_below_a_change_is_redone_and_sees_the_new_outputs():
+    store = Store(existing={"b"})
+    a = Counted("a", store)
+    b = Counted("b", store, ("a",), reads=[("a", "exists")])
+    result = run([a, b])
+    assert [r.outcome for r in result.results] == [Outcome.CREATED, Outcome.UNCHANGED]
+    assert result.results[1].outputs["seen"] == {"a.exists": True}
+    assert b.observed["b"] == 2  # the speculation (which saw no "a") and the observe after a changed
+
+
+def test_speculation_reads_what_an_unchanged_upstream_will_publish():
+    """b's speculation waits for a's and reads the outputs a will publish as it finds nothing to do."""
+    store = Store(existing={"a", "b"})
+    b = Counted("b", store, ("a",), reads=[("a", "exists")])
+    result = run([Counted("a", store), b], "status")
+    assert result.results[1].outputs["seen"] == {"a.exists": True}
+    assert b.observed["b"] == 1
+
+
+def test_speculation_that_read_an_output_that_differs_now_is_redone():
+    """a changes nothing, but publishes another value than its speculation foresaw (it read a value
+    that changed between the speculation and its turn)."""
+    store = Store(existing={"a", "b"})
+    answers = iter(["first", "second"])
+
+    class Drifting(Counted):
+        def outputs(self, ctx: Context, state: dict) -> dict[str, Any]:
+            return {**state, "value": next(answers)}
+
+    b = Counted("b", store, ("a",), reads=[("a", "value")])
+    result = run([Drifting("a", store), b])
+    assert [r.outcome for r in result.results] == [Outcome.UNCHANGED] * 2
+    assert result.results[1].outputs["seen"] == {"a.value": "second"}
+    assert b.observed["b"] == 2
+
+
+def test_reads_of_ctx_outputs_itself_are_checked_too():
+    store = Store(existing={"b"})
+
+    class ReadsMapping(Counted):
+        def observe(self, ctx: Context) -> Any:
+            state = super().observe(ctx)
+            return {**state, "seen": {"a": dict(ctx.outputs.get("a", {}))}}
+
+    b = ReadsMapping("b", store, ("a",))
+    result = run([Counted("a", store), b])
+    assert result.results[1].outputs["seen"] == {"a": {"exists": True, "seen": {}}}
+    assert b.observed["b"] == 2  # its speculation saw no outputs of a, which was still to be created
+
+
+def test_failed_speculation_is_redone():
+    store = Store(existing={"a", "b"})
+    failures = iter([StepError("flaky read")])
+
+    def fail_once() -> None:
+        error = next(failures, None)
+        if error:
+            raise error
+
+    b = Counted("b", store, ("a",), during_observe=fail_once)
+    result = run([Counted("a", store), b])
+    assert [r.outcome for r in result.results] == [Outcome.UNCHANGED] * 2
+    assert b.observed["b"] == 2
+
+
+def test_no_op_apply_through_the_cli_sends_its_reads_at_once(provision_env, tmp_path):
+    """The CLI's no-op apply against the emulator at 100 ms per request: the reads overlap, so the
+    time on the network is under 3 round trips (one after another it was 7), with no more requests."""
+    latency = 0.1
+    args = ["apply", "--project", "engine-noop-1", "--create", "--yes", "--no-verify"]
+    args += ["--billing-account", OPEN_ACCOUNT.removeprefix("billingAccounts/")]
+    args += ["--env-file", str(tmp_path / ".env")]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    provision_env.set_realism(latency_ms=latency * 1000)
+    provision_env.clear_requests()
+
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    log = provision_env.requests()
+    assert provision_env.writes() == []
+    assert sorted(e["method_id"] for e in log) == [  # as many as one after another
+        "apikeys.projects.locations.keys.get",
+        "apikeys.projects.locations.keys.getKeyString",  # for the .env, once api_key has answered
+        "cloudbilling.projects.getBillingInfo",
+        "cloudresourcemanager.projects.get",
+        "cloudresourcemanager.projects.getIamPolicy",  # the project policy, beside the account
+        "iam.projects.serviceAccounts.get",
+        "serviceusage.services.batchGet",
+    ], [e["path"] for e in log]
+    answered = sorted(e["at"] for e in log)
+    first_answer = answered[0]
+    in_flight_with_the_first = [at for at in answered if at - latency < first_answer]
+    assert len(in_flight_with_the_first) >= 6, answered  # all but the key string went out at once
+    assert answered[-1] - (first_answer - latency) < 3 * latency, answered

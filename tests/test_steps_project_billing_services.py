@@ -66,10 +66,10 @@ def test_second_apply_reads_three_times_and_writes_nothing(emu):
     result = run(emu, create=True, billing_account=OPEN)
     assert set(outcomes(result).values()) == {"unchanged"}
     assert emu.writes() == []
-    assert [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()] == [
+    assert sorted(r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()) == [  # sent at once
+        "batchGet",
         "get",
         "getBillingInfo",
-        "batchGet",
     ]
 
 
@@ -145,8 +145,8 @@ def test_more_than_twenty_services_go_in_chunks(emu):
     result = run(emu, create=True, billing_account=OPEN, services=services)
     assert result.ok, result.by_name("services").detail
     assert [len(a.data["services"]) for a in result.by_name("services").actions] == [20, len(services) - 20]
-    batch_gets = [r for r in emu.requests() if r["method_id"].endswith("batchGet")]
-    assert len(batch_gets) == 4  # observe and verify, two chunks each
+    batch_gets = [r for r in emu.requests() if r["method_id"].endswith("batchGet") and r["status"] == 200]
+    assert len(batch_gets) == 4  # observe and verify, two chunks each (a speculative one met no project)
 
 
 def test_long_running_operations_are_waited_for_with_progress(emu):

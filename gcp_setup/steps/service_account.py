@@ -9,6 +9,7 @@ propagation delay waited out).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,10 @@ MANAGED_DESCRIPTION = "Managed by gcp-setup (`gcp-setup destroy` deletes it)."
 
 
 def project_id(ctx: Context) -> str:
-    """The project the run works on: the project step's answer, else the configured ID."""
-    return ctx.output("project", "project_id") or ctx.config.project
+    """The project the run works on: the configured ID, validated as a project ID, so it is also the
+    one the project step finds. Not read from that step's outputs: the engine's speculative observes
+    of every step would then wait for the project step's (one round trip more in a no-op run)."""
+    return ctx.config.project
 
 
 def account_id(ctx: Context) -> str:
@@ -54,13 +57,14 @@ class ServiceAccountStep(Step):
         return config.service_account is not None
 
     def observe(self, ctx: Context) -> ServiceAccountState:
-        """Two reads: the account (a binding would prove it exists, but not that it is enabled) and the
-        project policy."""
-        client = IamClient(ctx.session)
-        email = account_email(ctx)
-        account = client.get_service_account(project_id(ctx), email)
-        policy = client.project_policy(project_id(ctx)).get()
-        missing_roles = [b.role for b in missing(policy, wanted_bindings(ctx))]
+        """Two reads at once (one round trip): the account (a binding would prove it exists, but not
+        that it is enabled) and the project policy. The policy is read in a thread of its own, where
+        the session builds that thread's own clients."""
+        project, email = project_id(ctx), account_email(ctx)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-read") as side:
+            policy = side.submit(lambda: IamClient(ctx.session).project_policy(project).get())
+            account = IamClient(ctx.session).get_service_account(project, email)
+            missing_roles = [b.role for b in missing(policy.result(), wanted_bindings(ctx))]
         return ServiceAccountState(email, account, missing_roles)
 
     def absent_state(self, ctx: Context) -> ServiceAccountState:
