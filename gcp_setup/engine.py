@@ -217,9 +217,9 @@ class _Read:
         if self.step is None:
             return frozenset(outputs)
         published = outputs.get(self.step, _ABSENT)
-        if self.key is None or published is _ABSENT:
-            return published if self.key is None else self.default
-        return published.get(self.key, self.default)
+        if self.key is None:
+            return published
+        return self.default if published is _ABSENT else published.get(self.key, self.default)
 
 
 class _ForeseenOutputs(Mapping[str, dict[str, Any]]):

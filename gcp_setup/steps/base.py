@@ -26,6 +26,9 @@ Rules the engine relies on:
 - `observe` and `plan` never mutate. After the actions are applied the engine observes again and the
   plan must be empty, otherwise the step fails ("did not converge"). A second `apply` therefore
   plans nothing and sends no mutating request.
+- `observe` may run early, at the start of the run beside every other step's; the engine keeps that
+  state only if no upstream step changed anything and the upstream outputs it read are the same when
+  the step's turn comes, else it observes again. So read them only through `ctx.output` / `ctx.outputs`.
 - `apply` may be interrupted after any call; the next run's observe must see the partial state and
   plan only what is left (deterministic names: a fixed key ID, a fixed account ID).
 - Raise `StepError` (or any GcpSetupError) with a one-line message and a `hint` naming the fix; the
