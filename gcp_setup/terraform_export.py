@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
-from gcp_setup.google.iam import service_account_member
+from gcp_setup.google.apikeys import key_name
+from gcp_setup.google.iam import service_account_member, service_account_name
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -130,15 +131,14 @@ def import_commands(config: Config, observed: Observed) -> list[Import]:
     if config.service_account and observed.service_account_exists:
         imports += _service_account_imports(config, observed)
     if config.api_key and observed.api_key_exists:
-        key = f"projects/{project}/locations/global/keys/{defaults.API_KEY_ID}"
-        imports.append(Import("google_apikeys_key.this[0]", key))
+        imports.append(Import("google_apikeys_key.this[0]", key_name(project, defaults.API_KEY_ID)))
     return imports
 
 
 def _service_account_imports(config: Config, observed: Observed) -> list[Import]:
     email = config.service_account_email
     assert email is not None
-    account = f"projects/{config.project}/serviceAccounts/{email}"
+    account = service_account_name(config.project, email)
     member = service_account_member(email)
     imports = [Import("google_service_account.this[0]", account)]
     imports += [
