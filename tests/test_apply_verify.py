@@ -189,3 +189,15 @@ def test_a_key_string_that_cannot_be_read_skips_the_key_checks_and_says_why(env)
     assert message.startswith(f"smoke test: cannot read the string of {name} (")
     assert message.endswith("); the API key checks are skipped"), message
     assert "does not have permission" in message  # no such project: 403, as Google answers
+
+
+def test_apply_with_an_env_file_reads_the_key_string_once(env, tmp_path) -> None:
+    """The .env (observed, written, observed again) and the smoke test share one getKeyString per run."""
+    env_file = tmp_path / ".env"
+    for run in ("new project", "no-op re-run"):
+        env.clear_requests()
+        result = gcp_setup("apply", *settings(tmp_path), "--env-file", str(env_file), "--yes")
+        assert result.exit_code == 0, result.output
+        assert "5 passed" in result.stdout, run
+        paths = [r["path"] for r in env.requests()]
+        assert len([p for p in paths if p.endswith(f"/keys/{defaults.API_KEY_ID}/keyString")]) == 1, run

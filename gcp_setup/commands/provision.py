@@ -174,8 +174,9 @@ class SmokeTest:
 
 
 def _managed_key_string(run, session, say) -> str | None:
-    """The string of the API key the api_key step manages (one getKeyString), or None without a key or
-    when it cannot be read (the API key checks are then skipped, and `say` tells why)."""
+    """The string of the API key the api_key step manages (no request when the credentials step read it
+    for the .env in this session), or None without a key or when it cannot be read (the API key checks
+    are then skipped, and `say` tells why)."""
     from gcp_setup.errors import GcpSetupError
     from gcp_setup.google.apikeys import ApiKeysClient
 

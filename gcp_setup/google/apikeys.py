@@ -101,7 +101,11 @@ class ApiKeysClient:
         return self._wait(execute(self._keys().undelete(name=key["name"], body={})), "undeleting the API key")
 
     def key_string(self, key: Key) -> str:
-        return execute(self._keys().getKeyString(name=key["name"]))["keyString"]
+        """getKeyString, once per key and session (see GoogleSession.key_strings)."""
+        name = key["name"]
+        if name not in self.session.key_strings:
+            self.session.key_strings[name] = execute(self._keys().getKeyString(name=name))["keyString"]
+        return self.session.key_strings[name]
 
     def delete(self, key: Key) -> None:
         """Soft-delete the key; one already deleted (a retry whose first answer was lost) is fine."""

@@ -45,6 +45,10 @@ class GoogleSession:
     credentials: Any = None
     quota_project: str | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    key_strings: dict[str, str] = field(default_factory=dict, repr=False)
+    """API key name -> its string, read once per run (ApiKeysClient.key_string): a key's string never
+    changes, and the .env, $GITHUB_ENV and the smoke test all want it. Kept here, never in a step's
+    state, actions or outputs, which are printed."""
 
     @classmethod
     def create(cls, emulator_host: str | None = None, quota_project: str | None = None) -> GoogleSession:

@@ -12,7 +12,8 @@ Modes (--credentials):
 - none: no credentials; only the .env.
 
 Then, when asked: a .env (--env-file, merged, mode 0600) and $GITHUB_ENV (--github-env, secrets
-masked). Secrets never enter the state, a plan or the outputs; they are read again when written.
+masked). Secrets never enter the state, a plan or the outputs; the API key string is read when a
+destination needs it, once per run (the session keeps it, see GoogleSession.key_strings).
 """
 
 from __future__ import annotations
@@ -297,7 +298,7 @@ class CredentialsStep(Step):
 
     @staticmethod
     def _key_string(ctx: Context) -> str:
-        """One read (getKeyString), by the name the api_key step observed."""
+        """The string of the key the api_key step observed (one getKeyString per run)."""
         return ApiKeysClient(ctx.session).key_string({"name": ctx.output("api_key", "name")})
 
     def describe(self, ctx: Context, state: CredentialsState) -> str:
