@@ -4,13 +4,13 @@ an emulator process, with the real gcloud script, and the two end states must ag
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.gcloud
 def test_quick_bench_measures_everything_and_both_sides_agree(tmp_path: Path) -> None:
     if shutil.which("gcloud") is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if IN_CI:
             pytest.fail("gcloud is not installed; CI must run the benchmark smoke test")
         pytest.skip("gcloud is not installed; the bootstrap comparison needs it")
     results = tmp_path / "results.json"

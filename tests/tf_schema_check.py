@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -76,10 +75,11 @@ class Schemas:
 def require_terraform() -> str:
     """The terraform binary; the calling test skips where it is not installed, and fails under CI=true."""
     import pytest
+    from conftest import IN_CI
 
     terraform = shutil.which("terraform")
     if terraform is None:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail("terraform is not installed; CI must run the terraform checks")
         pytest.skip("terraform binary not installed (CI installs it)")
     return terraform
