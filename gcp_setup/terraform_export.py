@@ -5,7 +5,8 @@
 manage that already exists, addressed as the module addresses it (main.tf). What exists is read
 through the live APIs (`observe`), so resources gcp-setup did not create yet are simply left for
 `terraform apply` to create. Not imported: `time_sleep` (a wait, not a Google resource: the first
-apply after the import creates it, waiting once) and `data.google_project`.
+apply after the import creates it, waiting once) and `data.google_project`. Not exported yet:
+`--github-repo` (no `github_repository` in the tfvars; its pool, provider and binding are not imported).
 
 The resource addresses and import IDs below mirror terraform/main.tf and the provider's documented
 import formats; tests/test_export_terraform.py holds them against main.tf.

@@ -85,7 +85,7 @@ def expected_addresses(values: dict[str, Any], skipped: set[str]) -> set[str]:
 
 
 NOT_IMPORTABLE = {"time_sleep.services_propagation"}  # a wait, not a Google resource
-WORKLOAD_IDENTITY = {  # github_repository is not a gcp-setup setting
+WORKLOAD_IDENTITY = {  # export does not carry --github-repo (yet)
     "google_iam_workload_identity_pool.github",
     "google_iam_workload_identity_pool_provider.github",
     "google_service_account_iam_member.github_wif",
