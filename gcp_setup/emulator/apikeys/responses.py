@@ -9,6 +9,7 @@ from gcp_setup.emulator import errors
 from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
 from gcp_setup.emulator.iam.models import permission_denied
 from gcp_setup.emulator.iam.responses import page_of, update_mask
+from gcp_setup.emulator.paging import with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.routing import ApiRequest, api_method
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
@@ -64,13 +65,8 @@ def get(req: ApiRequest) -> dict[str, Any]:
 def list_keys(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "apikeys.keys.list")
     show_deleted = (req.query.get("showDeleted") or "").lower() == "true"
-    page, next_token = page_of(req, _keys(req).in_project(project, show_deleted=show_deleted))
-    out: dict[str, Any] = {}
-    if page:
-        out["keys"] = [k.to_json() for k in page]
-    if next_token:
-        out["nextPageToken"] = next_token
-    return out
+    items, next_token = page_of(req, _keys(req).in_project(project, show_deleted=show_deleted))
+    return with_next_page({"keys": [k.to_json() for k in items]} if items else {}, next_token)
 
 
 @api_method(API, METHOD + "getKeyString")

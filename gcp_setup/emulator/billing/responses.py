@@ -6,8 +6,8 @@ from typing import Any
 
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.billing.models import BillingBackend
+from gcp_setup.emulator.paging import page, with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, project_deleted
-from gcp_setup.emulator.resourcemanager.paging import page, with_next_page
 from gcp_setup.emulator.routing import ApiRequest, api_method
 
 API = "cloudbilling.v1"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import re
 from typing import Any
@@ -22,6 +21,7 @@ from gcp_setup.emulator.iam.models import (
     permission_denied,
 )
 from gcp_setup.emulator.oauth.models import OAuthBackend
+from gcp_setup.emulator.paging import page, with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
 from gcp_setup.emulator.routing import ApiRequest, api_method
 
@@ -148,17 +148,9 @@ def update_mask(value: str | None) -> list[str]:
     return [re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in paths]
 
 
-def page_of(req: ApiRequest, items: list[Any]) -> tuple[list[Any], str | None]:
-    """Offset pagination; the token is opaque to clients, as Google's are."""
-    size = min(int(req.query.get("pageSize") or PAGE_SIZE), MAX_PAGE_SIZE) or PAGE_SIZE
-    token = req.query.get("pageToken") or ""
-    try:
-        start = int(base64.urlsafe_b64decode(token.encode()).decode() or 0)
-    except ValueError:
-        raise errors.InvalidArgument("Invalid page token.") from None
-    end = start + size
-    next_token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
-    return items[start:end], next_token
+def page_of(req: ApiRequest, items: list[Any]) -> tuple[list[Any], str]:
+    """One page of an IAM (or API Keys) list, by IAM's page sizes."""
+    return page(items, req.query, default_size=PAGE_SIZE, max_size=MAX_PAGE_SIZE)
 
 
 # -- service accounts ---------------------------------------------------------------------------------
@@ -183,13 +175,8 @@ def get(req: ApiRequest) -> dict[str, Any]:
 @api_method(IAM, METHOD + "list")
 def list_accounts(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "iam.serviceAccounts.list")
-    page, next_token = page_of(req, _accounts(req).in_project(project.project_id))
-    out: dict[str, Any] = {}
-    if page:
-        out["accounts"] = [account_json(a) for a in page]
-    if next_token:
-        out["nextPageToken"] = next_token
-    return out
+    items, next_token = page_of(req, _accounts(req).in_project(project.project_id))
+    return with_next_page({"accounts": [account_json(a) for a in items]} if items else {}, next_token)
 
 
 @api_method(IAM, METHOD + "delete")

@@ -19,6 +19,7 @@ from gcp_setup.emulator.iam.workload_identity import (
     WorkloadIdentityBackend,
     validate_provider,
 )
+from gcp_setup.emulator.paging import with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
 from gcp_setup.emulator.routing import ApiRequest, api_method
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
@@ -111,11 +112,8 @@ def list_pools(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "iam.workloadIdentityPools.list", READERS)
     show_deleted = (req.query.get("showDeleted") or "").lower() == "true"
     listed = [pool_json(p) for p in _wif(req).in_project(project) if show_deleted or p.deleted_at is None]
-    page, next_token = page_of(req, listed)
-    out: dict[str, Any] = {"workloadIdentityPools": page} if page else {}
-    if next_token:
-        out["nextPageToken"] = next_token
-    return out
+    items, next_token = page_of(req, listed)
+    return with_next_page({"workloadIdentityPools": items} if items else {}, next_token)
 
 
 @api_method(IAM, POOLS + "delete")
@@ -198,11 +196,8 @@ def list_providers(req: ApiRequest) -> dict[str, Any]:
     show_deleted = (req.query.get("showDeleted") or "").lower() == "true"
     providers = [_wif(req).provider(pool, pid) for pid in sorted(pool.providers)]
     listed = [provider_json(pool, p) for p in providers if show_deleted or p.deleted_at is None]
-    page, next_token = page_of(req, listed)
-    out: dict[str, Any] = {"workloadIdentityPoolProviders": page} if page else {}
-    if next_token:
-        out["nextPageToken"] = next_token
-    return out
+    items, next_token = page_of(req, listed)
+    return with_next_page({"workloadIdentityPoolProviders": items} if items else {}, next_token)
 
 
 def _provider_operation(req: ApiRequest, pool: Pool, provider: Provider) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from gcp_setup.emulator import errors
+from gcp_setup.emulator.paging import page, with_next_page
 from gcp_setup.emulator.resourcemanager.models import (
     Project,
     ProjectsBackend,
@@ -18,7 +19,6 @@ from gcp_setup.emulator.resourcemanager.models import (
     matches,
     project_deleted,
 )
-from gcp_setup.emulator.resourcemanager.paging import page, with_next_page
 from gcp_setup.emulator.routing import ApiRequest, api_method
 from gcp_setup.emulator.world import Operation
 

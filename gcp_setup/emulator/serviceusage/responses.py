@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from gcp_setup.emulator import errors
+from gcp_setup.emulator.paging import page, with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, project_deleted
-from gcp_setup.emulator.resourcemanager.paging import page, with_next_page
 from gcp_setup.emulator.routing import ApiRequest, api_method
 from gcp_setup.emulator.serviceusage.models import CATALOGUE, MAX_BATCH, ServicesBackend
 
