@@ -55,9 +55,15 @@ def _default_from_list(ctx: VerifyContext) -> str | None:
         return None
 
 
-def check(ctx: VerifyContext) -> tuple[str, str]:
+def api_key_for_gemini(ctx: VerifyContext) -> str:
+    """The API key, or Skip when there is none (the Gemini API and its OpenAI-compatible endpoint)."""
     if not ctx.api_key:
         raise Skip("no API key: set GEMINI_API_KEY or GOOGLE_API_KEY, or pass --api-key-env NAME")
+    return ctx.api_key
+
+
+def check(ctx: VerifyContext) -> tuple[str, str]:
+    api_key_for_gemini(ctx)
     models = known_models(ctx)
     model = chosen_model(ctx)
     info = find(models, model)

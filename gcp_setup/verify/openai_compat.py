@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from gcp_setup.verify.core import Skip, VerifyContext, call
-from gcp_setup.verify.gemini_api import MAX_OUTPUT_TOKENS, PROMPT, chosen_model
+from gcp_setup.verify.gemini_api import MAX_OUTPUT_TOKENS, PROMPT, api_key_for_gemini, chosen_model
 from gcp_setup.verify.vertex import adc_for_vertex, project_for_vertex
 
 MESSAGES = [{"role": "user", "content": PROMPT}]
@@ -34,9 +34,7 @@ def fresh_token(credentials: Any) -> str:
 
 
 def check_gemini(ctx: VerifyContext) -> tuple[str, str]:
-    if not ctx.api_key:
-        raise Skip("no API key: set GEMINI_API_KEY or GOOGLE_API_KEY, or pass --api-key-env NAME")
-    client = openai_client(ctx.gemini_openai_base_url(), ctx.api_key)
+    client = openai_client(ctx.gemini_openai_base_url(), api_key_for_gemini(ctx))
     listed = call(ctx, "models.list", lambda: client.models.list())
     detail = f"models.list: {len(listed.data)} models"
     if ctx.generate:
