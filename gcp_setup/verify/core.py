@@ -206,8 +206,8 @@ def run_check(
         return result(FAILED, f"{type(exc).__name__}: {first_line(str(exc))}", connection_hint(exc))
 
 
-def first_line(text: str) -> str:
-    return (text.strip().splitlines() or [""])[0][:300]
+def first_line(text: str, limit: int = 300) -> str:
+    return (text.strip().splitlines() or [""])[0][:limit]
 
 
 def connection_hint(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext
+from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, first_line
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 LOGIN = "gcloud auth application-default login"
@@ -167,7 +167,7 @@ def _refresh_hint(credentials: Any, exc: Exception) -> str:
 
 
 def _first(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return first_line(str(exc), 200) or type(exc).__name__
 
 
 def check(ctx: VerifyContext) -> tuple[str, str]:
