@@ -23,17 +23,24 @@ format_option = click.option(
 )
 
 
+def new_session(config: Config):
+    """The GoogleSession of one command run: a plan and the apply after it share it (its clients, its
+    credentials, the API key string it read)."""
+    from gcp_setup.google.session import GoogleSession
+
+    return GoogleSession.create(config.emulator_host, quota_project=config.project)
+
+
 def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=None):
     """Run `steps` in `mode` (with a new session unless given one); return the RunResult."""
     from gcp_setup.engine import Engine
-    from gcp_setup.google.session import GoogleSession
     from gcp_setup.report import Progress
     from gcp_setup.steps import Context
 
     # google-api-python-client logs every 4xx as a warning; a 403 for a project still to be created
     # is an expected answer here, and a real failure is reported by the step itself.
     logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
-    session = session or GoogleSession.create(config.emulator_host, quota_project=config.project)
+    session = session or new_session(config)
     ctx = Context(config, session)
     if human:
         ctx.progress = Progress()

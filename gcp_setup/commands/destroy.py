@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import click
 
-from gcp_setup.commands.common import confirm, finish, format_option, run_steps
-from gcp_setup.config import Config, config_from_click, config_options
+from gcp_setup.commands.common import confirm, finish, format_option, new_session, run_steps
+from gcp_setup.config import config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import teardown_steps
-
-
-def run_destroy(config: Config, mode: str, *, delete_project: bool, human: bool):
-    return run_steps(config, teardown_steps(delete_project), mode, human=human)
 
 
 @click.command("destroy")
@@ -30,13 +26,14 @@ def destroy(click_ctx: click.Context, delete_project: bool, yes: bool, output_fo
     human = output_format == "table"
     if human:
         click.echo(report.header(config, "destroy"), err=True)
+    steps, session = teardown_steps(delete_project), new_session(config)
     if not yes:
-        planned = run_destroy(config, "plan", delete_project=delete_project, human=human)
+        planned = run_steps(config, steps, "plan", human=human, session=session)
         if not planned.changes_pending:
             finish(click_ctx, planned, config, output_format, report.render_plan)
             click_ctx.exit(0 if planned.ok else EXIT_FAILED)
         confirm(planned, human, "Destroy these resources?")
-    run = run_destroy(config, "apply", delete_project=delete_project, human=human)
+    run = run_steps(config, steps, "apply", human=human, session=session)
     finish(click_ctx, run, config, output_format, report.render_summary)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)

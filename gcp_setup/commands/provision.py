@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
-from gcp_setup.commands.common import confirm, finish, format_option, run_steps
+from gcp_setup.commands.common import confirm, finish, format_option, new_session, run_steps
 from gcp_setup.config import Config, config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import provision_steps
@@ -81,13 +81,12 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
     from gcp_setup import report
-    from gcp_setup.google.session import GoogleSession
 
     config = config_from_click(click_ctx, params)
     human = output_format == "table"
     if human:
         click.echo(report.header(config, "apply"), err=True)
-    session = GoogleSession.create(config.emulator_host, quota_project=config.project)
+    session = new_session(config)
     run, render = None, report.render_summary
     if not yes:
         planned = run_steps(config, provision_steps(), "plan", human=human, session=session)
