@@ -146,7 +146,9 @@ def test_more_than_twenty_services_go_in_chunks(emu):
     assert result.ok, result.by_name("services").detail
     assert [len(a.data["services"]) for a in result.by_name("services").actions] == [20, len(services) - 20]
     batch_gets = [r for r in emu.requests() if r["method_id"].endswith("batchGet") and r["status"] == 200]
-    assert len(batch_gets) == 4  # observe and verify, two chunks each (a speculative one met no project)
+    # Every observation reads in two chunks: observe and verify, plus the speculative first observation
+    # when it reached the emulator after the project was created (a race; before, it met no project).
+    assert len(batch_gets) in (4, 6), [r["path"] for r in batch_gets]
 
 
 def test_long_running_operations_are_waited_for_with_progress(emu):
