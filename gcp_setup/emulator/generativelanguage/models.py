@@ -7,7 +7,6 @@ service, and the service must be enabled in the project that owns the key.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 from dataclasses import dataclass, field
@@ -21,8 +20,6 @@ from gcp_setup.emulator.world import Backend, World, backend
 
 SERVICE = "generativelanguage.googleapis.com"
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "gemini-models.json"
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 
 
 @functools.cache
@@ -127,15 +124,6 @@ class GenerativeModels(Backend):
         found = self.models.get(model_id(name))
         return found is not None and method in found.get("supportedGenerationMethods", [])
 
-    def page(self, page_size: int | None, page_token: str | None) -> tuple[list[dict[str, Any]], str]:
-        """One page of models.list and the next page token ("" on the last page), as the real API pages."""
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        start = _decode_page_token(page_token)
-        names = list(self.models)
-        chunk = [self.models[n] for n in names[start : start + size]]
-        end = start + size
-        return chunk, _encode_page_token(end) if end < len(names) else ""
-
     # -- who may call --------------------------------------------------------------------------------
     def authorize_key(self, key_string: str | None, service: str, method: str) -> Project:
         """The project an API key bills to, after Google's checks in Google's order."""
@@ -157,17 +145,3 @@ class GenerativeModels(Backend):
     def require_supported_location(self) -> None:
         if not self.switches.user_location_supported:
             raise user_location_not_supported()
-
-
-def _encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
-
-
-def _decode_page_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        return int(text.removeprefix("offset:"))
-    except (ValueError, UnicodeDecodeError):
-        raise errors.InvalidArgument("Invalid page token.") from None

@@ -12,6 +12,7 @@ from typing import Any
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.generativelanguage import canned
 from gcp_setup.emulator.generativelanguage.models import SERVICE, GenerativeModels, model_id
+from gcp_setup.emulator.paging import page, with_next_page
 from gcp_setup.emulator.routing import ApiRequest, Reply, http_route
 
 VERSIONS = "<any(v1, v1beta):version>"
@@ -51,15 +52,8 @@ def _generative_model(req: ApiRequest, method: str) -> str:
 @http_route("GET", f"/{VERSIONS}/models", "generativelanguage.models.list", kind="read")
 def list_models(req: ApiRequest) -> dict[str, Any]:
     models = _authorize(req, "ModelService.ListModels")
-    try:
-        page_size = int(req.query.get("pageSize") or 0)
-    except ValueError:
-        raise errors.InvalidArgument("Invalid value for pageSize.") from None
-    page, next_token = models.page(page_size, req.query.get("pageToken"))
-    answer: dict[str, Any] = {"models": page}
-    if next_token:
-        answer["nextPageToken"] = next_token
-    return answer
+    items, next_token = page(list(models.models.values()), req.query, default_size=50, max_size=1000)
+    return with_next_page({"models": items}, next_token)
 
 
 @http_route("GET", f"/{VERSIONS}/models/<model>", "generativelanguage.models.get", kind="read")
