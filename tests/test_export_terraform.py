@@ -9,10 +9,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 from click.testing import CliRunner
-from tf_schema_check import HCL_OPTIONS, ModuleInterface, parse, require_terraform
+from tf_schema_check import ModuleInterface, parse, require_terraform
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
@@ -54,7 +53,7 @@ def export(out: Path, *args: str) -> dict[str, str]:
 
 
 def tfvars(out: Path) -> dict[str, Any]:
-    return hcl2.loads((out / "terraform.tfvars").read_text(), serialization_options=HCL_OPTIONS)
+    return parse(out / "terraform.tfvars")
 
 
 def module_resources() -> dict[str, dict[str, Any]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
-from tf_schema_check import HCL_OPTIONS, Schemas, check_directory, check_document, require_terraform
+from tf_schema_check import HCL_OPTIONS, Schemas, check_directory, check_document, parse, require_terraform
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "terraform"
@@ -55,7 +55,7 @@ def test_every_resource_type_of_the_module_is_validated(schemas: Schemas) -> Non
         block_type
         for path in MODULE.glob("*.tf")
         for kind in ("resource", "data")
-        for entry in hcl2.loads(path.read_text(), serialization_options=HCL_OPTIONS).get(kind, [])
+        for entry in parse(path).get(kind, [])
         for block_type in entry
     }
     assert declared <= set(schemas.resources) | set(schemas.data_sources)

@@ -8,9 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
-from tf_schema_check import HCL_OPTIONS, IS_BLOCK, require_terraform
+from tf_schema_check import IS_BLOCK, parse, require_terraform
 
 from gcp_setup import defaults, envvars
 
@@ -18,7 +17,7 @@ MODULE = Path(__file__).resolve().parent.parent / "terraform"
 
 
 def _blocks(file: str, kind: str) -> dict[str, Any]:
-    doc = hcl2.loads((MODULE / file).read_text(), serialization_options=HCL_OPTIONS)
+    doc = parse(MODULE / file)
     return {name: body for entry in doc.get(kind, []) for name, body in entry.items() if name != IS_BLOCK}
 
 
