@@ -16,6 +16,7 @@ from gcp_setup.emulator.serviceusage.models import ServicesBackend
 from gcp_setup.verify import CHECK_NAMES
 from gcp_setup.verify.models import ModelInfo, choose_default, close_names
 
+GEMINI_API = "generativelanguage.googleapis.com"
 CHECK_FIELDS = ["name", "title", "status", "latency_ms", "detail", "hint", "reason"]
 
 
@@ -139,9 +140,12 @@ def test_waits_while_a_just_enabled_api_propagates(gemini_project, world) -> Non
     gemini_project.emu.set_realism(service_enable_propagation_s=1.2)
     world.backend(ServicesBackend).disable(gemini_project.project, "generativelanguage.googleapis.com")
     world.backend(ServicesBackend).enable(gemini_project.project, "generativelanguage.googleapis.com")
+    gemini_project.emu.clear_requests()
     result = CliRunner().invoke(cli, ["verify", "--only", "gemini-api", "--propagation-wait", "10"])
     assert result.exit_code == 0, result.output
-    assert "still propagating" in result.stderr
+    assert result.stderr.count("still propagating") >= 2
+    looks = [r for r in gemini_project.emu.requests() if r["path"].endswith("/services/" + GEMINI_API)]
+    assert len(looks) == 1  # Service Usage is asked once, not before every retry
 
 
 def test_propagation_wait_is_bounded(gemini_project, world) -> None:

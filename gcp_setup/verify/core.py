@@ -141,9 +141,11 @@ def as_api_error(exc: BaseException) -> GoogleApiError | None:
 
 def call(ctx: VerifyContext, what: str, fn: Callable[[], T]) -> T:
     """Run one Google call. SERVICE_DISABLED for a service Service Usage reports ENABLED is propagation:
-    wait with backoff, saying so, for at most ctx.propagation_wait_s, then give up with the error."""
+    wait with backoff, saying so, for at most ctx.propagation_wait_s, then give up with the error.
+    Service Usage is asked once per call: the answer stays ENABLED while the API propagates."""
     deadline = time.monotonic() + ctx.propagation_wait_s
     wait = FIRST_WAIT_S
+    propagating = False
     while True:
         try:
             return fn()
@@ -151,11 +153,10 @@ def call(ctx: VerifyContext, what: str, fn: Callable[[], T]) -> T:
             error = as_api_error(exc)
             if error is None:
                 raise
-            if (
-                error.reason != "SERVICE_DISABLED"
-                or time.monotonic() + wait > deadline
-                or not enabled_in_service_usage(ctx, error)
-            ):
+            if error.reason != "SERVICE_DISABLED" or time.monotonic() + wait > deadline:
+                raise error from exc
+            propagating = propagating or enabled_in_service_usage(ctx, error)
+            if not propagating:
                 raise error from exc
             service = error.metadata.get("service", "the API")
             ctx.say(
