@@ -13,6 +13,7 @@ written-out werkzeug rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,16 @@ class ApiRequest:
     def enum_as_int(self) -> bool:
         """google-cloud-* clients ask for `$alt=json;enum-encoding=int`."""
         return "enum-encoding=int" in (self.query.get("$alt") or "")
+
+    def flag(self, name: str) -> bool:
+        """A boolean query parameter, e.g. `showDeleted=true`."""
+        return (self.query.get(name) or "").lower() == "true"
+
+
+def update_mask(value: str | None) -> list[str]:
+    """A FieldMask as camelCase paths (gcloud sends snake_case: "display_name", "restrictions.api_targets")"""
+    paths = [p.strip() for p in (value or "").split(",") if p.strip()]
+    return [re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in paths]
 
 
 @dataclass

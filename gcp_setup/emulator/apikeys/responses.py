@@ -8,10 +8,10 @@ from typing import Any
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
 from gcp_setup.emulator.iam.models import permission_denied
-from gcp_setup.emulator.iam.responses import page_of, update_mask
+from gcp_setup.emulator.iam.responses import page_of
 from gcp_setup.emulator.paging import with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
 API = "apikeys.v2"
@@ -64,8 +64,7 @@ def get(req: ApiRequest) -> dict[str, Any]:
 @api_method(API, METHOD + "list")
 def list_keys(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "apikeys.keys.list")
-    show_deleted = (req.query.get("showDeleted") or "").lower() == "true"
-    items, next_token = page_of(req, _keys(req).in_project(project, show_deleted=show_deleted))
+    items, next_token = page_of(req, _keys(req).in_project(project, show_deleted=req.flag("showDeleted")))
     return with_next_page({"keys": [k.to_json() for k in items]} if items else {}, next_token)
 
 

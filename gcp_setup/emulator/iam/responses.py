@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 from gcp_setup.emulator import errors
@@ -23,7 +22,7 @@ from gcp_setup.emulator.iam.models import (
 from gcp_setup.emulator.oauth.models import OAuthBackend
 from gcp_setup.emulator.paging import page, with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
-from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
 
 IAM = "iam.v1"
 METHOD = "iam.projects.serviceAccounts."
@@ -140,12 +139,6 @@ def key_json(account: ServiceAccount, key: ServiceAccountKey) -> dict[str, Any]:
     if key.disabled:
         out["disabled"] = True
     return out
-
-
-def update_mask(value: str | None) -> list[str]:
-    """A FieldMask as camelCase paths (gcloud sends snake_case: "display_name", "restrictions.api_targets")"""
-    paths = [p.strip() for p in (value or "").split(",") if p.strip()]
-    return [re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in paths]
 
 
 def page_of(req: ApiRequest, items: list[Any]) -> tuple[list[Any], str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.iam.models import permission_denied
-from gcp_setup.emulator.iam.responses import IAM, page_of, update_mask
+from gcp_setup.emulator.iam.responses import IAM, page_of
 from gcp_setup.emulator.iam.workload_identity import (
     SOFT_DELETE_S,
     Pool,
@@ -21,7 +21,7 @@ from gcp_setup.emulator.iam.workload_identity import (
 )
 from gcp_setup.emulator.paging import with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
-from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
 POOLS = "iam.projects.locations.workloadIdentityPools."
@@ -110,7 +110,7 @@ def get_pool(req: ApiRequest) -> dict[str, Any]:
 @api_method(IAM, POOLS + "list")
 def list_pools(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "iam.workloadIdentityPools.list", READERS)
-    show_deleted = (req.query.get("showDeleted") or "").lower() == "true"
+    show_deleted = req.flag("showDeleted")
     listed = [pool_json(p) for p in _wif(req).in_project(project) if show_deleted or p.deleted_at is None]
     items, next_token = page_of(req, listed)
     return with_next_page({"workloadIdentityPools": items} if items else {}, next_token)
@@ -193,7 +193,7 @@ def get_provider(req: ApiRequest) -> dict[str, Any]:
 @api_method(IAM, PROVIDERS + "list")
 def list_providers(req: ApiRequest) -> dict[str, Any]:
     pool = _pool(req, "iam.workloadIdentityPoolProviders.list", READERS)
-    show_deleted = (req.query.get("showDeleted") or "").lower() == "true"
+    show_deleted = req.flag("showDeleted")
     providers = [_wif(req).provider(pool, pid) for pid in sorted(pool.providers)]
     listed = [provider_json(pool, p) for p in providers if show_deleted or p.deleted_at is None]
     items, next_token = page_of(req, listed)

@@ -19,7 +19,7 @@ from gcp_setup.emulator.resourcemanager.models import (
     matches,
     project_deleted,
 )
-from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.world import Operation
 
 V1 = "cloudresourcemanager.v1"
@@ -206,7 +206,7 @@ def list_v3(req: ApiRequest) -> dict[str, Any]:
     parent = _parent_from_v3(req.query.get("parent"))
     if not parent:
         raise errors.InvalidArgument("Request contains an invalid argument: parent is required.")
-    show_deleted = req.query.get("showDeleted", "").lower() == "true"
+    show_deleted = req.flag("showDeleted")
     children = [p for p in _visible(req, "") if p.parent == parent and (p.active or show_deleted)]
     items, token = page(children, req.query, default_size=500, max_size=500)
     return with_next_page({"projects": [v3_project(p) for p in items]} if items else {}, token)
@@ -240,8 +240,8 @@ def update_v1(req: ApiRequest) -> dict[str, Any]:
 @api_method(V3, M + "projects.patch")
 def patch_v3(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, V3, _path_ref(req), "resourcemanager.projects.update", active=True)
-    mask = [f.strip() for f in req.query.get("updateMask", "").split(",") if f.strip()]
-    unknown = set(mask) - {"displayName", "display_name", "labels"}
+    mask = update_mask(req.query.get("updateMask"))
+    unknown = set(mask) - {"displayName", "labels"}
     if unknown:
         raise errors.InvalidArgument(
             f"Request contains an invalid argument: cannot update {sorted(unknown)}."
@@ -250,7 +250,7 @@ def patch_v3(req: ApiRequest) -> dict[str, Any]:
     _apply_update(
         req,
         project,
-        display_name=req.body.get("displayName") if fields & {"displayName", "display_name"} else None,
+        display_name=req.body.get("displayName") if "displayName" in fields else None,
         labels=_labels(req.body) if "labels" in fields else project.labels,
         parent=project.parent,
     )
