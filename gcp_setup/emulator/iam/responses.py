@@ -130,7 +130,7 @@ def account_json(account: ServiceAccount) -> dict[str, Any]:
 def key_json(account: ServiceAccount, key: ServiceAccountKey) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": f"{account.name}/keys/{key.key_id}",
-        "validAfterTime": rfc3339(key.created_at)[:-5] + "Z",
+        "validAfterTime": rfc3339(key.created_at, whole_seconds=True),
         "validBeforeTime": KEY_NEVER_EXPIRES,
         "keyAlgorithm": "KEY_ALG_RSA_2048",
         "keyOrigin": "GOOGLE_PROVIDED",

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from gcp_setup.emulator import errors
@@ -19,7 +18,7 @@ from gcp_setup.emulator.oauth.models import (
     OAuthBackend,
     OAuthError,
 )
-from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+from gcp_setup.emulator.resourcemanager.models import ProjectsBackend, rfc3339
 from gcp_setup.emulator.routing import ApiRequest, Reply, api_method, http_route
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
@@ -107,5 +106,4 @@ def generate_access_token(req: ApiRequest) -> dict[str, Any]:
         Grant(account.member, scopes), lifetime_s=_lifetime_s(req.body.get("lifetime"))
     )
     # google-auth parses exactly %Y-%m-%dT%H:%M:%SZ: no fractional seconds.
-    expire_time = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
-    return {"accessToken": token_value, "expireTime": expire_time}
+    return {"accessToken": token_value, "expireTime": rfc3339(expires_at, whole_seconds=True)}

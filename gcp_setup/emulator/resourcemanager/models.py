@@ -44,9 +44,11 @@ _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _FORBIDDEN_ID_WORDS = ("google", "null", "undefined", "ssl")
 
 
-def rfc3339(seconds: float) -> str:
-    """Google's timestamp format with millisecond precision, e.g. 2026-01-02T03:04:05.678Z."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def rfc3339(seconds: float, *, whole_seconds: bool = False) -> str:
+    """Google's timestamp format with millisecond precision, e.g. 2026-01-02T03:04:05.678Z, or without the
+    fraction (2026-01-02T03:04:05Z) where Google sends none and clients parse exactly that."""
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return (stamp[:-7] if whole_seconds else stamp[:-3]) + "Z"
 
 
 @dataclass
