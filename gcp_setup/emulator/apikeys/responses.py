@@ -11,6 +11,7 @@ from gcp_setup.emulator.iam.models import permission_denied
 from gcp_setup.emulator.iam.responses import page_of
 from gcp_setup.emulator.paging import with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
+from gcp_setup.emulator.resourcemanager.responses import get_operation
 from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
@@ -107,9 +108,5 @@ def lookup_key(req: ApiRequest) -> dict[str, Any]:
     return {"parent": key.parent, "name": key.name}
 
 
-@api_method(API, "apikeys.operations.get")
-def get_operation(req: ApiRequest) -> dict[str, Any]:
-    op = req.world.operations.poll(f"operations/{req.params['operationsId']}")
-    if op is None:
-        raise errors.NotFound(f"Operation operations/{req.params['operationsId']} not found.")
-    return op.to_json()
+# Every API's operations are in the one world.operations store: Resource Manager's handler polls ours too.
+api_method(API, "apikeys.operations.get")(get_operation)

@@ -341,7 +341,8 @@ def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
 @api_method(V3, M + "operations.get")
 @api_method(SERVICE_USAGE, "serviceusage.operations.get")
 def get_operation(req: ApiRequest) -> dict[str, Any]:
-    """Resource Manager v1 and Service Usage share the path /v1/operations/X, and one store serves both."""
+    """Resource Manager v1 and Service Usage share the path /v1/operations/X, and one store serves both
+    (and API Keys' /v2/operations/X, which apikeys.responses routes here)."""
     name = f"operations/{req.params['operationsId']}"
     op = req.world.operations.poll(name)
     if op is None:
