@@ -38,9 +38,6 @@ class Policy:
             out["bindings"] = copy.deepcopy(self.bindings)
         return out
 
-    def members_of(self, role: str) -> set[str]:
-        return {m for b in self.bindings if b.get("role") == role for m in b.get("members", [])}
-
     def has_any_role(self, member: str, roles: set[str]) -> bool:
         return any(member in b.get("members", []) for b in self.bindings if b.get("role") in roles)
 

@@ -56,11 +56,6 @@ class ApiRequest:
     api_key: str | None
     method_id: str
 
-    @property
-    def enum_as_int(self) -> bool:
-        """google-cloud-* clients ask for `$alt=json;enum-encoding=int`."""
-        return "enum-encoding=int" in (self.query.get("$alt") or "")
-
     def flag(self, name: str) -> bool:
         """A boolean query parameter, e.g. `showDeleted=true`."""
         return (self.query.get(name) or "").lower() == "true"
