@@ -7,7 +7,7 @@ from typing import Any
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.paging import page, with_next_page
-from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, project_deleted
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.routing import ApiRequest, api_method
 
 API = "cloudbilling.v1"
@@ -18,18 +18,20 @@ def _billing(req: ApiRequest) -> BillingBackend:
     return req.world.backend(BillingBackend)
 
 
-def _project(req: ApiRequest, permission: str) -> Project:
-    projects = req.world.backend(ProjectsBackend)
+def _project(req: ApiRequest, permission: str, *, active: bool = False) -> Project:
     ref = req.params["projectsId"]
-    project = projects.find(ref)
-    if project is None or not projects.permitted(project, req.principal, [permission]):
-        raise errors.PermissionDenied(
+
+    def denied() -> errors.PermissionDenied:
+        return errors.PermissionDenied(
             f"The caller does not have permission [{permission}] on resource projects/{ref}",
             reason="IAM_PERMISSION_DENIED",
             domain="cloudbilling.googleapis.com",
             metadata={"permission": permission, "resource": f"projects/{ref}"},
         )
-    return project
+
+    return req.world.backend(ProjectsBackend).authorized(
+        ref, req.principal, permission, denied, active=active
+    )
 
 
 def billing_info(billing: BillingBackend, project: Project) -> dict[str, Any]:
@@ -56,9 +58,7 @@ def update_billing_info(req: ApiRequest) -> dict[str, Any]:
     """Linking a closed account is accepted and leaves billing disabled, as Google documents."""
     account = req.body.get("billingAccountName") or ""
     permission = "resourcemanager.projects." + ("create" if account else "delete") + "BillingAssignment"
-    project = _project(req, permission)
-    if not project.active:
-        raise project_deleted(project)
+    project = _project(req, permission, active=True)
     _billing(req).link(project, account)
     return billing_info(_billing(req), project)
 

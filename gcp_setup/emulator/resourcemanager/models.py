@@ -222,6 +222,18 @@ class ProjectsBackend(Backend):
             raise project_deleted(project)
         return project
 
+    def authorized(
+        self, ref: str, member: str, permission: str, denied: Callable[[], errors.ApiError], *, active: bool
+    ) -> Project:
+        """The project `ref` if `member` holds `permission` on it, else the API's `denied()`: Google answers
+        a missing project and a forbidden one alike. `active`: a project pending deletion is refused."""
+        project = self.find(ref)
+        if project is None or not self.permitted(project, member, [permission]):
+            raise denied()
+        if active and not project.active:
+            raise project_deleted(project)
+        return project
+
     def can_see(self, project: Project, member: str) -> bool:
         return any(member in b.get("members", []) for b in project.policy.bindings)
 

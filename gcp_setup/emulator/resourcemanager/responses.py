@@ -17,7 +17,6 @@ from gcp_setup.emulator.resourcemanager.models import (
     ProjectsBackend,
     caller_lacks_permission,
     matches,
-    project_deleted,
 )
 from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.world import Operation
@@ -116,13 +115,9 @@ def _denied(version: str, permission: str, ref: str) -> errors.PermissionDenied:
 
 def _project(req: ApiRequest, version: str, ref: str, permission: str, *, active: bool = False) -> Project:
     """The project `ref` if the caller holds `permission` on it; missing and forbidden look alike."""
-    backend = _projects(req)
-    project = backend.find(ref)
-    if project is None or not backend.permitted(project, req.principal, [permission]):
-        raise _denied(version, permission, ref)
-    if active and not project.active:
-        raise project_deleted(project)
-    return project
+    return _projects(req).authorized(
+        ref, req.principal, permission, lambda: _denied(version, permission, ref), active=active
+    )
 
 
 def _path_ref(req: ApiRequest) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from gcp_setup.emulator import errors
 from gcp_setup.emulator.paging import page, with_next_page
-from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, project_deleted
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.routing import ApiRequest, api_method
 from gcp_setup.emulator.serviceusage.models import CATALOGUE, MAX_BATCH, ServicesBackend
 
@@ -34,13 +34,9 @@ def _consumer(req: ApiRequest, permission: str, denial: str, *, active: bool = F
     """The project named in the path (`projects/ID` or `projects/NUMBER`) if the caller holds `permission`."""
     if req.params["v1Id"] != "projects":
         raise errors.InvalidArgument("Request contains an invalid argument: only projects can be consumers.")
-    projects = req.world.backend(ProjectsBackend)
-    project = projects.find(req.params["v1Id1"])
-    if project is None or not projects.permitted(project, req.principal, [permission]):
-        raise _denied(denial, permission)
-    if active and not project.active:
-        raise project_deleted(project)
-    return project
+    return req.world.backend(ProjectsBackend).authorized(
+        req.params["v1Id1"], req.principal, permission, lambda: _denied(denial, permission), active=active
+    )
 
 
 def service_json(req: ApiRequest, project: Project, service: str) -> dict[str, Any]:
