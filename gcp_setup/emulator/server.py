@@ -126,7 +126,8 @@ class EmulatorApp:
                 api_key=(
                     request.headers.get("x-goog-api-key")
                     or request.args.get("key")
-                    or _bearer_key(request, route)
+                    # The openai library sends its API key as `Authorization: Bearer KEY`.
+                    or (_bearer(request) if route.api_key_bearer else None)
                 ),
                 method_id=route.method_id,
             )
@@ -151,10 +152,10 @@ class EmulatorApp:
         return response
 
     def _principal(self, request: Request, route: Route) -> tuple[str, bool]:
-        auth = request.headers.get("Authorization", "")
-        if not auth.lower().startswith("bearer ") or route.api_key_bearer:
+        token = _bearer(request)
+        if token is None or route.api_key_bearer:
             return self.world.default_caller, False
-        principal = self.world.tokens.principal(auth.split(None, 1)[1].strip())
+        principal = self.world.tokens.principal(token)
         if principal is None:
             raise errors.Unauthenticated(
                 "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
@@ -230,12 +231,10 @@ def _body(request: Request) -> dict[str, Any]:
         raise errors.InvalidArgument("Invalid JSON payload received.") from None
 
 
-def _bearer_key(request: Request, route: Route) -> str | None:
-    """The API key a route takes as `Authorization: Bearer KEY` (the openai library sends it so)."""
+def _bearer(request: Request) -> str | None:
+    """The credential of `Authorization: Bearer X`: an access token, or on `api_key_bearer` routes a key."""
     auth = request.headers.get("Authorization", "")
-    if route.api_key_bearer and auth.lower().startswith("bearer "):
-        return auth.split(None, 1)[1].strip()
-    return None
+    return auth[len("bearer ") :].strip() if auth.lower().startswith("bearer ") else None
 
 
 def _to_response(result: dict[str, Any] | Reply) -> Response:
