@@ -303,3 +303,18 @@ def test_an_over_shared_key_file_passes_with_a_note(gemini_project) -> None:
     code, report = verify_json("--only", "credentials")
     assert code == 0
     assert f"chmod 600 {gemini_project.key_file}" in report["checks"][0]["hint"]
+
+
+@pytest.mark.parametrize("flag", ["true", "True", "1", "yes", "0"])
+def test_stray_key_is_named_only_when_google_genai_sends_it_to_vertex(flag: str, monkeypatch) -> None:
+    from google import genai
+
+    from gcp_setup.verify.vertex import stray_api_key_env
+
+    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_"))]:
+        monkeypatch.delenv(name)
+    environ = {"GOOGLE_API_KEY": "AIza-any", "GOOGLE_GENAI_USE_VERTEXAI": flag}
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    sent_to_vertex = genai.Client()._api_client.vertexai  # the user's own code, as google-genai decides
+    assert (stray_api_key_env(environ) == "GOOGLE_API_KEY") == bool(sent_to_vertex)

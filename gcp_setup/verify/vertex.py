@@ -15,7 +15,7 @@ from gcp_setup.verify import credentials as adc
 from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext
 from gcp_setup.verify.gemini_api import chosen_model, count_and_generate, http_options
 
-_TRUE = ("1", "true", "yes")
+_TRUE = ("1", "true")  # what google-genai reads as true in GOOGLE_GENAI_USE_VERTEXAI ("yes" is not)
 
 
 def stray_api_key_env(environ: Mapping[str, str]) -> str | None:
