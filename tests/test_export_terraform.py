@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from tf_schema_check import ModuleInterface, parse, require_terraform
+from tf_schema_check import ModuleInterface, labelled_blocks, parse, require_terraform
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
@@ -60,10 +60,7 @@ def module_resources() -> dict[str, dict[str, Any]]:
     """ "TYPE.NAME" -> body of every resource block in the module."""
     return {
         f"{tf_type}.{name}": body
-        for entry in parse(MODULE / "main.tf")["resource"]
-        for tf_type, named in entry.items()
-        for name, body in named.items()
-        if name != "__is_block__"
+        for tf_type, name, body in labelled_blocks(parse(MODULE / "main.tf")["resource"])
     }
 
 

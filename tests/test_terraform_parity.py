@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tf_schema_check import IS_BLOCK, parse, require_terraform
+from tf_schema_check import named_blocks, parse, require_terraform
 
 from gcp_setup import defaults, envvars
 
@@ -17,8 +17,7 @@ MODULE = Path(__file__).resolve().parent.parent / "terraform"
 
 
 def _blocks(file: str, kind: str) -> dict[str, Any]:
-    doc = parse(MODULE / file)
-    return {name: body for entry in doc.get(kind, []) for name, body in entry.items() if name != IS_BLOCK}
+    return dict(named_blocks(parse(MODULE / file).get(kind, [])))
 
 
 VARIABLES = _blocks("variables.tf", "variable")

@@ -102,7 +102,7 @@ def check_document(
 ) -> list[Problem]:
     problems: list[Problem] = []
     for kind in ("resource", "data"):
-        for tf_type, name, body in _labelled(doc.get(kind, [])):
+        for tf_type, name, body in labelled_blocks(doc.get(kind, [])):
             address = f"{'data.' if kind == 'data' else ''}{tf_type}.{name}"
             block = schemas.block(kind, tf_type)
             if block is None:
@@ -202,7 +202,7 @@ def _check_references(doc: dict[str, Any], schemas: Schemas) -> Iterator[tuple[s
 def _check_module_calls(doc: dict[str, Any], directory: Path, file: str) -> list[Problem]:
     problems: list[Problem] = []
     outputs_by_call: dict[str, set[str]] = {}
-    for name, body in _named(doc.get("module", [])):
+    for name, body in named_blocks(doc.get("module", [])):
         source = body.get("source", "")
         if not source.startswith(("./", "../")):
             continue  # a registry or git module: its interface is not at hand
@@ -238,8 +238,10 @@ class ModuleInterface:
         outputs: set[str] = set()
         for path in sorted(module_dir.glob("*.tf")):
             doc = parse(path)
-            variables.update({name: "default" not in body for name, body in _named(doc.get("variable", []))})
-            outputs.update(name for name, _ in _named(doc.get("output", [])))
+            variables.update(
+                {name: "default" not in body for name, body in named_blocks(doc.get("variable", []))}
+            )
+            outputs.update(name for name, _ in named_blocks(doc.get("output", [])))
         return cls(variables, outputs)
 
 
@@ -247,7 +249,7 @@ def _blocks(type_schemas: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {tf_type: schema["block"] for tf_type, schema in type_schemas.items()}
 
 
-def _labelled(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def labelled_blocks(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(type, name, body) of `resource "TYPE" "NAME" { ... }` blocks."""
     for entry in blocks:
         for tf_type, named in entry.items():
@@ -256,7 +258,7 @@ def _labelled(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, str, dict[str
                     yield tf_type, name, body
 
 
-def _named(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+def named_blocks(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, body) of `module "NAME" { ... }` / `variable "NAME" { ... }` blocks."""
     for entry in blocks:
         for name, body in entry.items():
@@ -266,7 +268,7 @@ def _named(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]
 
 def _dynamic_blocks(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     for entry in value if isinstance(value, list) else []:
-        yield from _named([entry])
+        yield from named_blocks([entry])
 
 
 def _is_block_list(value: Any) -> bool:
