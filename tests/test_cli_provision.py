@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -187,3 +188,15 @@ def test_an_unreachable_endpoint_is_one_clear_line_and_no_false_all_clear(provis
     assert "No changes" not in result.stdout
     assert "Plan incomplete: 1 step(s) failed" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_only_the_run_that_enabled_an_api_waits_for_it_to_propagate(provision_env, make_project):
+    """SERVICE_DISABLED is waited out (up to minutes) only for the APIs the same run enabled: a later
+    run in the same process, on a project where they are off, takes them as off at once."""
+    assert gcp_setup("apply", *CREATE, "--yes").exit_code == 0  # enables the APIs in PROJECT
+    make_project("apis-off-1")
+    started = time.monotonic()
+    result = gcp_setup("status", "--project", "apis-off-1", "--billing-account", OPEN)
+    assert result.exit_code == 0, result.output
+    assert "+ api_key           no API key gemini-api-key" in result.stdout  # assumed: API Keys is off
+    assert time.monotonic() - started < 10  # minutes when the first run's enablement leaked into it

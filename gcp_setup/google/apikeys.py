@@ -52,7 +52,7 @@ class ApiKeysClient:
         from gcp_setup.google import operations
 
         def get(name: str) -> dict[str, Any]:
-            return execute(self._api().operations().get(name=name))
+            return execute(self._api().operations().get(name=name), self.session)
 
         return operations.wait_discovery_operation(operation, get, self.progress, what).get("response", {})
 
@@ -60,7 +60,7 @@ class ApiKeysClient:
         """The key, or None when there is none with this ID. A key deleted within the last 30 days
         is not found by get; it is looked for among the deleted ones and returned with `deleteTime`."""
         try:
-            return execute(self._keys().get(name=key_name(project, key_id)))
+            return execute(self._keys().get(name=key_name(project, key_id)), self.session)
         except GoogleApiError as exc:
             if exc.code != 404:
                 raise
@@ -71,7 +71,7 @@ class ApiKeysClient:
         page_token = None
         while True:
             request = self._keys().list(parent=parent, showDeleted=True, pageToken=page_token)
-            response = execute(request)
+            response = execute(request, self.session)
             for key in response.get("keys", []):
                 if key.get("name", "").endswith(f"/keys/{key_id}") and key.get("deleteTime"):
                     return key
@@ -84,7 +84,7 @@ class ApiKeysClient:
         body = {"displayName": display_name, "restrictions": restrictions_for(services)}
         request = self._keys().create(parent=f"projects/{project}/locations/global", keyId=key_id, body=body)
         try:
-            return self._wait(execute(request), f"creating API key {key_id}")
+            return self._wait(execute(request, self.session), f"creating API key {key_id}")
         except GoogleApiError as exc:
             existing = self.get(project, key_id) if exc.code == 409 else None
             if existing is None:  # not "already exists", or deleted again in between
@@ -95,22 +95,26 @@ class ApiKeysClient:
         """Patch only the restrictions (a display name the owner changed stays)."""
         body = {"restrictions": restrictions_for(services)}
         request = self._keys().patch(name=key["name"], updateMask="restrictions", body=body)
-        return self._wait(execute(request), "restricting the API key")
+        return self._wait(execute(request, self.session), "restricting the API key")
 
     def undelete(self, key: Key) -> Key:
-        return self._wait(execute(self._keys().undelete(name=key["name"], body={})), "undeleting the API key")
+        return self._wait(
+            execute(self._keys().undelete(name=key["name"], body={}), self.session), "undeleting the API key"
+        )
 
     def key_string(self, key: Key) -> str:
         """getKeyString, once per key and session (see GoogleSession.key_strings)."""
         name = key["name"]
         if name not in self.session.key_strings:
-            self.session.key_strings[name] = execute(self._keys().getKeyString(name=name))["keyString"]
+            self.session.key_strings[name] = execute(self._keys().getKeyString(name=name), self.session)[
+                "keyString"
+            ]
         return self.session.key_strings[name]
 
     def delete(self, key: Key) -> None:
         """Soft-delete the key; one already deleted (a retry whose first answer was lost) is fine."""
         try:
-            self._wait(execute(self._keys().delete(name=key["name"])), "deleting the API key")
+            self._wait(execute(self._keys().delete(name=key["name"]), self.session), "deleting the API key")
         except GoogleApiError as exc:
             if exc.code != 404:
                 raise

@@ -22,7 +22,9 @@ def _client(session: GoogleSession):
 
 
 def get_billing_info(session: GoogleSession, project_id: str) -> BillingInfo:
-    body = retry.execute(_client(session).projects().getBillingInfo(name=f"projects/{project_id}"))
+    body = retry.execute(
+        _client(session).projects().getBillingInfo(name=f"projects/{project_id}"), session=session
+    )
     return BillingInfo(
         enabled=bool(body.get("billingEnabled")),
         account=body.get("billingAccountName", "").removeprefix("billingAccounts/"),
@@ -30,7 +32,9 @@ def get_billing_info(session: GoogleSession, project_id: str) -> BillingInfo:
 
 
 def account_is_open(session: GoogleSession, account: str) -> bool:
-    body = retry.execute(_client(session).billingAccounts().get(name=f"billingAccounts/{account}"))
+    body = retry.execute(
+        _client(session).billingAccounts().get(name=f"billingAccounts/{account}"), session=session
+    )
     return bool(body.get("open"))
 
 
@@ -42,7 +46,7 @@ def link(session: GoogleSession, project_id: str, account: str) -> None:
             name=f"projects/{project_id}", body={"billingAccountName": f"billingAccounts/{account}"}
         )
     )
-    retry.execute(request)
+    retry.execute(request, session=session)
 
 
 def link_command(project_id: str, account: str | None = None) -> str:

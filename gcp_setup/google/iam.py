@@ -19,19 +19,20 @@ from gcp_setup.google.session import GoogleSession
 KEY_CREATION_CONSTRAINT = "constraints/iam.disableServiceAccountKeyCreation"
 
 
-def execute(request: Any) -> dict[str, Any]:
+def execute(request: Any, session: GoogleSession) -> dict[str, Any]:
     """Run a google-api-python-client request under the retry policy; errors come out as GoogleApiError."""
     from gcp_setup.google import retry
 
-    return retry.execute(request) or {}
+    return retry.execute(request, session=session) or {}
 
 
-def execute_once(request: Any) -> dict[str, Any]:
+def execute_once(request: Any, session: GoogleSession) -> dict[str, Any]:
     """Run a request without retrying: setIamPolicy, whose caller must read the policy again instead
-    (sending the same stale etag again cannot succeed)."""
+    (sending the same stale etag again cannot succeed). Only an API this session has just enabled is
+    waited for (retry.call)."""
     from gcp_setup.google import retry
 
-    return retry.execute(request, policy=retry.RetryPolicy(attempts=1)) or {}
+    return retry.execute(request, policy=retry.RetryPolicy(attempts=1), session=session) or {}
 
 
 def service_account_email(account_id: str, project: str) -> str:
@@ -61,7 +62,7 @@ class IamClient:
     def get_service_account(self, project: str, email: str) -> dict[str, Any] | None:
         """The account, or None when it does not exist."""
         try:
-            return execute(self._accounts().get(name=service_account_name(project, email)))
+            return execute(self._accounts().get(name=service_account_name(project, email)), self.session)
         except GoogleApiError as exc:
             if exc.code == 404:
                 return None
@@ -76,7 +77,7 @@ class IamClient:
             "serviceAccount": {"displayName": display_name, "description": description},
         }
         try:
-            return execute(self._accounts().create(name=f"projects/{project}", body=body))
+            return execute(self._accounts().create(name=f"projects/{project}", body=body), self.session)
         except GoogleApiError as exc:
             if exc.code != 409:
                 raise
@@ -87,12 +88,12 @@ class IamClient:
 
     def enable_service_account(self, project: str, email: str) -> None:
         """Re-enable a disabled account (enabling an enabled one is a no-op on Google's side too)."""
-        execute(self._accounts().enable(name=service_account_name(project, email), body={}))
+        execute(self._accounts().enable(name=service_account_name(project, email), body={}), self.session)
 
     def delete_service_account(self, project: str, email: str) -> bool:
         """Delete the account; False when it was already gone."""
         try:
-            execute(self._accounts().delete(name=service_account_name(project, email)))
+            execute(self._accounts().delete(name=service_account_name(project, email)), self.session)
             return True
         except GoogleApiError as exc:
             if exc.code == 404:
@@ -106,11 +107,14 @@ class IamClient:
 
         def get() -> Policy:
             return execute(
-                accounts().getIamPolicy(resource=resource, options_requestedPolicyVersion=POLICY_VERSION)
+                accounts().getIamPolicy(resource=resource, options_requestedPolicyVersion=POLICY_VERSION),
+                self.session,
             )
 
         def set_(policy: Policy) -> Policy:
-            return execute_once(accounts().setIamPolicy(resource=resource, body={"policy": policy}))
+            return execute_once(
+                accounts().setIamPolicy(resource=resource, body={"policy": policy}), self.session
+            )
 
         return PolicyTarget(f"service account {email}", get, set_)
 
@@ -122,10 +126,12 @@ class IamClient:
 
         def get() -> Policy:
             body = {"options": {"requestedPolicyVersion": POLICY_VERSION}}
-            return execute(projects().getIamPolicy(resource=resource, body=body))
+            return execute(projects().getIamPolicy(resource=resource, body=body), self.session)
 
         def set_(policy: Policy) -> Policy:
-            return execute_once(projects().setIamPolicy(resource=resource, body={"policy": policy}))
+            return execute_once(
+                projects().setIamPolicy(resource=resource, body={"policy": policy}), self.session
+            )
 
         return PolicyTarget(f"project {project}", get, set_)
 
@@ -135,7 +141,7 @@ class IamClient:
         request = (
             self._accounts().keys().list(name=service_account_name(project, email), keyTypes="USER_MANAGED")
         )
-        return execute(request).get("keys", [])
+        return execute(request, self.session).get("keys", [])
 
     def create_key_file(self, project: str, email: str) -> tuple[str, bytes]:
         """A new key as (key resource name, the JSON key file's bytes). Raises KeyCreationBlocked
@@ -143,7 +149,8 @@ class IamClient:
         body = {"privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE", "keyAlgorithm": "KEY_ALG_RSA_2048"}
         try:
             key = execute(
-                self._accounts().keys().create(name=service_account_name(project, email), body=body)
+                self._accounts().keys().create(name=service_account_name(project, email), body=body),
+                self.session,
             )
         except GoogleApiError as exc:
             if is_key_creation_blocked(exc):

@@ -45,7 +45,11 @@ def get_project(session: GoogleSession, project_id: str) -> ProjectInfo | None:
     """The project, or None when it does not exist or the caller may not see it: Google answers 403
     for both, on purpose (project IDs are global and existence would leak)."""
     try:
-        return _info(retry.call(_client(session).get_project, name=f"projects/{project_id}", retry=None))
+        return _info(
+            retry.call(
+                _client(session).get_project, name=f"projects/{project_id}", retry=None, session=session
+            )
+        )
     except GoogleApiError as exc:
         if exc.code in (403, 404):
             return None
@@ -72,5 +76,5 @@ def create_project(
         display_name=display_name or project_id,
         labels=dict(labels),
     )
-    started = retry.call(client.create_project, project=project, retry=None)
+    started = retry.call(client.create_project, project=project, retry=None, session=session)
     operations.wait_cloud_operation(client, started, f"creating project {project_id}", progress)

@@ -2,28 +2,30 @@
 retried with exponential backoff and full jitter (Google's documented advice for its APIs); anything
 else is raised at once as a GoogleApiError with a hint.
 
-    project = retry.call(client.get_project, name="projects/p", retry=None)   # retry=None: the client's
-                                                                             # own retries are off
+    project = retry.call(client.get_project, name="projects/p", retry=None, session=session)
+    # retry=None: the client's own retries are off; session: the run (see below)
 Mutating calls are retried too: every step's apply treats "already exists"/"already done" as success,
 so a create whose answer was lost can be sent again safely.
 
-An API this process has just enabled answers SERVICE_DISABLED for a while (Google: "wait a few minutes
-for the action to propagate"). The services step records what it enabled with `note_enabled`; such an
-answer for one of those services is retried, with the same backoff, for up to PROPAGATION_WINDOW_S
-after the enablement.
+An API this run has just enabled answers SERVICE_DISABLED for a while (Google: "wait a few minutes
+for the action to propagate"). The services step records what it enabled on the run's session
+(`GoogleSession.note_enabled`); such an answer for one of those services is retried, with the same
+backoff, for up to PROPAGATION_WINDOW_S after the enablement.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from gcp_setup.google.errors import as_google_api_error, with_hint
+
+if TYPE_CHECKING:
+    from gcp_setup.google.session import GoogleSession
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -45,24 +47,15 @@ class RetryPolicy:
 
 DEFAULT_POLICY = RetryPolicy()
 _rng = random.Random()
-_enabled_at: dict[str, float] = {}
-_enabled_lock = threading.Lock()
 
 
-def note_enabled(services: Iterable[str]) -> None:
-    """Record that `services` were just enabled, so their SERVICE_DISABLED answers are waited out."""
-    now = time.monotonic()
-    with _enabled_lock:
-        _enabled_at.update(dict.fromkeys(services, now))
-
-
-def _propagation_deadline(exc: BaseException) -> float | None:
-    """When a SERVICE_DISABLED answer about a service enabled moments ago stops being worth retrying."""
-    api_error = as_google_api_error(exc) if isinstance(exc, Exception) else None
+def _propagation_deadline(exc: BaseException, session: GoogleSession | None) -> float | None:
+    """When a SERVICE_DISABLED answer about a service the run enabled moments ago stops being worth
+    retrying."""
+    api_error = as_google_api_error(exc) if isinstance(exc, Exception) and session else None
     if api_error is None or api_error.reason != "SERVICE_DISABLED":
         return None
-    with _enabled_lock:
-        since = _enabled_at.get(api_error.metadata.get("service", ""))
+    since = session.enabled_at.get(api_error.metadata.get("service", ""))
     return None if since is None else since + PROPAGATION_WINDOW_S
 
 
@@ -83,15 +76,22 @@ def classify(exc: BaseException) -> tuple[bool, BaseException]:
     return False, exc
 
 
-def call(fn: Callable[..., T], *args, policy: RetryPolicy = DEFAULT_POLICY, **kwargs) -> T:
-    """fn(*args, **kwargs), retried per `policy`; Google errors come out as GoogleApiError."""
+def call(
+    fn: Callable[..., T],
+    *args,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    session: GoogleSession | None = None,
+    **kwargs,
+) -> T:
+    """fn(*args, **kwargs), retried per `policy`; Google errors come out as GoogleApiError. With the
+    run's `session`, SERVICE_DISABLED for an API it has just enabled is waited out too."""
     attempt = 0
     while True:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             retryable, error = classify(exc)
-            deadline = _propagation_deadline(exc)
+            deadline = _propagation_deadline(exc, session)
             propagating = deadline is not None and time.monotonic() < deadline
             if not propagating and (not retryable or attempt >= policy.attempts - 1):
                 if error is exc:
@@ -105,6 +105,6 @@ def call(fn: Callable[..., T], *args, policy: RetryPolicy = DEFAULT_POLICY, **kw
             attempt += 1
 
 
-def execute(request, policy: RetryPolicy = DEFAULT_POLICY):
+def execute(request, policy: RetryPolicy = DEFAULT_POLICY, session: GoogleSession | None = None):
     """A google-api-python-client request object's execute(), under the same policy."""
-    return call(request.execute, policy=policy, num_retries=0)
+    return call(request.execute, policy=policy, session=session, num_retries=0)

@@ -32,7 +32,7 @@ def enabled_among(session: GoogleSession, project: str, services: Iterable[str])
             "parent": f"projects/{project}",
             "names": [f"projects/{project}/services/{s}" for s in chunk],
         }
-        response = retry.call(client.batch_get_services, request=request, retry=None)
+        response = retry.call(client.batch_get_services, request=request, retry=None, session=session)
         enabled.update(
             s.name.rsplit("/", 1)[-1] for s in response.services if s.state == service_usage_v1.State.ENABLED
         )
@@ -45,6 +45,6 @@ def enable(
     """batchEnable `services` (at most MAX_BATCH) and wait for the operation."""
     client = _client(session)
     request = {"parent": f"projects/{project}", "service_ids": services}
-    started = retry.call(client.batch_enable_services, request=request, retry=None)
+    started = retry.call(client.batch_enable_services, request=request, retry=None, session=session)
     operations.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)", progress)
-    retry.note_enabled(services)
+    session.note_enabled(services)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +51,18 @@ class GoogleSession:
     """API key name -> its string, read once per run (ApiKeysClient.key_string): a key's string never
     changes, and the .env, $GITHUB_ENV and the smoke test all want it. Kept here, never in a step's
     state, actions or outputs, which are printed."""
+    enabled_at: dict[str, float] = field(default_factory=dict, repr=False)
+    """Service -> when (time.monotonic()) this run enabled it: retry.call waits out its SERVICE_DISABLED
+    answers while the enablement propagates. Per run, not per process: another run's enablement (in
+    another project) must not make this one wait."""
 
     @classmethod
     def create(cls, emulator_host: str | None = None, quota_project: str | None = None) -> GoogleSession:
         return cls(emulator_host=resolve_emulator_host(emulator_host), quota_project=quota_project)
+
+    def note_enabled(self, services: Iterable[str]) -> None:
+        """Record that `services` were just enabled, so their SERVICE_DISABLED answers are waited out."""
+        self.enabled_at.update(dict.fromkeys(services, time.monotonic()))
 
     @property
     def is_emulator(self) -> bool:

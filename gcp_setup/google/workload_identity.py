@@ -54,13 +54,15 @@ class WorkloadIdentityClient:
         """Wait for a pool's or a provider's operation, polled through that resource's operations.get."""
         owner = self._pools().providers() if "/providers/" in operation["name"] else self._pools()
         return operations.wait_discovery_operation(
-            operation, lambda name: execute(owner.operations().get(name=name)), self.progress, what
+            operation,
+            lambda name: execute(owner.operations().get(name=name), self.session),
+            self.progress,
+            what,
         )
 
-    @staticmethod
-    def _get(request: Any) -> Resource | None:
+    def _get(self, request: Any) -> Resource | None:
         try:
-            return execute(request)
+            return execute(request, self.session)
         except GoogleApiError as exc:
             if exc.code == 404:
                 return None
@@ -80,7 +82,7 @@ class WorkloadIdentityClient:
 
     def update_pool(self, name: str, body: Resource, fields: list[str]) -> None:
         request = self._pools().patch(name=name, updateMask=",".join(fields), body=body)
-        self._wait(execute(request), f"updating {name}")
+        self._wait(execute(request, self.session), f"updating {name}")
 
     def set_pool_deleted(self, name: str, deleted: bool) -> None:
         verb = self._pools().delete(name=name) if deleted else self._pools().undelete(name=name, body={})
@@ -105,7 +107,7 @@ class WorkloadIdentityClient:
 
     def update_provider(self, name: str, body: Resource, fields: list[str]) -> None:
         request = self._pools().providers().patch(name=name, updateMask=",".join(fields), body=body)
-        self._wait(execute(request), f"updating {name}")
+        self._wait(execute(request, self.session), f"updating {name}")
 
     def set_provider_deleted(self, name: str, deleted: bool) -> None:
         providers = self._pools().providers()
@@ -115,7 +117,7 @@ class WorkloadIdentityClient:
     # -- shared -----------------------------------------------------------------------------------
     def _create(self, request: Any, get: Callable[[], Resource | None], what: str) -> Resource:
         try:
-            self._wait(execute(request), what)
+            self._wait(execute(request, self.session), what)
         except GoogleApiError as exc:
             if exc.code != 409:
                 raise
@@ -127,7 +129,7 @@ class WorkloadIdentityClient:
     def _change_state(self, request: Any, what: str) -> None:
         """Delete or undelete; "already so" (a retried call whose first answer was lost) is fine."""
         try:
-            self._wait(execute(request), what)
+            self._wait(execute(request, self.session), what)
         except GoogleApiError as exc:
             if exc.code != 404 and exc.status != "FAILED_PRECONDITION":
                 raise

@@ -185,7 +185,7 @@ class DeleteProject(Step):
         from google.cloud import resourcemanager_v3
 
         client = ctx.session.cloud_client(resourcemanager_v3.ProjectsClient, "cloudresourcemanager")
-        started = retry.call(client.delete_project, name=action.resource, retry=None)
+        started = retry.call(client.delete_project, name=action.resource, retry=None, session=ctx.session)
         operations.wait_cloud_operation(client, started, f"deleting {action.resource}", ctx.progress_note)
 
     def describe(self, ctx: Context, state: ProjectState) -> str:
