@@ -57,8 +57,8 @@ def finish(
         click.echo(report.to_json(run, config, smoke.document() if smoke else None))
         return
     click.echo(render(run))
-    if config.show_secrets and report.render_secrets(run):
-        click.echo(report.render_secrets(run))
+    if config.show_secrets and (secrets := report.render_secrets(run)):
+        click.echo(secrets)
     if smoke:
         click.echo(smoke.table())
 
