@@ -523,10 +523,6 @@ def config_options(command: Callable) -> Callable:
     return command
 
 
-CONFIG_FLAG_NAMES = (*SETTING_NAMES, "no_service_account", "config_file")
-"""The keyword arguments `@config_options` adds to a command."""
-
-
 def flags_from_click(params: Mapping[str, Any]) -> dict[str, Any]:
     """The given flags as settings (click's empty tuples and Nones mean "not given")."""
     flags = {name: params.get(name) for name in SETTING_NAMES}
@@ -535,13 +531,19 @@ def flags_from_click(params: Mapping[str, Any]) -> dict[str, Any]:
     return flags
 
 
-def config_from_click(ctx: click.Context, params: Mapping[str, Any]) -> Config:
-    """The Config for a command decorated with @config_options; pass it the command's kwargs."""
+def emulator_host_from_click(ctx: click.Context) -> str | None:
+    """The emulator host: the group's --emulator-host, else GCP_SETUP_EMULATOR_HOST; None: Google."""
     from gcp_setup.cli import GlobalOptions
     from gcp_setup.google.session import resolve_emulator_host
 
     options = ctx.find_object(GlobalOptions)
-    emulator_host = resolve_emulator_host(options.emulator_host if options else None)
+    return resolve_emulator_host(options.emulator_host if options else None)
+
+
+def config_from_click(ctx: click.Context, params: Mapping[str, Any]) -> Config:
+    """The Config for a command decorated with @config_options; pass it the command's kwargs."""
     return load_config(
-        flags_from_click(params), toml_path=params.get("config_file"), emulator_host=emulator_host
+        flags_from_click(params),
+        toml_path=params.get("config_file"),
+        emulator_host=emulator_host_from_click(ctx),
     )

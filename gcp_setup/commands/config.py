@@ -11,6 +11,7 @@ from gcp_setup import envvars
 from gcp_setup.config import (
     config_from_resolved,
     config_options,
+    emulator_host_from_click,
     flags_from_click,
     merged_services,
     resolve_settings,
@@ -29,12 +30,8 @@ def config(click_ctx: click.Context, output_format: str, **params) -> None:
 
     Precedence: flags, then environment variables, then gcp-setup.toml, then the active gcloud
     configuration's core/project, then the defaults."""
-    from gcp_setup.cli import GlobalOptions
-    from gcp_setup.google.session import resolve_emulator_host
-
     resolved = resolve_settings(flags_from_click(params), toml_path=params.get("config_file"))
-    options = click_ctx.find_object(GlobalOptions)
-    emulator_host = resolve_emulator_host(options.emulator_host if options else None)
+    emulator_host = emulator_host_from_click(click_ctx)
     problem = None
     try:
         config_from_resolved(resolved, emulator_host)
