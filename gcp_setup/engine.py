@@ -290,6 +290,7 @@ class _Speculation:
 def _speculate_all(ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> dict[str, Future]:
     """Start every enabled step's speculative observe; {step name: future of its _Speculation}."""
     published = dict(ctx.outputs)  # copied here: the speculations must not see the run's own outputs
+    shared = {f.name: getattr(ctx, f.name) for f in fields(Context)}
     foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
     speculations = {}
     for step in ordered:
@@ -298,7 +299,6 @@ def _speculate_all(ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) 
             continue
         upstream = {name: foreseen[name] for name in _upstream(step, ordered)}
         view = _RecordedOutputs(_ForeseenOutputs(published, upstream))
-        shared = {f.name: getattr(ctx, f.name) for f in fields(Context)}
         spec_ctx = _SpeculativeContext(**{**shared, "outputs": view, "step": step.name})
         speculations[step.name] = pool.submit(_speculate, step, spec_ctx, foreseen[step.name])
     return speculations
