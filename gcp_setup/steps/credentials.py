@@ -88,11 +88,7 @@ def as_member(who: str) -> str:
 
 def impersonated_adc(ctx: Context, source: dict[str, Any]) -> dict[str, Any]:
     """The ADC file `gcloud auth application-default login --impersonate-service-account` would write."""
-    base = (
-        f"http://{ctx.session.emulator_host}"
-        if ctx.session.is_emulator
-        else "https://iamcredentials.googleapis.com"
-    )
+    base = ctx.session.endpoint("iamcredentials")
     return {
         "type": "impersonated_service_account",
         "service_account_impersonation_url": IMPERSONATION_URL.format(base=base, email=account_email(ctx)),
