@@ -54,6 +54,12 @@ def gcloud_adc_path() -> Path:
     return gcloud_config_dir(os.environ) / "application_default_credentials.json"
 
 
+def found_adc() -> Path | None:
+    """The user's ADC file, when there is one."""
+    path = gcloud_adc_path()
+    return path if path.is_file() else None
+
+
 def credentials_file(ctx: Context) -> Path:
     """Where impersonate / key-file write their JSON (--credentials-file, else per project and account)."""
     if ctx.config.credentials_file is not None:
@@ -143,9 +149,7 @@ class CredentialsStep(Step):
 
     def observe(self, ctx: Context) -> CredentialsState:
         mode = ctx.config.credentials
-        state = CredentialsState(mode)
-        adc = gcloud_adc_path()
-        state.adc_found = adc if adc.is_file() else None
+        state = CredentialsState(mode, adc_found=found_adc())
         if mode == "impersonate":
             self._observe_impersonation(ctx, state)
         elif mode == "key-file":
@@ -183,10 +187,9 @@ class CredentialsStep(Step):
 
     def absent_state(self, ctx: Context) -> CredentialsState:
         mode = ctx.config.credentials
-        adc = gcloud_adc_path()
         return CredentialsState(
             mode,
-            adc_found=adc if adc.is_file() else None,
+            adc_found=found_adc(),
             missing_grant=impersonator(ctx) if mode == "impersonate" else None,
             file_current=mode not in FILE_MODES,
             env_current=ctx.config.env_file is None,
