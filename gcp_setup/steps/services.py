@@ -51,7 +51,8 @@ class ServicesStep(Step):
     def describe(self, ctx: Context, state: ServicesState) -> str:
         wanted = ctx.config.services
         text = f"{len(state.enabled & set(wanted))} of {len(wanted)} APIs enabled"
-        waiting = [s for s in wanted if s not in state.enabled and s not in self._enableable(ctx)]
+        enableable = self._enableable(ctx)
+        waiting = [s for s in wanted if s not in state.enabled and s not in enableable]
         if waiting:
             text += f"; {', '.join(waiting)} waits for billing"
         return text
