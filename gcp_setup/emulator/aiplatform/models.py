@@ -13,7 +13,6 @@ from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.generativelanguage.models import (
     GenerativeModels,
     api_key_invalid,
-    key_targets,
     model_id,
 )
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
@@ -113,7 +112,7 @@ def authorize_express_call(req: ApiRequest, method: str) -> Project:
     project = req.world.backend(ProjectsBackend).find(str(key.project_number)) if key else None
     if key is None or key.deleted or project is None:
         raise api_key_invalid(SERVICE)
-    if SERVICE not in key_targets(key):
+    if SERVICE not in key.targets:
         raise api_keys_not_supported(method)
     req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
     return project

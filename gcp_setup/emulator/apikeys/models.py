@@ -74,10 +74,14 @@ class Key:
         digest = hashlib.sha256(f"{self.uid}|{self.update_time}|{self.delete_time}".encode()).digest()
         return 'W/"' + base64.b64encode(digest[:16]).decode() + '"'
 
+    @property
+    def targets(self) -> list[str]:
+        """The services the key's API restrictions name; empty when the key has no API restriction."""
+        return [t.get("service", "") for t in self.restrictions.get("apiTargets") or []]
+
     def allows_service(self, service: str) -> bool:
         """Whether the key's API restrictions (if any) let it call `service`."""
-        targets = self.restrictions.get("apiTargets") or []
-        return not targets or any(t.get("service") == service for t in targets)
+        return not self.targets or service in self.targets
 
     def to_json(self, *, with_key_string: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {

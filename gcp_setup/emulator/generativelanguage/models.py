@@ -99,11 +99,6 @@ def model_not_found(name: str, api_version: str) -> errors.NotFound:
     )
 
 
-def key_targets(key: Any) -> list[str]:
-    """The services an API key's restrictions name; empty when the key has no API restriction."""
-    return [t.get("service", "") for t in key.restrictions.get("apiTargets") or []]
-
-
 @backend
 class GenerativeModels(Backend):
     name = "generativelanguage"
