@@ -5,8 +5,9 @@
 manage that already exists, addressed as the module addresses it (main.tf). What exists is read
 through the live APIs (`observe`), so resources gcp-setup did not create yet are simply left for
 `terraform apply` to create. Not imported: `time_sleep` (a wait, not a Google resource: the first
-apply after the import creates it, waiting once) and `data.google_project`. Not exported yet:
-`--github-repo` (no `github_repository` in the tfvars; its pool, provider and binding are not imported).
+apply after the import creates it, waiting once) and `data.google_project`. With `--github-repo`, the
+tfvars carry `github_repository` and the Workload Identity pool, its provider and the account's
+roles/iam.workloadIdentityUser binding of the repository are imported too.
 
 The resource addresses and import IDs below mirror terraform/main.tf and the provider's documented
 import formats; tests/test_export_terraform.py holds them against main.tf.
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from gcp_setup import defaults
 from gcp_setup.google.apikeys import key_name
 from gcp_setup.google.iam import service_account_member, service_account_name
+from gcp_setup.google.workload_identity import WorkloadIdentityClient, is_deleted, pool_name, provider_name
+from gcp_setup.steps.workload_identity import POOL_ID, PROVIDER_ID, WORKLOAD_IDENTITY_USER, repository_member
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -47,6 +50,11 @@ class Observed:
     token_creators: frozenset[str] = frozenset()
     """Members with roles/iam.serviceAccountTokenCreator on the service account."""
     api_key_exists: bool = False
+    pool_exists: bool = False
+    """The Workload Identity pool for GitHub Actions (not soft-deleted: a deleted one cannot be imported)."""
+    provider_exists: bool = False
+    github_member: str = ""
+    """The repository's principalSet, when it holds roles/iam.workloadIdentityUser on the account; else ""."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,8 @@ def terraform_vars(config: Config, token_creators: Iterable[str] = ()) -> dict[s
         "create_api_key": config.api_key,
         "location": config.location,
     }
+    if config.github_repo:
+        values["github_repository"] = config.github_repo
     return values
 
 
@@ -133,6 +143,29 @@ def import_commands(config: Config, observed: Observed) -> list[Import]:
         imports += _service_account_imports(config, observed)
     if config.api_key and observed.api_key_exists:
         imports.append(Import("google_apikeys_key.this[0]", key_name(project, defaults.API_KEY_ID)))
+    if config.github_repo:
+        imports += _workload_identity_imports(config, observed)
+    return imports
+
+
+def _workload_identity_imports(config: Config, observed: Observed) -> list[Import]:
+    """The module's WIF resources (count = 1 with github_repository); IDs as the provider documents them."""
+    imports = []
+    if observed.pool_exists:
+        imports.append(
+            Import("google_iam_workload_identity_pool.github[0]", pool_name(config.project, POOL_ID))
+        )
+    if observed.provider_exists:
+        provider = provider_name(config.project, POOL_ID, PROVIDER_ID)
+        imports.append(Import("google_iam_workload_identity_pool_provider.github[0]", provider))
+    if observed.github_member and config.service_account_email:
+        account = service_account_name(config.project, config.service_account_email)
+        imports.append(
+            Import(
+                "google_service_account_iam_member.github_wif[0]",
+                f"{account} {WORKLOAD_IDENTITY_USER} {observed.github_member}",
+            )
+        )
     return imports
 
 
@@ -162,7 +195,8 @@ def observe(config: Config, session: GoogleSession) -> Observed:
     from gcp_setup.google import billing, resourcemanager, serviceusage
 
     project = config.project
-    if resourcemanager.get_project(session, project) is None:
+    info = resourcemanager.get_project(session, project)
+    if info is None:
         return Observed()
     enabled = frozenset(
         serviceusage.enabled_among(session, project, {*config.services, IAM_API, API_KEYS_API})
@@ -174,8 +208,10 @@ def observe(config: Config, session: GoogleSession) -> Observed:
     )
     if config.api_key and API_KEYS_API in enabled:
         observed = replace(observed, api_key_exists=_api_key_exists(session, project))
+    if config.github_repo and IAM_API in enabled:
+        observed = _with_workload_identity(observed, session, project)
     if config.service_account_email and IAM_API in enabled:
-        observed = _with_service_account(observed, session, config)
+        observed = _with_service_account(observed, session, config, info.number)
     return observed
 
 
@@ -186,7 +222,20 @@ def _api_key_exists(session: GoogleSession, project: str) -> bool:
     return key is not None and "deleteTime" not in key  # a deleted key cannot be imported
 
 
-def _with_service_account(observed: Observed, session: GoogleSession, config: Config) -> Observed:
+def _with_workload_identity(observed: Observed, session: GoogleSession, project: str) -> Observed:
+    client = WorkloadIdentityClient(session)
+    pool = client.get_pool(project, POOL_ID)
+    if pool is None or is_deleted(pool):
+        return observed
+    provider = client.get_provider(project, POOL_ID, PROVIDER_ID)
+    return replace(
+        observed, pool_exists=True, provider_exists=provider is not None and not is_deleted(provider)
+    )
+
+
+def _with_service_account(
+    observed: Observed, session: GoogleSession, config: Config, project_number: str
+) -> Observed:
     from gcp_setup.google.iam import IamClient
     from gcp_setup.google.iam_policy import unconditional_members
 
@@ -198,6 +247,8 @@ def _with_service_account(observed: Observed, session: GoogleSession, config: Co
     member = service_account_member(email)
     project_policy = iam.project_policy(config.project).get()
     account_policy = iam.service_account_policy(config.project, email).get()
+    # The module's member names the pool by its name, which Google answers with the project number.
+    github_member = repository_member(project_number, config.github_repo) if config.github_repo else ""
     return replace(
         observed,
         service_account_exists=True,
@@ -205,6 +256,9 @@ def _with_service_account(observed: Observed, session: GoogleSession, config: Co
             r for r in config.roles if member in unconditional_members(project_policy, r)
         ),
         token_creators=frozenset(unconditional_members(account_policy, TOKEN_CREATOR_ROLE)),
+        github_member=github_member
+        if github_member in unconditional_members(account_policy, WORKLOAD_IDENTITY_USER)
+        else "",
     )
 
 

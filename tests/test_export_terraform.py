@@ -23,6 +23,7 @@ MODULE = Path(__file__).resolve().parent.parent / "terraform"
 PROJECT = "export-test-1"
 ORG = "123456789012"
 BILLING = "000000-AAAAAA-000001"  # the emulator's open billing account
+REPO = "octo/app"
 EMAIL = f"{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"
 IMPORT_LINE = re.compile(r"^terraform import (.+)$")
 
@@ -81,7 +82,7 @@ def expected_addresses(values: dict[str, Any], skipped: set[str]) -> set[str]:
 
 
 NOT_IMPORTABLE = {"time_sleep.services_propagation"}  # a wait, not a Google resource
-WORKLOAD_IDENTITY = {  # export does not carry --github-repo (yet)
+WORKLOAD_IDENTITY = {  # count = 0 without github_repository (--github-repo)
     "google_iam_workload_identity_pool.github",
     "google_iam_workload_identity_pool_provider.github",
     "google_service_account_iam_member.github_wif",
@@ -122,6 +123,40 @@ def test_apply_create_then_export_names_every_module_resource(provision_env: Emu
     )
     written = "".join(p.read_text() for p in (tmp_path / "tf").iterdir())
     assert key_string and key_string not in written  # no secrets in the export
+
+
+def test_github_repo_exports_the_workload_identity_resources(provision_env: EmulatorControl, tmp_path: Path):
+    settings = ("--create", "--organization", ORG, "--billing-account", BILLING, "--github-repo", REPO)
+    apply(*settings)
+    provision_env.clear_requests()
+
+    imports = export(tmp_path, *settings)
+
+    assert provision_env.writes() == []  # export only reads
+    values = tfvars(tmp_path)
+    assert values["github_repository"] == REPO and "sts.googleapis.com" in values["services"]
+    assert set(values) <= set(ModuleInterface.read(MODULE).variables)
+    skipped = NOT_IMPORTABLE | {
+        "google_billing_project_info.this",
+        "google_service_account_iam_member.token_creators",
+    }
+    assert set(imports) == expected_addresses(values, skipped)
+    assert {a.removesuffix("[0]") for a in imports} >= WORKLOAD_IDENTITY
+    pool = f"projects/{PROJECT}/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
+    assert imports["google_iam_workload_identity_pool.github[0]"] == pool
+    assert imports["google_iam_workload_identity_pool_provider.github[0]"] == (
+        f"{pool}/providers/{defaults.WORKLOAD_IDENTITY_PROVIDER_ID}"
+    )
+    # The member names the pool as the module does: by its name, which Google answers with the number.
+    [pool_state] = provision_env.state()["backends"]["workload_identity"]["pools"]
+    number = pool_state["project_number"]
+    member = (
+        f"principalSet://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/"
+        f"{defaults.WORKLOAD_IDENTITY_POOL_ID}/attribute.repository/{REPO}"
+    )
+    assert imports["google_service_account_iam_member.github_wif[0]"] == (
+        f"projects/{PROJECT}/serviceAccounts/{EMAIL} roles/iam.workloadIdentityUser {member}"
+    )
 
 
 def test_tfvars_are_module_inputs_and_terraform_fmt_clean(provision_env: EmulatorControl, tmp_path: Path):
