@@ -21,7 +21,7 @@ from typing import Any
 from gcp_setup import envvars
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.emulator.control import EmulatorControl
-from tests.conftest import write_gcloud_config
+from gcp_setup.emulator.gcloud_config import write_gcloud_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BILLING_ACCOUNT = OPEN_ACCOUNT.removeprefix("billingAccounts/")

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # gcp_setup and tests.conftest
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # gcp_setup, when run as a script
 
 import bootstrap
 import coldstart

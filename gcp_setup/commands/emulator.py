@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gcp_setup import envvars
+from gcp_setup.emulator.gcloud_config import gcloud_setup_lines
 from gcp_setup.emulator.realism import Realism
 
 
@@ -107,19 +108,3 @@ def emulator(
     finally:
         emu.stop()
         click.echo("emulator stopped", err=True)
-
-
-GCLOUD_APIS = ("cloudresourcemanager", "serviceusage", "iam", "apikeys", "cloudbilling", "iamcredentials")
-
-
-def gcloud_setup_lines(url: str) -> list[str]:
-    """Shell lines that point a throwaway gcloud configuration at the emulator."""
-    lines = [
-        "export CLOUDSDK_CONFIG=$(mktemp -d)",
-        "gcloud config set auth/disable_credentials true",
-        "gcloud config set core/check_gce_metadata false",
-        "gcloud config set component_manager/disable_update_check true",
-        "gcloud config set core/disable_prompts true",
-    ]
-    lines += [f"gcloud config set api_endpoint_overrides/{api} {url}/" for api in GCLOUD_APIS]
-    return lines
