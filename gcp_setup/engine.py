@@ -16,6 +16,12 @@ it changed anything (applied, or in a dry run planned or assumed absent) and eve
 reads the same now; otherwise it observes again, as if there had been no speculation. On a finished
 project (the no-op re-run every CI job does) the reads therefore go out at once instead of one after
 another along the dependency chain, and no read is sent twice.
+
+After a step's actions, its state is what `state_after` makes of the writes' answers; only a step that
+cannot tell is observed again. Below a step that creates the resource everything else lives in (the
+project: `created_anew`), every step starts from its `absent_state` without reading. So a bootstrap
+spends its round trips on the writes and their operations, not on reading back what it just made or
+what cannot exist yet.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from gcp_setup.errors import GcpSetupError, UsageError
-from gcp_setup.steps.base import Action, Context, Outcome, Step
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step
 
 Mode = Literal["plan", "status", "apply"]
 
@@ -99,6 +105,9 @@ class Engine:
         changed: set[str] = set()
         """Steps that changed something (or, in a dry run, would), or depend on one that did: their
         dependents observe again instead of trusting a speculation made before the change."""
+        anew: set[str] = set()
+        """Steps that created the resource the later steps live in (created_anew), or depend on one
+        that did: their dependents start from absent_state."""
         waiting = list(ordered)
         running: dict[Future, Step] = {}
         # Leaving the `with` waits for speculations still in flight, so no read outlives the run.
@@ -116,12 +125,15 @@ class Engine:
                             step.name, Outcome.SKIPPED, detail=f"blocked by {', '.join(blocked_by)}"
                         )
                         continue
-                    upstream_pending = any(d in pending_upstream for d in step.depends_on)
+                    upstream = _Upstream(
+                        pending=any(d in pending_upstream for d in step.depends_on),
+                        anew=any(d in anew for d in step.depends_on),
+                    )
                     upstream_changed = any(d in changed for d in step.depends_on)
                     speculation = None if upstream_changed else speculations.get(step.name)
                     running[
                         pool.submit(
-                            self._run_step, step, ctx.for_step(step.name), mode, upstream_pending, speculation
+                            self._run_step, step, ctx.for_step(step.name), mode, upstream, speculation
                         )
                     ] = step
                 if not running:
@@ -136,6 +148,8 @@ class Engine:
                         pending_upstream.add(step.name)
                     if step_run.changed or any(d in changed for d in step.depends_on):
                         changed.add(step.name)
+                    if step_run.created_anew or any(d in anew for d in step.depends_on):
+                        anew.add(step.name)
         return RunResult(mode, [results[s.name] for s in ordered])
 
     def _run_step(
@@ -143,23 +157,21 @@ class Engine:
         step: Step,
         ctx: Context,
         mode: Mode,
-        upstream_pending: bool,
+        upstream: _Upstream,
         speculation: Future[_Speculation] | None,
     ) -> _StepRun:
         started = time.monotonic()
         if not step.enabled(ctx.config):
             return _StepRun(StepResult(step.name, Outcome.SKIPPED, detail="disabled by configuration"))
         state: Any = _NOT_OBSERVED
-        assumed_absent = changed = False
+        assumed_absent = changed = created_anew = False
         try:
-            state, assumed_absent = _first_observation(step, ctx, upstream_pending, speculation)
+            state, assumed_absent = _first_observation(step, ctx, upstream, speculation)
             changed = assumed_absent
             actions = step.plan(ctx, state)
             changed = changed or bool(actions)  # apply: set before the first mutation, which may fail
             if actions and mode == "apply":
-                for action in actions:
-                    step.apply(ctx, action)
-                state = step.observe(ctx)
+                state = _apply_all(step, ctx, state, actions)
                 leftover = step.plan(ctx, state)
                 if leftover:
                     raise GcpSetupError(
@@ -173,6 +185,7 @@ class Engine:
                 step.describe(ctx, state),
                 outputs=step.outputs(ctx, state),
             )
+            created_anew = step.created_anew(ctx, state)
         except Exception as exc:  # a step's failure is its outcome; the run goes on with the rest
             message, hint = _explain(exc)
             outputs = {} if state is _NOT_OBSERVED else _safe_outputs(step, ctx, state)
@@ -187,16 +200,38 @@ class Engine:
                 blocks_dependents=getattr(exc, "blocks_dependents", True),
             )
         result.seconds = time.monotonic() - started
-        return _StepRun(result, assumed_absent, changed)
+        return _StepRun(result, assumed_absent, changed, created_anew)
+
+
+def _apply_all(step: Step, ctx: Context, state: Any, actions: list[Action]) -> Any:
+    """Apply the actions in order; the state they leave, from the writes' answers when the step can
+    tell it (state_after), else observed again."""
+    for action in actions:
+        answer = step.apply(ctx, action)
+        if state is not UNKNOWN:
+            state = step.state_after(ctx, state, action, answer)
+    return step.observe(ctx) if state is UNKNOWN else state
+
+
+@dataclass(frozen=True)
+class _Upstream:
+    """What the steps a step depends on did, as far as its first observation is concerned."""
+
+    pending: bool = False
+    """plan/status: an upstream resource does not exist yet (planned, or assumed absent)."""
+    anew: bool = False
+    """An upstream step created (or, in a dry run, is to create) the resource this step lives in."""
 
 
 @dataclass
 class _StepRun:
     result: StepResult
     assumed_absent: bool = False
-    """A dry run used the step's absent_state: its resources are assumed not to exist yet."""
+    """The step started from its absent_state: its resources are assumed not to exist yet."""
     changed: bool = False
     """Actions were applied (or attempted), or in a dry run planned or assumed."""
+    created_anew: bool = False
+    """The step created the resource its dependents live in (Step.created_anew)."""
 
 
 _ABSENT = object()
@@ -337,9 +372,14 @@ def _foreseen_outputs(step: Step, ctx: Context, state: Any) -> Any:
 
 
 def _first_observation(
-    step: Step, ctx: Context, upstream_pending: bool, speculation: Future[_Speculation] | None
+    step: Step, ctx: Context, upstream: _Upstream, speculation: Future[_Speculation] | None
 ) -> tuple[Any, bool]:
-    """The speculative observation when nothing it read has changed since, else a fresh one."""
+    """(state, assumed absent): absent_state inside a resource created anew, else the speculative
+    observation when nothing it read has changed since, else a fresh one."""
+    if upstream.anew:
+        state = step.absent_state(ctx)
+        if state is not None:
+            return state, True
     if speculation is not None:
         try:
             guess: _Speculation | None = speculation.result()
@@ -347,7 +387,7 @@ def _first_observation(
             guess = None
         if guess is not None and guess.reads.still_hold(ctx.outputs):
             return guess.state, False
-    return _observe(step, ctx, upstream_pending)
+    return _observe(step, ctx, upstream.pending)
 
 
 _NOT_OBSERVED = object()

@@ -39,6 +39,33 @@ def test_apply_from_empty_then_second_apply_changes_nothing(provision_env):
     assert len(reads) <= 6, [r["path"] for r in reads]  # issue 6's bound (README: 6 today)
 
 
+def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_project(provision_env, tmp_path):
+    """Every write's answer tells its step the new state, and a project this run created holds nothing
+    yet: after the first write, the only reads are operation polls and the project policy that the role
+    grant must read to modify. The key string comes with the key's creation (no getKeyString)."""
+    provision_env.set_realism(operation_polls=1)
+    result = gcp_setup("apply", *CREATE, "--yes", "--no-verify", "--env-file", str(tmp_path / ".env"))
+    assert result.exit_code == 0, result.output
+    log = provision_env.requests()
+    first_write = next(i for i, r in enumerate(log) if r["kind"] == "write")
+    reads_after = {r["method_id"] for r in log[first_write:] if r["kind"] == "read"}
+    assert reads_after == {
+        "cloudresourcemanager.operations.get",
+        "serviceusage.operations.get",
+        "apikeys.operations.get",
+        "cloudresourcemanager.projects.getIamPolicy",
+    }, [r["path"] for r in log]
+    assert sorted(r["method_id"] for r in provision_env.writes()) == [
+        "apikeys.projects.locations.keys.create",
+        "cloudbilling.projects.updateBillingInfo",
+        "cloudresourcemanager.projects.create",
+        "cloudresourcemanager.projects.setIamPolicy",
+        "iam.projects.serviceAccounts.create",
+        "serviceusage.services.batchEnable",
+    ]
+    assert "GEMINI_API_KEY=AIza" in (tmp_path / ".env").read_text()
+
+
 def test_plan_lists_creations_and_detailed_exitcode_says_if_changes_are_pending(provision_env):
     plan = gcp_setup("plan", *CREATE, "--detailed-exitcode")
     assert plan.exit_code == 2, plan.output

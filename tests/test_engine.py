@@ -307,3 +307,76 @@ def test_no_op_apply_through_the_cli_sends_its_reads_at_once(provision_env, tmp_
     in_flight_with_the_first = [at for at in answered if at - latency < first_answer]
     assert len(in_flight_with_the_first) >= 6, answered  # all but the key string went out at once
     assert answered[-1] - (first_answer - latency) < 3 * latency, answered
+
+
+class Answering(Counted):
+    """apply answers the resource as it now is, and state_after takes the state from that answer."""
+
+    def apply(self, ctx: Context, action: Action) -> bool:
+        super().apply(ctx, action)
+        return self.name in self.store.existing  # what the write's answer says
+
+    def state_after(self, ctx: Context, state: dict, action: Action, answer: bool) -> Any:
+        return {**state, "exists": answer}
+
+
+def test_the_state_after_apply_comes_from_the_answer_without_observing_again():
+    store = Store()
+    step = Answering("a", store)
+    result = run([step])
+    assert result.results[0].outcome is Outcome.CREATED
+    assert step.observed["a"] == 1  # the first observation only: no read-back after the write
+
+
+def test_a_step_that_cannot_tell_its_state_from_the_answer_is_observed_again():
+    store = Store()
+    step = Counted("a", store)  # state_after is the default: UNKNOWN
+    assert run([step]).results[0].outcome is Outcome.CREATED
+    assert step.observed["a"] >= 2  # its speculation (or first observe), then the read after the write
+
+
+def test_an_answer_that_leaves_work_to_do_does_not_converge():
+    step = Answering("a", Store(), sticky=True)  # the answer says the resource still is not there
+    result = run([step])
+    assert result.results[0].detail.startswith("did not converge")
+
+
+class Container(Answering):
+    """Holds every later step: when this run creates it, nothing inside can exist yet."""
+
+    def created_anew(self, ctx: Context, state: dict) -> bool:
+        return not state.get("existed", True) or (ctx.dry_run and not state["exists"])
+
+    def state_after(self, ctx: Context, state: dict, action: Action, answer: bool) -> Any:
+        return {**super().state_after(ctx, state, action, answer), "existed": False}
+
+
+class Inside(Answering):
+    def absent_state(self, ctx: Context) -> dict:
+        return {"exists": False, "seen": {}}
+
+
+@pytest.mark.parametrize("mode", ["apply", "plan"])
+def test_steps_inside_a_container_created_anew_plan_from_absence_without_reading(mode):
+    store = Store()
+    root = Container("root", store)
+    middle, leaf = Inside("middle", store, ("root",)), Inside("leaf", store, ("middle",))
+    result = run([root, middle, leaf], mode)
+    expected = Outcome.CREATED if mode == "apply" else Outcome.PLANNED
+    assert [r.outcome for r in result.results] == [expected] * 3, [r.detail for r in result.results]
+    # Only their speculations read, sent at the start: no observe when their turn came.
+    assert (middle.observed["middle"], leaf.observed["leaf"]) == (1, 1)
+    if mode == "apply":  # a re-run finds the container: everything is read, once, and nothing changes
+        middle.observed.clear()
+        leaf.observed.clear()
+        again = run([root, middle, leaf])
+        assert [r.outcome for r in again.results] == [Outcome.UNCHANGED] * 3
+        assert (middle.observed["middle"], leaf.observed["leaf"]) == (1, 1)
+
+
+def test_an_existing_container_does_not_make_its_contents_absent():
+    store = Store(existing={"root"})
+    leaf = Inside("leaf", store, ("root",))
+    result = run([Container("root", store), leaf])
+    assert [r.outcome for r in result.results] == [Outcome.UNCHANGED, Outcome.CREATED]
+    assert leaf.observed["leaf"] >= 1  # observed, not assumed

@@ -141,14 +141,20 @@ def test_api_key_lifecycle(session, identity_project, emu):
     assert keys.get(identity_project, key_id) is None
 
     created = keys.create(identity_project, key_id, "Gemini", ("aiplatform.googleapis.com",))
-    assert created["keyString"]
+    # The creation's answer carries the key string: the session keeps it, the returned key does not.
+    assert "keyString" not in created and session.key_strings[created["name"]].startswith("AIza")
     again = keys.create(identity_project, key_id, "Gemini", ("aiplatform.googleapis.com",))
-    assert again["name"] == created["name"] and "keyString" not in again  # adopted, not duplicated
+    assert again["uid"] == created["uid"] and "keyString" not in again  # adopted, not duplicated
 
     fixed = keys.set_restrictions(keys.get(identity_project, key_id), defaults.API_KEY_TARGETS)
     assert api_targets(fixed) == set(defaults.API_KEY_TARGETS)
     assert fixed["displayName"] == "Gemini"
-    assert keys.key_string(fixed) == created["keyString"]
+    emu.clear_requests()
+    assert (
+        ApiKeysClient(GoogleSession.create(emu.host)).key_string(fixed)
+        == session.key_strings[created["name"]]
+    )
+    assert [r["method_id"] for r in emu.requests()] == ["apikeys.projects.locations.keys.getKeyString"]
 
     keys.delete(fixed)
     deleted = keys.get(identity_project, key_id)

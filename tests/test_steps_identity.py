@@ -99,7 +99,10 @@ def test_key_with_wrong_restriction_is_fixed(run, emu, identity_project):
     assert result.by_name("api_key").outcome is Outcome.UPDATED
     key = keys.get(identity_project, defaults.API_KEY_ID)
     assert api_targets(key) == set(defaults.API_KEY_TARGETS)
-    assert keys.key_string(key) == made["keyString"]  # the same key, not a new one
+    assert key["uid"] == made["uid"]  # the same key, not a new one
+    assert "keyString" not in made  # the create's answer carried it: kept by the session, not in the key
+    fresh = ApiKeysClient(GoogleSession.create(emu.host))  # a session that kept nothing: getKeyString
+    assert fresh.key_string(key) == keys.session.key_strings[made["name"]]
     listed = [r for r in emu.writes() if r["method_id"].endswith("keys.create")]
     assert len(listed) == 1
 

@@ -157,7 +157,7 @@ def test_use_vertexai_agrees_with_the_env_gcp_setup_writes(
 
     ctx = Context(Config(project="gemini-demo-1", api_key=api_key, services=services), GoogleSession())
     ctx.outputs["api_key"] = {"exists": api_key}
-    python_env = CredentialsStep().env_values(ctx, with_secrets=False)
+    python_env = CredentialsStep().env_values(ctx)  # no .env: the key is a placeholder
 
     (tmp_path / "locals.tf").write_text(f"locals {{\n  use_vertexai = {module_local('use_vertexai')}\n}}\n")
     terraform_value = terraform_offline(

@@ -48,13 +48,20 @@ class ApiKeysClient:
         return self._api().projects().locations().keys()
 
     def _wait(self, operation: dict[str, Any], what: str) -> Key:
-        """The finished operation's response (the key; after a create it carries keyString)."""
+        """The finished operation's response: the key. A create's also carries the key string
+        (https://cloud.google.com/api-keys/docs/create-manage-api-keys), which goes to the session's
+        key_strings (so no getKeyString is needed for it), never into the key returned."""
         from gcp_setup.google import operations
 
         def get(name: str) -> dict[str, Any]:
             return execute(self._api().operations().get(name=name), self.session)
 
-        return operations.wait_discovery_operation(operation, get, self.progress, what).get("response", {})
+        key = operations.wait_discovery_operation(operation, get, self.progress, what).get("response", {})
+        key.pop("@type", None)
+        key_string = key.pop("keyString", None)
+        if key_string and key.get("name"):
+            self.session.key_strings[key["name"]] = key_string
+        return key
 
     def get(self, project: str, key_id: str) -> Key | None:
         """The key, or None when there is none with this ID. A key deleted within the last 30 days

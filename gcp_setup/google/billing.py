@@ -21,13 +21,19 @@ def _client(session: GoogleSession):
     return session.discovery_client("cloudbilling", "v1")
 
 
-def get_billing_info(session: GoogleSession, project_id: str) -> BillingInfo:
-    body = retry.execute(
-        _client(session).projects().getBillingInfo(name=f"projects/{project_id}"), session=session
-    )
+def _info(body: dict) -> BillingInfo:
+    """A ProjectBillingInfo, as getBillingInfo and updateBillingInfo answer it."""
     return BillingInfo(
         enabled=bool(body.get("billingEnabled")),
         account=body.get("billingAccountName", "").removeprefix("billingAccounts/"),
+    )
+
+
+def get_billing_info(session: GoogleSession, project_id: str) -> BillingInfo:
+    return _info(
+        retry.execute(
+            _client(session).projects().getBillingInfo(name=f"projects/{project_id}"), session=session
+        )
     )
 
 
@@ -38,7 +44,9 @@ def account_is_open(session: GoogleSession, account: str) -> bool:
     return bool(body.get("open"))
 
 
-def link(session: GoogleSession, project_id: str, account: str) -> None:
+def link(session: GoogleSession, project_id: str, account: str) -> BillingInfo:
+    """Link the project to `account`; the billing info as the answer has it. Google accepts a closed
+    account and answers billingEnabled false."""
     request = (
         _client(session)
         .projects()
@@ -46,7 +54,7 @@ def link(session: GoogleSession, project_id: str, account: str) -> None:
             name=f"projects/{project_id}", body={"billingAccountName": f"billingAccounts/{account}"}
         )
     )
-    retry.execute(request, session=session)
+    return _info(retry.execute(request, session=session))
 
 
 def link_command(project_id: str, account: str | None = None) -> str:

@@ -64,9 +64,10 @@ def create_project(
     display_name: str | None,
     labels: Mapping[str, str],
     progress: Callable[[str], None],
-) -> None:
-    """Create the project and wait for its operation. 409 (the ID is taken) is raised as is: the
-    caller tells "ours, from a run whose answer was lost" from "someone else's" by reading it back."""
+) -> ProjectInfo | None:
+    """Create the project and wait for its operation; the project as the finished operation's response
+    has it (None if it has none). 409 (the ID is taken) is raised as is: the caller tells "ours, from a
+    run whose answer was lost" from "someone else's" by reading it back."""
     from google.cloud import resourcemanager_v3
 
     client = _client(session)
@@ -77,4 +78,6 @@ def create_project(
         labels=dict(labels),
     )
     started = retry.call(client.create_project, project=project, retry=None, session=session)
-    operations.wait_cloud_operation(client, started, f"creating project {project_id}", progress)
+    done = operations.wait_cloud_operation(client, started, f"creating project {project_id}", progress)
+    created = resourcemanager_v3.Project.deserialize(done.response.value)
+    return _info(created) if created.project_id else None

@@ -33,18 +33,26 @@ def enabled_among(session: GoogleSession, project: str, services: Iterable[str])
             "names": [f"projects/{project}/services/{s}" for s in chunk],
         }
         response = retry.call(client.batch_get_services, request=request, retry=None, session=session)
-        enabled.update(
-            s.name.rsplit("/", 1)[-1] for s in response.services if s.state == service_usage_v1.State.ENABLED
-        )
+        enabled.update(_service_id(s) for s in response.services if s.state == service_usage_v1.State.ENABLED)
     return enabled
 
 
 def enable(
     session: GoogleSession, project: str, services: list[str], progress: Callable[[str], None]
-) -> None:
-    """batchEnable `services` (at most MAX_BATCH) and wait for the operation."""
+) -> set[str]:
+    """batchEnable `services` (at most MAX_BATCH) and wait for the operation; the services its response
+    reports enabled."""
+    from google.cloud import service_usage_v1
+
     client = _client(session)
     request = {"parent": f"projects/{project}", "service_ids": services}
     started = retry.call(client.batch_enable_services, request=request, retry=None, session=session)
-    operations.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)", progress)
+    done = operations.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)", progress)
     session.note_enabled(services)
+    response = service_usage_v1.BatchEnableServicesResponse.deserialize(done.response.value)
+    return {_service_id(s) for s in response.services if s.state == service_usage_v1.State.ENABLED}
+
+
+def _service_id(service) -> str:
+    """ "aiplatform.googleapis.com" of "projects/123/services/aiplatform.googleapis.com"."""
+    return service.name.rsplit("/", 1)[-1]

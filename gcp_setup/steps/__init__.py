@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 
-from gcp_setup.steps.base import Action, Context, Outcome, Step, StepError
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step, StepError
 
 __all__ = [
+    "UNKNOWN",
     "Action",
     "Context",
     "Outcome",

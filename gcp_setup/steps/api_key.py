@@ -13,7 +13,7 @@ from typing import Any
 
 from gcp_setup import defaults
 from gcp_setup.google.apikeys import ApiKeysClient, Key, api_targets, key_name
-from gcp_setup.steps.base import Action, Context, Step
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Step
 from gcp_setup.steps.service_account import project_id
 
 
@@ -41,12 +41,10 @@ class ApiKeyStep(Step):
         return bool(config.api_key)
 
     def observe(self, ctx: Context) -> ApiKeyState:
-        client = ApiKeysClient(ctx.session, ctx.progress_note)
-        key = client.get(project_id(ctx), defaults.API_KEY_ID)
-        state = ApiKeyState(key["name"] if key else key_name(project_id(ctx), defaults.API_KEY_ID), key)
-        if state.usable and ctx.config.show_secrets:
-            state.key_string = client.key_string(key)
-        return state
+        key = ApiKeysClient(ctx.session, ctx.progress_note).get(project_id(ctx), defaults.API_KEY_ID)
+        return _revealed(
+            ctx, ApiKeyState(key["name"] if key else key_name(project_id(ctx), defaults.API_KEY_ID), key)
+        )
 
     def absent_state(self, ctx: Context) -> ApiKeyState:
         return ApiKeyState(key_name(project_id(ctx), defaults.API_KEY_ID), None)
@@ -62,9 +60,10 @@ class ApiKeyStep(Step):
             fixes.append(f"restrict to {targets}")
         return [Action("update", state.name, f"{' and '.join(fixes)} API key {key_id}")] if fixes else []
 
-    def apply(self, ctx: Context, action: Action) -> None:
-        """Create, or fix, the key. Either way the key may turn out to be in any state (a run whose
-        answer was lost, a concurrent one, a key deleted earlier), so each fix is checked again."""
+    def apply(self, ctx: Context, action: Action) -> Key | None:
+        """Create, or fix, the key; the key as the last answer has it. Either way the key may turn out
+        to be in any state (a run whose answer was lost, a concurrent one, a key deleted earlier), so
+        each fix is checked again."""
         client = ApiKeysClient(ctx.session, ctx.progress_note)
         project, key_id = project_id(ctx), defaults.API_KEY_ID
         if action.kind == "create":
@@ -72,11 +71,17 @@ class ApiKeyStep(Step):
         else:
             key = client.get(project, key_id)
         if key is None:
-            return  # gone for good meanwhile: the engine observes again and reports it
+            return None  # gone for good meanwhile: the engine observes again and reports it
         if key.get("deleteTime"):
             key = client.undelete(key)
         if api_targets(key) != set(defaults.API_KEY_TARGETS):
-            client.set_restrictions(key, defaults.API_KEY_TARGETS)
+            key = client.set_restrictions(key, defaults.API_KEY_TARGETS)
+        return key
+
+    def state_after(self, ctx: Context, state: ApiKeyState, action: Action, answer: Key | None) -> Any:
+        if not answer or not answer.get("name"):
+            return UNKNOWN
+        return _revealed(ctx, ApiKeyState(answer["name"], answer))
 
     def describe(self, ctx: Context, state: ApiKeyState) -> str:
         if state.key is None:
@@ -92,3 +97,11 @@ class ApiKeyStep(Step):
         if state.key_string:
             out["key_string"] = state.key_string
         return out
+
+
+def _revealed(ctx: Context, state: ApiKeyState) -> ApiKeyState:
+    """With --show-secrets, the state with the key string (kept by the session when a create's answer
+    carried it, else one getKeyString)."""
+    if state.usable and ctx.config.show_secrets:
+        state.key_string = ApiKeysClient(ctx.session).key_string(state.key)
+    return state

@@ -17,15 +17,24 @@ Writing a step (the whole contract):
             return [Action("create", f"projects/{p}/serviceAccounts/{email}", "service account x", {...})]
         def describe(self, ctx, state):       # one line for `status` and the `=` lines of `plan`
             return f"{email} exists"
-        def apply(self, ctx, action):         # the mutating call(s) for one action; raise on failure
-            ...
+        def apply(self, ctx, action):         # the mutating call(s) for one action; raise on failure;
+            ...                               # returns what the write answered (or None)
+        def state_after(self, ctx, state, action, answer):   # the state once `action` is applied, from
+            ...                               # that answer; UNKNOWN (the default): observe again
+        def created_anew(self, ctx, state):   # True: this run creates the resource every later step
+            ...                               # lives in (the project): they plan from absent_state
         def outputs(self, ctx, state):        # read by later steps as ctx.outputs["service_account"]
             return {"email": email}
 
 Rules the engine relies on:
-- `observe` and `plan` never mutate. After the actions are applied the engine observes again and the
-  plan must be empty, otherwise the step fails ("did not converge"). A second `apply` therefore
-  plans nothing and sends no mutating request.
+- `observe` and `plan` never mutate. After the actions are applied the plan of the state they left
+  must be empty, otherwise the step fails ("did not converge"). A second `apply` therefore plans
+  nothing and sends no mutating request. That state is what `state_after` makes of the writes'
+  answers (Google answers a write with the resource as it now is: an operation's response, the
+  policy setIamPolicy stored), or, when it returns UNKNOWN, a fresh observe.
+- A step whose `created_anew` is True (the project, created by this run or, in a dry run, to be
+  created) holds everything after it: those steps cannot have anything yet, so they start from their
+  `absent_state` instead of reading (a new project costs no read of what is inside it).
 - `observe` may run early, at the start of the run beside every other step's; the engine keeps that
   state only if no upstream step changed anything and the upstream outputs it read are the same when
   the step's turn comes, else it observes again. So read them only through `ctx.output` / `ctx.outputs`.
@@ -97,6 +106,15 @@ class StepError(GcpSetupError):
         self.blocks_dependents = blocks_dependents
 
 
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+"""What `state_after` returns when the write's answer does not tell the state: observe again."""
+
+
 ProgressCallback = Callable[[str, str], None]
 """progress(step_name, message): a live note about a wait, shown on stderr in human mode."""
 
@@ -150,8 +168,20 @@ class Step:
     def plan(self, ctx: Context, state: Any) -> list[Action]:
         raise NotImplementedError
 
-    def apply(self, ctx: Context, action: Action) -> None:
+    def apply(self, ctx: Context, action: Action) -> Any:
+        """The mutating call(s) of one action. Returns what the write answered (the resource as the API
+        now has it), for `state_after`; None when there is nothing to go by."""
         raise NotImplementedError
+
+    def state_after(self, ctx: Context, state: Any, action: Action, answer: Any) -> Any:
+        """The state once `action` is applied, from the state before it and `answer` (what apply
+        returned). UNKNOWN, the default, makes the engine observe again."""
+        return UNKNOWN
+
+    def created_anew(self, ctx: Context, state: Any) -> bool:
+        """True when this run creates the step's resource (in a dry run: is to create it) and every
+        later step's resources live inside it, so none of them exists yet."""
+        return False
 
     def describe(self, ctx: Context, state: Any) -> str:
         """One line about the observed state (for `status`, and why a step is unchanged)."""

@@ -21,7 +21,8 @@ class BillingState:
     account: str
     """The linked account ID, "" when none."""
     requested_account_open: bool | None = None
-    """Whether --billing-account is open; None when not asked (not given, or already linked)."""
+    """Whether --billing-account is open; None when not asked (not given, already linked, or nothing is
+    linked yet and apply will learn it from the link's answer)."""
 
 
 def blocked_services(services: tuple[str, ...]) -> list[str]:
@@ -37,10 +38,20 @@ class BillingStep(Step):
         wanted = ctx.config.billing_account
         if wanted is None or (info.enabled and info.account == wanted):
             return BillingState(info.enabled, info.account)
-        return BillingState(info.enabled, info.account, billing.account_is_open(ctx.session, wanted))
+        return BillingState(info.enabled, info.account, self._requested_account_open(ctx, info.account))
 
     def absent_state(self, ctx: Context) -> BillingState:
-        return BillingState(enabled=False, account="")
+        wanted = ctx.config.billing_account
+        return BillingState(False, "", self._requested_account_open(ctx, "") if wanted else None)
+
+    @staticmethod
+    def _requested_account_open(ctx: Context, linked: str) -> bool | None:
+        """Is --billing-account open? Asked before relinking (a closed account would break a working
+        link) and by plan (which should say so); with nothing linked, apply links at once and the
+        link's answer says whether billing is on (None here)."""
+        if linked or ctx.dry_run:
+            return billing.account_is_open(ctx.session, ctx.config.billing_account)
+        return None
 
     def plan(self, ctx: Context, state: BillingState) -> list[Action]:
         config = ctx.config
@@ -60,8 +71,15 @@ class BillingStep(Step):
         summary = f"link project {config.project} to billing account {wanted}{was}"
         return [Action("update", f"projects/{config.project}/billingInfo", summary, {"account": wanted})]
 
-    def apply(self, ctx: Context, action: Action) -> None:
-        billing.link(ctx.session, ctx.config.project, action.data["account"])
+    def apply(self, ctx: Context, action: Action) -> billing.BillingInfo:
+        return billing.link(ctx.session, ctx.config.project, action.data["account"])
+
+    def state_after(
+        self, ctx: Context, state: BillingState, action: Action, answer: billing.BillingInfo
+    ) -> BillingState:
+        """Linked but still not enabled: Google took the link to a closed account (plan then says so)."""
+        closed = answer.account == action.data["account"] and not answer.enabled
+        return BillingState(answer.enabled, answer.account, False if closed else state.requested_account_open)
 
     @staticmethod
     def _not_enabled(project: str, state: BillingState, services: tuple[str, ...]) -> StepError:

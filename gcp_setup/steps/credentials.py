@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -148,12 +148,20 @@ class CredentialsStep(Step):
     depends_on = ("service_account", "api_key")
 
     def observe(self, ctx: Context) -> CredentialsState:
+        return self._look(ctx, account_is_new=False)
+
+    def absent_state(self, ctx: Context) -> CredentialsState:
+        """As observe, but without asking Google what a service account that is new (or still to be
+        made) cannot have yet: a Token Creator grant, a key. The local files are looked at as they are."""
+        return self._look(ctx, account_is_new=True)
+
+    def _look(self, ctx: Context, account_is_new: bool) -> CredentialsState:
         mode = ctx.config.credentials
         state = CredentialsState(mode, adc_found=found_adc())
         if mode == "impersonate":
-            self._observe_impersonation(ctx, state)
+            self._observe_impersonation(ctx, state, account_is_new)
         elif mode == "key-file":
-            self._observe_key_file(ctx, state)
+            self._observe_key_file(ctx, state, account_is_new)
         values = self.env_values(ctx)
         state.env_names = list(values)
         if ctx.config.env_file is not None:
@@ -162,19 +170,22 @@ class CredentialsStep(Step):
             state.github_env_current = github_env_has(self._github_env_path(ctx), values)
         return state
 
-    def _observe_impersonation(self, ctx: Context, state: CredentialsState) -> None:
+    def _observe_impersonation(self, ctx: Context, state: CredentialsState, account_is_new: bool) -> None:
         self._require_service_account(ctx)
         source = user_adc()  # checked first: without it nothing here is worth changing
         member = impersonator(ctx)
-        policy = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx)).get()
+        target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+        policy = {} if account_is_new else target.get()
         state.missing_grant = member if missing(policy, [Binding(TOKEN_CREATOR, member)]) else None
         state.file_current = read_json(credentials_file(ctx)) == impersonated_adc(ctx, source)
 
-    def _observe_key_file(self, ctx: Context, state: CredentialsState) -> None:
+    def _observe_key_file(self, ctx: Context, state: CredentialsState, account_is_new: bool) -> None:
         self._require_service_account(ctx)
         path = credentials_file(ctx)
         key_id = key_id_of_file(path.read_bytes()) if path.is_file() else None
-        listed = IamClient(ctx.session).list_user_keys(project_id(ctx), account_email(ctx)) if key_id else []
+        listed = []
+        if key_id and not account_is_new:
+            listed = IamClient(ctx.session).list_user_keys(project_id(ctx), account_email(ctx))
         state.file_current = any(k.get("name", "").endswith(f"/keys/{key_id}") for k in listed)
 
     @staticmethod
@@ -184,18 +195,6 @@ class CredentialsStep(Step):
                 f"--credentials {ctx.config.credentials} needs the service account",
                 hint="drop --no-service-account, or use --credentials user",
             )
-
-    def absent_state(self, ctx: Context) -> CredentialsState:
-        mode = ctx.config.credentials
-        return CredentialsState(
-            mode,
-            adc_found=found_adc(),
-            missing_grant=impersonator(ctx) if mode == "impersonate" else None,
-            file_current=mode not in FILE_MODES,
-            env_current=ctx.config.env_file is None,
-            github_env_current=self._github_env_path(ctx) is None,
-            env_names=list(self.env_values(ctx, with_secrets=False)),
-        )
 
     def plan(self, ctx: Context, state: CredentialsState) -> list[Action]:
         actions = []
@@ -251,6 +250,13 @@ class CredentialsStep(Step):
         elif what == "github_env":
             append_github_env(self._github_env_path(ctx), self.env_values(ctx), set(SECRET_VARIABLES))
 
+    def state_after(
+        self, ctx: Context, state: CredentialsState, action: Action, answer: None
+    ) -> CredentialsState:
+        """What an action fixes is current: grant() returns once the policy holds the binding, files are
+        written whole or not at all, and either failure raises."""
+        return replace(state, **_MADE_CURRENT[action.data["what"]])
+
     def _write_impersonated_adc(self, ctx: Context) -> None:
         document = impersonated_adc(ctx, user_adc())
         write_secret_file(credentials_file(ctx), json.dumps(document, indent=2) + "\n")
@@ -273,7 +279,7 @@ class CredentialsStep(Step):
         path = os.environ.get(envvars.GITHUB_ENV)
         return Path(path) if ctx.config.github_env and path else None
 
-    def env_values(self, ctx: Context, with_secrets: bool = True) -> dict[str, str]:
+    def env_values(self, ctx: Context) -> dict[str, str]:
         """What the .env / $GITHUB_ENV should hold. The API key string is read (getKeyString) only
         when a destination asks for it."""
         has_key = bool(ctx.output("api_key", "exists"))
@@ -290,9 +296,7 @@ class CredentialsStep(Step):
             values[envvars.CREDENTIALS] = str(credentials_file(ctx).resolve())
         wants_values = ctx.config.env_file is not None or self._github_env_path(ctx) is not None
         if has_key:
-            values[envvars.GEMINI_API_KEY] = (
-                self._key_string(ctx) if with_secrets and wants_values else "<api key>"
-            )
+            values[envvars.GEMINI_API_KEY] = self._key_string(ctx) if wants_values else "<api key>"
         return values
 
     @staticmethod
@@ -325,6 +329,16 @@ class CredentialsStep(Step):
             out["credentials_file"] = str(credentials_file(ctx))
             out["service_account"] = account_email(ctx)
         return out
+
+
+_MADE_CURRENT: dict[str, dict[str, Any]] = {
+    "grant": {"missing_grant": None},
+    "impersonate": {"file_current": True},
+    "key-file": {"file_current": True},
+    "env": {"env_current": True},
+    "github_env": {"github_env_current": True},
+}
+"""The CredentialsState fields each kind of action (Action.data["what"]) makes current."""
 
 
 def env_file_current(path: Path, values: dict[str, str]) -> bool:

@@ -8,13 +8,15 @@ from typing import Any
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import resourcemanager
 from gcp_setup.google.resourcemanager import ProjectInfo
-from gcp_setup.steps.base import Action, Context, Step, StepError
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Step, StepError
 
 
 @dataclass(frozen=True)
 class ProjectState:
     info: ProjectInfo | None
     """None: the project does not exist, or the caller may not see it (Google does not say which)."""
+    created: bool = False
+    """This run created it (its create operation answered it): nothing is inside it yet."""
 
 
 class ProjectStep(Step):
@@ -44,20 +46,34 @@ class ProjectStep(Step):
             Action("create", f"projects/{config.project}", f"create project {config.project}{where}", data)
         ]
 
-    def apply(self, ctx: Context, action: Action) -> None:
+    def apply(self, ctx: Context, action: Action) -> ProjectState:
         project_id = ctx.config.project
         try:
-            resourcemanager.create_project(ctx.session, project_id, progress=ctx.progress_note, **action.data)
+            info = resourcemanager.create_project(
+                ctx.session, project_id, progress=ctx.progress_note, **action.data
+            )
+            return ProjectState(info, created=info is not None)
         except GoogleApiError as exc:
             if exc.code != 409:
                 raise
             # Taken: ours if an earlier attempt's answer was lost (then we can read it), else someone else's.
-            if resourcemanager.get_project(ctx.session, project_id) is None:
+            # Ours is not new then: that earlier run may have made things inside it.
+            info = resourcemanager.get_project(ctx.session, project_id)
+            if info is None:
                 raise StepError(
                     f"project ID {project_id} is already taken (project IDs are global; it may belong to "
                     "someone else or have been deleted in the last 30 days)",
                     hint="choose another --project ID",
                 ) from exc
+            return ProjectState(info)
+
+    def state_after(self, ctx: Context, state: ProjectState, action: Action, answer: ProjectState) -> Any:
+        return answer if answer.info is not None else UNKNOWN
+
+    def created_anew(self, ctx: Context, state: ProjectState) -> bool:
+        """Everything the later steps make lives in the project: created by this run (or, in a dry run,
+        still to be created), it holds none of it yet."""
+        return state.created or (ctx.dry_run and state.info is None)
 
     def describe(self, ctx: Context, state: ProjectState) -> str:
         if state.info is None:

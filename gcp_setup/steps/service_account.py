@@ -10,7 +10,7 @@ propagation delay waited out).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gcp_setup import defaults
@@ -102,20 +102,32 @@ class ServiceAccountStep(Step):
             )
         return actions
 
-    def apply(self, ctx: Context, action: Action) -> None:
+    def apply(self, ctx: Context, action: Action) -> dict[str, Any] | None:
+        """Create: the account as created (or found, when it existed). Enable and grant answer nothing
+        worth keeping: they either did what they say or raised."""
         client = IamClient(ctx.session)
         project = project_id(ctx)
         if action.kind == "create":
-            client.create_service_account(
+            return client.create_service_account(
                 project, action.data["account_id"], defaults.SERVICE_ACCOUNT_DISPLAY_NAME, MANAGED_DESCRIPTION
             )
-            return
         if action.data.get("enable"):
             client.enable_service_account(project, account_email(ctx))
-            return
+            return None
         ctx.progress_note("granting project roles (a new service account takes a while to propagate)")
         member = service_account_member(account_email(ctx))
         grant(client.project_policy(project), [Binding(role, member) for role in action.data["roles"]])
+        return None
+
+    def state_after(
+        self, ctx: Context, state: ServiceAccountState, action: Action, answer: dict[str, Any] | None
+    ) -> ServiceAccountState:
+        if action.kind == "create":
+            return replace(state, account=answer)
+        if action.data.get("enable"):
+            return replace(state, account={**(state.account or {}), "disabled": False})
+        granted = set(action.data["roles"])
+        return replace(state, missing_roles=[r for r in state.missing_roles if r not in granted])
 
     def describe(self, ctx: Context, state: ServiceAccountState) -> str:
         if state.account is None:

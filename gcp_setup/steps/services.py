@@ -40,8 +40,15 @@ class ServicesStep(Step):
             for chunk in serviceusage.chunks(missing)
         ]
 
-    def apply(self, ctx: Context, action: Action) -> None:
-        serviceusage.enable(ctx.session, ctx.config.project, action.data["services"], ctx.progress_note)
+    def apply(self, ctx: Context, action: Action) -> set[str]:
+        return serviceusage.enable(
+            ctx.session, ctx.config.project, action.data["services"], ctx.progress_note
+        )
+
+    def state_after(
+        self, ctx: Context, state: ServicesState, action: Action, answer: set[str]
+    ) -> ServicesState:
+        return ServicesState(state.enabled | (answer & set(ctx.config.services)))
 
     def _enableable(self, ctx: Context) -> list[str]:
         """The configured services, without those that need billing when billing is known to be off."""
