@@ -1,7 +1,9 @@
 """Waiting for long-running operations (google.longrunning.Operation), from any client.
 
-Polls start fast (most operations finish within a second; the emulator's at once) and back off
-exponentially, so a slow operation costs few requests. Every poll after the first reports progress.
+Polls back off exponentially, timed from the start of the previous poll: a poll's own round trip
+counts toward the wait. The first goes at once, and while the interval is shorter than a round trip
+the polls follow each other without a pause, so a quick operation is noticed as soon as it is done;
+a slow one still costs few requests. Every poll after the first reports progress.
 
     started = retry.call(client.batch_enable_services, request=request, retry=None)   # google-cloud-*
     op = operations.wait_cloud_operation(client, started, "enabling 7 APIs", ctx.progress_note)
@@ -14,7 +16,7 @@ only paces the polls.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +26,23 @@ from gcp_setup.google import retry
 
 @dataclass(frozen=True)
 class PollSchedule:
-    first_s: float = 0.05
+    """When each poll starts, counted from the start of the one before it (the first: from the answer
+    of the call that started the operation)."""
+
+    first_s: float = 0.0
+    interval_s: float = 0.05
+    """Between the starts of the first and second polls; each later interval is `multiplier` times
+    the one before, up to max_interval_s."""
     multiplier: float = 1.6
     max_interval_s: float = 5.0
     timeout_s: float = 600.0
+
+    def intervals(self) -> Iterator[float]:
+        yield self.first_s
+        interval = self.interval_s
+        while True:
+            yield interval
+            interval = min(self.max_interval_s, interval * self.multiplier)
 
 
 DEFAULT_SCHEDULE = PollSchedule()
@@ -59,19 +74,19 @@ def wait(
 ) -> Any:
     """Poll until done; return the finished operation, or raise GoogleApiError if it failed.
     `first` is the operation as the starting call returned it (no poll needed when already done)."""
-    started = time.monotonic()
-    interval = schedule.first_s
+    started = previous = time.monotonic()
+    intervals = schedule.intervals()
     op = first if first is not None else poll()
     while not is_done(op):
-        elapsed = time.monotonic() - started
-        if elapsed > schedule.timeout_s:
+        now = time.monotonic()
+        if now - started > schedule.timeout_s:
             raise GoogleApiError(
-                f"{what}: operation still running after {elapsed:.0f} s",
+                f"{what}: operation still running after {now - started:.0f} s",
                 hint="it may still finish; run the same command again later",
             )
-        progress(f"{what}: waiting ({elapsed:.1f} s)")
-        time.sleep(interval)
-        interval = min(schedule.max_interval_s, interval * schedule.multiplier)
+        progress(f"{what}: waiting ({now - started:.1f} s)")
+        time.sleep(max(0.0, previous + next(intervals) - now))
+        previous = time.monotonic()
         op = poll()
     failure = operation_error(op)
     if failure:
