@@ -34,12 +34,14 @@ def new_session(config: Config):
 def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=None):
     """Run `steps` in `mode` (with a new session unless given one); return the RunResult."""
     from gcp_setup.engine import Engine
+    from gcp_setup.google.session import import_client_libraries
     from gcp_setup.report import Progress
     from gcp_setup.steps import Context
 
     # google-api-python-client logs every 4xx as a warning; a 403 for a project still to be created
     # is an expected answer here, and a real failure is reported by the step itself.
     logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
+    import_client_libraries()
     session = session or new_session(config)
     ctx = Context(config, session)
     if human:
