@@ -4,7 +4,8 @@
   rename), created with mode 0600 from the start, so no reader ever sees half a file or a
   world-readable one.
 - A `.env` is merged: our variables replace their old lines in place, other lines stay as they are,
-  and no variable appears twice.
+  and no variable appears twice. A variable may carry a note, a `# gcp-setup: NAME ...` comment on the
+  line above it, rewritten with it (the API key's says which key its string is, see credentials).
 - In GitHub Actions, `$GITHUB_ENV` gets `NAME=value` lines, and every secret value is first
   registered with the `::add-mask::` workflow command (on stdout, where the runner reads commands)
   so the runner hides it in all later logs; outside GitHub Actions that command is not printed.
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 SECRET_MODE = 0o600
+NOTE_PREFIX = "# gcp-setup: "
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
 
@@ -72,34 +74,56 @@ def _env_value(raw: str) -> str:
     return raw.split(" #", 1)[0].strip()
 
 
+def parse_env_notes(text: str) -> dict[str, str]:
+    """gcp-setup's notes in dotenv text, by variable: `# gcp-setup: NAME note` gives {NAME: note}."""
+    notes: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith(NOTE_PREFIX):
+            name, _, note = line[len(NOTE_PREFIX) :].partition(" ")
+            notes[name] = note
+    return notes
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """The variables of the dotenv file at `path` (OSError when it cannot be read)."""
     return parse_env_text(Path(path).expanduser().read_text())
 
 
-def merge_env_text(existing: str, values: Mapping[str, str]) -> str:
+def merge_env_text(existing: str, values: Mapping[str, str], notes: Mapping[str, str] | None = None) -> str:
     """`existing` dotenv text with `values` set: a variable's first line is replaced in place, later
-    duplicates of it are dropped, new variables are appended; comments and other lines are kept."""
+    duplicates of it are dropped, new variables are appended; comments and other lines are kept.
+    `notes` go on the line above their variable; gcp-setup's older notes of these variables go."""
+    notes = notes or {}
     out: list[str] = []
     written: set[str] = set()
     for line in existing.splitlines():
+        if line.startswith(NOTE_PREFIX) and line[len(NOTE_PREFIX) :].partition(" ")[0] in values:
+            continue
         match = _ENV_LINE.match(line)
         name = match.group(1) if match else None
         if name in values:
             if name not in written:
-                out.append(env_line(name, values[name]))
+                out.extend(_variable_lines(name, values[name], notes))
                 written.add(name)
             continue
         out.append(line)
-    out.extend(env_line(name, value) for name, value in values.items() if name not in written)
+    for name, value in values.items():
+        if name not in written:
+            out.extend(_variable_lines(name, value, notes))
     return "\n".join(out) + "\n"
 
 
-def merge_env_file(path: Path, values: Mapping[str, str]) -> bool:
-    """Merge `values` into the dotenv file at `path` (0600: it may hold a key). True when it changed."""
+def _variable_lines(name: str, value: str, notes: Mapping[str, str]) -> list[str]:
+    note = [f"{NOTE_PREFIX}{name} {notes[name]}"] if name in notes else []
+    return [*note, env_line(name, value)]
+
+
+def merge_env_file(path: Path, values: Mapping[str, str], notes: Mapping[str, str] | None = None) -> bool:
+    """Merge `values` (and their `notes`) into the dotenv file at `path` (0600: it may hold a key).
+    True when it changed."""
     path = Path(path).expanduser()
     existing = path.read_text() if path.exists() else ""
-    merged = merge_env_text(existing, values)
+    merged = merge_env_text(existing, values, notes)
     if merged == existing and path.exists() and (path.stat().st_mode & 0o777) == SECRET_MODE:
         return False
     write_secret_file(path, merged)

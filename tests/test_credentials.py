@@ -18,7 +18,7 @@ from gcp_setup.engine import Engine
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import unconditional_members
 from gcp_setup.google.session import GoogleSession
-from gcp_setup.secrets import merge_env_text, read_env_file, write_secret_file
+from gcp_setup.secrets import merge_env_text, parse_env_notes, read_env_file, write_secret_file
 from gcp_setup.steps.api_key import ApiKeyStep
 from gcp_setup.steps.base import Context, Outcome
 from gcp_setup.steps.credentials import TOKEN_CREATOR, CredentialsStep
@@ -77,7 +77,49 @@ def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_pro
     assert {r.outcome for r in second.results} == {Outcome.UNCHANGED}
     assert emu.writes() == []
     reads = [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()]
-    assert sorted(reads) == ["get", "get", "getIamPolicy", "getKeyString"]  # the .env costs one read
+    assert sorted(reads) == ["get", "get", "getIamPolicy"]  # the .env's note vouches for its key string
+
+
+def key_string_reads(emu) -> int:
+    return sum(1 for r in emu.requests() if r["method_id"].endswith("getKeyString"))
+
+
+def test_the_env_files_note_vouches_for_its_key_until_the_key_or_the_value_changes(
+    run, emu, home, identity_project
+):
+    env_file = home / ".env"
+    assert run(env_file=env_file).ok
+    key_string = read_env_file(env_file)["GEMINI_API_KEY"]
+    text = env_file.read_text()
+    (note,) = [line for line in text.splitlines() if line.startswith("# gcp-setup: ")]
+    assert note.startswith("# gcp-setup: GEMINI_API_KEY is the string of projects/")
+    assert key_string not in note and text.index(note) < text.index("GEMINI_API_KEY=")
+
+    def rerun(expected: Outcome, reads: int) -> None:
+        emu.clear_requests()
+        result = run(env_file=env_file)
+        assert result.by_name("credentials").outcome is expected, result.by_name("credentials").detail
+        assert key_string_reads(emu) == reads
+        assert read_env_file(env_file)["GEMINI_API_KEY"] == key_string
+
+    rerun(Outcome.UNCHANGED, 0)
+
+    env_file.write_text(text.replace(key_string, "AIzaSomeoneElsesKeyPastedHere0000000000"))
+    rerun(Outcome.UPDATED, 1)  # the value no longer has the noted hash: read, and put back
+    rerun(Outcome.UNCHANGED, 0)
+
+    keys = GoogleSession.create(emu.host).discovery_client("apikeys", "v2").projects().locations().keys()
+    name = f"projects/{identity_project}/locations/global/keys/{defaults.API_KEY_ID}"
+    keys.patch(name=name, updateMask="displayName", body={"displayName": "renamed"}).execute()
+    rerun(Outcome.UPDATED, 1)  # the key changed (a new etag; it could have been regenerated): read
+    assert env_file.read_text() != text  # the same string, noted at the new etag
+    rerun(Outcome.UNCHANGED, 0)
+
+    env_file.write_text(
+        "".join(line + "\n" for line in env_file.read_text().splitlines() if "# gcp-setup" not in line)
+    )
+    rerun(Outcome.UPDATED, 1)  # a .env with no note (an older gcp-setup wrote it) gains one
+    rerun(Outcome.UNCHANGED, 0)
 
 
 def test_user_mode_without_adc_names_the_login_command(run, home):
@@ -179,6 +221,18 @@ def test_secret_files_are_atomic_and_private(tmp_path):
 def test_env_merge_quotes_and_keeps_export_lines():
     merged = merge_env_text("export A=1\nB=2\n", {"A": "x y", "C": defaults.GEMINI_OPENAI_BASE_URL})
     assert merged == f'A="x y"\nB=2\nC={defaults.GEMINI_OPENAI_BASE_URL}\n'
+
+
+def test_env_merge_puts_a_note_above_its_variable_and_replaces_the_old_one():
+    existing = "# gcp-setup: A old note\nB=2\n# gcp-setup: B kept, B is not written\nA=1\n# mine\n"
+    merged = merge_env_text(existing, {"A": "x", "C": "3"}, {"A": "new note", "C": "c note"})
+    assert merged == (
+        "B=2\n# gcp-setup: B kept, B is not written\n# gcp-setup: A new note\nA=x\n# mine\n"
+        "# gcp-setup: C c note\nC=3\n"
+    )
+    assert parse_env_notes(merged) == {"B": "kept, B is not written", "A": "new note", "C": "c note"}
+    assert merge_env_text(merged, {"A": "x", "C": "3"}, {"A": "new note", "C": "c note"}) == merged
+    assert merge_env_text(merged, {"A": "x"}) == merged.replace("# gcp-setup: A new note\n", "")
 
 
 def test_impersonator_defaults_to_gcloud_account(run, emu, home, identity_project):

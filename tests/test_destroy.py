@@ -15,6 +15,7 @@ from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.iam import IamClient, service_account_email, service_account_member
 from gcp_setup.google.iam_policy import Binding, grant, unconditional_members
 from gcp_setup.google.session import GoogleSession
+from gcp_setup.secrets import read_env_file
 
 PROJECT = "destroy-test-1"
 ROLE = defaults.ROLES[0]
@@ -95,10 +96,10 @@ def test_apply_never_prints_the_key_and_destroy_undoes_it(env, tmp_path):
 
 def test_apply_after_destroy_restores_the_same_key(env, tmp_path):
     apply(tmp_path)
-    first_key = (tmp_path / ".env").read_text()
+    first_key = read_env_file(tmp_path / ".env")["GEMINI_API_KEY"]
     assert gcp_setup("destroy", "--yes").exit_code == 0
     apply(tmp_path)
-    assert (tmp_path / ".env").read_text() == first_key  # undeleted, not a second key
+    assert read_env_file(tmp_path / ".env")["GEMINI_API_KEY"] == first_key  # undeleted, not a second key
     keys = [w for w in env.writes() if w["method_id"].endswith("keys.create")]
     assert len(keys) == 1
 

@@ -94,6 +94,8 @@ class ApiKeyStep(Step):
 
     def outputs(self, ctx: Context, state: ApiKeyState) -> dict[str, Any]:
         out: dict[str, Any] = {"name": state.name, "key_id": defaults.API_KEY_ID, "exists": state.usable}
+        if state.usable:
+            out["etag"] = state.key.get("etag", "")  # lets the .env vouch for its key string (credentials)
         if state.key_string:
             out["key_string"] = state.key_string
         return out

@@ -18,6 +18,7 @@ destination needs it, once per run (the session keeps it, see GoogleSession.key_
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,8 @@ from gcp_setup.secrets import (
     github_env_has,
     merge_env_file,
     merge_env_text,
+    parse_env_notes,
+    parse_env_text,
     write_secret_file,
 )
 from gcp_setup.steps.base import Action, Context, Step, StepError
@@ -162,10 +165,13 @@ class CredentialsStep(Step):
             self._observe_impersonation(ctx, state, account_is_new)
         elif mode == "key-file":
             self._observe_key_file(ctx, state, account_is_new)
+        env_file = self._env_file(ctx)
+        if env_file is not None:
+            self._take_key_string_noted_in(env_file, ctx)
         values = self.env_values(ctx)
         state.env_names = list(values)
-        if ctx.config.env_file is not None:
-            state.env_current = env_file_current(Path(ctx.config.env_file).expanduser(), values)
+        if env_file is not None:
+            state.env_current = env_file_current(env_file, values, self.env_notes(ctx, values))
         if self._github_env_path(ctx) is not None:
             state.github_env_current = github_env_has(self._github_env_path(ctx), values)
         return state
@@ -246,7 +252,8 @@ class CredentialsStep(Step):
         elif what == "key-file":
             self._write_key_file(ctx)
         elif what == "env":
-            merge_env_file(Path(ctx.config.env_file).expanduser(), self.env_values(ctx))
+            values = self.env_values(ctx)
+            merge_env_file(self._env_file(ctx), values, self.env_notes(ctx, values))
         elif what == "github_env":
             append_github_env(self._github_env_path(ctx), self.env_values(ctx), set(SECRET_VARIABLES))
 
@@ -272,6 +279,29 @@ class CredentialsStep(Step):
                 "(see the Terraform module); an org policy admin can lift the constraint for this project",
             ) from exc
         write_secret_file(credentials_file(ctx), data)
+
+    @staticmethod
+    def _env_file(ctx: Context) -> Path | None:
+        return Path(ctx.config.env_file).expanduser() if ctx.config.env_file is not None else None
+
+    @staticmethod
+    def _take_key_string_noted_in(env_file: Path, ctx: Context) -> None:
+        """When the .env's note vouches that its GEMINI_API_KEY is the string of the key as observed
+        now, the session knows that string: no getKeyString for the .env, nor for the smoke test."""
+        name, etag = ctx.output("api_key", "name"), ctx.output("api_key", "etag")
+        if etag and name not in ctx.session.key_strings:
+            noted = key_string_noted_in(env_file, name, etag)
+            if noted:
+                ctx.session.key_strings[name] = noted
+
+    @staticmethod
+    def env_notes(ctx: Context, values: dict[str, str]) -> dict[str, str]:
+        """The .env's note above GEMINI_API_KEY (see key_note), when it holds the key's string."""
+        etag = ctx.output("api_key", "etag")
+        if not etag or envvars.GEMINI_API_KEY not in values:
+            return {}
+        name = ctx.output("api_key", "name")
+        return {envvars.GEMINI_API_KEY: key_note(name, etag, values[envvars.GEMINI_API_KEY])}
 
     @staticmethod
     def _github_env_path(ctx: Context) -> Path | None:
@@ -341,9 +371,31 @@ _MADE_CURRENT: dict[str, dict[str, Any]] = {
 """The CredentialsState fields each kind of action (Action.data["what"]) makes current."""
 
 
-def env_file_current(path: Path, values: dict[str, str]) -> bool:
-    """The .env already holds exactly these values, with mode 0600."""
+def env_file_current(path: Path, values: dict[str, str], notes: dict[str, str]) -> bool:
+    """The .env already holds exactly these values and notes, with mode 0600."""
     if not path.is_file():
         return False
     text = path.read_text()
-    return merge_env_text(text, values) == text and (path.stat().st_mode & 0o777) == 0o600
+    return merge_env_text(text, values, notes) == text and (path.stat().st_mode & 0o777) == 0o600
+
+
+def key_note(name: str, etag: str, key_string: str) -> str:
+    """What the .env notes above GEMINI_API_KEY: the key, its etag when the string was written, and a
+    SHA-256 prefix of the string. The etag is a checksum of the whole key resource, its string
+    included, so while the key keeps that etag (not edited, not regenerated in the console) and the
+    value keeps that hash (not edited by hand), the value is the key's string. A hash of a string the
+    same file holds tells nobody anything new."""
+    digest = hashlib.sha256(key_string.encode()).hexdigest()[:16]
+    return f"is the string of {name} (etag {etag}, sha256 {digest})"
+
+
+def key_string_noted_in(path: Path, name: str, etag: str) -> str | None:
+    """The .env's GEMINI_API_KEY, when its note says it is the string of `name` at `etag`."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    value = parse_env_text(text).get(envvars.GEMINI_API_KEY)
+    if value and parse_env_notes(text).get(envvars.GEMINI_API_KEY) == key_note(name, etag, value):
+        return value
+    return None
