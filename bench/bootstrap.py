@@ -21,6 +21,7 @@ from harness import (
     Workdir,
     gcloud_available,
     median,
+    round_trips_worth,
     run_timed,
 )
 
@@ -138,7 +139,7 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
             floor,
             "<= 1.3x floor",
             network <= 1.3 * floor,
-            f"first request to last answer: {network / settings.latency_s:.0f} round trips' worth",
+            f"first request to last answer: {round_trips_worth(network, settings.latency_s)}",
         ),
         Row(
             "bootstrap: HTTP requests",

@@ -190,6 +190,12 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def round_trips_worth(seconds: float, latency_s: float) -> str:
+    """e.g. "12 round trips' worth": how many round trips a span of time amounts to."""
+    n = round(seconds / latency_s)
+    return f"{n} round trip{'' if n == 1 else 's'}' worth"
+
+
 # -- the request log -------------------------------------------------------------------------------
 @dataclass
 class Traffic:

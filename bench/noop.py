@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bootstrap import PROJECT, apply_cmd
 from floor import NOOP_FLOOR_ROUND_TRIPS
-from harness import Measurement, Row, Settings, Traffic, Workdir, median, run_timed
+from harness import Measurement, Row, Settings, Traffic, Workdir, median, round_trips_worth, run_timed
 
 from gcp_setup.emulator.control import EmulatorControl
 
@@ -42,7 +42,7 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
             floor=floor,
             goal="<= floor + 2 round trips",
             met=network <= floor + 2 * settings.latency_s,
-            note=f"{network / settings.latency_s:.0f} round trips' worth",
+            note=round_trips_worth(network, settings.latency_s),
         ),
         Row(
             "no-op re-run: wall time",
