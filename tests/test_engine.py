@@ -345,10 +345,10 @@ class Container(Answering):
     """Holds every later step: when this run creates it, nothing inside can exist yet."""
 
     def created_anew(self, ctx: Context, state: dict) -> bool:
-        return not state.get("existed", True) or (ctx.dry_run and not state["exists"])
+        return state.get("created", False) or (ctx.dry_run and not state["exists"])
 
     def state_after(self, ctx: Context, state: dict, action: Action, answer: bool) -> Any:
-        return {**super().state_after(ctx, state, action, answer), "existed": False}
+        return {**super().state_after(ctx, state, action, answer), "created": True}
 
 
 class Inside(Answering):

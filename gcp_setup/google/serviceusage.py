@@ -54,5 +54,5 @@ def enable(
 
 
 def _service_id(service) -> str:
-    """ "aiplatform.googleapis.com" of "projects/123/services/aiplatform.googleapis.com"."""
+    """The service's ID (aiplatform.googleapis.com) in its name (projects/123/services/<ID>)."""
     return service.name.rsplit("/", 1)[-1]

@@ -64,9 +64,10 @@ class GoogleSession:
     quota_project: str | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
     key_strings: dict[str, str] = field(default_factory=dict, repr=False)
-    """API key name -> its string, read once per run (ApiKeysClient.key_string): a key's string never
-    changes, and the .env, $GITHUB_ENV and the smoke test all want it. Kept here, never in a step's
-    state, actions or outputs, which are printed."""
+    """API key name -> its string, known once per run: from the key's creation (its operation answers
+    it), from a .env whose note vouches for it (steps/credentials), or read (ApiKeysClient.key_string).
+    The .env, $GITHUB_ENV and the smoke test all want it. Kept here, never in a step's state, actions
+    or outputs, which are printed."""
     enabled_at: dict[str, float] = field(default_factory=dict, repr=False)
     """Service -> when (time.monotonic()) this run enabled it: retry.call waits out its SERVICE_DISABLED
     answers while the enablement propagates. Per run, not per process: another run's enablement (in

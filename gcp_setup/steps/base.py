@@ -31,7 +31,7 @@ Rules the engine relies on:
   must be empty, otherwise the step fails ("did not converge"). A second `apply` therefore plans
   nothing and sends no mutating request. That state is what `state_after` makes of the writes'
   answers (Google answers a write with the resource as it now is: an operation's response, the
-  policy setIamPolicy stored), or, when it returns UNKNOWN, a fresh observe.
+  account serviceAccounts.create made), or, when it returns UNKNOWN, a fresh observe.
 - A step whose `created_anew` is True (the project, created by this run or, in a dry run, to be
   created) holds everything after it: those steps cannot have anything yet, so they start from their
   `absent_state` instead of reading (a new project costs no read of what is inside it).

@@ -12,8 +12,10 @@ Modes (--credentials):
 - none: no credentials; only the .env.
 
 Then, when asked: a .env (--env-file, merged, mode 0600) and $GITHUB_ENV (--github-env, secrets
-masked). Secrets never enter the state, a plan or the outputs; the API key string is read when a
-destination needs it, once per run (the session keeps it, see GoogleSession.key_strings).
+masked). Secrets never enter the state, a plan or the outputs. The API key string comes, once per
+run, from the key's creation (its operation answers it), else from the .env when the note above its
+GEMINI_API_KEY vouches for it (key_note), else from one getKeyString, and only when a destination
+needs it (the session keeps it, see GoogleSession.key_strings).
 """
 
 from __future__ import annotations
@@ -167,11 +169,11 @@ class CredentialsStep(Step):
             self._observe_key_file(ctx, state, account_is_new)
         env_file = self._env_file(ctx)
         if env_file is not None:
-            self._take_key_string_noted_in(env_file, ctx)
+            self._take_key_string_noted_in(ctx, env_file)
         values = self.env_values(ctx)
         state.env_names = list(values)
         if env_file is not None:
-            state.env_current = env_file_current(env_file, values, self.env_notes(ctx, values))
+            state.env_current = env_file_current(env_file, values, self._env_notes(ctx, values))
         if self._github_env_path(ctx) is not None:
             state.github_env_current = github_env_has(self._github_env_path(ctx), values)
         return state
@@ -253,7 +255,7 @@ class CredentialsStep(Step):
             self._write_key_file(ctx)
         elif what == "env":
             values = self.env_values(ctx)
-            merge_env_file(self._env_file(ctx), values, self.env_notes(ctx, values))
+            merge_env_file(self._env_file(ctx), values, self._env_notes(ctx, values))
         elif what == "github_env":
             append_github_env(self._github_env_path(ctx), self.env_values(ctx), set(SECRET_VARIABLES))
 
@@ -285,7 +287,7 @@ class CredentialsStep(Step):
         return Path(ctx.config.env_file).expanduser() if ctx.config.env_file is not None else None
 
     @staticmethod
-    def _take_key_string_noted_in(env_file: Path, ctx: Context) -> None:
+    def _take_key_string_noted_in(ctx: Context, env_file: Path) -> None:
         """When the .env's note vouches that its GEMINI_API_KEY is the string of the key as observed
         now, the session knows that string: no getKeyString for the .env, nor for the smoke test."""
         name, etag = ctx.output("api_key", "name"), ctx.output("api_key", "etag")
@@ -295,7 +297,7 @@ class CredentialsStep(Step):
                 ctx.session.key_strings[name] = noted
 
     @staticmethod
-    def env_notes(ctx: Context, values: dict[str, str]) -> dict[str, str]:
+    def _env_notes(ctx: Context, values: dict[str, str]) -> dict[str, str]:
         """The .env's note above GEMINI_API_KEY (see key_note), when it holds the key's string."""
         etag = ctx.output("api_key", "etag")
         if not etag or envvars.GEMINI_API_KEY not in values:
