@@ -82,12 +82,20 @@ class SecondApply:
     writes: int
     reads: int
     """Control-plane reads, and the two model lists of the smoke test (logged as reads)."""
+    model_lists: int
+    key_string_reads: int
     model_calls: int
 
     @classmethod
     def of(cls, emu: Emulator) -> SecondApply:
-        calls = sum(e.kind == "data" for e in emu.log.entries())
-        return cls(len(emu.log.writes()), len(emu.log.reads()), calls)
+        reads = [e.path for e in emu.log.reads()]
+        return cls(
+            writes=len(emu.log.writes()),
+            reads=len(reads),
+            model_lists=sum(path.endswith("/models") for path in reads),
+            key_string_reads=sum(path.endswith("/keyString") for path in reads),
+            model_calls=sum(e.kind == "data" for e in emu.log.entries()),
+        )
 
 
 def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path) -> None:
@@ -95,8 +103,9 @@ def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path)
     for name, code in steps:
         click.echo(f"  {name:<13} exit {code}")
     click.echo(
-        f"  The second apply sent {second.writes} mutating requests and {second.reads} reads; its smoke test "
-        f"made {second.model_calls} model calls (the reads include its key string and two model lists)."
+        f"  The second apply sent {second.writes} mutating requests and {second.reads} reads"
+        f" ({second.model_lists} of them the smoke test's model lists,"
+        f" {second.key_string_reads} getKeyString); the smoke test made {second.model_calls} model calls."
     )
     if env_file.exists():
         click.echo(f"  Settings were written to {env_file} (mode {env_file.stat().st_mode & 0o777:o}).")
