@@ -1,4 +1,4 @@
-"""Runs steps in dependency order: observe -> plan -> apply each action -> observe again.
+"""Runs steps in dependency order: observe -> plan -> apply each action -> check the state they left.
 
     result = Engine().run(steps, ctx, mode="apply")     # mode: "plan" | "status" | "apply"
     result.ok, result.changes_pending, result.results    # one StepResult per step, in order

@@ -312,8 +312,8 @@ class CredentialsStep(Step):
         return Path(path) if ctx.config.github_env and path else None
 
     def env_values(self, ctx: Context) -> dict[str, str]:
-        """What the .env / $GITHUB_ENV should hold. The API key string is read (getKeyString) only
-        when a destination asks for it."""
+        """What the .env / $GITHUB_ENV should hold. The API key string only when a destination asks for
+        it (see the module docstring for where it comes from)."""
         has_key = bool(ctx.output("api_key", "exists"))
         values = {
             envvars.PROJECT: project_id(ctx),
@@ -333,7 +333,7 @@ class CredentialsStep(Step):
 
     @staticmethod
     def _key_string(ctx: Context) -> str:
-        """The string of the key the api_key step observed (one getKeyString per run)."""
+        """The string of the key the api_key step observed (known to the session, else one getKeyString)."""
         return ApiKeysClient(ctx.session).key_string({"name": ctx.output("api_key", "name")})
 
     def describe(self, ctx: Context, state: CredentialsState) -> str:

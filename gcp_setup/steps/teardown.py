@@ -1,6 +1,6 @@
 """The steps of `gcp-setup destroy`: remove what gcp-setup created, through the same engine as `apply`
-(observe -> plan -> apply -> observe again), so a second destroy plans nothing and sends no mutating
-request.
+(observe -> plan -> apply -> observe again: these steps take no state from their answers), so a second
+destroy plans nothing and sends no mutating request.
 
 What goes:
 - the API key with gcp-setup's fixed ID (soft-deleted: Google keeps it restorable for 30 days);
