@@ -193,7 +193,7 @@ def median(values: Sequence[float]) -> float:
 def round_trips_worth(seconds: float, latency_s: float) -> str:
     """e.g. "12 round trips' worth": how many round trips a span of time amounts to."""
     n = round(seconds / latency_s)
-    return f"{n} round trip{'' if n == 1 else 's'}' worth"
+    return f"{n} round trip's worth" if n == 1 else f"{n} round trips' worth"
 
 
 # -- the request log -------------------------------------------------------------------------------
