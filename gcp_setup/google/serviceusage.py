@@ -23,8 +23,6 @@ def chunks(items: list[str], size: int = MAX_BATCH) -> list[list[str]]:
 
 def enabled_among(session: GoogleSession, project: str, services: Iterable[str]) -> set[str]:
     """Which of `services` are enabled in `project` (ID or number): one batchGet per 20 services."""
-    from google.cloud import service_usage_v1
-
     client = _client(session)
     enabled: set[str] = set()
     for chunk in chunks(list(services)):
@@ -33,7 +31,7 @@ def enabled_among(session: GoogleSession, project: str, services: Iterable[str])
             "names": [f"projects/{project}/services/{s}" for s in chunk],
         }
         response = retry.call(client.batch_get_services, request=request, retry=None, session=session)
-        enabled.update(_service_id(s) for s in response.services if s.state == service_usage_v1.State.ENABLED)
+        enabled |= _enabled_ids(response.services)
     return enabled
 
 
@@ -50,9 +48,12 @@ def enable(
     done = operations.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)", progress)
     session.note_enabled(services)
     response = service_usage_v1.BatchEnableServicesResponse.deserialize(done.response.value)
-    return {_service_id(s) for s in response.services if s.state == service_usage_v1.State.ENABLED}
+    return _enabled_ids(response.services)
 
 
-def _service_id(service) -> str:
-    """The service's ID (aiplatform.googleapis.com) in its name (projects/123/services/<ID>)."""
-    return service.name.rsplit("/", 1)[-1]
+def _enabled_ids(services) -> set[str]:
+    """The IDs (aiplatform.googleapis.com) of those of `services` (Service messages, named
+    projects/123/services/<ID>) that are ENABLED, as batchGet and batchEnable answer them."""
+    from google.cloud import service_usage_v1
+
+    return {s.name.rsplit("/", 1)[-1] for s in services if s.state == service_usage_v1.State.ENABLED}

@@ -168,12 +168,13 @@ class CredentialsStep(Step):
         elif mode == "key-file":
             self._observe_key_file(ctx, state, account_is_new)
         env_file = self._env_file(ctx)
-        if env_file is not None:
-            self._take_key_string_noted_in(ctx, env_file)
+        env_text = env_file.read_text() if env_file is not None and env_file.is_file() else None
+        if env_text is not None:
+            self._take_key_string_noted_in(ctx, env_text)
         values = self.env_values(ctx)
         state.env_names = list(values)
         if env_file is not None:
-            state.env_current = env_file_current(env_file, values, self._env_notes(ctx, values))
+            state.env_current = env_file_current(env_file, env_text, values, self._env_notes(ctx, values))
         if self._github_env_path(ctx) is not None:
             state.github_env_current = github_env_has(self._github_env_path(ctx), values)
         return state
@@ -287,12 +288,12 @@ class CredentialsStep(Step):
         return Path(ctx.config.env_file).expanduser() if ctx.config.env_file is not None else None
 
     @staticmethod
-    def _take_key_string_noted_in(ctx: Context, env_file: Path) -> None:
+    def _take_key_string_noted_in(ctx: Context, env_text: str) -> None:
         """When the .env's note vouches that its GEMINI_API_KEY is the string of the key as observed
         now, the session knows that string: no getKeyString for the .env, nor for the smoke test."""
         name, etag = ctx.output("api_key", "name"), ctx.output("api_key", "etag")
         if etag and name not in ctx.session.key_strings:
-            noted = key_string_noted_in(env_file, name, etag)
+            noted = key_string_noted_in(env_text, name, etag)
             if noted:
                 ctx.session.key_strings[name] = noted
 
@@ -373,11 +374,11 @@ _MADE_CURRENT: dict[str, dict[str, Any]] = {
 """The CredentialsState fields each kind of action (Action.data["what"]) makes current."""
 
 
-def env_file_current(path: Path, values: dict[str, str], notes: dict[str, str]) -> bool:
-    """The .env already holds exactly these values and notes, with mode 0600."""
-    if not path.is_file():
+def env_file_current(path: Path, text: str | None, values: dict[str, str], notes: dict[str, str]) -> bool:
+    """The .env at `path`, whose text is `text` (None: there is none), already holds exactly these
+    values and notes, with mode 0600."""
+    if text is None:
         return False
-    text = path.read_text()
     return merge_env_text(text, values, notes) == text and (path.stat().st_mode & 0o777) == 0o600
 
 
@@ -391,12 +392,8 @@ def key_note(name: str, etag: str, key_string: str) -> str:
     return f"is the string of {name} (etag {etag}, sha256 {digest})"
 
 
-def key_string_noted_in(path: Path, name: str, etag: str) -> str | None:
-    """The .env's GEMINI_API_KEY, when its note says it is the string of `name` at `etag`."""
-    try:
-        text = path.read_text()
-    except OSError:
-        return None
+def key_string_noted_in(text: str, name: str, etag: str) -> str | None:
+    """The GEMINI_API_KEY of .env `text`, when its note says it is the string of `name` at `etag`."""
     value = parse_env_text(text).get(envvars.GEMINI_API_KEY)
     if value and parse_env_notes(text).get(envvars.GEMINI_API_KEY) == key_note(name, etag, value):
         return value
