@@ -10,7 +10,7 @@ import click
 
 from gcp_setup import envvars
 from gcp_setup.emulator.gcloud_config import gcloud_setup_lines
-from gcp_setup.emulator.realism import Realism
+from gcp_setup.emulator.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, Realism
 
 
 @click.command("emulator")
@@ -59,6 +59,14 @@ from gcp_setup.emulator.realism import Realism
     help="Seconds a newly enabled API still answers SERVICE_DISABLED.",
 )
 @click.option(
+    "--gemini-key-policy",
+    type=click.Choice(GEMINI_KEY_POLICIES),
+    default=AUTH_ONLY,
+    show_default=True,
+    help="API keys the Gemini API takes: auth keys only (since September 2026), also restricted standard "
+    "keys (June to September 2026), or any key (before).",
+)
+@click.option(
     "--state",
     "state_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -73,6 +81,7 @@ def emulator(
     operation_polls: int,
     sa_propagation_s: float,
     service_propagation_s: float,
+    gemini_key_policy: str,
     state_file: Path | None,
 ) -> None:
     """Run the local emulator of the Google APIs gcp-setup uses, until Ctrl-C.
@@ -90,6 +99,7 @@ def emulator(
         operation_polls=operation_polls,
         service_account_propagation_s=sa_propagation_s,
         service_enable_propagation_s=service_propagation_s,
+        gemini_key_policy=gemini_key_policy,
     )
     emu = Emulator(host, port, realism, state_file).start()
     click.echo(f"gcp-setup emulator listening on {emu.url}", err=True)

@@ -8,6 +8,7 @@ API_PACKAGES = (
     "serviceusage",  # Service Usage v1
     "iam",  # IAM v1: service accounts, their keys and policies
     "apikeys",  # API Keys v2
+    "orgpolicy",  # Org Policy v2: the constraint on binding API keys to service accounts
     "oauth",  # OAuth2 token endpoint, IAM Credentials, STS
     "generativelanguage",  # Gemini API v1beta, its OpenAI-compatible endpoints
     "aiplatform",  # Vertex AI generateContent and its OpenAI-compatible endpoint

@@ -87,8 +87,34 @@ class Internal(ApiError):
     code, status = 500, "INTERNAL"
 
 
+class Unimplemented(ApiError):
+    code, status = 501, "UNIMPLEMENTED"
+
+
 class Unavailable(ApiError):
     code, status = 503, "UNAVAILABLE"
+
+
+def iam_permission_denied(service: str, permission: str, resource: str) -> PermissionDenied:
+    """What an IAM-checked Google API answers when the caller lacks `permission` on `resource` (or the
+    resource does not exist: the same answer)."""
+    return PermissionDenied(
+        f"Permission '{permission}' denied on resource '//{service}/{resource}' (or it may not exist).",
+        reason="IAM_PERMISSION_DENIED",
+        domain=service,
+        metadata={"permission": permission, "resource": resource},
+    )
+
+
+PRECONDITION_FAILURE = "type.googleapis.com/google.rpc.PreconditionFailure"
+
+
+def precondition_failure(message: str, violation_type: str, subject: str) -> FailedPrecondition:
+    """FAILED_PRECONDITION naming what failed (e.g. an org policy constraint) in a PreconditionFailure."""
+    violation = {"type": violation_type, "subject": subject, "description": message}
+    return FailedPrecondition(
+        message, extra_details=[{"@type": PRECONDITION_FAILURE, "violations": [violation]}]
+    )
 
 
 def service_disabled(service: str, project_number: str, title: str | None = None) -> PermissionDenied:

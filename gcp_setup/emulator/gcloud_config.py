@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-GCLOUD_APIS = ("cloudresourcemanager", "serviceusage", "iam", "apikeys", "cloudbilling", "iamcredentials")
+GCLOUD_APIS = (
+    "cloudresourcemanager",
+    "serviceusage",
+    "iam",
+    "apikeys",
+    "cloudbilling",
+    "orgpolicy",
+    "iamcredentials",
+)
 
 _PROPERTIES: tuple[tuple[str, str, str], ...] = (
     ("auth", "disable_credentials", "true"),

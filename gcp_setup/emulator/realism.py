@@ -7,6 +7,13 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+AUTH_ONLY = "auth-only"
+RESTRICTED_STANDARD = "restricted-standard"
+ANY_KEY = "any"
+GEMINI_KEY_POLICIES = (AUTH_ONLY, RESTRICTED_STANDARD, ANY_KEY)
+"""The Gemini API's key policy by era: since September 2026 it takes only auth keys (bound to a service
+account); from 2026-06-19 it refused unrestricted standard keys; before, any key."""
+
 
 @dataclass
 class Realism:
@@ -24,17 +31,28 @@ class Realism:
     """For this long after enabling, a data-plane API still answers SERVICE_DISABLED."""
     drop_after_writes: int | None = None
     """Apply the N-th mutating request (1-based), then drop the connection without answering."""
+    gemini_key_policy: str = AUTH_ONLY
+    """Which API keys the Gemini API (and Vertex AI express mode) accept: one of GEMINI_KEY_POLICIES."""
+
+    def __post_init__(self) -> None:
+        _check_key_policy(self.gemini_key_policy)
 
     def update(self, changes: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown realism switch(es): {', '.join(sorted(unknown))}")
+        _check_key_policy(changes.get("gemini_key_policy", self.gemini_key_policy))
         for name, value in changes.items():
             setattr(self, name, tuple(value) if name == "fault_statuses" else value)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _check_key_policy(value: str) -> None:
+    if value not in GEMINI_KEY_POLICIES:
+        raise ValueError(f"gemini_key_policy must be one of {', '.join(GEMINI_KEY_POLICIES)}, not {value!r}")
 
 
 @dataclass

@@ -109,6 +109,7 @@ class EmulatorApp:
         if realism.latency_ms:
             time.sleep(realism.latency_ms / 1000)
         principal = self.world.default_caller
+        api_request: ApiRequest | None = None
         try:
             if route.kind != "auth" and self.world.dice.chance(realism.fault_rate):
                 raise errors.fault(self.world.dice.choice(realism.fault_statuses))
@@ -145,7 +146,8 @@ class EmulatorApp:
                 response.status_code,
                 route.method_id,
                 route.kind,
-                principal,
+                # A handler may name the caller itself: an API key bound to a service account acts as it.
+                api_request.principal if api_request else principal,
                 time.time(),
             )
         )
@@ -207,8 +209,10 @@ class EmulatorApp:
                 return _json_response(self.world.realism.to_json())
             if what == "org-policies":
                 if request.method in ("PATCH", "POST"):
-                    for key, value in body.items():
-                        setattr(self.world.org_policies, key, value)
+                    try:
+                        self.world.org_policies.update(body)
+                    except ValueError as exc:
+                        return _json_response(errors.InvalidArgument(str(exc)).to_json(), 400)
                 return _json_response(vars(self.world.org_policies))
             if what == "state":
                 return _json_response(self.world.to_json())

@@ -137,6 +137,20 @@ class OrgPolicies:
     """Organization policy constraints the emulator can switch on, answering as Google does."""
 
     disable_service_account_key_creation: bool = False
+    """iam.disableServiceAccountKeyCreation, in every project."""
+    disable_service_account_api_key_creation: bool = True
+    """iam.managed.disableServiceAccountApiKeyCreation, in every project that has an organization (or folder)
+    above it: Google enforces it by default in organizations. Projects without one are not affected; a
+    project-level policy (Org Policy API v2) overrides this organization-level one."""
+    policy_admins: list[str] = field(default_factory=lambda: [DEFAULT_CALLER])
+    """Members holding roles/orgpolicy.policyAdmin on the organization: who may set project-level policies."""
+
+    def update(self, changes: dict[str, Any]) -> None:
+        unknown = set(changes) - set(vars(self))
+        if unknown:
+            raise ValueError(f"unknown org policy switch(es): {', '.join(sorted(unknown))}")
+        for name, value in changes.items():
+            setattr(self, name, value)
 
 
 @dataclass

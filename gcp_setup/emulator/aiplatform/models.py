@@ -3,18 +3,18 @@
 On the project path (`projects/P/locations/L/publishers/google/models/M`) the caller needs an OAuth2
 token (an API key answers 401 CREDENTIALS_MISSING), the Vertex AI API enabled in P, billing on P, and
 a role granting aiplatform.endpoints.predict. Express mode (`publishers/google/models/M`, no project)
-takes an API key made for Vertex AI, i.e. one whose API restrictions name aiplatform.googleapis.com.
+takes an API key bound to a service account that holds such a role (roles/aiplatform.expressUser), whose
+restrictions, if any, allow aiplatform.googleapis.com; until the auth-only era also an old standard
+express key, one restricted to aiplatform.googleapis.com.
 """
 
 from __future__ import annotations
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator import errors, guesses
+from gcp_setup.emulator.apikeys.callers import KeyCaller, act_as_bound_account, key_caller, require_target
 from gcp_setup.emulator.billing.models import BillingBackend
-from gcp_setup.emulator.generativelanguage.models import (
-    GenerativeModels,
-    api_key_invalid,
-    model_id,
-)
+from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_id
+from gcp_setup.emulator.realism import AUTH_ONLY
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.routing import ApiRequest
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
@@ -57,13 +57,7 @@ def billing_disabled(project: Project) -> errors.PermissionDenied:
 
 
 def predict_denied(resource: str) -> errors.PermissionDenied:
-    return errors.PermissionDenied(
-        f"Permission '{PREDICT_PERMISSION}' denied on resource '//aiplatform.googleapis.com/{resource}' "
-        "(or it may not exist).",
-        reason="IAM_PERMISSION_DENIED",
-        domain="aiplatform.googleapis.com",
-        metadata={"permission": PREDICT_PERMISSION, "resource": resource},
-    )
+    return errors.iam_permission_denied(SERVICE, PREDICT_PERMISSION, resource)
 
 
 def resource_exhausted() -> errors.ResourceExhausted:
@@ -97,10 +91,9 @@ def authorize_project_call(req: ApiRequest, project_ref: str, resource: str, met
     return project
 
 
-def authorize_express_call(req: ApiRequest, method: str) -> Project:
-    """Express mode: an API key made for Vertex AI, billed to the key's project."""
-    from gcp_setup.emulator.apikeys.models import ApiKeysBackend
-
+def authorize_express_call(req: ApiRequest, method: str, model: str) -> Project:
+    """Express mode: an auth key (or, before the auth-only era, a standard express key), billed to the key's
+    project."""
     if not req.api_key:
         raise errors.Unauthenticated(
             "Request is missing required authentication credential. Expected OAuth 2 access token, login "
@@ -108,14 +101,27 @@ def authorize_express_call(req: ApiRequest, method: str) -> Project:
             reason="CREDENTIALS_MISSING",
             metadata={"method": method, "service": SERVICE},
         )
-    key = req.world.backend(ApiKeysBackend).by_key_string(req.api_key)
-    project = req.world.backend(ProjectsBackend).find(str(key.project_number)) if key else None
-    if key is None or key.deleted or project is None:
-        raise api_key_invalid(SERVICE)
-    if SERVICE not in key.targets:
+    caller = key_caller(req, SERVICE)
+    if caller.key.bound:
+        _authorize_bound_key(req, caller, method, model)
+    elif SERVICE not in caller.key.targets or _standard_express_keys_retired(req):
         raise api_keys_not_supported(method)
-    req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
-    return project
+    req.world.backend(ServicesBackend).require_enabled(caller.project, SERVICE)
+    return caller.project
+
+
+def _standard_express_keys_retired(req: ApiRequest) -> bool:
+    auth_only = req.world.realism.gemini_key_policy == AUTH_ONLY
+    return auth_only and guesses.EXPRESS_TAKES_STANDARD_KEYS_UNTIL_AUTH_ONLY
+
+
+def _authorize_bound_key(req: ApiRequest, caller: KeyCaller, method: str, model: str) -> None:
+    """A key restricted to other APIs is blocked (NousResearch/hermes-agent#115306: an AI Studio key on Vertex
+    AI); otherwise the call acts as the bound account, which needs a Vertex AI role in the key's project."""
+    require_target(caller, SERVICE, method)
+    account = act_as_bound_account(req, caller.key, SERVICE, method)
+    if not req.world.backend(ProjectsBackend).has_role(caller.project, account.member, PREDICT_ROLES):
+        raise predict_denied(guesses.express_predict_resource(caller.project.number, model_id(model)))
 
 
 def check_capacity(req: ApiRequest, location: str) -> None:

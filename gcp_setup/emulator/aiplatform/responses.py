@@ -36,7 +36,7 @@ def _project_model(req: ApiRequest, verb: str) -> str:
 
 def _express_model(req: ApiRequest, verb: str) -> str:
     p = req.params
-    vertex.authorize_express_call(req, vertex.rpc_method(_version(req), verb))
+    vertex.authorize_express_call(req, vertex.rpc_method(_version(req), verb), p["modelsId"])
     return vertex.publisher_model(
         req, p["publishersId"], p["modelsId"], f"publishers/{p['publishersId']}/models/{p['modelsId']}"
     )

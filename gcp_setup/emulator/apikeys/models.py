@@ -1,7 +1,8 @@
 """API Keys v2 state: keys, their restrictions, soft deletion. No HTTP here.
 
 Keys are named with the project NUMBER (`projects/123456789012/locations/global/keys/ID`), whichever form
-of the project the caller used, as Google does.
+of the project the caller used, as Google does. A key is *standard* (its string starts "AIza") or *bound* to
+a service account at creation (`serviceAccountEmail`; an auth key, its string starts "AQ.").
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator import errors, guesses
+from gcp_setup.emulator.iam.models import ServiceAccount
 from gcp_setup.emulator.resourcemanager.models import Project, rfc3339
 from gcp_setup.emulator.world import Backend, World, backend
 
@@ -27,9 +29,15 @@ _KEY_CHARS = string.ascii_letters + string.digits + "-_"
 MUTABLE_FIELDS = ("displayName", "restrictions", "annotations")
 
 
-def new_key_string() -> str:
-    """Shaped as Google's: "AIza" and 35 URL-safe characters."""
-    return "AIza" + "".join(secrets.choice(_KEY_CHARS) for _ in range(35))
+def new_key_string(*, bound: bool) -> str:
+    """Shaped as Google's: a standard key is "AIza" and 35 URL-safe characters; an auth key starts "AQ."."""
+    if bound:
+        return guesses.AUTH_KEY_PREFIX + _random_chars(guesses.AUTH_KEY_BODY_LENGTH)
+    return "AIza" + _random_chars(35)
+
+
+def _random_chars(n: int) -> str:
+    return "".join(secrets.choice(_KEY_CHARS) for _ in range(n))
 
 
 def validate_key_id(key_id: str) -> None:
@@ -54,11 +62,18 @@ class Key:
     restrictions: dict[str, Any] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     service_account_email: str = ""
+    service_account_uid: str = ""
+    """The bound account's unique ID: the key keeps acting for that account, not for a later one of the same
+    email."""
     delete_time: float | None = None
 
     @property
     def deleted(self) -> bool:
         return self.delete_time is not None
+
+    @property
+    def bound(self) -> bool:
+        return bool(self.service_account_email)
 
     @property
     def parent(self) -> str:
@@ -142,7 +157,14 @@ class ApiKeysBackend(Backend):
         return key
 
     # -- changes -------------------------------------------------------------------------------------
-    def create(self, project: Project, key_id: str | None, fields: dict[str, Any]) -> Key:
+    def create(
+        self,
+        project: Project,
+        key_id: str | None,
+        fields: dict[str, Any],
+        account: ServiceAccount | None = None,
+    ) -> Key:
+        """`account`: the service account the key is bound to, which the caller has checked it may bind."""
         uid = str(uuid.UUID(int=secrets.randbits(128), version=4))
         if key_id:
             validate_key_id(key_id)
@@ -155,9 +177,11 @@ class ApiKeysBackend(Backend):
                 domain="apikeys.googleapis.com",
             )
         now = self.world.now()
-        key = Key(project.number, key_id, uid, new_key_string(), create_time=now, update_time=now)
+        key_string = new_key_string(bound=account is not None)
+        key = Key(project.number, key_id, uid, key_string, create_time=now, update_time=now)
         self._apply(key, fields, MUTABLE_FIELDS)
-        key.service_account_email = fields.get("serviceAccountEmail", "")
+        if account is not None:
+            key.service_account_email, key.service_account_uid = account.email, account.unique_id
         self.keys[(project.number, key_id)] = key
         return key
 

@@ -1,14 +1,17 @@
 """API Keys v2 handlers. Changes answer long-running operations (`operations/akmf.*`) whose response is
-the Key, typed with `@type`, as the real API does."""
+the Key, typed with `@type`, as the real API does. Binding a key to a service account (`serviceAccountEmail`
+at creation) is checked as Google does: the caller may act as the account, the account is the project's, and
+the org policy constraint on binding is not enforced (a key restricted to the Gemini API alone is exempt)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator import errors, guesses
 from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
-from gcp_setup.emulator.iam.models import permission_denied
-from gcp_setup.emulator.iam.responses import page_of
+from gcp_setup.emulator.iam.models import ServiceAccount, ServiceAccountsBackend, permission_denied
+from gcp_setup.emulator.iam.responses import is_allowed, page_of
+from gcp_setup.emulator.orgpolicy.models import OrgPolicyBackend
 from gcp_setup.emulator.paging import with_next_page
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.resourcemanager.responses import get_operation
@@ -53,8 +56,26 @@ def _operation(req: ApiRequest, key: Key, *, with_key_string: bool = False) -> d
 @api_method(API, METHOD + "create")
 def create(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "apikeys.keys.create")
-    key = _keys(req).create(project, req.query.get("keyId"), req.body)
+    account = _account_to_bind(req, project)
+    key = _keys(req).create(project, req.query.get("keyId"), req.body, account)
     return _operation(req, key, with_key_string=True)
+
+
+def _account_to_bind(req: ApiRequest, project: Project) -> ServiceAccount | None:
+    email = req.body.get("serviceAccountEmail")
+    if not email:
+        return None
+    account = req.world.backend(ServiceAccountsBackend).find(email)
+    account_project = req.world.backend(ProjectsBackend).find(account.project_id) if account else None
+    if account is None or not is_allowed(req, account_project, account, guesses.BIND_PERMISSION):
+        raise permission_denied(guesses.BIND_PERMISSION)  # IAM answers a missing account alike
+    if account.project_id != project.project_id:
+        raise guesses.bound_account_not_in_project(email, project.number)
+    targets = {t.get("service") for t in (req.body.get("restrictions") or {}).get("apiTargets") or []}
+    exempt = bool(targets) and targets <= guesses.BINDING_EXEMPT_TARGETS
+    if not exempt and req.world.backend(OrgPolicyBackend).enforced(project):
+        raise guesses.api_key_binding_not_allowed(project.number, account.email)
+    return account
 
 
 @api_method(API, METHOD + "get")

@@ -1,8 +1,9 @@
 """Gemini API (Generative Language) state: the model catalogue, and who may call it. No HTTP here.
 
 The catalogue is seeded from a real `models.list` answer (data/gemini-models.json). Every call is
-authorised as Google does it for an API key: the key must exist, its API restrictions must allow the
-service, and the service must be enabled in the project that owns the key.
+authorised as Google does it for an API key: the key must exist, be of a type the era takes (keypolicy),
+its API restrictions must allow the service, a bound key's account must be usable (the call then acts as
+it), and the service must be enabled in the project that owns the key.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup.emulator import errors
-from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
+from gcp_setup.emulator.apikeys.callers import act_as_bound_account, key_caller, require_target
+from gcp_setup.emulator.generativelanguage.keypolicy import check_key_policy
+from gcp_setup.emulator.resourcemanager.models import Project
+from gcp_setup.emulator.routing import ApiRequest
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 from gcp_setup.emulator.world import Backend, World, backend
 
@@ -40,43 +44,6 @@ class DataPlaneSwitches:
     """False: the Gemini API answers 400 FAILED_PRECONDITION "User location is not supported"."""
     exhausted_locations: set[str] = field(default_factory=set)
     """Vertex AI locations whose shared capacity is exhausted: generateContent there answers 429."""
-
-
-def api_key_invalid(service: str = SERVICE) -> errors.InvalidArgument:
-    message = "API key not valid. Please pass a valid API key."
-    return errors.InvalidArgument(
-        message,
-        reason="API_KEY_INVALID",
-        metadata={"service": service},
-        extra_details=[
-            {
-                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-                "locale": "en-US",
-                "message": message,
-            }
-        ],
-    )
-
-
-def api_key_service_blocked(service: str, method: str, project_number: str) -> errors.PermissionDenied:
-    message = f"Requests to this API {service} method {method} are blocked."
-    return errors.PermissionDenied(
-        message,
-        reason="API_KEY_SERVICE_BLOCKED",
-        metadata={
-            "consumer": f"projects/{project_number}",
-            "service": service,
-            "apiName": service,
-            "methodName": method,
-        },
-        extra_details=[
-            {
-                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-                "locale": "en-US",
-                "message": message,
-            }
-        ],
-    )
 
 
 def unregistered_caller() -> errors.PermissionDenied:
@@ -120,22 +87,17 @@ class GenerativeModels(Backend):
         return found is not None and method in found.get("supportedGenerationMethods", [])
 
     # -- who may call --------------------------------------------------------------------------------
-    def authorize_key(self, key_string: str | None, service: str, method: str) -> Project:
-        """The project an API key bills to, after Google's checks in Google's order."""
-        from gcp_setup.emulator.apikeys.models import ApiKeysBackend
-
-        if not key_string:
+    def authorize_key(self, req: ApiRequest, rpc_method: str) -> Project:
+        """The project the request's API key bills to, after Google's checks in Google's order."""
+        if not req.api_key:
             raise unregistered_caller()
-        key = self.world.backend(ApiKeysBackend).by_key_string(key_string)
-        if key is None or key.deleted:
-            raise api_key_invalid()
-        project = self.world.backend(ProjectsBackend).find(str(key.project_number))
-        if project is None or not project.active:
-            raise api_key_invalid()
-        if not key.allows_service(service):
-            raise api_key_service_blocked(service, method, project.number)
-        self.world.backend(ServicesBackend).require_enabled(project, service)
-        return project
+        caller = key_caller(req, SERVICE)
+        check_key_policy(self.world.realism.gemini_key_policy, caller.key, SERVICE, rpc_method)
+        require_target(caller, SERVICE, rpc_method)
+        if caller.key.bound:
+            act_as_bound_account(req, caller.key, SERVICE, rpc_method)
+        self.world.backend(ServicesBackend).require_enabled(caller.project, SERVICE)
+        return caller.project
 
     def require_supported_location(self) -> None:
         if not self.switches.user_location_supported:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator import errors, guesses
 from gcp_setup.emulator.generativelanguage import canned
-from gcp_setup.emulator.generativelanguage.models import SERVICE, GenerativeModels, model_id
+from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_id
 from gcp_setup.emulator.paging import page, with_next_page
 from gcp_setup.emulator.routing import ApiRequest, Reply, http_route
 
@@ -31,7 +31,7 @@ def _method(req: ApiRequest, service_method: str) -> str:
 
 def _authorize(req: ApiRequest, service_method: str) -> GenerativeModels:
     models = _models(req)
-    models.authorize_key(req.api_key, SERVICE, _method(req, service_method))
+    models.authorize_key(req, _method(req, service_method))
     models.require_supported_location()
     return models
 
@@ -96,11 +96,20 @@ def stream_reply(req: ApiRequest, chunks: list[dict[str, Any]]) -> Reply:
 
 
 # -- OpenAI-compatible endpoints ---------------------------------------------------------------------
+def _credentials_sent(req: ApiRequest) -> int:
+    """How many credentials came: `Authorization: Bearer` (openai's), `x-goog-api-key`, `?key=`."""
+    bearer = req.headers.get("Authorization", "").lower().startswith("bearer ")
+    return sum((bearer, "x-goog-api-key" in req.headers, "key" in req.query))
+
+
 def _openai_errors(handler):
-    """The OpenAI-compatible Gemini endpoints wrap Google's error object in a one-element list."""
+    """The OpenAI-compatible Gemini endpoints wrap Google's error object in a one-element list. They refuse
+    a request that carries its key twice (e.g. openai's Bearer plus an x-goog-api-key in default_headers)."""
 
     def wrapped(req: ApiRequest) -> dict[str, Any] | Reply:
         try:
+            if _credentials_sent(req) > 1:
+                raise guesses.multiple_credentials()
             return handler(req)
         except errors.ApiError as exc:
             return Reply([exc.to_json()], status=exc.code, headers=exc.headers)

@@ -289,22 +289,11 @@ class ServiceAccountsBackend(Backend):
 
 def key_creation_not_allowed(account: ServiceAccount) -> errors.FailedPrecondition:
     """Google's answer under the org policy constraint iam.disableServiceAccountKeyCreation."""
-    message = "Key creation is not allowed on this service account."
     subject = f"{account.name}?configvalue={account.email.replace('@', '%40')}"
-    return errors.FailedPrecondition(
-        message,
-        extra_details=[
-            {
-                "@type": "type.googleapis.com/google.rpc.PreconditionFailure",
-                "violations": [
-                    {
-                        "type": "constraints/iam.disableServiceAccountKeyCreation",
-                        "subject": subject,
-                        "description": message,
-                    }
-                ],
-            }
-        ],
+    return errors.precondition_failure(
+        "Key creation is not allowed on this service account.",
+        "constraints/iam.disableServiceAccountKeyCreation",
+        subject,
     )
 
 

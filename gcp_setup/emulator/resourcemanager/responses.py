@@ -28,7 +28,6 @@ M = "cloudresourcemanager."
 
 V1_TYPE = "type.googleapis.com/google.cloudresourcemanager.v1."
 V3_TYPE = "type.googleapis.com/google.cloud.resourcemanager.v3."
-RESOURCE_PREFIX = "//cloudresourcemanager.googleapis.com/"
 _PERMISSION = re.compile(r"[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}")
 
 
@@ -105,12 +104,7 @@ def _denied(version: str, permission: str, ref: str) -> errors.PermissionDenied:
     if version == V1:
         return caller_lacks_permission()
     resource = f"projects/{ref.removeprefix('projects/')}"
-    return errors.PermissionDenied(
-        f"Permission '{permission}' denied on resource '{RESOURCE_PREFIX}{resource}' (or it may not exist).",
-        reason="IAM_PERMISSION_DENIED",
-        domain="cloudresourcemanager.googleapis.com",
-        metadata={"permission": permission, "resource": resource},
-    )
+    return errors.iam_permission_denied("cloudresourcemanager.googleapis.com", permission, resource)
 
 
 def _project(req: ApiRequest, version: str, ref: str, permission: str, *, active: bool = False) -> Project:
