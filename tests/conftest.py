@@ -49,6 +49,7 @@ def emu(_emulator_server: Emulator | None) -> Iterator[EmulatorControl]:
         service_enable_propagation_s=0,
         drop_after_writes=None,
         seed=0,
+        gemini_key_policy="auth-only",
     )
     yield control
 
@@ -65,6 +66,7 @@ def world(_emulator_server: Emulator | None, emu: EmulatorControl):
 def emulator_env(emu: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> EmulatorControl:
     """The environment a gcp-setup user gets from `export GCP_SETUP_EMULATOR_HOST=...`."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
+    emu.set_realism(gemini_key_policy="any")  # until apply makes auth keys (issue 11, client side)
     return emu
 
 
@@ -170,6 +172,7 @@ def provision_env(
     requests; tests/test_apply_verify.py turns it on."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
     monkeypatch.setenv("GCP_SETUP_VERIFY", "false")
+    emu.set_realism(gemini_key_policy="any")  # until apply makes auth keys (issue 11, client side)
     return emu
 
 

@@ -73,3 +73,14 @@ def test_printed_lines_point_gcloud_and_gcp_setup_at_it_and_state_survives(gclou
         assert again.stdout.strip() == "ACTIVE"
     finally:
         stop(proc)
+
+
+def test_the_gemini_key_policy_flag_sets_the_era() -> None:
+    from gcp_setup.emulator.control import EmulatorControl
+
+    proc, lines = start_emulator("--gemini-key-policy", "restricted-standard")
+    try:
+        host = lines[0].removeprefix("export GCP_SETUP_EMULATOR_HOST=")
+        assert EmulatorControl(f"http://{host}").set_realism()["gemini_key_policy"] == "restricted-standard"
+    finally:
+        stop(proc)
