@@ -11,6 +11,7 @@ import httplib2
 import pytest
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
+from schema_check import method_response_problems, problems
 
 from gcp_setup.emulator.control import EmulatorControl
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
@@ -190,3 +191,22 @@ def test_bindings_and_policies_survive_a_restart(emu, make, world) -> None:
     assert effective(client(emu, "orgpolicy", "v2"), project.project_id) is False
     looked_up = client(emu, "apikeys", "v2").keys().lookupKey(keyString=key["keyString"]).execute()
     assert looked_up["name"].endswith("/keys/vertex-express")
+
+
+def test_org_policy_answers_match_the_discovery_schemas(emu, make) -> None:
+    project, email = make("bind-org-7", parent="organizations/123456789012")
+    policies = client(emu, "orgpolicy", "v2").projects().policies()
+    name = policy_name(project.project_id)
+    body = {"name": name, "spec": {"rules": [{"enforce": False}]}}
+    answers = {
+        "create": policies.create(parent=f"projects/{project.project_id}", body=body).execute(),
+        "patch": policies.patch(name=name, body={"name": name, "spec": {"reset": True}}).execute(),
+        "get": policies.get(name=name).execute(),
+        "list": policies.list(parent=f"projects/{project.project_id}").execute(),
+        "getEffectivePolicy": policies.getEffectivePolicy(name=name).execute(),
+        "delete": policies.delete(name=name).execute(),
+    }
+    for verb, answer in answers.items():
+        assert method_response_problems("orgpolicy.v2", f"orgpolicy.projects.policies.{verb}", answer) == []
+    key = create_key(client(emu, "apikeys", "v2"), project.project_id, "gemini-api-key", email, GEMINI)
+    assert problems("apikeys.v2", "V2Key", {k: v for k, v in key.items() if k != "@type"}) == []
