@@ -17,6 +17,13 @@ reads the same now; otherwise it observes again, as if there had been no specula
 project (the no-op re-run every CI job does) the reads therefore go out at once instead of one after
 another along the dependency chain, and no read is sent twice.
 
+Speculation never races a write: a step's first action waits until every speculative observe of the run
+has finished. So every speculative read leaves, and is answered, before the first write of the run
+leaves, and what a run sends does not depend on thread timing: a read speculated against a project
+about to be created is answered "absent" (and dropped), never sent after the create where it would read
+a half-made project. The cost is small: the speculations go out together at the start, with the reads
+the first write waits for anyway (measured in bench/README.md).
+
 After a step's actions, its state is what `state_after` makes of the writes' answers; only a step that
 cannot tell is observed again. Below a step that creates the resource everything else lives in (the
 project: `created_anew`), every step starts from its `absent_state` without reading. So a bootstrap
@@ -27,7 +34,7 @@ what cannot exist yet.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
@@ -133,7 +140,13 @@ class Engine:
                     speculation = None if upstream_changed else speculations.get(step.name)
                     running[
                         pool.submit(
-                            self._run_step, step, ctx.for_step(step.name), mode, upstream, speculation
+                            self._run_step,
+                            step,
+                            ctx.for_step(step.name),
+                            mode,
+                            upstream,
+                            speculation,
+                            lambda: wait(speculations.values()),
                         )
                     ] = step
                 if not running:
@@ -159,6 +172,7 @@ class Engine:
         mode: Mode,
         upstream: _Upstream,
         speculation: Future[_Speculation] | None,
+        speculations_settled: Callable[[], Any],
     ) -> _StepRun:
         started = time.monotonic()
         if not step.enabled(ctx.config):
@@ -171,6 +185,7 @@ class Engine:
             actions = step.plan(ctx, state)
             changed = changed or bool(actions)  # apply: set before the first mutation, which may fail
             if actions and mode == "apply":
+                speculations_settled()  # no speculative read may leave after a write (module docstring)
                 state = _apply_all(step, ctx, state, actions)
                 leftover = step.plan(ctx, state)
                 if leftover:

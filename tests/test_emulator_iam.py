@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import httplib2
 import pytest
@@ -213,7 +212,7 @@ def test_service_account_iam_policy_round_trip(iam) -> None:
 
 
 def test_new_account_is_unknown_to_set_iam_policy_until_propagated(iam, emu: EmulatorControl) -> None:
-    emu.set_realism(service_account_propagation_s=0.3)
+    emu.set_realism(service_account_propagation_s=60)
     target = create_sa(iam, "target-account")
     member = f"serviceAccount:{create_sa(iam)['email']}"
     body = {"policy": {"bindings": [{"role": "roles/iam.serviceAccountUser", "members": [member]}]}}
@@ -225,7 +224,7 @@ def test_new_account_is_unknown_to_set_iam_policy_until_propagated(iam, emu: Emu
         400,
         f"Service account {member[15:]} does not exist.",
     )
-    time.sleep(0.3)
+    emu.advance_clock(60)
     assert accounts.setIamPolicy(resource=target["name"], body=body).execute()["bindings"][0]["members"] == [
         member
     ]

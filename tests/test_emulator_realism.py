@@ -1,8 +1,10 @@
-"""The emulator's realism switches: latency, seeded faults, dropped connections, persisted state."""
+"""The emulator's realism switches: latency, seeded faults, dropped connections, the barrier and the clock,
+persisted state."""
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,30 @@ def test_latency_is_added_to_api_requests(emu: EmulatorControl) -> None:
     emu.set_realism(latency_ms=120)
     started = time.perf_counter()
     requests.get(f"{emu.url}/v3/projects/missing-project", timeout=10)
+    # A lower bound only, which a busy machine cannot break: the server sleeps before it answers.
     assert time.perf_counter() - started >= 0.12
+
+
+def test_requests_sent_together_pass_the_barrier_together(emu: EmulatorControl) -> None:
+    emu.set_realism(barrier=3)
+    with ThreadPoolExecutor(3) as pool:
+        statuses = list(pool.map(lambda _: _statuses(emu, 1)[0], range(3)))
+    assert statuses == [403] * 3
+    assert emu.concurrency() == {"in_flight": 0, "max_in_flight": 3, "barrier_timeouts": 0}
+    assert emu.set_realism()["barrier"] is None, "a barrier is released once"
+
+
+def test_requests_sent_one_after_another_never_reach_the_barrier(emu: EmulatorControl) -> None:
+    emu.set_realism(barrier=2, barrier_timeout_s=0.05)
+    assert _statuses(emu, 2) == [403, 403]
+    assert emu.concurrency() == {"in_flight": 0, "max_in_flight": 1, "barrier_timeouts": 1}
+    emu.clear_requests()
+    assert emu.concurrency()["barrier_timeouts"] == 0
+
+
+def test_the_clock_moves_forward_on_request(emu: EmulatorControl) -> None:
+    before = emu.advance_clock(0)
+    assert emu.advance_clock(3600) >= before + 3600
 
 
 def test_faults_are_google_shaped_and_reproducible_from_the_seed(emu: EmulatorControl) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
@@ -124,12 +122,12 @@ def test_newly_enabled_service_is_disabled_for_the_propagation_time(
     from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
     from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
-    emu.set_realism(service_enable_propagation_s=0.2)
+    emu.set_realism(service_enable_propagation_s=60)
     services = world.backend(ServicesBackend)
     target = world.backend(ProjectsBackend).lookup(project)
     services.enable(target, "generativelanguage.googleapis.com")
     with pytest.raises(errors.PermissionDenied) as caught:
         services.require_enabled(target, "generativelanguage.googleapis.com")
     assert caught.value.reason == "SERVICE_DISABLED"
-    time.sleep(0.25)
+    emu.advance_clock(60)
     services.require_enabled(target, "generativelanguage.googleapis.com")

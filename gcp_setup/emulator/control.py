@@ -46,6 +46,14 @@ class EmulatorControl:
     def set_realism(self, **switches: Any) -> dict[str, Any]:
         return self._call("PATCH", "realism", switches)
 
+    def concurrency(self) -> dict[str, int]:
+        """{"in_flight", "max_in_flight", "barrier_timeouts"} since the request log was last cleared."""
+        return self._call("GET", "concurrency")
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's time forward (propagation delays, token expiry); its new now()."""
+        return self._call("POST", "clock", {"advance_s": seconds})["now"]
+
     def set_org_policies(self, **policies: Any) -> dict[str, Any]:
         return self._call("PATCH", "org-policies", policies)
 

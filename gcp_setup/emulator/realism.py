@@ -31,6 +31,11 @@ class Realism:
     """For this long after enabling, a data-plane API still answers SERVICE_DISABLED."""
     drop_after_writes: int | None = None
     """Apply the N-th mutating request (1-based), then drop the connection without answering."""
+    barrier: int | None = None
+    """Hold API requests until this many are in flight at once, then release them and clear the switch
+    (see concurrency.py)."""
+    barrier_timeout_s: float = 30.0
+    """How long a request waits at the barrier before it goes on alone (counted as a barrier timeout)."""
     gemini_key_policy: str = AUTH_ONLY
     """Which API keys the Gemini API (and Vertex AI express mode) accept: one of GEMINI_KEY_POLICIES."""
 

@@ -25,6 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from gcp_setup.emulator import apis, errors
+from gcp_setup.emulator.concurrency import InFlight
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.routing import ROUTES, ApiRequest, Reply, Route, shared_path_methods
 from gcp_setup.emulator.world import World
@@ -82,6 +83,7 @@ class EmulatorApp:
         self.world = world
         self.state_file = state_file
         self.log = RequestLog()
+        self.in_flight = InFlight()
         self._writes = 0
         routes = shared_path_methods(ROUTES)
         self.url_map = Map(
@@ -96,7 +98,8 @@ class EmulatorApp:
         if request.path.startswith(CONTROL_PREFIX):
             response = self._control(request)
         else:
-            response = self._api(request, environ)
+            with self.in_flight.held(self.world.realism):
+                response = self._api(request, environ)
         return response(environ, start_response)
 
     def _api(self, request: Request, environ) -> Response:
@@ -195,7 +198,14 @@ class EmulatorApp:
                 return _json_response({"requests": [asdict(e) for e in self.log.entries()]})
             if what == "requests" and request.method == "DELETE":
                 self.log.clear()
+                self.in_flight.clear()
                 return _json_response({})
+            if what == "concurrency":
+                return _json_response(self.in_flight.to_json())
+            if what == "clock":
+                if request.method in ("PATCH", "POST"):
+                    self.world.advance_clock(float(body.get("advance_s", 0)))
+                return _json_response({"now": self.world.now()})
             if what == "reset" and request.method == "POST":
                 self.reset()
                 return _json_response({})
@@ -221,6 +231,7 @@ class EmulatorApp:
     def reset(self) -> None:
         self.world.reset()
         self.log.clear()
+        self.in_flight.clear()
         self._writes = 0
 
 

@@ -160,6 +160,8 @@ class World:
     org_policies: OrgPolicies = field(default_factory=OrgPolicies)
     clock: Any = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
+    clock_offset_s: float = 0.0
+    """Added to `clock`: tests move the emulator's time forward (propagation, expiry) instead of sleeping."""
 
     def __post_init__(self) -> None:
         self.dice = Dice(self.realism.seed)
@@ -173,9 +175,14 @@ class World:
             self.org_policies = OrgPolicies()
             self._backends: dict[str, Backend] = {name: cls(self) for name, cls in _BACKENDS.items()}
             self.dice.reseed(self.realism.seed)
+            self.clock_offset_s = 0.0
 
     def now(self) -> float:
-        return self.clock()
+        return self.clock() + self.clock_offset_s
+
+    def advance_clock(self, seconds: float) -> None:
+        with self.lock:
+            self.clock_offset_s += seconds
 
     def backend(self, cls: type[B]) -> B:
         return self._backends[cls.name]  # type: ignore[return-value]

@@ -71,22 +71,24 @@ def wait(
     progress: Callable[[str], None],
     first: Any = None,
     schedule: PollSchedule = DEFAULT_SCHEDULE,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Any:
     """Poll until done; return the finished operation, or raise GoogleApiError if it failed.
     `first` is the operation as the starting call returned it (no poll needed when already done)."""
-    started = previous = time.monotonic()
+    started = previous = clock()
     intervals = schedule.intervals()
     op = first if first is not None else poll()
     while not is_done(op):
-        now = time.monotonic()
+        now = clock()
         if now - started > schedule.timeout_s:
             raise GoogleApiError(
                 f"{what}: operation still running after {now - started:.0f} s",
                 hint="it may still finish; run the same command again later",
             )
         progress(f"{what}: waiting ({now - started:.1f} s)")
-        time.sleep(max(0.0, previous + next(intervals) - now))
-        previous = time.monotonic()
+        sleep(max(0.0, previous + next(intervals) - now))
+        previous = clock()
         op = poll()
     failure = operation_error(op)
     if failure:
