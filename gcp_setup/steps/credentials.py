@@ -39,6 +39,7 @@ from gcp_setup.secrets import (
     merge_env_text,
     parse_env_notes,
     parse_env_text,
+    read_text_exactly,
     write_secret_file,
 )
 from gcp_setup.steps.base import Action, Context, Step, StepError
@@ -168,13 +169,13 @@ class CredentialsStep(Step):
         elif mode == "key-file":
             self._observe_key_file(ctx, state, account_is_new)
         env_file = self._env_file(ctx)
-        env_text = env_file.read_text() if env_file is not None and env_file.is_file() else None
+        env_text = read_text_exactly(env_file) if env_file is not None and env_file.is_file() else None
         if env_text is not None:
             self._take_key_string_noted_in(ctx, env_text)
         values = self.env_values(ctx)
         state.env_names = list(values)
         if env_file is not None:
-            state.env_current = env_file_current(env_file, env_text, values, self._env_notes(ctx, values))
+            state.env_current = env_file_current(env_text, values, self._env_notes(ctx, values))
         if self._github_env_path(ctx) is not None:
             state.github_env_current = github_env_has(self._github_env_path(ctx), values)
         return state
@@ -374,12 +375,10 @@ _MADE_CURRENT: dict[str, dict[str, Any]] = {
 """The CredentialsState fields each kind of action (Action.data["what"]) makes current."""
 
 
-def env_file_current(path: Path, text: str | None, values: dict[str, str], notes: dict[str, str]) -> bool:
-    """The .env at `path`, whose text is `text` (None: there is none), already holds exactly these
-    values and notes, with mode 0600."""
-    if text is None:
-        return False
-    return merge_env_text(text, values, notes) == text and (path.stat().st_mode & 0o777) == 0o600
+def env_file_current(text: str | None, values: dict[str, str], notes: dict[str, str]) -> bool:
+    """The .env whose text is `text` (None: there is none) already holds exactly these
+    values and notes (its mode is the owner's: see secrets.write_secret_file)."""
+    return text is not None and merge_env_text(text, values, notes) == text
 
 
 def key_note(name: str, etag: str, key_string: str) -> str:
