@@ -92,10 +92,18 @@ def _debug(ctx: click.Context) -> bool:
     show_default=True,
     help="Logging level; debug also shows tracebacks.",
 )
+@click.option(
+    "--timeout",
+    metavar="SECONDS",
+    help="Deadline of each network call, to connect and to read (env GCP_SETUP_TIMEOUT; default 30).",
+)
 @click.pass_context
-def cli(ctx: click.Context, emulator_host: str | None, verbosity: str) -> None:
+def cli(ctx: click.Context, emulator_host: str | None, verbosity: str, timeout: str | None) -> None:
     """Set up a Google Cloud project for Gemini: the Gemini API, Vertex AI and their
     OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do."""
+    from gcp_setup.google import deadline
+
+    deadline.choose(deadline.parse(timeout, "--timeout") if timeout is not None else deadline.seconds())
     logging.basicConfig(level=verbosity.upper(), format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = GlobalOptions(emulator_host=emulator_host or None, verbosity=verbosity)
 

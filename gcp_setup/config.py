@@ -80,6 +80,8 @@ class Config:
     github_repo: str | None = None
     """OWNER/REPO whose GitHub Actions get Workload Identity Federation to the service account; None: none."""
     show_secrets: bool = False
+    allow_unignored: bool = False
+    """Write a secret file inside a git work tree where git does not ignore it (otherwise refused)."""
     verify: bool = True
     """apply ends with verify's smoke test of what it set up (--no-verify: it does not)."""
     emulator_host: str | None = None
@@ -174,9 +176,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("impersonator", _as_optional_text, None),
     Setting("github_repo", _as_optional_text, None),
     Setting("show_secrets", _as_bool, False),
+    Setting("allow_unignored", _as_bool, False),
     Setting("verify", _as_bool, True),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
+PATH_SETTINGS = frozenset({"env_file", "credentials_file"})
+"""Settings naming a file: an empty value given as a flag is a mistake, not "none"."""
 
 
 def env_names(setting: Setting) -> tuple[str, ...]:
@@ -222,16 +227,26 @@ def _resolve_one(
     name = setting.name
     flag_value = flags.get(name)
     if flag_value is not None and flag_value != ():
-        return Resolved(name, setting.parse(flag_value), f"flag --{name.replace('_', '-')}")
+        if name in PATH_SETTINGS and not str(flag_value).strip():
+            raise UsageError(f"--{name.replace('_', '-')} is empty; give a file path, or leave the flag out")
+        return _parsed(setting, flag_value, f"flag --{name.replace('_', '-')}")
     for var in env_names(setting):
         if environ.get(var):
-            return Resolved(name, setting.parse(environ[var]), f"env {var}")
+            return _parsed(setting, environ[var], f"env {var}")
     for key in (name, name.replace("_", "-")):
         if key in toml_values:
-            return Resolved(name, setting.parse(toml_values[key]), f"{toml_label} {key}")
+            return _parsed(setting, toml_values[key], f"{toml_label} {key}")
     if name == "project" and gcloud_project:
         return Resolved(name, gcloud_project, gcloud_label)
     return Resolved(name, setting.default, "default")
+
+
+def _parsed(setting: Setting, value: Any, source: str) -> Resolved:
+    """The setting's value parsed; a value that cannot be parsed is refused naming where it came from."""
+    try:
+        return Resolved(setting.name, setting.parse(value), source)
+    except UsageError as exc:
+        raise UsageError(f"{source}: {exc}") from None
 
 
 def _read_toml(path: Path | None) -> tuple[dict[str, Any], str]:
@@ -337,6 +352,10 @@ def _check_labels(labels: Mapping[str, str]) -> None:
             raise UsageError(
                 f"label key {key!r} must be lowercase letters, digits, _ or -, starting with a letter"
             )
+        if len(value) > 63:
+            raise UsageError(
+                f"label value of {key} is {len(value)} characters long; Google allows at most 63"
+            )
         if not _LABEL_VALUE.match(value):
             raise UsageError(f"label value {value!r} (of {key}) must be lowercase letters, digits, _ or -")
 
@@ -425,6 +444,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         impersonator=values["impersonator"],
         github_repo=values["github_repo"],
         show_secrets=values["show_secrets"],
+        allow_unignored=values["allow_unignored"],
         verify=values["verify"],
         emulator_host=emulator_host,
         sources={name: r.source for name, r in resolved.items()},
@@ -510,6 +530,12 @@ def config_options(command: Callable) -> Callable:
             help="Let this repository's GitHub Actions act as the service account (keyless, via WIF).",
         ),
         click.option("--show-secrets", is_flag=True, default=None, help="Print the API key string."),
+        click.option(
+            "--allow-unignored",
+            is_flag=True,
+            default=None,
+            help="Write the .env or key file in a git work tree even where git does not ignore it.",
+        ),
         click.option(
             "--config",
             "config_file",

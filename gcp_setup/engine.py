@@ -66,6 +66,8 @@ class StepResult:
 class RunResult:
     mode: Mode
     results: list[StepResult]
+    speculations: dict[str, Future] = field(default_factory=dict, repr=False, compare=False)
+    """The run's speculative observations, which an apply right after a plan reuses (Engine.run)."""
 
     @property
     def ok(self) -> bool:
@@ -102,7 +104,10 @@ class Engine:
     def __init__(self, max_workers: int = 8) -> None:
         self.max_workers = max_workers
 
-    def run(self, steps: list[Step], ctx: Context, mode: Mode) -> RunResult:
+    def run(self, steps: list[Step], ctx: Context, mode: Mode, after: RunResult | None = None) -> RunResult:
+        """`after`: the plan this run carries out, made moments ago with the same steps and session; its
+        speculative observations stand in for this run's (checked as any speculation is), so applying a
+        plan costs no read twice."""
         ordered = order_steps(steps)
         names = {s.name for s in ordered}
         ctx.dry_run = mode != "apply"
@@ -122,7 +127,7 @@ class Engine:
             ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="observe") as observers,
             ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool,
         ):
-            speculations = _speculate_all(ordered, ctx, observers)
+            speculations = after.speculations if after else _speculate_all(ordered, ctx, observers)
             while waiting or running:
                 for step in [s for s in waiting if all(d in results or d not in names for d in s.depends_on)]:
                     waiting.remove(step)
@@ -163,7 +168,7 @@ class Engine:
                         changed.add(step.name)
                     if step_run.created_anew or any(d in anew for d in step.depends_on):
                         anew.add(step.name)
-        return RunResult(mode, [results[s.name] for s in ordered])
+        return RunResult(mode, [results[s.name] for s in ordered], speculations)
 
     def _run_step(
         self,

@@ -65,6 +65,19 @@ def finish(
         click.echo(smoke.table())
 
 
+def secret_files_locked(config: Config, human: bool):
+    """The lock concurrent runs on the same secret files take turns with (gcp_setup/locks.py)."""
+    from gcp_setup.locks import exclusive
+    from gcp_setup.steps import Context
+    from gcp_setup.steps.secret_files import secret_paths
+
+    def say(message: str) -> None:
+        if human:
+            click.echo(f"  {message}", err=True)
+
+    return exclusive(secret_paths(Context(config, session=None)), say)  # type: ignore[arg-type]
+
+
 def debug_tracebacks(click_ctx: click.Context, run) -> None:
     from gcp_setup.cli import GlobalOptions
 

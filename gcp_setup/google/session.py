@@ -130,8 +130,7 @@ class GoogleSession:
             cached = discovery.build(
                 api,
                 version,
-                credentials=None if self.is_emulator else self.get_credentials(),
-                http=self._anonymous_http() if self.is_emulator else None,
+                http=self._http(),
                 static_discovery=True,
                 cache_discovery=False,
                 client_options={"api_endpoint": self.endpoint(api) + "/"},
@@ -139,8 +138,13 @@ class GoogleSession:
             setattr(self._local, key, cached)
         return cached
 
-    @staticmethod
-    def _anonymous_http() -> Any:
-        import httplib2
+    def _http(self) -> Any:
+        """The httplib2 transport of a discovery client: with the call deadline, and authorized with
+        the session's credentials unless it talks to the emulator."""
+        from gcp_setup.google import deadline
 
-        return httplib2.Http(timeout=60)
+        if self.is_emulator:
+            return deadline.http()
+        from google_auth_httplib2 import AuthorizedHttp
+
+        return AuthorizedHttp(self.get_credentials(), http=deadline.http())

@@ -30,6 +30,7 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.service_account:ServiceAccountStep",
     "gcp_setup.steps.api_key:ApiKeyStep",
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
+    "gcp_setup.steps.secret_files:SecretFilesStep",
     "gcp_setup.steps.credentials:CredentialsStep",
 )
 
@@ -37,6 +38,7 @@ _TEARDOWN: tuple[str, ...] = (
     "gcp_setup.steps.teardown:DeleteApiKey",
     "gcp_setup.steps.workload_identity:RemoveWorkloadIdentity",
     "gcp_setup.steps.teardown:DeleteServiceAccount",
+    "gcp_setup.steps.secret_files:SecretFilesCleanup",
     "gcp_setup.steps.teardown:DeleteCredentialsFile",
 )
 _DELETE_PROJECT = "gcp_setup.steps.teardown:DeleteProject"

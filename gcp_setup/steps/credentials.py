@@ -1,14 +1,13 @@
 """Step 6: how local code authenticates (Application Default Credentials), and the .env it reads.
 
 Modes (--credentials):
-- user: the person's own ADC (`gcloud auth application-default login`); nothing is written, the step
-  says the login command when the ADC file is missing.
+- user: the person's own ADC (`gcloud auth application-default login`, said when it is missing).
 - impersonate: the caller gets roles/iam.serviceAccountTokenCreator on the service account (its own
   policy, not the project's), and an `impersonated_service_account` ADC file is written whose source
   is the person's ADC: no long-lived secret of the service account exists anywhere.
-- key-file: a service-account key, written mode 0600 (only with --allow-key-file). Refused, with the
-  alternatives, when the organization policy iam.disableServiceAccountKeyCreation is enforced. A key
-  file whose key is still listed on the account is kept, so a re-run makes no second key.
+- key-file: a service-account key (only with --allow-key-file; steps/secret_files notes its creation).
+  Refused, with the alternatives, when the org policy iam.disableServiceAccountKeyCreation is enforced.
+  A key file whose key is still listed on the account is kept: a re-run makes no second key.
 - none: no credentials; only the .env.
 
 Then, when asked: a .env (--env-file, merged, mode 0600) and $GITHUB_ENV (--github-env, secrets
@@ -43,6 +42,7 @@ from gcp_setup.secrets import (
     write_secret_file,
 )
 from gcp_setup.steps.base import Action, Context, Step, StepError
+from gcp_setup.steps.secret_files import create_key_file
 from gcp_setup.steps.service_account import account_email, project_id
 
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
@@ -151,7 +151,7 @@ class CredentialsState:
 
 class CredentialsStep(Step):
     name = "credentials"
-    depends_on = ("service_account", "api_key")
+    depends_on = ("service_account", "api_key", "secret_files")  # no new key note while the old is cleaned
 
     def observe(self, ctx: Context) -> CredentialsState:
         return self._look(ctx, account_is_new=False)
@@ -274,7 +274,9 @@ class CredentialsStep(Step):
 
     def _write_key_file(self, ctx: Context) -> None:
         try:
-            _, data = IamClient(ctx.session).create_key_file(project_id(ctx), account_email(ctx))
+            create_key_file(
+                IamClient(ctx.session), project_id(ctx), account_email(ctx), credentials_file(ctx)
+            )
         except KeyCreationBlocked as exc:
             raise StepError(
                 "the organization policy iam.disableServiceAccountKeyCreation forbids service-account keys "
@@ -282,7 +284,6 @@ class CredentialsStep(Step):
                 hint="use --credentials impersonate on a workstation, or Workload Identity Federation in CI "
                 "(see the Terraform module); an org policy admin can lift the constraint for this project",
             ) from exc
-        write_secret_file(credentials_file(ctx), data)
 
     @staticmethod
     def _env_file(ctx: Context) -> Path | None:

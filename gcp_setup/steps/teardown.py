@@ -16,7 +16,7 @@ The .env is left alone: it is the user's file, merged into, not owned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,8 @@ from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
 from gcp_setup.steps.base import Action, Context, Step
-from gcp_setup.steps.credentials import credentials_file
 from gcp_setup.steps.project import project_inactive
+from gcp_setup.steps.secret_files import credentials_files
 from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
 
 
@@ -145,11 +145,7 @@ class DeleteCredentialsFile(Step):
     depends_on = ("service_account",)
 
     def observe(self, ctx: Context) -> FilesState:
-        candidates = {
-            credentials_file(replace(ctx, config=replace(ctx.config, credentials=mode)))
-            for mode in ("impersonate", "key-file")
-        }
-        return FilesState(sorted(p for p in candidates if p.is_file()))
+        return FilesState(sorted(p for p in credentials_files(ctx) if p.is_file()))
 
     def plan(self, ctx: Context, state: FilesState) -> list[Action]:
         return [Action("delete", str(p), f"delete {p}") for p in state.files]

@@ -1,0 +1,101 @@
+"""Every network call has a deadline, for connecting and for each read: GCP_SETUP_TIMEOUT seconds (or
+the global `--timeout`), 30 by default. A call that gets no answer in time is not sent again (sending
+it again would double the wait, and a hung endpoint stays hung); the run ends with one line naming the
+host that did not answer.
+
+Each kind of client takes the deadline its own way: google-api-python-client through the httplib2
+object it is built on (`DeadlineHttp`), google-cloud-* clients per call (retry.call passes `timeout`),
+google-genai through HttpOptions, openai through its constructor, google-auth's token requests
+through `token_request()`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from gcp_setup.errors import GcpSetupError, UsageError
+
+DEFAULT_S = 30.0
+ENV = "GCP_SETUP_TIMEOUT"
+_chosen: float | None = None
+
+
+def seconds() -> float:
+    """The deadline of one call: --timeout, else GCP_SETUP_TIMEOUT, else DEFAULT_S."""
+    if _chosen is not None:
+        return _chosen
+    text = os.environ.get(ENV, "").strip()
+    return parse(text, f"env {ENV}") if text else DEFAULT_S
+
+
+def parse(text: Any, source: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise UsageError(f"{source}: {text!r} is not a number of seconds; use e.g. 30 (at most 3600)")
+    return value
+
+
+def choose(value: float | None) -> None:
+    """The deadline for this process (the CLI's --timeout); None: GCP_SETUP_TIMEOUT or the default."""
+    global _chosen
+    _chosen = value
+
+
+class NoAnswer(GcpSetupError):
+    """An endpoint accepted the connection, or was being connected to, and did not answer in time."""
+
+    def __init__(self, host: str, after_s: float) -> None:
+        super().__init__(
+            f"no answer from {host} within {after_s:g} s",
+            hint=f"check that {host} is up and serves the Google APIs; a slow network may need "
+            f"--timeout or {ENV} above {after_s:g}",
+        )
+        self.host = host
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def timed_out(exc: BaseException) -> NoAnswer | None:
+    """The NoAnswer a client's timeout exception means (requests', urllib3's, a socket's), else None."""
+    if isinstance(exc, NoAnswer):
+        return exc
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if not names & {"Timeout", "TimeoutError", "ConnectTimeout", "ReadTimeout", "timeout"}:
+        return None
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    if url:
+        return NoAnswer(host_of(url), seconds())
+    found = re.search(r"host='([^']+)', port=(\d+)", str(exc))
+    return NoAnswer(f"{found.group(1)}:{found.group(2)}" if found else "the API endpoint", seconds())
+
+
+def http() -> Any:
+    """An httplib2.Http for google-api-python-client whose every call has the deadline."""
+    import httplib2
+
+    class DeadlineHttp(httplib2.Http):
+        def request(self, uri: str, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().request(uri, *args, **kwargs)
+            except TimeoutError as exc:
+                raise NoAnswer(host_of(uri), self.timeout) from exc
+
+    return DeadlineHttp(timeout=seconds())
+
+
+def token_request() -> Any:
+    """google-auth's transport for refreshing credentials, with the deadline."""
+    from google.auth.transport.requests import Request
+
+    return functools.partial(Request(), timeout=seconds())
