@@ -31,8 +31,9 @@ def new_session(config: Config):
     return GoogleSession.create(config.emulator_host, quota_project=config.project)
 
 
-def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=None):
-    """Run `steps` in `mode` (with a new session unless given one); return the RunResult."""
+def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=None, after=None):
+    """Run `steps` in `mode` (with a new session unless given one; `after`: the plan an apply carries
+    out); return the RunResult."""
     from gcp_setup.engine import Engine
     from gcp_setup.google.session import import_client_libraries
     from gcp_setup.report import Progress
@@ -46,7 +47,7 @@ def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=No
     ctx = Context(config, session)
     if human:
         ctx.progress = Progress()
-    return Engine().run(steps, ctx, mode)  # type: ignore[arg-type]
+    return Engine().run(steps, ctx, mode, after)  # type: ignore[arg-type]
 
 
 def finish(
@@ -63,6 +64,52 @@ def finish(
         click.echo(secrets)
     if smoke:
         click.echo(smoke.table())
+
+
+def plan_then_apply(config: Config, steps, *, yes: bool, human: bool, destroy: bool = False):
+    """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
+    lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
+    for, ask unless --yes, and apply the plan (its observations reused). `steps()` makes the step list;
+    `destroy`: they delete (no secret file is written). Returns (the run, how to render it, the session)."""
+    from gcp_setup import permissions, report
+    from gcp_setup.engine import RunResult
+
+    if not destroy:
+        check_destinations(config)
+    session = new_session(config)
+    with secret_files_locked(config, human):
+        planned = run_steps(config, steps(), "plan", human=human, session=session)
+        refuse_bad_input(planned)
+        if not planned.changes_pending:
+            if yes:
+                return RunResult("apply", planned.results), report.render_summary, session
+            return planned, report.render_plan, session
+        permissions.check(session, config.project, planned)
+        if not yes:
+            confirm(planned, human, "Destroy these resources?" if destroy else "Apply these changes?")
+        run = run_steps(config, steps(), "apply", human=human, session=session, after=planned)
+    return run, report.render_summary, session
+
+
+def check_destinations(config: Config) -> None:
+    """Where provisioning writes secret files must be safe (gcp_setup/preflight.py)."""
+    from gcp_setup.preflight import check_secret_destinations
+    from gcp_setup.steps import Context
+    from gcp_setup.steps.credentials import FILE_MODES, credentials_file
+
+    in_file_mode = config.credentials in FILE_MODES
+    target = credentials_file(Context(config, session=None)) if in_file_mode else None  # type: ignore[arg-type]
+    check_secret_destinations(config, target)
+
+
+def refuse_bad_input(planned) -> None:
+    """A setting the plan found wrong (a billing account, service or role Google does not know) stops
+    the run before any write, as a usage error."""
+    from gcp_setup.steps import Outcome
+
+    for result in planned.results:
+        if result.outcome is Outcome.FAILED and isinstance(result.error, UsageError):
+            raise result.error
 
 
 def secret_files_locked(config: Config, human: bool):

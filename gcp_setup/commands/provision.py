@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
-from gcp_setup.commands.common import confirm, finish, format_option, new_session, run_steps
+from gcp_setup.commands.common import finish, format_option, plan_then_apply, run_steps
 from gcp_setup.config import Config, config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import provision_steps
@@ -86,15 +86,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     human = output_format == "table"
     if human:
         click.echo(report.header(config, "apply"), err=True)
-    session = new_session(config)
-    run, render = None, report.render_summary
-    if not yes:
-        planned = run_steps(config, provision_steps(), "plan", human=human, session=session)
-        if planned.changes_pending:
-            confirm(planned, human)
-        else:
-            run, render = planned, report.render_plan  # nothing to do: said as a plan, then verified
-    run = run or run_steps(config, provision_steps(), "apply", human=human, session=session)
+    run, render, session = plan_then_apply(config, provision_steps, yes=yes, human=human)
     smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
     finish(click_ctx, run, config, output_format, render, smoke)
     if human and run.ok and _output(run, "workload_identity", "workload_identity_provider"):

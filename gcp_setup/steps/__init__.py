@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step, StepError
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step, StepError, StepInputError
 
 __all__ = [
     "UNKNOWN",
@@ -18,6 +18,7 @@ __all__ = [
     "Outcome",
     "Step",
     "StepError",
+    "StepInputError",
     "load_steps",
     "provision_steps",
     "teardown_steps",
@@ -42,6 +43,7 @@ _TEARDOWN: tuple[str, ...] = (
     "gcp_setup.steps.teardown:DeleteCredentialsFile",
 )
 _DELETE_PROJECT = "gcp_setup.steps.teardown:DeleteProject"
+_DELETE_ANY_PROJECT = "gcp_setup.steps.teardown:DeleteAnyProject"
 
 
 def load_steps(paths: tuple[str, ...]) -> list[Step]:
@@ -56,5 +58,8 @@ def provision_steps() -> list[Step]:
     return load_steps(_PROVISION)
 
 
-def teardown_steps(delete_project: bool) -> list[Step]:
-    return load_steps((*_TEARDOWN, _DELETE_PROJECT) if delete_project else _TEARDOWN)
+def teardown_steps(delete_project: bool, force: bool = False) -> list[Step]:
+    """`force`: delete the project even when gcp-setup did not create it."""
+    if not delete_project:
+        return load_steps(_TEARDOWN)
+    return load_steps((*_TEARDOWN, _DELETE_ANY_PROJECT if force else _DELETE_PROJECT))

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from gcp_setup.errors import GcpSetupError
+from gcp_setup.errors import GcpSetupError, UsageError
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -104,6 +104,11 @@ class StepError(GcpSetupError):
     def __init__(self, message: str, *, hint: str | None = None, blocks_dependents: bool = True) -> None:
         super().__init__(message, hint=hint)
         self.blocks_dependents = blocks_dependents
+
+
+class StepInputError(StepError, UsageError):
+    """A setting Google says is wrong (a billing account, a service or a role it does not know). Found
+    by the plan that every apply starts with, it stops the run before any write (exit 2)."""
 
 
 class _Unknown:

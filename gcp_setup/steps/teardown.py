@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gcp_setup import defaults
 from gcp_setup.config import Config
@@ -27,8 +27,8 @@ from gcp_setup.google import operations, resourcemanager, retry
 from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
-from gcp_setup.steps.base import Action, Context, Step
-from gcp_setup.steps.project import project_inactive
+from gcp_setup.steps.base import Action, Context, Step, StepInputError
+from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup, project_inactive, visible_project
 from gcp_setup.steps.secret_files import credentials_files
 from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
 
@@ -159,23 +159,41 @@ class DeleteCredentialsFile(Step):
 
 @dataclass
 class ProjectState:
-    state: str | None
-    """ACTIVE, DELETE_REQUESTED, or None (gone, or not visible)."""
+    state: str
+    """ACTIVE or DELETE_REQUESTED."""
+    ours: bool
+    """gcp-setup created it (project.CREATED_BY)."""
 
 
 class DeleteProject(Step):
+    """The project, only if gcp-setup created it (its label says so); DeleteAnyProject (--force) deletes
+    one made elsewhere too."""
+
     name = "project"
     depends_on = ("api_key", "service_account", "credentials")
+    force: ClassVar[bool] = False
 
     def observe(self, ctx: Context) -> ProjectState:
-        info = resourcemanager.get_project(ctx.session, ctx.config.project)
-        return ProjectState(info.state if info else None)
+        info = visible_project(ctx)
+        return ProjectState(info.state, created_by_gcp_setup(info))
 
     def plan(self, ctx: Context, state: ProjectState) -> list[Action]:
         if state.state != resourcemanager.ACTIVE:
             return []
         project = ctx.config.project
-        return [Action("delete", f"projects/{project}", f"delete project {project} (restorable for 30 days)")]
+        label = "=".join(CREATED_BY)
+        if not (state.ours or self.force):
+            raise StepInputError(
+                f"project {project} was not created by gcp-setup (it has no label {label}), so "
+                "--delete-project keeps it; nothing was deleted",
+                hint="pass --force to delete it anyway, or drop --delete-project",
+            )
+        why = "created by gcp-setup" if state.ours else f"no label {label}; --force"
+        return [
+            Action(
+                "delete", f"projects/{project}", f"delete project {project} ({why}; restorable for 30 days)"
+            )
+        ]
 
     def apply(self, ctx: Context, action: Action) -> None:
         from google.cloud import resourcemanager_v3
@@ -185,4 +203,9 @@ class DeleteProject(Step):
         operations.wait_cloud_operation(client, started, f"deleting {action.resource}", ctx.progress_note)
 
     def describe(self, ctx: Context, state: ProjectState) -> str:
-        return f"project {ctx.config.project}: {state.state or 'gone'}"
+        made = "created by gcp-setup" if state.ours else "not created by gcp-setup"
+        return f"project {ctx.config.project}: {state.state} ({made})"
+
+
+class DeleteAnyProject(DeleteProject):
+    force = True
