@@ -25,7 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from gcp_setup.emulator import apis, errors
-from gcp_setup.emulator.concurrency import InFlight
+from gcp_setup.emulator.concurrency import Hold, InFlight
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.routing import ROUTES, ApiRequest, Reply, Route, shared_path_methods
 from gcp_setup.emulator.world import World
@@ -85,6 +85,7 @@ class EmulatorApp:
         self.log = RequestLog()
         self.in_flight = InFlight()
         self._writes = 0
+        self.hold = Hold()
         routes = shared_path_methods(ROUTES)
         self.url_map = Map(
             [Rule(r.rule, methods=[r.http_method], endpoint=r) for r in routes],
@@ -137,8 +138,9 @@ class EmulatorApp:
             with self.world.lock:
                 result = route.handler(api_request)
                 response = _to_response(result)
-                if route.kind == "write" and response.status_code < 400:
-                    self._after_write(environ)
+                hold = route.kind == "write" and response.status_code < 400 and self._after_write(environ)
+            if hold:  # outside the world's lock: the control endpoints must answer meanwhile
+                self.hold.wait()
         except errors.ApiError as exc:
             response = _json_response(exc.to_json(), exc.code, exc.headers)
         self.log.add(
@@ -167,14 +169,21 @@ class EmulatorApp:
             )
         return principal, True
 
-    def _after_write(self, environ) -> None:
+    def _after_write(self, environ) -> bool:
+        """Count the write; True when its answer is to be held (Realism.hold_after_writes)."""
         self._writes += 1
         if self.state_file is not None:
             self.world.save(self.state_file)
-        drop_at = self.world.realism.drop_after_writes
+        realism = self.world.realism
+        drop_at = realism.drop_after_writes
         if drop_at is not None and self._writes >= drop_at:
-            self.world.realism.drop_after_writes = None
+            realism.drop_after_writes = None
             _drop_connection(environ)
+        if realism.hold_after_writes is not None and self._writes >= realism.hold_after_writes:
+            realism.hold_after_writes = None
+            self.hold.catch()
+            return True
+        return False
 
     def _unrouted(self, request: Request, exc: HTTPException) -> Response:
         self.log.add(LogEntry(request.method, request.path, exc.code or 404, "", "unknown", "", time.time()))
@@ -197,6 +206,11 @@ class EmulatorApp:
             if what == "requests" and request.method == "DELETE":
                 self.log.clear()
                 self.in_flight.clear()
+                return _json_response({})
+            if what == "hold":
+                return _json_response({"held": self.hold.held})
+            if what == "hold/release" and request.method == "POST":
+                self.hold.release()
                 return _json_response({})
             if what == "concurrency":
                 return _json_response(self.in_flight.to_json())
@@ -228,6 +242,7 @@ class EmulatorApp:
         self.world.reset()
         self.log.clear()
         self.in_flight.clear()
+        self.hold.release()
         self._writes = 0
 
 

@@ -3,8 +3,8 @@ the global `--timeout`), 30 by default. A call that gets no answer in time is no
 it again would double the wait, and a hung endpoint stays hung); the run ends with one line naming the
 host that did not answer.
 
-Each kind of client takes the deadline its own way: google-api-python-client through the httplib2
-object it is built on (`DeadlineHttp`), google-cloud-* clients per call (retry.call passes `timeout`),
+Each kind of client takes the deadline its own way: google-api-python-client through the transport
+it is built on (`DiscoveryHttp`), google-cloud-* clients per call (retry.call passes `timeout`),
 google-genai through HttpOptions, openai through its constructor, google-auth's token requests
 through `token_request()`.
 """
@@ -80,18 +80,41 @@ def timed_out(exc: BaseException) -> NoAnswer | None:
     return NoAnswer(f"{found.group(1)}:{found.group(2)}" if found else "the API endpoint", seconds())
 
 
-def http() -> Any:
-    """An httplib2.Http for google-api-python-client whose every call has the deadline."""
-    import httplib2
+class DiscoveryHttp:
+    """google-api-python-client's transport, over requests instead of httplib2: every call with the
+    deadline, and no request ever sent twice by the transport. (httplib2 sends a request again when the
+    connection drops before the answer, "stale connection", whatever its method: for keys.create that
+    is a second key no file holds. Whether to send again is retry.py's decision alone.)"""
 
-    class DeadlineHttp(httplib2.Http):
-        def request(self, uri: str, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().request(uri, *args, **kwargs)
-            except TimeoutError as exc:
-                raise NoAnswer(host_of(uri), self.timeout) from exc
+    def __init__(self, credentials: Any = None) -> None:
+        import requests
 
-    return DeadlineHttp(timeout=seconds())
+        if credentials is None:
+            self.session = requests.Session()
+        else:
+            from google.auth.transport.requests import AuthorizedSession
+
+            self.session = AuthorizedSession(credentials)
+        self.timeout = seconds()
+
+    def request(
+        self, uri: str, method: str = "GET", body: Any = None, headers: Any = None, **_: Any
+    ) -> tuple[Any, bytes]:
+        """As httplib2.Http.request: (a Response with .status and lower-case headers, the body)."""
+        import httplib2
+
+        try:
+            answer = self.session.request(method, uri, data=body, headers=headers, timeout=self.timeout)
+        except Exception as exc:
+            no_answer = timed_out(exc)
+            if no_answer is not None:
+                raise no_answer from exc
+            raise
+        info = {name.lower(): value for name, value in answer.headers.items()}
+        info["status"] = str(answer.status_code)
+        response = httplib2.Response(info)
+        response.reason = answer.reason
+        return response, answer.content
 
 
 def token_request() -> Any:

@@ -150,12 +150,8 @@ class GoogleSession:
         return cached
 
     def _http(self) -> Any:
-        """The httplib2 transport of a discovery client: with the call deadline, and authorized with
-        the session's credentials unless it talks to the emulator."""
-        from gcp_setup.google import deadline
+        """The transport of a discovery client (deadline.DiscoveryHttp), authorized with the session's
+        credentials unless it talks to the emulator."""
+        from gcp_setup.google.deadline import DiscoveryHttp
 
-        if self.is_emulator:
-            return deadline.http()
-        from google_auth_httplib2 import AuthorizedHttp
-
-        return AuthorizedHttp(self.get_credentials(), http=deadline.http())
+        return DiscoveryHttp(None if self.is_emulator else self.get_credentials())

@@ -44,8 +44,8 @@ class DeleteApiKey(Step):
     def observe(self, ctx: Context) -> KeyState:
         try:
             key = ApiKeysClient(ctx.session, ctx.progress_note).get(project_id(ctx), defaults.API_KEY_ID)
-        except GoogleApiError:
-            if project_inactive(ctx):
+        except GoogleApiError as exc:
+            if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return KeyState(None)
             raise
         return KeyState(None if key is None or key.get("deleteTime") else key)
@@ -86,8 +86,8 @@ class DeleteServiceAccount(Step):
         email = account_email(ctx)
         try:
             state = AccountState(email, client.get_service_account(project_id(ctx), email))
-        except GoogleApiError:
-            if project_inactive(ctx):
+        except GoogleApiError as exc:
+            if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return AccountState(email, None)
             raise
         if state.account is None:
