@@ -348,6 +348,10 @@ def _normalise_billing_account(value: str | None) -> str | None:
 
 def _check_labels(labels: Mapping[str, str]) -> None:
     for key, value in labels.items():
+        if len(key) > 63:
+            raise UsageError(
+                f"label key {key[:20]}... is {len(key)} characters long; Google allows at most 63"
+            )
         if not _LABEL_KEY.match(key):
             raise UsageError(
                 f"label key {key!r} must be lowercase letters, digits, _ or -, starting with a letter"
@@ -358,6 +362,25 @@ def _check_labels(labels: Mapping[str, str]) -> None:
             )
         if not _LABEL_VALUE.match(value):
             raise UsageError(f"label value {value!r} (of {key}) must be lowercase letters, digits, _ or -")
+
+
+_DISPLAY_NAME = re.compile(r"^[A-Za-z0-9'\" !-]{4,30}$")
+_LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_MEMBER = re.compile(r"^(?:(?:user|serviceAccount|group):)?[^@\s:]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_more(values: Mapping[str, Any]) -> None:
+    """The settings Google names rules for that the checks above do not cover."""
+    name = values["display_name"]
+    if name is not None and not _DISPLAY_NAME.match(name):
+        allowed = "letters, digits, spaces, quotes, hyphens or exclamation points"
+        raise UsageError(f"display name {name!r} must be 4 to 30 {allowed}")
+    location = values["location"]
+    if location and not _LOCATION.match(location):
+        raise UsageError(f"location {location!r} is not a location name; use e.g. global or us-central1")
+    who = values["impersonator"]
+    if who is not None and not _MEMBER.match(who):
+        raise UsageError(f"impersonator {who!r} is not an account; use e.g. user:you@example.com")
 
 
 def _check_service_account(account_id: str | None) -> None:
@@ -415,6 +438,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         )
     validate_project_id(project)
     _check_labels(values["labels"])
+    _check_more(values)
     _check_service_account(values["service_account"])
     _check_credentials(values["credentials"] or "user", values["allow_key_file"])
     wif_services = _check_github_repo(values["github_repo"], values["service_account"])

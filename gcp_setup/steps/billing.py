@@ -72,7 +72,7 @@ class BillingStep(Step):
         if state.enabled and state.account == wanted:
             return []
         if state.requested_account_open is False:
-            raise StepError(
+            raise StepInputError(
                 f"billing account {wanted} is closed",
                 hint="choose an open one: `gcloud billing accounts list --filter=open=true`",
             )
