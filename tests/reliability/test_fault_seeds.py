@@ -73,9 +73,10 @@ def test_apply_converges_under_faults(provision_env, world, home, tally, seed):
         and [k["name"].rsplit("/", 1)[-1] for k in keys] == [key_id_of_file(key_file.read_bytes())]
         and leftovers == []
     )
-    found = secrets_in(outputs, secret_values(provision_env.state(), world, [key_file]))
+    secrets = secret_values(provision_env.state(), world, [key_file])
+    found = secrets_in(outputs, secrets)
     tally.add("faults", seeds=1, converged=int(converged))
-    tally.add("secrets", streams=len(outputs), secrets_known=1, found=found)
+    tally.add("secrets", streams=len(outputs), secrets_known=len(secrets), found=found)
     if not converged:
         print(faulted.output, final.output, leftovers)
     assert converged
