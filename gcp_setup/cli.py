@@ -103,7 +103,9 @@ def cli(ctx: click.Context, emulator_host: str | None, verbosity: str, timeout: 
     OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do."""
     from gcp_setup.google import deadline
 
-    deadline.choose(deadline.parse(timeout, "--timeout") if timeout is not None else deadline.seconds())
+    deadline.choose(
+        deadline.parse(timeout, "--timeout") if timeout is not None else deadline.from_environment()
+    )
     logging.basicConfig(level=verbosity.upper(), format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = GlobalOptions(emulator_host=emulator_host or None, verbosity=verbosity)
 

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 from pathlib import Path
@@ -101,14 +100,10 @@ def test_a_second_run_waits_for_the_lock_on_the_same_secret_files(tmp_path):
 
 
 def test_destroy_of_a_project_it_cannot_see_fails_and_claims_nothing(env):
-    result = gcp_setup(
-        "destroy", "--project", "someone-elses-project", "--delete-project", "--yes", "--format", "json"
-    )
-    assert result.exit_code == 1
-    document = json.loads(result.stdout)
-    assert document["ok"] is False
-    assert "gone" not in result.stdout
-    assert "cannot see project someone-elses-project" in result.stdout
+    result = gcp_setup("destroy", "--project", "someone-elses-project", "--delete-project", "--yes")
+    assert result.exit_code == 2
+    assert error_line(result).startswith("Error: cannot see project someone-elses-project")
+    assert "gone" not in result.output
     assert env.writes() == []
 
 
@@ -124,7 +119,8 @@ def test_destroy_after_losing_access_keeps_the_local_key_file(env, world, clean_
             binding["members"] = [m for m in binding["members"] if m != world.default_caller]
     env.clear_requests()
     result = gcp_setup("destroy", "--project", PROJECT, *key_flags, "--yes")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
+    assert error_line(result).startswith(f"Error: cannot see project {PROJECT}")
     assert key_file.exists()
     assert env.writes() == []
 

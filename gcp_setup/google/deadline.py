@@ -26,8 +26,11 @@ _chosen: float | None = None
 
 def seconds() -> float:
     """The deadline of one call: --timeout, else GCP_SETUP_TIMEOUT, else DEFAULT_S."""
-    if _chosen is not None:
-        return _chosen
+    return _chosen if _chosen is not None else from_environment()
+
+
+def from_environment() -> float:
+    """GCP_SETUP_TIMEOUT, else DEFAULT_S."""
     text = os.environ.get(ENV, "").strip()
     return parse(text, f"env {ENV}") if text else DEFAULT_S
 

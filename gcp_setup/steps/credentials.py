@@ -41,7 +41,7 @@ from gcp_setup.secrets import (
     read_text_exactly,
     write_secret_file,
 )
-from gcp_setup.steps.base import Action, Context, Step, StepError
+from gcp_setup.steps.base import Action, Context, Step, StepError, StepInputError
 from gcp_setup.steps.secret_files import create_key_file
 from gcp_setup.steps.service_account import account_email, project_id
 
@@ -85,7 +85,7 @@ def impersonator(ctx: Context) -> str:
         from gcp_setup.emulator.world import DEFAULT_CALLER
 
         return DEFAULT_CALLER
-    raise StepError(
+    raise StepInputError(
         "cannot tell who should impersonate the service account",
         hint="pass --impersonator user:you@example.com, or `gcloud config set account you@example.com`",
     )
@@ -114,7 +114,7 @@ def user_adc() -> dict[str, Any]:
     path = gcloud_adc_path()
     source = read_json(path)
     if source is None or source.get("type") not in SOURCE_TYPES:
-        raise StepError(
+        raise StepInputError(
             f"impersonation needs your own Application Default Credentials ({path} is missing or not "
             "a user credential)",
             hint=f"run `{ADC_LOGIN}`, then gcp-setup apply again",
@@ -201,7 +201,7 @@ class CredentialsStep(Step):
     @staticmethod
     def _require_service_account(ctx: Context) -> None:
         if ctx.config.service_account is None:
-            raise StepError(
+            raise StepInputError(
                 f"--credentials {ctx.config.credentials} needs the service account",
                 hint="drop --no-service-account, or use --credentials user",
             )

@@ -8,7 +8,7 @@ from typing import Any
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import resourcemanager
 from gcp_setup.google.resourcemanager import ProjectInfo
-from gcp_setup.steps.base import UNKNOWN, Action, Context, Step, StepError
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Step, StepError, StepInputError
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ProjectStep(Step):
                 )
             return []
         if not config.create:
-            raise StepError(
+            raise StepInputError(
                 f"project {config.project} does not exist or you may not use it",
                 hint="check the ID with `gcloud projects list`, or pass --create to create it",
             )
@@ -96,7 +96,7 @@ def visible_project(ctx: Context) -> ProjectInfo:
     does not exist and for one the caller may not use, so "not visible" never means "gone"."""
     info = resourcemanager.get_project(ctx.session, ctx.config.project)
     if info is None:
-        raise StepError(
+        raise StepInputError(
             f"cannot see project {ctx.config.project}: it does not exist or your account may not use it, "
             "so nothing in it can be told apart, and nothing was deleted",
             hint="check --project and the account you use (`gcloud auth list`)",

@@ -1,4 +1,12 @@
-"""What the reliability suites share: the tally, the secret scan, and gcp-setup in a process of its own."""
+"""The suites `make reliability` runs and counts (issue 13): fault seeds, SIGKILLs, concurrent applies,
+bad inputs, emulator fuzz, and a scan of everything gcp-setup printed for the run's actual secrets.
+
+Each test adds its counts to `tally` (`tally.add(row, **counts)`), a JSON-lines file named by
+RELIABILITY_REPORT; `python -m tests.reliability.table FILE` prints the table docs/safety.md quotes.
+Every suite is marked `reliability` (and `slow`): `make test` leaves them to `make reliability`. This
+is their shared kit: the tally, the secret scan, and gcp-setup in a process of its own (no conftest.py
+here: tests elsewhere import the top conftest by name).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gcp_setup.emulator.control import EmulatorControl
 
 REPORT = os.environ.get("RELIABILITY_REPORT")
+MARKS = [pytest.mark.reliability, pytest.mark.slow]
 
 
 class Tally:
@@ -23,6 +34,9 @@ class Tally:
         if REPORT:
             with open(REPORT, "a", encoding="utf-8") as f:
                 f.write(json.dumps({"row": row, **counts}) + "\n")
+
+
+tally = Tally()
 
 
 def secret_values(state: dict[str, Any], world: Any = None, files: Iterable[Path] = ()) -> set[str]:

@@ -31,7 +31,7 @@ ROWS = (
     ("fuzz", "emulator fuzz (every route x malformed bodies)", ("requests", "answers_5xx")),
     (
         "secrets",
-        "secrets found in captured output (streams scanned, secrets known, found)",
+        "secrets found in every captured output (streams, secret values checked, found)",
         ("streams", "secrets_known", "found"),
     ),
 )

@@ -6,7 +6,7 @@ API's own 409s make the project, the account and the API key once."""
 from __future__ import annotations
 
 import pytest
-from reliability_kit import run_cli, secret_values, secrets_in
+from reliability_kit import MARKS, run_cli, secret_values, secrets_in, tally
 
 from gcp_setup import defaults
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
@@ -15,9 +15,11 @@ from gcp_setup.google.session import GoogleSession
 
 PROJECT = "concurrent-1"
 
+pytestmark = MARKS
+
 
 @pytest.mark.parametrize("runs", [2, 5])
-def test_concurrent_applies_make_one_of_everything(provision_env, world, clean_config, tally, runs):
+def test_concurrent_applies_make_one_of_everything(provision_env, world, clean_config, runs):
     key_file = clean_config / "sa-key.json"
     args = (
         *("apply", "--project", PROJECT, "--create", "--yes"),

@@ -10,7 +10,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from reliability_kit import secret_values, secrets_in
+from reliability_kit import MARKS, secret_values, secrets_in, tally
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
@@ -23,6 +23,8 @@ RATES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 SEEDS = range(100)
 ATTEMPTS = 4
 
+pytestmark = MARKS
+
 
 @pytest.fixture
 def home(provision_env, clean_config, monkeypatch):
@@ -33,7 +35,7 @@ def home(provision_env, clean_config, monkeypatch):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_apply_converges_under_faults(provision_env, world, home, tally, seed):
+def test_apply_converges_under_faults(provision_env, world, home, seed):
     key_file = home / "sa-key.json"
     args = [
         *("apply", "--project", PROJECT, "--create", "--yes"),

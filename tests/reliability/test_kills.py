@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from reliability_kit import run_cli, secret_values, secrets_in
+from reliability_kit import MARKS, run_cli, secret_values, secrets_in, tally
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
@@ -34,6 +34,8 @@ CREATE = (
     "--billing-account",
     OPEN_ACCOUNT.removeprefix("billingAccounts/"),
 )
+
+pytestmark = MARKS
 
 
 def key_flags(home: Path) -> tuple[str, ...]:
@@ -136,7 +138,7 @@ def kill_after_write(emu, home: Path, scenario: Scenario, n: int, outputs: list[
 
 
 @pytest.mark.parametrize("which", ["fresh", "migration", "destroy"])
-def test_sigkill_after_every_write_is_finished_by_the_next_run(provision_env, world, home, tally, which):
+def test_sigkill_after_every_write_is_finished_by_the_next_run(provision_env, world, home, which):
     scenario = next(s for s in scenarios(home) if s.name == which)
     outputs: list[str] = []
     kills = converged = 0
