@@ -24,7 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from gcp_setup.emulator import apis, errors
+from gcp_setup.emulator import apis, errors, validation
 from gcp_setup.emulator.concurrency import Hold, InFlight
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.routing import ROUTES, ApiRequest, Reply, Route, shared_path_methods
@@ -123,7 +123,7 @@ class EmulatorApp:
                 path=request.path,
                 params=params,
                 query=request.args,
-                body=_body(request),
+                body=validation.body_of(request),
                 headers=request.headers,
                 principal=principal,
                 authenticated=authenticated,
@@ -135,8 +135,10 @@ class EmulatorApp:
                 ),
                 method_id=route.method_id,
             )
+            if route.request_schema is not None:
+                validation.check_body(*route.request_schema, api_request.body)
             with self.world.lock:
-                result = route.handler(api_request)
+                result = validation.handled(route, api_request)
                 response = _to_response(result)
                 hold = route.kind == "write" and response.status_code < 400 and self._after_write(environ)
             if hold:  # outside the world's lock: the control endpoints must answer meanwhile
@@ -197,7 +199,10 @@ class EmulatorApp:
     # -- /_emulator control endpoints ------------------------------------------------------------
     def _control(self, request: Request) -> Response:
         what = request.path[len(CONTROL_PREFIX) :].strip("/")
-        body = _body(request)
+        try:
+            body = validation.body_of(request)
+        except errors.ApiError as exc:
+            return _json_response(exc.to_json(), exc.code)
         with self.world.lock:
             if what == "health":
                 return _json_response({"status": "ok"})
@@ -244,17 +249,6 @@ class EmulatorApp:
         self.in_flight.clear()
         self.hold.release()
         self._writes = 0
-
-
-def _body(request: Request) -> dict[str, Any]:
-    if not request.data:
-        if request.form:
-            return dict(request.form)
-        return {}
-    try:
-        return json.loads(request.data)
-    except ValueError:
-        raise errors.InvalidArgument("Invalid JSON payload received.") from None
 
 
 def _bearer(request: Request) -> str | None:
