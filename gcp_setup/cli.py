@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 from dataclasses import dataclass
 
 import click
@@ -111,4 +112,12 @@ def cli(ctx: click.Context, emulator_host: str | None, verbosity: str, timeout: 
 
 
 def main() -> None:
+    # SIGTERM ends the run as Ctrl-C does, through every `finally` and `except BaseException`: a secret
+    # file being written is finished or its temporary file removed. (SIGKILL cannot be caught: what it
+    # leaves, the next run's plan cleans up; see steps/secret_files.py.)
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="gcp-setup")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -403,7 +403,9 @@ def _first_observation(
     if speculation is not None:
         try:
             guess: _Speculation | None = speculation.result()
-        except Exception:  # a failed speculation costs its reads and nothing else
+        except Exception as exc:  # a failed speculation costs its reads and nothing else,
+            if getattr(exc, "final", False):  # unless asking again is futile (no answer in time)
+                raise
             guess = None
         if guess is not None and guess.reads.still_hold(ctx.outputs):
             return guess.state, False

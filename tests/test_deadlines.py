@@ -51,3 +51,49 @@ def test_the_deadline_comes_from_the_environment_and_a_bad_one_names_the_variabl
     )
     monkeypatch.setenv("GCP_SETUP_TIMEOUT", "7")
     assert deadline.seconds() == 7.0
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    """HOST:PORT of a plain web server (not a Google API): every request gets a 404 HTML page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            page = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>nope</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_web_server_as_the_endpoint_is_named_not_dumped(clean_config, web_server, monkeypatch):
+    monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", web_server)
+    result = CliRunner().invoke(cli, ["plan", "--project", "web-server-1"])
+    assert result.exit_code != 0
+    assert "<html" not in result.output.lower() and "Traceback" not in result.output
+    assert "answered HTTP 404 with a web page, not a Google API error" in result.output
+
+
+def test_no_adc_on_real_google_names_the_login_command(clean_config, monkeypatch):
+    for name in ("GCP_SETUP_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_GCE_CHECK", "True")  # google-auth asks no metadata server
+    result = CliRunner().invoke(cli, ["plan", "--project", "no-adc-here-1"])
+    assert result.exit_code == 1
+    assert "no Application Default Credentials found" in result.output
+    assert "gcloud auth application-default login" in result.output
+    assert "Traceback" not in result.output

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
-from gcp_setup.commands.common import finish, format_option, plan_then_apply, run_steps
+from gcp_setup.commands.common import finish, format_option, new_session, plan_then_apply, run_steps
 from gcp_setup.config import Config, config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import provision_steps
@@ -28,8 +28,13 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     config = config_from_click(click_ctx, params)
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
-    run = run_steps(config, provision_steps(), mode, human=output_format == "table")
+    session = new_session(config)
+    run = run_steps(config, provision_steps(), mode, human=output_format == "table", session=session)
     finish(click_ctx, run, config, output_format, render)
+    if mode == "plan" and run.ok and run.changes_pending:
+        from gcp_setup import permissions
+
+        permissions.check(session, config.project, run)  # the writes apply would need, named now
     return run
 
 

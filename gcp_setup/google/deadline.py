@@ -54,6 +54,9 @@ def choose(value: float | None) -> None:
 class NoAnswer(GcpSetupError):
     """An endpoint accepted the connection, or was being connected to, and did not answer in time."""
 
+    final = True
+    """Asking again would only wait again: the engine does not repeat a read that ended so."""
+
     def __init__(self, host: str, after_s: float) -> None:
         super().__init__(
             f"no answer from {host} within {after_s:g} s",
