@@ -10,9 +10,14 @@ setup, project owners and editors. A project this run creates is not asked about
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gcp_setup.engine import RunResult
 from gcp_setup.errors import GcpSetupError
 from gcp_setup.steps.base import Action
+
+if TYPE_CHECKING:
+    from gcp_setup.google.session import GoogleSession
 
 _BY_STEP_AND_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("billing", "update"): ("resourcemanager.projects.createBillingAssignment",),
@@ -51,7 +56,7 @@ class MissingPermissions(GcpSetupError):
     """The caller lacks permissions the planned writes need; nothing was changed."""
 
 
-def check(session, project: str, planned: RunResult) -> None:
+def check(session: GoogleSession, project: str, planned: RunResult) -> None:
     """Raise MissingPermissions naming what the caller lacks on `project` for the planned writes."""
     from gcp_setup.google import retry
 

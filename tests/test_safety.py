@@ -204,3 +204,13 @@ def test_what_google_does_not_know_is_refused_before_the_project_is_created(env,
     assert result.exit_code == 2, result.output
     assert error_line(result).startswith(f"Error: {message}")
     assert env.writes() == []
+
+
+def test_an_error_line_drops_the_request_url_and_long_text():
+    from gcp_setup.google.errors import readable
+
+    url = "http://127.0.0.1:1/v1/projects/p/services:batchGet?" + "&".join(f"names=s{i}" for i in range(60))
+    assert readable(f"GET {url}: Not found or permission denied for service(s): x.", 403) == (
+        "Not found or permission denied for service(s): x."
+    )
+    assert len(readable("word " * 200, 400)) == 300
