@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean tf-validate
+.PHONY: install demo test test-fast lint bench clean tf-validate reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m gcp_setup.demo
 
-# Everything CI runs: the fast suite, the slow/fault-injection suites, and lint.
+# Everything CI runs: the fast suite, the slow/fault-injection suites, lint, and the counted
+# reliability suites (tests/reliability, each run once: here, not in the pytest line above).
 test: $(STAMP)
-	$(PY) -m pytest -q -m 'slow or not slow'
+	$(PY) -m pytest -q -m '(slow or not slow) and not reliability'
 	$(MAKE) lint
+	$(MAKE) reliability
+
+# Fault seeds, SIGKILL after every write, concurrent applies, bad inputs, emulator fuzz and a scan of
+# every output for the run's secrets; prints the table docs/safety.md quotes.
+RELIABILITY_REPORT := $(CURDIR)/.reliability.jsonl
+reliability: $(STAMP)
+	@rm -f $(RELIABILITY_REPORT)
+	RELIABILITY_REPORT=$(RELIABILITY_REPORT) $(PY) -m pytest -q -p no:cacheprovider -m reliability tests/reliability
+	@$(PY) -m tests.reliability.table $(RELIABILITY_REPORT)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q

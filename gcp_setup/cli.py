@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 from dataclasses import dataclass
 
 import click
@@ -92,13 +93,31 @@ def _debug(ctx: click.Context) -> bool:
     show_default=True,
     help="Logging level; debug also shows tracebacks.",
 )
+@click.option(
+    "--timeout",
+    metavar="SECONDS",
+    help="Deadline of each network call, to connect and to read (env GCP_SETUP_TIMEOUT; default 30).",
+)
 @click.pass_context
-def cli(ctx: click.Context, emulator_host: str | None, verbosity: str) -> None:
+def cli(ctx: click.Context, emulator_host: str | None, verbosity: str, timeout: str | None) -> None:
     """Set up a Google Cloud project for Gemini: the Gemini API, Vertex AI and their
     OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do."""
+    from gcp_setup.google import deadline
+
+    deadline.choose(
+        deadline.parse(timeout, "--timeout") if timeout is not None else deadline.from_environment()
+    )
     logging.basicConfig(level=verbosity.upper(), format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = GlobalOptions(emulator_host=emulator_host or None, verbosity=verbosity)
 
 
 def main() -> None:
+    # SIGTERM ends the run as Ctrl-C does, through every `finally` and `except BaseException`: a secret
+    # file being written is finished or its temporary file removed. (SIGKILL cannot be caught: what it
+    # leaves, the next run's plan cleans up; see steps/secret_files.py.)
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="gcp-setup")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

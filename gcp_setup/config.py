@@ -88,6 +88,8 @@ class Config:
     github_repo: str | None = None
     """OWNER/REPO whose GitHub Actions get Workload Identity Federation to the service account; None: none."""
     show_secrets: bool = False
+    allow_unignored: bool = False
+    """Write a secret file inside a git work tree where git does not ignore it (otherwise refused)."""
     verify: bool = True
     """apply ends with verify's smoke test of what it set up (--no-verify: it does not)."""
     emulator_host: str | None = None
@@ -191,9 +193,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("impersonator", _as_optional_text, None),
     Setting("github_repo", _as_optional_text, None),
     Setting("show_secrets", _as_bool, False),
+    Setting("allow_unignored", _as_bool, False),
     Setting("verify", _as_bool, True),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
+PATH_SETTINGS = frozenset({"env_file", "credentials_file"})
+"""Settings naming a file: an empty value given as a flag is a mistake, not "none"."""
 
 
 def env_names(setting: Setting) -> tuple[str, ...]:
@@ -239,16 +244,26 @@ def _resolve_one(
     name = setting.name
     flag_value = flags.get(name)
     if flag_value is not None and flag_value != ():
-        return Resolved(name, setting.parse(flag_value), f"flag --{name.replace('_', '-')}")
+        if name in PATH_SETTINGS and not str(flag_value).strip():
+            raise UsageError(f"--{name.replace('_', '-')} is empty; give a file path, or leave the flag out")
+        return _parsed(setting, flag_value, f"flag --{name.replace('_', '-')}")
     for var in env_names(setting):
         if environ.get(var):
-            return Resolved(name, setting.parse(environ[var]), f"env {var}")
+            return _parsed(setting, environ[var], f"env {var}")
     for key in (name, name.replace("_", "-")):
         if key in toml_values:
-            return Resolved(name, setting.parse(toml_values[key]), f"{toml_label} {key}")
+            return _parsed(setting, toml_values[key], f"{toml_label} {key}")
     if name == "project" and gcloud_project:
         return Resolved(name, gcloud_project, gcloud_label)
     return Resolved(name, setting.default, "default")
+
+
+def _parsed(setting: Setting, value: Any, source: str) -> Resolved:
+    """The setting's value parsed; a value that cannot be parsed is refused naming where it came from."""
+    try:
+        return Resolved(setting.name, setting.parse(value), source)
+    except UsageError as exc:
+        raise UsageError(f"{source}: {exc}") from None
 
 
 def _read_toml(path: Path | None) -> tuple[dict[str, Any], str]:
@@ -350,12 +365,39 @@ def _normalise_billing_account(value: str | None) -> str | None:
 
 def _check_labels(labels: Mapping[str, str]) -> None:
     for key, value in labels.items():
+        if len(key) > 63:
+            raise UsageError(
+                f"label key {key[:20]}... is {len(key)} characters long; Google allows at most 63"
+            )
         if not _LABEL_KEY.match(key):
             raise UsageError(
                 f"label key {key!r} must be lowercase letters, digits, _ or -, starting with a letter"
             )
+        if len(value) > 63:
+            raise UsageError(
+                f"label value of {key} is {len(value)} characters long; Google allows at most 63"
+            )
         if not _LABEL_VALUE.match(value):
             raise UsageError(f"label value {value!r} (of {key}) must be lowercase letters, digits, _ or -")
+
+
+_DISPLAY_NAME = re.compile(r"^[A-Za-z0-9'\" !-]{4,30}$")
+_LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_MEMBER = re.compile(r"^(?:(?:user|serviceAccount|group):)?[^@\s:]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_more(values: Mapping[str, Any]) -> None:
+    """The settings Google names rules for that the checks above do not cover."""
+    name = values["display_name"]
+    if name is not None and not _DISPLAY_NAME.match(name):
+        allowed = "letters, digits, spaces, quotes, hyphens or exclamation points"
+        raise UsageError(f"display name {name!r} must be 4 to 30 {allowed}")
+    location = values["location"]
+    if location and not _LOCATION.match(location):
+        raise UsageError(f"location {location!r} is not a location name; use e.g. global or us-central1")
+    who = values["impersonator"]
+    if who is not None and not _MEMBER.match(who):
+        raise UsageError(f"impersonator {who!r} is not an account; use e.g. user:you@example.com")
 
 
 def _check_service_account(account_id: str | None) -> None:
@@ -429,6 +471,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         )
     validate_project_id(project)
     _check_labels(values["labels"])
+    _check_more(values)
     _check_service_account(values["service_account"])
     _check_credentials(values["credentials"] or "user", values["allow_key_file"])
     wif_services = _check_github_repo(values["github_repo"], values["service_account"])
@@ -463,6 +506,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         impersonator=values["impersonator"],
         github_repo=values["github_repo"],
         show_secrets=values["show_secrets"],
+        allow_unignored=values["allow_unignored"],
         verify=values["verify"],
         emulator_host=emulator_host,
         sources={name: r.source for name, r in resolved.items()},
@@ -566,6 +610,12 @@ def config_options(command: Callable) -> Callable:
             help="Let this repository's GitHub Actions act as the service account (keyless, via WIF).",
         ),
         click.option("--show-secrets", is_flag=True, default=None, help="Print the API key string."),
+        click.option(
+            "--allow-unignored",
+            is_flag=True,
+            default=None,
+            help="Write the .env or key file in a git work tree even where git does not ignore it.",
+        ),
         click.option(
             "--config",
             "config_file",

@@ -22,9 +22,7 @@ has finished. So every speculative read leaves, and is answered, before the firs
 leaves, and what a run sends does not depend on thread timing: a read speculated against a project
 about to be created is answered "absent" (and dropped), never sent after the create where it would read
 a half-made project. The cost is small: the speculations go out together at the start, with the reads
-the first write waits for anyway (measured in bench/README.md). Then, if a step's speculative plan
-raised PreconditionFailed (an organization policy that would refuse a later write), nothing is written:
-every step that would write is `blocked`, and that step reports the failure and its fix.
+the first write waits for anyway (measured in bench/README.md).
 
 After a step's actions, its state is what `state_after` makes of the writes' answers; only a step that
 cannot tell is observed again. Below a step that creates the resource everything else lives in (the
@@ -42,7 +40,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from gcp_setup.errors import GcpSetupError, UsageError
-from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, PreconditionFailed, Step
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step
 
 Mode = Literal["plan", "status", "apply"]
 
@@ -68,6 +66,8 @@ class StepResult:
 class RunResult:
     mode: Mode
     results: list[StepResult]
+    speculations: dict[str, Future] = field(default_factory=dict, repr=False, compare=False)
+    """The run's speculative observations, which an apply right after a plan reuses (Engine.run)."""
 
     @property
     def ok(self) -> bool:
@@ -104,7 +104,10 @@ class Engine:
     def __init__(self, max_workers: int = 8) -> None:
         self.max_workers = max_workers
 
-    def run(self, steps: list[Step], ctx: Context, mode: Mode) -> RunResult:
+    def run(self, steps: list[Step], ctx: Context, mode: Mode, after: RunResult | None = None) -> RunResult:
+        """`after`: the plan this run carries out, made moments ago with the same steps and session; its
+        speculative observations stand in for this run's (checked as any speculation is), so applying a
+        plan costs no read twice."""
         ordered = order_steps(steps)
         names = {s.name for s in ordered}
         ctx.dry_run = mode != "apply"
@@ -124,14 +127,12 @@ class Engine:
             ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="observe") as observers,
             ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool,
         ):
-            speculations = _Speculations(ordered, ctx, observers)
+            speculations = after.speculations if after else _speculate_all(ordered, ctx, observers)
             while waiting or running:
                 for step in [s for s in waiting if all(d in results or d not in names for d in s.depends_on)]:
                     waiting.remove(step)
                     blocked_by = [d for d in step.depends_on if _blocks(results.get(d))]
-                    # A step whose failed precondition stopped the run is not blocked by the steps it
-                    # stopped: its own turn reports what failed and the fix.
-                    if blocked_by and step.name not in speculations.stoppers():
+                    if blocked_by:
                         results[step.name] = StepResult(
                             step.name, Outcome.BLOCKED, detail=f"blocked by {', '.join(blocked_by)}"
                         )
@@ -150,7 +151,7 @@ class Engine:
                             mode,
                             upstream,
                             speculation,
-                            speculations.settle,
+                            lambda: wait(speculations.values()),
                         )
                     ] = step
                 if not running:
@@ -167,7 +168,7 @@ class Engine:
                         changed.add(step.name)
                     if step_run.created_anew or any(d in anew for d in step.depends_on):
                         anew.add(step.name)
-        return RunResult(mode, [results[s.name] for s in ordered])
+        return RunResult(mode, [results[s.name] for s in ordered], speculations)
 
     def _run_step(
         self,
@@ -205,8 +206,6 @@ class Engine:
                 outputs=step.outputs(ctx, state),
             )
             created_anew = step.created_anew(ctx, state)
-        except _RunStopped as stop:
-            result = StepResult(step.name, Outcome.BLOCKED, actions, str(stop))
         except Exception as exc:  # a step's failure is its outcome; the run goes on with the rest
             message, hint = _explain(exc)
             outputs = {} if state is _NOT_OBSERVED else _safe_outputs(step, ctx, state)
@@ -341,38 +340,6 @@ class _SpeculativeContext(Context):
 class _Speculation:
     state: Any
     reads: _RecordedOutputs
-    stop: PreconditionFailed | None = None
-    """What the step's plan of this state raised to stop the run's writes."""
-
-
-class _RunStopped(Exception):
-    """Raised instead of a step's first write when a speculative plan found a failed precondition."""
-
-
-class _Speculations:
-    """Every enabled step's speculative observe, all started at once (see the module docstring)."""
-
-    def __init__(self, ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> None:
-        self.futures = _speculate_all(ordered, ctx, pool)
-
-    def get(self, name: str) -> Future[_Speculation] | None:
-        return self.futures.get(name)
-
-    def settle(self) -> None:
-        """Called before a step's first write: wait until every speculation has been answered, then
-        raise _RunStopped if one found a failed precondition."""
-        wait(self.futures.values())
-        stoppers = self.stoppers()
-        if stoppers:
-            raise _RunStopped(f"blocked by {', '.join(stoppers)}: nothing is written while it fails")
-
-    def stoppers(self) -> list[str]:
-        """The steps whose finished speculation found a failed precondition."""
-        return [
-            name
-            for name, future in self.futures.items()
-            if future.done() and not future.exception() and future.result().stop is not None
-        ]
 
 
 def _speculate_all(ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> dict[str, Future]:
@@ -411,20 +378,17 @@ def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future) -> _Specu
     outputs: Any = _ABSENT
     try:
         state = step.observe(ctx)
-        outputs, stop = _foresee(step, ctx, state)
-        return _Speculation(state, ctx.outputs, stop)
+        outputs = _foreseen_outputs(step, ctx, state)
+        return _Speculation(state, ctx.outputs)
     finally:
         foreseen.set_result(outputs)
 
 
-def _foresee(step: Step, ctx: Context, state: Any) -> tuple[Any, PreconditionFailed | None]:
-    """(the outputs the step will publish if it finds nothing to do, else _ABSENT; a failed precondition)."""
+def _foreseen_outputs(step: Step, ctx: Context, state: Any) -> Any:
     try:
-        return (_ABSENT if step.plan(ctx, state) else step.outputs(ctx, state)), None
-    except PreconditionFailed as stop:
-        return _ABSENT, stop
+        return _ABSENT if step.plan(ctx, state) else step.outputs(ctx, state)
     except Exception:  # plan refused: whatever the step publishes then, dependents observe again
-        return _ABSENT, None
+        return _ABSENT
 
 
 def _first_observation(
@@ -439,7 +403,9 @@ def _first_observation(
     if speculation is not None:
         try:
             guess: _Speculation | None = speculation.result()
-        except Exception:  # a failed speculation costs its reads and nothing else
+        except Exception as exc:  # a failed speculation costs its reads and nothing else,
+            if getattr(exc, "final", False):  # unless asking again is futile (no answer in time)
+                raise
             guess = None
         if guess is not None and guess.reads.still_hold(ctx.outputs):
             return guess.state, False

@@ -2,7 +2,12 @@
 
 - Files holding secrets are written atomically (a temporary file in the same directory, then
   rename), created with mode 0600 from the start, so no reader ever sees half a file or a
-  world-readable one.
+  world-readable one. A file that exists keeps the mode its owner gave it (gcp-setup neither loosens
+  nor tightens it; `loose_mode_note` says when it is looser than 0600). A symlink is written through:
+  the temporary file goes beside its target and is renamed onto it, so the link stays a link and no
+  other file's content is copied anywhere. The directory must not be world-writable (anyone could
+  swap the file there). A kill between the temporary file and the rename leaves `.NAME.XXXX.tmp`
+  behind; `stray_temp_files` finds it for the next run's plan.
 - A `.env` is merged: our variables replace their old lines in place, other lines stay as they are,
   and no variable appears twice. A variable may carry a note, a `# gcp-setup: NAME ...` comment on the
   line above it, rewritten with it (the API key's says which key its string is, see credentials).
@@ -13,37 +18,86 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import secrets
+import stat
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from gcp_setup.errors import UsageError
+
 SECRET_MODE = 0o600
+TEMP_SUFFIX = ".tmp"
 NOTE_PREFIX = "# gcp-setup: "
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
 
 
 def write_secret_file(path: Path, data: str | bytes) -> None:
-    """Write `data` to `path` atomically with mode 0600 (the parent directory is created 0700)."""
-    path = Path(path).expanduser()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Write `data` to `path` atomically: mode 0600 for a new file, the mode it has for an existing one
+    (the parent directory is created 0700). A symlink is written through to its target."""
+    target = write_target(path)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    problem = directory_problem(target.parent)
+    if problem:
+        raise UsageError(f"will not write a secret to {target}: {problem}")
+    mode = target.stat().st_mode & 0o777 if target.exists() else SECRET_MODE
     payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)  # 0600
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, SECRET_MODE)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_target(path: Path) -> Path:
+    """The file a write to `path` changes: `path` itself, or the file its symlinks lead to."""
+    path = Path(path).expanduser()
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def directory_problem(directory: Path) -> str | None:
+    """Why a secret must not go into `directory` (world-writable: anyone may replace or pre-create the
+    file there), or None."""
+    try:
+        mode = directory.stat().st_mode
+    except OSError:
+        return None  # missing: created 0700 by the writer, or reported by the checks before any write
+    if mode & stat.S_IWOTH:
+        return f"{directory} is writable by every user; choose a directory only you can write to"
+    return None
+
+
+def loose_mode_note(path: Path) -> str | None:
+    """A note when the file at `path` is readable or writable by others (looser than 0600): gcp-setup
+    keeps the mode its owner set, and says so."""
+    try:
+        mode = write_target(path).stat().st_mode & 0o777
+    except OSError:
+        return None
+    if mode & 0o077 == 0:
+        return None
+    return f"{path} is mode {mode:04o}, open to other users; kept as you set it (chmod 600 {path} closes it)"
+
+
+def stray_temp_files(path: Path) -> list[Path]:
+    """Temporary files a killed write of `path` left beside it (or beside its symlink's target)."""
+    target = write_target(path)
+    try:
+        return sorted(target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}"))
+    except OSError:
+        return []
 
 
 def env_line(name: str, value: str) -> str:
@@ -84,6 +138,12 @@ def parse_env_notes(text: str) -> dict[str, str]:
     return notes
 
 
+def read_text_exactly(path: Path) -> str:
+    """The text of `path` with its line endings as they are (read_text() would turn CRLF into LF)."""
+    with open(Path(path).expanduser(), encoding="utf-8", newline="") as f:
+        return f.read()
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """The variables of the dotenv file at `path` (OSError when it cannot be read)."""
     return parse_env_text(Path(path).expanduser().read_text())
@@ -94,6 +154,7 @@ def merge_env_text(existing: str, values: Mapping[str, str], notes: Mapping[str,
     duplicates of it are dropped, new variables are appended; comments and other lines are kept.
     `notes` go on the line above their variable; gcp-setup's older notes of these variables go."""
     notes = notes or {}
+    newline = "\r\n" if "\r\n" in existing else "\n"  # a CRLF file stays CRLF
     out: list[str] = []
     written: set[str] = set()
     for line in existing.splitlines():
@@ -110,7 +171,7 @@ def merge_env_text(existing: str, values: Mapping[str, str], notes: Mapping[str,
     for name, value in values.items():
         if name not in written:
             out.extend(_variable_lines(name, value, notes))
-    return "\n".join(out) + "\n"
+    return newline.join(out) + newline
 
 
 def _variable_lines(name: str, value: str, notes: Mapping[str, str]) -> list[str]:
@@ -122,9 +183,9 @@ def merge_env_file(path: Path, values: Mapping[str, str], notes: Mapping[str, st
     """Merge `values` (and their `notes`) into the dotenv file at `path` (0600: it may hold a key).
     True when it changed."""
     path = Path(path).expanduser()
-    existing = path.read_text() if path.exists() else ""
+    existing = read_text_exactly(path) if path.exists() else ""
     merged = merge_env_text(existing, values, notes)
-    if merged == existing and path.exists() and (path.stat().st_mode & 0o777) == SECRET_MODE:
+    if merged == existing and path.exists():
         return False
     write_secret_file(path, merged)
     return True

@@ -48,6 +48,7 @@ def emu(_emulator_server: Emulator | None) -> Iterator[EmulatorControl]:
         service_account_propagation_s=0,
         service_enable_propagation_s=0,
         drop_after_writes=None,
+        hold_after_writes=None,
         barrier=None,
         barrier_timeout_s=30.0,
         seed=0,

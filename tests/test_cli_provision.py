@@ -49,9 +49,11 @@ def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_proj
     log = provision_env.requests()
     first_write = next(i for i, r in enumerate(log) if r["kind"] == "write")
     # Every step's speculative first read was answered before the first write left (engine), each
-    # refused or empty in a project that does not exist yet: the same six, every run.
+    # refused or empty in a project that does not exist yet: the same six, every run; and the plan that
+    # apply carries out asked whether --billing-account exists and is open before creating anything.
     assert sorted((r["method_id"], r["status"]) for r in log[:first_write]) == [
         ("apikeys.projects.locations.keys.list", 403),
+        ("cloudbilling.billingAccounts.get", 200),
         ("cloudbilling.projects.getBillingInfo", 403),
         ("cloudresourcemanager.projects.get", 403),
         ("cloudresourcemanager.projects.getIamPolicy", 403),
@@ -74,7 +76,7 @@ def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_proj
         "serviceusage.services.batchEnable",
     ]
     assert "GEMINI_API_KEY=AQ." in (tmp_path / ".env").read_text()
-    assert len(log) == 16  # the 6 first reads, 6 writes, 3 operation polls (1 each) and the grant's read
+    assert len(log) == 17  # 6 first reads, the billing account, 6 writes, 3 operation polls, the grant's read
 
 
 def test_plan_lists_creations_and_detailed_exitcode_says_if_changes_are_pending(provision_env):

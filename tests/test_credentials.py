@@ -54,10 +54,11 @@ def run(emulator_env, identity_project, home):
     return run_steps
 
 
-def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_project):
+def test_env_file_is_merged_and_stable_and_keeps_the_mode_its_owner_set(run, emu, home, identity_project):
     env_file = home / "app" / ".env"
     env_file.parent.mkdir()
     env_file.write_text("# mine\nDEBUG=1\nGOOGLE_CLOUD_PROJECT=old-project\nGOOGLE_CLOUD_PROJECT=dup\n")
+    env_file.chmod(0o640)
 
     first = run(env_file=env_file)
     assert first.ok, [(r.name, r.detail) for r in first.results]
@@ -70,7 +71,7 @@ def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_pro
     assert values["GEMINI_API_KEY"].startswith("AQ.")
     assert values["OPENAI_BASE_URL"] == f"http://{emu.host}/v1beta/openai/"
     assert "GOOGLE_APPLICATION_CREDENTIALS" not in values  # user mode writes no credentials file
-    assert mode_of(env_file) == 0o600
+    assert mode_of(env_file) == 0o640  # neither loosened nor tightened
 
     emu.clear_requests()
     second = run(env_file=env_file)
@@ -212,7 +213,7 @@ def test_github_env_gets_masked_values(run, home, monkeypatch, capsys):
 def test_secret_files_are_atomic_and_private(tmp_path):
     path = tmp_path / "deep" / "secret.json"
     write_secret_file(path, "one")
-    path.chmod(0o644)
+    assert mode_of(path) == 0o600 and mode_of(path.parent) == 0o700
     write_secret_file(path, b"two")
     assert path.read_text() == "two" and mode_of(path) == 0o600
     assert os.listdir(path.parent) == ["secret.json"]  # no temporary file left behind

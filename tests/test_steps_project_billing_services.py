@@ -51,7 +51,11 @@ def test_apply_from_empty_creates_project_links_billing_enables_services(emu):
     assert outcomes(result) == {"project": "created", "billing": "updated", "services": "created"}
     session = GoogleSession.create(emu.host)
     project = resourcemanager.get_project(session, PROJECT)
-    assert project is not None and project.state == "ACTIVE" and project.labels == {"team": "ml"}
+    assert (
+        project is not None
+        and project.state == "ACTIVE"
+        and project.labels == {"team": "ml", "created-by": "gcp-setup"}
+    )
     assert result.by_name("project").outputs == {
         "project_id": PROJECT,
         "number": project.number,

@@ -31,9 +31,12 @@ def new_session(config: Config):
     return GoogleSession.create(config.emulator_host, quota_project=config.project)
 
 
-def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=None, after=None):
+def run_steps(
+    config: Config, steps: list, mode: str, *, human: bool, session=None, after=None, upstream=None
+):
     """Run `steps` in `mode` (with a new session unless given one); return the RunResult. `after`: the
-    RunResult of the steps run before these, whose outputs they may read."""
+    plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps run
+    before these, whose outputs they read."""
     from gcp_setup.engine import Engine
     from gcp_setup.google.session import import_client_libraries
     from gcp_setup.report import Progress
@@ -45,11 +48,11 @@ def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=No
     import_client_libraries()
     session = session or new_session(config)
     ctx = Context(config, session)
-    if after is not None:
-        ctx.outputs.update({r.name: r.outputs for r in after.results})
+    if upstream is not None:
+        ctx.outputs.update({r.name: r.outputs for r in upstream.results})
     if human:
         ctx.progress = Progress()
-    return Engine().run(steps, ctx, mode)  # type: ignore[arg-type]
+    return Engine().run(steps, ctx, mode, after)  # type: ignore[arg-type]
 
 
 def finish(
@@ -66,6 +69,71 @@ def finish(
         click.echo(secrets)
     if smoke:
         click.echo(smoke.table())
+
+
+def plan_then_apply(config: Config, steps, *, yes: bool, human: bool, destroy: bool = False, plan_also=None):
+    """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
+    lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
+    for, stop at a failed precondition (nothing written: the plan is the result), ask unless --yes, and
+    apply the plan (its observations reused). `steps()` makes the step list; `plan_also()` steps the
+    plan shows but the caller applies later; `destroy`: they delete (no secret file is written).
+    Returns (the run, how to render it, the session)."""
+    from gcp_setup import permissions, report
+    from gcp_setup.engine import RunResult
+    from gcp_setup.steps import PreconditionFailed
+
+    if not destroy:
+        check_destinations(config)
+    session = new_session(config)
+    with secret_files_locked(config, human):
+        shown = steps() + (plan_also() if plan_also else [])
+        planned = run_steps(config, shown, "plan", human=human, session=session)
+        refuse_bad_input(planned)
+        if any(isinstance(r.error, PreconditionFailed) for r in planned.results):
+            return planned, report.render_plan, session
+        if not planned.changes_pending:
+            if yes:
+                return RunResult("apply", planned.results), report.render_summary, session
+            return planned, report.render_plan, session
+        permissions.check(session, config.project, planned)
+        if not yes:
+            confirm(planned, human, "Destroy these resources?" if destroy else "Apply these changes?")
+        run = run_steps(config, steps(), "apply", human=human, session=session, after=planned)
+    return run, report.render_summary, session
+
+
+def check_destinations(config: Config) -> None:
+    """Where provisioning writes secret files must be safe (gcp_setup/preflight.py)."""
+    from gcp_setup.preflight import check_secret_destinations
+    from gcp_setup.steps import Context
+    from gcp_setup.steps.credentials import FILE_MODES, credentials_file
+
+    in_file_mode = config.credentials in FILE_MODES
+    target = credentials_file(Context(config, session=None)) if in_file_mode else None  # type: ignore[arg-type]
+    check_secret_destinations(config, target)
+
+
+def refuse_bad_input(planned) -> None:
+    """A setting the plan found wrong (a billing account, service or role Google does not know) stops
+    the run before any write, as a usage error."""
+    from gcp_setup.steps import Outcome
+
+    for result in planned.results:
+        if result.outcome is Outcome.FAILED and isinstance(result.error, UsageError):
+            raise result.error
+
+
+def secret_files_locked(config: Config, human: bool):
+    """The lock concurrent runs on the same secret files take turns with (gcp_setup/locks.py)."""
+    from gcp_setup.locks import exclusive
+    from gcp_setup.steps import Context
+    from gcp_setup.steps.secret_files import secret_paths
+
+    def say(message: str) -> None:
+        if human:
+            click.echo(f"  {message}", err=True)
+
+    return exclusive(secret_paths(Context(config, session=None)), say)  # type: ignore[arg-type]
 
 
 def debug_tracebacks(click_ctx: click.Context, run) -> None:

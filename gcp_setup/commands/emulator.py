@@ -11,10 +11,33 @@ import click
 from gcp_setup import envvars
 from gcp_setup.emulator.gcloud_config import gcloud_setup_lines
 from gcp_setup.emulator.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, Realism
+from gcp_setup.errors import UsageError
+
+REMOTE_EXPOSURE = (
+    "anyone who can reach it may call every emulated API without credentials, as the owner of every "
+    "project in it, and read its API key strings and service-account private keys"
+)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: an address only this machine reaches."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Permit a --host other machines can reach (they get every emulated API, unauthenticated).",
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -74,6 +97,7 @@ from gcp_setup.emulator.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, Realism
 )
 def emulator(
     host: str,
+    allow_remote: bool,
     port: int,
     latency_ms: float,
     fault_rate: float,
@@ -92,6 +116,13 @@ def emulator(
     """
     from gcp_setup.emulator.server import Emulator
 
+    if not is_loopback(host):
+        if not allow_remote:
+            raise UsageError(
+                f"--host {host} serves the emulator to other machines: {REMOTE_EXPOSURE}; "
+                "use --host 127.0.0.1, or add --allow-remote if that is what you want"
+            )
+        click.echo(f"warning: listening on {host}: {REMOTE_EXPOSURE}", err=True)
     realism = Realism(
         latency_ms=latency_ms,
         fault_rate=fault_rate,

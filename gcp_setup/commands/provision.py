@@ -16,10 +16,13 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
-from gcp_setup.commands.common import confirm, finish, format_option, new_session, run_steps
+from gcp_setup.commands.common import finish, format_option, new_session, plan_then_apply, run_steps
 from gcp_setup.config import Config, config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
+
+RETIRE_STEP = "old_keys"
+"""The step that waits for the smoke test (steps/retire_keys.py); present in a run that planned it."""
 
 
 def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_format: str, render):
@@ -29,8 +32,13 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     config = config_from_click(click_ctx, params)
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
-    run = run_steps(config, all_steps(), mode, human=output_format == "table")
+    session = new_session(config)
+    run = run_steps(config, all_steps(), mode, human=output_format == "table", session=session)
     finish(click_ctx, run, config, output_format, render)
+    if mode == "plan" and run.ok and run.changes_pending:
+        from gcp_setup import permissions
+
+        permissions.check(session, config.project, run)  # the writes apply would need, named now
     return run
 
 
@@ -87,20 +95,12 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     human = output_format == "table"
     if human:
         click.echo(report.header(config, "apply"), err=True)
-    session = new_session(config)
-    run, render = None, report.render_summary
-    if not yes:
-        planned = run_steps(config, all_steps(), "plan", human=human, session=session)
-        if planned.changes_pending:
-            confirm(planned, human)
-        else:
-            run, render = planned, report.render_plan  # nothing to do: said as a plan, then verified
-    if run is None:
-        run = run_steps(config, provision_steps(), "apply", human=human, session=session)
-        smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
+    run, render, session = plan_then_apply(
+        config, provision_steps, yes=yes, human=human, plan_also=after_smoke_test_steps
+    )
+    smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
+    if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
         run = _after_smoke_test(config, run, smoke, human, session)
-    else:
-        smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
     finish(click_ctx, run, config, output_format, render, smoke)
     if human and run.ok and _output(run, "workload_identity", "workload_identity_provider"):
         from gcp_setup.steps.workload_identity import github_actions_snippet

@@ -12,6 +12,7 @@ API_PACKAGES = (
     "oauth",  # OAuth2 token endpoint, IAM Credentials, STS
     "generativelanguage",  # Gemini API v1beta, its OpenAI-compatible endpoints
     "aiplatform",  # Vertex AI generateContent and its OpenAI-compatible endpoint
+    "catalog",  # what exists outside projects: Service Management services, predefined IAM roles
 )
 
 

@@ -3,6 +3,8 @@ that a client sends requests together.
 
     InFlight.max              the most requests held at the same moment since the log was last cleared
     Realism.barrier = N       hold the next requests until N are in flight, then let them all go (once)
+    Realism.hold_after_writes = N   hold the answer of the N-th write until released (`Hold`), so a test
+                              can kill its client right after that write
 
 A client that sends N requests together reaches a barrier of N however busy the machine is; one that
 sends them one after another never does: its first request is held for `barrier_timeout_s`, counted in
@@ -57,3 +59,22 @@ class InFlight:
                 "max_in_flight": self.max,
                 "barrier_timeouts": self.barrier_timeouts,
             }
+
+
+class Hold:
+    """The answer of one write, held until released (Realism.hold_after_writes)."""
+
+    def __init__(self) -> None:
+        self._released = threading.Event()
+        self.held = False
+
+    def catch(self) -> None:
+        self._released.clear()
+        self.held = True
+
+    def wait(self) -> None:
+        self._released.wait()
+
+    def release(self) -> None:
+        self.held = False
+        self._released.set()

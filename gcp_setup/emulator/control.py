@@ -50,6 +50,13 @@ class EmulatorControl:
         """{"in_flight", "max_in_flight", "barrier_timeouts"} since the request log was last cleared."""
         return self._call("GET", "concurrency")
 
+    def held(self) -> bool:
+        """A write's answer is being held (Realism.hold_after_writes)."""
+        return self._call("GET", "hold")["held"]
+
+    def release(self) -> None:
+        self._call("POST", "hold/release")
+
     def advance_clock(self, seconds: float) -> float:
         """Move the emulator's time forward (propagation delays, token expiry); its new now()."""
         return self._call("POST", "clock", {"advance_s": seconds})["now"]

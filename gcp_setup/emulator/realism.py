@@ -31,6 +31,9 @@ class Realism:
     """For this long after enabling, a data-plane API still answers SERVICE_DISABLED."""
     drop_after_writes: int | None = None
     """Apply the N-th mutating request (1-based), then drop the connection without answering."""
+    hold_after_writes: int | None = None
+    """Apply the N-th mutating request (1-based), then hold its answer until /_emulator/hold/release:
+    a test kills the client meanwhile, right after that write, every time."""
     barrier: int | None = None
     """Hold API requests until this many are in flight at once, then release them and clear the switch
     (see concurrency.py)."""

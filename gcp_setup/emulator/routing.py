@@ -89,6 +89,8 @@ class Route:
     api_key_bearer: bool = False
     """`Authorization: Bearer X` carries an API key here, not a token (the Gemini API's OpenAI-compatible
     endpoints, called by the openai library)."""
+    request_schema: tuple[str, str] | None = None
+    """(API version, schema name) of the request body, from the discovery document; None: none known."""
 
 
 ROUTES: list[Route] = []
@@ -105,7 +107,9 @@ def api_method(api_version: str, *method_ids: str, kind: str | None = None):
     def register(handler: Handler) -> Handler:
         for method_id in method_ids:
             m = discovery.method(api_version, method_id)
-            ROUTES.append(Route(m.http_method, m.rule, m.id, kind or _kind(m.http_method, m.id), handler))
+            schema = (api_version, m.request_schema) if m.request_schema else None
+            kind_ = kind or _kind(m.http_method, m.id)
+            ROUTES.append(Route(m.http_method, m.rule, m.id, kind_, handler, request_schema=schema))
         return handler
 
     return register

@@ -24,8 +24,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from gcp_setup.emulator import apis, errors
-from gcp_setup.emulator.concurrency import InFlight
+from gcp_setup.emulator import apis, errors, validation
+from gcp_setup.emulator.concurrency import Hold, InFlight
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.routing import ROUTES, ApiRequest, Reply, Route, shared_path_methods
 from gcp_setup.emulator.world import World
@@ -85,6 +85,7 @@ class EmulatorApp:
         self.log = RequestLog()
         self.in_flight = InFlight()
         self._writes = 0
+        self.hold = Hold()
         routes = shared_path_methods(ROUTES)
         self.url_map = Map(
             [Rule(r.rule, methods=[r.http_method], endpoint=r) for r in routes],
@@ -123,7 +124,7 @@ class EmulatorApp:
                 path=request.path,
                 params=params,
                 query=request.args,
-                body=_body(request),
+                body=validation.body_of(request),
                 headers=request.headers,
                 principal=principal,
                 authenticated=authenticated,
@@ -135,11 +136,14 @@ class EmulatorApp:
                 ),
                 method_id=route.method_id,
             )
+            if route.request_schema is not None:
+                validation.check_body(*route.request_schema, api_request.body)
             with self.world.lock:
-                result = route.handler(api_request)
+                result = validation.handled(route, api_request)
                 response = _to_response(result)
-                if route.kind == "write" and response.status_code < 400:
-                    self._after_write(environ)
+                hold = route.kind == "write" and response.status_code < 400 and self._after_write(environ)
+            if hold:  # outside the world's lock: the control endpoints must answer meanwhile
+                self.hold.wait()
         except errors.ApiError as exc:
             response = _json_response(exc.to_json(), exc.code, exc.headers)
         self.log.add(
@@ -169,14 +173,21 @@ class EmulatorApp:
             )
         return principal, True
 
-    def _after_write(self, environ) -> None:
+    def _after_write(self, environ) -> bool:
+        """Count the write; True when its answer is to be held (Realism.hold_after_writes)."""
         self._writes += 1
         if self.state_file is not None:
             self.world.save(self.state_file)
-        drop_at = self.world.realism.drop_after_writes
+        realism = self.world.realism
+        drop_at = realism.drop_after_writes
         if drop_at is not None and self._writes >= drop_at:
-            self.world.realism.drop_after_writes = None
+            realism.drop_after_writes = None
             _drop_connection(environ)
+        if realism.hold_after_writes is not None and self._writes >= realism.hold_after_writes:
+            realism.hold_after_writes = None
+            self.hold.catch()
+            return True
+        return False
 
     def _unrouted(self, request: Request, exc: HTTPException) -> Response:
         self.log.add(LogEntry(request.method, request.path, exc.code or 404, "", "unknown", "", time.time()))
@@ -190,7 +201,10 @@ class EmulatorApp:
     # -- /_emulator control endpoints ------------------------------------------------------------
     def _control(self, request: Request) -> Response:
         what = request.path[len(CONTROL_PREFIX) :].strip("/")
-        body = _body(request)
+        try:
+            body = validation.body_of(request)
+        except errors.ApiError as exc:
+            return _json_response(exc.to_json(), exc.code)
         with self.world.lock:
             if what == "health":
                 return _json_response({"status": "ok"})
@@ -199,6 +213,11 @@ class EmulatorApp:
             if what == "requests" and request.method == "DELETE":
                 self.log.clear()
                 self.in_flight.clear()
+                return _json_response({})
+            if what == "hold":
+                return _json_response({"held": self.hold.held})
+            if what == "hold/release" and request.method == "POST":
+                self.hold.release()
                 return _json_response({})
             if what == "concurrency":
                 return _json_response(self.in_flight.to_json())
@@ -232,18 +251,8 @@ class EmulatorApp:
         self.world.reset()
         self.log.clear()
         self.in_flight.clear()
+        self.hold.release()
         self._writes = 0
-
-
-def _body(request: Request) -> dict[str, Any]:
-    if not request.data:
-        if request.form:
-            return dict(request.form)
-        return {}
-    try:
-        return json.loads(request.data)
-    except ValueError:
-        raise errors.InvalidArgument("Invalid JSON payload received.") from None
 
 
 def _bearer(request: Request) -> str | None:

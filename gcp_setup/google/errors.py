@@ -20,19 +20,42 @@ def _error_info(details: list[Any]) -> tuple[str, dict[str, str]]:
     return "", {}
 
 
+NOT_A_GOOGLE_API = "NOT_A_GOOGLE_API"
+"""The reason given to an answer that is a web page, not a Google error (the endpoint is something else)."""
+_WEB_PAGE = "with a web page, not a Google API error"
+_REQUEST_PREFIX = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE) \S+: ")
+MAX_MESSAGE = 300
+
+
+def readable(message: str, code: int) -> str:
+    """A Google error message fit for one line: without the request URL google-api-core puts in front
+    (hundreds of characters for a batch call), and no HTML page an endpoint that is not a Google API
+    (a plain web server) answers with."""
+    message = _REQUEST_PREFIX.sub("", message.strip())
+    if re.search(r"<(?:!doctype|html|body|head|title)\b", message, re.IGNORECASE):
+        return (
+            f"the endpoint answered HTTP {code} {_WEB_PAGE}; "
+            "check that the address (--emulator-host) is a Google API or gcp-setup's emulator"
+        )
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
+
+
 def from_http_error(exc: Exception) -> GoogleApiError:
     """A googleapiclient.errors.HttpError as GoogleApiError."""
     code = int(getattr(getattr(exc, "resp", None), "status", 0) or 0)
     try:
         error = json.loads(exc.content.decode())["error"]  # type: ignore[attr-defined]
     except (ValueError, KeyError, AttributeError, TypeError):
-        error = {"message": str(exc)}
+        content = getattr(exc, "content", b"")
+        error = {"message": readable(content.decode(errors="replace") if content else str(exc), code)}
     reason, metadata = _error_info(error.get("details", []))
+    message = readable(str(error.get("message", exc)), code)
     return GoogleApiError(
-        error.get("message", str(exc)),
+        message,
         status=error.get("status", ""),
         code=error.get("code", code),
-        reason=reason,
+        reason=NOT_A_GOOGLE_API if _WEB_PAGE in message else reason,
         metadata=metadata,
     )
 
@@ -40,11 +63,13 @@ def from_http_error(exc: Exception) -> GoogleApiError:
 def from_api_core(exc: Exception) -> GoogleApiError:
     """A google.api_core.exceptions.GoogleAPICallError as GoogleApiError."""
     status = getattr(exc, "grpc_status_code", None)
+    code = int(getattr(exc, "code", 0) or 0)
+    message = readable(str(getattr(exc, "message", exc)), code)
     return GoogleApiError(
-        getattr(exc, "message", str(exc)),
+        message,
         status=getattr(status, "name", "") or "",
-        code=int(getattr(exc, "code", 0) or 0),
-        reason=getattr(exc, "reason", "") or "",
+        code=code,
+        reason=NOT_A_GOOGLE_API if _WEB_PAGE in message else getattr(exc, "reason", "") or "",
         metadata=dict(getattr(exc, "metadata", None) or {}),
     )
 

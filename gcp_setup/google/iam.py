@@ -146,12 +146,14 @@ class IamClient:
     def create_key_file(self, project: str, email: str) -> tuple[str, bytes]:
         """A new key as (key resource name, the JSON key file's bytes). Raises KeyCreationBlocked
         when the organization policy forbids service-account keys."""
+        from gcp_setup.google import retry
+
         body = {"privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE", "keyAlgorithm": "KEY_ALG_RSA_2048"}
+        request = self._accounts().keys().create(name=service_account_name(project, email), body=body)
         try:
-            key = execute(
-                self._accounts().keys().create(name=service_account_name(project, email), body=body),
-                self.session,
-            )
+            # Not sent again after an answer that never came: the first may have made a key, and a second
+            # would be a key no file holds (the run's note of the creation lets the next run find it).
+            key = retry.execute(request, policy=retry.ANSWERED_ONLY, session=self.session)
         except GoogleApiError as exc:
             if is_key_creation_blocked(exc):
                 raise KeyCreationBlocked(
@@ -159,6 +161,16 @@ class IamClient:
                 ) from exc
             raise
         return key["name"], base64.b64decode(key["privateKeyData"])
+
+    def delete_key(self, key_name: str) -> bool:
+        """Delete a user-managed key by its resource name; False when it (or its account) was gone."""
+        try:
+            execute(self._accounts().keys().delete(name=key_name), self.session)
+            return True
+        except GoogleApiError as exc:
+            if exc.code == 404:
+                return False
+            raise
 
 
 def is_key_creation_blocked(exc: GoogleApiError) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import operations, retry
+from gcp_setup.google.errors import NOT_A_GOOGLE_API
 from gcp_setup.google.session import GoogleSession
 
 ACTIVE = "ACTIVE"
@@ -51,7 +52,7 @@ def get_project(session: GoogleSession, project_id: str) -> ProjectInfo | None:
             )
         )
     except GoogleApiError as exc:
-        if exc.code in (403, 404):
+        if exc.code in (403, 404) and exc.reason != NOT_A_GOOGLE_API:
             return None
         raise
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from gcp_setup.google import deadline
 from gcp_setup.google.errors import as_google_api_error, with_hint
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ class RetryPolicy:
     initial_s: float = 0.05
     multiplier: float = 2.0
     max_delay_s: float = 4.0
+    unanswered: bool = True
+    """Send again a request that got no answer (dropped connection). False for a create that is not
+    idempotent (a service-account key): the first may have been carried out."""
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(max, initial * multiplier**attempt)]."""
@@ -46,6 +50,7 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
+ANSWERED_ONLY = RetryPolicy(unanswered=False)
 _rng = random.Random()
 
 
@@ -67,10 +72,13 @@ def is_connection_error(exc: BaseException) -> bool:
 
 
 def classify(exc: BaseException) -> tuple[bool, BaseException]:
-    """(retryable, the exception to raise if not retried)."""
+    """(retryable, the exception to raise if not retried). No answer in time is final (deadline.py)."""
     api_error = as_google_api_error(exc) if isinstance(exc, Exception) else None
     if api_error is not None:
         return api_error.retryable, with_hint(api_error)
+    no_answer = deadline.timed_out(exc)
+    if no_answer is not None:
+        return False, no_answer
     if is_connection_error(exc):
         return True, exc
     return False, exc
@@ -85,14 +93,17 @@ def call(
 ) -> T:
     """fn(*args, **kwargs), retried per `policy`; Google errors come out as GoogleApiError. With the
     run's `session`, SERVICE_DISABLED for an API it has just enabled is waited out too."""
+    if "retry" in kwargs:  # a google-cloud-* method: without a timeout its REST transport may wait forever
+        kwargs.setdefault("timeout", deadline.seconds())
     attempt = 0
     while True:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             retryable, error = classify(exc)
-            deadline = _propagation_deadline(exc, session)
-            propagating = deadline is not None and time.monotonic() < deadline
+            retryable = retryable and (policy.unanswered or not is_connection_error(exc))
+            propagating_until = _propagation_deadline(exc, session)
+            propagating = propagating_until is not None and time.monotonic() < propagating_until
             if not propagating and (not retryable or attempt >= policy.attempts - 1):
                 if error is exc:
                     raise

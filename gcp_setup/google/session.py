@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.errors import UsageError
+from gcp_setup.errors import GcpSetupError, UsageError
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 CLIENT_LIBRARIES = (
@@ -43,6 +43,21 @@ def resolve_emulator_host(explicit: str | None = None) -> str | None:
             f"or export {envvars.EMULATOR_HOST}=127.0.0.1:8085"
         )
     return value
+
+
+def application_default_credentials(quota_project: str | None) -> Any:
+    """The caller's ADC; none found is one line naming the login command, not google-auth's paragraph."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE], quota_project_id=quota_project)
+    except DefaultCredentialsError as exc:
+        raise GcpSetupError(
+            "no Application Default Credentials found, so Google cannot tell who you are",
+            hint=f"run `gcloud auth application-default login`, or set {envvars.CREDENTIALS} to a key file",
+        ) from exc
+    return credentials
 
 
 def import_client_libraries() -> None:
@@ -98,11 +113,7 @@ class GoogleSession:
 
                 self.credentials = AnonymousCredentials()
             else:
-                import google.auth
-
-                self.credentials, _ = google.auth.default(
-                    scopes=[CLOUD_PLATFORM_SCOPE], quota_project_id=self.quota_project
-                )
+                self.credentials = application_default_credentials(self.quota_project)
         return self.credentials
 
     def cloud_client(self, client_cls: type, api: str) -> Any:
@@ -130,8 +141,7 @@ class GoogleSession:
             cached = discovery.build(
                 api,
                 version,
-                credentials=None if self.is_emulator else self.get_credentials(),
-                http=self._anonymous_http() if self.is_emulator else None,
+                http=self._http(),
                 static_discovery=True,
                 cache_discovery=False,
                 client_options={"api_endpoint": self.endpoint(api) + "/"},
@@ -139,8 +149,9 @@ class GoogleSession:
             setattr(self._local, key, cached)
         return cached
 
-    @staticmethod
-    def _anonymous_http() -> Any:
-        import httplib2
+    def _http(self) -> Any:
+        """The transport of a discovery client (deadline.DiscoveryHttp), authorized with the session's
+        credentials unless it talks to the emulator."""
+        from gcp_setup.google.deadline import DiscoveryHttp
 
-        return httplib2.Http(timeout=60)
+        return DiscoveryHttp(None if self.is_emulator else self.get_credentials())

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import importlib
 
-from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, PreconditionFailed, Step, StepError
+from gcp_setup.steps.base import (
+    UNKNOWN,
+    Action,
+    Context,
+    Outcome,
+    PreconditionFailed,
+    Step,
+    StepError,
+    StepInputError,
+)
 
 __all__ = [
     "UNKNOWN",
@@ -20,6 +29,7 @@ __all__ = [
     "PreconditionFailed",
     "Step",
     "StepError",
+    "StepInputError",
     "after_smoke_test_steps",
     "load_steps",
     "provision_steps",
@@ -35,6 +45,7 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.api_key:ApiKeyStep",
     "gcp_setup.steps.api_key:ExpressKeyStep",
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
+    "gcp_setup.steps.secret_files:SecretFilesStep",
     "gcp_setup.steps.credentials:CredentialsStep",
 )
 _AFTER_SMOKE_TEST: tuple[str, ...] = ("gcp_setup.steps.retire_keys:RetireKeysStep",)
@@ -44,9 +55,11 @@ _TEARDOWN: tuple[str, ...] = (
     "gcp_setup.steps.teardown:DeleteApiKey",
     "gcp_setup.steps.workload_identity:RemoveWorkloadIdentity",
     "gcp_setup.steps.teardown:DeleteServiceAccount",
+    "gcp_setup.steps.secret_files:SecretFilesCleanup",
     "gcp_setup.steps.teardown:DeleteCredentialsFile",
 )
 _DELETE_PROJECT = "gcp_setup.steps.teardown:DeleteProject"
+_DELETE_ANY_PROJECT = "gcp_setup.steps.teardown:DeleteAnyProject"
 
 
 def load_steps(paths: tuple[str, ...]) -> list[Step]:
@@ -65,5 +78,8 @@ def after_smoke_test_steps() -> list[Step]:
     return load_steps(_AFTER_SMOKE_TEST)
 
 
-def teardown_steps(delete_project: bool) -> list[Step]:
-    return load_steps((*_TEARDOWN, _DELETE_PROJECT) if delete_project else _TEARDOWN)
+def teardown_steps(delete_project: bool, force: bool = False) -> list[Step]:
+    """`force`: delete the project even when gcp-setup did not create it."""
+    if not delete_project:
+        return load_steps(_TEARDOWN)
+    return load_steps((*_TEARDOWN, _DELETE_ANY_PROJECT if force else _DELETE_PROJECT))

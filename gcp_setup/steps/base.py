@@ -42,7 +42,8 @@ Rules the engine relies on:
   plan only what is left (deterministic names: a fixed key ID, a fixed account ID).
 - Raise `StepError` (or any GcpSetupError) with a one-line message and a `hint` naming the fix; the
   step's outcome becomes "failed" and its dependents are blocked. `plan` raises `PreconditionFailed`
-  for what must stop the whole run before it writes anything. Google client exceptions are
+  (or `StepInputError`, for a setting Google says is wrong) for what must stop the whole run before
+  it writes anything. Google client exceptions are
   turned into one line by gcp_setup.google.errors.
 - Long waits report progress with `ctx.progress_note("waiting for operation ... (3 s)")`; it goes to
   stderr in human mode and is silent in --format json.
@@ -57,7 +58,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from gcp_setup.errors import GcpSetupError
+from gcp_setup.errors import GcpSetupError, UsageError
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -111,10 +112,14 @@ class StepError(GcpSetupError):
 
 
 class PreconditionFailed(StepError):
-    """The run must not write anything: raised by `plan` when something outside gcp-setup's reach
-    (an organization policy) would make a later step fail after earlier ones had already written.
-    Found by a step's first (speculative) plan, it stops the run before its first write; every step
-    that would have written is then `blocked`."""
+    """Something outside gcp-setup's reach (an organization policy) would refuse a later write after
+    earlier ones had already been made. Found by the plan that every apply starts with, it stops the
+    run before any write (exit 1), like StepInputError."""
+
+
+class StepInputError(StepError, UsageError):
+    """A setting Google says is wrong (a billing account, a service or a role it does not know). Found
+    by the plan that every apply starts with, it stops the run before any write (exit 2)."""
 
 
 class _Unknown:

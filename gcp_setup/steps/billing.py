@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup import defaults
+from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import billing
-from gcp_setup.steps.base import Action, Context, Step, StepError
+from gcp_setup.steps.base import Action, Context, Step, StepError, StepInputError
 
 NEEDS_BILLING = frozenset({defaults.VERTEX_AI_API, "compute.googleapis.com"})
 """APIs Google refuses to enable in a project without billing (UREQ_PROJECT_BILLING_NOT_FOUND)."""
@@ -49,9 +50,17 @@ class BillingStep(Step):
         """Is --billing-account open? Asked before relinking (a closed account would break a working
         link) and by plan (which should say so); with nothing linked, apply links at once and the
         link's answer says whether billing is on (None here)."""
-        if linked or ctx.dry_run:
+        if not (linked or ctx.dry_run):
+            return None
+        try:
             return billing.account_is_open(ctx.session, ctx.config.billing_account)
-        return None
+        except GoogleApiError as exc:
+            if exc.code not in (403, 404):
+                raise
+            raise StepInputError(
+                f"billing account {ctx.config.billing_account} does not exist or you may not use it",
+                hint="check --billing-account against `gcloud billing accounts list`",
+            ) from exc
 
     def plan(self, ctx: Context, state: BillingState) -> list[Action]:
         config = ctx.config
@@ -63,7 +72,7 @@ class BillingStep(Step):
         if state.enabled and state.account == wanted:
             return []
         if state.requested_account_open is False:
-            raise StepError(
+            raise StepInputError(
                 f"billing account {wanted} is closed",
                 hint="choose an open one: `gcloud billing accounts list --filter=open=true`",
             )

@@ -1,14 +1,13 @@
 """Step 6: how local code authenticates (Application Default Credentials), and the .env it reads.
 
 Modes (--credentials):
-- user: the person's own ADC (`gcloud auth application-default login`); nothing is written, the step
-  says the login command when the ADC file is missing.
+- user: the person's own ADC (`gcloud auth application-default login`, said when it is missing).
 - impersonate: the caller gets roles/iam.serviceAccountTokenCreator on the service account (its own
   policy, not the project's), and an `impersonated_service_account` ADC file is written whose source
   is the person's ADC: no long-lived secret of the service account exists anywhere.
-- key-file: a service-account key, written mode 0600 (only with --allow-key-file). Refused, with the
-  alternatives, when the organization policy iam.disableServiceAccountKeyCreation is enforced. A key
-  file whose key is still listed on the account is kept, so a re-run makes no second key.
+- key-file: a service-account key (only with --allow-key-file; steps/secret_files notes its creation).
+  Refused, with the alternatives, when the org policy iam.disableServiceAccountKeyCreation is enforced.
+  A key file whose key is still listed on the account is kept: a re-run makes no second key.
 - none: no credentials; only the .env.
 
 Then, when asked: a .env (--env-file, merged, mode 0600) and $GITHUB_ENV (--github-env, secrets
@@ -39,9 +38,11 @@ from gcp_setup.secrets import (
     merge_env_text,
     parse_env_notes,
     parse_env_text,
+    read_text_exactly,
     write_secret_file,
 )
-from gcp_setup.steps.base import Action, Context, Step, StepError
+from gcp_setup.steps.base import Action, Context, Step, StepError, StepInputError
+from gcp_setup.steps.secret_files import create_key_file
 from gcp_setup.steps.service_account import account_email, project_id
 
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
@@ -89,7 +90,7 @@ def impersonator(ctx: Context) -> str:
         from gcp_setup.emulator.world import DEFAULT_CALLER
 
         return DEFAULT_CALLER
-    raise StepError(
+    raise StepInputError(
         "cannot tell who should impersonate the service account",
         hint="pass --impersonator user:you@example.com, or `gcloud config set account you@example.com`",
     )
@@ -118,7 +119,7 @@ def user_adc() -> dict[str, Any]:
     path = gcloud_adc_path()
     source = read_json(path)
     if source is None or source.get("type") not in SOURCE_TYPES:
-        raise StepError(
+        raise StepInputError(
             f"impersonation needs your own Application Default Credentials ({path} is missing or not "
             "a user credential)",
             hint=f"run `{ADC_LOGIN}`, then gcp-setup apply again",
@@ -157,7 +158,8 @@ class CredentialsState:
 
 class CredentialsStep(Step):
     name = "credentials"
-    depends_on = ("service_account", *KEY_VARIABLES.values())
+    # secret_files: no new key note while an interrupted one is cleaned up
+    depends_on = ("service_account", *KEY_VARIABLES.values(), "secret_files")
 
     def observe(self, ctx: Context) -> CredentialsState:
         return self._look(ctx, account_is_new=False)
@@ -175,14 +177,14 @@ class CredentialsStep(Step):
         elif mode == "key-file":
             self._observe_key_file(ctx, state, account_is_new)
         env_file = self._env_file(ctx)
-        env_text = env_file.read_text() if env_file is not None and env_file.is_file() else None
+        env_text = read_text_exactly(env_file) if env_file is not None and env_file.is_file() else None
         if env_text is not None:
             self._take_key_strings_noted_in(ctx, env_text)
             state.env_standard_key = is_standard_key(parse_env_text(env_text).get(envvars.GEMINI_API_KEY))
         values = self.env_values(ctx)
         state.env_names = list(values)
         if env_file is not None:
-            state.env_current = env_file_current(env_file, env_text, values, self._env_notes(ctx, values))
+            state.env_current = env_file_current(env_text, values, self._env_notes(ctx, values))
         if self._github_env_path(ctx) is not None:
             state.github_env_current = github_env_has(self._github_env_path(ctx), values)
         return state
@@ -208,7 +210,7 @@ class CredentialsStep(Step):
     @staticmethod
     def _require_service_account(ctx: Context) -> None:
         if ctx.config.service_account is None:
-            raise StepError(
+            raise StepInputError(
                 f"--credentials {ctx.config.credentials} needs the service account",
                 hint="drop --no-service-account, or use --credentials user",
             )
@@ -282,7 +284,9 @@ class CredentialsStep(Step):
 
     def _write_key_file(self, ctx: Context) -> None:
         try:
-            _, data = IamClient(ctx.session).create_key_file(project_id(ctx), account_email(ctx))
+            create_key_file(
+                IamClient(ctx.session), project_id(ctx), account_email(ctx), credentials_file(ctx)
+            )
         except KeyCreationBlocked as exc:
             raise StepError(
                 "the organization policy iam.disableServiceAccountKeyCreation forbids service-account keys "
@@ -290,7 +294,6 @@ class CredentialsStep(Step):
                 hint="use --credentials impersonate on a workstation, or Workload Identity Federation in CI "
                 "(see the Terraform module); an org policy admin can lift the constraint for this project",
             ) from exc
-        write_secret_file(credentials_file(ctx), data)
 
     @staticmethod
     def _env_file(ctx: Context) -> Path | None:
@@ -386,12 +389,10 @@ _MADE_CURRENT: dict[str, dict[str, Any]] = {
 """The CredentialsState fields each kind of action (Action.data["what"]) makes current."""
 
 
-def env_file_current(path: Path, text: str | None, values: dict[str, str], notes: dict[str, str]) -> bool:
-    """The .env at `path`, whose text is `text` (None: there is none), already holds exactly these
-    values and notes, with mode 0600."""
-    if text is None:
-        return False
-    return merge_env_text(text, values, notes) == text and (path.stat().st_mode & 0o777) == 0o600
+def env_file_current(text: str | None, values: dict[str, str], notes: dict[str, str]) -> bool:
+    """The .env whose text is `text` (None: there is none) already holds exactly these
+    values and notes (its mode is the owner's: see secrets.write_secret_file)."""
+    return text is not None and merge_env_text(text, values, notes) == text
 
 
 def key_note(name: str, etag: str, key_string: str) -> str:

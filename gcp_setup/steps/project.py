@@ -8,7 +8,7 @@ from typing import Any
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import resourcemanager
 from gcp_setup.google.resourcemanager import ProjectInfo
-from gcp_setup.steps.base import UNKNOWN, Action, Context, Step, StepError
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Step, StepError, StepInputError
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,10 @@ class ProjectState:
     """None: the project does not exist, or the caller may not see it (Google does not say which)."""
     created: bool = False
     """This run created it (its create operation answered it): nothing is inside it yet."""
+
+
+CREATED_BY = ("created-by", "gcp-setup")
+"""The label a project gcp-setup creates carries, so that `destroy --delete-project` deletes only those."""
 
 
 class ProjectStep(Step):
@@ -35,13 +39,14 @@ class ProjectStep(Step):
                 )
             return []
         if not config.create:
-            raise StepError(
+            raise StepInputError(
                 f"project {config.project} does not exist or you may not use it",
                 hint="check the ID with `gcloud projects list`, or pass --create to create it",
             )
         parent = config.parent
         where = f" in {parent}" if parent else ""
-        data = {"parent": parent, "display_name": config.display_name, "labels": dict(config.labels)}
+        labels = {**config.labels, CREATED_BY[0]: CREATED_BY[1]}
+        data = {"parent": parent, "display_name": config.display_name, "labels": labels}
         return [
             Action("create", f"projects/{config.project}", f"create project {config.project}{where}", data)
         ]
@@ -86,7 +91,23 @@ class ProjectStep(Step):
         return {"project_id": state.info.project_id, "number": state.info.number, "parent": state.info.parent}
 
 
-def project_inactive(ctx: Context) -> bool:
-    """The project is gone or pending deletion: what was in it goes (or went) with it."""
+def visible_project(ctx: Context) -> ProjectInfo:
+    """The project; one the caller cannot see fails the step. Google answers 403 alike for a project that
+    does not exist and for one the caller may not use, so "not visible" never means "gone"."""
     info = resourcemanager.get_project(ctx.session, ctx.config.project)
-    return info is None or info.state != resourcemanager.ACTIVE
+    if info is None:
+        raise StepInputError(
+            f"cannot see project {ctx.config.project}: it does not exist or your account may not use it, "
+            "so nothing in it can be told apart, and nothing was deleted",
+            hint="check --project and the account you use (`gcloud auth list`)",
+        )
+    return info
+
+
+def project_inactive(ctx: Context) -> bool:
+    """The project is pending deletion: what was in it goes with it."""
+    return visible_project(ctx).state != resourcemanager.ACTIVE
+
+
+def created_by_gcp_setup(info: ProjectInfo) -> bool:
+    return info.labels.get(CREATED_BY[0]) == CREATED_BY[1]

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gcp_setup import defaults
+from gcp_setup.google import catalog
 from gcp_setup.google.iam import IamClient, service_account_email, service_account_member
 from gcp_setup.google.iam_policy import Binding, grant, missing
-from gcp_setup.steps.base import Action, Context, Step
+from gcp_setup.steps.base import Action, Context, Step, StepInputError
 
 MANAGED_DESCRIPTION = "Managed by gcp-setup (`gcp-setup destroy` deletes it)."
 """Marks an account gcp-setup created, so that `destroy` deletes only its own."""
@@ -42,6 +43,18 @@ def wanted_bindings(ctx: Context) -> list[Binding]:
     return [Binding(role, member) for role in ctx.config.roles]
 
 
+def check_roles_exist(ctx: Context) -> None:
+    """In the plan (every apply starts with one), a --role beyond gcp-setup's own must be a role Google
+    knows: refused before anything is created, rather than by the grant after the account is made."""
+    extra = [r for r in ctx.config.roles if r not in defaults.ROLES]
+    unknown = catalog.unknown_roles(ctx.session, extra) if extra and ctx.dry_run else []
+    if unknown:
+        raise StepInputError(
+            f"Google knows no role {', '.join(unknown)}",
+            hint="check --role, e.g. roles/aiplatform.user (`gcloud iam roles list` lists them)",
+        )
+
+
 @dataclass
 class ServiceAccountState:
     email: str
@@ -62,6 +75,7 @@ class ServiceAccountStep(Step):
         """Two reads at once (one round trip): the account (a binding would prove it exists, but not
         that it is enabled) and the project policy. The policy is read in a thread of its own, where
         the session builds that thread's own clients."""
+        check_roles_exist(ctx)
         project, email = project_id(ctx), account_email(ctx)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-read") as side:
             policy = side.submit(lambda: IamClient(ctx.session).project_policy(project).get())
@@ -70,6 +84,7 @@ class ServiceAccountStep(Step):
         return ServiceAccountState(email, account, missing_roles)
 
     def absent_state(self, ctx: Context) -> ServiceAccountState:
+        check_roles_exist(ctx)
         return ServiceAccountState(account_email(ctx), None, list(ctx.config.roles))
 
     def plan(self, ctx: Context, state: ServiceAccountState) -> list[Action]:

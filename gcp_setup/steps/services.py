@@ -7,9 +7,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gcp_setup.google import serviceusage
-from gcp_setup.steps.base import Action, Context, Step
+from gcp_setup import defaults
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google import catalog, serviceusage
+from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.billing import NEEDS_BILLING
+
+UNKNOWN_SERVICE = "SERVICE_CONFIG_NOT_FOUND_OR_PERMISSION_DENIED"
+KNOWN = frozenset((*defaults.SERVICES, *defaults.WORKLOAD_IDENTITY_SERVICES))
+"""The services gcp-setup itself asks for: known to exist, never looked up."""
+
+
+def _unknown(services: list[str]) -> StepInputError:
+    return StepInputError(
+        f"Google knows no service {', '.join(services)} (or it is not shared with you)",
+        hint="check the name in --services, e.g. storage.googleapis.com (`gcloud services list --available`)",
+    )
 
 
 @dataclass(frozen=True)
@@ -23,11 +36,21 @@ class ServicesStep(Step):
     depends_on = ("billing",)
 
     def observe(self, ctx: Context) -> ServicesState:
-        return ServicesState(
-            frozenset(serviceusage.enabled_among(ctx.session, ctx.config.project, ctx.config.services))
-        )
+        try:
+            enabled = serviceusage.enabled_among(ctx.session, ctx.config.project, ctx.config.services)
+        except GoogleApiError as exc:
+            if exc.reason == UNKNOWN_SERVICE:
+                raise _unknown(exc.metadata.get("services", "").split(",")) from exc
+            raise
+        return ServicesState(frozenset(enabled))
 
     def absent_state(self, ctx: Context) -> ServicesState:
+        """In a project still to be created, the services cannot be looked up: the plan asks Service
+        Management about those beyond gcp-setup's own (none by default), before anything is created."""
+        extra = [s for s in ctx.config.services if s not in KNOWN]
+        unknown = catalog.unknown_services(ctx.session, extra) if extra and ctx.dry_run else []
+        if unknown:
+            raise _unknown(unknown)
         return ServicesState(frozenset())
 
     def plan(self, ctx: Context, state: ServicesState) -> list[Action]:

@@ -17,9 +17,9 @@ The .env is left alone: it is the user's file, merged into, not owned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gcp_setup.config import Config
 from gcp_setup.errors import GoogleApiError
@@ -28,9 +28,9 @@ from gcp_setup.google.apikeys import ApiKeysClient, is_deleted, key_id
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
 from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
-from gcp_setup.steps.base import Action, Context, Step
-from gcp_setup.steps.credentials import credentials_file
-from gcp_setup.steps.project import project_inactive
+from gcp_setup.steps.base import Action, Context, Step, StepInputError
+from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup, project_inactive, visible_project
+from gcp_setup.steps.secret_files import credentials_files
 from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
 
 
@@ -46,8 +46,8 @@ class DeleteApiKey(Step):
     def observe(self, ctx: Context) -> KeyState:
         try:
             keys = ApiKeysClient(ctx.session, ctx.progress_note).list(project_id(ctx))
-        except GoogleApiError:
-            if project_inactive(ctx):
+        except GoogleApiError as exc:
+            if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return KeyState([])
             raise
         ours = [k for k in keys if any(spec.number(k) is not None for spec in (GEMINI_KEY, EXPRESS_KEY))]
@@ -91,8 +91,8 @@ class DeleteServiceAccount(Step):
         email = account_email(ctx)
         try:
             state = AccountState(email, client.get_service_account(project_id(ctx), email))
-        except GoogleApiError:
-            if project_inactive(ctx):
+        except GoogleApiError as exc:
+            if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return AccountState(email, None)
             raise
         if state.account is None:
@@ -150,11 +150,7 @@ class DeleteCredentialsFile(Step):
     depends_on = ("service_account",)
 
     def observe(self, ctx: Context) -> FilesState:
-        candidates = {
-            credentials_file(replace(ctx, config=replace(ctx.config, credentials=mode)))
-            for mode in ("impersonate", "key-file")
-        }
-        return FilesState(sorted(p for p in candidates if p.is_file()))
+        return FilesState(sorted(p for p in credentials_files(ctx) if p.is_file()))
 
     def plan(self, ctx: Context, state: FilesState) -> list[Action]:
         return [Action("delete", str(p), f"delete {p}") for p in state.files]
@@ -168,23 +164,41 @@ class DeleteCredentialsFile(Step):
 
 @dataclass
 class ProjectState:
-    state: str | None
-    """ACTIVE, DELETE_REQUESTED, or None (gone, or not visible)."""
+    state: str
+    """ACTIVE or DELETE_REQUESTED."""
+    ours: bool
+    """gcp-setup created it (project.CREATED_BY)."""
 
 
 class DeleteProject(Step):
+    """The project, only if gcp-setup created it (its label says so); DeleteAnyProject (--force) deletes
+    one made elsewhere too."""
+
     name = "project"
     depends_on = ("api_key", "service_account", "credentials")
+    force: ClassVar[bool] = False
 
     def observe(self, ctx: Context) -> ProjectState:
-        info = resourcemanager.get_project(ctx.session, ctx.config.project)
-        return ProjectState(info.state if info else None)
+        info = visible_project(ctx)
+        return ProjectState(info.state, created_by_gcp_setup(info))
 
     def plan(self, ctx: Context, state: ProjectState) -> list[Action]:
         if state.state != resourcemanager.ACTIVE:
             return []
         project = ctx.config.project
-        return [Action("delete", f"projects/{project}", f"delete project {project} (restorable for 30 days)")]
+        label = "=".join(CREATED_BY)
+        if not (state.ours or self.force):
+            raise StepInputError(
+                f"project {project} was not created by gcp-setup (it has no label {label}), so "
+                "--delete-project keeps it; nothing was deleted",
+                hint="pass --force to delete it anyway, or drop --delete-project",
+            )
+        why = "created by gcp-setup" if state.ours else f"no label {label}; --force"
+        return [
+            Action(
+                "delete", f"projects/{project}", f"delete project {project} ({why}; restorable for 30 days)"
+            )
+        ]
 
     def apply(self, ctx: Context, action: Action) -> None:
         from google.cloud import resourcemanager_v3
@@ -194,4 +208,9 @@ class DeleteProject(Step):
         operations.wait_cloud_operation(client, started, f"deleting {action.resource}", ctx.progress_note)
 
     def describe(self, ctx: Context, state: ProjectState) -> str:
-        return f"project {ctx.config.project}: {state.state or 'gone'}"
+        made = "created by gcp-setup" if state.ours else "not created by gcp-setup"
+        return f"project {ctx.config.project}: {state.state} ({made})"
+
+
+class DeleteAnyProject(DeleteProject):
+    force = True

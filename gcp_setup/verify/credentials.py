@@ -74,7 +74,8 @@ def resolve(ctx: VerifyContext) -> Any:
 
 def _load_and_refresh(ctx: VerifyContext) -> Any:
     from google.auth import exceptions
-    from google.auth.transport.requests import Request
+
+    from gcp_setup.google import deadline
 
     path = ctx.environ.get(envvars.CREDENTIALS)
     if path:
@@ -98,7 +99,7 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
         ) from exc
     ctx.adc_project = project
     try:
-        credentials.refresh(Request())
+        credentials.refresh(deadline.token_request())
     except exceptions.RefreshError as exc:
         raise CheckFailed(
             f"{kind_of(credentials)}: token refresh failed: {_first(exc)}",

@@ -122,6 +122,11 @@ def http_options(ctx: VerifyContext, **extra: Any) -> Any:
     """The emulator when selected; one attempt only: verify reports failures, never hides them."""
     from google.genai import types
 
+    from gcp_setup.google import deadline
+
     return types.HttpOptions(
-        base_url=ctx.emulator_url, retry_options=types.HttpRetryOptions(attempts=1), **extra
+        base_url=ctx.emulator_url,
+        retry_options=types.HttpRetryOptions(attempts=1),
+        timeout=int(deadline.seconds() * 1000),
+        **extra,
     )

@@ -21,15 +21,17 @@ MESSAGES = [{"role": "user", "content": PROMPT}]
 def openai_client(base_url: str, api_key: str) -> Any:
     import openai
 
-    return openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=60)
+    from gcp_setup.google import deadline
+
+    return openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=deadline.seconds())
 
 
 def fresh_token(credentials: Any) -> str:
     """The current access token, refreshed first when it expired or is about to (google-auth's rule)."""
     if not credentials.valid:
-        from google.auth.transport.requests import Request
+        from gcp_setup.google import deadline
 
-        credentials.refresh(Request())
+        credentials.refresh(deadline.token_request())
     return credentials.token
 
 
