@@ -7,7 +7,7 @@ Answers with a source stay with their API.
 
 from __future__ import annotations
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator.core import errors
 
 # Auth key strings: two public samples (anahata-os/anahata-asi#48, NousResearch/hermes-agent#115356) are 53
 # characters starting "AQ.Ab8"; that the remaining 47 use the URL-safe base64 alphabet is the guess.

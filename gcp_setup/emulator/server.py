@@ -24,10 +24,10 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from gcp_setup.emulator import apis, errors
 from gcp_setup.emulator.concurrency import InFlight
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.routes import ROUTES, ApiRequest, Reply, Route, load_all, shared_path_methods
 from gcp_setup.emulator.realism import Realism
-from gcp_setup.emulator.routing import ROUTES, ApiRequest, Reply, Route, shared_path_methods
 from gcp_setup.emulator.world import World
 from gcp_setup.errors import EmulatorError
 
@@ -79,7 +79,7 @@ class EmulatorApp:
     """The WSGI application."""
 
     def __init__(self, world: World, state_file: Path | None = None) -> None:
-        apis.load_all()
+        load_all()
         self.world = world
         self.state_file = state_file
         self.log = RequestLog()
@@ -293,7 +293,7 @@ class Emulator:
         realism: Realism | None = None,
         state_file: Path | None = None,
     ) -> None:
-        apis.load_all()  # registers every backend, which the World instantiates
+        load_all()  # registers every backend, which the World instantiates
         self.world = World(realism=realism or Realism())
         if state_file is not None and state_file.exists():
             try:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.aiplatform import models as vertex
-from gcp_setup.emulator.generativelanguage import canned
-from gcp_setup.emulator.generativelanguage.responses import chat_reply, stream_reply
-from gcp_setup.emulator.resourcemanager.models import rfc3339
-from gcp_setup.emulator.routing import ApiRequest, Reply, api_method
+from gcp_setup.emulator.aiplatform import authorization as vertex
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.gemini import answers
+from gcp_setup.emulator.core.gemini.replies import chat_reply, stream_reply
+from gcp_setup.emulator.core.routes import ApiRequest, Reply, api_method
+from gcp_setup.emulator.core.times import rfc3339
 
 V1, V1BETA1 = "aiplatform.v1", "aiplatform.v1beta1"
 
@@ -48,7 +48,7 @@ def _model(req: ApiRequest, verb: str) -> str:
 
 
 def _generate(req: ApiRequest, model: str) -> dict[str, Any]:
-    return canned.generate_content(model, req.body, vertex=True, create_time=rfc3339(req.world.now()))
+    return answers.generate_content(model, req.body, vertex=True, create_time=rfc3339(req.world.now()))
 
 
 def _routes(verb: str):
@@ -69,13 +69,13 @@ def generate_content(req: ApiRequest) -> dict[str, Any]:
 @_routes("streamGenerateContent")
 def stream_generate_content(req: ApiRequest) -> Reply:
     whole = _generate(req, _model(req, "streamGenerateContent"))
-    return stream_reply(req, canned.stream_chunks(whole))
+    return stream_reply(req, answers.stream_chunks(whole))
 
 
 @_routes("countTokens")
 def count_tokens(req: ApiRequest) -> dict[str, Any]:
     _model(req, "countTokens")
-    return canned.count_tokens_answer(req.body, vertex=True)
+    return answers.count_tokens_answer(req.body, vertex=True)
 
 
 @api_method(V1, "aiplatform.projects.locations.endpoints.chat.completions", kind="data")

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors, guesses
-from gcp_setup.emulator.generativelanguage import canned
-from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_id
-from gcp_setup.emulator.paging import page, with_next_page
-from gcp_setup.emulator.routing import ApiRequest, Reply, http_route
+from gcp_setup.emulator import guesses
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.gemini import answers
+from gcp_setup.emulator.core.gemini.catalogue import model_id
+from gcp_setup.emulator.core.gemini.replies import chat_reply, stream_reply
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.routes import ApiRequest, Reply, http_route
+from gcp_setup.emulator.generativelanguage.authorization import authorize_key
+from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 
 VERSIONS = "<any(v1, v1beta):version>"
 OPENAI_MODEL_PREFIX = "models/"
@@ -30,8 +34,8 @@ def _method(req: ApiRequest, service_method: str) -> str:
 
 
 def _authorize(req: ApiRequest, service_method: str) -> GenerativeModels:
+    authorize_key(req, _method(req, service_method))
     models = _models(req)
-    models.authorize_key(req, _method(req, service_method))
     models.require_supported_location()
     return models
 
@@ -66,7 +70,7 @@ def get_model(req: ApiRequest) -> dict[str, Any]:
 def count_tokens(req: ApiRequest) -> dict[str, Any]:
     _authorize(req, "GenerativeService.CountTokens")
     _generative_model(req, "countTokens")
-    return canned.count_tokens_answer(req.body, vertex=False)
+    return answers.count_tokens_answer(req.body, vertex=False)
 
 
 @http_route(
@@ -74,7 +78,7 @@ def count_tokens(req: ApiRequest) -> dict[str, Any]:
 )
 def generate_content(req: ApiRequest) -> dict[str, Any]:
     _authorize(req, "GenerativeService.GenerateContent")
-    return canned.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
+    return answers.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
 
 
 @http_route(
@@ -84,15 +88,8 @@ def generate_content(req: ApiRequest) -> dict[str, Any]:
 )
 def stream_generate_content(req: ApiRequest) -> Reply:
     _authorize(req, "GenerativeService.StreamGenerateContent")
-    whole = canned.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
-    return stream_reply(req, canned.stream_chunks(whole))
-
-
-def stream_reply(req: ApiRequest, chunks: list[dict[str, Any]]) -> Reply:
-    """`alt=sse` answers server-sent events (what google-genai asks for); otherwise one JSON array."""
-    if req.query.get("alt") == "sse":
-        return Reply(canned.sse(chunks), content_type="text/event-stream")
-    return Reply(chunks)
+    whole = answers.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
+    return stream_reply(req, answers.stream_chunks(whole))
 
 
 # -- OpenAI-compatible endpoints ---------------------------------------------------------------------
@@ -133,17 +130,6 @@ def openai_chat_completions(req: ApiRequest) -> dict[str, Any] | Reply:
         raise errors.InvalidArgument("model is required.")
     models.get(name)
     return chat_reply(req, name, req.body)
-
-
-def chat_reply(req: ApiRequest, model: str, body: dict[str, Any]) -> dict[str, Any] | Reply:
-    """A chat completion, whole or (`stream: true`) as server-sent events ending in [DONE]."""
-    whole = canned.chat_completion(model, body, int(req.world.now()))
-    if body.get("stream"):
-        return Reply(
-            canned.sse(canned.chat_completion_chunks(whole), done_marker=True),
-            content_type="text/event-stream",
-        )
-    return whole
 
 
 def _openai_model(model: dict[str, Any]) -> dict[str, Any]:

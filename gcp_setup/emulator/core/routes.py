@@ -1,18 +1,18 @@
-"""How emulated API methods are declared.
+"""The register of routes, which every emulated API enters the same way.
 
-A handler is a short function (parse, call the backend, serialise), declared with the discovery method
-it implements:
+Each service is a package listed in SERVICES, with `models.py` (state, no HTTP) and `responses.py`, whose
+handlers are short functions (parse, call the backend, serialise) declared with the method they implement:
 
     @api_method("iam.v1", "iam.projects.serviceAccounts.get")
     def get_service_account(req: ApiRequest) -> dict: ...
 
-Its URL comes from the discovery document. APIs with no discovery document in
-google-api-python-client (Generative Language, the OAuth2 token endpoint) use `@http_route` with a
-written-out werkzeug rule.
+The URL comes from the discovery document. APIs with none in google-api-python-client (Generative Language,
+the OAuth2 token endpoint) use `@http_route` with a written-out werkzeug rule.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,8 +20,30 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from gcp_setup.emulator import discovery
+from gcp_setup.emulator.core import discovery
 from gcp_setup.emulator.world import World
+
+SERVICES = (
+    "serviceusage",  # Service Usage v1
+    "resourcemanager",  # Cloud Resource Manager v1 + v3 over one state
+    "billing",  # Cloud Billing v1
+    "iam",  # IAM v1: service accounts, their keys and policies
+    "workload_identity",  # IAM v1: Workload Identity pools and providers
+    "apikeys",  # API Keys v2
+    "orgpolicy",  # Org Policy v2: the constraint on binding API keys to service accounts
+    "oauth",  # OAuth2 token endpoint, IAM Credentials, STS
+    "generativelanguage",  # Gemini API v1 and v1beta, its OpenAI-compatible endpoints
+    "aiplatform",  # Vertex AI: Gemini on project paths and in express mode, its OpenAI-compatible endpoints
+)
+"""Where two services declare the same path, the one listed first serves it (see shared_path_methods): the
+request log names /v1/operations/X serviceusage.operations.get."""
+
+
+def load_all() -> None:
+    """Import every service's handlers, which registers their routes and backends."""
+    for service in SERVICES:
+        importlib.import_module(f"gcp_setup.emulator.{service}.responses")
+
 
 # Verbs sent with POST that change nothing; their requests count as reads in the request log.
 READ_VERBS = frozenset(
@@ -122,7 +144,8 @@ def http_route(http_method: str, rule: str, method_id: str, kind: str = "data", 
 
 
 def shared_path_methods(routes: list[Route]) -> list[Route]:
-    """Keep one route per (HTTP method, rule): Service Usage and Resource Manager share /v1/operations/X."""
+    """Keep one route per (HTTP method, rule): Service Usage and Resource Manager share /v1/operations/X,
+    which polls the one store of operations either way."""
     seen: dict[tuple[str, str], Route] = {}
     for r in routes:
         seen.setdefault((r.http_method, r.rule), r)
