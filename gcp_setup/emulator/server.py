@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -26,7 +26,15 @@ from werkzeug.wrappers import Request, Response
 
 from gcp_setup.emulator.concurrency import InFlight
 from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.core.routes import ROUTES, ApiRequest, Reply, Route, load_all, shared_path_methods
+from gcp_setup.emulator.core.routes import (
+    ROUTES,
+    ApiRequest,
+    Reply,
+    Route,
+    find_not_emulated,
+    load_all,
+    shared_path_methods,
+)
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.world import World
 from gcp_setup.errors import EmulatorError
@@ -106,8 +114,11 @@ class EmulatorApp:
         adapter = self.url_map.bind_to_environ(environ)
         try:
             route, params = adapter.match()
-        except (RouteNotFound, MethodNotAllowed) as exc:
-            return self._unrouted(request, exc)
+        except (RouteNotFound, MethodNotAllowed):
+            found = find_not_emulated(request.method, request.path)
+            if found is None:
+                return self._unrouted(request)
+            route, params = found
         realism = self.world.realism
         if realism.latency_ms:
             time.sleep(realism.latency_ms / 1000)
@@ -134,6 +145,7 @@ class EmulatorApp:
                     or (_bearer(request) if route.api_key_bearer else None)
                 ),
                 method_id=route.method_id,
+                api_version=route.api_version,
             )
             with self.world.lock:
                 result = route.handler(api_request)
@@ -178,13 +190,10 @@ class EmulatorApp:
             self.world.realism.drop_after_writes = None
             _drop_connection(environ)
 
-    def _unrouted(self, request: Request, exc: HTTPException) -> Response:
-        self.log.add(LogEntry(request.method, request.path, exc.code or 404, "", "unknown", "", time.time()))
-        if isinstance(exc, MethodNotAllowed):
-            err = errors.ApiError(f"Method {request.method} is not allowed for {request.path}.")
-            err.code, err.status = 405, "METHOD_NOT_ALLOWED"
-        else:
-            err = errors.NotFound(f"The requested URL {request.path} was not found on this server.")
+    def _unrouted(self, request: Request) -> Response:
+        """A path no API has, or a method a path does not take: Google's front end answers both 404."""
+        err = errors.NotFound(f"The requested URL {request.path} was not found on this server.")
+        self.log.add(LogEntry(request.method, request.path, err.code, "", "unknown", "", time.time()))
         return _json_response(err.to_json(), err.code)
 
     # -- /_emulator control endpoints ------------------------------------------------------------

@@ -14,6 +14,7 @@ from gcp_setup.emulator import guesses
 from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.authorization import holds_role, project_caller_may_act_on
+from gcp_setup.emulator.core.gemini import catalogue
 from gcp_setup.emulator.core.gemini.catalogue import model_id
 from gcp_setup.emulator.core.key_callers import KeyCaller, act_as_bound_account, key_caller, require_target
 from gcp_setup.emulator.core.routes import ApiRequest
@@ -136,9 +137,19 @@ def check_capacity(req: ApiRequest, location: str) -> None:
         raise resource_exhausted()
 
 
-def publisher_model(req: ApiRequest, publisher: str, model: str, resource: str) -> str:
-    """The Gemini model a Vertex call names; Vertex serves the catalogue's generateContent models."""
-    models = req.world.backend(GenerativeModels)
-    if publisher != "google" or not models.supports(model, "generateContent"):
+def publisher_model(publisher: str, model: str, resource: str, verb: str) -> str:
+    """The model a Vertex call names, if Vertex serves `verb` for it (catalogue.vertex_methods)."""
+    if publisher != "google" or verb not in catalogue.vertex_methods(model_id(model)):
         raise publisher_model_not_found(resource)
     return model_id(model)
+
+
+def check_location(location: str, resource: str) -> None:
+    if location not in catalogue.vertex_locations():
+        raise guesses.unknown_vertex_location(resource)
+
+
+def authorize_reader(req: ApiRequest, method: str, model: str) -> None:
+    """Reading a publisher model takes an OAuth2 token, or an API key as in express mode."""
+    if not req.authenticated:
+        authorize_express_call(req, method, model)

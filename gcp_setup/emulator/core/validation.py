@@ -1,0 +1,143 @@
+"""Request bodies checked against the method's request schema in its discovery document, as Google's JSON
+front end checks them: an unknown field or a value of the wrong type answers 400 INVALID_ARGUMENT with one
+google.rpc.BadRequest field violation per problem, paths in the proto's snake_case, map entries addressed as
+`name[i].value`:
+
+    Invalid JSON payload received. Unknown name "x" at 'generation_config': Cannot find field.
+    Invalid value at 'generation_config.temperature' (TYPE_FLOAT), "hot"
+
+Either spelling of a field name is taken (`generationConfig`, `generation_config`), and null for any field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from gcp_setup.emulator import guesses
+from gcp_setup.emulator.core import discovery, errors
+
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+_SCALAR_NAMES = {
+    ("string", None): "TYPE_STRING",
+    ("string", "byte"): "TYPE_BYTES",
+    ("string", "int64"): "TYPE_INT64",
+    ("string", "uint64"): "TYPE_UINT64",
+    ("integer", "int32"): "TYPE_INT32",
+    ("integer", "uint32"): "TYPE_UINT32",
+    ("number", "float"): "TYPE_FLOAT",
+    ("number", "double"): "TYPE_DOUBLE",
+    ("boolean", None): "TYPE_BOOL",
+}
+
+
+def check_body(api_version: str, method_id: str, body: Any) -> None:
+    """Raise Google's 400 if `body` does not fit the request schema of `method_id` (no schema: no check)."""
+    reference = discovery.method(api_version, method_id).request_schema
+    if reference is None:
+        return
+    found = _Checker(api_version).problems({"$ref": reference}, body, "")
+    if found:
+        descriptions = [d for _, d in found]
+        violations = [{"field": f, "description": d} if f else {"description": d} for f, d in found]
+        raise errors.InvalidArgument(
+            "\n".join(descriptions), extra_details=[{"@type": BAD_REQUEST, "fieldViolations": violations}]
+        )
+
+
+def snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def camel(name: str) -> str:
+    return re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
+
+
+class _Checker:
+    def __init__(self, api_version: str) -> None:
+        self.api_version = api_version
+        self.schemas = discovery.schemas(api_version)
+
+    def problems(self, schema: dict[str, Any], value: Any, path: str) -> list[tuple[str, str]]:
+        if value is None:
+            return []
+        reference = schema.get("$ref")
+        if reference:
+            return self._message(reference, self.schemas.get(reference, {}), value, path)
+        kind = schema.get("type")
+        if kind == "array":
+            if not isinstance(value, list):
+                return [self._invalid(path, schema.get("items") or {}, value)]
+            items = schema.get("items") or {}
+            return [p for i, v in enumerate(value) for p in self.problems(items, v, f"{path}[{i}]")]
+        if kind == "object" and "additionalProperties" in schema:
+            if not isinstance(value, dict):
+                return [self._invalid(path, schema, value)]
+            entry = schema["additionalProperties"]
+            return [
+                p for i, v in enumerate(value.values()) for p in self.problems(entry, v, f"{path}[{i}].value")
+            ]
+        return [] if _fits(schema, value) else [self._invalid(path, schema, value)]
+
+    def _message(self, name: str, schema: dict[str, Any], value: Any, path: str) -> list[tuple[str, str]]:
+        if not isinstance(value, dict):
+            return [self._invalid(path, {"$ref": name}, value)]
+        properties = schema.get("properties") or {}
+        found = []
+        for key, item in value.items():
+            known = properties.get(key) or properties.get(camel(key))
+            child = f"{path}.{snake(camel(key))}" if path else snake(camel(key))
+            if known is None:
+                where = f" at '{path}'" if path else ""
+                found.append(
+                    (path, f'Invalid JSON payload received. Unknown name "{key}"{where}: Cannot find field.')
+                )
+            else:
+                found += self.problems(known, item, child)
+        return found
+
+    def _invalid(self, path: str, schema: dict[str, Any], value: Any) -> tuple[str, str]:
+        shown = value if isinstance(value, str) else json.dumps(value)[:200]
+        return path, f"Invalid value at '{path}' ({self._type_name(schema)}), \"{shown}\""
+
+    def _type_name(self, schema: dict[str, Any]) -> str:
+        if schema.get("$ref"):
+            return guesses.proto_type_url(self.api_version, schema["$ref"])
+        if schema.get("enum"):
+            return "TYPE_ENUM"
+        return _SCALAR_NAMES.get((schema.get("type"), schema.get("format")), "TYPE_MESSAGE")
+
+
+def _fits(schema: dict[str, Any], value: Any) -> bool:
+    kind, fmt = schema.get("type"), schema.get("format")
+    if kind in (None, "any"):
+        return True
+    if schema.get("enum"):
+        return (isinstance(value, str) and value in schema["enum"]) or _is_int(value)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer" or (kind == "string" and fmt in ("int64", "uint64")):
+        return _is_int(value) or (isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None)
+    if kind == "number":
+        return (isinstance(value, int | float) and not isinstance(value, bool)) or _numeric_string(value)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "object":
+        return isinstance(value, dict)
+    return True
+
+
+def _is_int(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer()
+    )
+
+
+def _numeric_string(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    return (
+        value in ("NaN", "Infinity", "-Infinity")
+        or re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", value) is not None
+    )
