@@ -112,6 +112,8 @@ def org_policy_denied(permission: str, resource: str) -> errors.PermissionDenied
 # their Vertex lifecycle is separate and no Vertex retirement of them by 2026-11-29 was found.
 VERTEX_SERVES_CLOSED_MODELS = True
 # Guess: models.get of a retired model answers what generation answers for it (the sources show generation).
+# Guess: a PublisherModel's versionId ("001"), and its launchStage and versionState read from "preview" in the
+# model's name (the basic view's fields are from the aiplatform discovery document).
 
 # Fields google-genai 3.6.1 sends on the Gemini API that the protos of google-ai-generativelanguage 0.12.1
 # lack (ThinkingConfig.thinkingLevel is documented for Gemini 3); tools/gemini_discovery.py adds them.
