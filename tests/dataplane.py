@@ -50,11 +50,15 @@ class Plane:
         return genai.Client(vertexai=True, api_key=self.key, http_options=options)
 
     def openai(self, path: str = "gemini", api_version: str = "v1"):
-        """The openai library on the Gemini API's endpoint ("gemini") or Vertex AI's ("vertex")."""
+        """The openai library on the Gemini API's endpoint ("gemini"), or on Vertex AI's, on the project path
+        ("vertex") or in express mode ("express", with the auth key)."""
         import openai
 
         if path == "gemini":
             return openai.OpenAI(base_url=f"{self.url}/v1beta/openai/", api_key=self.key, max_retries=0)
+        if path == "express":
+            base = f"{self.url}/{api_version}/endpoints/openapi"
+            return openai.OpenAI(base_url=base, api_key=self.key, max_retries=0)
         base = f"{self.url}/{api_version}/projects/{self.project}/locations/global/endpoints/openapi"
         return openai.OpenAI(base_url=base, api_key=self.token, max_retries=0)
 

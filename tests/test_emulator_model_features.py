@@ -214,12 +214,13 @@ def test_models_list_and_get_on_every_path(plane) -> None:
 
 # -- openai ------------------------------------------------------------------------------------------
 def openai_paths(plane: Plane) -> dict[str, tuple[Any, str]]:
-    """The openai library on the Gemini API's endpoint and on Vertex AI's (v1 and v1beta1), with the model
-    name each takes."""
+    """The openai library on the Gemini API's endpoint and on Vertex AI's (v1 and v1beta1, and express), with
+    the model name each takes."""
     return {
         "gemini": (plane.openai("gemini"), MODEL),
         "vertex v1": (plane.openai("vertex", "v1"), f"google/{MODEL}"),
         "vertex v1beta1": (plane.openai("vertex", "v1beta1"), f"google/{MODEL}"),
+        "express v1": (plane.openai("express", "v1"), f"google/{MODEL}"),
     }
 
 
