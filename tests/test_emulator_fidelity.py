@@ -293,3 +293,19 @@ def test_vertex_locations_are_googles(plane) -> None:
         assert vertex_post(plane, path, HI, location).status_code == 200, location
     mars = vertex_post(plane, path, HI, "mars-central1")
     assert mars.status_code == 404 and "mars-central1" in error(mars)["message"]
+
+
+def test_openai_bodies_of_the_wrong_type_answer_400_in_a_list(plane) -> None:
+    bodies = [
+        {"model": MODEL, "messages": "hi"},
+        {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "n": "two"},
+        {"model": MODEL, "messages": [], "response_format": {"type": "json_schema", "json_schema": "x"}},
+    ]
+    for body in bodies:
+        answer = requests.post(
+            f"{plane.url}/v1beta/openai/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {plane.key}"},
+        )
+        assert answer.status_code == 400 and isinstance(answer.json(), list), body
+        assert error(answer)["message"].startswith("Invalid value at "), body

@@ -154,6 +154,8 @@ class EmulatorApp:
                     self._after_write(environ)
         except errors.ApiError as exc:
             response = _json_response(exc.to_json(), exc.code, exc.headers)
+        except Exception:  # a request the emulator cannot follow: Google's 500, not werkzeug's HTML page
+            response = _json_response(errors.Internal("Internal error encountered.").to_json(), 500)
         self.log.add(
             LogEntry(
                 request.method,

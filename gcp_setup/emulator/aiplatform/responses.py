@@ -92,19 +92,21 @@ def compute_tokens(req: ApiRequest) -> dict[str, Any]:
     _model(req, "computeTokens")
     contents = req.body.get("contents")
     if contents is None:
-        contents = [
-            {"role": "user", "parts": [{"text": str(i.get("prompt", i))}]}
-            for i in req.body.get("instances") or []
-        ]
+        prompts = [i.get("prompt", "") if isinstance(i, dict) else i for i in req.body.get("instances") or []]
+        contents = [{"role": "user", "parts": [{"text": str(p)}]} for p in prompts]
     return {"tokensInfo": tokens.compute_tokens(contents)}
 
 
 def _embedding(model: str, request: dict[str, Any]) -> tuple[list[float], int]:
-    config = gemini_wire.field(request, "embedContentConfig") or {}
-    setting = lambda name: gemini_wire.field(config, name) or gemini_wire.field(request, name)  # noqa: E731
     text = tokens.contents_text(gemini_wire.field(request, "content"))
-    size = embeddings.dimensions(model, setting("outputDimensionality"))
-    return embeddings.vector(model, text, setting("taskType"), size), tokens.count(text)
+    size = embeddings.dimensions(model, _embedding_setting(request, "outputDimensionality"))
+    return embeddings.vector(model, text, _embedding_setting(request, "taskType"), size), tokens.count(text)
+
+
+def _embedding_setting(request: dict[str, Any], name: str) -> Any:
+    """From embedContentConfig, or from the request itself (the older, flat form)."""
+    config = gemini_wire.field(request, "embedContentConfig") or {}
+    return gemini_wire.field(config, name) or gemini_wire.field(request, name)
 
 
 @_routes("embedContent", PROJECT)

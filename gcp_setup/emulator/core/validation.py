@@ -37,7 +37,17 @@ def check_body(api_version: str, method_id: str, body: Any) -> None:
     reference = discovery.method(api_version, method_id).request_schema
     if reference is None:
         return
-    found = _Checker(api_version).problems({"$ref": reference}, body, "")
+    _raise(_Checker(api_version, discovery.schemas(api_version)).problems({"$ref": reference}, body, ""))
+
+
+def check_fields(body: Any, properties: dict[str, Any]) -> None:
+    """The same 400 for a body with no discovery schema (the OpenAI-compatible endpoints): each field of
+    `properties` it has must be of its type; other fields are let through."""
+    schema = {"type": "object", "properties": properties, "unknownAllowed": True}
+    _raise(_Checker("", {"Body": schema}).problems({"$ref": "Body"}, body, ""))
+
+
+def _raise(found: list[tuple[str, str]]) -> None:
     if found:
         descriptions = [d for _, d in found]
         violations = [{"field": f, "description": d} if f else {"description": d} for f, d in found]
@@ -55,9 +65,9 @@ def camel(name: str) -> str:
 
 
 class _Checker:
-    def __init__(self, api_version: str) -> None:
+    def __init__(self, api_version: str, schemas: dict[str, Any]) -> None:
         self.api_version = api_version
-        self.schemas = discovery.schemas(api_version)
+        self.schemas = schemas
 
     def problems(self, schema: dict[str, Any], value: Any, path: str) -> list[tuple[str, str]]:
         if value is None:
@@ -66,6 +76,8 @@ class _Checker:
         if reference:
             return self._message(reference, self.schemas.get(reference, {}), value, path)
         kind = schema.get("type")
+        if kind == "object" and "properties" in schema:
+            return self._message("", schema, value, path)
         if kind == "array":
             if not isinstance(value, list):
                 return [self._invalid(path, schema.get("items") or {}, value)]
@@ -82,12 +94,14 @@ class _Checker:
 
     def _message(self, name: str, schema: dict[str, Any], value: Any, path: str) -> list[tuple[str, str]]:
         if not isinstance(value, dict):
-            return [self._invalid(path, {"$ref": name}, value)]
+            return [self._invalid(path, {"$ref": name} if name else schema, value)]
         properties = schema.get("properties") or {}
         found = []
         for key, item in value.items():
             known = properties.get(key) or properties.get(camel(key))
             child = f"{path}.{snake(camel(key))}" if path else snake(camel(key))
+            if known is None and schema.get("unknownAllowed"):
+                continue
             if known is None:
                 where = f" at '{path}'" if path else ""
                 found.append(
@@ -103,7 +117,11 @@ class _Checker:
 
     def _type_name(self, schema: dict[str, Any]) -> str:
         if schema.get("$ref"):
-            return guesses.proto_type_url(self.api_version, schema["$ref"])
+            return (
+                guesses.proto_type_url(self.api_version, schema["$ref"])
+                if self.api_version
+                else "TYPE_MESSAGE"
+            )
         if schema.get("enum"):
             return "TYPE_ENUM"
         return _SCALAR_NAMES.get((schema.get("type"), schema.get("format")), "TYPE_MESSAGE")

@@ -10,6 +10,32 @@ from gcp_setup.emulator.core.gemini import tokens
 from gcp_setup.emulator.core.gemini.behaviour import ANY, AUTO, NONE, Answer, Ask, Function, answer
 
 _MODES = {"none": NONE, "auto": AUTO, "required": ANY}
+_INT, _NUMBER = {"type": "integer", "format": "int32"}, {"type": "number", "format": "float"}
+_OBJECTS = {"type": "array", "items": {"type": "object"}}
+_LOOSE = {"type": "object", "properties": {}, "unknownAllowed": True}
+
+
+def _loose(**properties: Any) -> dict[str, Any]:
+    """An object whose named fields are typed; other fields are let through."""
+    return {**_LOOSE, "properties": properties}
+
+
+CHAT_FIELDS = {
+    "model": {"type": "string"},
+    "messages": _OBJECTS,
+    "n": _INT,
+    "max_tokens": _INT,
+    "max_completion_tokens": _INT,
+    "seed": _INT,
+    "temperature": _NUMBER,
+    "top_p": _NUMBER,
+    "stream": {"type": "boolean"},
+    "tools": {"type": "array", "items": _loose(function=_loose(name={"type": "string"}, parameters=_LOOSE))},
+    "response_format": _loose(type={"type": "string"}, json_schema=_loose(schema=_LOOSE)),
+}
+"""The fields of a chat completions request the emulator reads, typed as Google's ChatCompletionsRequest
+(ai.google.dev/api/compatibility): a wrong type answers 400 before it reaches the model."""
+EMBEDDING_FIELDS = {"model": {"type": "string"}, "dimensions": _INT}
 
 
 def messages_text(messages: list[dict[str, Any]]) -> str:

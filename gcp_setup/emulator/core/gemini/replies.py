@@ -8,6 +8,7 @@ from typing import Any
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core.gemini import embeddings, gemini_wire, openai_wire, tokens
 from gcp_setup.emulator.core.routes import ApiRequest, Reply
+from gcp_setup.emulator.core.validation import check_fields
 
 
 def stream_reply(req: ApiRequest, chunks: list[dict[str, Any]]) -> Reply:
@@ -19,6 +20,7 @@ def stream_reply(req: ApiRequest, chunks: list[dict[str, Any]]) -> Reply:
 
 def chat_reply(req: ApiRequest, model: str, body: dict[str, Any], response_id: str) -> dict[str, Any] | Reply:
     """A chat completion, whole or (`stream: true`) as server-sent events ending in [DONE]."""
+    check_fields(body, openai_wire.CHAT_FIELDS)
     whole = openai_wire.chat_completion(model, body, created=int(req.world.now()), response_id=response_id)
     if body.get("stream"):
         return Reply(
@@ -32,6 +34,7 @@ def openai_embedding_list(body: dict[str, Any], model: str, named: Any) -> dict[
     """OpenAI `embeddings.create`: `input` a string or a list of strings, `dimensions` as the output
     dimensionality. The vectors come as floats whatever `encoding_format` asks (the openai library reads
     both)."""
+    check_fields(body, openai_wire.EMBEDDING_FIELDS)
     given = body.get("input")
     texts = [given] if isinstance(given, str) else given
     if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):

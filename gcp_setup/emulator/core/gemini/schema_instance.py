@@ -81,18 +81,13 @@ class _Builder:
         return next((o for o in options if _type(self._resolve(o)) != "null"), options[0])
 
     def _object(self, schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
-        properties = schema.get("properties") or {}
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         required = set(schema.get("required") or [])
-        order = list(schema.get("propertyOrdering") or []) + [
-            p for p in properties if p not in (schema.get("propertyOrdering") or [])
-        ]
+        ordering = [p for p in schema.get("propertyOrdering") or [] if p in properties]
         out = {}
-        for prop in order:
-            if prop not in properties:
-                continue
-            if depth + 1 >= MAX_DEPTH and prop not in required:
-                continue
-            out[prop] = self.build(properties[prop], prop, depth + 1)
+        for prop in [*ordering, *(p for p in properties if p not in ordering)]:
+            if depth + 1 < MAX_DEPTH or prop in required:
+                out[prop] = self.build(properties[prop], prop, depth + 1)
         return out
 
     def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
