@@ -59,7 +59,7 @@ def gcloud_script_env(project: str) -> dict[str, str]:
         "SA_ID": defaults.SERVICE_ACCOUNT_ID,
         "SA_DISPLAY_NAME": defaults.SERVICE_ACCOUNT_DISPLAY_NAME,
         "ROLES": " ".join(defaults.ROLES),
-        "KEY_ID": defaults.API_KEY_ID,
+        "KEY_ID": f"{defaults.API_KEY_ID_PREFIX}1",
         "KEY_DISPLAY_NAME": defaults.API_KEY_DISPLAY_NAME,
         "KEY_TARGETS": " ".join(defaults.API_KEY_TARGETS),
         "LOCATION": defaults.LOCATION,

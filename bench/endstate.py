@@ -82,5 +82,13 @@ def _api_keys(backends: dict[str, Any], number: str) -> list[dict[str, Any]]:
         k for k in backends["apikeys"]["keys"] if k["project_number"] == number and k["delete_time"] is None
     ]
     return sorted(
-        ({"key id": k["key_id"], "restrictions": k["restrictions"]} for k in live), key=lambda k: k["key id"]
+        (
+            {
+                "key id": k["key_id"],
+                "restrictions": k["restrictions"],
+                "bound to": k.get("service_account_email"),
+            }
+            for k in live
+        ),
+        key=lambda k: k["key id"],
     )

@@ -21,8 +21,9 @@ done
 
 targets=()
 for service in $KEY_TARGETS; do targets+=("--api-target=service=$service"); done
+# An auth key: bound to the service account (the Gemini API rejects standard keys since September 2026).
 gcloud services api-keys create --key-id="$KEY_ID" --display-name="$KEY_DISPLAY_NAME" "${targets[@]}" \
-  --project="$PROJECT" --format=none
+  --service-account="$SA_ID@$PROJECT.iam.gserviceaccount.com" --project="$PROJECT" --format=none
 key_string=$(gcloud services api-keys get-key-string "$KEY_ID" --location=global --project="$PROJECT" \
   --format='value(keyString)')
 

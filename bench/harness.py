@@ -54,7 +54,6 @@ class EmulatorProcess:
             str(self.latency_ms),
             "--operation-polls",
             str(self.operation_polls),
-            *("--gemini-key-policy", "any"),  # until apply makes auth keys (issue 11, client side)
         ]
         self.process = subprocess.Popen(
             cmd,

@@ -66,6 +66,14 @@ class Config:
     """Account ID (the part before @); None: --no-service-account, skip the step."""
     roles: tuple[str, ...] = defaults.ROLES
     api_key: bool = True
+    api_key_type: str = defaults.API_KEY_TYPE
+    """One of defaults.API_KEY_TYPES: "auth" (bound to the service account) or "standard"."""
+    rotate_key: bool = False
+    """Replace the API key(s) with new ones on purpose (after a leak), as a migration does."""
+    keep_old_key: bool = False
+    """Do not delete a replaced key after the smoke test (a later apply without this flag does)."""
+    vertex_express: bool = False
+    """A second auth key, for Vertex AI express mode, on the account (which gets defaults.EXPRESS_ROLE)."""
     credentials: str = "user"
     """One of CREDENTIAL_MODES."""
     allow_key_file: bool = False
@@ -99,6 +107,11 @@ class Config:
     @property
     def wants_vertex(self) -> bool:
         return defaults.VERTEX_AI_API in self.services
+
+    @property
+    def binds_keys(self) -> bool:
+        """Some key this run manages is bound to the service account (which the org policy may forbid)."""
+        return (self.api_key and self.api_key_type == "auth") or self.vertex_express
 
 
 # --- the settings: how each is parsed from text (env) and what its default is ---------------------
@@ -166,6 +179,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_account", _as_optional_account, defaults.SERVICE_ACCOUNT_ID),
     Setting("roles", _as_list, defaults.ROLES),
     Setting("api_key", _as_bool, True),
+    Setting("api_key_type", _as_optional_text, defaults.API_KEY_TYPE),
+    Setting("rotate_key", _as_bool, False),
+    Setting("keep_old_key", _as_bool, False),
+    Setting("vertex_express", _as_bool, False),
     Setting("credentials", _as_optional_text, "user"),
     Setting("allow_key_file", _as_bool, False),
     Setting("env_file", _as_optional_text, None),
@@ -386,6 +403,22 @@ def _check_github_repo(repository: str | None, service_account: str | None) -> t
     return defaults.WORKLOAD_IDENTITY_SERVICES
 
 
+def _check_keys(values: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(the API key type, roles the keys need on the account besides --role)."""
+    key_type = values["api_key_type"] or defaults.API_KEY_TYPE
+    if key_type not in defaults.API_KEY_TYPES:
+        raise UsageError(
+            f"API key type {key_type!r} is unknown; use auth (the default) or standard (--api-key-type)"
+        )
+    bound = (values["api_key"] and key_type == "auth") or values["vertex_express"]
+    if bound and values["service_account"] is None:
+        what = "--vertex-express" if values["vertex_express"] else "an auth API key (the default)"
+        raise UsageError(
+            f"{what} is bound to the service account: drop --no-service-account, or pass --no-api-key"
+        )
+    return key_type, (defaults.EXPRESS_ROLE,) if values["vertex_express"] else ()
+
+
 def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | None = None) -> Config:
     values = {name: r.value for name, r in resolved.items()}
     project = values["project"]
@@ -399,6 +432,7 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
     _check_service_account(values["service_account"])
     _check_credentials(values["credentials"] or "user", values["allow_key_file"])
     wif_services = _check_github_repo(values["github_repo"], values["service_account"])
+    api_key_type, key_roles = _check_keys(values)
     for role in values["roles"]:
         if not _ROLE.match(role):
             raise UsageError(f"role {role!r} is not a role name; use e.g. --role roles/aiplatform.user")
@@ -415,8 +449,12 @@ def config_from_resolved(resolved: Mapping[str, Resolved], emulator_host: str | 
         location=values["location"],
         services=_check_services((*values["services"], *wif_services)),
         service_account=values["service_account"],
-        roles=tuple(dict.fromkeys(values["roles"])),
+        roles=tuple(dict.fromkeys((*values["roles"], *key_roles))),
         api_key=values["api_key"],
+        api_key_type=api_key_type,
+        rotate_key=values["rotate_key"],
+        keep_old_key=values["keep_old_key"],
+        vertex_express=values["vertex_express"],
         credentials=values["credentials"] or "user",
         allow_key_file=values["allow_key_file"],
         env_file=Path(values["env_file"]) if values["env_file"] else None,
@@ -481,6 +519,24 @@ def config_options(command: Callable) -> Callable:
         ),
         click.option(
             "--api-key/--no-api-key", default=None, help="Create a restricted Gemini API key (default on)."
+        ),
+        click.option(
+            "--api-key-type",
+            type=click.Choice(defaults.API_KEY_TYPES),
+            default=None,
+            help="auth: bound to the service account (default); standard: rejected by the Gemini API.",
+        ),
+        click.option(
+            "--rotate-key", is_flag=True, default=None, help="Replace the API key(s) with new ones."
+        ),
+        click.option(
+            "--keep-old-key", is_flag=True, default=None, help="Keep a replaced key (not deleted this run)."
+        ),
+        click.option(
+            "--vertex-express",
+            is_flag=True,
+            default=None,
+            help="Also an auth key for Vertex AI express mode (account gets roles/aiplatform.expressUser).",
         ),
         click.option(
             "--credentials",

@@ -20,9 +20,28 @@ SERVICE_ACCOUNT_ID = "gemini-client"
 SERVICE_ACCOUNT_DISPLAY_NAME = "Gemini client (gcp-setup)"
 ROLES: tuple[str, ...] = ("roles/aiplatform.user",)
 
+# The Gemini API key. An auth key (the default) is bound to the service account and gets a numbered ID,
+# gemini-key-1, gemini-key-2, ...: a replacement (a rotation, a migration, a repair) takes the next
+# number, because a deleted key keeps its ID for 30 days. A standard key (--api-key-type standard, which
+# the Gemini API rejects since September 2026) keeps the fixed ID gcp-setup always gave it.
+API_KEY_TYPES: tuple[str, ...] = ("auth", "standard")
+API_KEY_TYPE = "auth"
+API_KEY_ID_PREFIX = "gemini-key-"
 API_KEY_ID = "gemini-api-key"
+"""The standard key's ID (the only ID gcp-setup used before auth keys: the migration replaces it)."""
 API_KEY_DISPLAY_NAME = "Gemini API key (gcp-setup)"
 API_KEY_TARGETS: tuple[str, ...] = (GENERATIVE_LANGUAGE_API,)
+
+# Vertex AI express mode (--vertex-express): a second auth key, restricted to Vertex AI, on the same
+# account, which then also holds the express role.
+EXPRESS_KEY_ID_PREFIX = "vertex-express-key-"
+EXPRESS_KEY_DISPLAY_NAME = "Vertex AI express mode key (gcp-setup)"
+EXPRESS_KEY_TARGETS: tuple[str, ...] = (VERTEX_AI_API,)
+EXPRESS_ROLE = "roles/aiplatform.expressUser"
+
+# Binding a key to a service account is what this managed constraint forbids; Google enforces it by
+# default in organizations.
+KEY_BINDING_CONSTRAINT = "iam.managed.disableServiceAccountApiKeyCreation"
 
 LOCATION = "global"
 GEMINI_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"

@@ -43,8 +43,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="gcp-setup-demo-"))
     os.environ[envvars.CLOUDSDK_CONFIG] = str(workdir / "gcloud")  # never read the user's gcloud settings
     os.chdir(workdir)
-    # gemini_key_policy="any": until apply makes auth keys (issue 11, client side)
-    realism = Realism(latency_ms=20, operation_polls=3, gemini_key_policy="any")
+    realism = Realism(latency_ms=20, operation_polls=3)
     with Emulator(realism=realism) as emu:
         os.environ[envvars.EMULATOR_HOST] = emu.host
         click.echo(f"gcp-setup demo: emulator of the Google APIs on {emu.url} (nothing leaves this machine)")

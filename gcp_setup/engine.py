@@ -22,7 +22,9 @@ has finished. So every speculative read leaves, and is answered, before the firs
 leaves, and what a run sends does not depend on thread timing: a read speculated against a project
 about to be created is answered "absent" (and dropped), never sent after the create where it would read
 a half-made project. The cost is small: the speculations go out together at the start, with the reads
-the first write waits for anyway (measured in bench/README.md).
+the first write waits for anyway (measured in bench/README.md). Then, if a step's speculative plan
+raised PreconditionFailed (an organization policy that would refuse a later write), nothing is written:
+every step that would write is `blocked`, and that step reports the failure and its fix.
 
 After a step's actions, its state is what `state_after` makes of the writes' answers; only a step that
 cannot tell is observed again. Below a step that creates the resource everything else lives in (the
@@ -40,7 +42,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from gcp_setup.errors import GcpSetupError, UsageError
-from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, PreconditionFailed, Step
 
 Mode = Literal["plan", "status", "apply"]
 
@@ -122,14 +124,16 @@ class Engine:
             ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="observe") as observers,
             ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool,
         ):
-            speculations = _speculate_all(ordered, ctx, observers)
+            speculations = _Speculations(ordered, ctx, observers)
             while waiting or running:
                 for step in [s for s in waiting if all(d in results or d not in names for d in s.depends_on)]:
                     waiting.remove(step)
                     blocked_by = [d for d in step.depends_on if _blocks(results.get(d))]
-                    if blocked_by:
+                    # A step whose failed precondition stopped the run is not blocked by the steps it
+                    # stopped: its own turn reports what failed and the fix.
+                    if blocked_by and step.name not in speculations.stoppers():
                         results[step.name] = StepResult(
-                            step.name, Outcome.SKIPPED, detail=f"blocked by {', '.join(blocked_by)}"
+                            step.name, Outcome.BLOCKED, detail=f"blocked by {', '.join(blocked_by)}"
                         )
                         continue
                     upstream = _Upstream(
@@ -146,7 +150,7 @@ class Engine:
                             mode,
                             upstream,
                             speculation,
-                            lambda: wait(speculations.values()),
+                            speculations.settle,
                         )
                     ] = step
                 if not running:
@@ -172,7 +176,7 @@ class Engine:
         mode: Mode,
         upstream: _Upstream,
         speculation: Future[_Speculation] | None,
-        speculations_settled: Callable[[], Any],
+        settle: Callable[[], None],
     ) -> _StepRun:
         started = time.monotonic()
         if not step.enabled(ctx.config):
@@ -185,7 +189,7 @@ class Engine:
             actions = step.plan(ctx, state)
             changed = changed or bool(actions)  # apply: set before the first mutation, which may fail
             if actions and mode == "apply":
-                speculations_settled()  # no speculative read may leave after a write (module docstring)
+                settle()  # no speculative read may leave after a write (module docstring)
                 state = _apply_all(step, ctx, state, actions)
                 leftover = step.plan(ctx, state)
                 if leftover:
@@ -201,6 +205,8 @@ class Engine:
                 outputs=step.outputs(ctx, state),
             )
             created_anew = step.created_anew(ctx, state)
+        except _RunStopped as stop:
+            result = StepResult(step.name, Outcome.BLOCKED, actions, str(stop))
         except Exception as exc:  # a step's failure is its outcome; the run goes on with the rest
             message, hint = _explain(exc)
             outputs = {} if state is _NOT_OBSERVED else _safe_outputs(step, ctx, state)
@@ -335,6 +341,38 @@ class _SpeculativeContext(Context):
 class _Speculation:
     state: Any
     reads: _RecordedOutputs
+    stop: PreconditionFailed | None = None
+    """What the step's plan of this state raised to stop the run's writes."""
+
+
+class _RunStopped(Exception):
+    """Raised instead of a step's first write when a speculative plan found a failed precondition."""
+
+
+class _Speculations:
+    """Every enabled step's speculative observe, all started at once (see the module docstring)."""
+
+    def __init__(self, ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> None:
+        self.futures = _speculate_all(ordered, ctx, pool)
+
+    def get(self, name: str) -> Future[_Speculation] | None:
+        return self.futures.get(name)
+
+    def settle(self) -> None:
+        """Called before a step's first write: wait until every speculation has been answered, then
+        raise _RunStopped if one found a failed precondition."""
+        wait(self.futures.values())
+        stoppers = self.stoppers()
+        if stoppers:
+            raise _RunStopped(f"blocked by {', '.join(stoppers)}: nothing is written while it fails")
+
+    def stoppers(self) -> list[str]:
+        """The steps whose finished speculation found a failed precondition."""
+        return [
+            name
+            for name, future in self.futures.items()
+            if future.done() and not future.exception() and future.result().stop is not None
+        ]
 
 
 def _speculate_all(ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> dict[str, Future]:
@@ -373,17 +411,20 @@ def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future) -> _Specu
     outputs: Any = _ABSENT
     try:
         state = step.observe(ctx)
-        outputs = _foreseen_outputs(step, ctx, state)
-        return _Speculation(state, ctx.outputs)
+        outputs, stop = _foresee(step, ctx, state)
+        return _Speculation(state, ctx.outputs, stop)
     finally:
         foreseen.set_result(outputs)
 
 
-def _foreseen_outputs(step: Step, ctx: Context, state: Any) -> Any:
+def _foresee(step: Step, ctx: Context, state: Any) -> tuple[Any, PreconditionFailed | None]:
+    """(the outputs the step will publish if it finds nothing to do, else _ABSENT; a failed precondition)."""
     try:
-        return _ABSENT if step.plan(ctx, state) else step.outputs(ctx, state)
+        return (_ABSENT if step.plan(ctx, state) else step.outputs(ctx, state)), None
+    except PreconditionFailed as stop:
+        return _ABSENT, stop
     except Exception:  # plan refused: whatever the step publishes then, dependents observe again
-        return _ABSENT
+        return _ABSENT, None
 
 
 def _first_observation(
@@ -431,8 +472,7 @@ def _observe(step: Step, ctx: Context, upstream_pending: bool) -> tuple[Any, boo
 
 def _blocks(result: StepResult | None) -> bool:
     return result is not None and (
-        (result.outcome is Outcome.FAILED and result.blocks_dependents)
-        or (result.outcome is Outcome.SKIPPED and result.detail.startswith("blocked by"))
+        (result.outcome is Outcome.FAILED and result.blocks_dependents) or result.outcome is Outcome.BLOCKED
     )
 
 

@@ -17,6 +17,10 @@ CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 GEMINI_API_KEY = "GEMINI_API_KEY"
 GOOGLE_API_KEY = "GOOGLE_API_KEY"
 """google-genai prefers GOOGLE_API_KEY over GEMINI_API_KEY when both are set."""
+VERTEX_EXPRESS_API_KEY = "VERTEX_EXPRESS_API_KEY"
+"""The Vertex AI express mode key. A name of its own: google-genai reads GOOGLE_API_KEY, then
+GEMINI_API_KEY, for both backends, so the express key is passed explicitly (Client(vertexai=True,
+api_key=os.environ[...])) and never shadows the Gemini API key."""
 
 OPENAI_BASE_URL = "OPENAI_BASE_URL"
 OPENAI_API_KEY = "OPENAI_API_KEY"

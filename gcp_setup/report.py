@@ -20,6 +20,7 @@ MARKS: dict[Outcome, str] = {
     Outcome.DELETED: "-",
     Outcome.FAILED: "!",
     Outcome.SKIPPED: " ",
+    Outcome.BLOCKED: " ",
 }
 _SECRET_WORDS = ("secret", "key_string", "keystring", "token", "private")
 

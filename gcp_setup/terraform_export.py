@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
-from gcp_setup.google.apikeys import key_name
 from gcp_setup.google.iam import service_account_member, service_account_name
 from gcp_setup.google.workload_identity import WorkloadIdentityClient, is_deleted, pool_name, provider_name
 from gcp_setup.steps.workload_identity import POOL_ID, PROVIDER_ID, WORKLOAD_IDENTITY_USER, repository_member
@@ -49,7 +48,10 @@ class Observed:
     """Project roles the service account holds (unconditionally)."""
     token_creators: frozenset[str] = frozenset()
     """Members with roles/iam.serviceAccountTokenCreator on the service account."""
-    api_key_exists: bool = False
+    api_keys: Mapping[str, str] = field(default_factory=dict)
+    """Resource address -> key name, of gcp-setup's current keys (the Gemini API key, the express key)."""
+    api_key_generation: int = 1
+    """The N of the current gemini-key-N (the module's api_key_generation)."""
     pool_exists: bool = False
     """The Workload Identity pool for GitHub Actions (not soft-deleted: a deleted one cannot be imported)."""
     provider_exists: bool = False
@@ -94,7 +96,9 @@ def _hcl(value: Any) -> str:
     return json.dumps(value)  # JSON strings, numbers and booleans are HCL literals
 
 
-def terraform_vars(config: Config, token_creators: Iterable[str] = ()) -> dict[str, Any]:
+def terraform_vars(
+    config: Config, token_creators: Iterable[str] = (), api_key_generation: int = 1
+) -> dict[str, Any]:
     """The module's inputs for the setup `config` describes (the names are variables.tf's)."""
     values: dict[str, Any] = {"project_id": config.project, "create_project": config.create}
     if config.create:
@@ -113,6 +117,9 @@ def terraform_vars(config: Config, token_creators: Iterable[str] = ()) -> dict[s
         "roles": list(config.roles),
         "impersonators": sorted(token_creators),
         "create_api_key": config.api_key,
+        "api_key_type": config.api_key_type,
+        "api_key_generation": api_key_generation,
+        "create_vertex_express_key": config.vertex_express,
         "location": config.location,
     }
     if config.github_repo:
@@ -141,8 +148,7 @@ def import_commands(config: Config, observed: Observed) -> list[Import]:
     ]
     if config.service_account and observed.service_account_exists:
         imports += _service_account_imports(config, observed)
-    if config.api_key and observed.api_key_exists:
-        imports.append(Import("google_apikeys_key.this[0]", key_name(project, defaults.API_KEY_ID)))
+    imports += [Import(address, name) for address, name in observed.api_keys.items()]
     if config.github_repo:
         imports += _workload_identity_imports(config, observed)
     return imports
@@ -206,8 +212,8 @@ def observe(config: Config, session: GoogleSession) -> Observed:
         billing_account=billing.get_billing_info(session, project).account,
         enabled_services=enabled,
     )
-    if config.api_key and API_KEYS_API in enabled:
-        observed = replace(observed, api_key_exists=_api_key_exists(session, project))
+    if (config.api_key or config.vertex_express) and API_KEYS_API in enabled:
+        observed = _with_api_keys(observed, session, config)
     if config.github_repo and IAM_API in enabled:
         observed = _with_workload_identity(observed, session, project)
     if config.service_account_email and IAM_API in enabled:
@@ -215,11 +221,31 @@ def observe(config: Config, session: GoogleSession) -> Observed:
     return observed
 
 
-def _api_key_exists(session: GoogleSession, project: str) -> bool:
-    from gcp_setup.google.apikeys import ApiKeysClient
+def _with_api_keys(observed: Observed, session: GoogleSession, config: Config) -> Observed:
+    """The current keys, as the key steps pick them. The module names both keys with one generation:
+    an express key of another number is left out of the imports (Terraform would replace it)."""
+    from gcp_setup.google.apikeys import ApiKeysClient, key_id, key_name
+    from gcp_setup.steps.api_key import ApiKeyStep, ExpressKeyStep
+    from gcp_setup.steps.base import Context
 
-    key = ApiKeysClient(session).get(project, defaults.API_KEY_ID)
-    return key is not None and "deleteTime" not in key  # a deleted key cannot be imported
+    keys = ApiKeysClient(session).list(config.project)
+    ctx = Context(config, session)
+    found: dict[str, tuple[str, int]] = {}
+    for address, step in (
+        ("google_apikeys_key.this[0]", ApiKeyStep()),
+        ("google_apikeys_key.vertex_express[0]", ExpressKeyStep()),
+    ):
+        if step.enabled(config):
+            state = step.sort(ctx, [k for k in keys if step.spec.number(k) is not None])
+            if state.key is not None and not state.deleted:  # a deleted key cannot be imported
+                name = key_name(config.project, key_id(state.key))  # the provider's import ID: project ID
+                found[address] = (name, step.spec.number(state.key) or 0)
+    generation = found.get("google_apikeys_key.this[0]", ("", 1))[1] or 1
+    return replace(
+        observed,
+        api_keys={address: name for address, (name, number) in found.items() if number == generation},
+        api_key_generation=generation,
+    )
 
 
 def _with_workload_identity(observed: Observed, session: GoogleSession, project: str) -> Observed:
@@ -264,5 +290,5 @@ def _with_service_account(
 
 def export(config: Config, session: GoogleSession) -> Export:
     observed = observe(config, session)
-    values = terraform_vars(config, observed.token_creators)
+    values = terraform_vars(config, observed.token_creators, observed.api_key_generation)
     return Export(tfvars=tfvars_text(values), imports=import_commands(config, observed))

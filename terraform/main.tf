@@ -6,6 +6,8 @@ locals {
   manage_billing = !var.create_project && var.billing_account != null
   use_wif        = var.github_repository != null
   sa_email       = var.create_service_account ? google_service_account.this[0].email : null
+  # As gcp-setup: the express role joins the others when the express key is wanted.
+  roles = var.create_vertex_express_key ? setunion(var.roles, ["roles/aiplatform.expressUser"]) : var.roles
   # As gcp-setup's .env: google-genai uses the API key when there is one, else Vertex AI (if enabled).
   use_vertexai = !var.create_api_key && contains(var.services, "aiplatform.googleapis.com")
 }
@@ -52,6 +54,10 @@ resource "google_project_service" "services" {
   disable_on_destroy = var.disable_services_on_destroy
   # Never switch off APIs that other services in the project depend on.
   disable_dependent_services = false
+
+  # Google refuses to enable APIs that need billing (aiplatform.googleapis.com) on a project without it:
+  # on an existing project the billing link comes first.
+  depends_on = [google_billing_project_info.this]
 }
 
 # Why a wait: google_project_service returns as soon as Service Usage reports an API enabled, but the
@@ -84,7 +90,7 @@ resource "google_service_account" "this" {
 }
 
 resource "google_project_iam_member" "roles" {
-  for_each = var.create_service_account ? var.roles : toset([])
+  for_each = var.create_service_account ? local.roles : toset([])
 
   project = local.project_id
   role    = each.value
@@ -103,8 +109,10 @@ resource "google_apikeys_key" "this" {
   count = var.create_api_key ? 1 : 0
 
   project      = local.project_id
-  name         = var.api_key_id
+  name         = "gemini-key-${var.api_key_generation}"
   display_name = var.api_key_display_name
+  # An auth key: requests made with it act as the account. Only a key's creation can bind it.
+  service_account_email = var.api_key_type == "auth" ? local.sa_email : null
 
   restrictions {
     dynamic "api_targets" {
@@ -116,6 +124,40 @@ resource "google_apikeys_key" "this" {
   }
 
   depends_on = [time_sleep.services_propagation]
+
+  lifecycle {
+    # The new key exists (under a new api_key_generation) before the old one goes.
+    create_before_destroy = true
+    precondition {
+      condition     = var.api_key_type == "standard" || var.create_service_account
+      error_message = "An auth key is bound to the service account: set create_service_account = true, or api_key_type = \"standard\"."
+    }
+  }
+}
+
+resource "google_apikeys_key" "vertex_express" {
+  count = var.create_vertex_express_key ? 1 : 0
+
+  project               = local.project_id
+  name                  = "vertex-express-key-${var.api_key_generation}"
+  display_name          = "Vertex AI express mode key (gcp-setup)"
+  service_account_email = local.sa_email
+
+  restrictions {
+    api_targets {
+      service = "aiplatform.googleapis.com"
+    }
+  }
+
+  depends_on = [time_sleep.services_propagation]
+
+  lifecycle {
+    create_before_destroy = true
+    precondition {
+      condition     = var.create_service_account
+      error_message = "The Vertex AI express key is bound to the service account: set create_service_account = true."
+    }
+  }
 }
 
 resource "google_iam_workload_identity_pool" "github" {

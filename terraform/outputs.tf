@@ -26,6 +26,12 @@ output "api_key_string" {
   sensitive   = true
 }
 
+output "vertex_express_api_key_string" {
+  description = "The Vertex AI express mode key string (VERTEX_EXPRESS_API_KEY), null when none. Sensitive."
+  value       = var.create_vertex_express_key ? google_apikeys_key.vertex_express[0].key_string : null
+  sensitive   = true
+}
+
 output "workload_identity_provider" {
   description = "Full name of the Workload Identity provider, for google-github-actions/auth's workload_identity_provider."
   value       = local.use_wif ? google_iam_workload_identity_pool_provider.github[0].name : null

@@ -155,14 +155,25 @@ variable "create_api_key" {
   default     = true
 }
 
-variable "api_key_id" {
-  description = "Key ID of the API key (deterministic, so gcp-setup and Terraform name the same key)."
+variable "api_key_type" {
+  description = "auth: the key is bound to the service account (the Gemini API rejects standard keys since September 2026); standard: an unbound key (only for APIs that still take one)."
   type        = string
-  default     = "gemini-api-key"
+  default     = "auth"
 
   validation {
-    condition     = can(regex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", var.api_key_id))
-    error_message = "api_key_id must match [a-z]([a-z0-9-]{0,61}[a-z0-9])?."
+    condition     = contains(["auth", "standard"], var.api_key_type)
+    error_message = "api_key_type must be auth or standard."
+  }
+}
+
+variable "api_key_generation" {
+  description = "The N of the key ID gemini-key-N. Increase it to rotate the key: a deleted key keeps its ID for 30 days, so a replacement needs a new one (Terraform creates the new key before it deletes the old)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.api_key_generation >= 1 && floor(var.api_key_generation) == var.api_key_generation
+    error_message = "api_key_generation must be a whole number from 1."
   }
 }
 
@@ -181,6 +192,12 @@ variable "api_key_targets" {
     condition     = length(var.api_key_targets) > 0
     error_message = "An unrestricted API key is not created: give at least one target service."
   }
+}
+
+variable "create_vertex_express_key" {
+  description = "Also create an auth key for Vertex AI express mode (restricted to aiplatform.googleapis.com), and grant the service account roles/aiplatform.expressUser. The organization policy iam.managed.disableServiceAccountApiKeyCreation, enforced by default in organizations, forbids it."
+  type        = bool
+  default     = false
 }
 
 variable "location" {

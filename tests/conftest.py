@@ -68,7 +68,6 @@ def world(_emulator_server: Emulator | None, emu: EmulatorControl):
 def emulator_env(emu: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> EmulatorControl:
     """The environment a gcp-setup user gets from `export GCP_SETUP_EMULATOR_HOST=...`."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
-    emu.set_realism(gemini_key_policy="any")  # until apply makes auth keys (issue 11, client side)
     return emu
 
 
@@ -174,7 +173,6 @@ def provision_env(
     requests; tests/test_apply_verify.py turns it on."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", emu.host)
     monkeypatch.setenv("GCP_SETUP_VERIFY", "false")
-    emu.set_realism(gemini_key_policy="any")  # until apply makes auth keys (issue 11, client side)
     return emu
 
 
@@ -197,9 +195,10 @@ GEMINI_PROJECT_ID = "verify-gemini-1"
 def gemini_project(
     world, emulator_env: EmulatorControl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> GeminiProject:
-    """Project with billing, the Gemini and Vertex AI APIs, a key restricted to the Gemini API (in
-    GEMINI_API_KEY), and a service account with roles/aiplatform.user whose key file is the ADC (its
-    token_uri is the emulator). No other Google variable leaks in from the machine."""
+    """Project with billing, the Gemini and Vertex AI APIs, two auth keys bound to the service account
+    (restricted to the Gemini API, in GEMINI_API_KEY; to Vertex AI, in VERTEX_EXPRESS_API_KEY), and that
+    service account with roles/aiplatform.user and roles/aiplatform.expressUser, whose key file is the
+    ADC (its token_uri is the emulator). No other Google variable leaks in from the machine."""
     from gcp_setup import defaults
     from gcp_setup.emulator.apikeys.models import ApiKeysBackend
     from gcp_setup.emulator.billing.models import OPEN_ACCOUNT, BillingBackend
@@ -211,14 +210,21 @@ def gemini_project(
     world.backend(BillingBackend).link(project, OPEN_ACCOUNT)
     for service in (defaults.GENERATIVE_LANGUAGE_API, defaults.VERTEX_AI_API):
         world.backend(ServicesBackend).enable(project, service)
-    key = world.backend(ApiKeysBackend).create(
-        project,
-        defaults.API_KEY_ID,
-        {"restrictions": {"apiTargets": [{"service": s} for s in defaults.API_KEY_TARGETS]}},
-    )
     accounts = world.backend(ServiceAccountsBackend)
     account = accounts.create(project, defaults.SERVICE_ACCOUNT_ID)
-    for role in defaults.ROLES:
+    key = world.backend(ApiKeysBackend).create(
+        project,
+        f"{defaults.API_KEY_ID_PREFIX}1",
+        {"restrictions": {"apiTargets": [{"service": s} for s in defaults.API_KEY_TARGETS]}},
+        account,
+    )
+    express_key = world.backend(ApiKeysBackend).create(
+        project,
+        f"{defaults.EXPRESS_KEY_ID_PREFIX}1",
+        {"restrictions": {"apiTargets": [{"service": s} for s in defaults.EXPRESS_KEY_TARGETS]}},
+        account,
+    )
+    for role in (*defaults.ROLES, defaults.EXPRESS_ROLE):
         project.policy.add_binding(role, account.member)
     key_file = tmp_path / "sa-key.json"
     key_file.write_text(json.dumps(accounts.create_key(account, f"{emulator_env.url}/token").key_file))
@@ -226,6 +232,7 @@ def gemini_project(
     for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("GEMINI_API_KEY", key.key_string)
+    monkeypatch.setenv("VERTEX_EXPRESS_API_KEY", express_key.key_string)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project.project_id)
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))

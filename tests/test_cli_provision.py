@@ -51,7 +51,7 @@ def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_proj
     # Every step's speculative first read was answered before the first write left (engine), each
     # refused or empty in a project that does not exist yet: the same six, every run.
     assert sorted((r["method_id"], r["status"]) for r in log[:first_write]) == [
-        ("apikeys.projects.locations.keys.get", 403),
+        ("apikeys.projects.locations.keys.list", 403),
         ("cloudbilling.projects.getBillingInfo", 403),
         ("cloudresourcemanager.projects.get", 403),
         ("cloudresourcemanager.projects.getIamPolicy", 403),
@@ -73,7 +73,7 @@ def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_proj
         "iam.projects.serviceAccounts.create",
         "serviceusage.services.batchEnable",
     ]
-    assert "GEMINI_API_KEY=AIza" in (tmp_path / ".env").read_text()
+    assert "GEMINI_API_KEY=AQ." in (tmp_path / ".env").read_text()
     assert len(log) == 16  # the 6 first reads, 6 writes, 3 operation polls (1 each) and the grant's read
 
 
@@ -104,7 +104,7 @@ def test_status_shows_state_and_json_has_no_secrets(provision_env):
     assert status.exit_code == 0, status.output
     assert "In sync." in status.stdout
     document = gcp_setup("apply", *CREATE, "--yes", "--format", "json").stdout
-    assert "keyString" not in document and "AIza" not in document
+    assert "keyString" not in document and "AQ." not in document and "AIza" not in document
 
 
 @pytest.mark.parametrize(
@@ -206,12 +206,12 @@ def test_the_api_key_string_is_printed_only_with_show_secrets(provision_env):
     hidden = gcp_setup("apply", *CREATE, "--yes")
     assert hidden.exit_code == 0 and "key_string" not in hidden.stdout
     shown = gcp_setup("apply", *CREATE, "--yes", "--show-secrets")
-    assert "api_key.key_string: AIza" in shown.stdout
+    assert "api_key.key_string: AQ." in shown.stdout
     document = json.loads(
         gcp_setup("status", "--project", PROJECT, "--show-secrets", "--format", "json").stdout
     )
     api_key = next(s for s in document["steps"] if s["name"] == "api_key")
-    assert api_key["outputs"]["key_string"].startswith("AIza")
+    assert api_key["outputs"]["key_string"].startswith("AQ.")
 
 
 def test_an_unreachable_endpoint_is_one_clear_line_and_no_false_all_clear(provision_env, monkeypatch):
@@ -237,6 +237,6 @@ def test_only_the_run_that_enabled_an_api_waits_for_it_to_propagate(provision_en
     caplog.set_level(logging.INFO, logger="gcp_setup.google.retry")
     result = gcp_setup("status", "--project", "apis-off-1", "--billing-account", OPEN)
     assert result.exit_code == 0, result.output
-    assert "+ api_key           no API key gemini-api-key" in result.stdout  # assumed: API Keys is off
+    assert "+ api_key           no Gemini API key yet" in result.stdout  # assumed: API Keys is off
     # Had the first run's enablement leaked into this one, its SERVICE_DISABLED answers would be retried.
     assert [r.getMessage() for r in caplog.records if r.name == "gcp_setup.google.retry"] == []

@@ -86,11 +86,33 @@ def test_env_values_are_parsed(clean_config, monkeypatch):
 
 
 def test_no_service_account_from_flag_env_or_toml(clean_config, monkeypatch):
-    assert load_config({"project": "my-project-1", "service_account": False}).service_account is None
+    no_key = {"project": "my-project-1", "api_key": False}
+    assert load_config({**no_key, "service_account": False}).service_account is None
     (clean_config / "gcp-setup.toml").write_text("service_account = false\n")
-    assert load_config({"project": "my-project-1"}).service_account is None
+    assert load_config(no_key).service_account is None
     monkeypatch.setenv("GCP_SETUP_SERVICE_ACCOUNT", "none")
-    assert load_config({"project": "my-project-1"}).service_account is None
+    assert load_config(no_key).service_account is None
+
+
+def test_an_auth_key_needs_the_service_account(clean_config):
+    """The default key is bound to the service account: without one, say so before any request."""
+    with pytest.raises(UsageError, match=r"an auth API key .* is bound to the service account"):
+        load_config({"project": "my-project-1", "service_account": False})
+    standard = load_config({"project": "my-project-1", "service_account": False, "api_key_type": "standard"})
+    assert standard.service_account is None and not standard.binds_keys
+    with pytest.raises(UsageError, match="--vertex-express is bound to the service account"):
+        load_config({**{"project": "my-project-1", "service_account": False}, "vertex_express": True})
+
+
+def test_api_key_settings(clean_config, monkeypatch):
+    assert load_config({"project": "my-project-1"}).api_key_type == "auth"
+    monkeypatch.setenv("GCP_SETUP_API_KEY_TYPE", "standard")
+    assert load_config({"project": "my-project-1"}).api_key_type == "standard"
+    monkeypatch.setenv("GCP_SETUP_API_KEY_TYPE", "legacy")
+    with pytest.raises(UsageError, match="API key type 'legacy' is unknown; use auth"):
+        load_config({"project": "my-project-1"})
+    express = load_config({"project": "my-project-1", "api_key_type": "auth", "vertex_express": True})
+    assert express.roles == ("roles/aiplatform.user", "roles/aiplatform.expressUser")
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_pro
     assert values["GOOGLE_CLOUD_PROJECT"] == identity_project
     assert values["GOOGLE_CLOUD_LOCATION"] == "global"
     assert values["GOOGLE_GENAI_USE_VERTEXAI"] == "false"
-    assert values["GEMINI_API_KEY"].startswith("AIza")
+    assert values["GEMINI_API_KEY"].startswith("AQ.")
     assert values["OPENAI_BASE_URL"] == f"http://{emu.host}/v1beta/openai/"
     assert "GOOGLE_APPLICATION_CREDENTIALS" not in values  # user mode writes no credentials file
     assert mode_of(env_file) == 0o600
@@ -77,7 +77,7 @@ def test_env_file_is_written_0600_merged_and_stable(run, emu, home, identity_pro
     assert {r.outcome for r in second.results} == {Outcome.UNCHANGED}
     assert emu.writes() == []
     reads = [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()]
-    assert sorted(reads) == ["get", "get", "getIamPolicy"]  # the .env's note vouches for its key string
+    assert sorted(reads) == ["get", "getIamPolicy", "list"]  # the .env's note vouches for its key string
 
 
 def key_string_reads(emu) -> int:
@@ -109,7 +109,7 @@ def test_the_env_files_note_vouches_for_its_key_until_the_key_or_the_value_chang
     rerun(Outcome.UNCHANGED, 0)
 
     keys = GoogleSession.create(emu.host).discovery_client("apikeys", "v2").projects().locations().keys()
-    name = f"projects/{identity_project}/locations/global/keys/{defaults.API_KEY_ID}"
+    name = f"projects/{identity_project}/locations/global/keys/{defaults.API_KEY_ID_PREFIX}1"
     keys.patch(name=name, updateMask="displayName", body={"displayName": "renamed"}).execute()
     rerun(Outcome.UPDATED, 1)  # the key changed (a new etag; it could have been regenerated): read
     assert env_file.read_text() != text  # the same string, noted at the new etag
@@ -202,7 +202,7 @@ def test_github_env_gets_masked_values(run, home, monkeypatch, capsys):
     assert result.ok, [(r.name, r.detail) for r in result.results]
     exported = read_env_file(github_env)
     key = exported["GEMINI_API_KEY"]
-    assert key.startswith("AIza") and exported["EARLIER"] == "1"
+    assert key.startswith("AQ.") and exported["EARLIER"] == "1"
     assert f"::add-mask::{key}\n" in capsys.readouterr().out
     lines = github_env.read_text().count("\n")
     assert run(github_env=True).by_name("credentials").outcome is Outcome.UNCHANGED

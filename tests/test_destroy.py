@@ -60,7 +60,7 @@ def test_apply_never_prints_the_key_and_destroy_undoes_it(env, tmp_path):
         for line in (tmp_path / ".env").read_text().splitlines()
         if line.startswith("GEMINI_API_KEY=")
     )
-    assert key.startswith("AIza")
+    assert key.startswith("AQ.")
     assert key not in applied.stdout and key not in applied.stderr
     shown = gcp_setup("status", "--show-secrets")
     assert shown.exit_code == 0 and key in shown.stdout  # only when asked
@@ -77,7 +77,7 @@ def test_apply_never_prints_the_key_and_destroy_undoes_it(env, tmp_path):
     assert iam.get_service_account(PROJECT, EMAIL) is None
     members = unconditional_members(iam.project_policy(PROJECT).get(), ROLE)
     assert members == {ALICE}  # ours went, theirs stayed, nothing dangling
-    assert ApiKeysClient(session).get(PROJECT, defaults.API_KEY_ID)["deleteTime"]
+    assert ApiKeysClient(session).get(PROJECT, f"{defaults.API_KEY_ID_PREFIX}1")["deleteTime"]
     assert (tmp_path / ".env").exists()  # the user's file is not ours to delete
     assert resourcemanager.get_project(session, PROJECT).state == "ACTIVE"
 
@@ -94,14 +94,22 @@ def test_apply_never_prints_the_key_and_destroy_undoes_it(env, tmp_path):
     assert env.writes() == []
 
 
-def test_apply_after_destroy_restores_the_same_key(env, tmp_path):
+def test_apply_after_destroy_binds_a_new_key_under_the_next_id(env, tmp_path):
+    """destroy deleted the key with its account; the account made again is another account, so the
+    old key (restorable, but bound to the old one) is not undeleted: a new one takes the next free ID."""
     apply(tmp_path)
     first_key = read_env_file(tmp_path / ".env")["GEMINI_API_KEY"]
     assert gcp_setup("destroy", "--yes").exit_code == 0
+    env.clear_requests()
     apply(tmp_path)
-    assert read_env_file(tmp_path / ".env")["GEMINI_API_KEY"] == first_key  # undeleted, not a second key
-    keys = [w for w in env.writes() if w["method_id"].endswith("keys.create")]
-    assert len(keys) == 1
+    assert read_env_file(tmp_path / ".env")["GEMINI_API_KEY"] != first_key
+    assert len([w for w in env.writes() if w["method_id"].endswith("keys.create")]) == 1
+    live = [
+        k["name"]
+        for k in ApiKeysClient(GoogleSession.create(env.host)).list(PROJECT)
+        if not k.get("deleteTime")
+    ]
+    assert [name.rsplit("/", 1)[-1] for name in live] == ["gemini-key-2"]
 
 
 def test_destroy_keeps_an_account_gcp_setup_did_not_create(env, tmp_path):
@@ -109,7 +117,7 @@ def test_destroy_keeps_an_account_gcp_setup_did_not_create(env, tmp_path):
     billing = OPEN_ACCOUNT.removeprefix("billingAccounts/")
     assert (
         gcp_setup(
-            "apply", "--create", "--billing-account", billing, "--no-service-account", "--yes"
+            "apply", "--create", "--billing-account", billing, "--no-service-account", "--no-api-key", "--yes"
         ).exit_code
         == 0
     )

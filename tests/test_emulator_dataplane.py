@@ -3,6 +3,8 @@ google-genai and openai libraries and plain HTTP, with the checks Google makes."
 
 from __future__ import annotations
 
+import os
+
 import openai
 import pytest
 import requests
@@ -10,8 +12,6 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 from schema_check import method_response_problems
-
-from gcp_setup.emulator.apikeys.models import ApiKeysBackend
 
 MODEL = "gemini-3.8-flash"
 RETRY_ONCE = types.HttpRetryOptions(attempts=1)
@@ -178,18 +178,16 @@ def test_vertex_unknown_model_is_not_found(gemini_project, token) -> None:
     assert "Publisher Model" in caught.value.message
 
 
-def test_express_mode_takes_only_keys_made_for_vertex(gemini_project, world, key) -> None:
+def test_express_mode_takes_only_keys_made_for_vertex(gemini_project, key) -> None:
+    """The Gemini API key (an auth key restricted to the Gemini API) is refused there; the express key
+    (restricted to Vertex AI, on an account holding the express role) works."""
     options = types.HttpOptions(base_url=gemini_project.emu.url, retry_options=RETRY_ONCE)
     gemini_key_client = genai.Client(vertexai=True, api_key=key, http_options=options)
     with pytest.raises(genai_errors.ClientError) as caught:
         gemini_key_client.models.generate_content(model=MODEL, contents="hi")
-    assert caught.value.code == 401
-    vertex_key = world.backend(ApiKeysBackend).create(
-        gemini_project.project,
-        "vertex-express",
-        {"restrictions": {"apiTargets": [{"service": "aiplatform.googleapis.com"}]}},
-    )
-    client = genai.Client(vertexai=True, api_key=vertex_key.key_string, http_options=options)
+    assert caught.value.code == 403 and "API_KEY_SERVICE_BLOCKED" in str(caught.value)
+    express_key = os.environ["VERTEX_EXPRESS_API_KEY"]
+    client = genai.Client(vertexai=True, api_key=express_key, http_options=options)
     assert client.models.generate_content(model=MODEL, contents="hi").text
 
 

@@ -119,8 +119,8 @@ def test_failure_skips_dependents_but_not_others():
     outcomes = {r.name: (r.outcome, r.detail) for r in result.results}
     assert outcomes["a"] == (Outcome.FAILED, "cannot")
     assert result.by_name("a").hint == "fix it"
-    assert outcomes["b"] == (Outcome.SKIPPED, "blocked by a")
-    assert outcomes["c"] == (Outcome.SKIPPED, "blocked by b")
+    assert outcomes["b"] == (Outcome.BLOCKED, "blocked by a")
+    assert outcomes["c"] == (Outcome.BLOCKED, "blocked by b")
     assert outcomes["d"][0] is Outcome.CREATED
     assert not result.ok
 
@@ -294,7 +294,7 @@ def test_no_op_apply_through_the_cli_sends_its_reads_at_once(provision_env, tmp_
     assert result.exit_code == 0, result.output
     assert provision_env.writes() == []
     assert sorted(e["method_id"] for e in provision_env.requests()) == [
-        "apikeys.projects.locations.keys.get",
+        "apikeys.projects.locations.keys.list",
         "cloudbilling.projects.getBillingInfo",
         "cloudresourcemanager.projects.get",
         "cloudresourcemanager.projects.getIamPolicy",  # the project policy, beside the account

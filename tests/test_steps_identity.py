@@ -11,7 +11,7 @@ from conftest import make_identity_project
 from gcp_setup import defaults
 from gcp_setup.config import Config
 from gcp_setup.engine import Engine
-from gcp_setup.google.apikeys import ApiKeysClient, api_targets
+from gcp_setup.google.apikeys import ApiKeysClient, api_targets, key_id
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, grant, unconditional_members
 from gcp_setup.google.session import GoogleSession
@@ -89,47 +89,147 @@ def test_extra_roles_and_disabled_step(run, identity_project):
     assert skipped.by_name("service_account").outcome is Outcome.SKIPPED
 
 
-def test_key_with_wrong_restriction_is_fixed(run, emu, identity_project):
-    keys = ApiKeysClient(GoogleSession.create(emu.host))
-    made = keys.create(identity_project, defaults.API_KEY_ID, "by hand", ("aiplatform.googleapis.com",))
+def email_of(project: str) -> str:
+    return f"{defaults.SERVICE_ACCOUNT_ID}@{project}.iam.gserviceaccount.com"
 
+
+def key_ids(emu_keys: ApiKeysClient, project: str, deleted: bool = False) -> list[str]:
+    return sorted(key_id(k) for k in emu_keys.list(project) if bool(k.get("deleteTime")) == deleted)
+
+
+@pytest.fixture
+def keys(emu, identity_project) -> ApiKeysClient:
+    """The API Keys client of a session of its own, with the account the keys are bound to made."""
+    IamClient(GoogleSession.create(emu.host)).create_service_account(
+        identity_project, defaults.SERVICE_ACCOUNT_ID, "Gemini client", "test"
+    )
+    return ApiKeysClient(GoogleSession.create(emu.host))
+
+
+def test_the_key_is_an_auth_key_bound_to_the_account(run, emu, identity_project):
+    result = run()
+    assert result.ok, [(r.name, r.detail) for r in result.results]
+    out = result.by_name("api_key").outputs
+    assert (out["key_id"], out["bound_to"], out["retire"]) == ("gemini-key-1", email_of(identity_project), [])
+    (created,) = [w for w in emu.writes() if w["method_id"].endswith("keys.create")]
+    assert created["path"].endswith("/keys") and "keyId=gemini-key-1" not in created["path"]  # in the query
+    shown = run(steps=[ApiKeyStep()], show_secrets=True)
+    assert shown.by_name("api_key").outputs["key_string"].startswith("AQ.")
+
+
+def test_key_with_wrong_restriction_is_fixed(run, emu, identity_project, keys):
+    made = keys.create(
+        identity_project,
+        "gemini-key-1",
+        "by hand",
+        ("aiplatform.googleapis.com",),
+        email_of(identity_project),
+    )
     plan = run("plan", steps=[ApiKeyStep()])
     assert [a.kind for a in plan.by_name("api_key").actions] == ["update"]
     result = run(steps=[ApiKeyStep()])
     assert result.by_name("api_key").outcome is Outcome.UPDATED
-    key = keys.get(identity_project, defaults.API_KEY_ID)
+    key = keys.get(identity_project, "gemini-key-1")
     assert api_targets(key) == set(defaults.API_KEY_TARGETS)
     assert key["uid"] == made["uid"]  # the same key, not a new one
     assert "keyString" not in made  # the create's answer carried it: kept by the session, not in the key
     fresh = ApiKeysClient(GoogleSession.create(emu.host))  # a session that kept nothing: getKeyString
     assert fresh.key_string(key) == keys.session.key_strings[made["name"]]
-    listed = [r for r in emu.writes() if r["method_id"].endswith("keys.create")]
-    assert len(listed) == 1
+    assert len([r for r in emu.writes() if r["method_id"].endswith("keys.create")]) == 1
 
 
-def test_deleted_key_is_restored_not_duplicated(run, emu, identity_project):
-    keys = ApiKeysClient(GoogleSession.create(emu.host))
-    keys.delete(keys.create(identity_project, defaults.API_KEY_ID, "old", defaults.API_KEY_TARGETS))
+def test_a_deleted_auth_key_is_replaced_under_the_next_number(run, identity_project, keys):
+    """A deleted key keeps its ID for 30 days: the replacement takes the next one, never a taken one."""
+    keys.delete(
+        keys.create(
+            identity_project, "gemini-key-1", "old", defaults.API_KEY_TARGETS, email_of(identity_project)
+        )
+    )
     result = run(steps=[ApiKeyStep()])
+    assert result.by_name("api_key").outcome is Outcome.CREATED, result.by_name("api_key").detail
+    assert key_ids(keys, identity_project) == ["gemini-key-2"]
+    assert key_ids(keys, identity_project, deleted=True) == ["gemini-key-1"]
+
+
+def test_a_deleted_standard_key_is_restored_not_duplicated(run, identity_project, keys):
+    keys.delete(keys.create(identity_project, defaults.API_KEY_ID, "old", defaults.API_KEY_TARGETS))
+    result = run(steps=[ApiKeyStep()], api_key_type="standard")
     assert result.by_name("api_key").outcome is Outcome.UPDATED, result.by_name("api_key").detail
-    assert not keys.get(identity_project, defaults.API_KEY_ID).get("deleteTime")
+    assert key_ids(keys, identity_project) == [defaults.API_KEY_ID]
 
 
-def test_key_string_only_in_outputs_with_show_secrets(run, identity_project):
-    hidden = run(steps=[ApiKeyStep()])
-    assert "key_string" not in hidden.by_name("api_key").outputs
-    shown = run(steps=[ApiKeyStep()], show_secrets=True)
-    assert shown.by_name("api_key").outputs["key_string"].startswith("AIza")
+@pytest.mark.parametrize(
+    ("existing", "bound_to", "planned"),
+    [
+        (
+            defaults.API_KEY_ID,
+            None,
+            "replace standard key gemini-api-key with an auth key: create auth key gemini-key-1",
+        ),
+        ("gemini-key-3", "other", "replace gemini-key-3 (bound to other-account@"),
+        (
+            "gemini-key-1",
+            None,
+            "replace standard key gemini-key-1 with an auth key: create auth key gemini-key-2",
+        ),
+    ],
+)
+def test_a_key_that_is_unbound_or_bound_elsewhere_is_replaced_and_retired(
+    run, identity_project, keys, existing, bound_to, planned
+):
+    """Only a key's creation can bind it: the replacement is a new key, the old one is left for the
+    retire step, which deletes it after the smoke test."""
+    account = None
+    if bound_to:
+        account = IamClient(keys.session).create_service_account(identity_project, "other-account", "x", "x")
+    keys.create(identity_project, existing, "old", defaults.API_KEY_TARGETS, account and account["email"])
+    plan = run("plan", steps=[ApiKeyStep()])
+    (action,) = plan.by_name("api_key").actions
+    assert action.summary.startswith(planned), action.summary
+    result = run(steps=[ApiKeyStep()])
+    out = result.by_name("api_key").outputs
+    assert out["bound_to"] == email_of(identity_project)
+    assert [n.rsplit("/", 1)[-1] for n in out["retire"]] == [existing]
+    again = run(steps=[ApiKeyStep()])
+    assert again.by_name("api_key").outcome is Outcome.UNCHANGED  # no second new key while the old one waits
+
+
+def test_rotation_replaces_a_good_key_once(run, identity_project):
+    assert run(steps=[ServiceAccountStep(), ApiKeyStep()]).ok
+    rotated = run(steps=[ApiKeyStep()], rotate_key=True)
+    assert (
+        rotated.by_name("api_key")
+        .actions[0]
+        .summary.startswith("rotate gemini-key-1: create auth key gemini-key-2")
+    )
+    assert [n.rsplit("/", 1)[-1] for n in rotated.by_name("api_key").outputs["retire"]] == ["gemini-key-1"]
+    # Cut off before the old key went, a run with --rotate-key again finishes this rotation first.
+    again = run(steps=[ApiKeyStep()], rotate_key=True)
+    assert again.by_name("api_key").outcome is Outcome.UNCHANGED
+
+
+def test_a_create_whose_answer_was_lost_is_adopted_not_repeated(run, emu, identity_project, keys):
+    """The create is retried, answered 409 (its ID is taken by the key it made), and that key adopted."""
+    emu.set_realism(drop_after_writes=1)
+    lost = run(steps=[ApiKeyStep()])
+    assert lost.ok, lost.by_name("api_key").detail
+    assert key_ids(keys, identity_project) == ["gemini-key-1"]
+    emu.clear_requests()
+    again = run(steps=[ApiKeyStep()])
+    assert again.by_name("api_key").outcome is Outcome.UNCHANGED
+    assert emu.writes() == [] and key_ids(keys, identity_project) == ["gemini-key-1"]
 
 
 @pytest.mark.gcloud
 def test_gcloud_made_identities_are_adopted_and_gcloud_sees_the_result(run, gcloud, emu, identity_project):
     gcloud.run("iam", "service-accounts", "create", defaults.SERVICE_ACCOUNT_ID, project=identity_project)
+    email = f"{defaults.SERVICE_ACCOUNT_ID}@{identity_project}.iam.gserviceaccount.com"
     gcloud.run(
         "services",
         "api-keys",
         "create",
-        f"--key-id={defaults.API_KEY_ID}",
+        "--key-id=gemini-key-1",
+        f"--service-account={email}",
         "--display-name=by gcloud",
         project=identity_project,
     )
@@ -140,7 +240,6 @@ def test_gcloud_made_identities_are_adopted_and_gcloud_sees_the_result(run, gclo
     creates = [w["method_id"] for w in emu.writes() if w["method_id"].endswith(".create")]
     assert creates == []  # both adopted; only the role grant and the key restriction were written
 
-    email = f"{defaults.SERVICE_ACCOUNT_ID}@{identity_project}.iam.gserviceaccount.com"
     assert (
         gcloud.json("iam", "service-accounts", "describe", email, project=identity_project)["email"] == email
     )
@@ -148,7 +247,8 @@ def test_gcloud_made_identities_are_adopted_and_gcloud_sees_the_result(run, gclo
     assert service_account_member(email) in {
         m for b in policy["bindings"] if b["role"] == ROLE for m in b["members"]
     }
-    key = gcloud.json("services", "api-keys", "describe", defaults.API_KEY_ID, project=identity_project)
+    key = gcloud.json("services", "api-keys", "describe", "gemini-key-1", project=identity_project)
+    assert key["serviceAccountEmail"] == email
     assert key["restrictions"]["apiTargets"] == [{"service": defaults.GENERATIVE_LANGUAGE_API}]
     assert key["displayName"] == "by gcloud"
 

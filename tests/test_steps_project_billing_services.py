@@ -52,7 +52,11 @@ def test_apply_from_empty_creates_project_links_billing_enables_services(emu):
     session = GoogleSession.create(emu.host)
     project = resourcemanager.get_project(session, PROJECT)
     assert project is not None and project.state == "ACTIVE" and project.labels == {"team": "ml"}
-    assert result.by_name("project").outputs == {"project_id": PROJECT, "number": project.number}
+    assert result.by_name("project").outputs == {
+        "project_id": PROJECT,
+        "number": project.number,
+        "parent": "",
+    }
     assert billing.get_billing_info(session, PROJECT) == billing.BillingInfo(True, OPEN)
     assert serviceusage.enabled_among(session, PROJECT, Config(project=PROJECT).services) == set(
         Config(project=PROJECT).services
@@ -100,7 +104,7 @@ def test_project_pending_deletion_is_a_clear_error(emu, make_project, world):
     assert step.outcome is Outcome.FAILED
     assert "pending deletion (DELETE_REQUESTED)" in step.detail
     assert f"gcloud projects undelete {PROJECT}" in step.hint
-    assert outcomes(result)["services"] == "skipped"
+    assert outcomes(result)["services"] == "blocked"
 
 
 def test_someone_elses_project_id_is_a_clear_error(emu):

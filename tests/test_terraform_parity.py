@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tf_schema_check import named_blocks, parse, require_terraform
+from tf_schema_check import labelled_blocks, named_blocks, parse, require_terraform
 
 from gcp_setup import defaults, envvars
 
@@ -21,6 +21,12 @@ def _blocks(file: str, kind: str) -> dict[str, Any]:
 
 
 VARIABLES = _blocks("variables.tf", "variable")
+
+
+def resource(tf_type: str, name: str) -> dict[str, Any]:
+    """The body of `resource "TYPE" "NAME"` in main.tf."""
+    found = labelled_blocks(parse(MODULE / "main.tf").get("resource", []))
+    return next(body for t, n, body in found if (t, n) == (tf_type, name))
 
 
 def default(name: str) -> Any:
@@ -42,10 +48,34 @@ def test_service_account() -> None:
 
 
 def test_api_key_restriction() -> None:
-    assert default("api_key_id") == defaults.API_KEY_ID
+    """Both bind the key to the service account by default and name it gemini-key-N from 1."""
+    assert default("api_key_type") == defaults.API_KEY_TYPE == "auth"
+    assert default("api_key_generation") == 1
+    key = resource("google_apikeys_key", "this")
+    assert key["name"] == f"{defaults.API_KEY_ID_PREFIX}${{var.api_key_generation}}"
+    assert key["service_account_email"] == '${var.api_key_type == "auth" ? local.sa_email : null}'
     assert default("api_key_display_name") == defaults.API_KEY_DISPLAY_NAME
     assert default("api_key_targets") == list(defaults.API_KEY_TARGETS)
     assert default("create_api_key") is True
+
+
+def test_vertex_express_key() -> None:
+    assert default("create_vertex_express_key") is False  # as --vertex-express: off unless asked
+    express = resource("google_apikeys_key", "vertex_express")
+    assert express["name"] == f"{defaults.EXPRESS_KEY_ID_PREFIX}${{var.api_key_generation}}"
+    assert express["display_name"] == defaults.EXPRESS_KEY_DISPLAY_NAME
+    assert [t["service"] for t in express["restrictions"][0]["api_targets"]] == list(
+        defaults.EXPRESS_KEY_TARGETS
+    )
+    assert express["service_account_email"] == "${local.sa_email}"
+    locals_text = (MODULE / "main.tf").read_text()
+    assert f'setunion(var.roles, ["{defaults.EXPRESS_ROLE}"])' in locals_text
+
+
+def test_apis_are_enabled_after_billing_is_linked() -> None:
+    """Enabling aiplatform.googleapis.com on a project without billing fails: the link comes first."""
+    services = resource("google_project_service", "services")
+    assert "${google_billing_project_info.this}" in services["depends_on"]
 
 
 def test_location() -> None:
@@ -54,8 +84,7 @@ def test_location() -> None:
 
 def test_services_are_not_disabled_on_destroy() -> None:
     assert default("disable_services_on_destroy") is False
-    resources = _blocks("main.tf", "resource")
-    assert resources["google_project_service"]["services"]["disable_on_destroy"] == (
+    assert resource("google_project_service", "services")["disable_on_destroy"] == (
         "${var.disable_services_on_destroy}"
     )
 
@@ -123,7 +152,7 @@ def test_validation_rules_reject_bad_inputs(tmp_path: Path) -> None:
         "workload_identity_pool_id": "gcp-reserved",
         "project_deletion_policy": "KEEP",
         "api_key_targets": "[]",
-        "api_key_id": "Bad",
+        "api_key_generation": "0",
         "service_account_id": "x",
     }
     assert rejected_variables(tmp_path, project_id="gemini-demo-1", **bad) == set(bad)

@@ -32,7 +32,7 @@ def verify_json(*args: str) -> tuple[int, dict]:
 def test_verify_passes_every_check_after_setup(gemini_project) -> None:
     result = run_verify()
     assert result.exit_code == 0, result.output
-    assert "5 passed, 0 failed, 0 skipped" in result.stdout
+    assert "6 passed, 0 failed, 0 skipped" in result.stdout
     assert "gemini-client@" in result.stdout
 
 
@@ -204,7 +204,8 @@ def test_close_names_suggest_models_that_generate() -> None:
 
 
 def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monkeypatch) -> None:
-    """The acceptance path: `apply` (service-account key file, .env), then `verify --env-file .env`."""
+    """The acceptance path: `apply` (service-account key file, .env, the express key), then
+    `verify --env-file .env`: every check passes, Vertex AI express mode included."""
     for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
         monkeypatch.delenv(name)
     env_file, key_file = tmp_path / ".env", tmp_path / "sa-key.json"
@@ -224,13 +225,14 @@ def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monk
             str(key_file),
             "--env-file",
             str(env_file),
+            "--vertex-express",
             "--yes",
         ],
     )
     assert applied.exit_code == 0, applied.output
     code, report = verify_json("--env-file", str(env_file))
     assert code == 0, report
-    assert [c["status"] for c in report["checks"]] == ["passed"] * 5
+    assert [c["status"] for c in report["checks"]] == ["passed"] * 6
     assert report["project"] == "apply-then-verify"
 
 

@@ -111,7 +111,7 @@ CASES = [
         restrict_key_to_another_service,
         "gemini-api",
         "API_KEY_SERVICE_BLOCKED",
-        ("keys/gemini-api-key", "--api-target=service=generativelanguage.googleapis.com"),
+        ("keys/gemini-key-1", "--api-target=service=generativelanguage.googleapis.com"),
     ),
     Case("key deleted", delete_key, "gemini-api", "API_KEY_INVALID", ("$GEMINI_API_KEY",)),
     Case(
@@ -126,7 +126,7 @@ CASES = [
         "stray GOOGLE_API_KEY with vertexai",
         stray_google_api_key_with_vertexai,
         "vertex",
-        "CREDENTIALS_MISSING",
+        "API_KEY_SERVICE_BLOCKED",  # an auth key restricted to the Gemini API, sent to express mode
         ("unset GOOGLE_API_KEY",),
     ),
     Case(
@@ -181,14 +181,21 @@ def test_a_disabled_api_fails_at_once_despite_the_propagation_wait(gemini_projec
     assert "propagating" not in result.stderr
 
 
-def test_a_deleted_service_account_fails_credentials_and_skips_vertex(gemini_project, world) -> None:
+def test_a_deleted_service_account_fails_credentials_its_key_and_skips_vertex(gemini_project, world) -> None:
+    """The ADC's account and the account the auth keys are bound to are the same: all fail, by name."""
     world.backend(ServiceAccountsBackend).delete(gemini_project.account)
     result = CliRunner().invoke(cli, ["verify", "--format", "json"])
-    statuses = {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
-    assert statuses == {
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert {name: c["status"] for name, c in checks.items()} == {
         "credentials": "failed",
-        "gemini-api": "passed",
+        "gemini-api": "failed",
         "vertex": "skipped",
-        "openai-gemini": "passed",
+        "vertex-express": "failed",
+        "openai-gemini": "failed",
         "openai-vertex": "skipped",
     }
+    assert checks["gemini-api"]["reason"] == "ACCOUNT_STATE_INVALID"
+    assert (
+        f"is bound to {gemini_project.account.email}, which is disabled or deleted"
+        in checks["gemini-api"]["hint"]
+    )

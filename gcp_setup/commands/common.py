@@ -31,8 +31,9 @@ def new_session(config: Config):
     return GoogleSession.create(config.emulator_host, quota_project=config.project)
 
 
-def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=None):
-    """Run `steps` in `mode` (with a new session unless given one); return the RunResult."""
+def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=None, after=None):
+    """Run `steps` in `mode` (with a new session unless given one); return the RunResult. `after`: the
+    RunResult of the steps run before these, whose outputs they may read."""
     from gcp_setup.engine import Engine
     from gcp_setup.google.session import import_client_libraries
     from gcp_setup.report import Progress
@@ -44,6 +45,8 @@ def run_steps(config: Config, steps: list, mode: str, *, human: bool, session=No
     import_client_libraries()
     session = session or new_session(config)
     ctx = Context(config, session)
+    if after is not None:
+        ctx.outputs.update({r.name: r.outputs for r in after.results})
     if human:
         ctx.progress = Progress()
     return Engine().run(steps, ctx, mode)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """`gcp-setup plan`, `apply` and `status`: run the provisioning steps through the engine.
 
 `apply` ends with verify's smoke test of what it set up (unless --no-verify or a step failed); a re-run
-that changes nothing verifies too, which is what a CI job re-running apply wants.
+that changes nothing verifies too, which is what a CI job re-running apply wants. Keys a new key
+replaced are deleted only after that test has passed with the new one (after_smoke_test_steps).
 
 Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 bad usage;
 `plan --detailed-exitcode` returns 2 when changes are pending, as terraform does, for CI drift checks.
@@ -18,7 +19,7 @@ from gcp_setup import envvars
 from gcp_setup.commands.common import confirm, finish, format_option, new_session, run_steps
 from gcp_setup.config import Config, config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED
-from gcp_setup.steps import provision_steps
+from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
 
 
 def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_format: str, render):
@@ -28,7 +29,7 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     config = config_from_click(click_ctx, params)
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
-    run = run_steps(config, provision_steps(), mode, human=output_format == "table")
+    run = run_steps(config, all_steps(), mode, human=output_format == "table")
     finish(click_ctx, run, config, output_format, render)
     return run
 
@@ -89,13 +90,17 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     session = new_session(config)
     run, render = None, report.render_summary
     if not yes:
-        planned = run_steps(config, provision_steps(), "plan", human=human, session=session)
+        planned = run_steps(config, all_steps(), "plan", human=human, session=session)
         if planned.changes_pending:
             confirm(planned, human)
         else:
             run, render = planned, report.render_plan  # nothing to do: said as a plan, then verified
-    run = run or run_steps(config, provision_steps(), "apply", human=human, session=session)
-    smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
+    if run is None:
+        run = run_steps(config, provision_steps(), "apply", human=human, session=session)
+        smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
+        run = _after_smoke_test(config, run, smoke, human, session)
+    else:
+        smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
     finish(click_ctx, run, config, output_format, render, smoke)
     if human and run.ok and _output(run, "workload_identity", "workload_identity_provider"):
         from gcp_setup.steps.workload_identity import github_actions_snippet
@@ -106,6 +111,40 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     if smoke and not smoke.passed:
         click.echo(f"apply succeeded; the smoke test failed: {smoke.failures()}", err=True)
         click_ctx.exit(EXIT_FAILED)
+
+
+def all_steps() -> list:
+    """What plan and status show: every step, those apply runs after its smoke test included."""
+    return provision_steps() + after_smoke_test_steps()
+
+
+def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, session):
+    """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
+    passed or was not asked for, else only planned and reported as blocked by it."""
+    from dataclasses import replace
+
+    from gcp_setup.engine import RunResult
+
+    if not run.ok:
+        return run
+    proven = smoke is None or smoke.passed
+    later = run_steps(
+        config,
+        after_smoke_test_steps(),
+        "apply" if proven else "plan",
+        human=human,
+        session=session,
+        after=run,
+    )
+    results = later.results
+    if not proven:
+        results = [
+            replace(r, outcome=Outcome.BLOCKED, detail=f"blocked by the smoke test: kept {r.detail}")
+            if r.outcome is Outcome.PLANNED
+            else r
+            for r in results
+        ]
+    return RunResult(run.mode, run.results + results)
 
 
 class SmokeTest:
@@ -119,7 +158,7 @@ class SmokeTest:
 
     @classmethod
     def run(cls, config: Config, run, session) -> SmokeTest:
-        from gcp_setup.verify import smoke_test
+        from gcp_setup.verify import CHECK_NAMES, smoke_test
         from gcp_setup.verify.core import VerifyContext
 
         def say(message: str) -> None:
@@ -136,11 +175,14 @@ class SmokeTest:
             model=None,
             generate=True,
             api_key_env=None,
-            api_key=_managed_key_string(run, session, say),
+            api_key=_managed_key_string(run, session, say, "api_key"),
+            express_key=_managed_key_string(run, session, say, "express_key"),
             say=say,
             environ=environ,
         )
-        return cls(vctx, smoke_test(vctx))
+        vctx.key_infos.update(_known_key_infos(run, vctx))
+        names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
+        return cls(vctx, smoke_test(vctx, names))
 
     @property
     def passed(self) -> bool:
@@ -172,23 +214,33 @@ class SmokeTest:
         return json.loads(redact_all(json.dumps(body), self.vctx.secrets()))
 
 
-def _managed_key_string(run, session, say) -> str | None:
-    """The string of the API key the api_key step manages (no request when the credentials step read it
-    for the .env in this session), or None without a key or when it cannot be read (the API key checks
-    are then skipped, and `say` tells why)."""
+def _managed_key_string(run, session, say, step: str) -> str | None:
+    """The string of the API key `step` manages (no request when the credentials step read it for the
+    .env in this session), or None without a key or when it cannot be read (its checks are then
+    skipped, and `say` tells why)."""
     from gcp_setup.errors import GcpSetupError
     from gcp_setup.google.apikeys import ApiKeysClient
 
-    name = _output(run, "api_key", "name")
-    if not _output(run, "api_key", "exists"):
+    name = _output(run, step, "name")
+    if not _output(run, step, "exists"):
         return None
     try:
         return ApiKeysClient(session).key_string({"name": name})
     except GcpSetupError as exc:
-        say(
-            f"smoke test: cannot read the string of {name} ({exc.one_line()}); the API key checks are skipped"
-        )
+        say(f"smoke test: cannot read the string of {name} ({exc.one_line()}); its checks are skipped")
         return None
+
+
+def _known_key_infos(run, vctx) -> dict[str, Any]:
+    """What apply knows of the keys it made, so that the smoke test need not look them up."""
+    from gcp_setup.verify.keys import AUTH, STANDARD, KeyInfo
+
+    infos = {}
+    for step, key in (("api_key", vctx.api_key), ("express_key", vctx.express_key)):
+        if key:
+            account = _output(run, step, "bound_to") or ""
+            infos[key] = KeyInfo(AUTH if account else STANDARD, account, _output(run, step, "name"), "apply")
+    return infos
 
 
 def _output(run, step: str, key: str) -> Any:

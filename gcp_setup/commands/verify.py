@@ -128,6 +128,7 @@ def build_context(
         generate=generate,
         api_key_env=key_env,
         api_key=key,
+        express_key=(environ.get(envvars.VERTEX_EXPRESS_API_KEY) or "").strip() or None,
         propagation_wait_s=propagation_wait,
         say=lambda message: click.echo(message, err=True),
         environ=environ,

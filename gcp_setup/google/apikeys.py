@@ -3,7 +3,8 @@
 Keys are created with a caller-chosen key ID (`keyId`), so the name is known before the key exists
 and a re-run finds the key instead of making a second one. Create, patch, delete and undelete answer
 long-running operations (`operations/akmf.*`). A deleted key stays for 30 days with `deleteTime` set
-and can be undeleted; its ID stays taken meanwhile.
+and can be undeleted; its ID stays taken meanwhile. A key bound to a service account (an "auth key",
+`serviceAccountEmail`, settable only at creation) acts as that account.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ def key_name(project: str, key_id: str) -> str:
 def api_targets(key: Key) -> set[str]:
     """The services a key is restricted to (an empty set means unrestricted)."""
     return {t.get("service", "") for t in key.get("restrictions", {}).get("apiTargets", [])}
+
+
+def key_id(key: Key) -> str:
+    return key.get("name", "").rsplit("/", 1)[-1]
+
+
+def is_deleted(key: Key) -> bool:
+    return bool(key.get("deleteTime"))
 
 
 def restrictions_for(services: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -71,24 +80,34 @@ class ApiKeysClient:
         except GoogleApiError as exc:
             if exc.code != 404:
                 raise
-        return self._deleted(project, key_id)
+        return next((k for k in self.list(project) if k["name"].endswith(f"/keys/{key_id}")), None)
 
-    def _deleted(self, project: str, key_id: str) -> Key | None:
+    def list(self, project: str) -> list[Key]:
+        """Every key of the project, the deleted ones (whose IDs stay taken for 30 days) included."""
         parent = f"projects/{project}/locations/global"
+        keys: list[Key] = []
         page_token = None
         while True:
             request = self._keys().list(parent=parent, showDeleted=True, pageToken=page_token)
             response = execute(request, self.session)
-            for key in response.get("keys", []):
-                if key.get("name", "").endswith(f"/keys/{key_id}") and key.get("deleteTime"):
-                    return key
+            keys += response.get("keys", [])
             page_token = response.get("nextPageToken")
             if not page_token:
-                return None
+                return keys
 
-    def create(self, project: str, key_id: str, display_name: str, services: tuple[str, ...]) -> Key:
-        """Create the key restricted to `services`; returns the key (its keyString included)."""
-        body = {"displayName": display_name, "restrictions": restrictions_for(services)}
+    def create(
+        self,
+        project: str,
+        key_id: str,
+        display_name: str,
+        services: tuple[str, ...],
+        service_account: str | None = None,
+    ) -> Key:
+        """Create the key restricted to `services` (bound to `service_account` when given); returns the
+        key (its keyString goes to the session)."""
+        body: Key = {"displayName": display_name, "restrictions": restrictions_for(services)}
+        if service_account:
+            body["serviceAccountEmail"] = service_account
         request = self._keys().create(parent=f"projects/{project}/locations/global", keyId=key_id, body=body)
         try:
             return self._wait(execute(request, self.session), f"creating API key {key_id}")

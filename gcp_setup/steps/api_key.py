@@ -1,32 +1,83 @@
-"""Step 5: an API key for the Gemini API, restricted to generativelanguage.googleapis.com.
+"""Steps 5 and 5b: the Gemini API key and (with --vertex-express) the Vertex AI express mode key.
 
-The key has a fixed ID (defaults.API_KEY_ID), so it is found again by name: a re-run, or a run after
-one that was interrupted mid-create, never makes a second key. A key with other restrictions is
-patched; one deleted within the last 30 days is undeleted (its ID stays taken until then).
+An auth key (the default) is bound to the service account, which the requests it carries act as, and
+restricted to one API. Only its creation can bind it, so a key that is unbound (a standard key, such as
+the one gcp-setup made before auth keys), bound to another account, or replaced on purpose
+(--rotate-key) is replaced: a new key under the next free numbered ID (gemini-key-1, gemini-key-2,
+...; a deleted key keeps its ID for 30 days, so numbers never repeat), while the old one stays until
+the .env holds the new key and the smoke test has passed with it (steps/retire_keys.py deletes it).
+
+Observed: every key of the project, deleted ones included, in one list. Which of them are gcp-setup's
+follows from their IDs alone, so a run cut off after any call finds its keys again: the newest good
+key is current, every other live key of the same purpose is to be retired. A standard key
+(--api-key-type standard) keeps the fixed ID gemini-api-key; a deleted one is undeleted.
 The key string is never part of the state, a plan or the outputs, unless --show-secrets asks for it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup import defaults
-from gcp_setup.google.apikeys import ApiKeysClient, Key, api_targets, key_name
+from gcp_setup.config import Config
+from gcp_setup.google.apikeys import ApiKeysClient, Key, api_targets, is_deleted, key_id, key_name
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Step
 from gcp_setup.steps.service_account import project_id
 
 
+@dataclass(frozen=True)
+class KeySpec:
+    """One purpose gcp-setup makes a key for."""
+
+    what: str
+    """For people: "Gemini API key"."""
+    id_prefix: str
+    display_name: str
+    targets: tuple[str, ...]
+    legacy_id: str | None = None
+    """The fixed ID of the standard key gcp-setup made before auth keys (replaced by a migration)."""
+
+    def number(self, key: Key) -> int | None:
+        """The key's number when it is one of this purpose's numbered IDs; 0 for the legacy ID."""
+        found = re.fullmatch(re.escape(self.id_prefix) + r"([1-9][0-9]{0,5})", key_id(key))
+        if found:
+            return int(found.group(1))
+        return 0 if self.legacy_id and key_id(key) == self.legacy_id else None
+
+
+GEMINI_KEY = KeySpec(
+    "Gemini API key",
+    defaults.API_KEY_ID_PREFIX,
+    defaults.API_KEY_DISPLAY_NAME,
+    defaults.API_KEY_TARGETS,
+    legacy_id=defaults.API_KEY_ID,
+)
+EXPRESS_KEY = KeySpec(
+    "Vertex AI express mode key",
+    defaults.EXPRESS_KEY_ID_PREFIX,
+    defaults.EXPRESS_KEY_DISPLAY_NAME,
+    defaults.EXPRESS_KEY_TARGETS,
+)
+
+
 @dataclass
-class ApiKeyState:
+class KeysState:
     name: str
+    """The current key's resource name (for a key still to be created: the name it will get)."""
     key: Key | None
+    """The current key: live, of the wanted type and binding. None: one is to be created."""
+    retire: list[str] = field(default_factory=list)
+    """Names of this purpose's other live keys, deleted once the current key is proven."""
+    replaces: str = ""
+    """Why a new key is planned although keys exist: "replace standard key gemini-api-key", ..."""
     key_string: str | None = field(default=None, repr=False)
     """Read only with --show-secrets."""
 
     @property
     def deleted(self) -> bool:
-        return bool(self.key and self.key.get("deleteTime"))
+        return bool(self.key and is_deleted(self.key))
 
     @property
     def usable(self) -> bool:
@@ -35,65 +86,112 @@ class ApiKeyState:
 
 class ApiKeyStep(Step):
     name = "api_key"
-    depends_on = ("services",)
+    depends_on = ("services", "service_account", "key_policy")
+    spec = GEMINI_KEY
 
     def enabled(self, config: Any) -> bool:
         return bool(config.api_key)
 
-    def observe(self, ctx: Context) -> ApiKeyState:
-        key = ApiKeysClient(ctx.session, ctx.progress_note).get(project_id(ctx), defaults.API_KEY_ID)
-        return _revealed(
-            ctx, ApiKeyState(key["name"] if key else key_name(project_id(ctx), defaults.API_KEY_ID), key)
-        )
+    def bound_to(self, config: Config) -> str | None:
+        """The account the key must be bound to; None for a standard key."""
+        return config.service_account_email if config.api_key_type == "auth" else None
 
-    def absent_state(self, ctx: Context) -> ApiKeyState:
-        return ApiKeyState(key_name(project_id(ctx), defaults.API_KEY_ID), None)
+    def observe(self, ctx: Context) -> KeysState:
+        keys = ApiKeysClient(ctx.session, ctx.progress_note).list(project_id(ctx))
+        return _revealed(ctx, self.sort(ctx, [k for k in keys if self.spec.number(k) is not None]))
 
-    def plan(self, ctx: Context, state: ApiKeyState) -> list[Action]:
-        key_id, targets = defaults.API_KEY_ID, ", ".join(defaults.API_KEY_TARGETS)
+    def absent_state(self, ctx: Context) -> KeysState:
+        return self.sort(ctx, [])
+
+    def sort(self, ctx: Context, keys: list[Key]) -> KeysState:
+        """The state of this purpose's `keys`: which is current, which are to go, which ID comes next."""
+        config = ctx.config
+        if config.api_key_type == "standard" and self.spec.legacy_id:
+            return self._sort_standard(ctx, keys)
+        want = self.bound_to(config)
+        live = sorted((k for k in keys if not is_deleted(k)), key=self.spec.number, reverse=True)
+        # A key follows the account it was bound to, not its email: one made before this run created
+        # the account (deleted and made again) is bound to the old one.
+        account_is_new = bool(ctx.output("service_account", "created"))
+        good = [k for k in live if k.get("serviceAccountEmail") == want and not (want and account_is_new)]
+        current = good[0] if good else None
+        others = [k["name"] for k in live if k is not current]
+        if current is not None and config.rotate_key and not others:
+            current, others = None, [current["name"]]
+        if current is not None:
+            return KeysState(current["name"], current, others)
+        next_number = max((self.spec.number(k) or 0 for k in keys), default=0) + 1
+        name = key_name(project_id(ctx), f"{self.spec.id_prefix}{next_number}")
+        return KeysState(name, None, others, _why_new(live, want, config.rotate_key))
+
+    def _sort_standard(self, ctx: Context, keys: list[Key]) -> KeysState:
+        fixed = next((k for k in keys if key_id(k) == self.spec.legacy_id), None)
+        retire = [k["name"] for k in keys if k is not fixed and not is_deleted(k)]
+        name = fixed["name"] if fixed else key_name(project_id(ctx), self.spec.legacy_id or "")
+        return KeysState(name, fixed, retire)
+
+    def plan(self, ctx: Context, state: KeysState) -> list[Action]:
+        spec, kid = self.spec, state.name.rsplit("/", 1)[-1]
+        targets = ", ".join(spec.targets)
         if state.key is None:
-            return [Action("create", state.name, f"create API key {key_id} restricted to {targets}")]
+            bound = self.bound_to(ctx.config)
+            kind = f"auth key {kid} bound to {bound}" if bound else f"standard key {kid}"
+            summary = f"{state.replaces}: create {kind}" if state.replaces else f"create {spec.what}: {kind}"
+            return [Action("create", state.name, f"{summary}, restricted to {targets}")]
         fixes = []
         if state.deleted:
             fixes.append("undelete")
-        if api_targets(state.key) != set(defaults.API_KEY_TARGETS):
+        if api_targets(state.key) != set(spec.targets):
             fixes.append(f"restrict to {targets}")
-        return [Action("update", state.name, f"{' and '.join(fixes)} API key {key_id}")] if fixes else []
+        return [Action("update", state.name, f"{' and '.join(fixes)} {spec.what} {kid}")] if fixes else []
 
     def apply(self, ctx: Context, action: Action) -> Key | None:
         """Create, or fix, the key; the key as the last answer has it. Either way the key may turn out
         to be in any state (a run whose answer was lost, a concurrent one, a key deleted earlier), so
         each fix is checked again."""
         client = ApiKeysClient(ctx.session, ctx.progress_note)
-        project, key_id = project_id(ctx), defaults.API_KEY_ID
+        project, kid = project_id(ctx), action.resource.rsplit("/", 1)[-1]
         if action.kind == "create":
-            key = client.create(project, key_id, defaults.API_KEY_DISPLAY_NAME, defaults.API_KEY_TARGETS)
+            key = client.create(
+                project, kid, self.spec.display_name, self.spec.targets, self.bound_to(ctx.config)
+            )
         else:
-            key = client.get(project, key_id)
+            key = client.get(project, kid)
         if key is None:
             return None  # gone for good meanwhile: the engine observes again and reports it
-        if key.get("deleteTime"):
+        if is_deleted(key):
             key = client.undelete(key)
-        if api_targets(key) != set(defaults.API_KEY_TARGETS):
-            key = client.set_restrictions(key, defaults.API_KEY_TARGETS)
+        if api_targets(key) != set(self.spec.targets):
+            key = client.set_restrictions(key, self.spec.targets)
         return key
 
-    def state_after(self, ctx: Context, state: ApiKeyState, action: Action, answer: Key | None) -> Any:
+    def state_after(self, ctx: Context, state: KeysState, action: Action, answer: Key | None) -> Any:
         if not answer or not answer.get("name"):
             return UNKNOWN
-        return _revealed(ctx, ApiKeyState(answer["name"], answer))
+        retire = [n for n in state.retire if n != answer["name"]]
+        return _revealed(ctx, KeysState(answer["name"], answer, retire))
 
-    def describe(self, ctx: Context, state: ApiKeyState) -> str:
+    def describe(self, ctx: Context, state: KeysState) -> str:
+        kid = state.name.rsplit("/", 1)[-1]
         if state.key is None:
-            return f"no API key {defaults.API_KEY_ID}"
+            return f"no {self.spec.what} yet" + (f" ({state.replaces})" if state.replaces else "")
         if state.deleted:
-            return f"API key {defaults.API_KEY_ID} is deleted (restorable)"
+            return f"{self.spec.what} {kid} is deleted (restorable)"
         targets = ", ".join(sorted(api_targets(state.key))) or "any API (unrestricted)"
+        bound = state.key.get("serviceAccountEmail")
+        kind = f"auth key bound to {bound}" if bound else "standard key"
         shown = f": {state.key_string}" if state.key_string else ""  # --show-secrets asked for it
-        return f"API key {defaults.API_KEY_ID} restricted to {targets}{shown}"
+        old = f"; to retire after the smoke test: {', '.join(_ids(state.retire))}" if state.retire else ""
+        return f"{self.spec.what} {kid} ({kind}) restricted to {targets}{shown}{old}"
 
-    def outputs(self, ctx: Context, state: ApiKeyState) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": state.name, "key_id": defaults.API_KEY_ID, "exists": state.usable}
+    def outputs(self, ctx: Context, state: KeysState) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": state.name,
+            "key_id": state.name.rsplit("/", 1)[-1],
+            "exists": state.usable,
+            "bound_to": (state.key or {}).get("serviceAccountEmail", ""),
+            "retire": list(state.retire),
+        }
         if state.usable:
             out["etag"] = state.key.get("etag", "")  # lets the .env vouch for its key string (credentials)
         if state.key_string:
@@ -101,7 +199,35 @@ class ApiKeyStep(Step):
         return out
 
 
-def _revealed(ctx: Context, state: ApiKeyState) -> ApiKeyState:
+class ExpressKeyStep(ApiKeyStep):
+    name = "express_key"
+    spec = EXPRESS_KEY
+
+    def enabled(self, config: Any) -> bool:
+        return bool(config.vertex_express)
+
+    def bound_to(self, config: Config) -> str | None:
+        return config.service_account_email
+
+
+def _why_new(live: list[Key], want: str | None, rotate: bool) -> str:
+    """Why a key is to be created although the purpose has `live` keys (empty: it has none)."""
+    if not live:
+        return ""
+    newest = live[0]
+    bound = newest.get("serviceAccountEmail")
+    if rotate and bound == want:
+        return f"rotate {key_id(newest)}"
+    if not bound:
+        return f"replace standard key {key_id(newest)} with an auth key"
+    return f"replace {key_id(newest)} (bound to {bound})"
+
+
+def _ids(names: list[str]) -> list[str]:
+    return [n.rsplit("/", 1)[-1] for n in names]
+
+
+def _revealed(ctx: Context, state: KeysState) -> KeysState:
     """With --show-secrets, the state with the key string (kept by the session when a create's answer
     carried it, else one getKeyString)."""
     if state.usable and ctx.config.show_secrets:

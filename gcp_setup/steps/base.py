@@ -41,7 +41,8 @@ Rules the engine relies on:
 - `apply` may be interrupted after any call; the next run's observe must see the partial state and
   plan only what is left (deterministic names: a fixed key ID, a fixed account ID).
 - Raise `StepError` (or any GcpSetupError) with a one-line message and a `hint` naming the fix; the
-  step's outcome becomes "failed" and its dependents are skipped. Google client exceptions are
+  step's outcome becomes "failed" and its dependents are blocked. `plan` raises `PreconditionFailed`
+  for what must stop the whole run before it writes anything. Google client exceptions are
   turned into one line by gcp_setup.google.errors.
 - Long waits report progress with `ctx.progress_note("waiting for operation ... (3 s)")`; it goes to
   stderr in human mode and is silent in --format json.
@@ -93,6 +94,9 @@ class Outcome(StrEnum):
     """`plan` / `status` only: changes are pending."""
     FAILED = "failed"
     SKIPPED = "skipped"
+    """Disabled by the configuration."""
+    BLOCKED = "blocked"
+    """Not run: a step it depends on failed, or a precondition of the run stopped every write."""
 
 
 class StepError(GcpSetupError):
@@ -104,6 +108,13 @@ class StepError(GcpSetupError):
     def __init__(self, message: str, *, hint: str | None = None, blocks_dependents: bool = True) -> None:
         super().__init__(message, hint=hint)
         self.blocks_dependents = blocks_dependents
+
+
+class PreconditionFailed(StepError):
+    """The run must not write anything: raised by `plan` when something outside gcp-setup's reach
+    (an organization policy) would make a later step fail after earlier ones had already written.
+    Found by a step's first (speculative) plan, it stops the run before its first write; every step
+    that would have written is then `blocked`."""
 
 
 class _Unknown:

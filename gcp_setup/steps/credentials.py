@@ -49,7 +49,12 @@ ADC_LOGIN = "gcloud auth application-default login"
 IMPERSONATION_URL = "{base}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
 SOURCE_TYPES = ("authorized_user", "service_account", "external_account_authorized_user")
 """Source credentials google-auth accepts in an impersonated_service_account file."""
-SECRET_VARIABLES = frozenset({envvars.GEMINI_API_KEY})
+KEY_VARIABLES: dict[str, str] = {
+    envvars.GEMINI_API_KEY: "api_key",
+    envvars.VERTEX_EXPRESS_API_KEY: "express_key",
+}
+"""Which .env variable holds the string of which key step's key."""
+SECRET_VARIABLES = frozenset(KEY_VARIABLES)
 FILE_MODES = ("impersonate", "key-file")
 """Credential modes that write a credentials file (and GOOGLE_APPLICATION_CREDENTIALS)."""
 
@@ -146,11 +151,13 @@ class CredentialsState:
     env_current: bool = True
     github_env_current: bool = True
     env_names: list[str] = field(default_factory=list)
+    env_standard_key: bool = False
+    """The .env's GEMINI_API_KEY is a standard key (AIza...), which the Gemini API rejects."""
 
 
 class CredentialsStep(Step):
     name = "credentials"
-    depends_on = ("service_account", "api_key")
+    depends_on = ("service_account", *KEY_VARIABLES.values())
 
     def observe(self, ctx: Context) -> CredentialsState:
         return self._look(ctx, account_is_new=False)
@@ -170,7 +177,8 @@ class CredentialsStep(Step):
         env_file = self._env_file(ctx)
         env_text = env_file.read_text() if env_file is not None and env_file.is_file() else None
         if env_text is not None:
-            self._take_key_string_noted_in(ctx, env_text)
+            self._take_key_strings_noted_in(ctx, env_text)
+            state.env_standard_key = is_standard_key(parse_env_text(env_text).get(envvars.GEMINI_API_KEY))
         values = self.env_values(ctx)
         state.env_names = list(values)
         if env_file is not None:
@@ -226,11 +234,12 @@ class CredentialsStep(Step):
             ) + f" {path} (0600)"
             actions.append(Action("create", str(path), summary, {"what": state.mode}))
         if not state.env_current:
+            replaces = " (replacing its standard key)" if state.env_standard_key else ""
             actions.append(
                 Action(
                     "update",
                     str(ctx.config.env_file),
-                    f"write {ctx.config.env_file}: {', '.join(state.env_names)}",
+                    f"write {ctx.config.env_file}: {', '.join(state.env_names)}{replaces}",
                     {"what": "env"},
                 )
             )
@@ -288,23 +297,25 @@ class CredentialsStep(Step):
         return Path(ctx.config.env_file).expanduser() if ctx.config.env_file is not None else None
 
     @staticmethod
-    def _take_key_string_noted_in(ctx: Context, env_text: str) -> None:
-        """When the .env's note vouches that its GEMINI_API_KEY is the string of the key as observed
-        now, the session knows that string: no getKeyString for the .env, nor for the smoke test."""
-        name, etag = ctx.output("api_key", "name"), ctx.output("api_key", "etag")
-        if etag and name not in ctx.session.key_strings:
-            noted = key_string_noted_in(env_text, name, etag)
-            if noted:
-                ctx.session.key_strings[name] = noted
+    def _take_key_strings_noted_in(ctx: Context, env_text: str) -> None:
+        """When the .env's note vouches that a key variable holds the string of the key as observed now,
+        the session knows that string: no getKeyString for the .env, nor for the smoke test."""
+        for variable, step in KEY_VARIABLES.items():
+            name, etag = ctx.output(step, "name"), ctx.output(step, "etag")
+            if etag and name not in ctx.session.key_strings:
+                noted = key_string_noted_in(env_text, variable, name, etag)
+                if noted:
+                    ctx.session.key_strings[name] = noted
 
     @staticmethod
     def _env_notes(ctx: Context, values: dict[str, str]) -> dict[str, str]:
-        """The .env's note above GEMINI_API_KEY (see key_note), when it holds the key's string."""
-        etag = ctx.output("api_key", "etag")
-        if not etag or envvars.GEMINI_API_KEY not in values:
-            return {}
-        name = ctx.output("api_key", "name")
-        return {envvars.GEMINI_API_KEY: key_note(name, etag, values[envvars.GEMINI_API_KEY])}
+        """The .env's notes above its key variables (see key_note), for the keys whose strings it holds."""
+        notes = {}
+        for variable, step in KEY_VARIABLES.items():
+            etag = ctx.output(step, "etag")
+            if etag and variable in values:
+                notes[variable] = key_note(ctx.output(step, "name"), etag, values[variable])
+        return notes
 
     @staticmethod
     def _github_env_path(ctx: Context) -> Path | None:
@@ -328,14 +339,15 @@ class CredentialsStep(Step):
         if ctx.config.credentials in FILE_MODES:
             values[envvars.CREDENTIALS] = str(credentials_file(ctx).resolve())
         wants_values = ctx.config.env_file is not None or self._github_env_path(ctx) is not None
-        if has_key:
-            values[envvars.GEMINI_API_KEY] = self._key_string(ctx) if wants_values else "<api key>"
+        for variable, step in KEY_VARIABLES.items():
+            if ctx.output(step, "exists"):
+                values[variable] = self._key_string(ctx, step) if wants_values else "<api key>"
         return values
 
     @staticmethod
-    def _key_string(ctx: Context) -> str:
-        """The string of the key the api_key step observed (known to the session, else one getKeyString)."""
-        return ApiKeysClient(ctx.session).key_string({"name": ctx.output("api_key", "name")})
+    def _key_string(ctx: Context, step: str) -> str:
+        """The string of the key `step` observed (known to the session, else one getKeyString)."""
+        return ApiKeysClient(ctx.session).key_string({"name": ctx.output(step, "name")})
 
     def describe(self, ctx: Context, state: CredentialsState) -> str:
         parts = [self._describe_mode(ctx, state)]
@@ -383,7 +395,7 @@ def env_file_current(path: Path, text: str | None, values: dict[str, str], notes
 
 
 def key_note(name: str, etag: str, key_string: str) -> str:
-    """What the .env notes above GEMINI_API_KEY: the key, its etag when the string was written, and a
+    """What the .env notes above a key variable: the key, its etag when the string was written, and a
     SHA-256 prefix of the string. The etag is a checksum of the whole key resource, its string
     included, so while the key keeps that etag (not edited, not regenerated in the console) and the
     value keeps that hash (not edited by hand), the value is the key's string. A hash of a string the
@@ -392,9 +404,14 @@ def key_note(name: str, etag: str, key_string: str) -> str:
     return f"is the string of {name} (etag {etag}, sha256 {digest})"
 
 
-def key_string_noted_in(text: str, name: str, etag: str) -> str | None:
-    """The GEMINI_API_KEY of .env `text`, when its note says it is the string of `name` at `etag`."""
-    value = parse_env_text(text).get(envvars.GEMINI_API_KEY)
-    if value and parse_env_notes(text).get(envvars.GEMINI_API_KEY) == key_note(name, etag, value):
+def key_string_noted_in(text: str, variable: str, name: str, etag: str) -> str | None:
+    """The `variable` of .env `text`, when its note says it is the string of `name` at `etag`."""
+    value = parse_env_text(text).get(variable)
+    if value and parse_env_notes(text).get(variable) == key_note(name, etag, value):
         return value
     return None
+
+
+def is_standard_key(value: str | None) -> bool:
+    """A standard API key's string starts with AIza; an auth key's (bound to an account) with AQ."""
+    return bool(value) and value.startswith("AIza")

@@ -83,7 +83,7 @@ class ProjectStep(Step):
     def outputs(self, ctx: Context, state: ProjectState) -> dict[str, Any]:
         if state.info is None:
             return {"project_id": ctx.config.project}
-        return {"project_id": state.info.project_id, "number": state.info.number}
+        return {"project_id": state.info.project_id, "number": state.info.number, "parent": state.info.parent}
 
 
 def project_inactive(ctx: Context) -> bool:

@@ -47,6 +47,8 @@ class ServiceAccountState:
     email: str
     account: dict[str, Any] | None
     missing_roles: list[str] = field(default_factory=list)
+    created: bool = False
+    """This run created the account: keys bound to an earlier account of the same email are not its."""
 
 
 class ServiceAccountStep(Step):
@@ -123,7 +125,7 @@ class ServiceAccountStep(Step):
         self, ctx: Context, state: ServiceAccountState, action: Action, answer: dict[str, Any] | None
     ) -> ServiceAccountState:
         if action.kind == "create":
-            return replace(state, account=answer)
+            return replace(state, account=answer, created=True)
         if action.data.get("enable"):
             return replace(state, account={**(state.account or {}), "disabled": False})
         granted = set(action.data["roles"])
@@ -144,4 +146,5 @@ class ServiceAccountStep(Step):
             "member": service_account_member(state.email),
             "roles": list(ctx.config.roles),
             "exists": state.account is not None,
+            "created": state.created,
         }

@@ -3,7 +3,8 @@
 destroy plans nothing and sends no mutating request.
 
 What goes:
-- the API key with gcp-setup's fixed ID (soft-deleted: Google keeps it restorable for 30 days);
+- gcp-setup's API keys, found by their IDs (gemini-key-N, vertex-express-key-N, and the standard
+  gemini-api-key of older versions; soft-deleted: Google keeps them restorable for 30 days);
 - Workload Identity Federation: the repository's binding on the account, and the pool and provider if
   gcp-setup created them (steps/workload_identity.py, RemoveWorkloadIdentity);
 - the service account, if gcp-setup created it (its description says so), after its project role
@@ -20,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gcp_setup import defaults
 from gcp_setup.config import Config
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import operations, resourcemanager, retry
-from gcp_setup.google.apikeys import ApiKeysClient
+from gcp_setup.google.apikeys import ApiKeysClient, is_deleted, key_id
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
+from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 from gcp_setup.steps.base import Action, Context, Step
 from gcp_setup.steps.credentials import credentials_file
 from gcp_setup.steps.project import project_inactive
@@ -35,7 +36,8 @@ from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, 
 
 @dataclass
 class KeyState:
-    key: dict[str, Any] | None
+    keys: list[dict[str, Any]]
+    """gcp-setup's live keys (every purpose: the Gemini API key, the express key, a replaced one)."""
 
 
 class DeleteApiKey(Step):
@@ -43,23 +45,26 @@ class DeleteApiKey(Step):
 
     def observe(self, ctx: Context) -> KeyState:
         try:
-            key = ApiKeysClient(ctx.session, ctx.progress_note).get(project_id(ctx), defaults.API_KEY_ID)
+            keys = ApiKeysClient(ctx.session, ctx.progress_note).list(project_id(ctx))
         except GoogleApiError:
             if project_inactive(ctx):
-                return KeyState(None)
+                return KeyState([])
             raise
-        return KeyState(None if key is None or key.get("deleteTime") else key)
+        ours = [k for k in keys if any(spec.number(k) is not None for spec in (GEMINI_KEY, EXPRESS_KEY))]
+        return KeyState([k for k in ours if not is_deleted(k)])
 
     def plan(self, ctx: Context, state: KeyState) -> list[Action]:
-        if state.key is None:
-            return []
-        return [Action("delete", state.key["name"], f"delete API key {state.key['name'].rsplit('/', 1)[-1]}")]
+        return [Action("delete", k["name"], f"delete API key {key_id(k)}") for k in state.keys]
 
     def apply(self, ctx: Context, action: Action) -> None:
         ApiKeysClient(ctx.session, ctx.progress_note).delete({"name": action.resource})
 
     def describe(self, ctx: Context, state: KeyState) -> str:
-        return "no API key of gcp-setup" if state.key is None else f"API key {state.key['name']}"
+        return (
+            f"API keys {', '.join(key_id(k) for k in state.keys)}"
+            if state.keys
+            else "no API key of gcp-setup"
+        )
 
 
 @dataclass

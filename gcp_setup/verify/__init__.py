@@ -1,7 +1,7 @@
 """`gcp-setup verify`: prove that the credentials work on every path a user calls Gemini by.
 
 Checks run in order; each yields a CheckResult (passed, failed or skipped, latency, one-line hint):
-credentials → gemini-api → vertex → openai-gemini → openai-vertex.
+credentials → gemini-api → vertex → vertex-express → openai-gemini → openai-vertex.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gcp_setup import envvars
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.verify.core import CheckResult, VerifyContext, run_check
 from gcp_setup.verify.diagnose import Where, diagnose
@@ -31,6 +32,7 @@ CHECKS: tuple[Check, ...] = (
     Check("credentials", "Application Default Credentials", "credentials"),
     Check("gemini-api", "Gemini API with an API key (google-genai)", "gemini_api"),
     Check("vertex", "Vertex AI with ADC (google-genai, vertexai=True)", "vertex"),
+    Check("vertex-express", "Vertex AI express mode with an auth key (google-genai)", "vertex_express"),
     Check("openai-gemini", "OpenAI-compatible Gemini API (openai)", "openai_compat", "check_gemini"),
     Check("openai-vertex", "OpenAI-compatible Vertex AI (openai)", "openai_compat", "check_vertex"),
 )
@@ -75,29 +77,57 @@ def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckR
     return results
 
 
+KEY_REASONS = frozenset(
+    {
+        "API_KEY_INVALID",
+        "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+        "API_KEY_SERVICE_BLOCKED",
+        "ACCOUNT_STATE_INVALID",
+        "CREDENTIALS_MISSING",
+    }
+)
+"""Failures where what kind of key was sent, and from which variable, makes the fix."""
+
+
 def hint(ctx: VerifyContext, check: str, error: GoogleApiError) -> str:
     """The one-line fix for `error` met by `check`, with what the context knows (key variable, principal)."""
+    from gcp_setup.verify.keys import key_info
     from gcp_setup.verify.vertex import stray_api_key_env
 
+    stray = stray_api_key_env(ctx.environ) if check == "vertex" else None
+    key_env, key = sent_key(ctx, check, stray)
     where = Where(
         check=check,
-        api_key_env=ctx.api_key_env,
+        api_key_env=key_env,
         project=ctx.vertex_project,
         location=ctx.location,
         principal=ctx.principal,
         model=ctx.model,
         models=ctx.models or [],
-        stray_key_env=stray_api_key_env(ctx.environ) if check == "vertex" else None,
+        stray_key_env=stray,
+        overriding_env=overriding_key_env(ctx) if key_env == ctx.api_key_env else None,
     )
-    if error.reason == "API_KEY_SERVICE_BLOCKED":
-        where.key_name = key_resource_name(ctx)
+    if key and error.reason in KEY_REASONS:
+        info = key_info(ctx, key)
+        where.key_name, where.key_kind, where.key_account = info.name or None, info.kind, info.account
     return diagnose(error, where)
 
 
-def key_resource_name(ctx: VerifyContext) -> str | None:
-    """projects/N/locations/global/keys/ID of the API key in use (API Keys lookupKey), if it can be seen."""
-    try:
-        keys = ctx.session().discovery_client("apikeys", "v2").keys()
-        return keys.lookupKey(keyString=ctx.api_key).execute().get("name")
-    except Exception:  # only makes the hint more precise
+def sent_key(ctx: VerifyContext, check: str, stray: str | None) -> tuple[str | None, str | None]:
+    """(variable, key) of the API key `check` sent, if it sent one."""
+    if check == "vertex-express":
+        return envvars.VERTEX_EXPRESS_API_KEY, ctx.express_key
+    if check == "vertex":
+        return (stray, ctx.environ.get(stray)) if stray else (None, None)
+    if check in ("gemini-api", "openai-gemini"):
+        return ctx.api_key_env, ctx.api_key
+    return None, None
+
+
+def overriding_key_env(ctx: VerifyContext) -> str | None:
+    """GOOGLE_API_KEY, when it is the key sent although GEMINI_API_KEY (e.g. the .env's) holds another:
+    google-genai prefers GOOGLE_API_KEY, so a stale one exported in the shell wins over the .env."""
+    if ctx.api_key_env != envvars.GOOGLE_API_KEY:
         return None
+    other = ctx.environ.get(envvars.GEMINI_API_KEY)
+    return envvars.GOOGLE_API_KEY if other and other != ctx.api_key else None

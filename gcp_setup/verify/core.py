@@ -77,6 +77,10 @@ class VerifyContext:
     """IAM member of the ADC principal, e.g. serviceAccount:x@p.iam.gserviceaccount.com."""
     models: list[Any] | None = None
     """verify.models.ModelInfo from models.list, once listed."""
+    express_key: str | None = field(default=None, repr=False)
+    """The Vertex AI express mode key (VERTEX_EXPRESS_API_KEY, or the one apply made)."""
+    key_infos: dict[str, Any] = field(default_factory=dict, repr=False)
+    """key string -> verify.keys.KeyInfo, once known (apply's smoke test fills it: it made the keys)."""
     _session: Any = field(default=None, repr=False)
     clients: dict[str, Any] = field(default_factory=dict, repr=False)
     """Client objects reused across checks (each costs an SSL context)."""
@@ -91,8 +95,9 @@ class VerifyContext:
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output: the key and any token the credentials hold."""
-        values = [self.api_key, getattr(self.credentials, "token", None)]
-        values += [self.environ.get(name) for name in (envvars.GOOGLE_API_KEY, envvars.GEMINI_API_KEY)]
+        values = [self.api_key, self.express_key, getattr(self.credentials, "token", None)]
+        names = (envvars.GOOGLE_API_KEY, envvars.GEMINI_API_KEY, envvars.VERTEX_EXPRESS_API_KEY)
+        values += [self.environ.get(name) for name in names]
         return [v for v in values if v]
 
     def session(self) -> Any:
@@ -222,6 +227,7 @@ def connection_hint(exc: BaseException) -> str:
 # endpoint's answer): Google API keys, OAuth2 access tokens, and JSON fields that carry credentials.
 _SECRET_SHAPES = (
     (re.compile(r"AIza[0-9A-Za-z_\-]{35}"), "***"),
+    (re.compile(r"AQ\.[0-9A-Za-z_\-]{20,}"), "***"),
     (re.compile(r"ya29\.[0-9A-Za-z_\-.]+"), "***"),
     (
         re.compile(

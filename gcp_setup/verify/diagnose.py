@@ -1,8 +1,10 @@
 """A failed Google call, explained in one line that names the fix.
 
 The diagnosis comes from Google's error details (the ErrorInfo reason and its metadata), with the HTTP
-status only where Google sends no ErrorInfo (user location, Vertex AI capacity, unknown model). Message
-text is never parsed.
+status only where Google sends no ErrorInfo (user location, Vertex AI capacity, unknown model), and the
+message text in one case only: "Multiple authentication credentials received", a 400 with no details.
+What kind of key was sent (auth or standard, read by verify.keys) turns a generic "invalid key" into
+the fix for a retired standard key.
 """
 
 from __future__ import annotations
@@ -32,18 +34,61 @@ class Where:
     """The API key resource (projects/N/locations/global/keys/ID), when it could be looked up."""
     stray_key_env: str | None = None
     """A Gemini API key variable that google-genai sends to Vertex AI instead of ADC."""
+    key_kind: str | None = None
+    """"auth" or "standard" (verify.keys), when known."""
+    key_account: str = ""
+    """The service account an auth key is bound to, when known."""
+    overriding_env: str | None = None
+    """GOOGLE_API_KEY, when that key was sent although GEMINI_API_KEY holds another one."""
 
     @property
     def vertex(self) -> bool:
-        return self.check in ("vertex", "openai-vertex")
+        return self.check in ("vertex", "vertex-express", "openai-vertex")
+
+
+MULTIPLE_CREDENTIALS = "Multiple authentication credentials received"
+MIGRATE = "gcp-setup apply --env-file .env"
+"""Replaces a standard key with an auth key (and the .env's value), then deletes the old key."""
 
 
 def diagnose(error: GoogleApiError, where: Where) -> str:
+    hint = _by_key(error, where)
     for rule in (_by_reason, _by_status):
-        hint = rule(error, where)
-        if hint:
-            return hint
-    return f"{error.status or error.code}: see the message above"
+        hint = hint or rule(error, where)
+    hint = hint or f"{error.status or error.code}: see the message above"
+    if where.overriding_env and error.reason in ("API_KEY_INVALID", "ACCESS_TOKEN_TYPE_UNSUPPORTED"):
+        hint = (
+            f"${where.overriding_env} (exported in your shell) is the key sent: google-genai prefers it over "
+            f"{envvars.GEMINI_API_KEY} (e.g. the .env's); unset {where.overriding_env}, or: {hint}"
+        )
+    return hint
+
+
+def _by_key(error: GoogleApiError, where: Where) -> str | None:
+    """Failures explained by the kind of key that was sent."""
+    reason = error.reason
+    if MULTIPLE_CREDENTIALS in str(error):
+        return (
+            "the request carried the key twice (Authorization: Bearer and x-goog-api-key or ?key=): pass it "
+            "once, as the openai library's api_key, and drop any default_headers/default_query holding it"
+        )
+    if where.key_kind == "standard" and reason in ("API_KEY_INVALID", "ACCESS_TOKEN_TYPE_UNSUPPORTED"):
+        return (
+            f"{_key(where)} is a standard API key: the Gemini API rejects these since September 2026; "
+            f"replace it with an auth key bound to a service account: {MIGRATE}"
+        )
+    if reason == "ACCOUNT_STATE_INVALID":
+        account = error.metadata.get("email") or where.key_account or "the service account"
+        return (
+            f"{_key(where)} is bound to {account}, which is disabled or deleted: re-enable it "
+            f"(gcloud iam service-accounts enable {account}), or let `{MIGRATE}` make a new key"
+        )
+    if reason == "CREDENTIALS_MISSING" and where.key_kind == "auth" and not where.stray_key_env:
+        return (
+            "an auth key works on the Gemini API and in Vertex AI express mode only; Vertex AI's project "
+            "endpoints take OAuth2 access tokens: use ADC there"
+        )
+    return None
 
 
 def _project(error: GoogleApiError, where: Where) -> str:
@@ -60,6 +105,12 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
     service = meta.get("service") or (
         defaults.VERTEX_AI_API if where.vertex else defaults.GENERATIVE_LANGUAGE_API
     )
+    if reason in ("CREDENTIALS_MISSING", "API_KEY_SERVICE_BLOCKED") and where.stray_key_env:
+        return (
+            f"${where.stray_key_env} is set, so google-genai with vertexai=True sends that API key "
+            f"instead of ADC and Vertex AI rejects it: unset {where.stray_key_env}, or export "
+            "GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION so ADC is used"
+        )
     if reason == "SERVICE_DISABLED":
         # With an API key the consumer is the key's project, which may not be --project.
         consumer = error.metadata.get("consumer", "").removeprefix("projects/")
@@ -78,12 +129,6 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
         return (
             f"{_key(where)} is restricted to other APIs (note: 'Gemini for Google Cloud' is not the Gemini "
             f"API); allow {service}: gcloud services api-keys update {key} --api-target=service={service}"
-        )
-    if reason == "CREDENTIALS_MISSING" and where.stray_key_env:
-        return (
-            f"${where.stray_key_env} is set, so google-genai with vertexai=True sends that API key "
-            f"instead of ADC and Vertex AI rejects it: unset {where.stray_key_env}, or export "
-            "GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION so ADC is used"
         )
     if reason == "CREDENTIALS_MISSING":
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gcp_setup import envvars
 from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, call
 from gcp_setup.verify.models import (
     FALLBACK_MODEL,
@@ -80,7 +81,24 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
             "choose a model listed by: gcp-setup models --method generateContent",
             "METHOD_NOT_SUPPORTED",
         )
-    return f"{len(models)} models listed; {count_and_generate(ctx, genai_client(ctx), model)}", ""
+    return (
+        f"{len(models)} models listed; {count_and_generate(ctx, genai_client(ctx), model)}",
+        key_note(ctx),
+    )
+
+
+def key_note(ctx: VerifyContext) -> str:
+    """Which key was sent: its kind, and its variable when that variable overrides another."""
+    from gcp_setup.verify import overriding_key_env
+    from gcp_setup.verify.keys import key_info
+
+    note = f"sent an {key_info(ctx, api_key_for_gemini(ctx)).describe()}"
+    if ctx.api_key_env:
+        note += f" from ${ctx.api_key_env}"
+    overriding = overriding_key_env(ctx)
+    if overriding:
+        note += f", which google-genai prefers over {envvars.GEMINI_API_KEY} (unset it to use that one)"
+    return note
 
 
 def count_and_generate(ctx: VerifyContext, client: Any, model: str) -> str:

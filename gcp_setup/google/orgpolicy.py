@@ -1,0 +1,28 @@
+"""Organization Policy v2 (google-api-python-client discovery client "orgpolicy" v2): the effective
+policy of a constraint on a project, folder or organization, as Google computes it from the policies
+set on the resource and its ancestors (and the constraint's default).
+
+    enforced(session, "projects/my-project", "iam.managed.disableServiceAccountApiKeyCreation")
+"""
+
+from __future__ import annotations
+
+from gcp_setup.google.iam import execute
+from gcp_setup.google.session import GoogleSession
+
+
+def enforced(session: GoogleSession, resource: str, constraint: str) -> bool:
+    """Whether `constraint` is enforced on `resource` (projects/P, folders/F or organizations/O): a rule
+    of its effective policy enforces it without a condition."""
+    api = session.discovery_client("orgpolicy", "v2")
+    policies = getattr(api, resource.split("/", 1)[0])().policies()
+    policy = execute(policies.getEffectivePolicy(name=f"{resource}/policies/{constraint}"), session)
+    rules = policy.get("spec", {}).get("rules", [])
+    return any(rule.get("enforce") and not rule.get("condition") for rule in rules)
+
+
+def lift_command(project: str, constraint: str) -> str:
+    """The gcloud line an organization policy administrator runs to lift `constraint` on one project:
+    a project policy that resets it to the constraint's default (not enforced), overriding the
+    organization's."""
+    return f"gcloud org-policies reset {constraint} --project={project}"

@@ -1,0 +1,91 @@
+"""Step: may API keys be bound to service accounts here? Checked before anything is written.
+
+Google's managed constraint iam.managed.disableServiceAccountApiKeyCreation forbids binding keys, and
+Google enforces it by default in organizations; a project outside any organization is not affected
+(nothing is read). A key restricted to the Gemini API alone is exempt (Google's notice on auth keys,
+quoted in googleapis/python-genai#2391), so the constraint stops the Vertex AI express key, never the
+Gemini API key. Inside an organization, when this run must bind such a key, the effective policy is
+read (on the project, or on the parent a new project will get) and, if it is enforced, `plan` fails
+its precondition: the engine then writes nothing at all, rather than a project whose key cannot be made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gcp_setup import defaults
+from gcp_setup.google import orgpolicy
+from gcp_setup.google.apikeys import ApiKeysClient
+from gcp_setup.steps.api_key import ApiKeyStep, ExpressKeyStep
+from gcp_setup.steps.base import Action, Context, PreconditionFailed, Step
+from gcp_setup.steps.service_account import project_id
+
+CONSTRAINT = defaults.KEY_BINDING_CONSTRAINT
+
+
+@dataclass
+class KeyPolicyState:
+    resource: str | None
+    """Where the effective policy was read; None: the project is in no organization."""
+    enforced: bool = False
+    to_bind: list[str] = field(default_factory=list)
+    """The keys this run must create bound to the service account (what the constraint forbids)."""
+
+
+class KeyPolicyStep(Step):
+    name = "key_policy"
+    depends_on = ("project",)
+
+    def enabled(self, config: Any) -> bool:
+        return bool(config.binds_keys)
+
+    def observe(self, ctx: Context) -> KeyPolicyState:
+        parent = ctx.output("project", "parent") or ctx.config.parent
+        if not parent or not _constrained_steps(ctx):
+            return KeyPolicyState(None)
+        exists = ctx.output("project", "number") is not None
+        resource = f"projects/{project_id(ctx)}" if exists else parent
+        if not orgpolicy.enforced(ctx.session, resource, CONSTRAINT):
+            return KeyPolicyState(resource)
+        keys = ApiKeysClient(ctx.session).list(project_id(ctx)) if exists else []
+        return KeyPolicyState(resource, True, _keys_to_bind(ctx, keys))
+
+    def plan(self, ctx: Context, state: KeyPolicyState) -> list[Action]:
+        if state.enforced and state.to_bind and state.resource:
+            raise PreconditionFailed(
+                f"the organization policy constraint {CONSTRAINT} is enforced on {state.resource}: it "
+                f"forbids binding API keys to service accounts, and this run must create "
+                f"{' and '.join(state.to_bind)}",
+                hint=f"an organization policy administrator (roles/orgpolicy.policyAdmin) can lift it for "
+                f"this project: `{orgpolicy.lift_command(project_id(ctx), CONSTRAINT)}`; or go without "
+                "the express key: drop --vertex-express, and reach Vertex AI through your ADC "
+                "(--credentials impersonate) or Workload Identity Federation (--github-repo)",
+            )
+        return []
+
+    def describe(self, ctx: Context, state: KeyPolicyState) -> str:
+        if state.resource is None:
+            return "no organization policy applies to the keys this run binds"
+        if not state.enforced:
+            return f"{CONSTRAINT} is not enforced on {state.resource}"
+        return f"{CONSTRAINT} is enforced on {state.resource}; no new bound key is needed"
+
+
+def _constrained_steps(ctx: Context) -> list[ApiKeyStep]:
+    """The enabled key steps whose keys the constraint forbids: bound, and not restricted to the Gemini
+    API alone."""
+    steps = [step for step in (ApiKeyStep(), ExpressKeyStep()) if step.enabled(ctx.config)]
+    return [
+        s for s in steps if s.bound_to(ctx.config) and s.spec.targets != (defaults.GENERATIVE_LANGUAGE_API,)
+    ]
+
+
+def _keys_to_bind(ctx: Context, keys: list[dict[str, Any]]) -> list[str]:
+    """What those steps would create, judged from the project's `keys`."""
+    needed = []
+    for step in _constrained_steps(ctx):
+        state = step.sort(ctx, [k for k in keys if step.spec.number(k) is not None])
+        if state.key is None:
+            needed.append(f"the {step.spec.what} {state.name.rsplit('/', 1)[-1]}")
+    return needed
