@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import discovery
+from gcp_setup.emulator.core import discovery
 
 
 def problems(api_version: str, schema_name: str, value: Any) -> list[str]:

@@ -20,7 +20,7 @@ from gcp_setup.emulator.iam.models import ServiceAccount, ServiceAccountsBackend
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.8-flash"
 GEMINI = "generativelanguage.googleapis.com"
 VERTEX = "aiplatform.googleapis.com"
 RETRY_ONCE = types.HttpRetryOptions(attempts=1)

@@ -38,14 +38,14 @@ def project(make_project, world, emu):
             "Invalid value at 'service_ids'",
         ),
         (
-            "/v1beta/models/gemini-2.5-flash:generateContent",
+            "/v1beta/models/gemini-3.8-flash:generateContent",
             '{"contents": [{"parts": [{"text": "hi"}]}], "generationConfig": {"maxOutputTokens": "abc"}}',
-            "Invalid JSON payload received",
+            "Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), \"abc\"",
         ),
         (
             "/v1beta/openai/chat/completions",
-            '{"model": "gemini-2.5-flash", "messages": "hi"}',
-            "Invalid JSON payload",
+            '{"model": "gemini-3.8-flash", "messages": "hi"}',
+            "Invalid value at 'messages'",
         ),
     ],
 )

@@ -12,7 +12,7 @@ from test_emulator_schemas_iam_keys import Walk
 
 from gcp_setup.emulator.billing.models import CLOSED_ACCOUNT, OPEN_ACCOUNT
 from gcp_setup.emulator.control import EmulatorControl
-from gcp_setup.emulator.routing import ROUTES
+from gcp_setup.emulator.core.routes import ROUTES
 
 V1, V3, BILLING, SU = (
     "cloudresourcemanager.v1",

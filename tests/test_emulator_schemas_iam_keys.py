@@ -16,8 +16,8 @@ from schema_check import method_response_problems, problems
 from test_emulator_oauth import oidc_token
 
 from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.emulator.core.routes import ROUTES
 from gcp_setup.emulator.oauth.models import OAuthBackend
-from gcp_setup.emulator.routing import ROUTES
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 PROJECT = "schema-walk-project"

@@ -118,7 +118,7 @@ def test_others_projects_are_forbidden(su) -> None:
 def test_newly_enabled_service_is_disabled_for_the_propagation_time(
     emu: EmulatorControl, project: str, world
 ) -> None:
-    from gcp_setup.emulator import errors
+    from gcp_setup.emulator.core import errors
     from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
     from gcp_setup.emulator.serviceusage.models import ServicesBackend
 

@@ -19,8 +19,8 @@ def test_table_lists_name_methods_and_description(gemini_project) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["NAME", "METHODS", "DESCRIPTION"]
-    assert len(lines) == 65
-    flash = next(line for line in lines if line.startswith("gemini-2.5-flash "))
+    assert len(lines) == 28
+    flash = next(line for line in lines if line.startswith("gemini-3.8-flash "))
     assert "generateContent" in flash
 
 
@@ -32,7 +32,7 @@ def test_json_is_stable_and_filters_by_method(gemini_project) -> None:
     )
     assert all("generateContent" in m["supportedGenerationMethods"] for m in models)
     names = {m["name"] for m in models}
-    assert "gemini-2.5-flash" in names and "text-embedding-004" not in names
+    assert "gemini-3.8-flash" in names and "gemini-embedding-001" not in names
 
 
 def test_filter_matches_name_or_description(gemini_project) -> None:

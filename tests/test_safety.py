@@ -172,7 +172,8 @@ def test_without_git_a_secret_file_in_a_work_tree_is_refused_saying_so(env, clea
 
 
 def test_missing_permissions_are_named_before_any_write(env, world):
-    from gcp_setup.emulator.resourcemanager.models import OTHER_OWNER, VIEWER, ProjectsBackend
+    from gcp_setup.emulator.core.roles import VIEWER
+    from gcp_setup.emulator.resourcemanager.models import OTHER_OWNER, ProjectsBackend
 
     with world.lock:
         project = world.backend(ProjectsBackend).create("viewer-only-1", owner=OTHER_OWNER)

@@ -42,7 +42,7 @@ def test_json_output_is_stable(gemini_project) -> None:
     assert list(report) == ["ok", "emulator", "project", "location", "model", "checks"]
     assert report["ok"] is True
     assert report["project"] == gemini_project.project.project_id
-    assert report["model"] == "gemini-2.5-flash"
+    assert report["model"] == "gemini-3.8-flash"
     assert [c["name"] for c in report["checks"]] == list(CHECK_NAMES)
     for check in report["checks"]:
         assert list(check) == CHECK_FIELDS
@@ -57,9 +57,9 @@ def test_every_path_reached_the_emulator(gemini_project) -> None:
     project = gemini_project.project.project_id
     assert "/token" in paths
     assert "/v1beta/models" in paths
-    assert "/v1beta/models/gemini-2.5-flash:generateContent" in paths
+    assert "/v1beta/models/gemini-3.8-flash:generateContent" in paths
     assert (
-        f"/v1/projects/{project}/locations/global/publishers/google/models/gemini-2.5-flash:generateContent"
+        f"/v1/projects/{project}/locations/global/publishers/google/models/gemini-3.8-flash:generateContent"
         in paths
     )
     assert "/v1beta/openai/chat/completions" in paths

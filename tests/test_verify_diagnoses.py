@@ -73,7 +73,7 @@ def regional_capacity_exhausted(gp, world, mp):
 
 
 def unknown_model(gp, world, mp):
-    return ["--model", "gemini-2.5-flsh"]
+    return ["--model", "gemini-3.8-flsh"]
 
 
 def missing_credentials_file(gp, world, mp):
@@ -137,7 +137,7 @@ CASES = [
         ("network location", "not a project setting"),
     ),
     Case("regional 429", regional_capacity_exhausted, "vertex", "RESOURCE_EXHAUSTED", ("--location global",)),
-    Case("unknown model", unknown_model, "gemini-api", "NOT_FOUND", ("gemini-2.5-flash",)),
+    Case("unknown model", unknown_model, "gemini-api", "NOT_FOUND", ("gemini-3.8-flash",)),
     Case(
         "credentials file missing",
         missing_credentials_file,

@@ -286,7 +286,7 @@ def test_every_federation_answer_matches_its_discovery_schema(emu, make_project)
     result, validates against Google's discovery schema."""
     from schema_check import method_response_problems, problems
 
-    from gcp_setup.emulator.routing import ROUTES
+    from gcp_setup.emulator.core.routes import ROUTES
 
     make_project("wif-schema-walk", services=("iam.googleapis.com",))
     pools, m = "v1/projects/wif-schema-walk/locations/global/workloadIdentityPools", "iam.projects.locations."
@@ -395,7 +395,7 @@ CLAIMS = {"sub": "repo:octo/app:ref:refs/heads/main", "repository": "octo/app", 
     ],
 )
 def test_the_emulator_evaluates_the_cel_that_providers_use(condition: str, holds: bool) -> None:
-    from gcp_setup.emulator.iam.cel import condition_holds, map_attributes
+    from gcp_setup.emulator.core.cel import condition_holds, map_attributes
 
     attributes = map_attributes(defaults.GITHUB_ATTRIBUTE_MAPPING, CLAIMS)
     assert attributes["google.subject"] == CLAIMS["sub"] and "attribute.repository_owner" not in attributes

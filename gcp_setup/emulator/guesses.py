@@ -7,7 +7,7 @@ Answers with a source stay with their API.
 
 from __future__ import annotations
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator.core import errors
 
 # Auth key strings: two public samples (anahata-os/anahata-asi#48, NousResearch/hermes-agent#115356) are 53
 # characters starting "AQ.Ab8"; that the remaining 47 use the URL-safe base64 alphabet is the guess.
@@ -103,3 +103,77 @@ def org_policy_denied(permission: str, resource: str) -> errors.PermissionDenied
     """Guess: the Org Policy API answers a missing permission (orgpolicy.policy.get, orgpolicy.policies.create
     and so on) the way IAM-checked APIs do."""
     return errors.iam_permission_denied("orgpolicy.googleapis.com", permission, resource)
+
+
+# -- the data plane (issue 15) ---------------------------------------------------------------------------
+# Guess: the catalogue snapshot's version, sampling and token-limit fields, other than the documented limits
+# of the 3.x Flash and embedding models (data/gemini-models.json says which), follow 2025 answers' shape.
+# Guess: Vertex AI still serves the models the Gemini API closed to new projects (gemini-2.5-*, 2.0-flash):
+# their Vertex lifecycle is separate and no Vertex retirement of them by 2026-11-29 was found.
+VERTEX_SERVES_CLOSED_MODELS = True
+# Guess: models.get of a retired model answers what generation answers for it (the sources show generation).
+# Guess: a PublisherModel's versionId ("001"), and its launchStage and versionState read from "preview" in the
+# model's name (the basic view's fields are from the aiplatform discovery document).
+
+# Fields google-genai 3.6.1 sends on the Gemini API that the protos of google-ai-generativelanguage 0.12.1
+# lack (ThinkingConfig.thinkingLevel is documented for Gemini 3); tools/gemini_discovery.py adds them.
+GEMINI_FIELDS_NEWER_THAN_PROTOS = {
+    "ThinkingConfig": {
+        "thinkingLevel": {
+            "type": "string",
+            "enum": ["THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH"],
+        }
+    },
+}
+
+
+def invalid_policy_name(name: str) -> errors.InvalidArgument:
+    """Org Policy v2 for a policy name that names no constraint ("", "x"); Google's text not seen."""
+    return errors.InvalidArgument(
+        f"Invalid policy name {name!r}: expected projects/PROJECT/policies/CONSTRAINT, where CONSTRAINT is a "
+        "constraint name such as iam.managed.disableServiceAccountApiKeyCreation."
+    )
+
+
+def proto_type_url(api_version: str, schema: str) -> str:
+    """The message type Google names in "Invalid value at ..." errors, derived from the discovery schema name
+    (the form is from real answers; the derivation for Vertex AI's prefixed schema names is guessed)."""
+    name, version = api_version.split(".", 1)
+    if name == "generativelanguage":
+        return f"type.googleapis.com/google.ai.generativelanguage.{version}.{schema}"
+    prefix = f"GoogleCloudAiplatform{version[0].upper()}{version[1:]}"
+    return f"type.googleapis.com/google.cloud.aiplatform.{version}.{schema.removeprefix(prefix)}"
+
+
+def output_dimensionality_out_of_range(requested: int, smallest: int, largest: int) -> errors.InvalidArgument:
+    """Guess: the docs give the range (128-3072 for gemini-embedding-001) but not the answer outside it."""
+    return errors.InvalidArgument(
+        f"Output dimensionality {requested} is out of range: it must be between {smallest} and {largest}."
+    )
+
+
+def unknown_vertex_location(resource: str) -> errors.NotFound:
+    """A Vertex AI location Google does not serve Gemini in. Real clients never reach Google with one: they
+    build the host {location}-aiplatform.googleapis.com, which does not resolve. With the host overridden, the
+    nearest evidence is the answer for a model not served in a location (genkit#4688): that is the guess."""
+    return errors.NotFound(
+        f"Publisher Model `{resource}` was not found or your project does not have access to it. Please "
+        "ensure you are using a valid model version. For more information, see: "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions"
+    )
+
+
+def vertex_openai_models_not_found(path: str) -> errors.NotFound:
+    """Guess: Vertex AI's OpenAI-compatible endpoint has no models listing (none in the aiplatform discovery
+    documents), so Google's front end answers 404; the emulator gives it in google.rpc shape."""
+    return errors.NotFound(f"The requested URL {path} was not found on this server.")
+
+
+def openai_embedding_input_invalid() -> errors.InvalidArgument:
+    """Guess: the OpenAI-compatible embeddings endpoint given no input, or input that is not text."""
+    return errors.InvalidArgument("Invalid input: `input` must be a string or a non-empty list of strings.")
+
+
+def vertex_empty_contents() -> errors.InvalidArgument:
+    """Guess: Vertex AI's generateContent without contents (the Gemini API's answer is known and differs)."""
+    return errors.InvalidArgument("Unable to submit request because it has an empty contents field.")

@@ -18,16 +18,24 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from gcp_setup.emulator import apis, errors, validation
 from gcp_setup.emulator.concurrency import Hold, InFlight
+from gcp_setup.emulator.core import errors, validation
+from gcp_setup.emulator.core.routes import (
+    ROUTES,
+    ApiRequest,
+    Reply,
+    Route,
+    find_not_emulated,
+    load_all,
+    shared_path_methods,
+)
 from gcp_setup.emulator.realism import Realism
-from gcp_setup.emulator.routing import ROUTES, ApiRequest, Reply, Route, shared_path_methods
 from gcp_setup.emulator.world import World
 from gcp_setup.errors import EmulatorError
 
@@ -79,7 +87,7 @@ class EmulatorApp:
     """The WSGI application."""
 
     def __init__(self, world: World, state_file: Path | None = None) -> None:
-        apis.load_all()
+        load_all()
         self.world = world
         self.state_file = state_file
         self.log = RequestLog()
@@ -107,8 +115,11 @@ class EmulatorApp:
         adapter = self.url_map.bind_to_environ(environ)
         try:
             route, params = adapter.match()
-        except (RouteNotFound, MethodNotAllowed) as exc:
-            return self._unrouted(request, exc)
+        except (RouteNotFound, MethodNotAllowed):
+            found = find_not_emulated(request.method, request.path)
+            if found is None:
+                return self._unrouted(request)
+            route, params = found
         realism = self.world.realism
         if realism.latency_ms:
             time.sleep(realism.latency_ms / 1000)
@@ -135,9 +146,10 @@ class EmulatorApp:
                     or (_bearer(request) if route.api_key_bearer else None)
                 ),
                 method_id=route.method_id,
+                api_version=route.api_version,
             )
-            if route.request_schema is not None:
-                validation.check_body(*route.request_schema, api_request.body)
+            if route.api_version:
+                validation.check_body(route.api_version, route.method_id, api_request.body, strict=False)
             with self.world.lock:
                 result = validation.handled(route, api_request)
                 response = _to_response(result)
@@ -146,6 +158,8 @@ class EmulatorApp:
                 self.hold.wait()
         except errors.ApiError as exc:
             response = _json_response(exc.to_json(), exc.code, exc.headers)
+        except Exception:  # a request the emulator cannot follow: Google's 500, not werkzeug's HTML page
+            response = _json_response(errors.Internal("Internal error encountered.").to_json(), 500)
         self.log.add(
             LogEntry(
                 request.method,
@@ -189,13 +203,10 @@ class EmulatorApp:
             return True
         return False
 
-    def _unrouted(self, request: Request, exc: HTTPException) -> Response:
-        self.log.add(LogEntry(request.method, request.path, exc.code or 404, "", "unknown", "", time.time()))
-        if isinstance(exc, MethodNotAllowed):
-            err = errors.ApiError(f"Method {request.method} is not allowed for {request.path}.")
-            err.code, err.status = 405, "METHOD_NOT_ALLOWED"
-        else:
-            err = errors.NotFound(f"The requested URL {request.path} was not found on this server.")
+    def _unrouted(self, request: Request) -> Response:
+        """A path no API has, or a method a path does not take: Google's front end answers both 404."""
+        err = errors.NotFound(f"The requested URL {request.path} was not found on this server.")
+        self.log.add(LogEntry(request.method, request.path, err.code, "", "unknown", "", time.time()))
         return _json_response(err.to_json(), err.code)
 
     # -- /_emulator control endpoints ------------------------------------------------------------
@@ -302,7 +313,7 @@ class Emulator:
         realism: Realism | None = None,
         state_file: Path | None = None,
     ) -> None:
-        apis.load_all()  # registers every backend, which the World instantiates
+        load_all()  # registers every backend, which the World instantiates
         self.world = World(realism=realism or Realism())
         if state_file is not None and state_file.exists():
             try:

@@ -1,8 +1,9 @@
 """The emulator's in-memory world: one instance holds every API's state.
 
 Each emulated API keeps its state in a *backend* (a class that knows nothing of HTTP), registered with
-`@backend("name")`. Handlers reach a backend through `world.backend(SomeBackend)`. The world also owns
-what all APIs share: the clock, the seeded dice, long-running operations and issued access tokens.
+`@backend`. Handlers reach a backend through `world.backend(SomeBackend)`: that is how one API reads another's
+state. The world also owns what all APIs share: the clock, the seeded dice, long-running operations and
+issued access tokens.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from gcp_setup.emulator.core.operations import Operations
 from gcp_setup.emulator.realism import Dice, Realism
 
 DEFAULT_CALLER = "user:developer@example.com"
@@ -46,57 +48,6 @@ def backend(cls: type[B]) -> type[B]:
     """Class decorator: register a backend so every World gets an instance."""
     _BACKENDS[cls.name] = cls
     return cls
-
-
-@dataclass
-class Operation:
-    name: str
-    polls_left: int
-    response: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name}
-        if self.metadata:
-            out["metadata"] = self.metadata
-        if self.polls_left <= 0:
-            out["done"] = True
-            if self.error is not None:
-                out["error"] = self.error
-            elif self.response is not None:
-                out["response"] = self.response
-        return out
-
-
-class Operations:
-    """Long-running operations of every API in one store: their names never collide (cp., acf., akmf.)."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.by_name: dict[str, Operation] = {}
-        self._counter = 0
-
-    def start(
-        self,
-        prefix: str,
-        *,
-        response: dict[str, Any] | None = None,
-        error: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> Operation:
-        """`prefix` is the API's own, e.g. "operations/cp." (Resource Manager), "operations/acf.p2-"."""
-        self._counter += 1
-        name = f"{prefix}{self._counter:016d}"
-        op = Operation(name, self.world.realism.operation_polls, response, error, metadata)
-        self.by_name[name] = op
-        return op
-
-    def poll(self, name: str) -> Operation | None:
-        op = self.by_name.get(name)
-        if op is not None and op.polls_left > 0:
-            op.polls_left -= 1
-        return op
 
 
 @dataclass

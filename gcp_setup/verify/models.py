@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 GENERATE = "generateContent"
-FALLBACK_MODEL = "gemini-2.5-flash"
+FALLBACK_MODEL = "gemini-3.8-flash"
 """Only when there is no list to choose from (ADC only, no --model); the report says which model ran."""
 _STABLE_FLASH = re.compile(r"^gemini-(\d+(?:\.\d+)?)-flash$")
 _NOT_FOR_CHAT = ("image", "tts", "live", "audio", "embedding", "computer-use", "robotics", "lite")

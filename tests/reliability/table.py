@@ -28,7 +28,11 @@ ROWS = (
         "bad inputs tried (one-line error; writes where checkable first)",
         ("tried", "one_line", "writes"),
     ),
-    ("fuzz", "emulator fuzz (every route x malformed bodies)", ("requests", "answers_5xx")),
+    (
+        "fuzz",
+        "emulator fuzz (every route x malformed bodies)",
+        ("requests", "answers_5xx", "not_emulated_501"),
+    ),
     (
         "secrets",
         "secrets found in every captured output (streams, secret values checked, found)",

@@ -116,13 +116,31 @@ CASES = [
     Case("role shape", (*APPLY, "--role", "aiplatform.user"), "is not a role name"),
     Case("role unknown", (*APPLY, "--role", "roles/aiplatform.usr"), "knows no role"),
     Case("role custom unknown", (*APPLY, "--role", f"projects/{PROJECT}/roles/mine"), "knows no role"),
-    # api key
+    # api key, its type, rotation, the old key, the express key
     Case("api key env", (*APPLY,), "GCP_SETUP_API_KEY", {"GCP_SETUP_API_KEY": "perhaps"}),
+    Case("api key type", (*APPLY, "--api-key-type", "legacy"), "'legacy' is not one of"),
+    Case("api key type env", APPLY, "API key type 'x' is unknown", {"GCP_SETUP_API_KEY_TYPE": "x"}),
+    Case(
+        "auth key without account",
+        (*APPLY, "--no-service-account"),
+        "an auth API key (the default) is bound to the service account",
+    ),
+    Case("rotate key env", (*APPLY,), "GCP_SETUP_ROTATE_KEY", {"GCP_SETUP_ROTATE_KEY": "perhaps"}),
+    Case("keep old key env", (*APPLY,), "GCP_SETUP_KEEP_OLD_KEY", {"GCP_SETUP_KEEP_OLD_KEY": "perhaps"}),
+    Case(
+        "express without account",
+        (*APPLY, "--vertex-express", "--no-service-account", "--no-api-key"),
+        "--vertex-express is bound to the service account",
+    ),
     # credentials
     Case("credentials mode", (*APPLY, "--credentials", "magic"), "'magic' is not one of"),
     Case("credentials env", (*APPLY,), "credentials mode 'magic'", {"GCP_SETUP_CREDENTIALS": "magic"}),
     Case("key file unconfirmed", (*APPLY, "--credentials", "key-file"), "add --allow-key-file"),
-    Case("key file no account", (*APPLY, *KEY_FILE, "--no-service-account"), "needs the service account"),
+    Case(
+        "key file no account",
+        (*APPLY, *KEY_FILE, "--no-service-account", "--no-api-key"),
+        "needs the service account",
+    ),
     Case(
         "impersonate without ADC", (*APPLY, "--credentials", "impersonate"), "Application Default Credentials"
     ),
@@ -177,7 +195,7 @@ CASES = [
     Case("github repo dots", (*APPLY, "--github-repo", "octo/.."), "is not OWNER/REPO"),
     Case(
         "github repo no account",
-        (*APPLY, "--github-repo", "octo/app", "--no-service-account"),
+        (*APPLY, "--github-repo", "octo/app", "--no-service-account", "--no-api-key"),
         "needs the service account",
     ),
     # show secrets, allow unignored, verify

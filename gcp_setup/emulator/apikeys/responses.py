@@ -7,22 +7,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors, guesses
+from gcp_setup.emulator import guesses
 from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
-from gcp_setup.emulator.iam.models import ServiceAccount, ServiceAccountsBackend, permission_denied
-from gcp_setup.emulator.iam.responses import is_allowed, page_of
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import (
+    holds_role,
+    may_act_on_service_account,
+    project_caller_may_act_on,
+    sees,
+)
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
+from gcp_setup.emulator.iam.models import ServiceAccount, ServiceAccountsBackend
 from gcp_setup.emulator.orgpolicy.models import OrgPolicyBackend
-from gcp_setup.emulator.paging import with_next_page
-from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-from gcp_setup.emulator.resourcemanager.responses import get_operation
-from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
-from gcp_setup.emulator.serviceusage.models import ServicesBackend
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, caller_lacks_permission
 
 API = "apikeys.v2"
 METHOD = "apikeys.projects.locations.keys."
 SERVICE = "apikeys.googleapis.com"
 ADMINS = frozenset({"roles/serviceusage.apiKeysAdmin"})
 READERS = ADMINS | {"roles/serviceusage.apiKeysViewer", "roles/viewer"}
+PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 
 
 def _keys(req: ApiRequest) -> ApiKeysBackend:
@@ -33,12 +38,17 @@ def _project(req: ApiRequest, permission: str) -> Project:
     """The project in the path (ID or number), with the API enabled and the caller allowed `permission`."""
     if req.params["locationsId"] != "global":
         raise errors.InvalidArgument(f"Location {req.params['locationsId']} is not supported; use global.")
-    projects = req.world.backend(ProjectsBackend)
-    project = projects.lookup_active(req.params["projectsId"], req.principal)
-    req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
+    project = project_caller_may_act_on(
+        req,
+        req.params["projectsId"],
+        allowed=sees(req),
+        denied=caller_lacks_permission,
+        when_deleted="refuse",
+        service=SERVICE,
+    )
     roles = READERS if permission.endswith((".get", ".list", ".getKeyString")) else ADMINS
-    if not projects.has_role(project, req.principal, roles):
-        raise permission_denied(permission)
+    if not holds_role(req, roles)(project):
+        raise errors.iam_denied(permission)
     return project
 
 
@@ -67,8 +77,10 @@ def _account_to_bind(req: ApiRequest, project: Project) -> ServiceAccount | None
         return None
     account = req.world.backend(ServiceAccountsBackend).find(email)
     account_project = req.world.backend(ProjectsBackend).find(account.project_id) if account else None
-    if account is None or not is_allowed(req, account_project, account, guesses.BIND_PERMISSION):
-        raise permission_denied(guesses.BIND_PERMISSION)  # IAM answers a missing account alike
+    if account is None or not may_act_on_service_account(
+        req, account_project, account, guesses.BIND_PERMISSION
+    ):
+        raise errors.iam_denied(guesses.BIND_PERMISSION)  # IAM answers a missing account alike
     if account.project_id != project.project_id:
         raise guesses.bound_account_not_in_project(email, project.number)
     targets = {t.get("service") for t in (req.body.get("restrictions") or {}).get("apiTargets") or []}
@@ -86,7 +98,8 @@ def get(req: ApiRequest) -> dict[str, Any]:
 @api_method(API, METHOD + "list")
 def list_keys(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "apikeys.keys.list")
-    items, next_token = page_of(req, _keys(req).in_project(project, show_deleted=req.flag("showDeleted")))
+    keys = _keys(req).in_project(project, show_deleted=req.flag("showDeleted"))
+    items, next_token = page(keys, req.query, default_size=PAGE_SIZE, max_size=MAX_PAGE_SIZE)
     return with_next_page({"keys": [k.to_json() for k in items]} if items else {}, next_token)
 
 
@@ -129,5 +142,6 @@ def lookup_key(req: ApiRequest) -> dict[str, Any]:
     return {"parent": key.parent, "name": key.name}
 
 
-# Every API's operations are in the one world.operations store: Resource Manager's handler polls ours too.
-api_method(API, "apikeys.operations.get")(get_operation)
+@api_method(API, "apikeys.operations.get")
+def get_operation(req: ApiRequest) -> dict[str, Any]:
+    return req.world.operations.answer(f"operations/{req.params['operationsId']}")

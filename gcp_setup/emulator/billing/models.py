@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.world import Backend, World, backend
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors
 from gcp_setup.emulator.billing.models import BillingBackend
-from gcp_setup.emulator.paging import page, with_next_page
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.routes import ApiRequest, api_method
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-from gcp_setup.emulator.routing import ApiRequest, api_method
 
 API = "cloudbilling.v1"
 M = "cloudbilling."
@@ -29,8 +30,12 @@ def _project(req: ApiRequest, permission: str, *, active: bool = False) -> Proje
             metadata={"permission": permission, "resource": f"projects/{ref}"},
         )
 
-    return req.world.backend(ProjectsBackend).authorized(
-        ref, req.principal, permission, denied, active=active
+    return project_caller_may_act_on(
+        req,
+        ref,
+        allowed=holds_permission(req, permission),
+        denied=denied,
+        when_deleted="refuse" if active else "allow",
     )
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.routes import ApiRequest, api_method
 from gcp_setup.emulator.serviceusage.models import CATALOGUE
 
 PREDEFINED_ROLES = frozenset(

@@ -11,9 +11,10 @@ Keys bound to a service account (auth keys) are taken in every era.
 
 from __future__ import annotations
 
-from gcp_setup.emulator import errors, guesses
-from gcp_setup.emulator.apikeys.callers import api_key_invalid
+from gcp_setup.emulator import guesses
 from gcp_setup.emulator.apikeys.models import Key
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.key_callers import api_key_invalid
 from gcp_setup.emulator.realism import AUTH_ONLY, RESTRICTED_STANDARD
 
 

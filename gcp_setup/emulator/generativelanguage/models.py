@@ -1,39 +1,18 @@
-"""Gemini API (Generative Language) state: the model catalogue, and who may call it. No HTTP here.
-
-The catalogue is seeded from a real `models.list` answer (data/gemini-models.json). Every call is
-authorised as Google does it for an API key: the key must exist, be of a type the era takes (keypolicy),
-its API restrictions must allow the service, a bound key's account must be usable (the call then acts as
-it), and the service must be enabled in the project that owns the key.
-"""
+"""Gemini API (Generative Language) state: the model catalogue, the count of answers given (each has its
+own responseId), and conditions a test can switch on. No HTTP here."""
 
 from __future__ import annotations
 
-import functools
-import json
+import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.apikeys.callers import act_as_bound_account, key_caller, require_target
-from gcp_setup.emulator.generativelanguage.keypolicy import check_key_policy
-from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.routing import ApiRequest
-from gcp_setup.emulator.serviceusage.models import ServicesBackend
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.gemini import catalogue
+from gcp_setup.emulator.core.gemini.catalogue import model_id
 from gcp_setup.emulator.world import Backend, World, backend
 
-SERVICE = "generativelanguage.googleapis.com"
-CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "gemini-models.json"
-
-
-@functools.cache
-def _seed_models() -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(CATALOGUE_FILE.read_text())["models"])
-
-
-def model_id(name: str) -> str:
-    """ "models/gemini-2.5-flash", "gemini-2.5-flash" or "google/gemini-2.5-flash" -> "gemini-2.5-flash"."""
-    return name.removeprefix("models/").removeprefix("google/").removeprefix("publishers/google/models/")
+NEWER_MODEL = "Please update your code to use a newer model for the latest features and improvements."
 
 
 @dataclass
@@ -46,23 +25,23 @@ class DataPlaneSwitches:
     """Vertex AI locations whose shared capacity is exhausted: generateContent there answers 429."""
 
 
-def unregistered_caller() -> errors.PermissionDenied:
-    """A call with neither an API key nor a token."""
-    return errors.PermissionDenied(
-        "Method doesn't allow unregistered callers (callers without established identity). Please use API "
-        "Key or other form of API consumer identity to call this API."
-    )
-
-
 def user_location_not_supported() -> errors.FailedPrecondition:
     """Google sends this one without an ErrorInfo: it is about the caller's network, not the project."""
     return errors.FailedPrecondition("User location is not supported for the API use.")
 
 
-def model_not_found(name: str, api_version: str) -> errors.NotFound:
+def model_not_found(name: str, api_version: str, method: str = "generateContent") -> errors.NotFound:
     return errors.NotFound(
         f"models/{model_id(name)} is not found for API version {api_version}, or is not supported for "
-        "generateContent. Call ListModels to see the list of available models and their supported methods."
+        f"{method}. Call ListModels to see the list of available models and their supported methods."
+    )
+
+
+def model_retired(name: str, kind: str) -> errors.NotFound:
+    """What the Gemini API answers for a shut-down model, and for one closed to new projects."""
+    audience = " to new users" if kind == catalogue.CLOSED_TO_NEW_USERS else ""
+    return errors.NotFound(
+        f"This model models/{model_id(name)} is no longer available{audience}. {NEWER_MODEL}"
     )
 
 
@@ -72,33 +51,28 @@ class GenerativeModels(Backend):
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
-        self.models: dict[str, dict[str, Any]] = {model_id(m["name"]): dict(m) for m in _seed_models()}
+        self.models: dict[str, dict[str, Any]] = {
+            model_id(m["name"]): dict(m) for m in catalogue.seed_models()
+        }
         self.switches = DataPlaneSwitches()
+        self.answers = 0
 
-    # -- the catalogue -------------------------------------------------------------------------------
-    def get(self, name: str, api_version: str = "v1beta") -> dict[str, Any]:
+    def get(self, name: str, api_version: str = "v1beta", method: str = "generateContent") -> dict[str, Any]:
         found = self.models.get(model_id(name))
-        if found is None:
-            raise model_not_found(name, api_version)
-        return found
+        if found is not None:
+            return found
+        retired = catalogue.retirement(model_id(name))
+        raise model_retired(name, retired) if retired else model_not_found(name, api_version, method)
 
     def supports(self, name: str, method: str) -> bool:
         found = self.models.get(model_id(name))
         return found is not None and method in found.get("supportedGenerationMethods", [])
 
-    # -- who may call --------------------------------------------------------------------------------
-    def authorize_key(self, req: ApiRequest, rpc_method: str) -> Project:
-        """The project the request's API key bills to, after Google's checks in Google's order."""
-        if not req.api_key:
-            raise unregistered_caller()
-        caller = key_caller(req, SERVICE)
-        check_key_policy(self.world.realism.gemini_key_policy, caller.key, SERVICE, rpc_method)
-        require_target(caller, SERVICE, rpc_method)
-        if caller.key.bound:
-            act_as_bound_account(req, caller.key, SERVICE, rpc_method)
-        self.world.backend(ServicesBackend).require_enabled(caller.project, SERVICE)
-        return caller.project
-
     def require_supported_location(self) -> None:
         if not self.switches.user_location_supported:
             raise user_location_not_supported()
+
+    def response_id(self) -> str:
+        """A new id for every answer, as Google's responseId (deterministic across runs of the emulator)."""
+        self.answers += 1
+        return hashlib.sha256(f"answer-{self.answers}".encode()).hexdigest()[:22]

@@ -1,172 +1,219 @@
-"""Gemini API (Generative Language) v1beta and v1 handlers, and its OpenAI-compatible endpoints.
-
-google-api-python-client ships no discovery document for this API, so routes are written out. Callers
-authenticate with an API key: `x-goog-api-key`, `?key=`, or (OpenAI-compatible paths, as the openai
-library sends it) `Authorization: Bearer KEY`.
+"""Gemini API (Generative Language) v1 and v1beta handlers, routed from the discovery documents built from
+its protos; every method not modelled here answers 501 UNIMPLEMENTED. Callers authenticate with an API key:
+`x-goog-api-key` or `?key=`; on the OpenAI-compatible endpoints (`/v1beta/openai/`), as the openai library
+sends it, `Authorization: Bearer KEY`. Those answer errors as Google's error object in a one-element list.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors, guesses
-from gcp_setup.emulator.generativelanguage import canned
-from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_id
-from gcp_setup.emulator.paging import page, with_next_page
-from gcp_setup.emulator.routing import ApiRequest, Reply, http_route
+from gcp_setup.emulator import guesses
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.gemini import embeddings, gemini_wire, tokens
+from gcp_setup.emulator.core.gemini.catalogue import model_id
+from gcp_setup.emulator.core.gemini.replies import chat_reply, openai_embedding_list, stream_reply
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.routes import (
+    ApiRequest,
+    Reply,
+    api_method,
+    http_route,
+    not_emulated,
+    not_emulated_error,
+)
+from gcp_setup.emulator.generativelanguage.authorization import authorize_key
+from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_not_found
 
-VERSIONS = "<any(v1, v1beta):version>"
-OPENAI_MODEL_PREFIX = "models/"
+VERSIONS = ("generativelanguage.v1", "generativelanguage.v1beta")
+M = "generativelanguage.models."
 
 
-def _models(req: ApiRequest) -> GenerativeModels:
-    return req.world.backend(GenerativeModels)
+def _routes(*verbs: str, kind: str = "data"):
+    """Route models.`verb` in v1 and v1beta."""
+
+    def register(handler):
+        for version in VERSIONS:
+            api_method(version, *(M + v for v in verbs), kind=kind)(handler)
+        return handler
+
+    return register
 
 
-def _method(req: ApiRequest, service_method: str) -> str:
-    """The RPC Google names in errors, e.g. google.ai.generativelanguage.v1beta.ModelService.GetModel."""
-    version = req.params.get("version", "v1beta")
-    return f"google.ai.generativelanguage.{version}.{service_method}"
+def _api_version(req: ApiRequest) -> str:
+    return req.api_version.split(".", 1)[1]
 
 
 def _authorize(req: ApiRequest, service_method: str) -> GenerativeModels:
-    models = _models(req)
-    models.authorize_key(req, _method(req, service_method))
+    """The key's checks, the caller's location, then the body (Google's front end parses it after the key)."""
+    authorize_key(req, f"google.ai.generativelanguage.{_api_version(req)}.{service_method}")
+    models = req.world.backend(GenerativeModels)
     models.require_supported_location()
+    req.check_body()
     return models
 
 
-def _generative_model(req: ApiRequest, method: str) -> str:
-    """The model of a generation call, which must exist and support `method`."""
-    models = _models(req)
-    name = req.params["model"]
-    models.get(name, req.params["version"])
+def _model(req: ApiRequest, method: str) -> str:
+    """The model named in the path, which must exist and support `method`."""
+    models = req.world.backend(GenerativeModels)
+    name = req.params["modelsId"]
+    models.get(name, _api_version(req), method)
     if not models.supports(name, method):
-        raise errors.InvalidArgument(
-            f"models/{model_id(name)} is not supported for {method}. Call ListModels to see the list of "
-            "available models and their supported methods."
-        )
+        raise model_not_found(name, _api_version(req), method)
     return model_id(name)
 
 
-@http_route("GET", f"/{VERSIONS}/models", "generativelanguage.models.list", kind="read")
+@_routes("list", kind="read")
 def list_models(req: ApiRequest) -> dict[str, Any]:
     models = _authorize(req, "ModelService.ListModels")
     items, next_token = page(list(models.models.values()), req.query, default_size=50, max_size=1000)
     return with_next_page({"models": items}, next_token)
 
 
-@http_route("GET", f"/{VERSIONS}/models/<model>", "generativelanguage.models.get", kind="read")
+@_routes("get", kind="read")
 def get_model(req: ApiRequest) -> dict[str, Any]:
     models = _authorize(req, "ModelService.GetModel")
-    return models.get(req.params["model"], req.params["version"])
+    return models.get(req.params["modelsId"], _api_version(req))
 
 
-@http_route("POST", f"/{VERSIONS}/models/<model>:countTokens", "generativelanguage.models.countTokens")
+@_routes("countTokens")
 def count_tokens(req: ApiRequest) -> dict[str, Any]:
     _authorize(req, "GenerativeService.CountTokens")
-    _generative_model(req, "countTokens")
-    return canned.count_tokens_answer(req.body, vertex=False)
+    _model(req, "countTokens")
+    return gemini_wire.count_tokens_answer(req.body, vertex=False)
 
 
-@http_route(
-    "POST", f"/{VERSIONS}/models/<model>:generateContent", "generativelanguage.models.generateContent"
-)
+def _generate(req: ApiRequest, method: str) -> dict[str, Any]:
+    models = _authorize(req, f"GenerativeService.{method}")
+    model = _model(req, "generateContent")
+    if not tokens.content_list(req.body.get("contents")):
+        raise errors.InvalidArgument("* GenerateContentRequest.contents: contents is not specified\n")
+    return gemini_wire.generate_content(model, req.body, vertex=False, response_id=models.response_id())
+
+
+@_routes("generateContent")
 def generate_content(req: ApiRequest) -> dict[str, Any]:
-    _authorize(req, "GenerativeService.GenerateContent")
-    return canned.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
+    return _generate(req, "GenerateContent")
 
 
-@http_route(
-    "POST",
-    f"/{VERSIONS}/models/<model>:streamGenerateContent",
-    "generativelanguage.models.streamGenerateContent",
-)
+@_routes("streamGenerateContent")
 def stream_generate_content(req: ApiRequest) -> Reply:
-    _authorize(req, "GenerativeService.StreamGenerateContent")
-    whole = canned.generate_content(_generative_model(req, "generateContent"), req.body, vertex=False)
-    return stream_reply(req, canned.stream_chunks(whole))
+    return stream_reply(req, gemini_wire.stream_chunks(_generate(req, "StreamGenerateContent")))
 
 
-def stream_reply(req: ApiRequest, chunks: list[dict[str, Any]]) -> Reply:
-    """`alt=sse` answers server-sent events (what google-genai asks for); otherwise one JSON array."""
-    if req.query.get("alt") == "sse":
-        return Reply(canned.sse(chunks), content_type="text/event-stream")
-    return Reply(chunks)
+def _embedding(model: str, request: dict[str, Any]) -> dict[str, Any]:
+    text = tokens.contents_text(gemini_wire.field(request, "content"))
+    size = embeddings.dimensions(model, gemini_wire.field(request, "outputDimensionality"))
+    return {"values": embeddings.vector(model, text, gemini_wire.field(request, "taskType"), size)}
+
+
+@_routes("embedContent")
+def embed_content(req: ApiRequest) -> dict[str, Any]:
+    _authorize(req, "GenerativeService.EmbedContent")
+    return {"embedding": _embedding(_model(req, "embedContent"), req.body)}
+
+
+@_routes("batchEmbedContents")
+def batch_embed_contents(req: ApiRequest) -> dict[str, Any]:
+    _authorize(req, "GenerativeService.BatchEmbedContents")
+    model = _model(req, "embedContent")
+    return {"embeddings": [_embedding(model, r) for r in gemini_wire.field(req.body, "requests") or []]}
+
+
+for _version in VERSIONS:
+    not_emulated(_version)
 
 
 # -- OpenAI-compatible endpoints ---------------------------------------------------------------------
+OPENAI = "/v1beta/openai"
+
+
 def _credentials_sent(req: ApiRequest) -> int:
     """How many credentials came: `Authorization: Bearer` (openai's), `x-goog-api-key`, `?key=`."""
     bearer = req.headers.get("Authorization", "").lower().startswith("bearer ")
     return sum((bearer, "x-goog-api-key" in req.headers, "key" in req.query))
 
 
-def _openai_errors(handler):
-    """The OpenAI-compatible Gemini endpoints wrap Google's error object in a one-element list. They refuse
+def _openai(http_method: str, path: str, method_id: str, kind: str = "data"):
+    """Route an OpenAI-compatible endpoint. They wrap Google's error object in a one-element list, and refuse
     a request that carries its key twice (e.g. openai's Bearer plus an x-goog-api-key in default_headers)."""
 
-    def wrapped(req: ApiRequest) -> dict[str, Any] | Reply:
-        try:
-            if _credentials_sent(req) > 1:
-                raise guesses.multiple_credentials()
-            return handler(req)
-        except errors.ApiError as exc:
-            return Reply([exc.to_json()], status=exc.code, headers=exc.headers)
+    def register(handler):
+        def wrapped(req: ApiRequest) -> dict[str, Any] | Reply:
+            try:
+                if _credentials_sent(req) > 1:
+                    raise guesses.multiple_credentials()
+                return handler(req)
+            except errors.ApiError as exc:
+                return Reply([exc.to_json()], status=exc.code, headers=exc.headers)
 
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
+        wrapped.__name__, wrapped.__doc__ = handler.__name__, handler.__doc__
+        return http_route(http_method, path, method_id, kind=kind, api_key_bearer=True)(wrapped)
+
+    return register
 
 
-@http_route(
-    "POST",
-    "/v1beta/openai/chat/completions",
-    "generativelanguage.openai.chat.completions",
-    api_key_bearer=True,
-)
-@_openai_errors
-def openai_chat_completions(req: ApiRequest) -> dict[str, Any] | Reply:
-    models = _authorize(req, "GenerativeService.GenerateContent")
+def _openai_authorize(req: ApiRequest, service_method: str) -> GenerativeModels:
+    authorize_key(req, f"google.ai.generativelanguage.v1beta.{service_method}")
+    models = req.world.backend(GenerativeModels)
+    models.require_supported_location()
+    return models
+
+
+def _openai_model(req: ApiRequest, models: GenerativeModels, method: str) -> str:
     name = model_id(str(req.body.get("model") or ""))
     if not name:
         raise errors.InvalidArgument("model is required.")
-    models.get(name)
-    return chat_reply(req, name, req.body)
+    models.get(name, "v1beta", method)
+    if not models.supports(name, method):
+        raise model_not_found(name, "v1beta", method)
+    return name
 
 
-def chat_reply(req: ApiRequest, model: str, body: dict[str, Any]) -> dict[str, Any] | Reply:
-    """A chat completion, whole or (`stream: true`) as server-sent events ending in [DONE]."""
-    whole = canned.chat_completion(model, body, int(req.world.now()))
-    if body.get("stream"):
-        return Reply(
-            canned.sse(canned.chat_completion_chunks(whole), done_marker=True),
-            content_type="text/event-stream",
-        )
-    return whole
+@_openai("POST", f"{OPENAI}/chat/completions", "generativelanguage.openai.chat.completions")
+def openai_chat_completions(req: ApiRequest) -> dict[str, Any] | Reply:
+    models = _openai_authorize(req, "GenerativeService.GenerateContent")
+    model = _openai_model(req, models, "generateContent")
+    return chat_reply(req, model, req.body, models.response_id())
 
 
-def _openai_model(model: dict[str, Any]) -> dict[str, Any]:
+@_openai("POST", f"{OPENAI}/embeddings", "generativelanguage.openai.embeddings")
+def openai_embeddings(req: ApiRequest) -> dict[str, Any] | Reply:
+    models = _openai_authorize(req, "GenerativeService.BatchEmbedContents")
+    model = _openai_model(req, models, "embedContent")
+    return openai_embedding_list(req.body, model, req.body.get("model"))
+
+
+def _listed(model: dict[str, Any]) -> dict[str, Any]:
     return {"id": model["name"], "object": "model", "owned_by": "google"}
 
 
-@http_route(
-    "GET", "/v1beta/openai/models", "generativelanguage.openai.models.list", kind="read", api_key_bearer=True
-)
-@_openai_errors
+@_openai("GET", f"{OPENAI}/models", "generativelanguage.openai.models.list", kind="read")
 def openai_list_models(req: ApiRequest) -> dict[str, Any] | Reply:
-    models = _authorize(req, "ModelService.ListModels")
-    return {"object": "list", "data": [_openai_model(m) for m in models.models.values()]}
+    models = _openai_authorize(req, "ModelService.ListModels")
+    return {"object": "list", "data": [_listed(m) for m in models.models.values()]}
 
 
-@http_route(
-    "GET",
-    "/v1beta/openai/models/<path:model>",
-    "generativelanguage.openai.models.get",
-    kind="read",
-    api_key_bearer=True,
-)
-@_openai_errors
+@_openai("GET", f"{OPENAI}/models/<path:model>", "generativelanguage.openai.models.get", kind="read")
 def openai_get_model(req: ApiRequest) -> dict[str, Any] | Reply:
-    models = _authorize(req, "ModelService.GetModel")
-    return _openai_model(models.get(req.params["model"]))
+    models = _openai_authorize(req, "ModelService.GetModel")
+    return _listed(models.get(req.params["model"], "v1beta"))
+
+
+def _openai_not_emulated(req: ApiRequest) -> dict[str, Any]:
+    raise not_emulated_error(req.method_id)
+
+
+# The OpenAI-compatible endpoints Google lists that the emulator does not model, and the path without
+# /openai that Google answers 501 (deprecated-generative-ai-python#625).
+for _method, _path, _id in (
+    ("POST", f"{OPENAI}/images/generations", "generativelanguage.openai.images.generations"),
+    ("POST", f"{OPENAI}/videos", "generativelanguage.openai.videos.create"),
+    ("GET", f"{OPENAI}/videos/<path:video>", "generativelanguage.openai.videos.get"),
+    ("POST", f"{OPENAI}/batches", "generativelanguage.openai.batches.create"),
+    ("GET", f"{OPENAI}/batches/<path:batch>", "generativelanguage.openai.batches.get"),
+    ("POST", f"{OPENAI}/files", "generativelanguage.openai.files.create"),
+    ("GET", f"{OPENAI}/files/<path:file>", "generativelanguage.openai.files.get"),
+    ("POST", "/v1beta/chat/completions", "generativelanguage.chat.completions"),
+):
+    _openai(_method, _path, _id)(_openai_not_emulated)

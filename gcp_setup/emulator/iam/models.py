@@ -16,8 +16,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.iam_policy import Policy
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.iam_policy import Policy
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, member_check
 from gcp_setup.emulator.world import Backend, World, backend
 
@@ -27,8 +27,6 @@ SA_ETAG = "MDEwMjE5MjA="
 KEY_NEVER_EXPIRES = "9999-12-31T23:59:59Z"
 MAX_USER_KEYS = 10
 """Google's limit of user-managed keys per service account."""
-TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
-WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
 _ACCOUNT_ID = re.compile(r"^[a-z][a-z\d\-]*[a-z\d]$")
 
@@ -48,16 +46,6 @@ def validate_account_id(account_id: str) -> None:
 
 def unknown_service_account() -> errors.NotFound:
     return errors.NotFound("Unknown service account")
-
-
-def permission_denied(permission: str) -> errors.PermissionDenied:
-    """IAM's answer when the caller lacks `permission` (or the resource does not exist: same answer)."""
-    return errors.PermissionDenied(
-        f"Permission '{permission}' denied on resource (or it may not exist).",
-        reason="IAM_PERMISSION_DENIED",
-        domain="iam.googleapis.com",
-        metadata={"permission": permission},
-    )
 
 
 @dataclass

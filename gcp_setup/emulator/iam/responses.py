@@ -5,61 +5,26 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import may_act_on_service_account, project_caller_may_act_on
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.roles import SERVICE_ACCOUNT_PERMISSIONS
+from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
+from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.iam.models import (
     KEY_NEVER_EXPIRES,
     SA_ETAG,
-    TOKEN_CREATOR,
-    WORKLOAD_IDENTITY_USER,
     ServiceAccount,
     ServiceAccountKey,
     ServiceAccountsBackend,
     key_file_data,
     member_exists,
-    member_forms,
-    permission_denied,
 )
-from gcp_setup.emulator.oauth.models import OAuthBackend
-from gcp_setup.emulator.paging import page, with_next_page
-from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
-from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
+from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 
 IAM = "iam.v1"
 METHOD = "iam.projects.serviceAccounts."
 
-# Who may do what: the predefined roles that carry each group of permissions (owner implies all, editor
-# all but IAM administration; see ProjectsBackend.has_role).
-ADMINS = frozenset({"roles/iam.serviceAccountAdmin"})
-CREATORS = ADMINS | {"roles/iam.serviceAccountCreator"}
-READERS = ADMINS | {"roles/iam.serviceAccountViewer", "roles/viewer", "roles/iam.serviceAccountKeyAdmin"}
-KEY_ADMINS = frozenset({"roles/iam.serviceAccountKeyAdmin"})
-POLICY_ADMINS = frozenset({"roles/iam.serviceAccountAdmin", "roles/iam.securityAdmin"})
-# What testIamPermissions can report on a service account, and the roles that grant each permission.
-PERMISSION_ROLES = {
-    "iam.serviceAccounts.create": CREATORS,
-    "iam.serviceAccounts.get": READERS,
-    "iam.serviceAccounts.list": READERS,
-    "iam.serviceAccounts.getIamPolicy": READERS,
-    "iam.serviceAccounts.setIamPolicy": POLICY_ADMINS,
-    "iam.serviceAccounts.delete": ADMINS,
-    "iam.serviceAccounts.undelete": ADMINS,
-    "iam.serviceAccounts.update": ADMINS,
-    "iam.serviceAccounts.disable": ADMINS,
-    "iam.serviceAccounts.enable": ADMINS,
-    "iam.serviceAccountKeys.create": KEY_ADMINS,
-    "iam.serviceAccountKeys.list": KEY_ADMINS | READERS,
-    "iam.serviceAccountKeys.delete": KEY_ADMINS,
-    "iam.serviceAccountKeys.disable": KEY_ADMINS,
-    "iam.serviceAccountKeys.enable": KEY_ADMINS,
-    "iam.serviceAccounts.actAs": frozenset({"roles/iam.serviceAccountUser"}),
-    "iam.serviceAccounts.getAccessToken": frozenset({TOKEN_CREATOR, WORKLOAD_IDENTITY_USER}),
-    "iam.serviceAccounts.signBlob": frozenset({TOKEN_CREATOR}),
-    "iam.serviceAccounts.signJwt": frozenset({TOKEN_CREATOR}),
-}
-# Basic roles (owner, editor) do not carry these: even a project owner needs Token Creator to impersonate.
-TOKEN_PERMISSIONS = frozenset(
-    {"iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt"}
-)
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -71,34 +36,20 @@ def _accounts(req: ApiRequest) -> ServiceAccountsBackend:
 def _project(req: ApiRequest, permission: str) -> Project:
     """The project in the path, the caller allowed `permission` on it; IAM answers a missing project and
     a missing permission alike."""
-    project = req.world.backend(ProjectsBackend).find(req.params["projectsId"])
-    if project is None or not project.active:
-        raise permission_denied(permission)
-    _authorize(req, project, None, permission)
-    return project
-
-
-def is_allowed(
-    req: ApiRequest, project: Project | None, account: ServiceAccount | None, permission: str
-) -> bool:
-    """Roles count on the service account's own policy, or on its project's."""
-    roles = PERMISSION_ROLES[permission]
-    attributes = req.world.backend(OAuthBackend).federated_attributes.get(req.principal)
-    members = member_forms(req.principal, attributes)
-    if account is not None and any(account.policy.has_any_role(m, set(roles)) for m in members):
-        return True
-    if project is None:
-        return False
-    if permission in TOKEN_PERMISSIONS:
-        return any(project.policy.has_any_role(m, set(roles)) for m in members)
-    return req.world.backend(ProjectsBackend).has_role(project, req.principal, roles)
+    return project_caller_may_act_on(
+        req,
+        req.params["projectsId"],
+        allowed=lambda project: may_act_on_service_account(req, project, None, permission),
+        denied=lambda: errors.iam_denied(permission),
+        when_deleted="deny",
+    )
 
 
 def _authorize(
     req: ApiRequest, project: Project | None, account: ServiceAccount | None, permission: str
 ) -> None:
-    if not is_allowed(req, project, account, permission):
-        raise permission_denied(permission)
+    if not may_act_on_service_account(req, project, account, permission):
+        raise errors.iam_denied(permission)
 
 
 def _account(req: ApiRequest, permission: str) -> ServiceAccount:
@@ -142,7 +93,7 @@ def key_json(account: ServiceAccount, key: ServiceAccountKey) -> dict[str, Any]:
 
 
 def page_of(req: ApiRequest, items: list[Any]) -> tuple[list[Any], str]:
-    """One page of an IAM (or API Keys) list, by IAM's page sizes."""
+    """One page of an IAM list, by IAM's page sizes."""
     return page(items, req.query, default_size=PAGE_SIZE, max_size=MAX_PAGE_SIZE)
 
 
@@ -244,7 +195,11 @@ def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
     account = _accounts(req).get(req.params["serviceAccountsId"])
     project = req.world.backend(ProjectsBackend).find(account.project_id)
     asked = req.body.get("permissions") or []
-    held = [p for p in asked if p in PERMISSION_ROLES and is_allowed(req, project, account, p)]
+    held = [
+        p
+        for p in asked
+        if p in SERVICE_ACCOUNT_PERMISSIONS and may_act_on_service_account(req, project, account, p)
+    ]
     return {"permissions": held} if held else {}
 
 
@@ -292,7 +247,3 @@ def disable_key(req: ApiRequest) -> dict[str, Any]:
 def enable_key(req: ApiRequest) -> dict[str, Any]:
     _account(req, "iam.serviceAccountKeys.enable").key(req.params["keysId"]).disabled = False
     return {}
-
-
-# Workload Identity pools and providers are IAM v1 too; importing the module registers their routes.
-from gcp_setup.emulator.iam import workload_identity_responses  # noqa: E402, F401

@@ -20,7 +20,7 @@ from typing import Any
 
 from google.auth import crypt
 
-from gcp_setup.emulator.iam.cel import condition_holds, map_attributes
+from gcp_setup.emulator.core.cel import condition_holds, map_attributes
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
 from gcp_setup.emulator.world import Backend, World, backend
 

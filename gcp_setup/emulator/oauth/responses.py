@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.iam.models import ServiceAccountsBackend, permission_denied
-from gcp_setup.emulator.iam.responses import is_allowed
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import may_act_on_service_account
+from gcp_setup.emulator.core.routes import ApiRequest, Reply, api_method, http_route
+from gcp_setup.emulator.core.times import rfc3339
+from gcp_setup.emulator.iam.models import ServiceAccountsBackend
 from gcp_setup.emulator.oauth.models import (
     ACCESS_TOKEN_TYPE,
     JWT_BEARER,
@@ -18,8 +20,7 @@ from gcp_setup.emulator.oauth.models import (
     OAuthBackend,
     OAuthError,
 )
-from gcp_setup.emulator.resourcemanager.models import ProjectsBackend, rfc3339
-from gcp_setup.emulator.routing import ApiRequest, Reply, api_method, http_route
+from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
 TOKEN_PATH = "/token"
@@ -89,12 +90,12 @@ def _lifetime_s(value: str | None) -> int:
 def generate_access_token(req: ApiRequest) -> dict[str, Any]:
     account = req.world.backend(ServiceAccountsBackend).find(req.params["serviceAccountsId"])
     if account is None:
-        raise permission_denied(GET_ACCESS_TOKEN)  # IAM does not reveal whether the account exists
+        raise errors.iam_denied(GET_ACCESS_TOKEN)  # IAM does not reveal whether the account exists
     project = req.world.backend(ProjectsBackend).find(account.project_id)
     if project is not None:
         req.world.backend(ServicesBackend).require_enabled(project, IAM_CREDENTIALS)
-    if not is_allowed(req, project, account, GET_ACCESS_TOKEN):
-        raise permission_denied(GET_ACCESS_TOKEN)
+    if not may_act_on_service_account(req, project, account, GET_ACCESS_TOKEN):
+        raise errors.iam_denied(GET_ACCESS_TOKEN)
     if req.body.get("delegates"):
         raise errors.InvalidArgument("Delegation chains are not supported by the emulator.")
     if account.disabled:

@@ -14,8 +14,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from gcp_setup.emulator import errors, guesses
-from gcp_setup.emulator.resourcemanager.models import Project, rfc3339
+from gcp_setup.emulator import guesses
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.times import rfc3339
+from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.world import Backend, World, backend
 
 API_KEY_BINDING = "iam.managed.disableServiceAccountApiKeyCreation"
@@ -31,6 +33,8 @@ def constraint_not_emulated(constraint: str) -> errors.Unimplemented:
 def modelled_constraint(name: str) -> str:
     """The constraint a policy name ends with ("constraints/" prefix allowed), if the emulator models it."""
     constraint = name.rsplit("/", 1)[-1].removeprefix("constraints/")
+    if "." not in constraint:  # every constraint is named SERVICE.NAME
+        raise guesses.invalid_policy_name(name)
     if constraint not in MODELLED:
         raise constraint_not_emulated(constraint)
     return constraint

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors, guesses
+from gcp_setup.emulator import guesses
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import project_caller_may_act_on, sees
+from gcp_setup.emulator.core.routes import ApiRequest, api_method
 from gcp_setup.emulator.orgpolicy.models import OrgPolicyBackend, ProjectPolicy, modelled_constraint
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-from gcp_setup.emulator.routing import ApiRequest, api_method
 
 API = "orgpolicy.v2"
 METHOD = "orgpolicy.projects.policies."
@@ -23,17 +25,19 @@ def _policies(req: ApiRequest) -> OrgPolicyBackend:
 def _project(req: ApiRequest, permission: str) -> Project:
     """The project in the path, if the caller holds `permission` on it (missing and forbidden look alike)."""
     ref = req.params["projectsId"]
-    project = req.world.backend(ProjectsBackend).find(ref)
-    if project is None or not _may(req, project, permission):
-        raise guesses.org_policy_denied(permission, f"projects/{ref}")
-    return project
+    return project_caller_may_act_on(
+        req,
+        ref,
+        allowed=lambda project: _may(req, project, permission),
+        denied=lambda: guesses.org_policy_denied(permission, f"projects/{ref}"),
+    )
 
 
 def _may(req: ApiRequest, project: Project, permission: str) -> bool:
     """Anyone who can see a project may read its policies; writing them takes an organization policy
     administrator (roles/orgpolicy.policyAdmin, granted on the organization: no project owner holds it)."""
     if permission == READ_PERMISSION:
-        return req.world.backend(ProjectsBackend).can_see(project, req.principal)
+        return sees(req)(project)
     return req.principal in req.world.org_policies.policy_admins
 
 

@@ -11,11 +11,12 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.iam_policy import Policy
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.iam_policy import Policy
+from gcp_setup.emulator.core.roles import OWNER, implies_one_of, role_grants
+from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.world import Backend, World, backend
 
 ACTIVE = "ACTIVE"
@@ -25,30 +26,10 @@ OTHER_OWNER = "user:other@example.com"
 SEEDED_FOREIGN_PROJECT = "someone-elses-project"
 """Exists, but belongs to OTHER_OWNER: the default caller gets 403 on it, as for a taken project ID."""
 
-OWNER = "roles/owner"
-EDITOR = "roles/editor"
-VIEWER = "roles/viewer"
-# Roles that roles/editor does not imply: changing who may do what (and who pays) stays with owners.
-NOT_IMPLIED_BY_EDITOR = frozenset(
-    {
-        OWNER,
-        "roles/resourcemanager.projectIamAdmin",
-        "roles/iam.securityAdmin",
-        "roles/billing.projectManager",
-    }
-)
-
 # Google's rule: 6 to 30 characters, lowercase letters, digits and hyphens, starting with a letter and
 # not ending with a hyphen.
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _FORBIDDEN_ID_WORDS = ("google", "null", "undefined", "ssl")
-
-
-def rfc3339(seconds: float, *, whole_seconds: bool = False) -> str:
-    """Google's timestamp format with millisecond precision, e.g. 2026-01-02T03:04:05.678Z, or without the
-    fraction (2026-01-02T03:04:05Z) where Google sends none and clients parse exactly that."""
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return (stamp[:-7] if whole_seconds else stamp[:-3]) + "Z"
 
 
 @dataclass
@@ -113,51 +94,10 @@ def member_check(kind: str):
     return register
 
 
-# Which permissions a role carries, coarsely: basic roles by verb, a few predefined roles by prefix.
-_READ_VERBS = frozenset({"get", "list", "getIamPolicy"})
-_OWNER_ONLY_VERBS = frozenset(
-    {"setIamPolicy", "delete", "undelete", "createBillingAssignment", "deleteBillingAssignment"}
-)
-_ROLE_PERMISSION_PREFIXES = {
-    "roles/resourcemanager.projectIamAdmin": (
-        "resourcemanager.projects.getIamPolicy",
-        "resourcemanager.projects.setIamPolicy",
-    ),
-    "roles/billing.projectManager": (
-        "resourcemanager.projects.createBillingAssignment",
-        "resourcemanager.projects.deleteBillingAssignment",
-    ),
-    "roles/serviceusage.serviceUsageAdmin": ("serviceusage.services.",),
-    "roles/serviceusage.serviceUsageConsumer": (
-        "serviceusage.services.use",
-        "serviceusage.services.get",
-        "serviceusage.services.list",
-    ),
-}
-
-
-def role_grants(role: str, permission: str) -> bool:
-    verb = permission.rsplit(".", 1)[-1]
-    if role == OWNER:
-        return True
-    if role == EDITOR:
-        return verb not in _OWNER_ONLY_VERBS
-    if role in (VIEWER, "roles/browser"):
-        return verb in _READ_VERBS
-    service, _, kind = role.removeprefix("roles/").partition(".")
-    prefixes = _ROLE_PERMISSION_PREFIXES.get(role, (f"{service}.",) if kind == "admin" else ())
-    return permission.startswith(prefixes)
-
-
 def caller_lacks_permission() -> errors.PermissionDenied:
     """What Resource Manager answers for a project that does not exist or that the caller cannot see:
     the two are indistinguishable on purpose (project IDs are global, existence leaks otherwise)."""
     return errors.PermissionDenied("The caller does not have permission")
-
-
-def project_deleted(project: Project) -> errors.PermissionDenied:
-    """What Google APIs answer for a project pending deletion (DELETE_REQUESTED)."""
-    return errors.PermissionDenied(f"Project #{project.number} has been deleted.", reason="CONSUMER_INVALID")
 
 
 def invalid_field(field_name: str, description: str) -> errors.InvalidArgument:
@@ -215,41 +155,19 @@ class ProjectsBackend(Backend):
             raise caller_lacks_permission()
         return project
 
-    def lookup_active(self, ref: str, caller: str | None = None) -> Project:
-        """As lookup, but a project pending deletion answers as Google does for most calls."""
-        project = self.lookup(ref, caller)
-        if not project.active:
-            raise project_deleted(project)
-        return project
-
-    def authorized(
-        self, ref: str, member: str, permission: str, denied: Callable[[], errors.ApiError], *, active: bool
-    ) -> Project:
-        """The project `ref` if `member` holds `permission` on it, else the API's `denied()`: Google answers
-        a missing project and a forbidden one alike. `active`: a project pending deletion is refused."""
-        project = self.find(ref)
-        if project is None or not self.permitted(project, member, [permission]):
-            raise denied()
-        if active and not project.active:
-            raise project_deleted(project)
-        return project
-
     def can_see(self, project: Project, member: str) -> bool:
         return any(member in b.get("members", []) for b in project.policy.bindings)
 
+    def roles_of(self, project: Project, member: str) -> set[str]:
+        return {b.get("role", "") for b in project.policy.bindings if member in b.get("members", [])}
+
     def has_role(self, project: Project, member: str, roles: set[str] | frozenset[str]) -> bool:
-        """Whether `member` holds one of `roles`, directly or through a basic role that implies it:
-        roles/owner implies every role; roles/editor every role except IAM administration."""
-        held = {b.get("role") for b in project.policy.bindings if member in b.get("members", [])}
-        if OWNER in held or held & set(roles):
-            return True
-        if EDITOR in held and set(roles) - NOT_IMPLIED_BY_EDITOR:
-            return True
-        return VIEWER in held and "roles/browser" in roles
+        """Whether `member` holds one of `roles` on `project`, or a basic role that implies it."""
+        return implies_one_of(self.roles_of(project, member), roles)
 
     def permitted(self, project: Project, member: str, permissions: list[str]) -> list[str]:
         """The subset of `permissions` that `member` holds on `project` (testIamPermissions)."""
-        held = [b.get("role", "") for b in project.policy.bindings if member in b.get("members", [])]
+        held = self.roles_of(project, member)
         return [p for p in permissions if any(role_grants(role, p) for role in held)]
 
     def visible_to(self, member: str) -> list[Project]:

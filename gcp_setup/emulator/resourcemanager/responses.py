@@ -10,20 +10,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.paging import page, with_next_page
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
+from gcp_setup.emulator.core.operations import Operation
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.resourcemanager.models import (
     Project,
     ProjectsBackend,
     caller_lacks_permission,
     matches,
 )
-from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
-from gcp_setup.emulator.world import Operation
 
 V1 = "cloudresourcemanager.v1"
 V3 = "cloudresourcemanager.v3"
-SERVICE_USAGE = "serviceusage.v1"
 M = "cloudresourcemanager."
 
 V1_TYPE = "type.googleapis.com/google.cloudresourcemanager.v1."
@@ -109,8 +109,12 @@ def _denied(version: str, permission: str, ref: str) -> errors.PermissionDenied:
 
 def _project(req: ApiRequest, version: str, ref: str, permission: str, *, active: bool = False) -> Project:
     """The project `ref` if the caller holds `permission` on it; missing and forbidden look alike."""
-    return _projects(req).authorized(
-        ref, req.principal, permission, lambda: _denied(version, permission, ref), active=active
+    return project_caller_may_act_on(
+        req,
+        ref,
+        allowed=holds_permission(req, permission),
+        denied=lambda: _denied(version, permission, ref),
+        when_deleted="refuse" if active else "allow",
     )
 
 
@@ -328,12 +332,5 @@ def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
 # -- operations -----------------------------------------------------------------------------------------
 @api_method(V1, M + "operations.get")
 @api_method(V3, M + "operations.get")
-@api_method(SERVICE_USAGE, "serviceusage.operations.get")
 def get_operation(req: ApiRequest) -> dict[str, Any]:
-    """Resource Manager v1 and Service Usage share the path /v1/operations/X, and one store serves both
-    (and API Keys' /v2/operations/X, which apikeys.responses routes here)."""
-    name = f"operations/{req.params['operationsId']}"
-    op = req.world.operations.poll(name)
-    if op is None:
-        raise errors.NotFound(f"Operation '{name}' not found.")
-    return op.to_json()
+    return req.world.operations.answer(f"operations/{req.params['operationsId']}")

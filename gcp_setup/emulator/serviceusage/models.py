@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gcp_setup.emulator import errors
 from gcp_setup.emulator.billing.models import BillingBackend
-from gcp_setup.emulator.resourcemanager.models import Project, project_deleted
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.world import Backend, World, backend
 
 
@@ -137,7 +137,7 @@ class ServicesBackend(Backend):
         """Data-plane APIs call this: SERVICE_DISABLED when the service is off, or when it was turned on
         less than `service_enable_propagation_s` ago (Google's enablement takes a while to propagate)."""
         if not project.active:
-            raise project_deleted(project)
+            raise errors.project_deleted(project.number)
         since = self.enabled.get(project.number, {}).get(service)
         propagation = self.world.realism.service_enable_propagation_s
         if since is None or self.world.now() - since < propagation:

@@ -1,14 +1,15 @@
-"""Service Usage v1 handlers. Operations GET (/v1/operations/X) is shared with Resource Manager v1 and
-served by resourcemanager.responses.get_operation."""
+"""Service Usage v1 handlers. Its operations share the path /v1/operations/X with Resource Manager v1's,
+and the one store of operations answers both."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.paging import page, with_next_page
-from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-from gcp_setup.emulator.routing import ApiRequest, api_method
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.routes import ApiRequest, api_method
+from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.serviceusage.models import CATALOGUE, MAX_BATCH, ServicesBackend
 
 API = "serviceusage.v1"
@@ -34,8 +35,12 @@ def _consumer(req: ApiRequest, permission: str, denial: str, *, active: bool = F
     """The project named in the path (`projects/ID` or `projects/NUMBER`) if the caller holds `permission`."""
     if req.params["v1Id"] != "projects":
         raise errors.InvalidArgument("Request contains an invalid argument: only projects can be consumers.")
-    return req.world.backend(ProjectsBackend).authorized(
-        req.params["v1Id1"], req.principal, permission, lambda: _denied(denial, permission), active=active
+    return project_caller_may_act_on(
+        req,
+        req.params["v1Id1"],
+        allowed=holds_permission(req, permission),
+        denied=lambda: _denied(denial, permission),
+        when_deleted="refuse" if active else "allow",
     )
 
 
@@ -151,3 +156,8 @@ def disable(req: ApiRequest) -> dict[str, Any]:
     )
     response = {"@type": TYPE + "DisableServiceResponse", "service": service_json(req, project, service)}
     return _operation(req, project, response, [service])
+
+
+@api_method(API, "serviceusage.operations.get")
+def get_operation(req: ApiRequest) -> dict[str, Any]:
+    return req.world.operations.answer(f"operations/{req.params['operationsId']}")

@@ -106,6 +106,22 @@ def iam_permission_denied(service: str, permission: str, resource: str) -> Permi
     )
 
 
+def iam_denied(permission: str) -> PermissionDenied:
+    """IAM v1's answer when the caller lacks `permission` (or the resource does not exist: the same answer);
+    unlike iam_permission_denied it names no resource."""
+    return PermissionDenied(
+        f"Permission '{permission}' denied on resource (or it may not exist).",
+        reason="IAM_PERMISSION_DENIED",
+        domain="iam.googleapis.com",
+        metadata={"permission": permission},
+    )
+
+
+def project_deleted(project_number: str) -> PermissionDenied:
+    """What Google APIs answer for a project pending deletion (DELETE_REQUESTED)."""
+    return PermissionDenied(f"Project #{project_number} has been deleted.", reason="CONSUMER_INVALID")
+
+
 PRECONDITION_FAILURE = "type.googleapis.com/google.rpc.PreconditionFailure"
 
 

@@ -1,5 +1,4 @@
-"""IAM v1 Workload Identity Federation state: pools and their OIDC providers. No HTTP here (the handlers
-are in workload_identity_responses.py).
+"""IAM v1 Workload Identity Federation state: pools and their OIDC providers. No HTTP here.
 
 Google's rules kept here: IDs are 4-32 lowercase letters, digits and hyphens, `gcp-` is reserved;
 delete is soft (state DELETED, purged after 30 days, the ID stays taken: create answers 409
@@ -14,8 +13,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.iam.cel import CelError, compile_expression
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.cel import CelError, compile_expression
 from gcp_setup.emulator.oauth.models import OAuthBackend
 from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.world import Backend, World, backend

@@ -1,7 +1,7 @@
-"""IAM v1 Workload Identity Federation handlers: pools and their OIDC providers (state in
-workload_identity.py). Every write answers a long-running operation named under the resource
-(`projects/NUMBER/locations/global/workloadIdentityPools/P/operations/...`), polled through that
-resource's `operations.get`. The IAM API must be on in the project; only the location `global` exists."""
+"""IAM v1 Workload Identity Federation handlers: pools and their OIDC providers. Every write answers a
+long-running operation named under the resource (`projects/NUMBER/locations/global/workloadIdentityPools/P/
+operations/...`), polled through that resource's `operations.get`. The IAM API must be on in the project;
+only the location `global` exists."""
 
 from __future__ import annotations
 
@@ -9,23 +9,24 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from gcp_setup.emulator import errors
-from gcp_setup.emulator.iam.models import permission_denied
-from gcp_setup.emulator.iam.responses import IAM, page_of
-from gcp_setup.emulator.iam.workload_identity import (
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import holds_role, project_caller_may_act_on
+from gcp_setup.emulator.core.paging import page, with_next_page
+from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
+from gcp_setup.emulator.core.times import rfc3339
+from gcp_setup.emulator.resourcemanager.models import Project
+from gcp_setup.emulator.workload_identity.models import (
     SOFT_DELETE_S,
     Pool,
     Provider,
     WorkloadIdentityBackend,
     validate_provider,
 )
-from gcp_setup.emulator.paging import with_next_page
-from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, rfc3339
-from gcp_setup.emulator.routing import ApiRequest, api_method, update_mask
-from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
+IAM = "iam.v1"
 POOLS = "iam.projects.locations.workloadIdentityPools."
 PROVIDERS = POOLS + "providers."
+PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 ADMINS = frozenset({"roles/iam.workloadIdentityPoolAdmin"})
 READERS = ADMINS | {"roles/iam.workloadIdentityPoolViewer", "roles/viewer"}
 POOL_FIELDS = {"displayName", "description", "disabled"}
@@ -81,11 +82,14 @@ def _wif(req: ApiRequest) -> WorkloadIdentityBackend:
 
 def _project(req: ApiRequest, permission: str, roles: frozenset[str]) -> Project:
     """The project of the path (ID or number), the caller allowed, the IAM API on; only `global`."""
-    projects = req.world.backend(ProjectsBackend)
-    project = projects.find(req.params["projectsId"])
-    if project is None or not project.active or not projects.has_role(project, req.principal, roles):
-        raise permission_denied(permission)
-    req.world.backend(ServicesBackend).require_enabled(project, "iam.googleapis.com")
+    project = project_caller_may_act_on(
+        req,
+        req.params["projectsId"],
+        allowed=holds_role(req, roles),
+        denied=lambda: errors.iam_denied(permission),
+        when_deleted="deny",
+        service="iam.googleapis.com",
+    )
     if req.params["locationsId"] != "global":
         raise errors.InvalidArgument("Workload identity pools exist only in the location global.")
     return project
@@ -112,7 +116,7 @@ def list_pools(req: ApiRequest) -> dict[str, Any]:
     project = _project(req, "iam.workloadIdentityPools.list", READERS)
     show_deleted = req.flag("showDeleted")
     listed = [pool_json(p) for p in _wif(req).in_project(project) if show_deleted or p.deleted_at is None]
-    items, next_token = page_of(req, listed)
+    items, next_token = page(listed, req.query, default_size=PAGE_SIZE, max_size=MAX_PAGE_SIZE)
     return with_next_page({"workloadIdentityPools": items} if items else {}, next_token)
 
 
@@ -196,7 +200,7 @@ def list_providers(req: ApiRequest) -> dict[str, Any]:
     show_deleted = req.flag("showDeleted")
     providers = [_wif(req).provider(pool, pid) for pid in sorted(pool.providers)]
     listed = [provider_json(pool, p) for p in providers if show_deleted or p.deleted_at is None]
-    items, next_token = page_of(req, listed)
+    items, next_token = page(listed, req.query, default_size=PAGE_SIZE, max_size=MAX_PAGE_SIZE)
     return with_next_page({"workloadIdentityPoolProviders": items} if items else {}, next_token)
 
 

@@ -1,4 +1,6 @@
 """Google's discovery documents, as shipped inside google-api-python-client, drive the emulator's routing.
+The Gemini API has none there: its documents (data/generativelanguage.*.json) are built from its protos by
+tools/gemini_discovery.py.
 
 Each REST method there has an `id`, an `httpMethod` and a `flatPath` such as
 `v1/projects/{projectsId}/serviceAccounts/{serviceAccountsId}:getIamPolicy`; the emulator turns the
@@ -22,10 +24,15 @@ def documents_dir() -> Path:
     return Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 
 
+EMULATOR_DOCUMENTS = Path(__file__).resolve().parents[1] / "data"
+
+
 @functools.cache
 def load(api_version: str) -> dict[str, Any]:
     """`api_version` is the file stem, e.g. "cloudresourcemanager.v1"."""
-    return json.loads((documents_dir() / f"{api_version}.json").read_text())
+    own = EMULATOR_DOCUMENTS / f"{api_version}.json"
+    path = own if own.exists() else documents_dir() / f"{api_version}.json"
+    return json.loads(path.read_text())
 
 
 @dataclass(frozen=True)

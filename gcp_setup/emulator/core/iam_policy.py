@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator.core import errors
 
 _MEMBER = re.compile(
     r"^(allUsers|allAuthenticatedUsers|"

@@ -1,4 +1,4 @@
-"""Who may call Gemini on Vertex AI, checked as Google does. No HTTP here.
+"""Who may call Gemini on Vertex AI, checked as Google does.
 
 On the project path (`projects/P/locations/L/publishers/google/models/M`) the caller needs an OAuth2
 token (an API key answers 401 CREDENTIALS_MISSING), the Vertex AI API enabled in P, billing on P, and
@@ -10,13 +10,17 @@ express key, one restricted to aiplatform.googleapis.com.
 
 from __future__ import annotations
 
-from gcp_setup.emulator import errors, guesses
-from gcp_setup.emulator.apikeys.callers import KeyCaller, act_as_bound_account, key_caller, require_target
+from gcp_setup.emulator import guesses
 from gcp_setup.emulator.billing.models import BillingBackend
-from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_id
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.authorization import holds_role, project_caller_may_act_on
+from gcp_setup.emulator.core.gemini import catalogue
+from gcp_setup.emulator.core.gemini.catalogue import model_id
+from gcp_setup.emulator.core.key_callers import KeyCaller, act_as_bound_account, key_caller, require_target
+from gcp_setup.emulator.core.routes import ApiRequest
+from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 from gcp_setup.emulator.realism import AUTH_ONLY
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-from gcp_setup.emulator.routing import ApiRequest
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
 SERVICE = "aiplatform.googleapis.com"
@@ -80,13 +84,17 @@ def authorize_project_call(req: ApiRequest, project_ref: str, resource: str, met
     """The checks of a call on the project path, in Google's order; the project on success."""
     if req.api_key and not req.authenticated:
         raise api_keys_not_supported(method)
-    project = req.world.backend(ProjectsBackend).find(project_ref)
-    if project is None or not project.active:
-        raise predict_denied(resource)
-    req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
+    project = project_caller_may_act_on(
+        req,
+        project_ref,
+        allowed=lambda _: True,  # the role is checked after the service and billing, as Google does
+        denied=lambda: predict_denied(resource),
+        when_deleted="deny",
+        service=SERVICE,
+    )
     if not req.world.backend(BillingBackend).billing_enabled(project):
         raise billing_disabled(project)
-    if not req.world.backend(ProjectsBackend).has_role(project, req.principal, PREDICT_ROLES):
+    if not holds_role(req, PREDICT_ROLES)(project):
         raise predict_denied(resource)
     return project
 
@@ -129,9 +137,19 @@ def check_capacity(req: ApiRequest, location: str) -> None:
         raise resource_exhausted()
 
 
-def publisher_model(req: ApiRequest, publisher: str, model: str, resource: str) -> str:
-    """The Gemini model a Vertex call names; Vertex serves the catalogue's generateContent models."""
-    models = req.world.backend(GenerativeModels)
-    if publisher != "google" or not models.supports(model, "generateContent"):
+def publisher_model(publisher: str, model: str, resource: str, verb: str) -> str:
+    """The model a Vertex call names, if Vertex serves `verb` for it (catalogue.vertex_methods)."""
+    if publisher != "google" or verb not in catalogue.vertex_methods(model_id(model)):
         raise publisher_model_not_found(resource)
     return model_id(model)
+
+
+def check_location(location: str, resource: str) -> None:
+    if location not in catalogue.vertex_locations():
+        raise guesses.unknown_vertex_location(resource)
+
+
+def authorize_reader(req: ApiRequest, method: str, model: str) -> None:
+    """Reading a publisher model takes an OAuth2 token, or an API key as in express mode."""
+    if not req.authenticated:
+        authorize_express_call(req, method, model)

@@ -1,17 +1,18 @@
 """Who an API key speaks for on a data-plane call (the Gemini API, Vertex AI express mode), checked as
 Google does: the key must exist, its API restrictions must allow the service, and a key bound to a service
-account acts as that account, which must still exist and be enabled. No HTTP here.
+account acts as that account, which must still exist and be enabled.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gcp_setup.emulator import errors, guesses
+from gcp_setup.emulator import guesses
 from gcp_setup.emulator.apikeys.models import ApiKeysBackend, Key
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.iam.models import ServiceAccount, ServiceAccountsBackend
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-from gcp_setup.emulator.routing import ApiRequest
 
 LOCALIZED_MESSAGE = "type.googleapis.com/google.rpc.LocalizedMessage"
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
-from gcp_setup.emulator import errors
+from gcp_setup.emulator.core import errors
 
 T = TypeVar("T")
 

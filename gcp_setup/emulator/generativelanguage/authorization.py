@@ -1,0 +1,36 @@
+"""Who may call the Gemini API, checked as Google does for an API key, in Google's order: the key must
+exist and be of a type the era takes (keypolicy), its API restrictions must allow the service, a bound
+key's account must be usable (the call then acts as it), and the service must be enabled in the project
+that owns the key."""
+
+from __future__ import annotations
+
+from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.key_callers import act_as_bound_account, key_caller, require_target
+from gcp_setup.emulator.core.routes import ApiRequest
+from gcp_setup.emulator.generativelanguage.keypolicy import check_key_policy
+from gcp_setup.emulator.resourcemanager.models import Project
+from gcp_setup.emulator.serviceusage.models import ServicesBackend
+
+SERVICE = "generativelanguage.googleapis.com"
+
+
+def unregistered_caller() -> errors.PermissionDenied:
+    """A call with neither an API key nor a token."""
+    return errors.PermissionDenied(
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API "
+        "Key or other form of API consumer identity to call this API."
+    )
+
+
+def authorize_key(req: ApiRequest, rpc_method: str) -> Project:
+    """The project the request's API key bills to."""
+    if not req.api_key:
+        raise unregistered_caller()
+    caller = key_caller(req, SERVICE)
+    check_key_policy(req.world.realism.gemini_key_policy, caller.key, SERVICE, rpc_method)
+    require_target(caller, SERVICE, rpc_method)
+    if caller.key.bound:
+        act_as_bound_account(req, caller.key, SERVICE, rpc_method)
+    req.world.backend(ServicesBackend).require_enabled(caller.project, SERVICE)
+    return caller.project
