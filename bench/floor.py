@@ -2,11 +2,11 @@
 
 A fresh bootstrap is a chain of steps; a step cannot start before the steps it needs have finished
 (billing needs the project, Vertex AI cannot be enabled without billing, a service account needs the
-IAM API, its role binding needs the account). Within a step the calls are sequential, and a step that
-ends with a long-running operation must also poll it until done: the emulator answers done=false to the
-starting call and done on the `operation_polls`-th GET of the operation, so the operation costs
-`operation_polls` round trips more. The floor is the longest such chain, counted in round trips, times
-the latency.
+IAM API, its role binding and the API key bound to it need the account). Within a step the calls are
+sequential, and a step that ends with a long-running operation must also poll it until done: the
+emulator answers done=false to the starting call and done on the `operation_polls`-th GET of the
+operation, so the operation costs `operation_polls` round trips more. The floor is the longest such
+chain, counted in round trips, times the latency.
 
 It counts only the mutating calls and the operation polls; every observe-read a tool makes first, its
 process start-up and any sleep between polls come on top of it.
@@ -37,7 +37,8 @@ BOOTSTRAP: tuple[Step, ...] = (
     Step("services", ("services.batchEnable",), after=("billing",), operation=True),
     Step("service account", ("serviceAccounts.create",), after=("services",)),
     Step("role binding", ("projects.getIamPolicy", "projects.setIamPolicy"), after=("service account",)),
-    Step("api key", ("keys.create",), after=("services",), operation=True),
+    # An auth key is bound to the service account at its creation, so it waits for the account.
+    Step("api key", ("keys.create",), after=("service account",), operation=True),
     # The key-creation operation's response carries the key string, so the .env needs no further call.
 )
 

@@ -31,6 +31,19 @@ def new_session(config: Config):
     return GoogleSession.create(config.emulator_host, quota_project=config.project)
 
 
+STANDARD_KEY_WARNING = (
+    "warning: --api-key-type standard: the Gemini API rejects standard API keys since September 2026 "
+    "(400 API_KEY_INVALID); such a key only serves tools and APIs that still take one. The default, "
+    "--api-key-type auth, binds the key to the service account."
+)
+
+
+def warn_about(config: Config) -> None:
+    """Settings that are valid but probably not what the user wants, said once on stderr."""
+    if config.api_key and config.api_key_type == "standard":
+        click.echo(STANDARD_KEY_WARNING, err=True)
+
+
 def run_steps(
     config: Config, steps: list, mode: str, *, human: bool, session=None, after=None, upstream=None
 ):

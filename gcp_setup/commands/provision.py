@@ -16,7 +16,14 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
-from gcp_setup.commands.common import finish, format_option, new_session, plan_then_apply, run_steps
+from gcp_setup.commands.common import (
+    finish,
+    format_option,
+    new_session,
+    plan_then_apply,
+    run_steps,
+    warn_about,
+)
 from gcp_setup.config import Config, config_from_click, config_options
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
@@ -30,6 +37,7 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     from gcp_setup import report
 
     config = config_from_click(click_ctx, params)
+    warn_about(config)
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
     session = new_session(config)
@@ -92,6 +100,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     from gcp_setup import report
 
     config = config_from_click(click_ctx, params)
+    warn_about(config)
     human = output_format == "table"
     if human:
         click.echo(report.header(config, "apply"), err=True)
@@ -134,7 +143,7 @@ def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool,
         "apply" if proven else "plan",
         human=human,
         session=session,
-        after=run,
+        upstream=run,
     )
     results = later.results
     if not proven:

@@ -62,7 +62,7 @@ class InFlight:
 
 
 class Hold:
-    """The answer of one write, held until released (Realism.hold_after_writes)."""
+    """The answer of one write, held until released (Realism.hold_after_writes / hold_before_writes)."""
 
     def __init__(self) -> None:
         self._released = threading.Event()

@@ -34,6 +34,10 @@ class Realism:
     hold_after_writes: int | None = None
     """Apply the N-th mutating request (1-based), then hold its answer until /_emulator/hold/release:
     a test kills the client meanwhile, right after that write, every time."""
+    hold_before_writes: int | None = None
+    """Hold the mutating request that would be the N-th applied (1-based) before applying it, until
+    /_emulator/hold/release, then answer 503 without applying it: a test kills the client meanwhile, after
+    everything it did since its previous write (a file renamed into place) and before this one."""
     barrier: int | None = None
     """Hold API requests until this many are in flight at once, then release them and clear the switch
     (see concurrency.py)."""

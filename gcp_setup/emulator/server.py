@@ -150,6 +150,9 @@ class EmulatorApp:
             )
             if route.api_version:
                 validation.check_body(route.api_version, route.method_id, api_request.body, strict=False)
+            if route.kind == "write" and self._hold_before_write():
+                self.hold.wait()
+                raise errors.fault(503)  # never applied: its client was killed meanwhile
             with self.world.lock:
                 result = validation.handled(route, api_request)
                 response = _to_response(result)
@@ -186,6 +189,16 @@ class EmulatorApp:
                 reason="ACCESS_TOKEN_EXPIRED",
             )
         return principal, True
+
+    def _hold_before_write(self) -> bool:
+        """True when this write is the one Realism.hold_before_writes names (its answer is then held)."""
+        realism = self.world.realism
+        with self.world.lock:
+            if realism.hold_before_writes is None or self._writes + 1 < realism.hold_before_writes:
+                return False
+            realism.hold_before_writes = None
+            self.hold.catch()
+            return True
 
     def _after_write(self, environ) -> bool:
         """Count the write; True when its answer is to be held (Realism.hold_after_writes)."""

@@ -53,14 +53,18 @@ class KeyPolicyStep(Step):
 
     def plan(self, ctx: Context, state: KeyPolicyState) -> list[Action]:
         if state.enforced and state.to_bind and state.resource:
+            project = project_id(ctx)
+            lift = f"`{orgpolicy.lift_command(project, CONSTRAINT)}`"
+            if not state.resource.startswith("projects/"):  # the project is still to be created
+                lift = f"once the project exists (apply without --vertex-express creates it): {lift}"
             raise PreconditionFailed(
                 f"the organization policy constraint {CONSTRAINT} is enforced on {state.resource}: it "
                 f"forbids binding API keys to service accounts, and this run must create "
                 f"{' and '.join(state.to_bind)}",
                 hint=f"an organization policy administrator (roles/orgpolicy.policyAdmin) can lift it for "
-                f"this project: `{orgpolicy.lift_command(project_id(ctx), CONSTRAINT)}`; or go without "
-                "the express key: drop --vertex-express, and reach Vertex AI through your ADC "
-                "(--credentials impersonate) or Workload Identity Federation (--github-repo)",
+                f"this project {lift}; or go without the express key: drop --vertex-express, and reach "
+                "Vertex AI through your ADC (--credentials impersonate) or Workload Identity Federation "
+                "(--github-repo)",
             )
         return []
 

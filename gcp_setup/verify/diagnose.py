@@ -47,7 +47,7 @@ class Where:
 
 
 MULTIPLE_CREDENTIALS = "Multiple authentication credentials received"
-MIGRATE = "gcp-setup apply --env-file .env"
+MIGRATE = "gcp-setup apply --api-key-type auth --env-file .env"
 """Replaces a standard key with an auth key (and the .env's value), then deletes the old key."""
 
 

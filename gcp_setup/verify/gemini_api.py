@@ -92,7 +92,7 @@ def key_note(ctx: VerifyContext) -> str:
     from gcp_setup.verify import overriding_key_env
     from gcp_setup.verify.keys import key_info
 
-    note = f"sent an {key_info(ctx, api_key_for_gemini(ctx)).describe()}"
+    note = f"sent {key_info(ctx, api_key_for_gemini(ctx)).describe()}"
     if ctx.api_key_env:
         note += f" from ${ctx.api_key_env}"
     overriding = overriding_key_env(ctx)

@@ -27,8 +27,8 @@ class KeyInfo:
 
     def describe(self) -> str:
         if self.kind == AUTH:
-            return f"auth key bound to {self.account}" if self.account else "auth key"
-        return "standard key" if self.kind == STANDARD else "key of unknown kind"
+            return f"an auth key bound to {self.account}" if self.account else "an auth key"
+        return "a standard key" if self.kind == STANDARD else "a key of unknown kind"
 
 
 def kind_from_string(key: str | None) -> str | None:

@@ -23,4 +23,4 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
         )
     client = genai.Client(vertexai=True, api_key=ctx.express_key, http_options=http_options(ctx))
     kind = key_info(ctx, ctx.express_key).describe()
-    return f"express mode with an {kind}; {count_and_generate(ctx, client, chosen_model(ctx))}", ""
+    return f"express mode with {kind}; {count_and_generate(ctx, client, chosen_model(ctx))}", ""

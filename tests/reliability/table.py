@@ -12,11 +12,15 @@ from pathlib import Path
 
 ROWS = (
     ("faults", "fault seeds converged (rates 0.05-0.5, smoke test included)", ("seeds", "converged")),
-    ("kills", "SIGKILL after each write (fresh apply, migration, destroy)", ("kills", "converged")),
+    (
+        "kills",
+        "SIGKILL at each write (fresh apply, credentials and key migrations, destroy)",
+        ("kills", "converged"),
+    ),
     (
         "kill_damage",
-        "  after the kills: duplicates, orphaned keys, stray temp files, lost foreign bindings",
-        ("duplicates", "orphaned_keys", "temp_files", "lost_bindings"),
+        "  after the kills: duplicates, orphaned keys, temp files, lost foreign bindings, .env on a dead key",
+        ("duplicates", "orphaned_keys", "temp_files", "lost_bindings", "env_dead_keys"),
     ),
     (
         "concurrent",

@@ -1,9 +1,13 @@
 """SIGKILL after every write: gcp-setup runs in a process of its own; the emulator applies its N-th
 write and holds the answer (Realism.hold_after_writes) while the test kills the process, for every N
-of a fresh apply, of a migration (an existing setup moved to a key file, a .env and one more role) and
-of a destroy. Then the same command runs again and must finish the job, and once more must change
-nothing; and there is no duplicate account or API key, no key no file holds, no temp file, and the
-binding someone else made on the project is still there."""
+of a fresh apply, of a credentials migration (an existing setup moved to a key file, a .env and one more
+role), of a key migration (gcp-setup's old standard key and a .env holding it, moved to an auth key) and
+of a destroy. The key migration is also killed before each of its writes (Realism.hold_before_writes),
+so after everything done since the previous one: after the .env with the new key is renamed into place.
+Then the same command runs again and must finish the job, and once more must change nothing; and there
+is no duplicate account or API key, no key no file holds, no temp file, no .env holding a deleted key
+(but after destroy, which leaves the user's .env alone), and the binding someone else made on the
+project is still there."""
 
 from __future__ import annotations
 
@@ -57,9 +61,14 @@ def scenarios(home: Path) -> list[Scenario]:
     return [
         Scenario("fresh", (), ("apply", *CREATE, *key_flags(home), *env, "--yes")),
         Scenario(
-            "migration",
+            "credentials migration",
             ("apply", *CREATE, "--yes"),
             ("apply", *CREATE, *key_flags(home), *env, "--role", "roles/aiplatform.expressUser", "--yes"),
+        ),
+        Scenario(
+            "key migration",
+            ("apply", *CREATE, "--api-key-type", "standard", *env, "--yes"),
+            ("apply", *CREATE, *env, "--yes"),
         ),
         Scenario(
             "destroy",
@@ -118,13 +127,27 @@ def damage(emu, home: Path, scenario: Scenario) -> dict[str, int]:
         "orphaned_keys": len([k for k in listed if k["name"].rsplit("/", 1)[-1] not in held]),
         "temp_files": len([p for p in home.iterdir() if p.name.endswith((".tmp", ".creating"))]),
         "lost_bindings": int(bool(scenario.setup) and not foreign_kept),
+        "env_dead_keys": 0 if scenario.deletes else env_holds_a_dead_key(emu, home),  # destroy keeps the .env
     }
 
 
-def kill_after_write(emu, home: Path, scenario: Scenario, n: int, outputs: list[str]) -> bool:
-    """Run the command, SIGKILL it once the emulator holds its n-th write; False when it wrote less."""
+def env_holds_a_dead_key(emu, home: Path) -> int:
+    """1 when the .env's GEMINI_API_KEY is not the string of a live key (deleted, or never made)."""
+    from gcp_setup.secrets import read_env_file
+
+    env_file = home / ".env"
+    value = read_env_file(env_file).get("GEMINI_API_KEY") if env_file.exists() else None
+    live = {
+        k["key_string"] for k in emu.state()["backends"]["apikeys"]["keys"] if k.get("delete_time") is None
+    }
+    return int(value is not None and value not in live)
+
+
+def kill_at_write(emu, home: Path, scenario: Scenario, n: int, when: str, outputs: list[str]) -> bool:
+    """Run the command, SIGKILL it once the emulator holds its n-th write (applied, or `when` "before":
+    not yet); False when it wrote less."""
     before = prepare(emu, home, scenario)
-    emu.set_realism(hold_after_writes=before + n)
+    emu.set_realism(**{f"hold_{when}_writes": before + n})
     process = run_cli(emu, home, *scenario.command)
     while not emu.held() and process.poll() is None:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -134,22 +157,33 @@ def kill_after_write(emu, home: Path, scenario: Scenario, n: int, outputs: list[
         process.send_signal(signal.SIGKILL)
     out, err = process.communicate(timeout=300)
     outputs += [out, err]
-    emu.set_realism(hold_after_writes=None)
+    emu.set_realism(**{f"hold_{when}_writes": None})
     emu.release()
     return killed
 
 
-@pytest.mark.parametrize("which", ["fresh", "migration", "destroy"])
-def test_sigkill_after_every_write_is_finished_by_the_next_run(provision_env, world, home, which):
+@pytest.mark.parametrize(
+    ("which", "when"),
+    [
+        ("fresh", "after"),
+        ("credentials migration", "after"),
+        ("key migration", "after"),
+        ("key migration", "before"),
+        ("destroy", "after"),
+    ],
+)
+def test_sigkill_at_every_write_is_finished_by_the_next_run(provision_env, world, home, which, when):
     scenario = next(s for s in scenarios(home) if s.name == which)
     outputs: list[str] = []
     kills = converged = 0
-    totals = {"duplicates": 0, "orphaned_keys": 0, "temp_files": 0, "lost_bindings": 0}
+    totals = dict.fromkeys(("duplicates", "orphaned_keys", "temp_files", "lost_bindings", "env_dead_keys"), 0)
     secrets: set[str] = set()
     for n in range(1, 20):
-        if not kill_after_write(provision_env, home, scenario, n, outputs):
+        if not kill_at_write(provision_env, home, scenario, n, when, outputs):
             break  # the command makes fewer than n writes: every write has had its kill
         kills += 1
+        if not scenario.deletes:  # right after the kill (destroy leaves the user's .env alone)
+            totals["env_dead_keys"] += env_holds_a_dead_key(provision_env, home)
         converged += finish(provision_env, home, scenario, outputs)
         for name, count in damage(provision_env, home, scenario).items():
             totals[name] += count
@@ -159,5 +193,5 @@ def test_sigkill_after_every_write_is_finished_by_the_next_run(provision_env, wo
     tally.add("kill_damage", **totals)
     tally.add("secrets", streams=len(outputs), secrets_known=len(secrets), found=found)
     assert kills >= 2 and converged == kills, json.dumps(outputs[-4:])[-3000:]
-    assert totals == {"duplicates": 0, "orphaned_keys": 0, "temp_files": 0, "lost_bindings": 0}
+    assert totals == dict.fromkeys(totals, 0), totals
     assert found == 0

@@ -105,7 +105,12 @@ class OrgPolicyBackend(Backend):
         policy = self.get(project, constraint)
         if policy is not None:
             return policy.enforce
-        if project.parent:
+        return self.enforced_above(project.parent)
+
+    def enforced_above(self, parent: str) -> bool:
+        """The enforcement an organization or folder passes down ("": no parent, the constraint's default).
+        Every organization the emulator knows has the policy Google sets in organizations."""
+        if parent:
             return self.world.org_policies.disable_service_account_api_key_creation
         return guesses.API_KEY_BINDING_CONSTRAINT_DEFAULT
 

@@ -1,6 +1,7 @@
 """Org Policy v2 handlers for project-level policies of the modelled constraint: get, list, getEffectivePolicy
-(what a tool reads before it writes), and create, patch and delete (what `gcloud org-policies set-policy`
-and `reset` send). Any other constraint answers UNIMPLEMENTED: the emulator does not know its default."""
+(what a tool reads before it writes; on an organization or folder too, for a project still to be made),
+and create, patch and delete (what `gcloud org-policies set-policy` and `reset` send). Any other constraint
+answers UNIMPLEMENTED: the emulator does not know its default."""
 
 from __future__ import annotations
 
@@ -63,6 +64,27 @@ def get_effective_policy(req: ApiRequest) -> dict[str, Any]:
         "name": f"projects/{project.number}/policies/{constraint}",
         "spec": guesses.effective_spec(enforced),
     }
+
+
+@api_method(
+    API,
+    "orgpolicy.organizations.policies.getEffectivePolicy",
+    "orgpolicy.folders.policies.getEffectivePolicy",
+)
+def get_effective_policy_above(req: ApiRequest) -> dict[str, Any]:
+    """What an organization or folder passes down: read before a project is created under it. The
+    emulator keeps no IAM on organizations: every caller may read it."""
+    kind, ref = (
+        ("organizations", req.params["organizationsId"])
+        if "organizationsId" in req.params
+        else (
+            "folders",
+            req.params["foldersId"],
+        )
+    )
+    constraint = modelled_constraint(req.params["policiesId"])
+    enforced = _policies(req).enforced_above(f"{kind}/{ref}")
+    return {"name": f"{kind}/{ref}/policies/{constraint}", "spec": guesses.effective_spec(enforced)}
 
 
 @api_method(API, METHOD + "get")
