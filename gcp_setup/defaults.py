@@ -16,6 +16,12 @@ SERVICES: tuple[str, ...] = (
     "apikeys.googleapis.com",
 )
 
+TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
+"""What --credentials impersonate grants the impersonator on the service account."""
+EMULATOR_CALLER = "user:developer@example.com"
+"""Who an anonymous request to the emulator acts as (gcloud with auth/disable_credentials, anonymous
+clients): the owner of the projects it creates, and so the default impersonator there."""
+
 SERVICE_ACCOUNT_ID = "gemini-client"
 SERVICE_ACCOUNT_DISPLAY_NAME = "Gemini client (gcp-setup)"
 ROLES: tuple[str, ...] = ("roles/aiplatform.user",)

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from gcp_setup.config import Config
 from gcp_setup.engine import RunResult, StepResult
+from gcp_setup.secrets import Secret
 from gcp_setup.steps.base import Outcome
 
 MARKS: dict[Outcome, str] = {
@@ -22,7 +23,6 @@ MARKS: dict[Outcome, str] = {
     Outcome.SKIPPED: " ",
     Outcome.BLOCKED: " ",
 }
-_SECRET_WORDS = ("secret", "key_string", "keystring", "token", "private")
 
 
 class Progress:
@@ -119,20 +119,24 @@ def render_status(run: RunResult) -> str:
     return "\n".join(lines)
 
 
-def is_secret(name: str) -> bool:
-    return any(w in name.lower() for w in _SECRET_WORDS)
-
-
 def public(outputs: dict[str, Any]) -> dict[str, Any]:
-    """Outputs without anything that looks like a secret, for printing."""
-    return {k: v for k, v in outputs.items() if not is_secret(k)}
+    """Outputs without the secret ones (Secret values: an API key string), for printing."""
+    return {k: v for k, v in outputs.items() if not isinstance(v, Secret)}
+
+
+def revealed_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Outputs with their secrets unwrapped: --show-secrets only."""
+    return {k: v.reveal() if isinstance(v, Secret) else v for k, v in outputs.items()}
 
 
 def render_secrets(run: RunResult) -> str:
-    """The secret outputs (the API key string), for --show-secrets only."""
-    return "\n".join(
-        f"  {r.name}.{k}: {v}" for r in run.results for k, v in r.outputs.items() if is_secret(k) and v
-    )
+    """The secret outputs (the API key strings, each once), for --show-secrets only."""
+    shown: dict[str, str] = {}
+    for r in run.results:
+        for k, v in r.outputs.items():
+            if isinstance(v, Secret) and v and v.reveal() not in shown:
+                shown[v.reveal()] = f"  {r.name}.{k}: {v.reveal()}"
+    return "\n".join(shown.values())
 
 
 def to_json(run: RunResult, config: Config, verify: dict[str, Any] | None = None) -> str:
@@ -154,7 +158,7 @@ def to_json(run: RunResult, config: Config, verify: dict[str, Any] | None = None
                 "actions": [
                     {"kind": a.kind, "resource": a.resource, "summary": a.summary} for a in r.actions
                 ],
-                "outputs": r.outputs if config.show_secrets else public(r.outputs),
+                "outputs": revealed_outputs(r.outputs) if config.show_secrets else public(r.outputs),
             }
             for r in run.results
         ],

@@ -26,10 +26,41 @@ import stat
 import sys
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from gcp_setup.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that must not be printed (an API key string): str(), repr(), format() and a JSON encoder's
+    `default=str` all give ***. Only the code that writes it where it belongs calls `reveal()`."""
+
+    _value: str = field(repr=False)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def revealed(value: str | Secret) -> str:
+    return value.reveal() if isinstance(value, Secret) else value
+
+
+def revealed_all(values: Mapping[str, str | Secret]) -> dict[str, str]:
+    """`values` with every Secret unwrapped: for the writers that put them where they belong."""
+    return {name: revealed(value) for name, value in values.items()}
+
 
 SECRET_MODE = 0o600
 TEMP_SUFFIX = ".tmp"
@@ -191,19 +222,17 @@ def merge_env_file(path: Path, values: Mapping[str, str], notes: Mapping[str, st
     return True
 
 
-def append_github_env(
-    path: Path, values: Mapping[str, str], secret_names: set[str], commands: TextIO | None = None
-) -> None:
-    """Export `values` to later steps of a GitHub Actions job; mask the secret ones first. The mask
+def append_github_env(path: Path, values: Mapping[str, str | Secret], commands: TextIO | None = None) -> None:
+    """Export `values` to later steps of a GitHub Actions job; mask the Secret ones first. The mask
     command carries the secret itself, so it is written only inside GitHub Actions (GITHUB_ACTIONS=true),
     where the runner consumes it, never to a terminal or a local log."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
         commands = commands or sys.stdout
-        for name in sorted(secret_names & set(values)):
-            commands.write(f"::add-mask::{values[name]}\n")
+        for name in sorted(n for n, v in values.items() if isinstance(v, Secret)):
+            commands.write(f"::add-mask::{values[name].reveal()}\n")
         commands.flush()
     with open(Path(path), "a", encoding="utf-8") as f:
-        for name, value in values.items():
+        for name, value in revealed_all(values).items():
             if "\n" in value:  # GitHub's multi-line syntax, with a delimiter that cannot occur in the value
                 delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
                 f.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
 
-TOKEN_CREATOR_ROLE = "roles/iam.serviceAccountTokenCreator"
 IAM_API = "iam.googleapis.com"
 API_KEYS_API = "apikeys.googleapis.com"
 
@@ -189,7 +188,7 @@ def _service_account_imports(config: Config, observed: Observed) -> list[Import]
     imports += [
         Import(
             f"google_service_account_iam_member.token_creators[{json.dumps(creator)}]",
-            f"{account} {TOKEN_CREATOR_ROLE} {creator}",
+            f"{account} {defaults.TOKEN_CREATOR} {creator}",
         )
         for creator in sorted(observed.token_creators)
     ]
@@ -281,7 +280,7 @@ def _with_service_account(
         granted_roles=frozenset(
             r for r in config.roles if member in unconditional_members(project_policy, r)
         ),
-        token_creators=frozenset(unconditional_members(account_policy, TOKEN_CREATOR_ROLE)),
+        token_creators=frozenset(unconditional_members(account_policy, defaults.TOKEN_CREATOR)),
         github_member=github_member
         if github_member in unconditional_members(account_policy, WORKLOAD_IDENTITY_USER)
         else "",

@@ -1,4 +1,5 @@
-"""The credentials step (ADC modes, .env, $GITHUB_ENV) and the secret-file helpers, against the emulator.
+"""The credentials steps (one per ADC kind), the .env and $GITHUB_ENV writers, and the secret-file
+helpers, against the emulator.
 
 Each test gets its own HOME and CLOUDSDK_CONFIG, so the user's real gcloud files are never read.
 """
@@ -19,10 +20,14 @@ from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import unconditional_members
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.secrets import merge_env_text, parse_env_notes, read_env_file, write_secret_file
+from gcp_setup.steps.adc import credentials_step
 from gcp_setup.steps.api_key import ApiKeyStep
 from gcp_setup.steps.base import Context, Outcome
-from gcp_setup.steps.credentials import TOKEN_CREATOR, CredentialsStep
+from gcp_setup.steps.env_file import EnvFileStep
+from gcp_setup.steps.github_env import GithubEnvStep
 from gcp_setup.steps.service_account import ServiceAccountStep
+
+TOKEN_CREATOR = defaults.TOKEN_CREATOR
 
 USER_ADC = {
     "type": "authorized_user",
@@ -48,8 +53,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def run(emulator_env, identity_project, home):
     def run_steps(mode: str = "apply", **settings):
-        ctx = Context(Config(project=identity_project, **settings), GoogleSession.create(emulator_env.host))
-        return Engine().run([ServiceAccountStep(), ApiKeyStep(), CredentialsStep()], ctx, mode)
+        config = Config(project=identity_project, **settings)
+        ctx = Context(config, GoogleSession.create(emulator_env.host))
+        steps = [ServiceAccountStep(), ApiKeyStep(), credentials_step(config), EnvFileStep(), GithubEnvStep()]
+        return Engine().run(steps, ctx, mode)
 
     return run_steps
 
@@ -75,7 +82,7 @@ def test_env_file_is_merged_and_stable_and_keeps_the_mode_its_owner_set(run, emu
 
     emu.clear_requests()
     second = run(env_file=env_file)
-    assert {r.outcome for r in second.results} == {Outcome.UNCHANGED}
+    assert {r.outcome for r in second.results} == {Outcome.UNCHANGED, Outcome.SKIPPED}  # $GITHUB_ENV: off
     assert emu.writes() == []
     reads = [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()]
     assert sorted(reads) == ["get", "getIamPolicy", "list"]  # the .env's note vouches for its key string
@@ -99,7 +106,7 @@ def test_the_env_files_note_vouches_for_its_key_until_the_key_or_the_value_chang
     def rerun(expected: Outcome, reads: int) -> None:
         emu.clear_requests()
         result = run(env_file=env_file)
-        assert result.by_name("credentials").outcome is expected, result.by_name("credentials").detail
+        assert result.by_name("env_file").outcome is expected, result.by_name("env_file").detail
         assert key_string_reads(emu) == reads
         assert read_env_file(env_file)["GEMINI_API_KEY"] == key_string
 

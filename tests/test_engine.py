@@ -177,7 +177,8 @@ class Counted(Resource):
 
     def __init__(self, *args, reads=(), during_observe=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.reads, self.during_observe = reads, during_observe
+        self.read_pairs, self.during_observe = list(reads), during_observe
+        self.reads = {step: tuple(k for s, k in reads if s == step) for step, _ in reads}  # type: ignore[misc]
         self.observed = Counter[str]()
 
     def observe(self, ctx: Context) -> Any:
@@ -185,7 +186,7 @@ class Counted(Resource):
             self.observed[self.name] += 1
         if self.during_observe:
             self.during_observe()
-        seen = {f"{step}.{key}": ctx.output(step, key) for step, key in self.reads}
+        seen = {f"{step}.{key}": ctx.output(step, key) for step, key in self.read_pairs}
         return {"exists": super().observe(ctx), "seen": seen}
 
     def plan(self, ctx: Context, state: dict) -> list[Action]:
@@ -375,3 +376,22 @@ def test_an_existing_container_does_not_make_its_contents_absent():
     result = run([Container("root", store), leaf])
     assert [r.outcome for r in result.results] == [Outcome.UNCHANGED, Outcome.CREATED]
     assert leaf.observed["leaf"] >= 1  # observed, not assumed
+
+
+def test_a_step_reads_only_what_it_declared_of_the_steps_it_depends_on():
+    store = Store()
+    sneaky = Counted("b", store, ("a",), reads=[("a", "exists")])
+    sneaky.read_pairs.append(("a", "secret"))  # read, not declared
+    result = run([Resource("a", store), sneaky])
+    assert result.by_name("b").outcome is Outcome.FAILED
+    assert "step b reads a.secret without declaring it in Step.reads" in result.by_name("b").detail
+    with pytest.raises(UsageError, match="step b reads a without depending on it"):
+        order_steps([Resource("a", store), Counted("b", store, reads=[("a", "exists")])])
+
+
+def test_the_callers_context_is_left_as_it_was():
+    store = Store()
+    ctx = context()
+    result = Engine().run([Resource("a", store)], ctx, "plan")
+    assert (ctx.dry_run, ctx.outputs) == (False, {})
+    assert result.outputs == {"a": {"exists": False}}

@@ -122,10 +122,10 @@ def test_apply_create_then_export_names_every_module_resource(provision_env: Emu
         f"projects/{PROJECT}/locations/global/keys/{defaults.API_KEY_ID_PREFIX}1"
     )
     key_string = ApiKeysClient(GoogleSession.create(provision_env.host)).key_string(
-        {"name": imports["google_apikeys_key.this[0]"]}
+        imports["google_apikeys_key.this[0]"]
     )
     written = "".join(p.read_text() for p in (tmp_path / "tf").iterdir())
-    assert key_string and key_string not in written  # no secrets in the export
+    assert key_string and key_string.reveal() not in written  # no secrets in the export
 
 
 def test_github_repo_exports_the_workload_identity_resources(provision_env: EmulatorControl, tmp_path: Path):

@@ -141,8 +141,8 @@ def test_api_key_lifecycle(session, identity_project, emu):
     assert keys.get(identity_project, key_id) is None
 
     created = keys.create(identity_project, key_id, "Gemini", ("aiplatform.googleapis.com",))
-    # The creation's answer carries the key string: the session keeps it, the returned key does not.
-    assert "keyString" not in created and session.key_strings[created["name"]].startswith("AIza")
+    # The creation's answer carries the key string, as a Secret that nothing prints.
+    assert created["keyString"].reveal().startswith("AIza") and str(created["keyString"]) == "***"
     again = keys.create(identity_project, key_id, "Gemini", ("aiplatform.googleapis.com",))
     assert again["uid"] == created["uid"] and "keyString" not in again  # adopted, not duplicated
 
@@ -150,10 +150,7 @@ def test_api_key_lifecycle(session, identity_project, emu):
     assert api_targets(fixed) == set(defaults.API_KEY_TARGETS)
     assert fixed["displayName"] == "Gemini"
     emu.clear_requests()
-    assert (
-        ApiKeysClient(GoogleSession.create(emu.host)).key_string(fixed)
-        == session.key_strings[created["name"]]
-    )
+    assert ApiKeysClient(GoogleSession.create(emu.host)).key_string(fixed["name"]) == created["keyString"]
     assert [r["method_id"] for r in emu.requests()] == ["apikeys.projects.locations.keys.getKeyString"]
 
     keys.delete(fixed)

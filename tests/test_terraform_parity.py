@@ -182,11 +182,11 @@ def test_use_vertexai_agrees_with_the_env_gcp_setup_writes(
     from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
     from gcp_setup.steps.base import Context
-    from gcp_setup.steps.credentials import CredentialsStep
+    from gcp_setup.steps.exported import exported_values
 
     ctx = Context(Config(project="gemini-demo-1", api_key=api_key, services=services), GoogleSession())
     ctx.outputs["api_key"] = {"exists": api_key}
-    python_env = CredentialsStep().env_values(ctx)  # no .env: the key is a placeholder
+    python_env = exported_values(ctx, {})
 
     (tmp_path / "locals.tf").write_text(f"locals {{\n  use_vertexai = {module_local('use_vertexai')}\n}}\n")
     terraform_value = terraform_offline(

@@ -118,11 +118,9 @@ def plan_then_apply(config: Config, steps, *, yes: bool, human: bool, destroy: b
 def check_destinations(config: Config) -> None:
     """Where provisioning writes secret files must be safe (gcp_setup/preflight.py)."""
     from gcp_setup.preflight import check_secret_destinations
-    from gcp_setup.steps import Context
-    from gcp_setup.steps.credentials import FILE_MODES, credentials_file
+    from gcp_setup.steps.adc import FILE_MODES, credentials_file
 
-    in_file_mode = config.credentials in FILE_MODES
-    target = credentials_file(Context(config, session=None)) if in_file_mode else None  # type: ignore[arg-type]
+    target = credentials_file(config) if config.credentials in FILE_MODES else None
     check_secret_destinations(config, target)
 
 

@@ -41,7 +41,7 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
     session = new_session(config)
-    run = run_steps(config, all_steps(), mode, human=output_format == "table", session=session)
+    run = run_steps(config, all_steps(config), mode, human=output_format == "table", session=session)
     finish(click_ctx, run, config, output_format, render)
     if mode == "plan" and run.ok and run.changes_pending:
         from gcp_setup import permissions
@@ -105,7 +105,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     if human:
         click.echo(report.header(config, "apply"), err=True)
     run, render, session = plan_then_apply(
-        config, provision_steps, yes=yes, human=human, plan_also=after_smoke_test_steps
+        config, lambda: provision_steps(config), yes=yes, human=human, plan_also=after_smoke_test_steps
     )
     smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
@@ -122,9 +122,9 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
         click_ctx.exit(EXIT_FAILED)
 
 
-def all_steps() -> list:
+def all_steps(config: Config) -> list:
     """What plan and status show: every step, those apply runs after its smoke test included."""
-    return provision_steps() + after_smoke_test_steps()
+    return provision_steps(config) + after_smoke_test_steps()
 
 
 def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, session):
@@ -224,17 +224,23 @@ class SmokeTest:
 
 
 def _managed_key_string(run, session, say, step: str) -> str | None:
-    """The string of the API key `step` manages (no request when the credentials step read it for the
-    .env in this session), or None without a key or when it cannot be read (its checks are then
-    skipped, and `say` tells why)."""
+    """The string of the API key `step` manages: the one a writer of this run holds (the .env's,
+    $GITHUB_ENV's) or the key's creation answered, else one getKeyString; None without a key or when it
+    cannot be read (its checks are then skipped, and `say` tells why)."""
     from gcp_setup.errors import GcpSetupError
     from gcp_setup.google.apikeys import ApiKeysClient
+    from gcp_setup.steps.exported import KEY_VARIABLES
 
     name = _output(run, step, "name")
     if not _output(run, step, "exists"):
         return None
+    variable = next(v for v, s in KEY_VARIABLES.items() if s == step)
+    held = _output(run, "env_file", variable) or _output(run, "github_env", variable)
+    known = held or _output(run, step, "key_string")
+    if known:
+        return known.reveal()
     try:
-        return ApiKeysClient(session).key_string({"name": name})
+        return ApiKeysClient(session).key_string(name).reveal()
     except GcpSetupError as exc:
         say(f"smoke test: cannot read the string of {name} ({exc.one_line()}); its checks are skipped")
         return None

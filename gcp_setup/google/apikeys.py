@@ -16,6 +16,7 @@ from typing import Any
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.iam import execute
 from gcp_setup.google.session import GoogleSession
+from gcp_setup.secrets import Secret
 
 Key = dict[str, Any]
 
@@ -58,8 +59,8 @@ class ApiKeysClient:
 
     def _wait(self, operation: dict[str, Any], what: str) -> Key:
         """The finished operation's response: the key. A create's also carries the key string
-        (https://cloud.google.com/api-keys/docs/create-manage-api-keys), which goes to the session's
-        key_strings (so no getKeyString is needed for it), never into the key returned."""
+        (https://cloud.google.com/api-keys/docs/create-manage-api-keys): kept in the key as a Secret
+        (`keyString`), so that no getKeyString is needed for it and nothing prints it."""
         from gcp_setup.google import operations
 
         def get(name: str) -> dict[str, Any]:
@@ -67,9 +68,8 @@ class ApiKeysClient:
 
         key = operations.wait_discovery_operation(operation, get, self.progress, what).get("response", {})
         key.pop("@type", None)
-        key_string = key.pop("keyString", None)
-        if key_string and key.get("name"):
-            self.session.key_strings[key["name"]] = key_string
+        if key.get("keyString"):
+            key["keyString"] = Secret(key["keyString"])
         return key
 
     def get(self, project: str, key_id: str) -> Key | None:
@@ -128,14 +128,10 @@ class ApiKeysClient:
             execute(self._keys().undelete(name=key["name"], body={}), self.session), "undeleting the API key"
         )
 
-    def key_string(self, key: Key) -> str:
-        """getKeyString, once per key and session (see GoogleSession.key_strings)."""
-        name = key["name"]
-        if name not in self.session.key_strings:
-            self.session.key_strings[name] = execute(self._keys().getKeyString(name=name), self.session)[
-                "keyString"
-            ]
-        return self.session.key_strings[name]
+    def key_string(self, name: str) -> Secret:
+        """getKeyString: the string of the key `name` (callers take it from the key's creation or a
+        .env that vouches for it first, to spare this read)."""
+        return Secret(execute(self._keys().getKeyString(name=name), self.session)["keyString"])
 
     def delete(self, key: Key) -> None:
         """Soft-delete the key; one already deleted (a retry whose first answer was lost) is fine."""

@@ -46,7 +46,6 @@ def enable(
     request = {"parent": f"projects/{project}", "service_ids": services}
     started = retry.call(client.batch_enable_services, request=request, retry=None, session=session)
     done = operations.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)", progress)
-    session.note_enabled(services)
     response = service_usage_v1.BatchEnableServicesResponse.deserialize(done.response.value)
     return _enabled_ids(response.services)
 

@@ -14,9 +14,9 @@ import importlib
 import os
 import re
 import threading
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from gcp_setup import envvars
@@ -78,23 +78,20 @@ class GoogleSession:
     credentials: Any = None
     quota_project: str | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
-    key_strings: dict[str, str] = field(default_factory=dict, repr=False)
-    """API key name -> its string, known once per run: from the key's creation (its operation answers
-    it), from a .env whose note vouches for it (steps/credentials), or read (ApiKeysClient.key_string).
-    The .env, $GITHUB_ENV and the smoke test all want it. Kept here, never in a step's state, actions
-    or outputs, which are printed."""
-    enabled_at: dict[str, float] = field(default_factory=dict, repr=False)
-    """Service -> when (time.monotonic()) this run enabled it: retry.call waits out its SERVICE_DISABLED
-    answers while the enablement propagates. Per run, not per process: another run's enablement (in
-    another project) must not make this one wait."""
+    enabled_at: Mapping[str, float] = field(default_factory=dict, repr=False)
+    """Service -> when (time.monotonic()) the run enabled it: retry.call waits out its SERVICE_DISABLED
+    answers while the enablement propagates. Set only through `expecting`, per run (the steps that
+    declare they read services.enabled_now get such a session): another run's enablement must not
+    make this one wait."""
 
     @classmethod
     def create(cls, emulator_host: str | None = None, quota_project: str | None = None) -> GoogleSession:
         return cls(emulator_host=resolve_emulator_host(emulator_host), quota_project=quota_project)
 
-    def note_enabled(self, services: Iterable[str]) -> None:
-        """Record that `services` were just enabled, so their SERVICE_DISABLED answers are waited out."""
-        self.enabled_at.update(dict.fromkeys(services, time.monotonic()))
+    def expecting(self, enabled_at: Mapping[str, float]) -> GoogleSession:
+        """This session (its clients and credentials shared), waiting out SERVICE_DISABLED from the APIs
+        in `enabled_at` (service -> time.monotonic() of their enablement)."""
+        return replace(self, enabled_at=MappingProxyType(dict(enabled_at))) if enabled_at else self
 
     @property
     def is_emulator(self) -> bool:

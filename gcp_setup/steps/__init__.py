@@ -1,6 +1,6 @@
 """The provisioning steps, in the order `plan` lists them; the engine runs independent ones concurrently.
 
-`provision_steps()` is the one list `plan`, `apply` and `status` run, followed by
+`provision_steps(config)` is the one list `plan`, `apply` and `status` run, followed by
 `after_smoke_test_steps()` (`apply` runs those only once its smoke test has passed); `teardown_steps()`
 is the one list `destroy` runs. A step module adds itself with one line ("module:Class"); modules
 are imported only when a command runs.
@@ -9,6 +9,7 @@ are imported only when a command runs.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from gcp_setup.steps.base import (
     UNKNOWN,
@@ -36,6 +37,9 @@ __all__ = [
     "teardown_steps",
 ]
 
+if TYPE_CHECKING:
+    from gcp_setup.config import Config
+
 _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.project:ProjectStep",
     "gcp_setup.steps.billing:BillingStep",
@@ -46,7 +50,9 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.api_key:ExpressKeyStep",
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
     "gcp_setup.steps.secret_files:SecretFilesStep",
-    "gcp_setup.steps.credentials:CredentialsStep",
+    "gcp_setup.steps.adc:credentials_step",
+    "gcp_setup.steps.env_file:EnvFileStep",
+    "gcp_setup.steps.github_env:GithubEnvStep",
 )
 _AFTER_SMOKE_TEST: tuple[str, ...] = ("gcp_setup.steps.retire_keys:RetireKeysStep",)
 """What `apply` runs only once the smoke test has passed (`plan` and `status` show it with the rest)."""
@@ -62,16 +68,18 @@ _DELETE_PROJECT = "gcp_setup.steps.teardown:DeleteProject"
 _DELETE_ANY_PROJECT = "gcp_setup.steps.teardown:DeleteAnyProject"
 
 
-def load_steps(paths: tuple[str, ...]) -> list[Step]:
+def load_steps(paths: tuple[str, ...], config: Config | None = None) -> list[Step]:
+    """The steps `paths` name ("module:Class", or "module:function" of the config that picks a class)."""
     steps = []
     for path in paths:
         module, attr = path.split(":")
-        steps.append(getattr(importlib.import_module(module), attr)())
+        make = getattr(importlib.import_module(module), attr)
+        steps.append(make() if isinstance(make, type) else make(config))
     return steps
 
 
-def provision_steps() -> list[Step]:
-    return load_steps(_PROVISION)
+def provision_steps(config: Config) -> list[Step]:
+    return load_steps(_PROVISION, config)
 
 
 def after_smoke_test_steps() -> list[Step]:

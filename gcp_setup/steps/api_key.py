@@ -23,6 +23,7 @@ from typing import Any
 from gcp_setup import defaults
 from gcp_setup.config import Config
 from gcp_setup.google.apikeys import ApiKeysClient, Key, api_targets, is_deleted, key_id, key_name
+from gcp_setup.secrets import Secret
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Step
 from gcp_setup.steps.service_account import project_id
 
@@ -72,8 +73,8 @@ class KeysState:
     """Names of this purpose's other live keys, deleted once the current key is proven."""
     replaces: str = ""
     """Why a new key is planned although keys exist: "replace standard key gemini-api-key", ..."""
-    key_string: str | None = field(default=None, repr=False)
-    """Read only with --show-secrets."""
+    key_string: Secret | None = None
+    """Known when this run created the key (its creation answers it), or read for --show-secrets."""
 
     @property
     def deleted(self) -> bool:
@@ -87,6 +88,7 @@ class KeysState:
 class ApiKeyStep(Step):
     name = "api_key"
     depends_on = ("services", "service_account", "key_policy")
+    reads = {"service_account": ("created",), "services": ("enabled_now",)}
     spec = GEMINI_KEY
 
     def enabled(self, config: Any) -> bool:
@@ -98,13 +100,17 @@ class ApiKeyStep(Step):
 
     def observe(self, ctx: Context) -> KeysState:
         keys = ApiKeysClient(ctx.session, ctx.progress_note).list(project_id(ctx))
-        return _revealed(ctx, self.sort(ctx, [k for k in keys if self.spec.number(k) is not None]))
+        ours = [k for k in keys if self.spec.number(k) is not None]
+        return _revealed(
+            ctx, self.sort(ctx, ours, account_is_new=bool(ctx.output("service_account", "created")))
+        )
 
     def absent_state(self, ctx: Context) -> KeysState:
         return self.sort(ctx, [])
 
-    def sort(self, ctx: Context, keys: list[Key]) -> KeysState:
-        """The state of this purpose's `keys`: which is current, which are to go, which ID comes next."""
+    def sort(self, ctx: Context, keys: list[Key], account_is_new: bool = False) -> KeysState:
+        """The state of this purpose's `keys`: which is current, which are to go, which ID comes next.
+        `account_is_new`: this run created the account, so no key bound to its email is bound to it."""
         config = ctx.config
         if config.api_key_type == "standard" and self.spec.legacy_id:
             return self._sort_standard(ctx, keys)
@@ -112,7 +118,6 @@ class ApiKeyStep(Step):
         live = sorted((k for k in keys if not is_deleted(k)), key=self.spec.number, reverse=True)
         # A key follows the account it was bound to, not its email: one made before this run created
         # the account (deleted and made again) is bound to the old one.
-        account_is_new = bool(ctx.output("service_account", "created"))
         good = [k for k in live if k.get("serviceAccountEmail") == want and not (want and account_is_new)]
         current = good[0] if good else None
         others = [k["name"] for k in live if k is not current]
@@ -169,7 +174,7 @@ class ApiKeyStep(Step):
         if not answer or not answer.get("name"):
             return UNKNOWN
         retire = [n for n in state.retire if n != answer["name"]]
-        return _revealed(ctx, KeysState(answer["name"], answer, retire))
+        return _revealed(ctx, KeysState(answer["name"], answer, retire, key_string=answer.get("keyString")))
 
     def describe(self, ctx: Context, state: KeysState) -> str:
         kid = state.name.rsplit("/", 1)[-1]
@@ -180,7 +185,7 @@ class ApiKeyStep(Step):
         targets = ", ".join(sorted(api_targets(state.key))) or "any API (unrestricted)"
         bound = state.key.get("serviceAccountEmail")
         kind = f"auth key bound to {bound}" if bound else "standard key"
-        shown = f": {state.key_string}" if state.key_string else ""  # --show-secrets asked for it
+        shown = f": {state.key_string.reveal()}" if state.key_string and ctx.config.show_secrets else ""
         old = f"; to retire after the smoke test: {', '.join(_ids(state.retire))}" if state.retire else ""
         return f"{self.spec.what} {kid} ({kind}) restricted to {targets}{shown}{old}"
 
@@ -228,8 +233,8 @@ def _ids(names: list[str]) -> list[str]:
 
 
 def _revealed(ctx: Context, state: KeysState) -> KeysState:
-    """With --show-secrets, the state with the key string (kept by the session when a create's answer
-    carried it, else one getKeyString)."""
-    if state.usable and ctx.config.show_secrets:
-        state.key_string = ApiKeysClient(ctx.session).key_string(state.key)
+    """With --show-secrets, the state with the key string (from the key's creation, else one
+    getKeyString)."""
+    if state.usable and ctx.config.show_secrets and not state.key_string:
+        state.key_string = ApiKeysClient(ctx.session).key_string(state.name)
     return state

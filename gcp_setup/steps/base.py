@@ -5,6 +5,7 @@ Writing a step (the whole contract):
     class ServiceAccountStep(Step):
         name = "service_account"
         depends_on = ("services",)
+        reads = {"project": ("number",)}      # upstream outputs it reads (each among depends_on)
 
         def enabled(self, config):            # False -> outcome "skipped", dependents still run
             return config.service_account is not None
@@ -23,7 +24,7 @@ Writing a step (the whole contract):
             ...                               # that answer; UNKNOWN (the default): observe again
         def created_anew(self, ctx, state):   # True: this run creates the resource every later step
             ...                               # lives in (the project): they plan from absent_state
-        def outputs(self, ctx, state):        # read by later steps as ctx.outputs["service_account"]
+        def outputs(self, ctx, state):        # read by later steps as ctx.output("service_account", "email")
             return {"email": email}
 
 Rules the engine relies on:
@@ -37,7 +38,8 @@ Rules the engine relies on:
   `absent_state` instead of reading (a new project costs no read of what is inside it).
 - `observe` may run early, at the start of the run beside every other step's; the engine keeps that
   state only if no upstream step changed anything and the upstream outputs it read are the same when
-  the step's turn comes, else it observes again. So read them only through `ctx.output` / `ctx.outputs`.
+  the step's turn comes, else it observes again. So read them only through `ctx.output`, and declare
+  each in `reads` (an undeclared read raises UndeclaredRead).
 - `apply` may be interrupted after any call; the next run's observe must see the partial state and
   plan only what is left (deterministic names: a fixed key ID, a fixed account ID).
 - Raise `StepError` (or any GcpSetupError) with a one-line message and a `hint` naming the fix; the
@@ -48,12 +50,14 @@ Rules the engine relies on:
 - Long waits report progress with `ctx.progress_note("waiting for operation ... (3 s)")`; it goes to
   stderr in human mode and is silent in --format json.
 - Steps are instances without per-run state: the same instance may run in several threads; keep
-  everything per run in the state value and in `ctx.outputs`.
+  everything per run in the state value and in the outputs.
+- Secrets (an API key string) travel between steps only as `gcp_setup.secrets.Secret` outputs, which
+  nothing prints; only the steps that write them somewhere unwrap them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -151,16 +155,33 @@ class Context:
     dry_run: bool = False
     """True for `plan` and `status`: nothing may change."""
     step: str = ""
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The step's declared reads (Step.reads): the only outputs `output()` answers."""
 
-    def for_step(self, name: str) -> Context:
-        return replace(self, step=name)
+    def for_step(self, step: Step) -> Context:
+        """The context `step` runs in. A step that declares it reads services.enabled_now gets a session
+        that waits out SERVICE_DISABLED from the APIs the services step has just enabled."""
+        ctx = replace(self, step=step.name, reads=step.reads)
+        if "enabled_now" in step.reads.get("services", ()):
+            ctx.session = self.session.expecting(self.outputs.get("services", {}).get("enabled_now", {}))
+        return ctx
 
     def progress_note(self, message: str) -> None:
         self.progress(self.step, message)
 
     def output(self, step: str, key: str, default: Any = None) -> Any:
-        """A value an earlier step published, e.g. ctx.output("project", "number")."""
+        """A value an earlier step published and this step declared it reads, e.g.
+        ctx.output("project", "number")."""
+        self.check_declared(step, key)
         return self.outputs.get(step, {}).get(key, default)
+
+    def check_declared(self, step: str, key: str) -> None:
+        if self.step and key not in self.reads.get(step, ()):
+            raise UndeclaredRead(f"step {self.step} reads {step}.{key} without declaring it in Step.reads")
+
+
+class UndeclaredRead(RuntimeError):
+    """A step read an upstream output it did not declare: a bug in the step, not a user's error."""
 
 
 class Step:
@@ -168,6 +189,8 @@ class Step:
 
     name: ClassVar[str]
     depends_on: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Upstream step -> the keys of its outputs this step reads (each step among depends_on)."""
 
     def enabled(self, config: Config) -> bool:
         return True

@@ -36,6 +36,7 @@ class KeyPolicyState:
 class KeyPolicyStep(Step):
     name = "key_policy"
     depends_on = ("project",)
+    reads = {"project": ("parent", "number")}
 
     def enabled(self, config: Any) -> bool:
         return bool(config.binds_keys)

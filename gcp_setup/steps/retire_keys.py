@@ -25,7 +25,8 @@ class RetireState:
 
 class RetireKeysStep(Step):
     name = "old_keys"
-    depends_on = (*KEY_STEPS, "credentials")
+    depends_on = (*KEY_STEPS, "env_file", "github_env")  # gone only once the .env holds the new key
+    reads = {step: ("retire",) for step in KEY_STEPS}
 
     def enabled(self, config: Any) -> bool:
         return bool(config.api_key or config.vertex_express)

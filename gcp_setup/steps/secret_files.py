@@ -79,12 +79,9 @@ def create_key_file(iam: IamClient, project: str, email: str, key_file: Path) ->
 
 def credentials_files(ctx: Context) -> set[Path]:
     """Where either kind of credentials file (impersonation ADC, key file) goes in this configuration."""
-    from gcp_setup.steps.credentials import credentials_file
+    from gcp_setup.steps.adc import FILE_MODES, credentials_file
 
-    return {
-        credentials_file(replace(ctx, config=replace(ctx.config, credentials=mode)))
-        for mode in ("impersonate", "key-file")
-    }
+    return {credentials_file(ctx.config, mode) for mode in FILE_MODES}
 
 
 def secret_paths(ctx: Context) -> list[Path]:
@@ -107,7 +104,8 @@ class LeftoverState:
 
 class SecretFilesStep(Step):
     name = "secret_files"
-    depends_on = ("service_account",)
+    depends_on = ("services", "service_account")
+    reads = {"services": ("enabled_now",)}
 
     def observe(self, ctx: Context) -> LeftoverState:
         from gcp_setup.google.iam import key_id_of_file
@@ -188,3 +186,4 @@ class SecretFilesCleanup(SecretFilesStep):
     """The same cleanup in `destroy`, where it waits for nothing."""
 
     depends_on = ()
+    reads = {}

@@ -67,6 +67,7 @@ class ServiceAccountState:
 class ServiceAccountStep(Step):
     name = "service_account"
     depends_on = ("services",)
+    reads = {"services": ("enabled_now",)}
 
     def enabled(self, config: Any) -> bool:
         return config.service_account is not None

@@ -4,7 +4,9 @@ billing while the project has none (the billing step has already said so)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup import defaults
@@ -29,11 +31,15 @@ def _unknown(services: list[str]) -> StepInputError:
 class ServicesState:
     enabled: frozenset[str]
     """Those of the configured services that are enabled."""
+    enabled_now: Mapping[str, float] = field(default_factory=dict)
+    """Those this run enabled, and when (time.monotonic()): the steps after it wait out their
+    SERVICE_DISABLED answers while the enablement propagates (Context.for_step)."""
 
 
 class ServicesStep(Step):
     name = "services"
     depends_on = ("billing",)
+    reads = {"billing": ("enabled",)}
 
     def observe(self, ctx: Context) -> ServicesState:
         try:
@@ -71,7 +77,10 @@ class ServicesStep(Step):
     def state_after(
         self, ctx: Context, state: ServicesState, action: Action, answer: set[str]
     ) -> ServicesState:
-        return ServicesState(state.enabled | (answer & set(ctx.config.services)))
+        now = dict.fromkeys(action.data["services"], time.monotonic())
+        return ServicesState(
+            state.enabled | (answer & set(ctx.config.services)), {**state.enabled_now, **now}
+        )
 
     def _enableable(self, ctx: Context) -> list[str]:
         """The configured services, without those that need billing when billing is known to be off."""
@@ -88,4 +97,4 @@ class ServicesStep(Step):
         return text
 
     def outputs(self, ctx: Context, state: ServicesState) -> dict[str, Any]:
-        return {"enabled": sorted(state.enabled)}
+        return {"enabled": sorted(state.enabled), "enabled_now": dict(state.enabled_now)}

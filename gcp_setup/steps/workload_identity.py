@@ -74,8 +74,8 @@ def repository_member(project_number: str, repository: str) -> str:
 
 
 def project_number(ctx: Context) -> str:
-    """The project step's answer, else one read (destroy runs without that step)."""
-    number = ctx.output("project", "number")
+    """The project step's answer (in destroy, which runs no such step: one read)."""
+    number = ctx.output("project", "number") if "project" in ctx.reads else None
     if number:
         return str(number)
     info = resourcemanager.get_project(ctx.session, project_id(ctx))
@@ -93,7 +93,8 @@ class WorkloadIdentityState:
 
 class WorkloadIdentityStep(Step):
     name = "workload_identity"
-    depends_on = ("services", "service_account")
+    depends_on = ("project", "services", "service_account")
+    reads = {"project": ("number",), "services": ("enabled_now",)}
 
     def enabled(self, config: Any) -> bool:
         return config.github_repo is not None

@@ -1,44 +1,31 @@
-"""Runs steps in dependency order: observe -> plan -> apply each action -> check the state they left.
+"""Runs steps in dependency order: observe -> plan -> apply each action -> the state they left.
 
     result = Engine().run(steps, ctx, mode="apply")     # mode: "plan" | "status" | "apply"
     result.ok, result.changes_pending, result.results    # one StepResult per step, in order
 
 Independent steps run concurrently, each in its own thread, as soon as everything they depend on has
-finished (the service account and the API key do not wait for each other). A failed step skips its
-dependents; a disabled step (`enabled(config)` is False) does not. `destroy` uses the same engine with
-steps whose plans are deletions.
+finished (the service account's role grant and the API key bound to it do not wait for each other). A
+failed step blocks its dependents; a disabled step (`enabled(config)` is False) does not. `destroy`
+uses the same engine with steps whose plans are deletions. The caller's context is never changed: the
+run works on a copy, and its outputs come back in the RunResult.
 
-Observation is speculative: at the start every enabled step's `observe` is sent at once, and the
-outputs it reads are recorded. An output of an upstream step is what that step's own speculation
-foresees it will publish if it finds nothing to do (waited for only when read; absent if it has
-something to do). When the step's turn comes the engine keeps that state only if nothing upstream of
-it changed anything (applied, or in a dry run planned or assumed absent) and every recorded output
-reads the same now; otherwise it observes again, as if there had been no speculation. On a finished
-project (the no-op re-run every CI job does) the reads therefore go out at once instead of one after
-another along the dependency chain, and no read is sent twice.
-
-Speculation never races a write: a step's first action waits until every speculative observe of the run
-has finished. So every speculative read leaves, and is answered, before the first write of the run
-leaves, and what a run sends does not depend on thread timing: a read speculated against a project
-about to be created is answered "absent" (and dropped), never sent after the create where it would read
-a half-made project. The cost is small: the speculations go out together at the start, with the reads
-the first write waits for anyway (measured in bench/README.md).
-
-After a step's actions, its state is what `state_after` makes of the writes' answers; only a step that
-cannot tell is observed again. Below a step that creates the resource everything else lives in (the
-project: `created_anew`), every step starts from its `absent_state` without reading. So a bootstrap
-spends its round trips on the writes and their operations, not on reading back what it just made or
-what cannot exist yet.
+First observations are speculative (engine/speculation.py); a step's first write waits until every
+speculative read has been answered. After a step's actions, its state is what `state_after` makes of the
+writes' answers; only a step that cannot tell is observed again. Below a step that creates the resource
+everything else lives in (the project: `created_anew`), every step starts from its `absent_state`
+without reading. So a bootstrap spends its round trips on the writes and their operations, not on
+reading back what it just made or what cannot exist yet.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from gcp_setup.engine.speculation import Speculation, Speculations
 from gcp_setup.errors import GcpSetupError, UsageError
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step
 
@@ -66,8 +53,10 @@ class StepResult:
 class RunResult:
     mode: Mode
     results: list[StepResult]
-    speculations: dict[str, Future] = field(default_factory=dict, repr=False, compare=False)
+    speculations: Speculations | None = field(default=None, repr=False, compare=False)
     """The run's speculative observations, which an apply right after a plan reuses (Engine.run)."""
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    """Every step's outputs, those published before the run included (what later runs may read)."""
 
     @property
     def ok(self) -> bool:
@@ -83,7 +72,14 @@ class RunResult:
 
 def order_steps(steps: list[Step]) -> list[Step]:
     """Topological order, stable with respect to the given order. Dependencies on steps that are not
-    in the list count as satisfied (e.g. `destroy` runs a subset)."""
+    in the list count as satisfied (e.g. `destroy` runs a subset). A step may read only the outputs of
+    steps it depends on."""
+    for step in steps:
+        undeclared = set(step.reads) - set(step.depends_on)
+        if undeclared:
+            raise UsageError(
+                f"step {step.name} reads {', '.join(sorted(undeclared))} without depending on it"
+            )
     names = {s.name for s in steps}
     done: set[str] = set()
     ordered: list[Step] = []
@@ -110,7 +106,7 @@ class Engine:
         plan costs no read twice."""
         ordered = order_steps(steps)
         names = {s.name for s in ordered}
-        ctx.dry_run = mode != "apply"
+        ctx = replace(ctx, dry_run=mode != "apply", outputs=dict(ctx.outputs))
         results: dict[str, StepResult] = {}
         pending_upstream: set[str] = set()
         """plan/status: steps whose resources do not exist yet (planned changes or assumed absent)."""
@@ -127,7 +123,9 @@ class Engine:
             ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="observe") as observers,
             ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool,
         ):
-            speculations = after.speculations if after else _speculate_all(ordered, ctx, observers)
+            speculations = (
+                after.speculations if after and after.speculations else Speculations(ordered, ctx, observers)
+            )
             while waiting or running:
                 for step in [s for s in waiting if all(d in results or d not in names for d in s.depends_on)]:
                     waiting.remove(step)
@@ -147,11 +145,11 @@ class Engine:
                         pool.submit(
                             self._run_step,
                             step,
-                            ctx.for_step(step.name),
+                            ctx.for_step(step),
                             mode,
                             upstream,
                             speculation,
-                            lambda: wait(speculations.values()),
+                            speculations.settle,
                         )
                     ] = step
                 if not running:
@@ -168,7 +166,7 @@ class Engine:
                         changed.add(step.name)
                     if step_run.created_anew or any(d in anew for d in step.depends_on):
                         anew.add(step.name)
-        return RunResult(mode, [results[s.name] for s in ordered], speculations)
+        return RunResult(mode, [results[s.name] for s in ordered], speculations, ctx.outputs)
 
     def _run_step(
         self,
@@ -176,7 +174,7 @@ class Engine:
         ctx: Context,
         mode: Mode,
         upstream: _Upstream,
-        speculation: Future[_Speculation] | None,
+        speculation: Future[Speculation] | None,
         settle: Callable[[], None],
     ) -> _StepRun:
         started = time.monotonic()
@@ -254,145 +252,8 @@ class _StepRun:
     """The step created the resource its dependents live in (Step.created_anew)."""
 
 
-_ABSENT = object()
-"""A step that has published no outputs (yet)."""
-
-
-@dataclass
-class _Read:
-    """One look at ctx.outputs during a speculative observe: a key of one step's outputs, that step's
-    whole outputs (key None), or which steps have published any (step None)."""
-
-    step: str | None
-    key: str | None = None
-    default: Any = None
-    value: Any = None
-
-    def current(self, outputs: Mapping[str, dict[str, Any]]) -> Any:
-        if self.step is None:
-            return frozenset(outputs)
-        published = outputs.get(self.step, _ABSENT)
-        if self.key is None:
-            return published
-        return self.default if published is _ABSENT else published.get(self.key, self.default)
-
-
-class _ForeseenOutputs(Mapping[str, dict[str, Any]]):
-    """The outputs a speculative observe can know: those published before the run, and those its
-    upstream steps will publish if their own speculations find nothing to do (waited for; absent
-    otherwise). In a no-op run that is exactly what they publish, so the speculation holds."""
-
-    def __init__(self, published: dict[str, dict[str, Any]], upstream: dict[str, Future]) -> None:
-        self.published, self.upstream = published, upstream
-
-    def __getitem__(self, step: str) -> dict[str, Any]:
-        value = self.upstream[step].result() if step in self.upstream else self.published.get(step, _ABSENT)
-        if value is _ABSENT:
-            raise KeyError(step)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([step for step in {**self.published, **self.upstream} if step in self])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-class _RecordedOutputs(Mapping[str, dict[str, Any]]):
-    """ctx.outputs as a speculative observe sees it, with every read recorded so that the engine can
-    check, when the step's turn comes, that it still reads the same."""
-
-    def __init__(self, source: Mapping[str, dict[str, Any]]) -> None:
-        self.source = source
-        self.reads: list[_Read] = []
-
-    def record(self, read: _Read) -> Any:
-        read.value = read.current(self.source)
-        self.reads.append(read)
-        return read.value
-
-    def still_hold(self, outputs: Mapping[str, dict[str, Any]]) -> bool:
-        return all(read.value == read.current(outputs) for read in self.reads)
-
-    def __getitem__(self, step: str) -> dict[str, Any]:
-        value = self.record(_Read(step))
-        if value is _ABSENT:
-            raise KeyError(step)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.record(_Read(None)))
-
-    def __len__(self) -> int:
-        return len(self.record(_Read(None)))
-
-
-class _SpeculativeContext(Context):
-    """The context of a speculative observe: `output()` reads, and records, the foreseen outputs."""
-
-    outputs: _RecordedOutputs  # type: ignore[assignment]
-
-    def output(self, step: str, key: str, default: Any = None) -> Any:
-        return self.outputs.record(_Read(step, key, default))
-
-
-@dataclass
-class _Speculation:
-    state: Any
-    reads: _RecordedOutputs
-
-
-def _speculate_all(ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> dict[str, Future]:
-    """Start every enabled step's speculative observe; {step name: future of its _Speculation}."""
-    published = dict(ctx.outputs)  # copied here: the speculations must not see the run's own outputs
-    shared = {f.name: getattr(ctx, f.name) for f in fields(Context)}
-    foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
-    speculations = {}
-    for step in ordered:
-        if not step.enabled(ctx.config):
-            foreseen[step.name].set_result({})  # what a disabled step publishes
-            continue
-        upstream = {name: foreseen[name] for name in _upstream(step, ordered)}
-        view = _RecordedOutputs(_ForeseenOutputs(published, upstream))
-        spec_ctx = _SpeculativeContext(**{**shared, "outputs": view, "step": step.name})
-        speculations[step.name] = pool.submit(_speculate, step, spec_ctx, foreseen[step.name])
-    return speculations
-
-
-def _upstream(step: Step, ordered: list[Step]) -> set[str]:
-    """The names of the steps `step` depends on, directly or not, among `ordered` (a topological order)."""
-    by_name = {s.name: s for s in ordered}
-    found: set[str] = set()
-    todo = [d for d in step.depends_on if d in by_name]
-    while todo:
-        name = todo.pop()
-        if name not in found:
-            found.add(name)
-            todo.extend(d for d in by_name[name].depends_on if d in by_name)
-    return found
-
-
-def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future) -> _Speculation:
-    """observe() before the step's turn (an exception discards the speculation), then foresee the
-    step's outputs for its dependents' speculations: published if it will find nothing to do."""
-    outputs: Any = _ABSENT
-    try:
-        state = step.observe(ctx)
-        outputs = _foreseen_outputs(step, ctx, state)
-        return _Speculation(state, ctx.outputs)
-    finally:
-        foreseen.set_result(outputs)
-
-
-def _foreseen_outputs(step: Step, ctx: Context, state: Any) -> Any:
-    try:
-        return _ABSENT if step.plan(ctx, state) else step.outputs(ctx, state)
-    except Exception:  # plan refused: whatever the step publishes then, dependents observe again
-        return _ABSENT
-
-
 def _first_observation(
-    step: Step, ctx: Context, upstream: _Upstream, speculation: Future[_Speculation] | None
+    step: Step, ctx: Context, upstream: _Upstream, speculation: Future[Speculation] | None
 ) -> tuple[Any, bool]:
     """(state, assumed absent): absent_state inside a resource created anew, else the speculative
     observation when nothing it read has changed since, else a fresh one."""
@@ -402,12 +263,12 @@ def _first_observation(
             return state, True
     if speculation is not None:
         try:
-            guess: _Speculation | None = speculation.result()
+            guess: Speculation | None = speculation.result()
         except Exception as exc:  # a failed speculation costs its reads and nothing else,
             if getattr(exc, "final", False):  # unless asking again is futile (no answer in time)
                 raise
             guess = None
-        if guess is not None and guess.reads.still_hold(ctx.outputs):
+        if guess is not None and guess.holds(ctx):
             return guess.state, False
     return _observe(step, ctx, upstream.pending)
 
