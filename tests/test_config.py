@@ -13,8 +13,8 @@ from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.commands.options import load_config
 from gcp_setup.config import read_toml
-from gcp_setup.settings import project_id_problem
 from gcp_setup.errors import UsageError
+from gcp_setup.settings import project_id_problem
 
 
 def write_gcloud_project(config_dir: Path, project: str, name: str = "default") -> None:
