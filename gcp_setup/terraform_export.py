@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
-from gcp_setup.google.iam import service_account_member, service_account_name
+from gcp_setup.google.iam import TOKEN_CREATOR, service_account_member, service_account_name
 from gcp_setup.google.workload_identity import WorkloadIdentityClient, is_deleted, pool_name, provider_name
 from gcp_setup.steps.workload_identity import POOL_ID, PROVIDER_ID, WORKLOAD_IDENTITY_USER, repository_member
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
 
-TOKEN_CREATOR_ROLE = "roles/iam.serviceAccountTokenCreator"
 IAM_API = "iam.googleapis.com"
 API_KEYS_API = "apikeys.googleapis.com"
 
@@ -189,7 +188,7 @@ def _service_account_imports(config: Config, observed: Observed) -> list[Import]
     imports += [
         Import(
             f"google_service_account_iam_member.token_creators[{json.dumps(creator)}]",
-            f"{account} {TOKEN_CREATOR_ROLE} {creator}",
+            f"{account} {TOKEN_CREATOR} {creator}",
         )
         for creator in sorted(observed.token_creators)
     ]
@@ -198,18 +197,20 @@ def _service_account_imports(config: Config, observed: Observed) -> list[Import]
 
 def observe(config: Config, session: GoogleSession) -> Observed:
     """Read-only calls: which of the module's resources exist in `config.project` now."""
-    from gcp_setup.google import billing, resourcemanager, serviceusage
+    from gcp_setup.google.billing import BillingClient
+    from gcp_setup.google.resourcemanager import ResourceManagerClient
+    from gcp_setup.google.serviceusage import ServiceUsageClient
 
     project = config.project
-    info = resourcemanager.get_project(session, project)
+    info = ResourceManagerClient(session).get_project(project)
     if info is None:
         return Observed()
     enabled = frozenset(
-        serviceusage.enabled_among(session, project, {*config.services, IAM_API, API_KEYS_API})
+        ServiceUsageClient(session).enabled_among(project, {*config.services, IAM_API, API_KEYS_API})
     )
     observed = Observed(
         project_exists=True,
-        billing_account=billing.get_billing_info(session, project).account,
+        billing_account=BillingClient(session).billing_info(project).account,
         enabled_services=enabled,
     )
     if (config.api_key or config.vertex_express) and API_KEYS_API in enabled:
@@ -281,7 +282,7 @@ def _with_service_account(
         granted_roles=frozenset(
             r for r in config.roles if member in unconditional_members(project_policy, r)
         ),
-        token_creators=frozenset(unconditional_members(account_policy, TOKEN_CREATOR_ROLE)),
+        token_creators=frozenset(unconditional_members(account_policy, TOKEN_CREATOR)),
         github_member=github_member
         if github_member in unconditional_members(account_policy, WORKLOAD_IDENTITY_USER)
         else "",

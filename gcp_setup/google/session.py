@@ -84,9 +84,9 @@ class GoogleSession:
     The .env, $GITHUB_ENV and the smoke test all want it. Kept here, never in a step's state, actions
     or outputs, which are printed."""
     enabled_at: dict[str, float] = field(default_factory=dict, repr=False)
-    """Service -> when (time.monotonic()) this run enabled it: retry.call waits out its SERVICE_DISABLED
-    answers while the enablement propagates. Per run, not per process: another run's enablement (in
-    another project) must not make this one wait."""
+    """Service -> when (time.monotonic()) this run enabled it: the clients (client.Client) wait out its
+    SERVICE_DISABLED answers while the enablement propagates. Per run, not per process: another run's
+    enablement (in another project) must not make this one wait."""
 
     @classmethod
     def create(cls, emulator_host: str | None = None, quota_project: str | None = None) -> GoogleSession:

@@ -29,7 +29,7 @@ from typing import Any
 from gcp_setup import defaults, envvars
 from gcp_setup.config import gcloud_config_dir, gcloud_property
 from gcp_setup.google.apikeys import ApiKeysClient
-from gcp_setup.google.iam import IamClient, KeyCreationBlocked, key_id_of_file
+from gcp_setup.google.iam import TOKEN_CREATOR, IamClient, KeyCreationBlocked, key_id_of_file
 from gcp_setup.google.iam_policy import Binding, grant, missing
 from gcp_setup.secrets import (
     append_github_env,
@@ -45,7 +45,6 @@ from gcp_setup.steps.base import Action, Context, Step, StepError, StepInputErro
 from gcp_setup.steps.secret_files import create_key_file
 from gcp_setup.steps.service_account import account_email, project_id
 
-TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 ADC_LOGIN = "gcloud auth application-default login"
 IMPERSONATION_URL = "{base}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
 SOURCE_TYPES = ("authorized_user", "service_account", "external_account_authorized_user")
