@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from gcp_setup.errors import GoogleApiError
@@ -107,17 +107,16 @@ class _Call:
     waited_s: float = 0.0
     allowance_s: float | None = None
     """Propagation: seconds still worth waiting, once an answer was found to be propagation."""
-    backoff: Iterator[float] = field(init=False)
-
-    def __post_init__(self) -> None:
-        from google.api_core.retry import exponential_sleep_generator
-
-        self.backoff = exponential_sleep_generator(
-            self.policy.initial_s, self.policy.max_delay_s, self.policy.multiplier
-        )
+    backoff: Iterator[float] | None = None
 
     def next_delay(self, exc: BaseException, error: GoogleApiError | None) -> float | None:
         """Seconds to wait before the next attempt, or None: give up."""
+        if self.backoff is None:  # imported at the first failure: a call that succeeds needs none of it
+            from google.api_core.retry import exponential_sleep_generator
+
+            self.backoff = exponential_sleep_generator(
+                self.policy.initial_s, self.policy.max_delay_s, self.policy.multiplier
+            )
         delay = next(self.backoff)
         if error is not None and self._propagating(error):
             delay = max(delay, self.policy.initial_s)
