@@ -4,13 +4,13 @@ that command runs, so `gcp-setup --help` starts without loading any Google libra
 from __future__ import annotations
 
 import importlib
-import logging
 import signal
-from dataclasses import dataclass
+from typing import Any
 
 import click
 
-from gcp_setup import __version__, envvars
+from gcp_setup import __version__
+from gcp_setup.commands.options import GlobalOptions, global_params
 from gcp_setup.errors import EXIT_FAILED, GcpSetupError
 
 # name -> (module:attribute, one-line help shown by --help without importing the module)
@@ -25,16 +25,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("gcp_setup.commands.export:export", "Export the setup: terraform.tfvars and import commands."),
     "destroy": ("gcp_setup.commands.destroy:destroy", "Remove what gcp-setup created (key, account, roles)."),
 }
-
-
-@dataclass
-class GlobalOptions:
-    emulator_host: str | None
-    verbosity: str
-
-    @property
-    def debug(self) -> bool:
-        return self.verbosity == "debug"
 
 
 class LazyGroup(click.Group):
@@ -53,6 +43,15 @@ class LazyGroup(click.Group):
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except GcpSetupError as exc:  # a bad global flag before the command: no context to exit from yet
+            click.echo(f"Error: {exc.one_line()}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -78,37 +77,16 @@ def _debug(ctx: click.Context) -> bool:
     return bool(opts and opts.debug)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, params=global_params(), context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gcp-setup")
-@click.option(
-    "--emulator-host",
-    envvar=envvars.EMULATOR_HOST,
-    metavar="HOST:PORT",
-    help=f"Send every Google API call to a gcp-setup emulator (env {envvars.EMULATOR_HOST}).",
-)
-@click.option(
-    "--verbosity",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="warning",
-    show_default=True,
-    help="Logging level; debug also shows tracebacks.",
-)
-@click.option(
-    "--timeout",
-    metavar="SECONDS",
-    help="Deadline of each network call, to connect and to read (env GCP_SETUP_TIMEOUT; default 30).",
-)
 @click.pass_context
-def cli(ctx: click.Context, emulator_host: str | None, verbosity: str, timeout: str | None) -> None:
+def cli(ctx: click.Context, **global_flags: object) -> None:
     """Set up a Google Cloud project for Gemini: the Gemini API, Vertex AI and their
-    OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do."""
-    from gcp_setup.google import deadline
+    OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do.
 
-    deadline.choose(
-        deadline.parse(timeout, "--timeout") if timeout is not None else deadline.from_environment()
-    )
-    logging.basicConfig(level=verbosity.upper(), format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = GlobalOptions(emulator_host=emulator_host or None, verbosity=verbosity)
+    The global flags may also follow the command; each command applies them (and their environment
+    variables) itself."""
+    ctx.obj = GlobalOptions(verbosity=str(global_flags.get("verbosity") or "warning"))
 
 
 def main() -> None:

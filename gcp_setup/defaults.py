@@ -44,6 +44,8 @@ EXPRESS_ROLE = "roles/aiplatform.expressUser"
 KEY_BINDING_CONSTRAINT = "iam.managed.disableServiceAccountApiKeyCreation"
 
 LOCATION = "global"
+TIMEOUT_S = 30.0
+"""The deadline of each network call, to connect and to read (--timeout, GCP_SETUP_TIMEOUT)."""
 GEMINI_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 
 # Workload Identity Federation for GitHub Actions (--github-repo OWNER/REPO); the Terraform module's

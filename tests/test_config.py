@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
-from gcp_setup.config import load_config, project_id_problem, resolve_settings
+from gcp_setup.commands.options import load_config
+from gcp_setup.config import read_toml
 from gcp_setup.errors import UsageError
+from gcp_setup.settings import project_id_problem
 
 
 def write_gcloud_project(config_dir: Path, project: str, name: str = "default") -> None:
@@ -154,7 +156,7 @@ def test_bad_settings_are_usage_errors(clean_config, flags, message):
 def test_unknown_toml_key_is_named(clean_config):
     (clean_config / "gcp-setup.toml").write_text('projekt = "x"\n')
     with pytest.raises(UsageError, match="unknown setting\\(s\\) projekt"):
-        resolve_settings({})
+        read_toml(None)
 
 
 def test_config_command_shows_values_and_sources(clean_config, monkeypatch):

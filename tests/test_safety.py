@@ -118,7 +118,7 @@ def test_destroy_after_losing_access_keeps_the_local_key_file(env, world, clean_
         for binding in project.policy.bindings:
             binding["members"] = [m for m in binding["members"] if m != world.default_caller]
     env.clear_requests()
-    result = gcp_setup("destroy", "--project", PROJECT, *key_flags, "--yes")
+    result = gcp_setup("destroy", "--project", PROJECT, "--credentials-file", str(key_file), "--yes")
     assert result.exit_code == 2, result.output
     assert error_line(result).startswith(f"Error: cannot see project {PROJECT}")
     assert key_file.exists()

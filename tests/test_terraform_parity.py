@@ -102,12 +102,12 @@ def test_every_variable_is_typed_and_described() -> None:
 
 
 def test_project_id_and_role_rules_match_the_python_side() -> None:
-    from gcp_setup import config
+    from gcp_setup import settings
 
     project_rules = " ".join(v["condition"] for v in VARIABLES["project_id"]["validation"])
-    assert all(f'"{word}"' in project_rules for word in config.RESERVED_PROJECT_WORDS)
+    assert all(f'"{word}"' in project_rules for word in settings.RESERVED_PROJECT_WORDS)
     role_rule = VARIABLES["roles"]["validation"][0]["condition"]
-    assert config._ROLE.pattern in role_rule
+    assert settings._ROLE.pattern in role_rule
 
 
 def terraform_offline(tmp_path: Path, *args: str, stdin: str = "", **values: str) -> str:
@@ -136,7 +136,7 @@ def rejected_variables(tmp_path: Path, **values: str) -> set[str]:
     ["gemini-demo-1", "Bad_Project", "my-google-x", "short", "ends-with-", "1starts", "a-ssl-test"],
 )
 def test_project_id_rule_agrees_with_the_python_side(project_id: str, tmp_path: Path) -> None:
-    from gcp_setup.config import project_id_problem
+    from gcp_setup.settings import project_id_problem
 
     terraform_rejects = "project_id" in rejected_variables(tmp_path, project_id=project_id)
     assert terraform_rejects == (project_id_problem(project_id) is not None)

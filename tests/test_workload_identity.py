@@ -361,7 +361,7 @@ def test_a_bad_repository_is_a_usage_error(clean_config, value, message) -> None
 
 
 def test_the_repository_comes_from_env_or_toml_and_adds_sts(clean_config, monkeypatch) -> None:
-    from gcp_setup.config import load_config
+    from gcp_setup.commands.options import load_config
 
     (clean_config / "gcp-setup.toml").write_text(f'project = "{PROJECT}"\ngithub-repo = "{REPO}"\n')
     config = load_config({})

@@ -150,7 +150,7 @@ def secret_files_locked(config: Config, human: bool):
 
 
 def debug_tracebacks(click_ctx: click.Context, run) -> None:
-    from gcp_setup.cli import GlobalOptions
+    from gcp_setup.commands.options import GlobalOptions
 
     options = click_ctx.find_object(GlobalOptions)
     if options and options.debug:

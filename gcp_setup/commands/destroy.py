@@ -8,13 +8,12 @@ import functools
 import click
 
 from gcp_setup.commands.common import finish, format_option, plan_then_apply
-from gcp_setup.config import config_from_click, config_options
+from gcp_setup.commands.options import config_of, settings_command
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import teardown_steps
 
 
-@click.command("destroy")
-@config_options
+@settings_command("destroy")
 @click.option("--delete-project", is_flag=True, help="Also delete the project (restorable for 30 days).")
 @click.option(
     "--force", is_flag=True, help="With --delete-project: delete it even if gcp-setup did not create it."
@@ -23,13 +22,13 @@ from gcp_setup.steps import teardown_steps
 @format_option
 @click.pass_context
 def destroy(
-    click_ctx: click.Context, delete_project: bool, force: bool, yes: bool, output_format: str, **params
+    click_ctx: click.Context, delete_project: bool, force: bool, yes: bool, output_format: str, **settings
 ) -> None:
     """Remove what gcp-setup created: the API key, the service account and its role bindings, the
     credentials file; the project only with --delete-project. A second destroy changes nothing."""
     from gcp_setup import report
 
-    config = config_from_click(click_ctx, params)
+    config = config_of(click_ctx)
     human = output_format == "table"
     if human:
         click.echo(report.header(config, "destroy"), err=True)

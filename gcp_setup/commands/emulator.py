@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gcp_setup import envvars
+from gcp_setup.commands.options import settings_command
 from gcp_setup.emulator.gcloud_config import gcloud_setup_lines
 from gcp_setup.emulator.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, Realism
 from gcp_setup.errors import UsageError
@@ -31,7 +32,7 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-@click.command("emulator")
+@settings_command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--allow-remote",
@@ -107,6 +108,7 @@ def emulator(
     service_propagation_s: float,
     gemini_key_policy: str,
     state_file: Path | None,
+    **settings,
 ) -> None:
     """Run the local emulator of the Google APIs gcp-setup uses, until Ctrl-C.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gcp_setup.config import config_from_click, config_options
+from gcp_setup.commands.options import SettingsCommand, config_of, settings_params
 from gcp_setup.errors import UsageError
 
 TFVARS_FILE = "terraform.tfvars"
@@ -19,8 +19,7 @@ def export() -> None:
     """Export the setup to other tools."""
 
 
-@export.command("terraform")
-@config_options
+@export.command("terraform", cls=SettingsCommand, params=settings_params("export"))
 @click.option(
     "--out",
     "out_dir",
@@ -39,7 +38,7 @@ def export() -> None:
 @click.option("--force", is_flag=True, help=f"Overwrite an existing {TFVARS_FILE} or {IMPORT_SCRIPT}.")
 @click.pass_context
 def terraform(
-    click_ctx: click.Context, out_dir: Path, module_name: str | None, force: bool, **params
+    click_ctx: click.Context, out_dir: Path, module_name: str | None, force: bool, **settings
 ) -> None:
     """Write terraform.tfvars for the module in terraform/ from the resolved settings, and a
     `terraform import` for every resource of the module that exists already (read through the
@@ -47,7 +46,7 @@ def terraform(
     from gcp_setup.google.session import GoogleSession
     from gcp_setup.terraform_export import export as export_setup
 
-    config = config_from_click(click_ctx, params)
+    config = config_of(click_ctx)
     targets = [out_dir / TFVARS_FILE, out_dir / IMPORT_SCRIPT]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:

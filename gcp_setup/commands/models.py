@@ -1,13 +1,13 @@
-"""`gcp-setup models`: the models the API key can see, as models.list reports them."""
+"""`gcp-setup models`: the models the API key can see, as models.list reports them. The key is read from
+the environment, with the .env's variables winning (`--env-file`, resolved as `apply` resolves it)."""
 
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
-from gcp_setup.cli import GlobalOptions
+from gcp_setup.commands.options import settings_command, values_of
 from gcp_setup.errors import GcpSetupError, UsageError
 from gcp_setup.google.errors import as_google_api_error
 from gcp_setup.verify.core import (
@@ -19,7 +19,7 @@ from gcp_setup.verify.core import (
 from gcp_setup.verify.models import ModelInfo, matching
 
 
-@click.command("models")
+@settings_command("models", reads_env_file=True)
 @click.option("--filter", "text", metavar="TEXT", help="Only models whose name or description contains TEXT.")
 @click.option("--method", metavar="METHOD", help="Only models supporting METHOD, e.g. generateContent.")
 @click.option(
@@ -30,22 +30,21 @@ from gcp_setup.verify.models import ModelInfo, matching
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def models(
-    ctx: click.Context, text: str | None, method: str | None, api_key_env: str | None, fmt: str
+    ctx: click.Context, text: str | None, method: str | None, api_key_env: str | None, fmt: str, **settings
 ) -> None:
     """List the Gemini models the API key can use: name, description, supported methods."""
-    from gcp_setup.google.session import resolve_emulator_host
     from gcp_setup.verify import hint
     from gcp_setup.verify.gemini_api import known_models
 
-    opts = ctx.find_object(GlobalOptions)
-    key_env, key = api_key_from_env(os.environ, api_key_env)
+    settings = values_of(ctx)
+    key_env, key = api_key_from_env(ctx.environ, api_key_env)
     if not key:
         raise UsageError(
             f"no API key in {key_env or 'GOOGLE_API_KEY or GEMINI_API_KEY'}; export one "
             "(gcp-setup apply creates a restricted key) or pass --api-key-env NAME"
         )
     vctx = VerifyContext(
-        emulator_host=resolve_emulator_host(opts.emulator_host if opts else None),
+        emulator_host=settings["emulator_host"],
         project=None,
         location="global",
         model=None,
@@ -53,6 +52,7 @@ def models(
         api_key_env=key_env,
         api_key=key,
         propagation_wait_s=0,
+        environ=dict(ctx.environ),
     )
     try:
         with secrets_kept_out_of_logs(vctx):

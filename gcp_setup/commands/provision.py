@@ -20,7 +20,8 @@ from gcp_setup.commands.common import (
     run_steps,
     warn_about,
 )
-from gcp_setup.config import Config, config_from_click, config_options
+from gcp_setup.commands.options import config_of, settings_command
+from gcp_setup.config import Config
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
 from gcp_setup.verify.smoke import SmokeTest, step_output
@@ -29,11 +30,11 @@ RETIRE_STEP = "old_keys"
 """The step that waits for the smoke test (steps/retire_keys.py); present in a run that planned it."""
 
 
-def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_format: str, render):
+def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render):
     """plan and status: resolve the settings, run every step without changing anything, print."""
     from gcp_setup import report
 
-    config = config_from_click(click_ctx, params)
+    config = config_of(click_ctx)
     warn_about(config)
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
@@ -47,48 +48,40 @@ def _observe_all(click_ctx: click.Context, params: dict, mode: str, output_forma
     return run
 
 
-@click.command("plan")
-@config_options
+@settings_command("plan")
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none, 1 on error."
 )
 @format_option
 @click.pass_context
-def plan(click_ctx: click.Context, detailed_exitcode: bool, output_format: str, **params) -> None:
+def plan(click_ctx: click.Context, detailed_exitcode: bool, output_format: str, **settings) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup import report
 
-    run = _observe_all(click_ctx, params, "plan", output_format, report.render_plan)
+    run = _observe_all(click_ctx, "plan", output_format, report.render_plan)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if detailed_exitcode and run.changes_pending:
         click_ctx.exit(2)
 
 
-@click.command("status")
-@config_options
+@settings_command("status")
 @format_option
 @click.pass_context
-def status(click_ctx: click.Context, output_format: str, **params) -> None:
+def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
 
-    run = _observe_all(click_ctx, params, "status", output_format, report.render_status)
+    run = _observe_all(click_ctx, "status", output_format, report.render_status)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
 
 
-@click.command("apply")
-@config_options
+@settings_command("apply")
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required when not interactive).")
-@click.option(
-    "--verify/--no-verify",
-    default=None,
-    help="End with verify's smoke test of what was set up (default on; env GCP_SETUP_VERIFY).",
-)
 @format_option
 @click.pass_context
-def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> None:
+def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -> None:
     """Make the project ready for Gemini: every step, in dependency order, idempotently, then prove
     it works with verify's checks (--no-verify skips them).
 
@@ -96,7 +89,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **params) -> 
     changes nothing."""
     from gcp_setup import report
 
-    config = config_from_click(click_ctx, params)
+    config = config_of(click_ctx)
     warn_about(config)
     human = output_format == "table"
     if human:

@@ -17,9 +17,11 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from gcp_setup import defaults
 from gcp_setup.errors import GcpSetupError, UsageError
+from gcp_setup.settings import as_seconds
 
-DEFAULT_S = 30.0
+DEFAULT_S = defaults.TIMEOUT_S
 ENV = "GCP_SETUP_TIMEOUT"
 _chosen: float | None = None
 
@@ -36,13 +38,11 @@ def from_environment() -> float:
 
 
 def parse(text: Any, source: str) -> float:
+    """`text` as the timeout setting reads it (gcp_setup/settings.py); an error names `source`."""
     try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = 0.0
-    if not 0 < value <= 3600:
-        raise UsageError(f"{source}: {text!r} is not a number of seconds; use e.g. 30 (at most 3600)")
-    return value
+        return as_seconds(text)
+    except UsageError as exc:
+        raise UsageError(f"{source}: {exc}") from None
 
 
 def choose(value: float | None) -> None:

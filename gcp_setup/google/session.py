@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.errors import GcpSetupError, UsageError
+from gcp_setup.errors import GcpSetupError
+from gcp_setup.settings import check_emulator_host
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 CLIENT_LIBRARIES = (
@@ -29,20 +29,10 @@ CLIENT_LIBRARIES = (
     "google.cloud.service_usage_v1",
 )
 """What the provisioning steps' clients are built from (about 0.35 s of CPU to import, all told)."""
-_HOST_PORT = re.compile(r"^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
 
 
 def resolve_emulator_host(explicit: str | None = None) -> str | None:
-    value = explicit if explicit is not None else os.environ.get(envvars.EMULATOR_HOST)
-    if not value:
-        return None
-    value = value.removeprefix("http://").rstrip("/")
-    if not _HOST_PORT.match(value):
-        raise UsageError(
-            f"emulator host {value!r} is not HOST:PORT; use e.g. --emulator-host 127.0.0.1:8085 "
-            f"or export {envvars.EMULATOR_HOST}=127.0.0.1:8085"
-        )
-    return value
+    return check_emulator_host(explicit if explicit is not None else os.environ.get(envvars.EMULATOR_HOST))
 
 
 def application_default_credentials(quota_project: str | None) -> Any:

@@ -73,7 +73,7 @@ def scenarios(home: Path) -> list[Scenario]:
         Scenario(
             "destroy",
             ("apply", *CREATE, *key_flags(home), *env, "--yes"),
-            ("destroy", "--project", PROJECT, *key_flags(home), "--yes"),
+            ("destroy", "--project", PROJECT, *key_flags(home)[-2:], "--yes"),  # destroy takes only the file
             deletes=True,
         ),
     ]
