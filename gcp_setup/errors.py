@@ -43,12 +43,15 @@ class GoogleApiError(GcpSetupError):
         reason: str = "",
         metadata: dict[str, str] | None = None,
         hint: str | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.code = code
         self.reason = reason
         self.metadata = metadata or {}
+        self.retry_after_s = retry_after_s
+        """The delay Google's RetryInfo asks for before the same call, when it sent one."""
         self.retryable = code in (429, 500, 502, 503, 504) or status in ("ABORTED", "UNAVAILABLE")
 
 

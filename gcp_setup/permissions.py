@@ -58,7 +58,7 @@ class MissingPermissions(GcpSetupError):
 
 def check(session: GoogleSession, project: str, planned: RunResult) -> None:
     """Raise MissingPermissions naming what the caller lacks on `project` for the planned writes."""
-    from gcp_setup.google import retry
+    from gcp_setup.google.resourcemanager import ResourceManagerClient
 
     if any(a.kind == "create" for r in planned.results if r.name == "project" for a in r.actions):
         return
@@ -69,11 +69,7 @@ def check(session: GoogleSession, project: str, planned: RunResult) -> None:
                 wanted.setdefault(permission, []).append(action.summary)
     if not wanted:
         return
-    projects = session.discovery_client("cloudresourcemanager", "v3").projects()
-    request = projects.testIamPermissions(
-        resource=f"projects/{project}", body={"permissions": sorted(wanted)}
-    )
-    held = set(retry.execute(request, session=session).get("permissions", []))
+    held = ResourceManagerClient(session).held_permissions(project, wanted)
     lacking = [p for p in sorted(wanted) if p not in held]
     if lacking:
         raise MissingPermissions(

@@ -8,8 +8,9 @@
   other file's content is copied anywhere. The directory must not be world-writable (anyone could
   swap the file there). A kill between the temporary file and the rename leaves `.NAME.XXXX.tmp`
   behind; `stray_temp_files` finds it for the next run's plan.
-- A `.env` is merged: our variables replace their old lines in place, other lines stay as they are,
-  and no variable appears twice. A variable may carry a note, a `# gcp-setup: NAME ...` comment on the
+- A `.env` is read with python-dotenv's parser (what the users' programs load it with), and merged:
+  our variables replace their old lines in place, other lines stay as they are, and no variable
+  appears twice. A variable may carry a note, a `# gcp-setup: NAME ...` comment on the
   line above it, rewritten with it (the API key's says which key its string is, see credentials).
 - In GitHub Actions, `$GITHUB_ENV` gets `NAME=value` lines, and every secret value is first
   registered with the `::add-mask::` workflow command (on stdout, where the runner reads commands)
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import glob
+import io
 import os
 import re
 import secrets
@@ -66,6 +68,7 @@ SECRET_MODE = 0o600
 TEMP_SUFFIX = ".tmp"
 NOTE_PREFIX = "# gcp-setup: "
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+"""A variable's line, as merge_env_text finds the one to replace."""
 _PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
 
 
@@ -132,31 +135,23 @@ def stray_temp_files(path: Path) -> list[Path]:
 
 
 def env_line(name: str, value: str) -> str:
-    """`NAME=value`, double-quoted when the value holds anything a dotenv parser could misread."""
+    """`NAME=value`, double-quoted when the value holds anything a dotenv parser could misread, with the
+    backslash escapes python-dotenv decodes (backslash and quote; a `$` stays as it is)."""
     if _PLAIN_VALUE.match(value):
         return f"{name}={value}"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{name}="{escaped}"'
 
 
 def parse_env_text(text: str) -> dict[str, str]:
-    """The variables of dotenv text, as `env_line` writes them (and `set -a; . .env` reads them): an
-    optional `export`, values plain, single-quoted (literal) or double-quoted (backslash escapes);
-    comments and other lines are ignored, and a later line of a name wins."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        match = _ENV_LINE.match(line)
-        if match:
-            values[match.group(1)] = _env_value(line[match.end() :].strip())
-    return values
+    """The variables of dotenv text, read by python-dotenv's parser (`dotenv_values`, what the users'
+    programs load the .env with, `${VAR}` expansion included), so that gcp-setup and they read it alike.
+    A name without a value is left out; a later line of a name wins."""
+    from dotenv import dotenv_values
 
-
-def _env_value(raw: str) -> str:
-    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
-        return raw[1:-1]
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", raw[1:-1])
-    return raw.split(" #", 1)[0].strip()
+    return {
+        name: value for name, value in dotenv_values(stream=io.StringIO(text)).items() if value is not None
+    }
 
 
 def parse_env_notes(text: str) -> dict[str, str]:

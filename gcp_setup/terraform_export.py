@@ -197,18 +197,20 @@ def _service_account_imports(config: Config, observed: Observed) -> list[Import]
 
 def observe(config: Config, session: GoogleSession) -> Observed:
     """Read-only calls: which of the module's resources exist in `config.project` now."""
-    from gcp_setup.google import billing, resourcemanager, serviceusage
+    from gcp_setup.google.billing import BillingClient
+    from gcp_setup.google.resourcemanager import ResourceManagerClient
+    from gcp_setup.google.serviceusage import ServiceUsageClient
 
     project = config.project
-    info = resourcemanager.get_project(session, project)
+    info = ResourceManagerClient(session).get_project(project)
     if info is None:
         return Observed()
     enabled = frozenset(
-        serviceusage.enabled_among(session, project, {*config.services, IAM_API, API_KEYS_API})
+        ServiceUsageClient(session).enabled_among(project, {*config.services, IAM_API, API_KEYS_API})
     )
     observed = Observed(
         project_exists=True,
-        billing_account=billing.get_billing_info(session, project).account,
+        billing_account=BillingClient(session).billing_info(project).account,
         enabled_services=enabled,
     )
     if (config.api_key or config.vertex_express) and API_KEYS_API in enabled:

@@ -44,6 +44,7 @@ def emu(_emulator_server: Emulator | None) -> Iterator[EmulatorControl]:
     control.set_realism(
         latency_ms=0,
         fault_rate=0,
+        fault_apis=[],
         operation_polls=0,
         service_account_propagation_s=0,
         service_enable_propagation_s=0,
@@ -127,14 +128,13 @@ IDENTITY_APIS = ("iam.googleapis.com", "apikeys.googleapis.com", "iamcredentials
 
 def make_identity_project(emulator: EmulatorControl, project: str = "identity-test-1") -> str:
     """Create `project` with the IAM, API Keys and IAM Credentials APIs on, through the real APIs."""
-    from gcp_setup.google import resourcemanager, serviceusage
+    from gcp_setup.google.resourcemanager import ResourceManagerClient
+    from gcp_setup.google.serviceusage import ServiceUsageClient
     from gcp_setup.google.session import GoogleSession
 
     session = GoogleSession.create(emulator.host)
-    resourcemanager.create_project(
-        session, project, parent=None, display_name=None, labels={}, progress=lambda _: None
-    )
-    serviceusage.enable(session, project, list(IDENTITY_APIS), lambda _: None)
+    ResourceManagerClient(session).create_project(project, parent=None, display_name=None, labels={})
+    ServiceUsageClient(session).enable(project, list(IDENTITY_APIS))
     emulator.clear_requests()
     return project
 

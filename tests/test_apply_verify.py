@@ -175,17 +175,17 @@ def test_the_readme_figure_for_a_no_op_apply_with_the_defaults(env) -> None:
 
 
 def test_a_key_string_that_cannot_be_read_skips_the_key_checks_and_says_why(env) -> None:
-    from gcp_setup.commands.provision import _managed_key_string
     from gcp_setup.engine import RunResult, StepResult
     from gcp_setup.google.session import GoogleSession
     from gcp_setup.steps.base import Outcome
+    from gcp_setup.verify.smoke import managed_key_string
 
     name = f"projects/{PROJECT}/locations/global/keys/{defaults.API_KEY_ID_PREFIX}1"  # no such project
     run = RunResult(
         "apply", [StepResult("api_key", Outcome.UNCHANGED, outputs={"name": name, "exists": True})]
     )
     said: list[str] = []
-    assert _managed_key_string(run, GoogleSession.create(env.host), said.append, "api_key") is None
+    assert managed_key_string(run, GoogleSession.create(env.host), said.append, "api_key") is None
     (message,) = said
     assert message.startswith(f"smoke test: cannot read the string of {name} (")
     assert message.endswith("); its checks are skipped"), message

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.google import resourcemanager
 from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.iam import IamClient, service_account_email, service_account_member
 from gcp_setup.google.iam_policy import Binding, grant, unconditional_members
+from gcp_setup.google.resourcemanager import ResourceManagerClient
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.secrets import read_env_file
 
@@ -79,7 +79,7 @@ def test_apply_never_prints_the_key_and_destroy_undoes_it(env, tmp_path):
     assert members == {ALICE}  # ours went, theirs stayed, nothing dangling
     assert ApiKeysClient(session).get(PROJECT, f"{defaults.API_KEY_ID_PREFIX}1")["deleteTime"]
     assert (tmp_path / ".env").exists()  # the user's file is not ours to delete
-    assert resourcemanager.get_project(session, PROJECT).state == "ACTIVE"
+    assert ResourceManagerClient(session).get_project(PROJECT).state == "ACTIVE"
 
     env.clear_requests()
     again = gcp_setup("destroy", "--yes")
@@ -88,7 +88,7 @@ def test_apply_never_prints_the_key_and_destroy_undoes_it(env, tmp_path):
 
     gone = gcp_setup("destroy", "--yes", "--delete-project")
     assert gone.exit_code == 0, gone.output
-    assert resourcemanager.get_project(session, PROJECT).state == "DELETE_REQUESTED"
+    assert ResourceManagerClient(session).get_project(PROJECT).state == "DELETE_REQUESTED"
     env.clear_requests()
     assert gcp_setup("destroy", "--yes", "--delete-project").exit_code == 0
     assert env.writes() == []

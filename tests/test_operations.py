@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from gcp_setup.google import resourcemanager
 from gcp_setup.google.operations import PollSchedule, wait
+from gcp_setup.google.resourcemanager import ResourceManagerClient
 from gcp_setup.google.session import GoogleSession
 
 
@@ -66,13 +66,8 @@ def test_a_project_operation_is_polled_through_the_real_client_until_done(emu):
     """The emulator's operation answers done on its 3rd poll; wait() takes exactly three, with progress."""
     emu.set_realism(operation_polls=3)
     notes: list[str] = []
-    info = resourcemanager.create_project(
-        GoogleSession.create(emu.host),
-        "poll-test-1",
-        parent=None,
-        display_name=None,
-        labels={},
-        progress=notes.append,
+    info = ResourceManagerClient(GoogleSession.create(emu.host), notes.append).create_project(
+        "poll-test-1", parent=None, display_name=None, labels={}
     )
     assert info is not None and info.project_id == "poll-test-1" and info.state == "ACTIVE"
     polls = [r for r in emu.requests() if r["method_id"] == "cloudresourcemanager.operations.get"]

@@ -16,8 +16,9 @@ from gcp_setup.emulator.control import EmulatorControl
 from gcp_setup.emulator.resourcemanager.models import SEEDED_FOREIGN_PROJECT, ProjectsBackend
 from gcp_setup.emulator.serviceusage.models import CATALOGUE
 from gcp_setup.engine import Engine, RunResult
-from gcp_setup.google import billing, resourcemanager, serviceusage
-from gcp_setup.google.resourcemanager import ProjectInfo
+from gcp_setup.google.billing import BillingClient, BillingInfo
+from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
+from gcp_setup.google.serviceusage import ServiceUsageClient
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.steps import Context, load_steps
 from gcp_setup.steps.base import Outcome, Step, StepError
@@ -50,7 +51,7 @@ def test_apply_from_empty_creates_project_links_billing_enables_services(emu):
     result = run(emu, create=True, billing_account=OPEN, labels={"team": "ml"})
     assert outcomes(result) == {"project": "created", "billing": "updated", "services": "created"}
     session = GoogleSession.create(emu.host)
-    project = resourcemanager.get_project(session, PROJECT)
+    project = ResourceManagerClient(session).get_project(PROJECT)
     assert (
         project is not None
         and project.state == "ACTIVE"
@@ -61,8 +62,8 @@ def test_apply_from_empty_creates_project_links_billing_enables_services(emu):
         "number": project.number,
         "parent": "",
     }
-    assert billing.get_billing_info(session, PROJECT) == billing.BillingInfo(True, OPEN)
-    assert serviceusage.enabled_among(session, PROJECT, Config(project=PROJECT).services) == set(
+    assert BillingClient(session).billing_info(PROJECT) == BillingInfo(True, OPEN)
+    assert ServiceUsageClient(session).enabled_among(PROJECT, Config(project=PROJECT).services) == set(
         Config(project=PROJECT).services
     )
     assert len(emu.writes()) == 3  # create project, link billing, one batchEnable

@@ -136,7 +136,13 @@ CASES = [
         "FAILED_PRECONDITION",
         ("network location", "not a project setting"),
     ),
-    Case("regional 429", regional_capacity_exhausted, "vertex", "RESOURCE_EXHAUSTED", ("--location global",)),
+    Case(
+        "regional 429",
+        regional_capacity_exhausted,
+        "vertex",
+        "SHARED_CAPACITY_EXHAUSTED",
+        ("--location global",),
+    ),
     Case("unknown model", unknown_model, "gemini-api", "NOT_FOUND", ("gemini-3.8-flash",)),
     Case(
         "credentials file missing",

@@ -9,10 +9,10 @@ import click
 
 from gcp_setup.commands.options import settings_command, values_of
 from gcp_setup.errors import GcpSetupError, UsageError
+from gcp_setup.google.errors import as_google_api_error
 from gcp_setup.verify.core import (
     VerifyContext,
     api_key_from_env,
-    as_api_error,
     redact_all,
     secrets_kept_out_of_logs,
 )
@@ -58,7 +58,7 @@ def models(
         with secrets_kept_out_of_logs(vctx):
             listed = known_models(vctx)
     except Exception as exc:
-        error = as_api_error(exc)
+        error = as_google_api_error(exc)
         if error is None:
             raise
         message = redact_all(f"models.list failed: {error}", vctx.secrets())

@@ -10,12 +10,8 @@ Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 import click
 
-from gcp_setup import envvars
 from gcp_setup.commands.common import (
     finish,
     format_option,
@@ -28,6 +24,7 @@ from gcp_setup.commands.options import config_of, settings_command
 from gcp_setup.config import Config
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
+from gcp_setup.verify.smoke import SmokeTest, step_output
 
 RETIRE_STEP = "old_keys"
 """The step that waits for the smoke test (steps/retire_keys.py); present in a run that planned it."""
@@ -100,11 +97,11 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
     run, render, session = plan_then_apply(
         config, lambda: provision_steps(config), yes=yes, human=human, plan_also=after_smoke_test_steps
     )
-    smoke = SmokeTest.run(config, run, session) if run.ok and config.verify else None
+    smoke = SmokeTest.run(config, run, session, say) if run.ok and config.verify else None
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
         run = _after_smoke_test(config, run, smoke, human, session)
     finish(click_ctx, run, config, output_format, render, smoke)
-    if human and run.ok and _output(run, "workload_identity", "workload_identity_provider"):
+    if human and run.ok and step_output(run, "workload_identity", "workload_identity_provider"):
         from gcp_setup.steps.workload_identity import github_actions_snippet
 
         click.echo(github_actions_snippet(run.by_name("workload_identity").outputs))
@@ -113,6 +110,10 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
     if smoke and not smoke.passed:
         click.echo(f"apply succeeded; the smoke test failed: {smoke.failures()}", err=True)
         click_ctx.exit(EXIT_FAILED)
+
+
+def say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def all_steps(config: Config) -> list:
@@ -147,110 +148,3 @@ def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool,
             for r in results
         ]
     return RunResult(run.mode, run.results + results)
-
-
-class SmokeTest:
-    """verify's checks on what apply just set up: the project and location of the config, the API key
-    gcp-setup manages (its string read once, kept in memory, never printed) and the ADC the credentials
-    mode implies (the file it wrote for impersonate / key-file, the user's own otherwise)."""
-
-    def __init__(self, vctx: Any, results: list[Any]) -> None:
-        self.vctx = vctx
-        self.results = results
-
-    @classmethod
-    def run(cls, config: Config, run, session) -> SmokeTest:
-        from gcp_setup.verify import CHECK_NAMES, smoke_test
-        from gcp_setup.verify.core import VerifyContext
-
-        def say(message: str) -> None:
-            click.echo(message, err=True)
-
-        credentials_file = _output(run, "credentials", "credentials_file")
-        environ = {**os.environ, envvars.PROJECT: config.project, envvars.LOCATION: config.location}
-        if credentials_file:
-            environ[envvars.CREDENTIALS] = credentials_file
-        vctx = VerifyContext(
-            emulator_host=config.emulator_host,
-            project=config.project,
-            location=config.location,
-            model=None,
-            generate=True,
-            api_key_env=None,
-            api_key=_managed_key_string(run, session, say, "api_key"),
-            express_key=_managed_key_string(run, session, say, "express_key"),
-            say=say,
-            environ=environ,
-        )
-        vctx.key_infos.update(_known_key_infos(run, vctx))
-        names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
-        return cls(vctx, smoke_test(vctx, names))
-
-    @property
-    def passed(self) -> bool:
-        from gcp_setup.verify.render import passed
-
-        return passed(self.results)
-
-    def failures(self) -> str:
-        return "; ".join(f"{r.name} ({r.reason or 'failed'})" for r in self.results if r.status == "failed")
-
-    def table(self) -> str:
-        from gcp_setup.verify.core import redact_all
-        from gcp_setup.verify.render import render_table
-
-        return "Smoke test (gcp-setup verify):\n" + redact_all(
-            render_table(self.vctx, self.results), self.vctx.secrets()
-        )
-
-    def document(self) -> dict[str, Any]:
-        """verify's JSON document without what the apply document already says (emulator, project)."""
-        import json
-
-        from gcp_setup.verify.core import redact_all
-        from gcp_setup.verify.render import document
-
-        body = {
-            k: v for k, v in document(self.vctx, self.results).items() if k not in ("emulator", "project")
-        }
-        return json.loads(redact_all(json.dumps(body), self.vctx.secrets()))
-
-
-def _managed_key_string(run, session, say, step: str) -> str | None:
-    """The string of the API key `step` manages: the one a writer of this run holds (the .env's,
-    $GITHUB_ENV's) or the key's creation answered, else one getKeyString; None without a key or when it
-    cannot be read (its checks are then skipped, and `say` tells why)."""
-    from gcp_setup.errors import GcpSetupError
-    from gcp_setup.google.apikeys import ApiKeysClient
-    from gcp_setup.steps.exported import KEY_VARIABLES
-
-    name = _output(run, step, "name")
-    if not _output(run, step, "exists"):
-        return None
-    variable = next(v for v, s in KEY_VARIABLES.items() if s == step)
-    held = _output(run, "env_file", variable) or _output(run, "github_env", variable)
-    known = held or _output(run, step, "key_string")
-    if known:
-        return known.reveal()
-    try:
-        return ApiKeysClient(session).key_string(name).reveal()
-    except GcpSetupError as exc:
-        say(f"smoke test: cannot read the string of {name} ({exc.one_line()}); its checks are skipped")
-        return None
-
-
-def _known_key_infos(run, vctx) -> dict[str, Any]:
-    """What apply knows of the keys it made, so that the smoke test need not look them up."""
-    from gcp_setup.verify.keys import AUTH, STANDARD, KeyInfo
-
-    infos = {}
-    for step, key in (("api_key", vctx.api_key), ("express_key", vctx.express_key)):
-        if key:
-            account = _output(run, step, "bound_to") or ""
-            infos[key] = KeyInfo(AUTH if account else STANDARD, account, _output(run, step, "name"), "apply")
-    return infos
-
-
-def _output(run, step: str, key: str) -> Any:
-    result = run.by_name(step)
-    return result.outputs.get(key) if result else None

@@ -22,6 +22,9 @@ class Realism:
     fault_rate: float = 0.0
     """Probability that an API request is answered with one of `fault_statuses` instead."""
     fault_statuses: tuple[int, ...] = (429, 500, 503)
+    fault_apis: tuple[str, ...] = ()
+    """The APIs whose requests may get faults, by the first part of the method ID (e.g. generativelanguage,
+    aiplatform: the model routes); empty: every API."""
     seed: int = 0
     operation_polls: int = 0
     """A long-running operation reports done=false for this many GETs before done=true."""
@@ -56,10 +59,17 @@ class Realism:
             raise ValueError(f"unknown realism switch(es): {', '.join(sorted(unknown))}")
         _check_key_policy(changes.get("gemini_key_policy", self.gemini_key_policy))
         for name, value in changes.items():
-            setattr(self, name, tuple(value) if name == "fault_statuses" else value)
+            setattr(self, name, tuple(value) if name in ("fault_statuses", "fault_apis") else value)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def faults_on(self, route_kind: str, method_id: str) -> bool:
+        """Whether a request to `method_id` may be answered with a fault: never a token request (auth),
+        else as fault_apis says."""
+        if route_kind == "auth":
+            return False
+        return not self.fault_apis or method_id.split(".", 1)[0] in self.fault_apis
 
 
 def _check_key_policy(value: str) -> None:

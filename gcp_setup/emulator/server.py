@@ -126,7 +126,7 @@ class EmulatorApp:
         principal = self.world.default_caller
         api_request: ApiRequest | None = None
         try:
-            if route.kind != "auth" and self.world.dice.chance(realism.fault_rate):
+            if realism.faults_on(route.kind, route.method_id) and self.world.dice.chance(realism.fault_rate):
                 raise errors.fault(self.world.dice.choice(realism.fault_statuses))
             principal, authenticated = self._principal(request, route)
             api_request = ApiRequest(

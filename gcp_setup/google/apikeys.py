@@ -9,13 +9,11 @@ and can be undeleted; its ID stays taken meanwhile. A key bound to a service acc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google.iam import execute
-from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.client import Client
 from gcp_setup.secrets import Secret
 
 Key = dict[str, Any]
@@ -42,15 +40,8 @@ def restrictions_for(services: tuple[str, ...] | list[str]) -> dict[str, Any]:
     return {"apiTargets": [{"service": s} for s in services]}
 
 
-def _no_progress(message: str) -> None:
-    """Progress sink when the caller shows none."""
-
-
 @dataclass
-class ApiKeysClient:
-    session: GoogleSession
-    progress: Callable[[str], None] = field(default=_no_progress)
-
+class ApiKeysClient(Client):
     def _api(self) -> Any:
         return self.session.discovery_client("apikeys", "v2")
 
@@ -61,12 +52,8 @@ class ApiKeysClient:
         """The finished operation's response: the key. A create's also carries the key string
         (https://cloud.google.com/api-keys/docs/create-manage-api-keys): kept in the key as a Secret
         (`keyString`), so that no getKeyString is needed for it and nothing prints it."""
-        from gcp_setup.google import operations
-
-        def get(name: str) -> dict[str, Any]:
-            return execute(self._api().operations().get(name=name), self.session)
-
-        key = operations.wait_discovery_operation(operation, get, self.progress, what).get("response", {})
+        operations = self._api().operations()
+        key = self.wait_operation(operation, lambda name: operations.get(name=name), what).get("response", {})
         key.pop("@type", None)
         if key.get("keyString"):
             key["keyString"] = Secret(key["keyString"])
@@ -76,11 +63,19 @@ class ApiKeysClient:
         """The key, or None when there is none with this ID. A key deleted within the last 30 days
         is not found by get; it is looked for among the deleted ones and returned with `deleteTime`."""
         try:
-            return execute(self._keys().get(name=key_name(project, key_id)), self.session)
+            return self.execute(self._keys().get(name=key_name(project, key_id)))
         except GoogleApiError as exc:
             if exc.code != 404:
                 raise
         return next((k for k in self.list(project) if k["name"].endswith(f"/keys/{key_id}")), None)
+
+    def lookup(self, key_string: str) -> str:
+        """The name of the key whose string this is (keys.lookupKey: any caller may ask)."""
+        return self.execute(self._api().keys().lookupKey(keyString=key_string))["name"]
+
+    def get_by_name(self, name: str) -> Key:
+        """The key named `name` (projects/N/locations/global/keys/ID): needs access to its project."""
+        return self.execute(self._keys().get(name=name))
 
     def list(self, project: str) -> list[Key]:
         """Every key of the project, the deleted ones (whose IDs stay taken for 30 days) included."""
@@ -89,7 +84,7 @@ class ApiKeysClient:
         page_token = None
         while True:
             request = self._keys().list(parent=parent, showDeleted=True, pageToken=page_token)
-            response = execute(request, self.session)
+            response = self.execute(request)
             keys += response.get("keys", [])
             page_token = response.get("nextPageToken")
             if not page_token:
@@ -110,7 +105,7 @@ class ApiKeysClient:
             body["serviceAccountEmail"] = service_account
         request = self._keys().create(parent=f"projects/{project}/locations/global", keyId=key_id, body=body)
         try:
-            return self._wait(execute(request, self.session), f"creating API key {key_id}")
+            return self._wait(self.execute(request), f"creating API key {key_id}")
         except GoogleApiError as exc:
             existing = self.get(project, key_id) if exc.code == 409 else None
             if existing is None:  # not "already exists", or deleted again in between
@@ -121,22 +116,22 @@ class ApiKeysClient:
         """Patch only the restrictions (a display name the owner changed stays)."""
         body = {"restrictions": restrictions_for(services)}
         request = self._keys().patch(name=key["name"], updateMask="restrictions", body=body)
-        return self._wait(execute(request, self.session), "restricting the API key")
+        return self._wait(self.execute(request), "restricting the API key")
 
     def undelete(self, key: Key) -> Key:
         return self._wait(
-            execute(self._keys().undelete(name=key["name"], body={}), self.session), "undeleting the API key"
+            self.execute(self._keys().undelete(name=key["name"], body={})), "undeleting the API key"
         )
 
     def key_string(self, name: str) -> Secret:
         """getKeyString: the string of the key `name` (callers take it from the key's creation or a
         .env that vouches for it first, to spare this read)."""
-        return Secret(execute(self._keys().getKeyString(name=name), self.session)["keyString"])
+        return Secret(self.execute(self._keys().getKeyString(name=name))["keyString"])
 
     def delete(self, key: Key) -> None:
         """Soft-delete the key; one already deleted (a retry whose first answer was lost) is fine."""
         try:
-            self._wait(execute(self._keys().delete(name=key["name"]), self.session), "deleting the API key")
+            self._wait(self.execute(self._keys().delete(name=key["name"])), "deleting the API key")
         except GoogleApiError as exc:
             if exc.code != 404:
                 raise

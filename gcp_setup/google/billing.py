@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from gcp_setup.google import retry
-from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.client import Client
 
 CONSOLE_LINK = "https://console.cloud.google.com/billing/linkedaccount?project={project}"
 
@@ -17,10 +17,6 @@ class BillingInfo:
     """The linked account's ID ("0X0X0X-0X0X0X-0X0X0X"), or "" when none is linked."""
 
 
-def _client(session: GoogleSession):
-    return session.discovery_client("cloudbilling", "v1")
-
-
 def _info(body: dict) -> BillingInfo:
     """A ProjectBillingInfo, as getBillingInfo and updateBillingInfo answer it."""
     return BillingInfo(
@@ -29,32 +25,29 @@ def _info(body: dict) -> BillingInfo:
     )
 
 
-def get_billing_info(session: GoogleSession, project_id: str) -> BillingInfo:
-    return _info(
-        retry.execute(
-            _client(session).projects().getBillingInfo(name=f"projects/{project_id}"), session=session
+@dataclass
+class BillingClient(Client):
+    def _api(self) -> Any:
+        return self.session.discovery_client("cloudbilling", "v1")
+
+    def billing_info(self, project_id: str) -> BillingInfo:
+        return _info(self.execute(self._api().projects().getBillingInfo(name=f"projects/{project_id}")))
+
+    def account_is_open(self, account: str) -> bool:
+        body = self.execute(self._api().billingAccounts().get(name=f"billingAccounts/{account}"))
+        return bool(body.get("open"))
+
+    def link(self, project_id: str, account: str) -> BillingInfo:
+        """Link the project to `account`; the billing info as the answer has it. Google accepts a closed
+        account and answers billingEnabled false."""
+        request = (
+            self._api()
+            .projects()
+            .updateBillingInfo(
+                name=f"projects/{project_id}", body={"billingAccountName": f"billingAccounts/{account}"}
+            )
         )
-    )
-
-
-def account_is_open(session: GoogleSession, account: str) -> bool:
-    body = retry.execute(
-        _client(session).billingAccounts().get(name=f"billingAccounts/{account}"), session=session
-    )
-    return bool(body.get("open"))
-
-
-def link(session: GoogleSession, project_id: str, account: str) -> BillingInfo:
-    """Link the project to `account`; the billing info as the answer has it. Google accepts a closed
-    account and answers billingEnabled false."""
-    request = (
-        _client(session)
-        .projects()
-        .updateBillingInfo(
-            name=f"projects/{project_id}", body={"billingAccountName": f"billingAccounts/{account}"}
-        )
-    )
-    return _info(retry.execute(request, session=session))
+        return _info(self.execute(request))
 
 
 def link_command(project_id: str, account: str | None = None) -> str:

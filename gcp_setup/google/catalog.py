@@ -6,33 +6,36 @@ predefined role, projects.roles.get for a custom one. Both answer 403 or 404 for
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google import retry
-from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.client import Client
 
 
-def _unknown(request) -> bool:
-    try:
-        retry.execute(request)
-        return False
-    except GoogleApiError as exc:
-        if exc.code in (403, 404):
-            return True
-        raise
+@dataclass
+class CatalogClient(Client):
+    def unknown_services(self, services: list[str]) -> list[str]:
+        client = self.session.discovery_client("servicemanagement", "v1").services()
+        return [s for s in services if self._unknown(client.get(serviceName=s))]
 
+    def unknown_roles(self, roles: list[str]) -> list[str]:
+        iam = self.session.discovery_client("iam", "v1")
+        return [
+            role
+            for role in roles
+            if self._unknown(
+                iam.roles().get(name=role)
+                if role.startswith("roles/")
+                else iam.projects().roles().get(name=role)
+            )
+        ]
 
-def unknown_services(session: GoogleSession, services: list[str]) -> list[str]:
-    client = session.discovery_client("servicemanagement", "v1").services()
-    return [s for s in services if _unknown(client.get(serviceName=s))]
-
-
-def unknown_roles(session: GoogleSession, roles: list[str]) -> list[str]:
-    iam = session.discovery_client("iam", "v1")
-    found = []
-    for role in roles:
-        request = (
-            iam.roles().get(name=role) if role.startswith("roles/") else iam.projects().roles().get(name=role)
-        )
-        if _unknown(request):
-            found.append(role)
-    return found
+    def _unknown(self, request: Any) -> bool:
+        try:
+            self.execute(request)
+            return False
+        except GoogleApiError as exc:
+            if exc.code in (403, 404):
+                return True
+            raise

@@ -4,7 +4,7 @@ it again would double the wait, and a hung endpoint stays hung); the run ends wi
 host that did not answer.
 
 Each kind of client takes the deadline its own way: google-api-python-client through the transport
-it is built on (`DiscoveryHttp`), google-cloud-* clients per call (retry.call passes `timeout`),
+it is built on (`DiscoveryHttp`), google-cloud-* clients per call (client.Client.call passes `timeout`),
 google-genai through HttpOptions, openai through its constructor, google-auth's token requests
 through `token_request()`.
 """
@@ -71,17 +71,32 @@ def host_of(url: str) -> str:
     return parts.netloc or url
 
 
+_TIMEOUTS = frozenset(
+    {
+        "Timeout",
+        "TimeoutError",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "timeout",
+        "TimeoutException",
+        "APITimeoutError",
+    }
+)
+"""Exception class names (anywhere in the class's MRO) that mean "no answer in time": requests', urllib3's,
+the socket module's, httpx2's (google-genai) and openai's."""
+
+
 def timed_out(exc: BaseException) -> NoAnswer | None:
-    """The NoAnswer a client's timeout exception means (requests', urllib3's, a socket's), else None."""
+    """The NoAnswer a client's timeout exception means, else None."""
     if isinstance(exc, NoAnswer):
         return exc
     names = {cls.__name__ for cls in type(exc).__mro__}
-    if not names & {"Timeout", "TimeoutError", "ConnectTimeout", "ReadTimeout", "timeout"}:
+    if not names & _TIMEOUTS:
         return None
     request = getattr(exc, "request", None)
     url = getattr(request, "url", None)
     if url:
-        return NoAnswer(host_of(url), seconds())
+        return NoAnswer(host_of(str(url)), seconds())
     found = re.search(r"host='([^']+)', port=(\d+)", str(exc))
     return NoAnswer(f"{found.group(1)}:{found.group(2)}" if found else "the API endpoint", seconds())
 

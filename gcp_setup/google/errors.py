@@ -1,30 +1,108 @@
 """Google API errors, from whichever client raised them, turned into one line a person can act on.
 
 google-api-core raises `GoogleAPICallError` (with `.reason` from ErrorInfo), google-api-python-client
-`HttpError` (a JSON body), requests/urllib3 connection errors. All are mapped here, in one place.
+`HttpError` (a JSON body), google-genai `APIError` and openai `APIStatusError` (the parsed body),
+requests/urllib3 connection errors. All are mapped here, in one place, to GoogleApiError: the ErrorInfo
+reason and metadata, and the delay a RetryInfo asks for.
+
+Two 429 answers carry no ErrorInfo, so gcp-setup names them (the names are ours, not Google's):
+FREE_TIER_LIMIT_0 and SHARED_CAPACITY_EXHAUSTED below. retry.py decides what each is worth.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
 
-
-def _error_info(details: list[Any]) -> tuple[str, dict[str, str]]:
-    for d in details or []:
-        if isinstance(d, dict) and d.get("@type", "").endswith("google.rpc.ErrorInfo"):
-            return d.get("reason", ""), d.get("metadata", {}) or {}
-    return "", {}
-
-
+FREE_TIER_LIMIT_0 = "FREE_TIER_LIMIT_0"
+"""The Gemini API's 429 for a model that has no free tier for the project: RESOURCE_EXHAUSTED "Quota
+exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0",
+with a QuotaFailure (quotaId ...-FreeTier) and a RetryInfo, no ErrorInfo (answers quoted in
+UKGovernmentBEIS/inspect_ai#3215 and continuedev/continue#10085). No wait helps: billing does."""
+SHARED_CAPACITY_EXHAUSTED = "SHARED_CAPACITY_EXHAUSTED"
+"""Vertex AI's pay-as-you-go 429 when the shared capacity of a region runs out: "Resource exhausted. Please
+try again later." with no details (cloud.google.com/vertex-ai/generative-ai/docs/error-code-429, which
+advises truncated exponential backoff, and the global endpoint)."""
 NOT_A_GOOGLE_API = "NOT_A_GOOGLE_API"
 """The reason given to an answer that is a web page, not a Google error (the endpoint is something else)."""
+
 _WEB_PAGE = "with a web page, not a Google API error"
 _REQUEST_PREFIX = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE) \S+: ")
 MAX_MESSAGE = 300
+_ERROR_INFO = "google.rpc.ErrorInfo"
+_RETRY_INFO = "google.rpc.RetryInfo"
+_QUOTA_FAILURE = "google.rpc.QuotaFailure"
+_LIMIT_0 = re.compile(r"\blimit: 0\b")
+_SHARED_CAPACITY = re.compile(r"^Resource exhausted[.,] [Pp]lease try again later")
+
+
+@dataclass(frozen=True)
+class _Details:
+    """What gcp-setup reads from a google.rpc.Status's details."""
+
+    reason: str = ""
+    metadata: dict[str, str] | None = None
+    retry_after_s: float | None = None
+    free_tier: bool = False
+    limit_0: bool = False
+
+
+def _details(details: list[Any] | None, message: str) -> _Details:
+    """`message` is the whole message (a "limit: 0" may come past what one line shows)."""
+    reason, metadata, retry_after, free_tier = "", {}, None, False
+    limit_0 = bool(_LIMIT_0.search(message))
+    for d in details or []:
+        if not isinstance(d, dict):
+            continue
+        kind = d.get("@type", "")
+        if kind.endswith(_ERROR_INFO) and not reason:
+            reason, metadata = d.get("reason", ""), d.get("metadata", {}) or {}
+        elif kind.endswith(_RETRY_INFO):
+            retry_after = _seconds(d.get("retryDelay"))
+        elif kind.endswith(_QUOTA_FAILURE):
+            for violation in d.get("violations", []) or []:
+                quota = f"{violation.get('quotaMetric', '')} {violation.get('quotaId', '')}".lower()
+                free_tier = free_tier or "free_tier" in quota or "freetier" in quota
+                limit_0 = limit_0 or str(violation.get("quotaValue", "")) == "0"
+    return _Details(reason, metadata, retry_after, free_tier, limit_0)
+
+
+def _seconds(duration: Any) -> float | None:
+    """A google.protobuf.Duration in its JSON form ("38s", "0.5s"), in seconds."""
+    try:
+        return float(str(duration).removesuffix("s"))
+    except ValueError:
+        return None
+
+
+def _api_error(message: str, code: int, status: str, details: _Details) -> GoogleApiError:
+    """The GoogleApiError for an answer; the two 429s without an ErrorInfo get gcp-setup's names."""
+    reason = details.reason
+    if _WEB_PAGE in message:
+        reason = NOT_A_GOOGLE_API
+    elif not reason and code == 429:
+        if details.free_tier and details.limit_0:
+            reason = FREE_TIER_LIMIT_0
+        elif _SHARED_CAPACITY.match(message):
+            reason = SHARED_CAPACITY_EXHAUSTED
+    return GoogleApiError(
+        message,
+        status=status,
+        code=code,
+        reason=reason,
+        metadata=dict(details.metadata or {}),
+        retry_after_s=details.retry_after_s,
+    )
+
+
+def is_quota_limit_0(error: GoogleApiError) -> bool:
+    """A quota whose limit is 0 (a model without a free tier, or a quota set to 0 in a region): waiting
+    frees nothing."""
+    return error.reason == FREE_TIER_LIMIT_0 or error.metadata.get("quota_limit_value") == "0"
 
 
 def readable(message: str, code: int) -> str:
@@ -49,40 +127,40 @@ def from_http_error(exc: Exception) -> GoogleApiError:
     except (ValueError, KeyError, AttributeError, TypeError):
         content = getattr(exc, "content", b"")
         error = {"message": readable(content.decode(errors="replace") if content else str(exc), code)}
-    reason, metadata = _error_info(error.get("details", []))
-    message = readable(str(error.get("message", exc)), code)
-    return GoogleApiError(
-        message,
-        status=error.get("status", ""),
-        code=error.get("code", code),
-        reason=NOT_A_GOOGLE_API if _WEB_PAGE in message else reason,
-        metadata=metadata,
-    )
+    raw = str(error.get("message", exc))
+    details = _details(error.get("details"), raw)
+    return _api_error(readable(raw, code), int(error.get("code") or code), error.get("status", ""), details)
 
 
 def from_api_core(exc: Exception) -> GoogleApiError:
     """A google.api_core.exceptions.GoogleAPICallError as GoogleApiError."""
     status = getattr(exc, "grpc_status_code", None)
     code = int(getattr(exc, "code", 0) or 0)
-    message = readable(str(getattr(exc, "message", exc)), code)
-    return GoogleApiError(
-        message,
-        status=getattr(status, "name", "") or "",
-        code=code,
-        reason=NOT_A_GOOGLE_API if _WEB_PAGE in message else getattr(exc, "reason", "") or "",
+    raw = str(getattr(exc, "message", exc))
+    details = replace(  # over REST, `details` is the answer's list of dicts
+        _details(getattr(exc, "details", None), raw),
+        reason=getattr(exc, "reason", "") or "",
         metadata=dict(getattr(exc, "metadata", None) or {}),
     )
+    return _api_error(readable(raw, code), code, getattr(status, "name", "") or "", details)
 
 
-def as_google_api_error(exc: Exception) -> GoogleApiError | None:
-    """Recognise an exception from any Google client; None when it is something else."""
+def as_google_api_error(exc: BaseException) -> GoogleApiError | None:
+    """Recognise an error answer from any client (the Google ones, google-genai, openai); None when the
+    exception is something else (no answer at all, a bug)."""
     if isinstance(exc, GoogleApiError):
         return exc
+    if not isinstance(exc, Exception):
+        return None
     module = type(exc).__module__
     if module.startswith("googleapiclient"):
         return from_http_error(exc) if hasattr(exc, "resp") else None
     if module.startswith("google.api_core") and hasattr(exc, "code"):
         return from_api_core(exc)
+    if module.startswith("google.genai") and hasattr(exc, "code") and hasattr(exc, "details"):
+        return from_genai_error(exc)
+    if module.startswith("openai") and hasattr(exc, "status_code"):
+        return from_openai_error(exc)
     return None
 
 
@@ -132,13 +210,12 @@ def from_error_body(code: int, body: Any, fallback: str = "") -> GoogleApiError:
     error = body.get("error", body) if isinstance(body, dict) else {}
     if not isinstance(error, dict):
         error = {"message": str(error)}
-    reason, metadata = _error_info(error.get("details", []))
-    return GoogleApiError(
-        str(error.get("message") or fallback or f"HTTP {code}"),
-        status=str(error.get("status") or ""),
-        code=int(error.get("code") or code or 0),
-        reason=reason,
-        metadata=metadata,
+    message = str(error.get("message") or fallback or f"HTTP {code}")
+    return _api_error(
+        message,
+        int(error.get("code") or code or 0),
+        str(error.get("status") or ""),
+        _details(error.get("details"), message),
     )
 
 

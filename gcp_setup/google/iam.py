@@ -13,26 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.google import retry
+from gcp_setup.google.client import Client
 from gcp_setup.google.iam_policy import POLICY_VERSION, Policy, PolicyTarget
-from gcp_setup.google.session import GoogleSession
 
 KEY_CREATION_CONSTRAINT = "constraints/iam.disableServiceAccountKeyCreation"
-
-
-def execute(request: Any, session: GoogleSession) -> dict[str, Any]:
-    """Run a google-api-python-client request under the retry policy; errors come out as GoogleApiError."""
-    from gcp_setup.google import retry
-
-    return retry.execute(request, session=session) or {}
-
-
-def execute_once(request: Any, session: GoogleSession) -> dict[str, Any]:
-    """Run a request without retrying: setIamPolicy, whose caller must read the policy again instead
-    (sending the same stale etag again cannot succeed). Only an API this session has just enabled is
-    waited for (retry.call)."""
-    from gcp_setup.google import retry
-
-    return retry.execute(request, policy=retry.RetryPolicy(attempts=1), session=session) or {}
 
 
 def service_account_email(account_id: str, project: str) -> str:
@@ -52,8 +37,9 @@ class KeyCreationBlocked(GoogleApiError):
 
 
 @dataclass
-class IamClient:
-    session: GoogleSession
+class IamClient(Client):
+    """setIamPolicy is sent once (retry.ONCE): its caller (iam_policy) reads the policy again instead,
+    since the same stale etag sent again cannot succeed."""
 
     def _accounts(self) -> Any:
         return self.session.discovery_client("iam", "v1").projects().serviceAccounts()
@@ -62,7 +48,7 @@ class IamClient:
     def get_service_account(self, project: str, email: str) -> dict[str, Any] | None:
         """The account, or None when it does not exist."""
         try:
-            return execute(self._accounts().get(name=service_account_name(project, email)), self.session)
+            return self.execute(self._accounts().get(name=service_account_name(project, email)))
         except GoogleApiError as exc:
             if exc.code == 404:
                 return None
@@ -77,7 +63,7 @@ class IamClient:
             "serviceAccount": {"displayName": display_name, "description": description},
         }
         try:
-            return execute(self._accounts().create(name=f"projects/{project}", body=body), self.session)
+            return self.execute(self._accounts().create(name=f"projects/{project}", body=body))
         except GoogleApiError as exc:
             if exc.code != 409:
                 raise
@@ -88,12 +74,12 @@ class IamClient:
 
     def enable_service_account(self, project: str, email: str) -> None:
         """Re-enable a disabled account (enabling an enabled one is a no-op on Google's side too)."""
-        execute(self._accounts().enable(name=service_account_name(project, email), body={}), self.session)
+        self.execute(self._accounts().enable(name=service_account_name(project, email), body={}))
 
     def delete_service_account(self, project: str, email: str) -> bool:
         """Delete the account; False when it was already gone."""
         try:
-            execute(self._accounts().delete(name=service_account_name(project, email)), self.session)
+            self.execute(self._accounts().delete(name=service_account_name(project, email)))
             return True
         except GoogleApiError as exc:
             if exc.code == 404:
@@ -106,14 +92,13 @@ class IamClient:
         accounts = self._accounts
 
         def get() -> Policy:
-            return execute(
-                accounts().getIamPolicy(resource=resource, options_requestedPolicyVersion=POLICY_VERSION),
-                self.session,
+            return self.execute(
+                accounts().getIamPolicy(resource=resource, options_requestedPolicyVersion=POLICY_VERSION)
             )
 
         def set_(policy: Policy) -> Policy:
-            return execute_once(
-                accounts().setIamPolicy(resource=resource, body={"policy": policy}), self.session
+            return self.execute(
+                accounts().setIamPolicy(resource=resource, body={"policy": policy}), retry.ONCE
             )
 
         return PolicyTarget(f"service account {email}", get, set_)
@@ -126,11 +111,11 @@ class IamClient:
 
         def get() -> Policy:
             body = {"options": {"requestedPolicyVersion": POLICY_VERSION}}
-            return execute(projects().getIamPolicy(resource=resource, body=body), self.session)
+            return self.execute(projects().getIamPolicy(resource=resource, body=body))
 
         def set_(policy: Policy) -> Policy:
-            return execute_once(
-                projects().setIamPolicy(resource=resource, body={"policy": policy}), self.session
+            return self.execute(
+                projects().setIamPolicy(resource=resource, body={"policy": policy}), retry.ONCE
             )
 
         return PolicyTarget(f"project {project}", get, set_)
@@ -141,19 +126,17 @@ class IamClient:
         request = (
             self._accounts().keys().list(name=service_account_name(project, email), keyTypes="USER_MANAGED")
         )
-        return execute(request, self.session).get("keys", [])
+        return self.execute(request).get("keys", [])
 
     def create_key_file(self, project: str, email: str) -> tuple[str, bytes]:
         """A new key as (key resource name, the JSON key file's bytes). Raises KeyCreationBlocked
         when the organization policy forbids service-account keys."""
-        from gcp_setup.google import retry
-
         body = {"privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE", "keyAlgorithm": "KEY_ALG_RSA_2048"}
         request = self._accounts().keys().create(name=service_account_name(project, email), body=body)
         try:
             # Not sent again after an answer that never came: the first may have made a key, and a second
             # would be a key no file holds (the run's note of the creation lets the next run find it).
-            key = retry.execute(request, policy=retry.ANSWERED_ONLY, session=self.session)
+            key = self.execute(request, retry.ANSWERED_ONLY)
         except GoogleApiError as exc:
             if is_key_creation_blocked(exc):
                 raise KeyCreationBlocked(
@@ -165,7 +148,7 @@ class IamClient:
     def delete_key(self, key_name: str) -> bool:
         """Delete a user-managed key by its resource name; False when it (or its account) was gone."""
         try:
-            execute(self._accounts().keys().delete(name=key_name), self.session)
+            self.execute(self._accounts().keys().delete(name=key_name))
             return True
         except GoogleApiError as exc:
             if exc.code == 404:

@@ -6,7 +6,11 @@
 
 A service account created seconds ago is not yet known to setIamPolicy, which answers 400
 "Service account ... does not exist." for up to a minute or more (IAM is eventually consistent);
-that answer is retried for a bounded time with backoff. A policy that needs no change is not written.
+that answer is waited for, for a bounded time. A policy that needs no change is not written.
+
+The read-modify-write round goes through the one retry policy (retry.py): a failed write is followed by a
+fresh read, because only that tells whether the write happened (a dropped answer) and gives the current
+etag; the new member's propagation is one of the policy's waits.
 """
 
 from __future__ import annotations
@@ -18,17 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google.retry import is_connection_error
+from gcp_setup.google import retry
 
 log = logging.getLogger(__name__)
 
 POLICY_VERSION = 3
-WRITE_RETRIES = 8
-"""Concurrent changes (409 ABORTED), transient errors and lost answers of setIamPolicy."""
+WRITE_POLICY = retry.RetryPolicy(attempts=9, budget_s=30.0)
+"""Rounds of read-modify-write: concurrent changes (409 ABORTED), transient errors and lost answers of
+setIamPolicy each cost one."""
 NEW_MEMBER_WAIT_S = 180.0
-"""How long a "does not exist" answer for a just-created service account is retried."""
-FIRST_BACKOFF_S = 0.1
-MAX_BACKOFF_S = 5.0
+"""How long a "does not exist" answer for a just-created service account is waited for."""
 
 Policy = dict[str, Any]
 
@@ -123,45 +126,44 @@ def revoke(target: PolicyTarget, unwanted: Iterable[Binding]) -> list[Binding]:
     return _read_modify_write(target, lambda p: present(p, unwanted), without_bindings, 0.0)
 
 
+class _ReadFailed(Exception):
+    """The read of a round failed after its own retries: not a reason for another round."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _read_modify_write(
     target: PolicyTarget,
     changes_for: Callable[[Policy], list[Binding]],
     apply_changes: Callable[[Policy, list[Binding]], Policy],
     new_member_wait_s: float,
 ) -> list[Binding]:
-    """Read, change, write; any failed write is followed by a fresh read, because only that tells
-    whether the write happened (a dropped answer) and gives the current etag."""
-    retries = 0
-    backoff = FIRST_BACKOFF_S
-    waited = 0.0
-    while True:
-        policy = target.get()
-        changes = changes_for(policy)
-        if not changes:
-            return []
+    """Rounds of read, change, write (the write sent once), under WRITE_POLICY."""
+
+    def round_() -> list[Binding]:
         try:
+            policy = target.get()
+        except Exception as exc:
+            raise _ReadFailed(exc) from exc
+        changes = changes_for(policy)
+        if changes:
             target.set(apply_changes(policy, changes))
-            return changes
-        except GoogleApiError as exc:
-            if is_unknown_new_member(exc) and waited < new_member_wait_s:
-                log.info("%s: %s; waiting for IAM to propagate", target.label, exc)
-            elif (is_concurrent_change(exc) or exc.retryable) and retries < WRITE_RETRIES:
-                retries += 1
-                log.info("%s: setIamPolicy failed (%s); reading the policy again", target.label, exc)
-            else:
-                raise
-        except Exception as exc:  # a dropped connection: the write may or may not have happened
-            if not is_connection_error(exc) or retries >= WRITE_RETRIES:
-                raise
-            retries += 1
-            log.info("%s: setIamPolicy got no answer (%s); reading the policy again", target.label, exc)
-        target.sleep(backoff)
-        waited += backoff
-        backoff = min(backoff * 2, MAX_BACKOFF_S)
+        return changes
 
+    def new_member(error: GoogleApiError) -> float | None:
+        return new_member_wait_s if is_unknown_new_member(error) else None
 
-def is_concurrent_change(exc: GoogleApiError) -> bool:
-    return exc.code == 409 and exc.status == "ABORTED"
+    def note(error: BaseException, delay: float) -> None:
+        log.info(
+            "%s: setIamPolicy failed (%s); reading the policy again in %.2fs", target.label, error, delay
+        )
+
+    try:
+        return retry.call(round_, policy=WRITE_POLICY, waits=new_member, on_retry=note, sleep=target.sleep)
+    except _ReadFailed as failed:
+        raise failed.error from failed.error.__cause__
 
 
 def is_unknown_new_member(exc: GoogleApiError) -> bool:

@@ -5,12 +5,14 @@ counts toward the wait. The first goes at once, and while the interval is shorte
 the polls follow each other without a pause, so a quick operation is noticed as soon as it is done;
 a slow one still costs few requests. Every poll after the first reports progress.
 
-    started = retry.call(client.batch_enable_services, request=request, retry=None)   # google-cloud-*
-    op = operations.wait_cloud_operation(client, started, "enabling 7 APIs", ctx.progress_note)
-    op = operations.wait_discovery_operation(body, get_operation)                     # discovery clients
+This is a wait, not a retry loop: each poll is one call under the retry policy (client.Client's
+`wait_operation` and `wait_cloud_operation` pass it in), and `wait` only paces the polls.
 
-`wait(poll, ...)` is the general form; `poll` does its own retries (retry.call / retry.execute), `wait`
-only paces the polls.
+Why not google.api_core.operation: the discovery clients answer operations as dicts, where
+`operation.from_http_json` wants a protobuf result type and a transport of its own; and its polling is a
+jittered api_core Retry timed from the end of each poll, with no progress callback and no injectable
+clock, where this one counts the round trip, reports each poll, and is tested on a fake clock
+(tests/test_operations.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google import retry
 
 
 @dataclass(frozen=True)
@@ -95,30 +96,3 @@ def wait(
         code, message = failure
         raise GoogleApiError(f"{what} failed: {message}", code=_RPC_CODE_HTTP.get(code, code))
     return op
-
-
-def _silent(message: str) -> None:
-    """Progress sink when the caller shows none."""
-
-
-def wait_discovery_operation(
-    operation: dict[str, Any],
-    get: Callable[[str], dict[str, Any]],
-    progress: Callable[[str], None] = _silent,
-    what: str = "",
-) -> dict[str, Any]:
-    """wait() for a discovery client's operation dict; `get(name)` fetches it again (with retries)."""
-    name = operation["name"]
-    return wait(lambda: get(name), what or name, progress, first=operation)
-
-
-def wait_cloud_operation(client: Any, started: Any, what: str, progress: Callable[[str], None]) -> Any:
-    """wait() for the api_core Operation a google-cloud-* client returned, polled through that client's
-    own get_operation."""
-    first = started.operation
-    return wait(
-        lambda: retry.call(client.get_operation, {"name": first.name}, retry=None),
-        what,
-        progress,
-        first=first,
-    )

@@ -2,23 +2,26 @@
 policy of a constraint on a project, folder or organization, as Google computes it from the policies
 set on the resource and its ancestors (and the constraint's default).
 
-    enforced(session, "projects/my-project", "iam.managed.disableServiceAccountApiKeyCreation")
+    OrgPolicyClient(session).enforced("projects/p", "iam.managed.disableServiceAccountApiKeyCreation")
 """
 
 from __future__ import annotations
 
-from gcp_setup.google.iam import execute
-from gcp_setup.google.session import GoogleSession
+from dataclasses import dataclass
+
+from gcp_setup.google.client import Client
 
 
-def enforced(session: GoogleSession, resource: str, constraint: str) -> bool:
-    """Whether `constraint` is enforced on `resource` (projects/P, folders/F or organizations/O): a rule
-    of its effective policy enforces it without a condition."""
-    api = session.discovery_client("orgpolicy", "v2")
-    policies = getattr(api, resource.split("/", 1)[0])().policies()
-    policy = execute(policies.getEffectivePolicy(name=f"{resource}/policies/{constraint}"), session)
-    rules = policy.get("spec", {}).get("rules", [])
-    return any(rule.get("enforce") and not rule.get("condition") for rule in rules)
+@dataclass
+class OrgPolicyClient(Client):
+    def enforced(self, resource: str, constraint: str) -> bool:
+        """Whether `constraint` is enforced on `resource` (projects/P, folders/F or organizations/O): a
+        rule of its effective policy enforces it without a condition."""
+        api = self.session.discovery_client("orgpolicy", "v2")
+        policies = getattr(api, resource.split("/", 1)[0])().policies()
+        policy = self.execute(policies.getEffectivePolicy(name=f"{resource}/policies/{constraint}"))
+        rules = policy.get("spec", {}).get("rules", [])
+        return any(rule.get("enforce") and not rule.get("condition") for rule in rules)
 
 
 def lift_command(project: str, constraint: str) -> str:

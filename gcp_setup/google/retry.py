@@ -1,42 +1,61 @@
-"""The one retry policy for Google API calls: 429, 5xx, ABORTED/UNAVAILABLE and dropped connections are
-retried with exponential backoff and full jitter (Google's documented advice for its APIs); anything
-else is raised at once as a GoogleApiError with a hint.
+"""The one retry policy, for every call gcp-setup makes: the API clients (client.py) and verify's model
+calls through google-genai and openai alike.
 
-    project = retry.call(client.get_project, name="projects/p", retry=None, session=session)
-    # retry=None: the client's own retries are off; session: the run (see below)
-Mutating calls are retried too: every step's apply treats "already exists"/"already done" as success,
-so a create whose answer was lost can be sent again safely.
+Retried, with full-jitter exponential backoff (Google's advice for its APIs): 500, 502, 503, 504, ABORTED,
+UNAVAILABLE, a 429 (a rate limit, or Vertex AI's shared capacity, which Google says to retry so), and a
+request that got no answer because the connection broke (reset, refused, dropped), unless sending it twice
+could do harm (`unanswered=False`). Not retried: a quota whose limit is 0 (no wait frees it), a 429 whose
+RetryInfo asks for a longer wait than the budget has left, no answer in time (deadline.py: a hung
+endpoint stays hung), and every other error, which comes out as a GoogleApiError with a hint. A 429
+whose RetryInfo fits is retried after the usual backoff, not after RetryInfo's delay (google-api-core and
+google-genai retry every 429 so).
 
-An API this run has just enabled answers SERVICE_DISABLED for a while (Google: "wait a few minutes
-for the action to propagate"). The services step records what it enabled on the run's session
-(`GoogleSession.note_enabled`); such an answer for one of those services is retried, with the same
-backoff, for up to PROPAGATION_WINDOW_S after the enablement.
+The budget of one call (RetryPolicy): at most 8 attempts and 10 s of waiting between them; the n-th wait
+is uniform in [0, min(4 s, 0.05 s * 2**n)], so the waits of 8 attempts add up to 6.35 s at most. Each
+attempt has its own deadline (--timeout, deadline.py).
+
+Propagation is waited for beside that budget: an API enabled moments ago answers SERVICE_DISABLED for a
+while ("wait a few minutes for the action to propagate"), and IAM does not know a service account created
+moments ago. The caller says how long such an answer is worth waiting for (`Waits`); provisioning knows
+what its run enabled (client.py), verify asks Service Usage (verify/core.py); both through
+`service_enabled_recently`.
+
+Why not google.api_core.retry.Retry: it bounds a call by seconds only (max attempts is an open request,
+googleapis/python-api-core#535), its predicate judges one exception without the call's history (which
+propagation allowance and RetryInfo need), it sleeps with time.sleep (tests move the emulator's clock
+instead of waiting), and on giving up it raises RetryError rather than Google's own error. The backoff
+itself is api_core's: `exponential_sleep_generator` (truncated exponential, full jitter).
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
+from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import deadline
-from gcp_setup.google.errors import as_google_api_error, with_hint
-
-if TYPE_CHECKING:
-    from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.errors import as_google_api_error, is_quota_limit_0, with_hint
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-PROPAGATION_WINDOW_S = 180.0
+SERVICE_DISABLED = "SERVICE_DISABLED"
+
+Waits = Callable[[GoogleApiError], float | None]
+"""For an error answer that may be propagation: how many more seconds it is worth waiting for, else None.
+Asked until it answers a number, once per call; the waits are then counted against that allowance."""
+OnRetry = Callable[[BaseException, float], None]
+"""Told of each retry: the error (a GoogleApiError for an answer), and the seconds before the next attempt."""
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 8
+    budget_s: float = 10.0
+    """Seconds of waiting between the attempts of one call, in all (propagation waits aside)."""
     initial_s: float = 0.05
     multiplier: float = 2.0
     max_delay_s: float = 4.0
@@ -44,78 +63,120 @@ class RetryPolicy:
     """Send again a request that got no answer (dropped connection). False for a create that is not
     idempotent (a service-account key): the first may have been carried out."""
 
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Full jitter: uniform in [0, min(max, initial * multiplier**attempt)]."""
-        return rng.uniform(0, min(self.max_delay_s, self.initial_s * self.multiplier**attempt))
-
 
 DEFAULT_POLICY = RetryPolicy()
 ANSWERED_ONLY = RetryPolicy(unanswered=False)
-_rng = random.Random()
+ONCE = RetryPolicy(attempts=1)
+"""Only propagation is waited for: setIamPolicy, whose caller reads the policy again instead."""
 
 
-def _propagation_deadline(exc: BaseException, session: GoogleSession | None) -> float | None:
-    """When a SERVICE_DISABLED answer about a service the run enabled moments ago stops being worth
-    retrying."""
-    api_error = as_google_api_error(exc) if isinstance(exc, Exception) and session else None
-    if api_error is None or api_error.reason != "SERVICE_DISABLED":
-        return None
-    since = session.enabled_at.get(api_error.metadata.get("service", ""))
-    return None if since is None else since + PROPAGATION_WINDOW_S
+def service_enabled_recently(
+    enabled_since: Callable[[GoogleApiError], float | None], window_s: float
+) -> Waits:
+    """Waits for SERVICE_DISABLED answers about a service known to be enabled since `enabled_since(error)`
+    (a time.monotonic() time, or None when not known to be): until `window_s` after that."""
+
+    def allowance(error: GoogleApiError) -> float | None:
+        if error.reason != SERVICE_DISABLED:
+            return None
+        since = enabled_since(error)
+        return None if since is None else since + window_s - time.monotonic()
+
+    return allowance
 
 
 def is_connection_error(exc: BaseException) -> bool:
-    """A request that never got an answer: reset, refused, timed out, or the server hung up."""
-    if isinstance(exc, OSError):  # ConnectionError, requests' ConnectionError, socket timeouts
+    """A request that never got an answer: reset, refused, or the server hung up. (No answer in time is
+    deadline.timed_out, asked first.)"""
+    if isinstance(exc, OSError):  # ConnectionError, requests' ConnectionError
         return True
-    return type(exc).__module__.startswith("httplib2") or type(exc).__name__ == "TransportError"
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    # httplib2's errors; google-auth's and httpx2's (google-genai) TransportError; openai's wrapper
+    return type(exc).__module__.startswith("httplib2") or bool(
+        names & {"TransportError", "APIConnectionError"}
+    )
 
 
-def classify(exc: BaseException) -> tuple[bool, BaseException]:
-    """(retryable, the exception to raise if not retried). No answer in time is final (deadline.py)."""
-    api_error = as_google_api_error(exc) if isinstance(exc, Exception) else None
-    if api_error is not None:
-        return api_error.retryable, with_hint(api_error)
-    no_answer = deadline.timed_out(exc)
-    if no_answer is not None:
-        return False, no_answer
-    if is_connection_error(exc):
-        return True, exc
-    return False, exc
+@dataclass
+class _Call:
+    """The retry decisions of one call, with what it has used of its budget."""
+
+    policy: RetryPolicy
+    waits: Waits | None
+    attempts: int = 1
+    waited_s: float = 0.0
+    allowance_s: float | None = None
+    """Propagation: seconds still worth waiting, once an answer was found to be propagation."""
+    backoff: Iterator[float] | None = None
+
+    def next_delay(self, exc: BaseException, error: GoogleApiError | None) -> float | None:
+        """Seconds to wait before the next attempt, or None: give up."""
+        if self.backoff is None:  # imported at the first failure: a call that succeeds needs none of it
+            from google.api_core.retry import exponential_sleep_generator
+
+            self.backoff = exponential_sleep_generator(
+                self.policy.initial_s, self.policy.max_delay_s, self.policy.multiplier
+            )
+        delay = next(self.backoff)
+        if error is not None and self._propagating(error):
+            delay = max(delay, self.policy.initial_s)
+            if delay > self.allowance_s:
+                return None
+            self.allowance_s -= delay
+            return delay
+        if not self._retryable(exc, error) or self.attempts >= self.policy.attempts:
+            return None
+        if self.waited_s + delay > self.policy.budget_s:
+            return None
+        self.attempts += 1
+        self.waited_s += delay
+        return delay
+
+    def _propagating(self, error: GoogleApiError) -> bool:
+        """`error` is propagation worth waiting for; the first such answer sets the allowance."""
+        allowance = self.waits(error) if self.waits is not None else None
+        if allowance is None:
+            return False
+        if self.allowance_s is None:
+            self.allowance_s = allowance
+        return True
+
+    def _retryable(self, exc: BaseException, error: GoogleApiError | None) -> bool:
+        if error is None:
+            return deadline.timed_out(exc) is None and is_connection_error(exc) and self.policy.unanswered
+        if is_quota_limit_0(error):
+            return False
+        if error.retry_after_s is not None and error.retry_after_s > self.policy.budget_s - self.waited_s:
+            return False  # Google says when: later than this call may wait
+        return error.retryable
+
+
+def _log_retry(exc: BaseException, delay: float) -> None:
+    log.info("retrying in %.2fs after %s", delay, exc)
 
 
 def call(
     fn: Callable[..., T],
     *args,
     policy: RetryPolicy = DEFAULT_POLICY,
-    session: GoogleSession | None = None,
+    waits: Waits | None = None,
+    on_retry: OnRetry = _log_retry,
+    sleep: Callable[[float], None] = time.sleep,
     **kwargs,
 ) -> T:
-    """fn(*args, **kwargs), retried per `policy`; Google errors come out as GoogleApiError. With the
-    run's `session`, SERVICE_DISABLED for an API it has just enabled is waited out too."""
-    if "retry" in kwargs:  # a google-cloud-* method: without a timeout its REST transport may wait forever
-        kwargs.setdefault("timeout", deadline.seconds())
-    attempt = 0
+    """fn(*args, **kwargs), retried per `policy` (and `waits`); an error answer comes out as a
+    GoogleApiError with its hint, no answer in time as deadline.NoAnswer."""
+    decisions = _Call(policy, waits)
     while True:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            retryable, error = classify(exc)
-            retryable = retryable and (policy.unanswered or not is_connection_error(exc))
-            propagating_until = _propagation_deadline(exc, session)
-            propagating = propagating_until is not None and time.monotonic() < propagating_until
-            if not propagating and (not retryable or attempt >= policy.attempts - 1):
-                if error is exc:
+            error = as_google_api_error(exc)
+            delay = decisions.next_delay(exc, error)
+            if delay is None:
+                final = with_hint(error) if error is not None else deadline.timed_out(exc)
+                if final is None or final is exc:
                     raise
-                raise error from exc
-            delay = policy.delay(min(attempt, 16), _rng)
-            if propagating:
-                delay = max(delay, policy.initial_s)
-            log.info("retrying %s in %.2fs after %s", getattr(fn, "__name__", fn), delay, error)
-            time.sleep(delay)
-            attempt += 1
-
-
-def execute(request, policy: RetryPolicy = DEFAULT_POLICY, session: GoogleSession | None = None):
-    """A google-api-python-client request object's execute(), under the same policy."""
-    return call(request.execute, policy=policy, session=session, num_retries=0)
+                raise final from exc
+            on_retry(error or exc, delay)
+            sleep(delay)

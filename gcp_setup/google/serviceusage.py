@@ -2,52 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from gcp_setup.google import operations, retry
-from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.client import Client
 
 MAX_BATCH = 20
 """services:batchGet and services:batchEnable take at most 20 services per call."""
-
-
-def _client(session: GoogleSession):
-    from google.cloud import service_usage_v1
-
-    return session.cloud_client(service_usage_v1.ServiceUsageClient, "serviceusage")
+ENABLED = "ENABLED"
 
 
 def chunks(items: list[str], size: int = MAX_BATCH) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def enabled_among(session: GoogleSession, project: str, services: Iterable[str]) -> set[str]:
-    """Which of `services` are enabled in `project` (ID or number): one batchGet per 20 services."""
-    client = _client(session)
-    enabled: set[str] = set()
-    for chunk in chunks(list(services)):
-        request = {
-            "parent": f"projects/{project}",
-            "names": [f"projects/{project}/services/{s}" for s in chunk],
-        }
-        response = retry.call(client.batch_get_services, request=request, retry=None, session=session)
-        enabled |= _enabled_ids(response.services)
-    return enabled
+@dataclass
+class ServiceUsageClient(Client):
+    def _services(self) -> Any:
+        from google.cloud import service_usage_v1
 
+        return self.session.cloud_client(service_usage_v1.ServiceUsageClient, "serviceusage")
 
-def enable(
-    session: GoogleSession, project: str, services: list[str], progress: Callable[[str], None]
-) -> set[str]:
-    """batchEnable `services` (at most MAX_BATCH) and wait for the operation; the services its response
-    reports enabled."""
-    from google.cloud import service_usage_v1
+    def enabled_among(self, project: str, services: Iterable[str]) -> set[str]:
+        """Which of `services` are enabled in `project` (ID or number): one batchGet per 20 services."""
+        client = self._services()
+        enabled: set[str] = set()
+        for chunk in chunks(list(services)):
+            request = {
+                "parent": f"projects/{project}",
+                "names": [f"projects/{project}/services/{s}" for s in chunk],
+            }
+            enabled |= _enabled_ids(self.call(client.batch_get_services, request=request).services)
+        return enabled
 
-    client = _client(session)
-    request = {"parent": f"projects/{project}", "service_ids": services}
-    started = retry.call(client.batch_enable_services, request=request, retry=None, session=session)
-    done = operations.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)", progress)
-    response = service_usage_v1.BatchEnableServicesResponse.deserialize(done.response.value)
-    return _enabled_ids(response.services)
+    def enable(self, project: str, services: list[str]) -> set[str]:
+        """batchEnable `services` (at most MAX_BATCH) and wait for the operation; the services its
+        response reports enabled."""
+        from google.cloud import service_usage_v1
+
+        client = self._services()
+        request = {"parent": f"projects/{project}", "service_ids": services}
+        started = self.call(client.batch_enable_services, request=request)
+        done = self.wait_cloud_operation(client, started, f"enabling {len(services)} API(s)")
+        response = service_usage_v1.BatchEnableServicesResponse.deserialize(done.response.value)
+        return _enabled_ids(response.services)
+
+    def state(self, service_name: str) -> str:
+        """The state of `service_name` (projects/P/services/S): ENABLED, DISABLED."""
+        services = self.session.discovery_client("serviceusage", "v1").services()
+        return self.execute(services.get(name=service_name)).get("state", "")
 
 
 def _enabled_ids(services) -> set[str]:

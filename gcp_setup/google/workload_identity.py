@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google import operations
-from gcp_setup.google.iam import execute
-from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.client import Client
 
 Resource = dict[str, Any]
 DELETED = "DELETED"
@@ -38,31 +36,19 @@ def is_deleted(resource: Resource | None) -> bool:
     return bool(resource) and resource.get("state") == DELETED
 
 
-def _silent(message: str) -> None:
-    """Progress sink when the caller shows none."""
-
-
 @dataclass
-class WorkloadIdentityClient:
-    session: GoogleSession
-    progress: Callable[[str], None] = _silent
-
+class WorkloadIdentityClient(Client):
     def _pools(self) -> Any:
         return self.session.discovery_client("iam", "v1").projects().locations().workloadIdentityPools()
 
     def _wait(self, operation: Resource, what: str) -> Resource:
         """Wait for a pool's or a provider's operation, polled through that resource's operations.get."""
         owner = self._pools().providers() if "/providers/" in operation["name"] else self._pools()
-        return operations.wait_discovery_operation(
-            operation,
-            lambda name: execute(owner.operations().get(name=name), self.session),
-            self.progress,
-            what,
-        )
+        return self.wait_operation(operation, lambda name: owner.operations().get(name=name), what)
 
     def _get(self, request: Any) -> Resource | None:
         try:
-            return execute(request, self.session)
+            return self.execute(request)
         except GoogleApiError as exc:
             if exc.code == 404:
                 return None
@@ -82,7 +68,7 @@ class WorkloadIdentityClient:
 
     def update_pool(self, name: str, body: Resource, fields: list[str]) -> None:
         request = self._pools().patch(name=name, updateMask=",".join(fields), body=body)
-        self._wait(execute(request, self.session), f"updating {name}")
+        self._wait(self.execute(request), f"updating {name}")
 
     def set_pool_deleted(self, name: str, deleted: bool) -> None:
         verb = self._pools().delete(name=name) if deleted else self._pools().undelete(name=name, body={})
@@ -107,7 +93,7 @@ class WorkloadIdentityClient:
 
     def update_provider(self, name: str, body: Resource, fields: list[str]) -> None:
         request = self._pools().providers().patch(name=name, updateMask=",".join(fields), body=body)
-        self._wait(execute(request, self.session), f"updating {name}")
+        self._wait(self.execute(request), f"updating {name}")
 
     def set_provider_deleted(self, name: str, deleted: bool) -> None:
         providers = self._pools().providers()
@@ -117,7 +103,7 @@ class WorkloadIdentityClient:
     # -- shared -----------------------------------------------------------------------------------
     def _create(self, request: Any, get: Callable[[], Resource | None], what: str) -> Resource:
         try:
-            self._wait(execute(request, self.session), what)
+            self._wait(self.execute(request), what)
         except GoogleApiError as exc:
             if exc.code != 409:
                 raise
@@ -129,7 +115,7 @@ class WorkloadIdentityClient:
     def _change_state(self, request: Any, what: str) -> None:
         """Delete or undelete; "already so" (a retried call whose first answer was lost) is fine."""
         try:
-            self._wait(execute(request, self.session), what)
+            self._wait(self.execute(request), what)
         except GoogleApiError as exc:
             if exc.code != 404 and exc.status != "FAILED_PRECONDITION":
                 raise

@@ -10,6 +10,7 @@ from typing import Any
 from gcp_setup import defaults
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import billing
+from gcp_setup.google.billing import BillingClient
 from gcp_setup.steps.base import Action, Context, Step, StepError, StepInputError
 
 NEEDS_BILLING = frozenset({defaults.VERTEX_AI_API, "compute.googleapis.com"})
@@ -35,7 +36,7 @@ class BillingStep(Step):
     depends_on = ("project",)
 
     def observe(self, ctx: Context) -> BillingState:
-        info = billing.get_billing_info(ctx.session, ctx.config.project)
+        info = BillingClient(ctx.session).billing_info(ctx.config.project)
         wanted = ctx.config.billing_account
         if wanted is None or (info.enabled and info.account == wanted):
             return BillingState(info.enabled, info.account)
@@ -53,7 +54,7 @@ class BillingStep(Step):
         if not (linked or ctx.dry_run):
             return None
         try:
-            return billing.account_is_open(ctx.session, ctx.config.billing_account)
+            return BillingClient(ctx.session).account_is_open(ctx.config.billing_account)
         except GoogleApiError as exc:
             if exc.code not in (403, 404):
                 raise
@@ -81,7 +82,7 @@ class BillingStep(Step):
         return [Action("update", f"projects/{config.project}/billingInfo", summary, {"account": wanted})]
 
     def apply(self, ctx: Context, action: Action) -> billing.BillingInfo:
-        return billing.link(ctx.session, ctx.config.project, action.data["account"])
+        return BillingClient(ctx.session).link(ctx.config.project, action.data["account"])
 
     def state_after(
         self, ctx: Context, state: BillingState, action: Action, answer: billing.BillingInfo

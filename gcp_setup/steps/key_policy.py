@@ -17,6 +17,7 @@ from typing import Any
 from gcp_setup import defaults
 from gcp_setup.google import orgpolicy
 from gcp_setup.google.apikeys import ApiKeysClient
+from gcp_setup.google.orgpolicy import OrgPolicyClient
 from gcp_setup.steps.api_key import ApiKeyStep, ExpressKeyStep
 from gcp_setup.steps.base import Action, Context, PreconditionFailed, Step
 from gcp_setup.steps.service_account import project_id
@@ -47,7 +48,7 @@ class KeyPolicyStep(Step):
             return KeyPolicyState(None)
         exists = ctx.output("project", "number") is not None
         resource = f"projects/{project_id(ctx)}" if exists else parent
-        if not orgpolicy.enforced(ctx.session, resource, CONSTRAINT):
+        if not OrgPolicyClient(ctx.session).enforced(resource, CONSTRAINT):
             return KeyPolicyState(resource)
         keys = ApiKeysClient(ctx.session).list(project_id(ctx)) if exists else []
         return KeyPolicyState(resource, True, _keys_to_bind(ctx, keys))

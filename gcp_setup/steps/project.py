@@ -7,7 +7,7 @@ from typing import Any
 
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import resourcemanager
-from gcp_setup.google.resourcemanager import ProjectInfo
+from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Step, StepError, StepInputError
 
 
@@ -27,7 +27,7 @@ class ProjectStep(Step):
     name = "project"
 
     def observe(self, ctx: Context) -> ProjectState:
-        return ProjectState(resourcemanager.get_project(ctx.session, ctx.config.project))
+        return ProjectState(ResourceManagerClient(ctx.session).get_project(ctx.config.project))
 
     def plan(self, ctx: Context, state: ProjectState) -> list[Action]:
         config = ctx.config
@@ -54,8 +54,8 @@ class ProjectStep(Step):
     def apply(self, ctx: Context, action: Action) -> ProjectState:
         project_id = ctx.config.project
         try:
-            info = resourcemanager.create_project(
-                ctx.session, project_id, progress=ctx.progress_note, **action.data
+            info = ResourceManagerClient(ctx.session, ctx.progress_note).create_project(
+                project_id, **action.data
             )
             return ProjectState(info, created=info is not None)
         except GoogleApiError as exc:
@@ -63,7 +63,7 @@ class ProjectStep(Step):
                 raise
             # Taken: ours if an earlier attempt's answer was lost (then we can read it), else someone else's.
             # Ours is not new then: that earlier run may have made things inside it.
-            info = resourcemanager.get_project(ctx.session, project_id)
+            info = ResourceManagerClient(ctx.session).get_project(project_id)
             if info is None:
                 raise StepError(
                     f"project ID {project_id} is already taken (project IDs are global; it may belong to "
@@ -94,7 +94,7 @@ class ProjectStep(Step):
 def visible_project(ctx: Context) -> ProjectInfo:
     """The project; one the caller cannot see fails the step. Google answers 403 alike for a project that
     does not exist and for one the caller may not use, so "not visible" never means "gone"."""
-    info = resourcemanager.get_project(ctx.session, ctx.config.project)
+    info = ResourceManagerClient(ctx.session).get_project(ctx.config.project)
     if info is None:
         raise StepInputError(
             f"cannot see project {ctx.config.project}: it does not exist or your account may not use it, "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gcp_setup import defaults
-from gcp_setup.google import catalog
+from gcp_setup.google.catalog import CatalogClient
 from gcp_setup.google.iam import IamClient, service_account_email, service_account_member
 from gcp_setup.google.iam_policy import Binding, grant, missing
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
@@ -47,7 +47,7 @@ def check_roles_exist(ctx: Context) -> None:
     """In the plan (every apply starts with one), a --role beyond gcp-setup's own must be a role Google
     knows: refused before anything is created, rather than by the grant after the account is made."""
     extra = [r for r in ctx.config.roles if r not in defaults.ROLES]
-    unknown = catalog.unknown_roles(ctx.session, extra) if extra and ctx.dry_run else []
+    unknown = CatalogClient(ctx.session).unknown_roles(extra) if extra and ctx.dry_run else []
     if unknown:
         raise StepInputError(
             f"Google knows no role {', '.join(unknown)}",

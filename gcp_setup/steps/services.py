@@ -11,7 +11,9 @@ from typing import Any
 
 from gcp_setup import defaults
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google import catalog, serviceusage
+from gcp_setup.google import serviceusage
+from gcp_setup.google.catalog import CatalogClient
+from gcp_setup.google.serviceusage import ServiceUsageClient
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.billing import NEEDS_BILLING
 
@@ -43,7 +45,7 @@ class ServicesStep(Step):
 
     def observe(self, ctx: Context) -> ServicesState:
         try:
-            enabled = serviceusage.enabled_among(ctx.session, ctx.config.project, ctx.config.services)
+            enabled = ServiceUsageClient(ctx.session).enabled_among(ctx.config.project, ctx.config.services)
         except GoogleApiError as exc:
             if exc.reason == UNKNOWN_SERVICE:
                 raise _unknown(exc.metadata.get("services", "").split(",")) from exc
@@ -54,7 +56,7 @@ class ServicesStep(Step):
         """In a project still to be created, the services cannot be looked up: the plan asks Service
         Management about those beyond gcp-setup's own (none by default), before anything is created."""
         extra = [s for s in ctx.config.services if s not in KNOWN]
-        unknown = catalog.unknown_services(ctx.session, extra) if extra and ctx.dry_run else []
+        unknown = CatalogClient(ctx.session).unknown_services(extra) if extra and ctx.dry_run else []
         if unknown:
             raise _unknown(unknown)
         return ServicesState(frozenset())
@@ -70,8 +72,8 @@ class ServicesStep(Step):
         ]
 
     def apply(self, ctx: Context, action: Action) -> set[str]:
-        return serviceusage.enable(
-            ctx.session, ctx.config.project, action.data["services"], ctx.progress_note
+        return ServiceUsageClient(ctx.session, ctx.progress_note).enable(
+            ctx.config.project, action.data["services"]
         )
 
     def state_after(

@@ -23,10 +23,11 @@ from typing import Any, ClassVar
 
 from gcp_setup.config import Config
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google import operations, resourcemanager, retry
+from gcp_setup.google import resourcemanager
 from gcp_setup.google.apikeys import ApiKeysClient, is_deleted, key_id
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
+from gcp_setup.google.resourcemanager import ResourceManagerClient
 from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup, project_inactive, visible_project
@@ -201,11 +202,7 @@ class DeleteProject(Step):
         ]
 
     def apply(self, ctx: Context, action: Action) -> None:
-        from google.cloud import resourcemanager_v3
-
-        client = ctx.session.cloud_client(resourcemanager_v3.ProjectsClient, "cloudresourcemanager")
-        started = retry.call(client.delete_project, name=action.resource, retry=None, session=ctx.session)
-        operations.wait_cloud_operation(client, started, f"deleting {action.resource}", ctx.progress_note)
+        ResourceManagerClient(ctx.session, ctx.progress_note).delete_project(action.resource)
 
     def describe(self, ctx: Context, state: ProjectState) -> str:
         made = "created by gcp-setup" if state.ours else "not created by gcp-setup"

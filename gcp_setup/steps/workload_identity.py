@@ -21,9 +21,9 @@ from typing import Any
 
 from gcp_setup import defaults
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google import resourcemanager
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import Binding, grant, missing, revoke, unconditional_members
+from gcp_setup.google.resourcemanager import ResourceManagerClient
 from gcp_setup.google.workload_identity import (
     Resource,
     WorkloadIdentityClient,
@@ -78,7 +78,7 @@ def project_number(ctx: Context) -> str:
     number = ctx.output("project", "number") if "project" in ctx.reads else None
     if number:
         return str(number)
-    info = resourcemanager.get_project(ctx.session, project_id(ctx))
+    info = ResourceManagerClient(ctx.session).get_project(project_id(ctx))
     return info.number if info else "NUMBER"
 
 

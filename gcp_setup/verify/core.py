@@ -1,6 +1,6 @@
 """What every verify check shares: its result, the context it runs in, timing, and the one way Google
-calls are made (errors from google-genai and openai become GoogleApiError; SERVICE_DISABLED for an API
-that Service Usage already reports enabled is waited out, for a bounded time, as propagation).
+calls are made: through the one retry policy (google/retry.py), errors from google-genai and openai
+coming out as GoogleApiError.
 
 Secrets (the API key, access tokens) live in the context only; nothing here formats them into text.
 """
@@ -18,12 +18,11 @@ from typing import Any, TypeVar
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.google.errors import as_google_api_error
 
+log = logging.getLogger(__name__)
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 T = TypeVar("T")
-
-FIRST_WAIT_S = 0.5
-MAX_WAIT_S = 15.0
 
 
 @dataclass
@@ -132,53 +131,42 @@ def api_key_from_env(environ: Mapping[str, str], name: str | None) -> tuple[str 
     return name, None
 
 
-def as_api_error(exc: BaseException) -> GoogleApiError | None:
-    """A Google error from google-genai, openai or the Google clients; None for anything else."""
-    from gcp_setup.google.errors import as_google_api_error, from_genai_error, from_openai_error
-
-    module = type(exc).__module__
-    if module.startswith("google.genai") and hasattr(exc, "code") and hasattr(exc, "details"):
-        return from_genai_error(exc)  # type: ignore[arg-type]
-    if module.startswith("openai") and hasattr(exc, "status_code"):
-        return from_openai_error(exc)  # type: ignore[arg-type]
-    return as_google_api_error(exc) if isinstance(exc, Exception) else None
-
-
 def call(ctx: VerifyContext, what: str, fn: Callable[[], T]) -> T:
-    """Run one Google call. SERVICE_DISABLED for a service Service Usage reports ENABLED is propagation:
-    wait with backoff, saying so, for at most ctx.propagation_wait_s, then give up with the error.
-    Service Usage is asked once per call: the answer stays ENABLED while the API propagates."""
-    deadline = time.monotonic() + ctx.propagation_wait_s
-    wait = FIRST_WAIT_S
-    propagating = False
-    while True:
-        try:
-            return fn()
-        except Exception as exc:
-            error = as_api_error(exc)
-            if error is None:
-                raise
-            if error.reason != "SERVICE_DISABLED" or time.monotonic() + wait > deadline:
-                raise error from exc
-            propagating = propagating or enabled_in_service_usage(ctx, error)
-            if not propagating:
-                raise error from exc
+    """Run one Google call under the retry policy (google/retry.py), as provisioning does: transient
+    answers are retried within its budget, and SERVICE_DISABLED for an API that Service Usage reports
+    ENABLED is propagation, waited for (saying so) for at most ctx.propagation_wait_s. Service Usage is
+    asked once per call: the answer stays ENABLED while the API propagates."""
+    from gcp_setup.google import retry
+
+    asked: list[float | None] = []
+
+    def enabled_since(error: GoogleApiError) -> float | None:
+        if not asked:
+            asked.append(time.monotonic() if enabled_in_service_usage(ctx, error) else None)
+        return asked[0]
+
+    def say(error: BaseException, delay: float) -> None:
+        if isinstance(error, GoogleApiError) and error.reason == retry.SERVICE_DISABLED:
             service = error.metadata.get("service", "the API")
             ctx.say(
-                f"{what}: {service} was enabled recently and is still propagating; retrying in {wait:.1f}s"
+                f"{what}: {service} was enabled recently and is still propagating; retrying in {delay:.1f}s"
             )
-            time.sleep(wait)
-            wait = min(wait * 2, MAX_WAIT_S)
+        else:
+            log.info("%s: retrying in %.2fs after %s", what, delay, error)
+
+    waits = retry.service_enabled_recently(enabled_since, ctx.propagation_wait_s)
+    return retry.call(fn, waits=waits, on_retry=say)
 
 
 def enabled_in_service_usage(ctx: VerifyContext, error: GoogleApiError) -> bool:
     """Whether Service Usage already reports the service ENABLED in the consumer project of `error`."""
+    from gcp_setup.google.serviceusage import ENABLED, ServiceUsageClient
+
     consumer, service = error.metadata.get("consumer"), error.metadata.get("service")
     if not consumer or not service:
         return False
     try:
-        services = ctx.session().discovery_client("serviceusage", "v1").services()
-        return services.get(name=f"{consumer}/services/{service}").execute().get("state") == "ENABLED"
+        return ServiceUsageClient(ctx.session()).state(f"{consumer}/services/{service}") == ENABLED
     except Exception:  # no permission to look, or no credentials: do not wait on a guess
         return False
 
@@ -201,7 +189,7 @@ def run_check(
     except CheckFailed as exc:
         return result(FAILED, str(exc), exc.hint, exc.reason)
     except Exception as exc:
-        error = as_api_error(exc)
+        error = as_google_api_error(exc)
         if error is not None:
             return result(
                 FAILED,

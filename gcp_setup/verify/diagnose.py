@@ -1,7 +1,8 @@
 """A failed Google call, explained in one line that names the fix.
 
 The diagnosis comes from Google's error details (the ErrorInfo reason and its metadata), with the HTTP
-status only where Google sends no ErrorInfo (user location, Vertex AI capacity, unknown model), and the
+status only where Google sends no ErrorInfo (user location, unknown model), the names google/errors.py
+gives the two 429s without one (a free tier of limit 0, Vertex AI's shared capacity), and the
 message text in one case only: "Multiple authentication credentials received", a 400 with no details.
 What kind of key was sent (auth or standard, read by verify.keys) turns a generic "invalid key" into
 the fix for a retired standard key.
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.google.errors import FREE_TIER_LIMIT_0, SHARED_CAPACITY_EXHAUSTED
 from gcp_setup.verify.models import ModelInfo, close_names
 
 VERTEX_ROLE = "roles/aiplatform.user"
@@ -155,14 +157,22 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
             "the access token was refused (expired or revoked): refresh ADC with "
             "gcloud auth application-default login, or check the service account key"
         )
+    if reason == FREE_TIER_LIMIT_0:
+        return (
+            f"{where.model or 'the model'} has no free tier for the project of {_key(where)} (quota limit "
+            f"0), so no wait helps: link billing (gcloud billing projects link {_project(error, where)} "
+            "--billing-account=ACCOUNT_ID), or choose a model with a free tier (gcp-setup models)"
+        )
+    if reason == SHARED_CAPACITY_EXHAUSTED:
+        return _shared_capacity(where)
     if reason in ("RATE_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"):
-        return _exhausted(where)
+        return _exhausted(error, where)
     return None
 
 
 def _by_status(error: GoogleApiError, where: Where) -> str | None:
     if error.code == 429 or error.status == "RESOURCE_EXHAUSTED":
-        return _exhausted(where)
+        return _exhausted(error, where)
     if error.status == "FAILED_PRECONDITION" and not where.vertex:
         return (
             "Google refuses calls from your network location for this API: it is where the request comes "
@@ -177,10 +187,24 @@ def _by_status(error: GoogleApiError, where: Where) -> str | None:
     return None
 
 
-def _exhausted(where: Where) -> str:
-    if where.vertex and where.location != "global":
+def _shared_capacity(where: Where) -> str:
+    if where.location != "global":
         return (
-            f"Vertex AI capacity in {where.location} is exhausted (429): use the global endpoint "
-            "(--location global, GOOGLE_CLOUD_LOCATION=global), or retry later"
+            f"Vertex AI's shared capacity in {where.location} is exhausted (429, also when retried): use the "
+            "global endpoint (--location global, GOOGLE_CLOUD_LOCATION=global), or retry later"
         )
-    return "a quota is exhausted (429): retry after a minute, or request a higher quota for the project"
+    return (
+        "Vertex AI's shared capacity is exhausted (429, also when retried): retry later, or reserve "
+        "capacity with Provisioned Throughput"
+    )
+
+
+def _exhausted(error: GoogleApiError, where: Where) -> str:
+    if where.vertex and where.location != "global":
+        return _shared_capacity(where)
+    after = (
+        f"Google asks to retry in {error.retry_after_s:g} s"
+        if error.retry_after_s
+        else "retry after a minute"
+    )
+    return f"a quota is exhausted (429): {after}, or request a higher quota for the project"

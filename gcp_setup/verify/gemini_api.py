@@ -119,7 +119,8 @@ def count_and_generate(ctx: VerifyContext, client: Any, model: str) -> str:
 
 
 def http_options(ctx: VerifyContext, **extra: Any) -> Any:
-    """The emulator when selected; one attempt only: verify reports failures, never hides them."""
+    """The emulator when selected; the library's own retries off: calls go through the one retry policy
+    (core.call), whose budget the docs state."""
     from google.genai import types
 
     from gcp_setup.google import deadline

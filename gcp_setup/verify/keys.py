@@ -50,13 +50,15 @@ def key_info(ctx: VerifyContext, key: str) -> KeyInfo:
 
 def _looked_up(ctx: VerifyContext, key: str) -> KeyInfo | None:
     """lookupKey names the key (any caller may ask); reading its binding needs access to its project."""
-    keys = ctx.session().discovery_client("apikeys", "v2")
+    from gcp_setup.google.apikeys import ApiKeysClient
+
+    keys = ApiKeysClient(ctx.session())
     try:
-        name = keys.keys().lookupKey(keyString=key).execute()["name"]
+        name = keys.lookup(key)
     except Exception:  # no such key, or no credentials: the prefix tells
         return None
     try:
-        found = keys.projects().locations().keys().get(name=name).execute()
+        found = keys.get_by_name(name)
     except Exception:  # no access to the key's project (or its API Keys API is off)
         return KeyInfo(kind_from_string(key), "", name)
     account = found.get("serviceAccountEmail", "")

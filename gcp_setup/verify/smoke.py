@@ -1,0 +1,128 @@
+"""apply's smoke test: verify's checks on what apply just set up.
+
+The project and location are the config's; the API keys are those gcp-setup manages (their strings read
+once, kept in memory, never printed); the ADC is what the credentials mode implies (the file apply wrote
+for impersonate / key-file, the user's own otherwise). Its model calls go through the one retry policy,
+as every verify check's do (core.call).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from gcp_setup import envvars
+
+if TYPE_CHECKING:
+    from gcp_setup.config import Config
+    from gcp_setup.engine import RunResult
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.verify.core import CheckResult, VerifyContext
+
+
+class SmokeTest:
+    def __init__(self, vctx: VerifyContext, results: list[CheckResult]) -> None:
+        self.vctx = vctx
+        self.results = results
+
+    @classmethod
+    def run(
+        cls, config: Config, run: RunResult, session: GoogleSession, say: Callable[[str], None]
+    ) -> SmokeTest:
+        from gcp_setup.verify import CHECK_NAMES, smoke_test
+        from gcp_setup.verify.core import VerifyContext
+
+        credentials_file = step_output(run, "credentials", "credentials_file")
+        environ = {**os.environ, envvars.PROJECT: config.project, envvars.LOCATION: config.location}
+        if credentials_file:
+            environ[envvars.CREDENTIALS] = credentials_file
+        vctx = VerifyContext(
+            emulator_host=config.emulator_host,
+            project=config.project,
+            location=config.location,
+            model=None,
+            generate=True,
+            api_key_env=None,
+            api_key=managed_key_string(run, session, say, "api_key"),
+            express_key=managed_key_string(run, session, say, "express_key"),
+            say=say,
+            environ=environ,
+        )
+        vctx.key_infos.update(_known_key_infos(run, vctx))
+        names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
+        return cls(vctx, smoke_test(vctx, names))
+
+    @property
+    def passed(self) -> bool:
+        from gcp_setup.verify.render import passed
+
+        return passed(self.results)
+
+    def failures(self) -> str:
+        return "; ".join(f"{r.name} ({r.reason or 'failed'})" for r in self.results if r.status == "failed")
+
+    def table(self) -> str:
+        from gcp_setup.verify.core import redact_all
+        from gcp_setup.verify.render import render_table
+
+        return "Smoke test (gcp-setup verify):\n" + redact_all(
+            render_table(self.vctx, self.results), self.vctx.secrets()
+        )
+
+    def document(self) -> dict[str, Any]:
+        """verify's JSON document without what the apply document already says (emulator, project)."""
+        import json
+
+        from gcp_setup.verify.core import redact_all
+        from gcp_setup.verify.render import document
+
+        body = {
+            k: v for k, v in document(self.vctx, self.results).items() if k not in ("emulator", "project")
+        }
+        return json.loads(redact_all(json.dumps(body), self.vctx.secrets()))
+
+
+def managed_key_string(
+    run: RunResult, session: GoogleSession, say: Callable[[str], None], step: str
+) -> str | None:
+    """The string of the API key `step` manages: the one a writer of this run holds (the .env's,
+    $GITHUB_ENV's) or the key's creation answered, else one getKeyString; None without a key or when it
+    cannot be read (its checks are then skipped, and `say` tells why)."""
+    from gcp_setup.errors import GcpSetupError
+    from gcp_setup.google.apikeys import ApiKeysClient
+    from gcp_setup.steps.exported import KEY_VARIABLES
+
+    name = step_output(run, step, "name")
+    if not step_output(run, step, "exists"):
+        return None
+    variable = next(v for v, s in KEY_VARIABLES.items() if s == step)
+    held = step_output(run, "env_file", variable) or step_output(run, "github_env", variable)
+    known = held or step_output(run, step, "key_string")
+    if known:
+        return known.reveal()
+    try:
+        return ApiKeysClient(session).key_string(name).reveal()
+    except GcpSetupError as exc:
+        say(f"smoke test: cannot read the string of {name} ({exc.one_line()}); its checks are skipped")
+        return None
+
+
+def _known_key_infos(run: RunResult, vctx: VerifyContext) -> dict[str, Any]:
+    """What apply knows of the keys it made, so that the smoke test need not look them up."""
+    from gcp_setup.verify.keys import AUTH, STANDARD, KeyInfo
+
+    infos = {}
+    for step, key in (("api_key", vctx.api_key), ("express_key", vctx.express_key)):
+        if key:
+            account = step_output(run, step, "bound_to") or ""
+            infos[key] = KeyInfo(
+                AUTH if account else STANDARD, account, step_output(run, step, "name"), "apply"
+            )
+    return infos
+
+
+def step_output(run: RunResult, step: str, key: str) -> Any:
+    """Output `key` of `step` in `run`, None when the step did not run or has no such output."""
+    result = run.by_name(step)
+    return result.outputs.get(key) if result else None
