@@ -7,7 +7,7 @@ Answers with a source stay with their API.
 
 from __future__ import annotations
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, roles
 
 # Auth key strings: two public samples (anahata-os/anahata-asi#48, NousResearch/hermes-agent#115356) are 53
 # characters starting "AQ.Ab8"; that the remaining 47 use the URL-safe base64 alphabet is the guess.
@@ -177,3 +177,17 @@ def openai_embedding_input_invalid() -> errors.InvalidArgument:
 def vertex_empty_contents() -> errors.InvalidArgument:
     """Guess: Vertex AI's generateContent without contents (the Gemini API's answer is known and differs)."""
     return errors.InvalidArgument("Unable to submit request because it has an empty contents field.")
+
+
+# -- the control plane (issue 15) ------------------------------------------------------------------------
+def grantable_roles(kind: str) -> list[roles.Role]:
+    """queryGrantableRoles: which predefined roles a resource of `kind` takes. Guess (Google's rule is per
+    permission and resource type, not published as data): a project takes every role that carries a
+    permission; a service account, those carrying an iam.serviceAccounts or iam.serviceAccountKeys
+    permission; a billing account, those carrying a billing permission."""
+    prefixes = {
+        "project": ("",),
+        "serviceAccount": ("iam.serviceAccounts.", "iam.serviceAccountKeys."),
+        "billingAccount": ("billing.",),
+    }[kind]
+    return [r for r in roles.predefined() if any(p.startswith(prefixes) for p in r.permissions)]

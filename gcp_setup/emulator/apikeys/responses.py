@@ -11,7 +11,7 @@ from gcp_setup.emulator import guesses
 from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.authorization import (
-    holds_role,
+    holds_permission,
     may_act_on_service_account,
     project_caller_may_act_on,
     sees,
@@ -25,8 +25,6 @@ from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, 
 API = "apikeys.v2"
 METHOD = "apikeys.projects.locations.keys."
 SERVICE = "apikeys.googleapis.com"
-ADMINS = frozenset({"roles/serviceusage.apiKeysAdmin"})
-READERS = ADMINS | {"roles/serviceusage.apiKeysViewer", "roles/viewer"}
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 
 
@@ -46,8 +44,7 @@ def _project(req: ApiRequest, permission: str) -> Project:
         when_deleted="refuse",
         service=SERVICE,
     )
-    roles = READERS if permission.endswith((".get", ".list", ".getKeyString")) else ADMINS
-    if not holds_role(req, roles)(project):
+    if not holds_permission(req, permission)(project):
         raise errors.iam_denied(permission)
     return project
 

@@ -38,8 +38,8 @@ class Policy:
             out["bindings"] = copy.deepcopy(self.bindings)
         return out
 
-    def has_any_role(self, member: str, roles: set[str]) -> bool:
-        return any(member in b.get("members", []) for b in self.bindings if b.get("role") in roles)
+    def roles_of(self, member: str) -> set[str]:
+        return {b.get("role", "") for b in self.bindings if member in b.get("members", [])}
 
     def add_binding(self, role: str, member: str) -> None:
         """For seeding state (a project's creator becomes its owner)."""

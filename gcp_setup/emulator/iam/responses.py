@@ -8,7 +8,6 @@ from typing import Any
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.authorization import may_act_on_service_account, project_caller_may_act_on
 from gcp_setup.emulator.core.paging import page, with_next_page
-from gcp_setup.emulator.core.roles import SERVICE_ACCOUNT_PERMISSIONS
 from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.iam.models import (
@@ -195,11 +194,7 @@ def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
     account = _accounts(req).get(req.params["serviceAccountsId"])
     project = req.world.backend(ProjectsBackend).find(account.project_id)
     asked = req.body.get("permissions") or []
-    held = [
-        p
-        for p in asked
-        if p in SERVICE_ACCOUNT_PERMISSIONS and may_act_on_service_account(req, project, account, p)
-    ]
+    held = [p for p in asked if may_act_on_service_account(req, project, account, p)]
     return {"permissions": held} if held else {}
 
 
@@ -226,7 +221,7 @@ def list_keys(req: ApiRequest) -> dict[str, Any]:
 
 @api_method(IAM, METHOD + "keys.get")
 def get_key(req: ApiRequest) -> dict[str, Any]:
-    account = _account(req, "iam.serviceAccountKeys.list")
+    account = _account(req, "iam.serviceAccountKeys.get")
     return key_json(account, account.key(req.params["keysId"]))
 
 

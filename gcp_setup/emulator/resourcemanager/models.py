@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, roles
 from gcp_setup.emulator.core.iam_policy import Policy
-from gcp_setup.emulator.core.roles import OWNER, implies_one_of, role_grants
+from gcp_setup.emulator.core.roles import OWNER
 from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.world import Backend, World, backend
 
@@ -159,19 +159,21 @@ class ProjectsBackend(Backend):
         return any(member in b.get("members", []) for b in project.policy.bindings)
 
     def roles_of(self, project: Project, member: str) -> set[str]:
-        return {b.get("role", "") for b in project.policy.bindings if member in b.get("members", [])}
+        return project.policy.roles_of(member)
 
-    def has_role(self, project: Project, member: str, roles: set[str] | frozenset[str]) -> bool:
-        """Whether `member` holds one of `roles` on `project`, or a basic role that implies it."""
-        return implies_one_of(self.roles_of(project, member), roles)
+    def holds(self, project: Project, member: str, permission: str) -> bool:
+        """Whether a role bound to `member` on `project` carries `permission` (core.roles)."""
+        return roles.holds(self.roles_of(project, member), permission)
 
     def permitted(self, project: Project, member: str, permissions: list[str]) -> list[str]:
         """The subset of `permissions` that `member` holds on `project` (testIamPermissions)."""
         held = self.roles_of(project, member)
-        return [p for p in permissions if any(role_grants(role, p) for role in held)]
+        return [p for p in permissions if roles.holds(held, p)]
 
     def visible_to(self, member: str) -> list[Project]:
-        return [p for p in self.projects.values() if self.can_see(p, member)]
+        """What projects.list and projects.search answer: the projects where `member` holds
+        resourcemanager.projects.get."""
+        return [p for p in self.projects.values() if self.holds(p, member, "resourcemanager.projects.get")]
 
     # -- changes -------------------------------------------------------------------------------------
     def create(

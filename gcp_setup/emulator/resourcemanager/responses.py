@@ -28,7 +28,10 @@ M = "cloudresourcemanager."
 
 V1_TYPE = "type.googleapis.com/google.cloudresourcemanager.v1."
 V3_TYPE = "type.googleapis.com/google.cloud.resourcemanager.v3."
-_PERMISSION = re.compile(r"[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}")
+# service.resource.verb, or (IAM's newer ones) service.googleapis.com/resource.verb
+_PERMISSION = re.compile(
+    r"[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}|[a-z][a-zA-Z0-9]*\.googleapis\.com/[a-zA-Z0-9]+\.[a-zA-Z0-9]+"
+)
 
 
 def _projects(req: ApiRequest) -> ProjectsBackend:
