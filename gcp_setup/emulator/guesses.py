@@ -135,12 +135,19 @@ def invalid_policy_name(name: str) -> errors.InvalidArgument:
     )
 
 
+IAM_POLICY_MESSAGES = frozenset({"Policy", "Binding", "Expr", "AuditConfig", "AuditLogConfig"})
+
+
 def proto_type_url(api_version: str, schema: str) -> str:
     """The message type Google names in "Invalid value at ..." errors, derived from the discovery schema name
     (the form is from real answers; the derivation for Vertex AI's prefixed schema names is guessed)."""
     name, version = api_version.split(".", 1)
     if name == "generativelanguage":
         return f"type.googleapis.com/google.ai.generativelanguage.{version}.{schema}"
+    if schema in IAM_POLICY_MESSAGES:
+        return f"type.googleapis.com/google.iam.v1.{schema}"
+    if name != "aiplatform":
+        return f"type.googleapis.com/google.{name}.{version}.{schema}"
     prefix = f"GoogleCloudAiplatform{version[0].upper()}{version[1:]}"
     return f"type.googleapis.com/google.cloud.aiplatform.{version}.{schema.removeprefix(prefix)}"
 
@@ -179,6 +186,9 @@ def vertex_empty_contents() -> errors.InvalidArgument:
     return errors.InvalidArgument("Unable to submit request because it has an empty contents field.")
 
 
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+
+
 # -- the control plane (issue 15) ------------------------------------------------------------------------
 def grantable_roles(kind: str) -> list[roles.Role]:
     """queryGrantableRoles: which predefined roles a resource of `kind` takes. Guess (Google's rule is per
@@ -191,3 +201,58 @@ def grantable_roles(kind: str) -> list[roles.Role]:
         "billingAccount": ("billing.",),
     }[kind]
     return [r for r in roles.predefined() if any(p.startswith(prefixes) for p in r.permissions)]
+
+
+def _bad_request(message: str, field: str, description: str) -> errors.InvalidArgument:
+    violation = {"field": field, "description": description}
+    return errors.InvalidArgument(
+        message,
+        extra_details=[
+            {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]}
+        ],
+    )
+
+
+def conditional_binding_needs_version_3(version: int) -> errors.InvalidArgument:
+    """A conditional binding written with a version other than 3. The rule is the discovery document's
+    (Policy.version); the answer is not seen: Google's generic message, the field named (guess)."""
+    return _bad_request(
+        "Request contains an invalid argument.",
+        "policy.version",
+        f"Policy version {version} cannot contain conditional role bindings: specify version 3.",
+    )
+
+
+def invalid_condition(field: str, description: str) -> errors.InvalidArgument:
+    """A condition without a title, or whose expression is not CEL. gcloud's own hint is known ("run gcloud
+    alpha iam policies lint-condition"); the server's answer is not seen (guess: the generic message)."""
+    return _bad_request("Request contains an invalid argument.", field, description)
+
+
+def last_owner_removed(owners: list[str]) -> errors.InvalidArgument:
+    """Removing the last owner who accepted the Terms of Service from a project outside an organization:
+    the rule is the discovery document's; the answer is not seen. Guess: shaped as the known
+    SOLO_MUST_INVITE_OWNERS answer, with an invented type."""
+    return errors.InvalidArgument(
+        "Request contains an invalid argument.",
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.cloudresourcemanager.v1.ProjectIamPolicyError",
+                "type": "SOLO_REQUIRE_TOS_ACCEPTOR",
+                "member": owner,
+                "role": roles.OWNER,
+            }
+            for owner in owners
+        ],
+    )
+
+
+def invalid_policy_version(value: object) -> errors.InvalidArgument:
+    """Policy.version other than 0, 1 or 3: "Requests that specify an invalid value are rejected" (discovery);
+    the text is a guess."""
+    return errors.InvalidArgument(f"Invalid policy version {value}: valid values are 0, 1 and 3.")
+
+
+def invalid_requested_policy_version(value: object) -> errors.InvalidArgument:
+    """options.requestedPolicyVersion other than 0, 1 or 3: rejected (discovery document); text guessed."""
+    return errors.InvalidArgument(f"Invalid requested policy version {value}: valid values are 0, 1 and 3.")

@@ -7,6 +7,7 @@ from typing import Any
 
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.authorization import may_act_on_service_account, project_caller_may_act_on
+from gcp_setup.emulator.core.iam_policy import requested_in
 from gcp_setup.emulator.core.paging import page, with_next_page
 from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.core.times import rfc3339
@@ -179,7 +180,8 @@ def enable(req: ApiRequest) -> dict[str, Any]:
 # -- IAM policy of a service account ------------------------------------------------------------------
 @api_method(IAM, METHOD + "getIamPolicy")
 def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
-    return _account(req, "iam.serviceAccounts.getIamPolicy").policy.to_json()
+    account = _account(req, "iam.serviceAccounts.getIamPolicy")
+    return account.policy.to_json(requested_in(req.body, req.query))
 
 
 @api_method(IAM, METHOD + "setIamPolicy")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup.emulator.core import errors, roles
-from gcp_setup.emulator.core.iam_policy import Policy
+from gcp_setup.emulator.core.iam_policy import Policy, ProjectRules
 from gcp_setup.emulator.core.roles import OWNER
 from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.world import Backend, World, backend
@@ -215,7 +215,8 @@ class ProjectsBackend(Backend):
 
     def set_policy(self, project: Project, body: dict[str, Any]) -> None:
         """setIamPolicy: etag-guarded replace; members of a kind with a registered check must pass it."""
-        project.policy.replace(body, member_exists=self._member_exists)
+        rules = ProjectRules(in_organization=bool(project.parent))
+        project.policy.replace(body, member_exists=self._member_exists, project=rules)
 
     def _member_exists(self, member: str) -> bool:
         check = MEMBER_CHECKS.get(member.partition(":")[0])

@@ -12,6 +12,7 @@ from typing import Any
 
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
+from gcp_setup.emulator.core.iam_policy import requested_in
 from gcp_setup.emulator.core.operations import Operation
 from gcp_setup.emulator.core.paging import page, with_next_page
 from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
@@ -303,9 +304,8 @@ def _version(req: ApiRequest) -> str:
 @api_method(V1, M + "projects.getIamPolicy")
 @api_method(V3, M + "projects.getIamPolicy")
 def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
-    return _project(
-        req, _version(req), _path_ref(req), "resourcemanager.projects.getIamPolicy"
-    ).policy.to_json()
+    project = _project(req, _version(req), _path_ref(req), "resourcemanager.projects.getIamPolicy")
+    return project.policy.to_json(requested_in(req.body, req.query))
 
 
 @api_method(V1, M + "projects.setIamPolicy")
