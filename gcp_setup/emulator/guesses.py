@@ -256,3 +256,28 @@ def invalid_policy_version(value: object) -> errors.InvalidArgument:
 def invalid_requested_policy_version(value: object) -> errors.InvalidArgument:
     """options.requestedPolicyVersion other than 0, 1 or 3: rejected (discovery document); text guessed."""
     return errors.InvalidArgument(f"Invalid requested policy version {value}: valid values are 0, 1 and 3.")
+
+
+def api_key_ip_blocked(address: str, service: str, project_number: str) -> errors.PermissionDenied:
+    """serverKeyRestrictions: reason and message from Google's answers (the message from a 2019 report); the
+    metadata key `callerIp` is read by third-party code only (guess)."""
+    return errors.key_blocked(
+        "API_KEY_IP_ADDRESS_BLOCKED",
+        "The provided API key has an IP address restriction. The originating IP address of the call "
+        f"({address}) violates this restriction.",
+        service,
+        project_number,
+        callerIp=address,
+    )
+
+
+def api_key_ios_blocked(bundle: str, service: str, project_number: str) -> errors.PermissionDenied:
+    """iosKeyRestrictions: reason and message seen; the metadata key `iosBundleId` is a guess (Android's is
+    `androidPackage`)."""
+    return errors.key_blocked(
+        "API_KEY_IOS_APP_BLOCKED",
+        f"Requests from this iOS client application {bundle} are blocked.",
+        service,
+        project_number,
+        iosBundleId=bundle,
+    )

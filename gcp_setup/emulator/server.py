@@ -147,6 +147,7 @@ class EmulatorApp:
                 ),
                 method_id=route.method_id,
                 api_version=route.api_version,
+                remote_addr=request.remote_addr or "127.0.0.1",
             )
             if route.api_version:
                 validation.check_body(route.api_version, route.method_id, api_request.body, strict=False)
