@@ -281,3 +281,10 @@ def api_key_ios_blocked(bundle: str, service: str, project_number: str) -> error
         project_number,
         iosBundleId=bundle,
     )
+
+
+def stale_key_etag(etag: str, name: str) -> errors.Aborted:
+    """API Keys v2 update or delete with an etag that is no longer the key's. The discovery document says the
+    etag "may be sent on update and delete requests to ensure the client has an up-to-date value"; the answer
+    is a guess (409 ABORTED, as IAM answers a stale policy etag)."""
+    return errors.Aborted(f"The etag {etag} does not match the current etag of key {name}.")

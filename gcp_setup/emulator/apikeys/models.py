@@ -126,6 +126,12 @@ class Key:
         return copy.deepcopy(vars(self))
 
 
+def check_etag(key: Key, etag: str | None) -> None:
+    """An etag sent with an update or a delete must be the key's current one (the Key.etag description)."""
+    if etag and etag != key.etag:
+        raise guesses.stale_key_etag(etag, key.name)
+
+
 def key_not_found(name: str) -> errors.NotFound:
     return errors.NotFound(
         f"Key {name} not found.",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.iam_policy import Policy
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import Backend, World, backend
+from gcp_setup.emulator.world import DEFAULT_CALLER, Backend, World, backend
 
 OPEN_ACCOUNT = "billingAccounts/000000-AAAAAA-000001"
 CLOSED_ACCOUNT = "billingAccounts/000000-BBBBBB-000002"
@@ -19,6 +20,8 @@ class BillingAccount:
     display_name: str
     open: bool
     currency_code: str = "USD"
+    policy: Policy = field(default_factory=Policy)
+    """Who may administer and use the account (roles/billing.admin, roles/billing.user...)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -30,10 +33,23 @@ class BillingAccount:
 
 
 def _seed_accounts() -> dict[str, BillingAccount]:
-    return {
+    """The default caller administers both, as whoever creates a billing account does."""
+    accounts = {
         OPEN_ACCOUNT: BillingAccount(OPEN_ACCOUNT, "Emulator billing account", open=True),
         CLOSED_ACCOUNT: BillingAccount(CLOSED_ACCOUNT, "Closed billing account", open=False),
     }
+    for account in accounts.values():
+        account.policy.add_binding("roles/billing.admin", DEFAULT_CALLER)
+    return accounts
+
+
+def _account_from_state(data: dict[str, Any]) -> BillingAccount:
+    data = dict(data)
+    policy = Policy.from_state(data.pop("policy")) if "policy" in data else None
+    account = BillingAccount(**data)
+    if policy is not None:
+        account.policy = policy
+    return account
 
 
 def account_not_found(name: str) -> errors.PermissionDenied:
@@ -87,5 +103,5 @@ class BillingBackend(Backend):
 
     def load_json(self, data: dict[str, Any]) -> None:
         if "accounts" in data:
-            self.accounts = {a["name"]: BillingAccount(**a) for a in data["accounts"]}
+            self.accounts = {a["name"]: _account_from_state(a) for a in data["accounts"]}
         self.links = dict(data.get("links", {}))
