@@ -288,3 +288,20 @@ def stale_key_etag(etag: str, name: str) -> errors.Aborted:
     etag "may be sent on update and delete requests to ensure the client has an up-to-date value"; the answer
     is a guess (409 ABORTED, as IAM answers a stale policy etag)."""
     return errors.Aborted(f"The etag {etag} does not match the current etag of key {name}.")
+
+
+def too_many_api_keys(project_number: str, limit: int) -> errors.ResourceExhausted:
+    """Past Google's documented 300 keys per project. The answer is not seen: guess, Google's quota form with
+    reason RESOURCE_QUOTA_EXCEEDED (google/api/error_reason.proto); keys pending deletion are not counted."""
+    return errors.ResourceExhausted(
+        "Quota exceeded for quota metric 'Keys' and limit 'Keys per project' of service "
+        f"'apikeys.googleapis.com' for consumer 'project_number:{project_number}'.",
+        reason="RESOURCE_QUOTA_EXCEEDED",
+        metadata={
+            "service": "apikeys.googleapis.com",
+            "consumer": f"projects/{project_number}",
+            "quota_metric": "apikeys.googleapis.com/keys",
+            "quota_limit": "KeysPerProject",
+            "quota_limit_value": str(limit),
+        },
+    )

@@ -178,6 +178,8 @@ class ApiKeysBackend(Backend):
             validate_key_id(key_id)
         else:
             key_id = uid
+        if len(self.in_project(project)) >= self.world.realism.api_keys_per_project:
+            raise guesses.too_many_api_keys(project.number, self.world.realism.api_keys_per_project)
         if (project.number, key_id) in self.keys:
             raise errors.AlreadyExists(
                 f"Key with id {key_id} already exists in project {project.number}.",

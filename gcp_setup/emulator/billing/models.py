@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, quotas
 from gcp_setup.emulator.core.iam_policy import Policy
 from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.world import DEFAULT_CALLER, Backend, World, backend
@@ -96,7 +96,22 @@ class BillingBackend(Backend):
             self.links.pop(project.project_id, None)
             return
         self.account(account_name)
+        if self.links.get(project.project_id) != account_name:
+            self._check_quota(account_name)
         self.links[project.project_id] = account_name
+
+    def _check_quota(self, account_name: str) -> None:
+        """Google's answer when the account has as many projects as its quota (terraform-provider-google#1892,
+        kubernetes/k8s.io#884)."""
+        realism = self.world.realism
+        limit = realism.billing_account_quotas.get(account_name, realism.projects_per_billing_account)
+        if len(self.linked_to(account_name)) >= limit:
+            description = (
+                "Cloud billing quota exceeded: https://support.google.com/code/contact/billing_quota_increase"
+            )
+            raise errors.FailedPrecondition(
+                "Precondition check failed.", extra_details=[quotas.quota_failure(description, account_name)]
+            )
 
     def to_json(self) -> dict[str, Any]:
         return {"accounts": [asdict(a) for a in self.accounts.values()], "links": self.links}

@@ -47,6 +47,14 @@ def validate_account_id(account_id: str) -> None:
     )
 
 
+def too_many_service_accounts() -> errors.ResourceExhausted:
+    """Google's answer past the quota of service accounts per project (kubeflow/pipelines#1052)."""
+    return errors.ResourceExhausted(
+        "Maximum number of service accounts on project reached.",
+        extra_details=[{"@type": errors.RETRY_INFO, "retryDelay": "86401s"}],
+    )
+
+
 def unknown_service_account() -> errors.NotFound:
     return errors.NotFound("Unknown service account")
 
@@ -199,6 +207,8 @@ class ServiceAccountsBackend(Backend):
     ) -> ServiceAccount:
         validate_account_id(account_id)
         email = f"{account_id}@{project.project_id}.{EMAIL_DOMAIN}"
+        if len(self.in_project(project.project_id)) >= self.world.realism.service_accounts_per_project:
+            raise too_many_service_accounts()
         if email in self.accounts:
             raise errors.AlreadyExists(
                 f"Service account {account_id} already exists within project projects/{project.project_id}.",

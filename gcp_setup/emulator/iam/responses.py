@@ -6,7 +6,7 @@ import base64
 import functools
 from typing import Any
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, quotas
 from gcp_setup.emulator.core.authorization import may_act_on_service_account, project_caller_may_act_on
 from gcp_setup.emulator.core.iam_policy import requested_in
 from gcp_setup.emulator.core.paging import page, with_next_page
@@ -193,6 +193,9 @@ def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
 @api_method(IAM, METHOD + "setIamPolicy")
 def set_iam_policy(req: ApiRequest) -> dict[str, Any]:
     account = _account(req, "iam.serviceAccounts.setIamPolicy")
+    project = req.world.backend(ProjectsBackend).find(account.project_id)
+    consumer = f"projects/{project.number}" if project else f"projects/{account.project_id}"
+    quotas.charge(req.world, quotas.SERVICE_ACCOUNT_POLICY_WRITES, quotas.consumer_of(req.headers, consumer))
     account.policy.replace(req.body, member_exists=functools.partial(member_exists, req.world))
     return account.policy.to_json()
 

@@ -45,6 +45,8 @@ class Project:
     policy: Policy = field(default_factory=Policy)
     update_time: str = ""
     delete_time: str = ""
+    creator: str = ""
+    """Who created it: a project counts against its creator's project quota until it is purged."""
 
     @property
     def active(self) -> bool:
@@ -67,6 +69,7 @@ class Project:
             "create_time": self.create_time,
             "update_time": self.update_time,
             "delete_time": self.delete_time,
+            "creator": self.creator,
             "policy": self.policy.to_state(),
         }
 
@@ -170,6 +173,11 @@ class ProjectsBackend(Backend):
         held = self.roles_of(project, member)
         return [p for p in permissions if roles.holds(held, p)]
 
+    def created_by(self, member: str) -> int:
+        """How many projects `member` created that still exist, pending deletion or not (Google: "Until it
+        is deleted, the project will count towards your project quota")."""
+        return sum(p.creator == member for p in self.projects.values())
+
     def visible_to(self, member: str) -> list[Project]:
         """What projects.list and projects.search answer: the projects where `member` holds
         resourcemanager.projects.get."""
@@ -199,6 +207,7 @@ class ProjectsBackend(Backend):
             state=ACTIVE,
             create_time=now,
             update_time=now,
+            creator=owner,
         )
         project.policy.add_binding(OWNER, owner)
         self.projects[project_id] = project
