@@ -305,3 +305,12 @@ def too_many_api_keys(project_number: str, limit: int) -> errors.ResourceExhaust
             "quota_limit_value": str(limit),
         },
     )
+
+
+def basic_role_with_condition() -> errors.InvalidArgument:
+    """A condition on roles/owner, editor or viewer. gcloud refuses it before sending, in these words; that
+    the server refuses it too, and in the same words, is the guess."""
+    return errors.InvalidArgument(
+        "Binding with a condition and a basic role is not allowed. Basic roles are `roles/editor`, `roles/owner`, "
+        "and `roles/viewer`."
+    )

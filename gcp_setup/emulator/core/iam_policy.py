@@ -28,6 +28,7 @@ _MEMBER = re.compile(
     r"^(allUsers|allAuthenticatedUsers|"
     r"(user|serviceAccount|group|domain|principal|principalSet|deleted:serviceAccount|deleted:user):.+)$"
 )
+BASIC_ROLES = frozenset({roles.OWNER, roles.EDITOR, roles.VIEWER})
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 VERSIONS = (0, 1, 3)
 WITHCOND = "_withcond_"
@@ -219,6 +220,8 @@ def _check_binding(
     if roles.find(role) is None:
         raise errors.InvalidArgument(f"Role {role} is not supported for this resource.")
     if "condition" in binding:
+        if role in BASIC_ROLES:
+            raise guesses.basic_role_with_condition()
         _check_condition(index, binding["condition"])
     for member in binding["members"]:
         if not _MEMBER.match(member):
