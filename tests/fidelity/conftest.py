@@ -54,9 +54,7 @@ def _session(target_name: str, request: pytest.FixtureRequest, update: bool) -> 
     module = Path(request.node.path).stem
     base = SNAPSHOTS / target_name / module
     base.parent.mkdir(parents=True, exist_ok=True)
-    return SnapshotSession(
-        base_file_path=str(base), scope_key=request.node.name, update=update, verify=not update
-    )
+    return SnapshotSession(base_file_path=str(base), scope_key=request.node.name, update=update, verify=True)
 
 
 def _recorded(target_name: str, request: pytest.FixtureRequest) -> bool:

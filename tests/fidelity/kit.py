@@ -55,3 +55,40 @@ def with_binding(policy: dict[str, Any], binding: dict[str, Any], **changes: Any
 
 def error_of(answer: Answer) -> tuple[int, str, str | None]:
     return answer.status, answer.error["status"], answer.reason
+
+
+def from_genai(exc: Any) -> Answer:
+    """A google-genai APIError (its `details` is the answer's JSON)."""
+    return Answer(int(exc.code), exc.details)
+
+
+def from_openai(exc: Any) -> Answer:
+    """An openai APIStatusError (the answer's JSON, a list on Google's OpenAI-compatible endpoints)."""
+    return Answer(int(exc.status_code), exc.response.json())
+
+
+GEMINI = "generativelanguage.googleapis.com"
+VERTEX = "aiplatform.googleapis.com"
+MODEL = "gemini-3.8-flash"
+
+
+def auth_key(t: Target, restrictions: dict[str, Any], *, vertex_role: bool = True) -> tuple[str, str]:
+    """(project, key string): a project with billing and the Gemini, Vertex AI, IAM and API Keys APIs on, and
+    an auth key bound to a service account of it (holding roles/aiplatform.expressUser), with `restrictions`."""
+    project = t.new_project((GEMINI, VERTEX, "iam.googleapis.com", "apikeys.googleapis.com"), billing=True)
+    account = t.call(
+        "POST", "iam", f"v1/projects/{project}/serviceAccounts", {"accountId": "fidelity-caller"}
+    )
+    assert account.status == 200, account.text
+    email = account.body["email"]
+    if vertex_role:
+        policy = get_policy(t, project).body
+        binding = {"role": "roles/aiplatform.expressUser", "members": [f"serviceAccount:{email}"]}
+        assert set_policy(t, project, with_binding(policy, binding)).status == 200
+    body = {"restrictions": restrictions, "serviceAccountEmail": email}
+    created = t.call("POST", "apikeys", f"v2/projects/{project}/locations/global/keys", body)
+    assert created.status == 200, created.text
+    operation = created.body
+    while not operation.get("done"):
+        operation = t.call("GET", "apikeys", f"v2/{operation['name']}").body
+    return project, operation["response"]["keyString"]
