@@ -311,6 +311,6 @@ def basic_role_with_condition() -> errors.InvalidArgument:
     """A condition on roles/owner, editor or viewer. gcloud refuses it before sending, in these words; that
     the server refuses it too, and in the same words, is the guess."""
     return errors.InvalidArgument(
-        "Binding with a condition and a basic role is not allowed. Basic roles are `roles/editor`, `roles/owner`, "
-        "and `roles/viewer`."
+        "Binding with a condition and a basic role is not allowed. "
+        "Basic roles are `roles/editor`, `roles/owner`, and `roles/viewer`."
     )

@@ -65,7 +65,7 @@ def _recorded(target_name: str, request: pytest.FixtureRequest) -> bool:
 @pytest.fixture
 def snapshot(request: pytest.FixtureRequest, t: Target) -> Iterator[SnapshotSession]:
     """localstack-snapshot's session: on Google it records; on the emulator it compares with Google's
-    recording if there is one, else with the emulator's own (or rewrites that with FIDELITY_SNAPSHOT_UPDATE)."""
+    recording if there is one, else with the emulator's own (FIDELITY_SNAPSHOT_UPDATE=1 rewrites that)."""
     if t.name == "google":
         session = _session("google", request, update=True)
     elif os.environ.get("FIDELITY_SNAPSHOT_UPDATE") == "1":

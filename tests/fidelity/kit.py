@@ -25,6 +25,7 @@ def from_api_core(exc: Any) -> Answer:
     return Answer(int(exc.code), body)
 
 
+_RAW_ANSWER = re.compile(r"content <(\{.*\})>", re.DOTALL)
 _GCLOUD_ERROR = re.compile(r"ERROR: \(gcloud[^)]*\) (?:([A-Z_]+): )?(.*)", re.DOTALL)
 
 
@@ -34,6 +35,12 @@ def from_gcloud(result: subprocess.CompletedProcess) -> dict[str, Any]:
         return {"exit": 0, "output": json.loads(result.stdout or "null") is not None}
     found = _GCLOUD_ERROR.search(result.stderr)
     status, message = (found.group(1), found.group(2).strip().splitlines()[0]) if found else (None, "")
+    raw = _RAW_ANSWER.search(result.stderr)
+    if (
+        raw is not None
+    ):  # gcloud printed the HTTP exchange (its host, port and date): keep Google's status only
+        error = json.loads(raw.group(1))["error"]
+        status, message = error["status"], error["message"]
     return {"exit": result.returncode, "status": status, "message": message}
 
 
@@ -74,7 +81,7 @@ MODEL = "gemini-3.8-flash"
 
 def auth_key(t: Target, restrictions: dict[str, Any], *, vertex_role: bool = True) -> tuple[str, str]:
     """(project, key string): a project with billing and the Gemini, Vertex AI, IAM and API Keys APIs on, and
-    an auth key bound to a service account of it (holding roles/aiplatform.expressUser), with `restrictions`."""
+    an auth key bound to its service account (holding roles/aiplatform.expressUser), with `restrictions`."""
     project = t.new_project((GEMINI, VERTEX, "iam.googleapis.com", "apikeys.googleapis.com"), billing=True)
     account = t.call(
         "POST", "iam", f"v1/projects/{project}/serviceAccounts", {"accountId": "fidelity-caller"}

@@ -67,6 +67,8 @@ _PATTERNS = (
     (r"\b1\d{20}\b", "<unique-id>"),
     (r"\b\d{10,13}\b", "<number>"),
     (r"ETag '[^']*'", "ETag '<etag>'"),
+    (r"address of the call \([^)]*\)", "address of the call (<ip>)"),
+    (r"\b\d{1,3}(\.\d{1,3}){3}\b", "<ip>"),
     (r'W/\\"[^\\]*\\"', "<etag>"),  # an API key's weak etag, as it appears in the serialized JSON
     (r"_withcond_[0-9a-f]{20}", "_withcond_<hash>"),
 )

@@ -1,5 +1,5 @@
-"""Where the fidelity scenarios run: the in-process emulator (default), or Google itself (FIDELITY_TARGET=google,
-a maintainer's recording run, never in CI).
+"""Where the fidelity scenarios run: the in-process emulator (default), or Google itself
+(FIDELITY_TARGET=google, a maintainer's recording run, never in CI).
 
 On Google the scenarios need:
 - Application Default Credentials of a maintainer (`gcloud auth application-default login`), and gcloud logged

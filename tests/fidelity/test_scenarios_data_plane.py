@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from dataplane import EMBEDDING_MODEL, MODEL, Plane, make_plane
 from kit import from_genai, from_openai, scenario
-from target import Answer, Target
+from target import Target
 
 SCHEMA = {
     "type": "OBJECT",
@@ -54,9 +54,7 @@ def test_genai_json_mode(plane: Plane, snapshot, path: str) -> None:
 
     config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=SCHEMA)
     client = _genai_client(plane, path)
-    answer = client.models.generate_content(
-        model=MODEL, contents="weather?", config=config
-    )
+    answer = client.models.generate_content(model=MODEL, contents="weather?", config=config)
     parsed = json.loads(answer.text)
     assert set(parsed) == {"city", "days"} and isinstance(parsed["days"], int)
     assert answer.parsed == parsed
@@ -177,9 +175,7 @@ def test_genai_embed_content(plane: Plane, path: str) -> None:
 
     config = types.EmbedContentConfig(output_dimensionality=768)
     client = _genai_client(plane, path)
-    answer = client.models.embed_content(
-        model=EMBEDDING_MODEL, contents=["a", "b"], config=config
-    )
+    answer = client.models.embed_content(model=EMBEDDING_MODEL, contents=["a", "b"], config=config)
     assert [len(e.values) for e in answer.embeddings] == [768, 768]
 
 
@@ -400,7 +396,8 @@ def test_vertex_locations(plane: Plane, location: str, served: bool) -> None:
 
 @scenario("http", "7.locations")
 def test_http_unknown_location(plane: Plane, t: Target, snapshot) -> None:
-    path = f"v1/projects/{plane.project}/locations/mars-central1/publishers/google/models/{MODEL}:generateContent"
+    model = f"publishers/google/models/{MODEL}"
+    path = f"v1/projects/{plane.project}/locations/mars-central1/{model}:generateContent"
     answer = t.call(
         "POST",
         "aiplatform",

@@ -20,7 +20,7 @@ WHY = {
     "1.candidates": "candidate_count=2 / n=2 return two choices",
     "1.response-id": "the same prompt gives a new responseId each time",
     "2.embeddings": "embed_content and openai embeddings work where models.list advertises them",
-    "2.vertex-models": "Vertex publishers/google/models list and get, computeTokens, OpenAI models/embeddings",
+    "2.vertex-models": "Vertex publisher models list and get, computeTokens, OpenAI models and embeddings",
     "2.not-emulated": "files, cachedContents, batches answer Google's 501, never an HTML 404 or a 405",
     "3.unknown-role": "setIamPolicy refuses an unknown role (roles/notarole)",
     "3.custom-role": "setIamPolicy refuses a custom role that does not exist",
