@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from localstack_snapshot.snapshots import SnapshotSession
+from shapes import baseline
 from target import Target, make_target
 from why import CLIENTS, WHY
 
@@ -57,11 +58,6 @@ def _session(target_name: str, request: pytest.FixtureRequest, update: bool) -> 
     return SnapshotSession(base_file_path=str(base), scope_key=request.node.name, update=update, verify=True)
 
 
-def _recorded(target_name: str, request: pytest.FixtureRequest) -> bool:
-    path = SNAPSHOTS / target_name / f"{Path(request.node.path).stem}.snapshot.json"
-    return path.exists() and request.node.name in json.loads(path.read_text() or "{}")
-
-
 @pytest.fixture
 def snapshot(request: pytest.FixtureRequest, t: Target) -> Iterator[SnapshotSession]:
     """localstack-snapshot's session: on Google it records; on the emulator it compares with Google's
@@ -71,9 +67,8 @@ def snapshot(request: pytest.FixtureRequest, t: Target) -> Iterator[SnapshotSess
     elif os.environ.get("FIDELITY_SNAPSHOT_UPDATE") == "1":
         session = _session("emulator", request, update=True)
     else:
-        baseline = "google" if _recorded("google", request) else "emulator"
-        session = _session(baseline, request, update=False)
-        request.node.user_properties.append(("baseline", baseline))
+        recording = baseline(SNAPSHOTS, Path(request.node.path).stem, request.node.name)
+        session = _session(recording, request, update=False)
     session.add_transformer(t.transformers())
     yield session
     session._persist_state()

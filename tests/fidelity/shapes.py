@@ -9,7 +9,9 @@ stable placeholders, so that a recording made on Google compares with an emulato
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from localstack_snapshot.snapshots.transformer import RegexTransformer
@@ -63,7 +65,6 @@ _PATTERNS = (
     (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "<time>"),
     (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>"),
     (r"\b[0-9a-f]{40}\b", "<key-id>"),
-    (r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com", "<sa-email>"),
     (r"\b1\d{20}\b", "<unique-id>"),
     (r"\b\d{10,13}\b", "<number>"),
     (r"ETag '[^']*'", "ETag '<etag>'"),
@@ -88,5 +89,15 @@ class ProjectIds:
 
 
 def transformers(project_ids: list[str]) -> list[Any]:
-    """Placeholders for the run's own values (its project IDs) and every secret or ID shape."""
-    return [ProjectIds(project_ids), *(RegexTransformer(p, r) for p, r in _PATTERNS)]
+    """Placeholders for e-mails (accounts, users: first, as they hold project IDs), the run's project IDs and
+    every secret or ID shape."""
+    emails = RegexTransformer(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}", "<email>")
+    return [emails, ProjectIds(project_ids), *(RegexTransformer(p, r) for p, r in _PATTERNS)]
+
+
+def baseline(snapshots: Path, module: str, scenario: str) -> str:
+    """The recording a scenario compares with: Google's when a maintainer made one, else the emulator's."""
+    recorded = snapshots / "google" / f"{module}.snapshot.json"
+    if recorded.exists() and scenario in json.loads(recorded.read_text() or "{}"):
+        return "google"
+    return "emulator"
