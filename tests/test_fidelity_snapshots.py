@@ -5,14 +5,11 @@ Google can be made here; these use answers shaped as Google's and snapshots reco
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from fidelity.shapes import baseline, shape, skeleton, transformers
 from localstack_snapshot.snapshots import SnapshotAssertionError, SnapshotSession
-
-sys.path.insert(0, str(Path(__file__).parent / "fidelity"))
-from shapes import baseline, shape, skeleton, transformers
 
 PROJECT = "my-throwaway-42"
 GOOGLE_LIKE = {

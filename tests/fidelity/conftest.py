@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 from localstack_snapshot.snapshots import SnapshotSession
-from shapes import baseline
-from target import Target, make_target
-from why import CLIENTS, WHY
+
+from fidelity.shapes import baseline
+from fidelity.target import Target, make_target
+from fidelity.why import CLIENTS, WHY
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 REPORT_ENV = "FIDELITY_REPORT"

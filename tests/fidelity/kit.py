@@ -8,7 +8,8 @@ import subprocess
 from typing import Any
 
 import pytest
-from target import Answer, Target
+
+from fidelity.target import Answer, Target
 
 scenario = pytest.mark.scenario
 

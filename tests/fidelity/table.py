@@ -13,8 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from why import CLIENTS, WHY
+from .why import CLIENTS, WHY
 
 MINIMUM = 150
 

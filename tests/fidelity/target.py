@@ -4,9 +4,10 @@
 On Google the scenarios need:
 - Application Default Credentials of a maintainer (`gcloud auth application-default login`), and gcloud logged
   in as the same account;
-- FIDELITY_PROJECT: a throwaway project the account owns, billing linked, which the scenarios change (they
-  create and delete service accounts, keys and bindings in it);
-- FIDELITY_GEMINI_API_KEY: an auth key of that project, restricted to the Gemini API (data-plane scenarios);
+- FIDELITY_PROJECT: a throwaway project the account owns, which the scenarios change (they enable services,
+  link billing, and create service accounts, keys bound to them and bindings in it);
+- FIDELITY_BILLING_ACCOUNT: billingAccounts/X to link it to; FIDELITY_OTHER_USER: an existing account that is
+  not the caller (bindings name it);
 - FIDELITY_QUOTA_PROJECT (optional): sent as X-Goog-User-Project.
 Scenarios that need the emulator's control endpoints (its clock, its quotas, its seeded state) skip there.
 """
@@ -27,8 +28,8 @@ from typing import Any
 
 import pytest
 import requests
-from shapes import shape, transformers
 
+from fidelity.shapes import shape, transformers
 from gcp_setup.emulator.control import EmulatorControl
 from gcp_setup.emulator.gcloud_config import write_gcloud_config
 

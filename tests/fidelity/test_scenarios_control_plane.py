@@ -6,9 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from kit import from_api_core, from_gcloud, from_http_error, get_policy, scenario, set_policy, with_binding
-from target import Answer, Target
 
+from fidelity.kit import (
+    from_api_core,
+    from_gcloud,
+    from_http_error,
+    get_policy,
+    scenario,
+    set_policy,
+    with_binding,
+)
+from fidelity.target import Answer, Target
 from gcp_setup.emulator.billing.models import CLOSED_ACCOUNT
 from gcp_setup.emulator.resourcemanager.models import SEEDED_FOREIGN_PROJECT
 

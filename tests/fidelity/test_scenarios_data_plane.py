@@ -8,8 +8,9 @@ import subprocess
 
 import pytest
 from dataplane import EMBEDDING_MODEL, MODEL, Plane, make_plane
-from kit import from_genai, from_openai, scenario
-from target import Target
+
+from fidelity.kit import from_genai, from_openai, scenario
+from fidelity.target import Target
 
 SCHEMA = {
     "type": "OBJECT",

@@ -7,8 +7,17 @@ import json
 from typing import Any
 
 import pytest
-from kit import from_api_core, from_gcloud, from_http_error, get_policy, scenario, set_policy, with_binding
-from target import Answer, Target
+
+from fidelity.kit import (
+    from_api_core,
+    from_gcloud,
+    from_http_error,
+    get_policy,
+    scenario,
+    set_policy,
+    with_binding,
+)
+from fidelity.target import Answer, Target
 
 CONDITION = {"title": "until 2030", "expression": 'request.time < timestamp("2030-01-01T00:00:00Z")'}
 

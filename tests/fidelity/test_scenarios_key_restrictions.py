@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kit import GEMINI, MODEL, VERTEX, auth_key, from_genai, from_openai, scenario
-from target import Answer, Target
+
+from fidelity.kit import GEMINI, MODEL, VERTEX, auth_key, from_genai, from_openai, scenario
+from fidelity.target import Answer, Target
 
 RESTRICTIONS = {
     "referrer": (

@@ -5,9 +5,9 @@ real project's quota."""
 from __future__ import annotations
 
 import pytest
-from kit import from_api_core, from_gcloud, scenario
-from target import Answer, Target
 
+from fidelity.kit import from_api_core, from_gcloud, from_http_error, scenario
+from fidelity.target import Answer, Target
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 
 
@@ -77,7 +77,6 @@ def test_the_101st_service_account_is_refused(t: Target, snapshot) -> None:
 @scenario("discovery", "6.service-accounts")
 def test_discovery_service_account_limit_from_realism(t: Target, snapshot) -> None:
     from googleapiclient.errors import HttpError
-    from kit import from_http_error
 
     t.emulator_only()
     t.control.set_realism(service_accounts_per_project=1)

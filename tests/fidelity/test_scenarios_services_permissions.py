@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 import pytest
-from kit import from_gcloud, from_http_error, get_policy, scenario, set_policy, with_binding
-from target import Answer, Target
 
+from fidelity.kit import from_gcloud, from_http_error, get_policy, scenario, set_policy, with_binding
+from fidelity.target import Answer, Target
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 
 IAM_API = "iam.googleapis.com"

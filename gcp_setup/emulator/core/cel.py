@@ -27,11 +27,11 @@ class CelError(ValueError):
     """The expression is not in the supported subset, or is malformed."""
 
 
-def _tokens(text: str) -> list[str]:
+def _tokens(text: str, pattern: re.Pattern[str] = _TOKEN) -> list[str]:
     tokens, pos = [], 0
     text = text.rstrip()
     while pos < len(text):
-        match = _TOKEN.match(text, pos)
+        match = pattern.match(text, pos)
         if match is None or match.end() == pos:
             raise CelError(f"unsupported syntax at {text[pos : pos + 20]!r}")
         tokens.append(match.group(match.lastgroup or 0))
@@ -216,15 +216,7 @@ def check_syntax(text: str) -> None:
     syntax is checked: the emulator evaluates no IAM condition."""
     if not text.strip():
         raise CelError("the expression is empty")
-    tokens, pos = [], 0
-    text = text.rstrip()
-    while pos < len(text):
-        match = _FULL_TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            raise CelError(f"unexpected character at {text[pos : pos + 20]!r}")
-        tokens.append(match.group(match.lastgroup or 0))
-        pos = match.end()
-    checker = _Syntax(tokens)
+    checker = _Syntax(_tokens(text, _FULL_TOKEN))
     checker.expression()
     if checker.peek() is not None:
         raise CelError(f"unexpected {checker.peek()!r}")
