@@ -235,6 +235,8 @@ class EmulatorApp:
                 return _json_response(self.in_flight.to_json())
             if what == "clock":
                 if request.method in ("PATCH", "POST"):
+                    if body.get("freeze"):
+                        self.world.freeze_clock()
                     self.world.advance_clock(float(body.get("advance_s", 0)))
                 return _json_response({"now": self.world.now()})
             if what == "reset" and request.method == "POST":

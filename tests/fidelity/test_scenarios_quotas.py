@@ -137,6 +137,7 @@ def _create(t: Target, project: str) -> Answer:
 @scenario("http", "6.rates")
 def test_project_creation_at_googles_rate(t: Target, snapshot) -> None:
     t.emulator_only()
+    t.control.freeze_clock()
     t.control.set_realism(project_creates_per_minute=60)  # Google: 600 writes a minute, a create costs 10
     assert all(_create(t, f"rate-test-{i:03d}").status == 200 for i in range(60))
     answer = _create(t, "rate-test-060")
@@ -153,6 +154,7 @@ def test_cloud_client_create_project_rate(t: Target, snapshot) -> None:
     from google.cloud import resourcemanager_v3
 
     t.emulator_only()
+    t.control.freeze_clock()
     t.control.set_realism(project_creates_per_minute=1)
     client = resourcemanager_v3.ProjectsClient(**t.cloud_client_options())
     client.create_project(project={"project_id": "rate-client-1"}).result()
@@ -171,6 +173,7 @@ def _enable(t: Target, project: str, *services: str) -> Answer:
 @scenario("http", "6.rates")
 def test_service_usage_writes_at_googles_rate_batch_enable_counts_five(t: Target, snapshot) -> None:
     t.emulator_only()
+    t.control.freeze_clock()
     t.control.set_realism(service_usage_writes_per_minute=60)
     project = t.new_project()
     pair = ("iam.googleapis.com", "apikeys.googleapis.com")
@@ -185,6 +188,7 @@ def test_service_usage_writes_at_googles_rate_batch_enable_counts_five(t: Target
 @scenario("gcloud", "6.rates")
 def test_gcloud_services_enable_over_the_rate(t: Target, snapshot) -> None:
     t.emulator_only()
+    t.control.freeze_clock()
     t.control.set_realism(service_usage_writes_per_minute=4)
     project = t.new_project()
     result = t.gcloud(
@@ -199,6 +203,7 @@ def test_gcloud_services_enable_over_the_rate(t: Target, snapshot) -> None:
 @pytest.mark.parametrize("resource", ["project", "service-account"])
 def test_iam_policy_writes_at_googles_rate(t: Target, snapshot, resource: str) -> None:
     t.emulator_only()
+    t.control.freeze_clock()
     t.control.set_realism(iam_policy_writes_per_minute=600)
     project = t.new_project(("iam.googleapis.com",))
     if resource == "project":
@@ -220,6 +225,7 @@ def test_iam_policy_writes_at_googles_rate(t: Target, snapshot, resource: str) -
 @scenario("http", "6.rates")
 def test_a_quota_project_header_names_the_consumer(t: Target) -> None:
     t.emulator_only()
+    t.control.freeze_clock()
     t.control.set_realism(project_creates_per_minute=1)
     assert _create(t, "header-test-1").status == 200
     answer = t.call(
