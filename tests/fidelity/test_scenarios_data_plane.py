@@ -314,16 +314,14 @@ def test_genai_files_list_is_an_honest_501(plane: Plane) -> None:
     assert refused.value.code == 501
 
 
+def _curl(plane: Plane, url: str) -> dict:
+    command = ["curl", "-sS", "-H", f"x-goog-api-key: {plane.key}", url]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout)
+
+
 @scenario("curl", "2.not-emulated")
 def test_curl_cached_contents_is_json_not_html(plane: Plane, t: Target) -> None:
-    out = subprocess.run(
-        ["curl", "-sS", "-H", f"x-goog-api-key: {plane.key}", f"{t.url}/v1beta/cachedContents"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    assert json.loads(out)["error"]["code"] == 501
+    assert _curl(plane, f"{t.url}/v1beta/cachedContents")["error"]["code"] == 501
 
 
 # -- today's catalogue, retired models, locations --------------------------------------------------------
@@ -337,14 +335,7 @@ def test_the_catalogue_lists_todays_models(plane: Plane) -> None:
 
 @scenario("curl", "7.catalogue")
 def test_curl_models_get(plane: Plane, t: Target) -> None:
-    out = subprocess.run(
-        ["curl", "-sS", "-H", f"x-goog-api-key: {plane.key}", f"{t.url}/v1beta/models/{MODEL}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    assert json.loads(out)["name"] == f"models/{MODEL}"
+    assert _curl(plane, f"{t.url}/v1beta/models/{MODEL}")["name"] == f"models/{MODEL}"
 
 
 @scenario("genai", "7.retired")

@@ -152,35 +152,21 @@ def test_an_empty_bindings_list_keeps_the_project_reachable(t: Target, snapshot)
     snapshot.match("answer", answer.shape())
 
 
-@scenario("gcloud", "3.unknown-role")
-def test_gcloud_add_binding_with_an_unknown_role(t: Target, snapshot) -> None:
+GCLOUD_BINDINGS = {
+    "unknown-role": ("3.unknown-role", "roles/notarole", None),
+    "all-users": ("3.all-users", "roles/viewer", "allUsers"),
+    "user-owner": ("3.user-owner", "roles/owner", None),
+}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=scenario("gcloud", w), id=c) for c, (w, _, _) in GCLOUD_BINDINGS.items()]
+)
+def test_gcloud_add_binding_is_refused(t: Target, snapshot, case: str) -> None:
+    _, role, member = GCLOUD_BINDINGS[case]
     project = t.new_project()
-    result = t.gcloud(
-        "projects", "add-iam-policy-binding", project, f"--member={t.other_user}", "--role=roles/notarole"
-    )
-    printed = from_gcloud(result)
-    assert printed["exit"] != 0 and "roles/notarole is not supported" in result.stderr
-    snapshot.match("gcloud", printed)
-
-
-@scenario("gcloud", "3.all-users")
-def test_gcloud_add_binding_for_all_users(t: Target, snapshot) -> None:
-    project = t.new_project()
-    result = t.gcloud(
-        "projects", "add-iam-policy-binding", project, "--member=allUsers", "--role=roles/viewer"
-    )
-    printed = from_gcloud(result)
-    assert printed["exit"] != 0 and printed["status"] == "INVALID_ARGUMENT"
-    snapshot.match("gcloud", printed)
-
-
-@scenario("gcloud", "3.user-owner")
-def test_gcloud_add_owner_binding_for_a_user(t: Target, snapshot) -> None:
-    project = t.new_project()
-    result = t.gcloud(
-        "projects", "add-iam-policy-binding", project, f"--member={t.other_user}", "--role=roles/owner"
-    )
-    printed = from_gcloud(result)
+    command = ("projects", "add-iam-policy-binding", project, f"--member={member or t.other_user}")
+    printed = from_gcloud(t.gcloud(*command, f"--role={role}"))
     assert printed["exit"] != 0 and printed["status"] == "INVALID_ARGUMENT"
     snapshot.match("gcloud", printed)
 
