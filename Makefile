@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean tf-validate reliability
+.PHONY: install demo test test-fast lint bench clean tf-validate reliability fidelity
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m gcp_setup.demo
 
-# Everything CI runs: the fast suite, the slow/fault-injection suites, lint, and the counted
-# reliability suites (tests/reliability, each run once: here, not in the pytest line above).
+# Everything CI runs: the fast suite, the slow/fault-injection suites, lint, the counted reliability suites
+# (tests/reliability) and the fidelity report (tests/fidelity), each run once: here, not in the pytest line.
 test: $(STAMP)
-	$(PY) -m pytest -q -m '(slow or not slow) and not reliability'
+	$(PY) -m pytest -q -m '(slow or not slow) and not reliability and not fidelity'
 	$(MAKE) lint
 	$(MAKE) reliability
+	$(MAKE) fidelity
 
 # Fault seeds, SIGKILL after every write, concurrent applies, bad inputs, emulator fuzz and a scan of
 # every output for the run's secrets; prints the table docs/safety.md quotes.
@@ -31,6 +32,16 @@ reliability: $(STAMP)
 	@rm -f $(RELIABILITY_REPORT)
 	RELIABILITY_REPORT=$(RELIABILITY_REPORT) $(PY) -m pytest -q -p no:cacheprovider -m reliability tests/reliability
 	@$(PY) -m tests.reliability.table $(RELIABILITY_REPORT)
+
+# Real clients (gcloud, google-cloud-*, discovery clients, google-genai, openai, requests, curl) against the
+# emulator, each scenario compared with its snapshot; prints pass/fail per scenario and the total, and writes
+# docs/fidelity-scenarios.md. FIDELITY_TARGET=google records on Google instead (docs/emulator.md).
+FIDELITY_REPORT := $(CURDIR)/.fidelity.jsonl
+fidelity: $(STAMP)
+	@rm -f $(FIDELITY_REPORT)
+	FIDELITY_REPORT=$(FIDELITY_REPORT) $(PY) -m pytest -q -p no:cacheprovider -p localstack_snapshot.pytest.snapshot \
+		-m fidelity tests/fidelity || true
+	@$(PY) -m tests.fidelity.table $(FIDELITY_REPORT) --markdown docs/fidelity-scenarios.md
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q

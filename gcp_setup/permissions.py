@@ -27,9 +27,9 @@ _BY_STEP_AND_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("api_key", "create"): ("apikeys.keys.create",),
     ("api_key", "update"): ("apikeys.keys.update",),
     ("api_key", "delete"): ("apikeys.keys.delete",),
-    ("workload_identity", "create"): ("iam.workloadIdentityPools.create",),
-    ("workload_identity", "update"): ("iam.workloadIdentityPools.update",),
-    ("workload_identity", "delete"): ("iam.workloadIdentityPools.delete",),
+    ("workload_identity", "create"): ("iam.googleapis.com/workloadIdentityPools.create",),
+    ("workload_identity", "update"): ("iam.googleapis.com/workloadIdentityPools.update",),
+    ("workload_identity", "delete"): ("iam.googleapis.com/workloadIdentityPools.delete",),
     ("project", "delete"): ("resourcemanager.projects.delete",),
 }
 _BY_WHAT: dict[str, tuple[str, ...]] = {

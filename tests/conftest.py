@@ -20,6 +20,7 @@ import pytest
 
 from gcp_setup.emulator.control import EmulatorControl
 from gcp_setup.emulator.gcloud_config import write_gcloud_config
+from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.server import Emulator
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -41,20 +42,7 @@ def emu(_emulator_server: Emulator | None) -> Iterator[EmulatorControl]:
     url = f"http://{EXTERNAL}" if EXTERNAL else _emulator_server.url
     control = EmulatorControl(url)
     control.reset()
-    control.set_realism(
-        latency_ms=0,
-        fault_rate=0,
-        fault_apis=[],
-        operation_polls=0,
-        service_account_propagation_s=0,
-        service_enable_propagation_s=0,
-        drop_after_writes=None,
-        hold_after_writes=None,
-        barrier=None,
-        barrier_timeout_s=30.0,
-        seed=0,
-        gemini_key_policy="auth-only",
-    )
+    control.set_realism(**Realism().to_json())  # every switch back to its default, quotas included
     yield control
 
 

@@ -36,7 +36,7 @@ def error_of(exc: HttpError) -> dict:
 
 @pytest.fixture
 def iam(emu: EmulatorControl, make_project):
-    make_project(PROJECT)
+    make_project(PROJECT, services=("iam.googleapis.com",))
     return build_iam(emu)
 
 

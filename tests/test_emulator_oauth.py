@@ -57,7 +57,7 @@ class Iam:
 
 @pytest.fixture
 def iam(emu: EmulatorControl, make_project) -> Iam:
-    make_project(PROJECT, services=("iamcredentials.googleapis.com",))
+    make_project(PROJECT, services=("iam.googleapis.com", "iamcredentials.googleapis.com"))
     return Iam(emu)
 
 
@@ -204,7 +204,7 @@ def test_impersonation_denied_answer_is_googles(iam: Iam, emu: EmulatorControl) 
 
 
 def test_impersonation_needs_iam_credentials_enabled(emu: EmulatorControl, make_project) -> None:
-    make_project("no-credentials-api")
+    make_project("no-credentials-api", services=("iam.googleapis.com",))
     email = requests.post(
         f"{emu.url}/v1/projects/no-credentials-api/serviceAccounts",
         json={"accountId": "gemini-client"},
@@ -254,10 +254,12 @@ def test_key_file_and_refresh_token_survive_a_restart_with_state(tmp_path) -> No
     """`gcp-setup emulator --state FILE`: a key file made before the restart still refreshes after it."""
     from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
     from gcp_setup.emulator.server import Emulator
+    from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
     state = tmp_path / "state.json"
     with Emulator(state_file=state) as first:
-        first.world.backend(ProjectsBackend).create(PROJECT, owner=first.world.default_caller)
+        project = first.world.backend(ProjectsBackend).create(PROJECT, owner=first.world.default_caller)
+        first.world.backend(ServicesBackend).enable(project, "iam.googleapis.com")
         iam = Iam(EmulatorControl(first.url))
         key_file = iam.key_file(iam.create("gemini-client"))
         refresh_token = first.world.backend(OAuthBackend).issue_refresh_token("user:dev@example.com")

@@ -126,6 +126,23 @@ def walk_billing(walk: Walk) -> None:
             {"billingAccountName": account},
         )
     walk.call(BILLING, m + "billingAccounts.projects.list", "GET", f"v1/{OPEN_ACCOUNT}/projects")
+    walk.call(BILLING, m + "billingAccounts.getIamPolicy", "GET", f"v1/{OPEN_ACCOUNT}:getIamPolicy")
+    policy = {"bindings": [{"role": "roles/billing.admin", "members": ["user:developer@example.com"]}]}
+    walk.call(
+        BILLING,
+        m + "billingAccounts.setIamPolicy",
+        "POST",
+        f"v1/{OPEN_ACCOUNT}:setIamPolicy",
+        {"policy": policy},
+    )
+    permissions = {"permissions": ["billing.accounts.get", "billing.accounts.close"]}
+    walk.call(
+        BILLING,
+        m + "billingAccounts.testIamPermissions",
+        "POST",
+        f"v1/{OPEN_ACCOUNT}:testIamPermissions",
+        permissions,
+    )
 
 
 def walk_service_usage(walk: Walk, emu: EmulatorControl) -> None:

@@ -169,7 +169,9 @@ def walk_api_keys(walk: Walk, emu: EmulatorControl) -> None:
 
 @pytest.fixture
 def walk(emu: EmulatorControl, make_project, world) -> Walk:
-    make_project(PROJECT, services=("apikeys.googleapis.com", "iamcredentials.googleapis.com"))
+    make_project(
+        PROJECT, services=("iam.googleapis.com", "apikeys.googleapis.com", "iamcredentials.googleapis.com")
+    )
     walk = Walk(emu)
     walk_iam(walk)
     walk_credentials(walk, world)

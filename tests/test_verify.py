@@ -163,7 +163,7 @@ def test_editor_role_is_enough_for_vertex(gemini_project, world) -> None:
     member = gemini_project.account.member
     project.policy.bindings = [b for b in project.policy.bindings if member not in b.get("members", [])]
     project.policy.add_binding("roles/editor", member)
-    assert world.backend(ProjectsBackend).has_role(project, member, {"roles/aiplatform.user"})
+    assert world.backend(ProjectsBackend).holds(project, member, "aiplatform.endpoints.predict")
     code, _ = verify_json("--only", "vertex")
     assert code == 0
 

@@ -61,6 +61,11 @@ class EmulatorControl:
         """Move the emulator's time forward (propagation delays, token expiry); its new now()."""
         return self._call("POST", "clock", {"advance_s": seconds})["now"]
 
+    def freeze_clock(self) -> float:
+        """Stop the emulator's time (until the next reset): it moves only by advance_clock, so that a test
+        counting requests per minute never crosses a minute it did not cross itself; its now()."""
+        return self._call("POST", "clock", {"freeze": True})["now"]
+
     def set_org_policies(self, **policies: Any) -> dict[str, Any]:
         return self._call("PATCH", "org-policies", policies)
 

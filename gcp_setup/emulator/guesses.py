@@ -7,7 +7,7 @@ Answers with a source stay with their API.
 
 from __future__ import annotations
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, roles
 
 # Auth key strings: two public samples (anahata-os/anahata-asi#48, NousResearch/hermes-agent#115356) are 53
 # characters starting "AQ.Ab8"; that the remaining 47 use the URL-safe base64 alphabet is the guess.
@@ -135,12 +135,19 @@ def invalid_policy_name(name: str) -> errors.InvalidArgument:
     )
 
 
+IAM_POLICY_MESSAGES = frozenset({"Policy", "Binding", "Expr", "AuditConfig", "AuditLogConfig"})
+
+
 def proto_type_url(api_version: str, schema: str) -> str:
     """The message type Google names in "Invalid value at ..." errors, derived from the discovery schema name
     (the form is from real answers; the derivation for Vertex AI's prefixed schema names is guessed)."""
     name, version = api_version.split(".", 1)
     if name == "generativelanguage":
         return f"type.googleapis.com/google.ai.generativelanguage.{version}.{schema}"
+    if schema in IAM_POLICY_MESSAGES:
+        return f"type.googleapis.com/google.iam.v1.{schema}"
+    if name != "aiplatform":
+        return f"type.googleapis.com/google.{name}.{version}.{schema}"
     prefix = f"GoogleCloudAiplatform{version[0].upper()}{version[1:]}"
     return f"type.googleapis.com/google.cloud.aiplatform.{version}.{schema.removeprefix(prefix)}"
 
@@ -177,3 +184,133 @@ def openai_embedding_input_invalid() -> errors.InvalidArgument:
 def vertex_empty_contents() -> errors.InvalidArgument:
     """Guess: Vertex AI's generateContent without contents (the Gemini API's answer is known and differs)."""
     return errors.InvalidArgument("Unable to submit request because it has an empty contents field.")
+
+
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+
+
+# -- the control plane (issue 15) ------------------------------------------------------------------------
+def grantable_roles(kind: str) -> list[roles.Role]:
+    """queryGrantableRoles: which predefined roles a resource of `kind` takes. Guess (Google's rule is per
+    permission and resource type, not published as data): a project takes every role that carries a
+    permission; a service account, those carrying an iam.serviceAccounts or iam.serviceAccountKeys
+    permission; a billing account, those carrying a billing permission."""
+    prefixes = {
+        "project": ("",),
+        "serviceAccount": ("iam.serviceAccounts.", "iam.serviceAccountKeys."),
+        "billingAccount": ("billing.",),
+    }[kind]
+    return [r for r in roles.predefined() if any(p.startswith(prefixes) for p in r.permissions)]
+
+
+def _bad_request(message: str, field: str, description: str) -> errors.InvalidArgument:
+    violation = {"field": field, "description": description}
+    return errors.InvalidArgument(
+        message,
+        extra_details=[
+            {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]}
+        ],
+    )
+
+
+def conditional_binding_needs_version_3(version: int) -> errors.InvalidArgument:
+    """A conditional binding written with a version other than 3. The rule is the discovery document's
+    (Policy.version); the answer is not seen: Google's generic message, the field named (guess)."""
+    return _bad_request(
+        "Request contains an invalid argument.",
+        "policy.version",
+        f"Policy version {version} cannot contain conditional role bindings: specify version 3.",
+    )
+
+
+def invalid_condition(field: str, description: str) -> errors.InvalidArgument:
+    """A condition without a title, or whose expression is not CEL. gcloud's own hint is known ("run gcloud
+    alpha iam policies lint-condition"); the server's answer is not seen (guess: the generic message)."""
+    return _bad_request("Request contains an invalid argument.", field, description)
+
+
+def last_owner_removed(owners: list[str]) -> errors.InvalidArgument:
+    """Removing the last owner who accepted the Terms of Service from a project outside an organization:
+    the rule is the discovery document's; the answer is not seen. Guess: shaped as the known
+    SOLO_MUST_INVITE_OWNERS answer, with an invented type."""
+    return errors.InvalidArgument(
+        "Request contains an invalid argument.",
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.cloudresourcemanager.v1.ProjectIamPolicyError",
+                "type": "SOLO_REQUIRE_TOS_ACCEPTOR",
+                "member": owner,
+                "role": roles.OWNER,
+            }
+            for owner in owners
+        ],
+    )
+
+
+def invalid_policy_version(value: object) -> errors.InvalidArgument:
+    """Policy.version other than 0, 1 or 3: "Requests that specify an invalid value are rejected" (discovery);
+    the text is a guess."""
+    return errors.InvalidArgument(f"Invalid policy version {value}: valid values are 0, 1 and 3.")
+
+
+def invalid_requested_policy_version(value: object) -> errors.InvalidArgument:
+    """options.requestedPolicyVersion other than 0, 1 or 3: rejected (discovery document); text guessed."""
+    return errors.InvalidArgument(f"Invalid requested policy version {value}: valid values are 0, 1 and 3.")
+
+
+def api_key_ip_blocked(address: str, service: str, project_number: str) -> errors.PermissionDenied:
+    """serverKeyRestrictions: reason and message from Google's answers (the message from a 2019 report); the
+    metadata key `callerIp` is read by third-party code only (guess)."""
+    return errors.key_blocked(
+        "API_KEY_IP_ADDRESS_BLOCKED",
+        "The provided API key has an IP address restriction. The originating IP address of the call "
+        f"({address}) violates this restriction.",
+        service,
+        project_number,
+        callerIp=address,
+    )
+
+
+def api_key_ios_blocked(bundle: str, service: str, project_number: str) -> errors.PermissionDenied:
+    """iosKeyRestrictions: reason and message seen; the metadata key `iosBundleId` is a guess (Android's is
+    `androidPackage`)."""
+    return errors.key_blocked(
+        "API_KEY_IOS_APP_BLOCKED",
+        f"Requests from this iOS client application {bundle} are blocked.",
+        service,
+        project_number,
+        iosBundleId=bundle,
+    )
+
+
+def stale_key_etag(etag: str, name: str) -> errors.Aborted:
+    """API Keys v2 update or delete with an etag that is no longer the key's. The discovery document says the
+    etag "may be sent on update and delete requests to ensure the client has an up-to-date value"; the answer
+    is a guess (409 ABORTED, as IAM answers a stale policy etag)."""
+    return errors.Aborted(f"The etag {etag} does not match the current etag of key {name}.")
+
+
+def too_many_api_keys(project_number: str, limit: int) -> errors.ResourceExhausted:
+    """Past Google's documented 300 keys per project. The answer is not seen: guess, Google's quota form with
+    reason RESOURCE_QUOTA_EXCEEDED (google/api/error_reason.proto); keys pending deletion are not counted."""
+    return errors.ResourceExhausted(
+        "Quota exceeded for quota metric 'Keys' and limit 'Keys per project' of service "
+        f"'apikeys.googleapis.com' for consumer 'project_number:{project_number}'.",
+        reason="RESOURCE_QUOTA_EXCEEDED",
+        metadata={
+            "service": "apikeys.googleapis.com",
+            "consumer": f"projects/{project_number}",
+            "quota_metric": "apikeys.googleapis.com/keys",
+            "quota_limit": "KeysPerProject",
+            "quota_limit_value": str(limit),
+        },
+    )
+
+
+def basic_role_with_condition() -> errors.InvalidArgument:
+    """A condition on roles/owner, editor or viewer. gcloud refuses it before sending, in these words; that
+    the server refuses it too, and in the same words, is the guess."""
+    return errors.InvalidArgument(
+        "Binding with a condition and a basic role is not allowed. "
+        "Basic roles are `roles/editor`, `roles/owner`, and `roles/viewer`."
+    )

@@ -49,6 +49,26 @@ class Realism:
     gemini_key_policy: str = AUTH_ONLY
     """Which API keys the Gemini API (and Vertex AI express mode) accept: one of GEMINI_KEY_POLICIES."""
 
+    # Quotas (core/quotas.py; docs/emulator.md). Limits are Google's; rates are ten times Google's.
+    api_keys_per_project: int = 300
+    service_accounts_per_project: int = 100
+    projects_per_billing_account: int = 5
+    """Google's default for a billing account; `billing_account_quotas` lists accounts with a raised one."""
+    billing_account_quotas: dict[str, int] = field(
+        default_factory=lambda: {"billingAccounts/000000-AAAAAA-000001": 1000}
+    )
+    """Accounts whose quota of linked projects was raised: the seeded open account (billing.models
+    OPEN_ACCOUNT), so that a fleet can be linked to it; `{}` gives it Google's default."""
+    projects_per_creator: int = 1000
+    """Projects a caller may have, those pending deletion included (Google's default is not published;
+    12 to 30 are reported)."""
+    project_creates_per_minute: int = 600
+    """Google: 60 (600 Resource Manager writes a minute, a project creation costing 10)."""
+    service_usage_writes_per_minute: int = 600
+    """Google: 60 per project; a services:batchEnable counts as 5."""
+    iam_policy_writes_per_minute: int = 6000
+    """Google: 600 per project (setIamPolicy on a project or a service account)."""
+
     def __post_init__(self) -> None:
         _check_key_policy(self.gemini_key_policy)
 
@@ -58,6 +78,7 @@ class Realism:
         if unknown:
             raise ValueError(f"unknown realism switch(es): {', '.join(sorted(unknown))}")
         _check_key_policy(changes.get("gemini_key_policy", self.gemini_key_policy))
+        _check_quotas(changes)
         for name, value in changes.items():
             setattr(self, name, tuple(value) if name in ("fault_statuses", "fault_apis") else value)
 
@@ -70,6 +91,27 @@ class Realism:
         if route_kind == "auth":
             return False
         return not self.fault_apis or method_id.split(".", 1)[0] in self.fault_apis
+
+
+QUOTA_SWITCHES = (
+    "api_keys_per_project",
+    "service_accounts_per_project",
+    "projects_per_billing_account",
+    "projects_per_creator",
+    "project_creates_per_minute",
+    "service_usage_writes_per_minute",
+    "iam_policy_writes_per_minute",
+)
+
+
+def _check_quotas(changes: dict[str, Any]) -> None:
+    raised = changes.get("billing_account_quotas", {})
+    limits = [changes[n] for n in QUOTA_SWITCHES if n in changes]
+    limits += list(raised.values()) if isinstance(raised, dict) else [None]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in limits):
+        raise ValueError(
+            "quotas are whole numbers of at least 0; billing_account_quotas maps accounts to them"
+        )
 
 
 def _check_key_policy(value: str) -> None:

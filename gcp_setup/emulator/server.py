@@ -147,6 +147,7 @@ class EmulatorApp:
                 ),
                 method_id=route.method_id,
                 api_version=route.api_version,
+                remote_addr=request.remote_addr or "127.0.0.1",
             )
             if route.api_version:
                 validation.check_body(route.api_version, route.method_id, api_request.body, strict=False)
@@ -247,6 +248,8 @@ class EmulatorApp:
                 return _json_response(self.in_flight.to_json())
             if what == "clock":
                 if request.method in ("PATCH", "POST"):
+                    if body.get("freeze"):
+                        self.world.freeze_clock()
                     self.world.advance_clock(float(body.get("advance_s", 0)))
                 return _json_response({"now": self.world.now()})
             if what == "reset" and request.method == "POST":

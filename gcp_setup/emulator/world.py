@@ -114,6 +114,8 @@ class World:
     lock: threading.RLock = field(default_factory=threading.RLock)
     clock_offset_s: float = 0.0
     """Added to `clock`: tests move the emulator's time forward (propagation, expiry) instead of sleeping."""
+    frozen_at: float | None = None
+    """When set, `clock` is read no more: time moves only by `advance_clock` (per-minute quotas in tests)."""
 
     def __post_init__(self) -> None:
         self.dice = Dice(self.realism.seed)
@@ -128,9 +130,15 @@ class World:
             self._backends: dict[str, Backend] = {name: cls(self) for name, cls in _BACKENDS.items()}
             self.dice.reseed(self.realism.seed)
             self.clock_offset_s = 0.0
+            self.frozen_at = None
 
     def now(self) -> float:
-        return self.clock() + self.clock_offset_s
+        return (self.clock() if self.frozen_at is None else self.frozen_at) + self.clock_offset_s
+
+    def freeze_clock(self) -> None:
+        with self.lock:
+            if self.frozen_at is None:
+                self.frozen_at = self.clock()
 
     def advance_clock(self, seconds: float) -> None:
         with self.lock:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.core.authorization import holds_role, project_caller_may_act_on
+from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
 from gcp_setup.emulator.core.gemini import catalogue
 from gcp_setup.emulator.core.gemini.catalogue import model_id
-from gcp_setup.emulator.core.key_callers import KeyCaller, act_as_bound_account, key_caller, require_target
+from gcp_setup.emulator.core.key_callers import KeyCaller, act_as_bound_account, key_caller, require_allowed
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 from gcp_setup.emulator.realism import AUTH_ONLY
@@ -25,8 +25,6 @@ from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
 SERVICE = "aiplatform.googleapis.com"
 PREDICT_PERMISSION = "aiplatform.endpoints.predict"
-# Roles that grant aiplatform.endpoints.predict; roles/owner and roles/editor imply them (has_role).
-PREDICT_ROLES = frozenset({"roles/aiplatform.user", "roles/aiplatform.admin", "roles/aiplatform.expressUser"})
 
 
 def rpc_method(api_version: str, verb: str) -> str:
@@ -94,7 +92,7 @@ def authorize_project_call(req: ApiRequest, project_ref: str, resource: str, met
     )
     if not req.world.backend(BillingBackend).billing_enabled(project):
         raise billing_disabled(project)
-    if not holds_role(req, PREDICT_ROLES)(project):
+    if not holds_permission(req, PREDICT_PERMISSION)(project):
         raise predict_denied(resource)
     return project
 
@@ -114,6 +112,8 @@ def authorize_express_call(req: ApiRequest, method: str, model: str) -> Project:
         _authorize_bound_key(req, caller, method, model)
     elif SERVICE not in caller.key.targets or _standard_express_keys_retired(req):
         raise api_keys_not_supported(method)
+    else:
+        require_allowed(req, caller, SERVICE, method)
     req.world.backend(ServicesBackend).require_enabled(caller.project, SERVICE)
     return caller.project
 
@@ -126,9 +126,9 @@ def _standard_express_keys_retired(req: ApiRequest) -> bool:
 def _authorize_bound_key(req: ApiRequest, caller: KeyCaller, method: str, model: str) -> None:
     """A key restricted to other APIs is blocked (NousResearch/hermes-agent#115306: an AI Studio key on Vertex
     AI); otherwise the call acts as the bound account, which needs a Vertex AI role in the key's project."""
-    require_target(caller, SERVICE, method)
+    require_allowed(req, caller, SERVICE, method)
     account = act_as_bound_account(req, caller.key, SERVICE, method)
-    if not req.world.backend(ProjectsBackend).has_role(caller.project, account.member, PREDICT_ROLES):
+    if not req.world.backend(ProjectsBackend).holds(caller.project, account.member, PREDICT_PERMISSION):
         raise predict_denied(guesses.express_predict_resource(caller.project.number, model_id(model)))
 
 

@@ -126,6 +126,12 @@ class Key:
         return copy.deepcopy(vars(self))
 
 
+def check_etag(key: Key, etag: str | None) -> None:
+    """An etag sent with an update or a delete must be the key's current one (the Key.etag description)."""
+    if etag and etag != key.etag:
+        raise guesses.stale_key_etag(etag, key.name)
+
+
 def key_not_found(name: str) -> errors.NotFound:
     return errors.NotFound(
         f"Key {name} not found.",
@@ -172,6 +178,8 @@ class ApiKeysBackend(Backend):
             validate_key_id(key_id)
         else:
             key_id = uid
+        if len(self.in_project(project)) >= self.world.realism.api_keys_per_project:
+            raise guesses.too_many_api_keys(project.number, self.world.realism.api_keys_per_project)
         if (project.number, key_id) in self.keys:
             raise errors.AlreadyExists(
                 f"Key with id {key_id} already exists in project {project.number}.",

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from gcp_setup.emulator import guesses
-from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key
+from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, MUTABLE_FIELDS, ApiKeysBackend, Key, check_etag
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.authorization import (
-    holds_role,
+    holds_permission,
     may_act_on_service_account,
     project_caller_may_act_on,
     sees,
@@ -25,8 +25,6 @@ from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, 
 API = "apikeys.v2"
 METHOD = "apikeys.projects.locations.keys."
 SERVICE = "apikeys.googleapis.com"
-ADMINS = frozenset({"roles/serviceusage.apiKeysAdmin"})
-READERS = ADMINS | {"roles/serviceusage.apiKeysViewer", "roles/viewer"}
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 
 
@@ -46,8 +44,7 @@ def _project(req: ApiRequest, permission: str) -> Project:
         when_deleted="refuse",
         service=SERVICE,
     )
-    roles = READERS if permission.endswith((".get", ".list", ".getKeyString")) else ADMINS
-    if not holds_role(req, roles)(project):
+    if not holds_permission(req, permission)(project):
         raise errors.iam_denied(permission)
     return project
 
@@ -111,6 +108,7 @@ def get_key_string(req: ApiRequest) -> dict[str, Any]:
 @api_method(API, METHOD + "patch")
 def patch(req: ApiRequest) -> dict[str, Any]:
     key = _key(req, "apikeys.keys.update")
+    check_etag(key, req.body.get("etag"))
     mask = update_mask(req.query.get("updateMask"))
     # No mask: every mutable field present in the body, as Google's AIP-134 says.
     mask = mask or [f for f in MUTABLE_FIELDS if f in req.body]
@@ -120,9 +118,7 @@ def patch(req: ApiRequest) -> dict[str, Any]:
 @api_method(API, METHOD + "delete")
 def delete(req: ApiRequest) -> dict[str, Any]:
     key = _key(req, "apikeys.keys.delete")
-    etag = req.query.get("etag")
-    if etag and etag != key.etag:
-        raise errors.Aborted(f"The etag {etag} does not match the current etag of key {key.name}.")
+    check_etag(key, req.query.get("etag"))
     return _operation(req, _keys(req).delete(key))
 
 

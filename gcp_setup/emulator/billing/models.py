@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, quotas
+from gcp_setup.emulator.core.iam_policy import Policy
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import Backend, World, backend
+from gcp_setup.emulator.world import DEFAULT_CALLER, Backend, World, backend
 
 OPEN_ACCOUNT = "billingAccounts/000000-AAAAAA-000001"
 CLOSED_ACCOUNT = "billingAccounts/000000-BBBBBB-000002"
@@ -19,6 +20,8 @@ class BillingAccount:
     display_name: str
     open: bool
     currency_code: str = "USD"
+    policy: Policy = field(default_factory=Policy)
+    """Who may administer and use the account (roles/billing.admin, roles/billing.user...)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -30,10 +33,23 @@ class BillingAccount:
 
 
 def _seed_accounts() -> dict[str, BillingAccount]:
-    return {
+    """The default caller administers both, as whoever creates a billing account does."""
+    accounts = {
         OPEN_ACCOUNT: BillingAccount(OPEN_ACCOUNT, "Emulator billing account", open=True),
         CLOSED_ACCOUNT: BillingAccount(CLOSED_ACCOUNT, "Closed billing account", open=False),
     }
+    for account in accounts.values():
+        account.policy.add_binding("roles/billing.admin", DEFAULT_CALLER)
+    return accounts
+
+
+def _account_from_state(data: dict[str, Any]) -> BillingAccount:
+    data = dict(data)
+    policy = Policy.from_state(data.pop("policy")) if "policy" in data else None
+    account = BillingAccount(**data)
+    if policy is not None:
+        account.policy = policy
+    return account
 
 
 def account_not_found(name: str) -> errors.PermissionDenied:
@@ -80,12 +96,27 @@ class BillingBackend(Backend):
             self.links.pop(project.project_id, None)
             return
         self.account(account_name)
+        if self.links.get(project.project_id) != account_name:
+            self._check_quota(account_name)
         self.links[project.project_id] = account_name
+
+    def _check_quota(self, account_name: str) -> None:
+        """Google's answer when the account has as many projects as its quota (terraform-provider-google#1892,
+        kubernetes/k8s.io#884)."""
+        realism = self.world.realism
+        limit = realism.billing_account_quotas.get(account_name, realism.projects_per_billing_account)
+        if len(self.linked_to(account_name)) >= limit:
+            description = (
+                "Cloud billing quota exceeded: https://support.google.com/code/contact/billing_quota_increase"
+            )
+            raise errors.FailedPrecondition(
+                "Precondition check failed.", extra_details=[quotas.quota_failure(description, account_name)]
+            )
 
     def to_json(self) -> dict[str, Any]:
         return {"accounts": [asdict(a) for a in self.accounts.values()], "links": self.links}
 
     def load_json(self, data: dict[str, Any]) -> None:
         if "accounts" in data:
-            self.accounts = {a["name"]: BillingAccount(**a) for a in data["accounts"]}
+            self.accounts = {a["name"]: _account_from_state(a) for a in data["accounts"]}
         self.links = dict(data.get("links", {}))

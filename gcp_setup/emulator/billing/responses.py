@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from gcp_setup.emulator.billing.models import BillingBackend
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.billing.models import BillingAccount, BillingBackend
+from gcp_setup.emulator.core import errors, roles
 from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
+from gcp_setup.emulator.core.iam_policy import requested_in
 from gcp_setup.emulator.core.paging import page, with_next_page
 from gcp_setup.emulator.core.routes import ApiRequest, api_method
+from gcp_setup.emulator.iam.models import member_exists
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 
 API = "cloudbilling.v1"
@@ -92,3 +95,40 @@ def list_account_projects(req: ApiRequest) -> dict[str, Any]:
     items, token = page(linked, req.query, default_size=50, max_size=100)
     body = {"projectBillingInfo": [billing_info(billing, p) for p in items]} if items else {}
     return with_next_page(body, token)
+
+
+# -- IAM on a billing account ----------------------------------------------------------------------------
+def _account_for(req: ApiRequest, permission: str) -> BillingAccount:
+    """The account in the path if the caller holds `permission` on it; a missing account answers alike."""
+    name = f"billingAccounts/{req.params['billingAccountsId']}"
+    account = _billing(req).accounts.get(name)
+    if account is None or not roles.holds(account.policy.roles_of(req.principal), permission):
+        raise errors.PermissionDenied(
+            f"The caller does not have permission [{permission}] on resource {name}",
+            reason="IAM_PERMISSION_DENIED",
+            domain="cloudbilling.googleapis.com",
+            metadata={"permission": permission, "resource": name},
+        )
+    return account
+
+
+@api_method(API, M + "billingAccounts.getIamPolicy")
+def get_account_iam_policy(req: ApiRequest) -> dict[str, Any]:
+    account = _account_for(req, "billing.accounts.getIamPolicy")
+    return account.policy.to_json(requested_in(req.body, req.query))
+
+
+@api_method(API, M + "billingAccounts.setIamPolicy")
+def set_account_iam_policy(req: ApiRequest) -> dict[str, Any]:
+    account = _account_for(req, "billing.accounts.setIamPolicy")
+    account.policy.replace(req.body, member_exists=functools.partial(member_exists, req.world))
+    return account.policy.to_json()
+
+
+@api_method(API, M + "billingAccounts.testIamPermissions")
+def test_account_iam_permissions(req: ApiRequest) -> dict[str, Any]:
+    """The subset of the permissions asked that the caller holds; a missing account holds none."""
+    account = _billing(req).accounts.get(f"billingAccounts/{req.params['billingAccountsId']}")
+    held = account.policy.roles_of(req.principal) if account else set()
+    granted = [p for p in req.body.get("permissions") or [] if roles.holds(held, p)]
+    return {"permissions": granted} if granted else {}

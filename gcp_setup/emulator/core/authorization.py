@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.core.roles import SERVICE_ACCOUNT_PERMISSIONS, TOKEN_PERMISSIONS
+from gcp_setup.emulator.core import errors, roles
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.iam.models import ServiceAccount, member_forms
 from gcp_setup.emulator.oauth.models import OAuthBackend
@@ -42,15 +41,8 @@ def project_caller_may_act_on(
 
 
 def holds_permission(req: ApiRequest, permission: str) -> Callable[[Project], bool]:
-    """For `allowed`: the caller holds `permission` on the project through its roles."""
-    return lambda project: bool(
-        req.world.backend(ProjectsBackend).permitted(project, req.principal, [permission])
-    )
-
-
-def holds_role(req: ApiRequest, roles: set[str] | frozenset[str]) -> Callable[[Project], bool]:
-    """For `allowed`: the caller holds one of `roles` on the project (or a basic role implying it)."""
-    return lambda project: req.world.backend(ProjectsBackend).has_role(project, req.principal, roles)
+    """For `allowed`: a role bound to the caller on the project carries `permission` (core.roles)."""
+    return lambda project: req.world.backend(ProjectsBackend).holds(project, req.principal, permission)
 
 
 def sees(req: ApiRequest) -> Callable[[Project], bool]:
@@ -61,15 +53,9 @@ def sees(req: ApiRequest) -> Callable[[Project], bool]:
 def may_act_on_service_account(
     req: ApiRequest, project: Project | None, account: ServiceAccount | None, permission: str
 ) -> bool:
-    """Whether the caller holds `permission` (one of SERVICE_ACCOUNT_PERMISSIONS) on `account`: roles count on
-    the account's own policy or on its project's. A federated caller counts through its principal sets."""
-    roles = SERVICE_ACCOUNT_PERMISSIONS[permission]
+    """Whether the caller holds `permission` on `account`: through a role on the account's own policy or on
+    its project's. A federated caller counts through its principal sets."""
     attributes = req.world.backend(OAuthBackend).federated_attributes.get(req.principal)
     members = member_forms(req.principal, attributes)
-    if account is not None and any(account.policy.has_any_role(m, set(roles)) for m in members):
-        return True
-    if project is None:
-        return False
-    if permission in TOKEN_PERMISSIONS:
-        return any(project.policy.has_any_role(m, set(roles)) for m in members)
-    return req.world.backend(ProjectsBackend).has_role(project, req.principal, roles)
+    policies = [p.policy for p in (account, project) if p is not None]
+    return any(roles.holds(policy.roles_of(m), permission) for policy in policies for m in members)

@@ -27,11 +27,11 @@ class CelError(ValueError):
     """The expression is not in the supported subset, or is malformed."""
 
 
-def _tokens(text: str) -> list[str]:
+def _tokens(text: str, pattern: re.Pattern[str] = _TOKEN) -> list[str]:
     tokens, pos = [], 0
     text = text.rstrip()
     while pos < len(text):
-        match = _TOKEN.match(text, pos)
+        match = pattern.match(text, pos)
         if match is None or match.end() == pos:
             raise CelError(f"unsupported syntax at {text[pos : pos + 20]!r}")
         tokens.append(match.group(match.lastgroup or 0))
@@ -198,3 +198,102 @@ def condition_holds(condition: str, claims: dict[str, Any], attributes: dict[str
         scope, _, key = name.partition(".")
         env[scope][key] = value
     return compile_expression(condition)(env) is True
+
+
+# -- syntax of full CEL (IAM conditions) -----------------------------------------------------------------
+_FULL_TOKEN = re.compile(
+    r"\s*(?:(?P<string>[bB]?[rR]?(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'))"
+    r"|(?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[uU]?)"
+    r"|(?P<op>==|!=|<=|>=|&&|\|\||[<>()\[\]{},.+\-*/%!?:])"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
+)
+_RELATIONS = ("==", "!=", "<", "<=", ">", ">=", "in")
+
+
+def check_syntax(text: str) -> None:
+    """Raise CelError unless `text` is a syntactically valid CEL expression (IAM conditions may use all of
+    CEL: `request.time < timestamp("2027-01-01T00:00:00Z")`, `resource.name.startsWith(...)`, ...). Only the
+    syntax is checked: the emulator evaluates no IAM condition."""
+    if not text.strip():
+        raise CelError("the expression is empty")
+    checker = _Syntax(_tokens(text, _FULL_TOKEN))
+    checker.expression()
+    if checker.peek() is not None:
+        raise CelError(f"unexpected {checker.peek()!r}")
+
+
+class _Syntax(_Parser):
+    """CEL's grammar (conditional > or > and > relation > sum > product > unary > member), checked only."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def expression(self) -> None:
+        self.binary(("||",), self.conjunctions)
+        if self.peek() == "?":
+            self.take()
+            self.expression()
+            self.take(":")
+            self.expression()
+
+    def conjunctions(self) -> None:
+        self.binary(("&&",), self.relations)
+
+    def relations(self) -> None:
+        self.binary(_RELATIONS, self.sums)
+
+    def sums(self) -> None:
+        self.binary(("+", "-"), self.products)
+
+    def products(self) -> None:
+        self.binary(("*", "/", "%"), self.operand)
+
+    def binary(self, operators: tuple[str, ...], operand: Callable[[], None]) -> None:
+        operand()
+        while self.peek() in operators:
+            self.take()
+            operand()
+
+    def operand(self) -> None:
+        while self.peek() in ("!", "-"):
+            self.take()
+        self.atom()
+        while self.peek() in (".", "["):
+            if self.take() == "[":
+                self.expression()
+                self.take("]")
+                continue
+            self.name()
+            if self.peek() == "(":
+                self.arguments("(", ")")
+
+    def atom(self) -> None:
+        token = self.take()
+        if token == "(":
+            self.expression()
+            self.take(")")
+        elif token in ("[", "{"):
+            self.pos -= 1
+            self.arguments(token, "]" if token == "[" else "}")
+        elif token[0].isalpha() or token[0] == "_":
+            if token not in ("true", "false", "null") and self.peek() == "(":
+                self.arguments("(", ")")
+        elif not (token[0].isdigit() or token[0] in "\"'bBrR"):
+            raise CelError(f"unexpected {token!r}")
+
+    def arguments(self, opening: str, closing: str) -> None:
+        self.take(opening)
+        while self.peek() != closing:
+            self.expression()
+            if opening == "{":
+                self.take(":")
+                self.expression()
+            if self.peek() != closing:
+                self.take(",")
+        self.take(closing)
+
+    def name(self) -> None:
+        token = self.take()
+        if not (token[0].isalpha() or token[0] == "_"):
+            raise CelError(f"expected a field name but found {token!r}")

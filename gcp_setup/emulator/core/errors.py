@@ -13,6 +13,7 @@ from typing import Any
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 HELP = "type.googleapis.com/google.rpc.Help"
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+LOCALIZED_MESSAGE = "type.googleapis.com/google.rpc.LocalizedMessage"
 
 
 class ApiError(Exception):
@@ -169,3 +170,20 @@ def fault(status_code: int) -> ApiError:
     if status_code == 503:
         return Unavailable("The service is currently unavailable.")
     return Internal("Internal error encountered.")
+
+
+def localized(message: str) -> dict[str, str]:
+    """A google.rpc.LocalizedMessage detail (Google's API-key answers repeat their message in one)."""
+    return {"@type": LOCALIZED_MESSAGE, "locale": "en-US", "message": message}
+
+
+def key_blocked(
+    reason: str, message: str, service: str, project_number: str, **metadata: str
+) -> PermissionDenied:
+    """An API key refused for where the call came from or what it calls (API_KEY_*_BLOCKED)."""
+    return PermissionDenied(
+        message,
+        reason=reason,
+        metadata={"consumer": f"projects/{project_number}", "service": service, **metadata},
+        extra_details=[localized(message)],
+    )

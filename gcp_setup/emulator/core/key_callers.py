@@ -10,37 +10,31 @@ from dataclasses import dataclass
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.apikeys.models import ApiKeysBackend, Key
 from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.key_restrictions import check_application
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.iam.models import ServiceAccount, ServiceAccountsBackend
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
-
-LOCALIZED_MESSAGE = "type.googleapis.com/google.rpc.LocalizedMessage"
-
-
-def _localized(message: str) -> dict[str, str]:
-    return {"@type": LOCALIZED_MESSAGE, "locale": "en-US", "message": message}
 
 
 def api_key_invalid(service: str) -> errors.InvalidArgument:
     """A key string Google does not know: mistyped, deleted, or of a deleted project."""
     message = "API key not valid. Please pass a valid API key."
     return errors.InvalidArgument(
-        message, reason="API_KEY_INVALID", metadata={"service": service}, extra_details=[_localized(message)]
+        message,
+        reason="API_KEY_INVALID",
+        metadata={"service": service},
+        extra_details=[errors.localized(message)],
     )
 
 
 def api_key_service_blocked(service: str, method: str, project_number: str) -> errors.PermissionDenied:
-    message = f"Requests to this API {service} method {method} are blocked."
-    return errors.PermissionDenied(
-        message,
-        reason="API_KEY_SERVICE_BLOCKED",
-        metadata={
-            "consumer": f"projects/{project_number}",
-            "service": service,
-            "apiName": service,
-            "methodName": method,
-        },
-        extra_details=[_localized(message)],
+    return errors.key_blocked(
+        "API_KEY_SERVICE_BLOCKED",
+        f"Requests to this API {service} method {method} are blocked.",
+        service,
+        project_number,
+        apiName=service,
+        methodName=method,
     )
 
 
@@ -60,10 +54,12 @@ def key_caller(req: ApiRequest, service: str) -> KeyCaller:
     return KeyCaller(key, project)
 
 
-def require_target(caller: KeyCaller, service: str, method: str) -> None:
-    """API_KEY_SERVICE_BLOCKED unless the key's API restrictions (if any) name `service`."""
+def require_allowed(req: ApiRequest, caller: KeyCaller, service: str, method: str) -> None:
+    """API_KEY_SERVICE_BLOCKED unless the key's API restrictions (if any) name `service`; then the key's
+    application restrictions (referrer, IP address, Android or iOS app) must allow the caller."""
     if not caller.key.allows_service(service):
         raise api_key_service_blocked(service, method, caller.project.number)
+    check_application(caller.key.restrictions, req.headers, req.remote_addr, service, caller.project.number)
 
 
 def act_as_bound_account(req: ApiRequest, key: Key, service: str, method: str) -> ServiceAccount:

@@ -81,6 +81,8 @@ class ApiRequest:
     method_id: str
     api_version: str = ""
     """The discovery document the route comes from, e.g. "aiplatform.v1" ("" for written-out routes)."""
+    remote_addr: str = "127.0.0.1"
+    """The address the connection came from (an API key's IP restriction is checked against it)."""
 
     def flag(self, name: str) -> bool:
         """A boolean query parameter, e.g. `showDeleted=true`."""

@@ -6,7 +6,7 @@ that owns the key."""
 from __future__ import annotations
 
 from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.core.key_callers import act_as_bound_account, key_caller, require_target
+from gcp_setup.emulator.core.key_callers import act_as_bound_account, key_caller, require_allowed
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.generativelanguage.keypolicy import check_key_policy
 from gcp_setup.emulator.resourcemanager.models import Project
@@ -29,7 +29,7 @@ def authorize_key(req: ApiRequest, rpc_method: str) -> Project:
         raise unregistered_caller()
     caller = key_caller(req, SERVICE)
     check_key_policy(req.world.realism.gemini_key_policy, caller.key, SERVICE, rpc_method)
-    require_target(caller, SERVICE, rpc_method)
+    require_allowed(req, caller, SERVICE, rpc_method)
     if caller.key.bound:
         act_as_bound_account(req, caller.key, SERVICE, rpc_method)
     req.world.backend(ServicesBackend).require_enabled(caller.project, SERVICE)

@@ -11,10 +11,13 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.iam_policy import Policy
@@ -44,6 +47,14 @@ def validate_account_id(account_id: str) -> None:
     )
 
 
+def too_many_service_accounts() -> errors.ResourceExhausted:
+    """Google's answer past the quota of service accounts per project (kubeflow/pipelines#1052)."""
+    return errors.ResourceExhausted(
+        "Maximum number of service accounts on project reached.",
+        extra_details=[{"@type": errors.RETRY_INFO, "retryDelay": "86401s"}],
+    )
+
+
 def unknown_service_account() -> errors.NotFound:
     return errors.NotFound("Unknown service account")
 
@@ -54,6 +65,9 @@ class ServiceAccountKey:
     public_pem: str
     created_at: float
     disabled: bool = False
+    certificate_pem: str = ""
+    """The self-signed X.509 certificate of the public key, made with the private key at creation (what
+    keys.get answers for publicKeyType=TYPE_X509_PEM_FILE, and Google's robot metadata serves)."""
 
     def to_state(self) -> dict[str, Any]:
         return vars(self).copy()
@@ -112,8 +126,15 @@ class NewKey:
     """The JSON key file google-auth loads (type "service_account")."""
 
 
-def _new_rsa_key() -> tuple[str, str]:
-    """(private key PEM in PKCS#8, as Google's key files hold it; public key PEM)."""
+@dataclass(frozen=True)
+class KeyPair:
+    private_pem: str
+    """PKCS#8, as Google's key files hold it."""
+    public_pem: str
+    certificate_pem: str
+
+
+def _new_rsa_key(subject: str, valid_from: float) -> KeyPair:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -123,7 +144,24 @@ def _new_rsa_key() -> tuple[str, str]:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-    return private_pem, public_pem
+    return KeyPair(private_pem, public_pem, _certificate(private, subject, valid_from))
+
+
+def _certificate(private: rsa.RSAPrivateKey, subject: str, valid_from: float) -> str:
+    """Self-signed, valid from the key's creation until Google's "never" (9999-12-31), as its key certs are;
+    the subject's common name (the account's unique ID) and the signature hash are guesses."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.fromtimestamp(int(valid_from), UTC))
+        .not_valid_after(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))
+        .sign(private, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 @backend
@@ -169,6 +207,8 @@ class ServiceAccountsBackend(Backend):
     ) -> ServiceAccount:
         validate_account_id(account_id)
         email = f"{account_id}@{project.project_id}.{EMAIL_DOMAIN}"
+        if len(self.in_project(project.project_id)) >= self.world.realism.service_accounts_per_project:
+            raise too_many_service_accounts()
         if email in self.accounts:
             raise errors.AlreadyExists(
                 f"Service account {account_id} already exists within project projects/{project.project_id}.",
@@ -238,14 +278,15 @@ class ServiceAccountsBackend(Backend):
         if len(account.keys) >= MAX_USER_KEYS:
             raise errors.FailedPrecondition("Precondition check failed.")  # Google's words for the quota
         key_id = secrets.token_hex(20)
-        private_pem, public_pem = _new_rsa_key()
-        key = ServiceAccountKey(key_id=key_id, public_pem=public_pem, created_at=self.world.now())
+        now = self.world.now()
+        pair = _new_rsa_key(account.unique_id, now)
+        key = ServiceAccountKey(key_id, pair.public_pem, now, certificate_pem=pair.certificate_pem)
         account.keys[key_id] = key
         key_file = {
             "type": "service_account",
             "project_id": account.project_id,
             "private_key_id": key_id,
-            "private_key": private_pem,
+            "private_key": pair.private_pem,
             "client_email": account.email,
             "client_id": account.unique_id,
             "auth_uri": "https://accounts.google.com/o/oauth2/auth",

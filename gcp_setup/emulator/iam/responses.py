@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 from typing import Any
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, quotas
 from gcp_setup.emulator.core.authorization import may_act_on_service_account, project_caller_may_act_on
+from gcp_setup.emulator.core.iam_policy import requested_in
 from gcp_setup.emulator.core.paging import page, with_next_page
-from gcp_setup.emulator.core.roles import SERVICE_ACCOUNT_PERMISSIONS
 from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.iam.models import (
@@ -21,8 +22,10 @@ from gcp_setup.emulator.iam.models import (
     member_exists,
 )
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
+from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
 IAM = "iam.v1"
+SERVICE = "iam.googleapis.com"
 METHOD = "iam.projects.serviceAccounts."
 
 PAGE_SIZE = 20
@@ -34,14 +37,15 @@ def _accounts(req: ApiRequest) -> ServiceAccountsBackend:
 
 
 def _project(req: ApiRequest, permission: str) -> Project:
-    """The project in the path, the caller allowed `permission` on it; IAM answers a missing project and
-    a missing permission alike."""
+    """The project in the path, the caller allowed `permission` on it, the IAM API on; IAM answers a missing
+    project and a missing permission alike."""
     return project_caller_may_act_on(
         req,
         req.params["projectsId"],
         allowed=lambda project: may_act_on_service_account(req, project, None, permission),
         denied=lambda: errors.iam_denied(permission),
         when_deleted="deny",
+        service=SERVICE,
     )
 
 
@@ -57,6 +61,8 @@ def _account(req: ApiRequest, permission: str) -> ServiceAccount:
     account = _accounts(req).get(req.params["serviceAccountsId"])
     project = req.world.backend(ProjectsBackend).find(account.project_id)
     _authorize(req, project, account, permission)
+    if project is not None:
+        req.world.backend(ServicesBackend).require_enabled(project, SERVICE)
     return account
 
 
@@ -180,12 +186,16 @@ def enable(req: ApiRequest) -> dict[str, Any]:
 # -- IAM policy of a service account ------------------------------------------------------------------
 @api_method(IAM, METHOD + "getIamPolicy")
 def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
-    return _account(req, "iam.serviceAccounts.getIamPolicy").policy.to_json()
+    account = _account(req, "iam.serviceAccounts.getIamPolicy")
+    return account.policy.to_json(requested_in(req.body, req.query))
 
 
 @api_method(IAM, METHOD + "setIamPolicy")
 def set_iam_policy(req: ApiRequest) -> dict[str, Any]:
     account = _account(req, "iam.serviceAccounts.setIamPolicy")
+    project = req.world.backend(ProjectsBackend).find(account.project_id)
+    consumer = f"projects/{project.number}" if project else f"projects/{account.project_id}"
+    quotas.charge(req.world, quotas.SERVICE_ACCOUNT_POLICY_WRITES, quotas.consumer_of(req.headers, consumer))
     account.policy.replace(req.body, member_exists=functools.partial(member_exists, req.world))
     return account.policy.to_json()
 
@@ -195,11 +205,7 @@ def test_iam_permissions(req: ApiRequest) -> dict[str, Any]:
     account = _accounts(req).get(req.params["serviceAccountsId"])
     project = req.world.backend(ProjectsBackend).find(account.project_id)
     asked = req.body.get("permissions") or []
-    held = [
-        p
-        for p in asked
-        if p in SERVICE_ACCOUNT_PERMISSIONS and may_act_on_service_account(req, project, account, p)
-    ]
+    held = [p for p in asked if may_act_on_service_account(req, project, account, p)]
     return {"permissions": held} if held else {}
 
 
@@ -226,8 +232,25 @@ def list_keys(req: ApiRequest) -> dict[str, Any]:
 
 @api_method(IAM, METHOD + "keys.get")
 def get_key(req: ApiRequest) -> dict[str, Any]:
-    account = _account(req, "iam.serviceAccountKeys.list")
-    return key_json(account, account.key(req.params["keysId"]))
+    account = _account(req, "iam.serviceAccountKeys.get")
+    key = account.key(req.params["keysId"])
+    out = key_json(account, key)
+    public = _public_key_data(key, req.query.get("publicKeyType") or "TYPE_NONE")
+    if public:
+        out["publicKeyData"] = base64.b64encode(public.encode()).decode()
+    return out
+
+
+def _public_key_data(key: ServiceAccountKey, kind: str) -> str:
+    """The public key in the format keys.get was asked for (TYPE_NONE, its default: none)."""
+    formats = {
+        "TYPE_NONE": "",
+        "TYPE_X509_PEM_FILE": key.certificate_pem,
+        "TYPE_RAW_PUBLIC_KEY": key.public_pem,
+    }
+    if kind not in formats:
+        raise errors.InvalidArgument(f"Invalid value for publicKeyType: {kind}")
+    return formats[kind]
 
 
 @api_method(IAM, METHOD + "keys.delete")

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.core.iam_policy import Policy
-from gcp_setup.emulator.core.roles import OWNER, implies_one_of, role_grants
+from gcp_setup.emulator.core import errors, roles
+from gcp_setup.emulator.core.iam_policy import Policy, ProjectRules
+from gcp_setup.emulator.core.roles import OWNER
 from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.world import Backend, World, backend
 
@@ -45,6 +45,8 @@ class Project:
     policy: Policy = field(default_factory=Policy)
     update_time: str = ""
     delete_time: str = ""
+    creator: str = ""
+    """Who created it: a project counts against its creator's project quota until it is purged."""
 
     @property
     def active(self) -> bool:
@@ -67,6 +69,7 @@ class Project:
             "create_time": self.create_time,
             "update_time": self.update_time,
             "delete_time": self.delete_time,
+            "creator": self.creator,
             "policy": self.policy.to_state(),
         }
 
@@ -159,19 +162,26 @@ class ProjectsBackend(Backend):
         return any(member in b.get("members", []) for b in project.policy.bindings)
 
     def roles_of(self, project: Project, member: str) -> set[str]:
-        return {b.get("role", "") for b in project.policy.bindings if member in b.get("members", [])}
+        return project.policy.roles_of(member)
 
-    def has_role(self, project: Project, member: str, roles: set[str] | frozenset[str]) -> bool:
-        """Whether `member` holds one of `roles` on `project`, or a basic role that implies it."""
-        return implies_one_of(self.roles_of(project, member), roles)
+    def holds(self, project: Project, member: str, permission: str) -> bool:
+        """Whether a role bound to `member` on `project` carries `permission` (core.roles)."""
+        return roles.holds(self.roles_of(project, member), permission)
 
     def permitted(self, project: Project, member: str, permissions: list[str]) -> list[str]:
         """The subset of `permissions` that `member` holds on `project` (testIamPermissions)."""
         held = self.roles_of(project, member)
-        return [p for p in permissions if any(role_grants(role, p) for role in held)]
+        return [p for p in permissions if roles.holds(held, p)]
+
+    def created_by(self, member: str) -> int:
+        """How many projects `member` created that still exist, pending deletion or not (Google: "Until it
+        is deleted, the project will count towards your project quota")."""
+        return sum(p.creator == member for p in self.projects.values())
 
     def visible_to(self, member: str) -> list[Project]:
-        return [p for p in self.projects.values() if self.can_see(p, member)]
+        """What projects.list and projects.search answer: the projects where `member` holds
+        resourcemanager.projects.get."""
+        return [p for p in self.projects.values() if self.holds(p, member, "resourcemanager.projects.get")]
 
     # -- changes -------------------------------------------------------------------------------------
     def create(
@@ -197,6 +207,7 @@ class ProjectsBackend(Backend):
             state=ACTIVE,
             create_time=now,
             update_time=now,
+            creator=owner,
         )
         project.policy.add_binding(OWNER, owner)
         self.projects[project_id] = project
@@ -213,7 +224,8 @@ class ProjectsBackend(Backend):
 
     def set_policy(self, project: Project, body: dict[str, Any]) -> None:
         """setIamPolicy: etag-guarded replace; members of a kind with a registered check must pass it."""
-        project.policy.replace(body, member_exists=self._member_exists)
+        rules = ProjectRules(in_organization=bool(project.parent))
+        project.policy.replace(body, member_exists=self._member_exists, project=rules)
 
     def _member_exists(self, member: str) -> bool:
         check = MEMBER_CHECKS.get(member.partition(":")[0])

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, quotas
 from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
+from gcp_setup.emulator.core.iam_policy import requested_in
 from gcp_setup.emulator.core.operations import Operation
 from gcp_setup.emulator.core.paging import page, with_next_page
 from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
@@ -28,7 +29,10 @@ M = "cloudresourcemanager."
 
 V1_TYPE = "type.googleapis.com/google.cloudresourcemanager.v1."
 V3_TYPE = "type.googleapis.com/google.cloud.resourcemanager.v3."
-_PERMISSION = re.compile(r"[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}")
+# service.resource.verb, or (IAM's newer ones) service.googleapis.com/resource.verb
+_PERMISSION = re.compile(
+    r"[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}|[a-z][a-zA-Z0-9]*\.googleapis\.com/[a-zA-Z0-9]+\.[a-zA-Z0-9]+"
+)
 
 
 def _projects(req: ApiRequest) -> ProjectsBackend:
@@ -132,10 +136,14 @@ def _v3_done(req: ApiRequest, kind: str, project: Project, metadata_type: str) -
 
 
 # -- create ---------------------------------------------------------------------------------------------
-def _create(req: ApiRequest, *, display_name: str | None, parent: str) -> Project:
+def _create(req: ApiRequest, *, display_name: str | None, parent: str) -> Project | None:
+    """The new project, or None when the caller's project quota is used up (the operation then fails)."""
     project_id = req.body.get("projectId") or ""
     if not project_id:
         raise errors.InvalidArgument("Request contains an invalid argument: field [project_id] is required.")
+    quotas.charge(req.world, quotas.PROJECT_CREATES, quotas.consumer_of(req.headers, req.principal))
+    if _projects(req).created_by(req.principal) >= req.world.realism.projects_per_creator:
+        return None
     return _projects(req).create(
         project_id, owner=req.principal, parent=parent, display_name=display_name, labels=_labels(req.body)
     )
@@ -145,9 +153,20 @@ def _creation_status(project: Project, type_url: str) -> dict[str, Any]:
     return {"@type": type_url, "createTime": project.create_time, "gettable": True, "ready": True}
 
 
+def _quota_used_up(req: ApiRequest, metadata_type: str) -> dict[str, Any]:
+    """Google's answer when the caller may create no more projects: the operation fails with
+    RESOURCE_EXHAUSTED (seen in GAM-team/GAMADV-XTD3#116, 2021)."""
+    message = "The project cannot be created because you have exceeded your allotted project quota."
+    error = {"code": 8, "message": message, "details": [quotas.quota_failure(message)]}
+    metadata = {"@type": metadata_type, "ready": True}
+    return req.world.operations.start("operations/cp.", error=error, metadata=metadata).to_json()
+
+
 @api_method(V1, M + "projects.create")
 def create_v1(req: ApiRequest) -> dict[str, Any]:
     project = _create(req, display_name=req.body.get("name"), parent=_parent_from_v1(req.body.get("parent")))
+    if project is None:
+        return _quota_used_up(req, V1_TYPE + "ProjectCreationStatus")
     response = {"@type": V1_TYPE + "Project", **v1_project(project)}
     metadata = _creation_status(project, V1_TYPE + "ProjectCreationStatus")
     return _operation(req, "cp", response, metadata).to_json()
@@ -158,6 +177,8 @@ def create_v3(req: ApiRequest) -> dict[str, Any]:
     project = _create(
         req, display_name=req.body.get("displayName"), parent=_parent_from_v3(req.body.get("parent"))
     )
+    if project is None:
+        return _quota_used_up(req, V3_TYPE + "CreateProjectMetadata")
     response = {"@type": V3_TYPE + "Project", **v3_project(project)}
     metadata = _creation_status(project, V3_TYPE + "CreateProjectMetadata")
     return _operation(req, "cp", response, metadata).to_json()
@@ -300,9 +321,8 @@ def _version(req: ApiRequest) -> str:
 @api_method(V1, M + "projects.getIamPolicy")
 @api_method(V3, M + "projects.getIamPolicy")
 def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
-    return _project(
-        req, _version(req), _path_ref(req), "resourcemanager.projects.getIamPolicy"
-    ).policy.to_json()
+    project = _project(req, _version(req), _path_ref(req), "resourcemanager.projects.getIamPolicy")
+    return project.policy.to_json(requested_in(req.body, req.query))
 
 
 @api_method(V1, M + "projects.setIamPolicy")
@@ -310,6 +330,8 @@ def get_iam_policy(req: ApiRequest) -> dict[str, Any]:
 def set_iam_policy(req: ApiRequest) -> dict[str, Any]:
     permission = "resourcemanager.projects.setIamPolicy"
     project = _project(req, _version(req), _path_ref(req), permission, active=True)
+    consumer = quotas.consumer_of(req.headers, f"projects/{project.number}")
+    quotas.charge(req.world, quotas.PROJECT_POLICY_WRITES, consumer)
     _projects(req).set_policy(project, req.body)
     return project.policy.to_json()
 

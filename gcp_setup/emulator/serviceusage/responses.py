@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, quotas
 from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
 from gcp_setup.emulator.core.paging import page, with_next_page
 from gcp_setup.emulator.core.routes import ApiRequest, api_method
@@ -42,6 +42,11 @@ def _consumer(req: ApiRequest, permission: str, denial: str, *, active: bool = F
         denied=lambda: _denied(denial, permission),
         when_deleted="refuse" if active else "allow",
     )
+
+
+def _charge(req: ApiRequest, project: Project, cost: int = 1) -> None:
+    consumer = quotas.consumer_of(req.headers, f"projects/{project.number}")
+    quotas.charge(req.world, quotas.SERVICE_USAGE_WRITES, consumer, cost)
 
 
 def service_json(req: ApiRequest, project: Project, service: str) -> dict[str, Any]:
@@ -116,6 +121,7 @@ def enable(req: ApiRequest) -> dict[str, Any]:
     project = _consumer(
         req, "serviceusage.services.enable", f"Permission denied to enable service [{service}]", active=True
     )
+    _charge(req, project)
     _services(req).enable(project, service)
     response = {"@type": TYPE + "EnableServiceResponse", "service": service_json(req, project, service)}
     return _operation(req, project, response, [service])
@@ -136,6 +142,7 @@ def batch_enable(req: ApiRequest) -> dict[str, Any]:
         raise errors.InvalidArgument(
             f"Number of services must not exceed the maximum batch size ({MAX_BATCH})."
         )
+    _charge(req, project, quotas.BATCH_ENABLE_COST)
     _services(req).enable_many(project, service_ids)
     response = {
         "@type": TYPE + "BatchEnableServicesResponse",
@@ -151,6 +158,7 @@ def disable(req: ApiRequest) -> dict[str, Any]:
         req, "serviceusage.services.disable", f"Permission denied to disable service [{service}]", active=True
     )
     _services(req).check_known([service])
+    _charge(req, project)
     _services(req).disable(
         project, service, disable_dependents=bool(req.body.get("disableDependentServices"))
     )

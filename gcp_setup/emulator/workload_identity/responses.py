@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.core.authorization import holds_role, project_caller_may_act_on
+from gcp_setup.emulator.core.authorization import holds_permission, project_caller_may_act_on
 from gcp_setup.emulator.core.paging import page, with_next_page
 from gcp_setup.emulator.core.routes import ApiRequest, api_method, update_mask
 from gcp_setup.emulator.core.times import rfc3339
@@ -27,8 +27,6 @@ IAM = "iam.v1"
 POOLS = "iam.projects.locations.workloadIdentityPools."
 PROVIDERS = POOLS + "providers."
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
-ADMINS = frozenset({"roles/iam.workloadIdentityPoolAdmin"})
-READERS = ADMINS | {"roles/iam.workloadIdentityPoolViewer", "roles/viewer"}
 POOL_FIELDS = {"displayName", "description", "disabled"}
 PROVIDER_FIELDS = {"displayName", "description", "disabled", "attributeMapping", "attributeCondition", "oidc"}
 
@@ -80,12 +78,12 @@ def _wif(req: ApiRequest) -> WorkloadIdentityBackend:
     return req.world.backend(WorkloadIdentityBackend)
 
 
-def _project(req: ApiRequest, permission: str, roles: frozenset[str]) -> Project:
+def _project(req: ApiRequest, permission: str) -> Project:
     """The project of the path (ID or number), the caller allowed, the IAM API on; only `global`."""
     project = project_caller_may_act_on(
         req,
         req.params["projectsId"],
-        allowed=holds_role(req, roles),
+        allowed=holds_permission(req, permission),
         denied=lambda: errors.iam_denied(permission),
         when_deleted="deny",
         service="iam.googleapis.com",
@@ -95,25 +93,25 @@ def _project(req: ApiRequest, permission: str, roles: frozenset[str]) -> Project
     return project
 
 
-def _pool(req: ApiRequest, permission: str, roles: frozenset[str] = ADMINS) -> Pool:
-    return _wif(req).get(_project(req, permission, roles), req.params["workloadIdentityPoolsId"])
+def _pool(req: ApiRequest, permission: str) -> Pool:
+    return _wif(req).get(_project(req, permission), req.params["workloadIdentityPoolsId"])
 
 
 @api_method(IAM, POOLS + "create")
 def create_pool(req: ApiRequest) -> dict[str, Any]:
-    project = _project(req, "iam.workloadIdentityPools.create", ADMINS)
+    project = _project(req, "iam.googleapis.com/workloadIdentityPools.create")
     pool = _wif(req).create_pool(project, req.query.get("workloadIdentityPoolId", ""), req.body)
     return _operation(req, pool.name, pool_json(pool), "WorkloadIdentityPool")
 
 
 @api_method(IAM, POOLS + "get")
 def get_pool(req: ApiRequest) -> dict[str, Any]:
-    return pool_json(_pool(req, "iam.workloadIdentityPools.get", READERS))
+    return pool_json(_pool(req, "iam.googleapis.com/workloadIdentityPools.get"))
 
 
 @api_method(IAM, POOLS + "list")
 def list_pools(req: ApiRequest) -> dict[str, Any]:
-    project = _project(req, "iam.workloadIdentityPools.list", READERS)
+    project = _project(req, "iam.googleapis.com/workloadIdentityPools.list")
     show_deleted = req.flag("showDeleted")
     listed = [pool_json(p) for p in _wif(req).in_project(project) if show_deleted or p.deleted_at is None]
     items, next_token = page(listed, req.query, default_size=PAGE_SIZE, max_size=MAX_PAGE_SIZE)
@@ -122,21 +120,21 @@ def list_pools(req: ApiRequest) -> dict[str, Any]:
 
 @api_method(IAM, POOLS + "delete")
 def delete_pool(req: ApiRequest) -> dict[str, Any]:
-    pool = _pool(req, "iam.workloadIdentityPools.delete")
+    pool = _pool(req, "iam.googleapis.com/workloadIdentityPools.delete")
     _wif(req).set_pool_deleted(pool, True)
     return _operation(req, pool.name, pool_json(pool), "WorkloadIdentityPool")
 
 
 @api_method(IAM, POOLS + "undelete")
 def undelete_pool(req: ApiRequest) -> dict[str, Any]:
-    pool = _pool(req, "iam.workloadIdentityPools.undelete")
+    pool = _pool(req, "iam.googleapis.com/workloadIdentityPools.undelete")
     _wif(req).set_pool_deleted(pool, False)
     return _operation(req, pool.name, pool_json(pool), "WorkloadIdentityPool")
 
 
 @api_method(IAM, POOLS + "patch")
 def patch_pool(req: ApiRequest) -> dict[str, Any]:
-    pool = _pool(req, "iam.workloadIdentityPools.update")
+    pool = _pool(req, "iam.googleapis.com/workloadIdentityPools.update")
     mask = set(update_mask(req.query.get("updateMask")))
     if not mask or mask - POOL_FIELDS:
         raise errors.InvalidArgument(f"Invalid update mask: {req.query.get('updateMask') or '(empty)'}.")
@@ -148,7 +146,7 @@ def patch_pool(req: ApiRequest) -> dict[str, Any]:
 
 @api_method(IAM, POOLS + "operations.get", PROVIDERS + "operations.get")
 def get_operation(req: ApiRequest) -> dict[str, Any]:
-    _project(req, "iam.workloadIdentityPools.get", READERS)
+    _project(req, "iam.googleapis.com/workloadIdentityPools.get")
     op = req.world.operations.poll(req.path.removeprefix("/v1/"))
     if op is None:
         raise errors.NotFound("Requested entity was not found.")
@@ -173,7 +171,7 @@ def _provider_from(provider_id: str, body: dict[str, Any]) -> Provider:
 
 @api_method(IAM, PROVIDERS + "create")
 def create_provider(req: ApiRequest) -> dict[str, Any]:
-    pool = _pool(req, "iam.workloadIdentityPoolProviders.create")
+    pool = _pool(req, "iam.googleapis.com/workloadIdentityPoolProviders.create")
     provider = _provider_from(req.query.get("workloadIdentityPoolProviderId", ""), req.body)
     _wif(req).create_provider(pool, provider)
     return _operation(
@@ -184,19 +182,19 @@ def create_provider(req: ApiRequest) -> dict[str, Any]:
     )
 
 
-def _provider(req: ApiRequest, permission: str, roles: frozenset[str] = ADMINS) -> tuple[Pool, Provider]:
-    pool = _pool(req, permission, roles)
+def _provider(req: ApiRequest, permission: str) -> tuple[Pool, Provider]:
+    pool = _pool(req, permission)
     return pool, _wif(req).provider(pool, req.params["providersId"])
 
 
 @api_method(IAM, PROVIDERS + "get")
 def get_provider(req: ApiRequest) -> dict[str, Any]:
-    return provider_json(*_provider(req, "iam.workloadIdentityPoolProviders.get", READERS))
+    return provider_json(*_provider(req, "iam.googleapis.com/workloadIdentityPoolProviders.get"))
 
 
 @api_method(IAM, PROVIDERS + "list")
 def list_providers(req: ApiRequest) -> dict[str, Any]:
-    pool = _pool(req, "iam.workloadIdentityPoolProviders.list", READERS)
+    pool = _pool(req, "iam.googleapis.com/workloadIdentityPoolProviders.list")
     show_deleted = req.flag("showDeleted")
     providers = [_wif(req).provider(pool, pid) for pid in sorted(pool.providers)]
     listed = [provider_json(pool, p) for p in providers if show_deleted or p.deleted_at is None]
@@ -211,21 +209,21 @@ def _provider_operation(req: ApiRequest, pool: Pool, provider: Provider) -> dict
 
 @api_method(IAM, PROVIDERS + "delete")
 def delete_provider(req: ApiRequest) -> dict[str, Any]:
-    pool, provider = _provider(req, "iam.workloadIdentityPoolProviders.delete")
+    pool, provider = _provider(req, "iam.googleapis.com/workloadIdentityPoolProviders.delete")
     _wif(req).set_provider_deleted(pool, provider, True)
     return _provider_operation(req, pool, provider)
 
 
 @api_method(IAM, PROVIDERS + "undelete")
 def undelete_provider(req: ApiRequest) -> dict[str, Any]:
-    pool, provider = _provider(req, "iam.workloadIdentityPoolProviders.undelete")
+    pool, provider = _provider(req, "iam.googleapis.com/workloadIdentityPoolProviders.undelete")
     _wif(req).set_provider_deleted(pool, provider, False)
     return _provider_operation(req, pool, provider)
 
 
 @api_method(IAM, PROVIDERS + "patch")
 def patch_provider(req: ApiRequest) -> dict[str, Any]:
-    pool, provider = _provider(req, "iam.workloadIdentityPoolProviders.update")
+    pool, provider = _provider(req, "iam.googleapis.com/workloadIdentityPoolProviders.update")
     mask = {m.split(".", 1)[0] for m in update_mask(req.query.get("updateMask"))}
     if not mask or mask - PROVIDER_FIELDS:
         raise errors.InvalidArgument(f"Invalid update mask: {req.query.get('updateMask') or '(empty)'}.")
