@@ -13,15 +13,26 @@ command line nor any Google client.
 from __future__ import annotations
 
 import configparser
+import secrets
+import string
+import time
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, make_dataclass
+from dataclasses import dataclass, field, make_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import UsageError
-from gcp_setup.settings import BY_NAME, FILE_SETTINGS, SETTINGS, Setting, merged_services
+from gcp_setup.settings import (
+    BY_NAME,
+    FILE_SETTINGS,
+    GENERATED_SUFFIX,
+    SETTINGS,
+    Setting,
+    check_labels,
+    merged_services,
+)
 
 TOML_FILE = "gcp-setup.toml"
 REQUIRED = ("project",)
@@ -124,7 +135,30 @@ def _express_key_needs_its_role(values: dict[str, Any]) -> None:
         values["roles"] = tuple(dict.fromkeys((*values["roles"], defaults.EXPRESS_ROLE)))
 
 
+def _generated_project(values: dict[str, Any]) -> None:
+    """--project-prefix without a project: a new, random ID, and the project is created."""
+    if values["project_prefix"] is not None and not values["project"]:
+        alphabet = string.ascii_lowercase + string.digits
+        suffix = "".join(secrets.choice(alphabet) for _ in range(GENERATED_SUFFIX))
+        values["project"] = values["project_prefix"] + suffix
+        values["create"] = True
+
+
+def _expiry_needs_creation(values: dict[str, Any]) -> None:
+    if values["ttl"] is not None and not values["create"]:
+        raise UsageError("--ttl marks a project gcp-setup creates: add --create (or --project-prefix)")
+
+
+def _expiry_label(values: dict[str, Any]) -> None:
+    if values["ttl"] is not None:
+        expires = str(int(time.time() + values["ttl"]))
+        values["labels"] = check_labels({**values["labels"], defaults.EXPIRES_LABEL: expires})
+
+
 RULES: tuple[tuple[tuple[str, ...], Callable[[dict[str, Any]], None]], ...] = (
+    (("project_prefix", "project", "create"), _generated_project),
+    (("ttl", "create"), _expiry_needs_creation),
+    (("ttl", "labels"), _expiry_label),
     (("credentials", "allow_key_file"), _key_file_confirmed),
     (("github_repo", "service_account"), _repository_needs_the_account),
     (("github_repo", "services"), _repository_needs_sts),
@@ -145,7 +179,8 @@ def checked(resolved: Mapping[str, Resolved]) -> dict[str, Any]:
 
 def build_config(resolved: Mapping[str, Resolved]) -> Config:
     """The Config of a command that works on a project (settings it does not take keep their defaults)."""
-    if "project" not in resolved or not resolved["project"].value:
+    prefix = resolved.get("project_prefix")
+    if ("project" not in resolved or not resolved["project"].value) and not (prefix and prefix.value):
         raise UsageError(
             "no project selected; pass --project ID, export GOOGLE_CLOUD_PROJECT, "
             "or run `gcloud config set project ID`"
@@ -160,11 +195,16 @@ def build_config(resolved: Mapping[str, Resolved]) -> Config:
 
 @dataclass(frozen=True)
 class TomlSection:
-    """Settings of gcp-setup.toml (or of a part of it), by setting name; `keys` the names as written."""
+    """Settings of gcp-setup.toml (or of a part of it), by setting name; `keys` the names as written.
+    A fleet file's `[[projects]]` are its `entries`: each the shared settings with the entry's over them."""
 
     label: str
     values: Mapping[str, Any] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)
+    entries: tuple[TomlSection, ...] = ()
+
+
+FLEET_KEY = "projects"
 
 
 def read_toml(path: Path | None) -> TomlSection:
@@ -179,13 +219,28 @@ def read_toml(path: Path | None) -> TomlSection:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path} is not valid TOML: {exc}") from exc
+    entries = data.pop(FLEET_KEY, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UsageError(f"{path}: {FLEET_KEY} must be an array of tables, one [[{FLEET_KEY}]] per project")
+    shared = _section(str(path), data)
+    return replace(shared, entries=tuple(_entry(shared, i, e) for i, e in enumerate(entries)))
+
+
+def _section(label: str, data: Mapping[str, Any]) -> TomlSection:
     keys = {key.replace("-", "_"): key for key in data}
     unknown = sorted(key for name, key in keys.items() if name not in FILE_SETTINGS)
     if unknown:
         raise UsageError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(FILE_SETTINGS)}"
+            f"{label}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(FILE_SETTINGS)}"
         )
-    return TomlSection(str(path), {name: data[key] for name, key in keys.items()}, keys)
+    return TomlSection(label, {name: data[key] for name, key in keys.items()}, keys)
+
+
+def _entry(shared: TomlSection, index: int, data: Mapping[str, Any]) -> TomlSection:
+    own = _section(f"{shared.label} {FLEET_KEY}[{index}]", data)
+    if not ({"project", "project_prefix"} & set(own.values)):
+        raise UsageError(f"{own.label}: each [[{FLEET_KEY}]] needs a project (or a project-prefix)")
+    return TomlSection(own.label, {**shared.values, **own.values}, {**shared.keys, **own.keys})
 
 
 def gcloud_config_dir(environ: Mapping[str, str]) -> Path:
@@ -224,6 +279,7 @@ class FileDefaults(dict):
 
     def __init__(self, toml: TomlSection, gcloud_project: tuple[str | None, str]) -> None:
         super().__init__()
+        self.fleet = toml.entries
         self.labels: dict[str, str] = {}
         project, label = gcloud_project
         if project:

@@ -76,3 +76,8 @@ def github_attribute_condition(repository: str) -> str:
     """Only that repository's workflows may exchange tokens: GitHub's issuer is shared by every repository,
     and Google refuses its providers without a condition."""
     return f'assertion.repository == "{repository}"'
+
+
+EXPIRES_LABEL = "gcp-setup-expires"
+"""The label of a project created with --ttl: when it expires, in Unix seconds (label values allow only
+lowercase letters, digits, _ and -). `gcp-setup reap` deletes it after that, if gcp-setup created it."""

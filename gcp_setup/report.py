@@ -142,7 +142,12 @@ def render_secrets(run: RunResult) -> str:
 def to_json(run: RunResult, config: Config, verify: dict[str, Any] | None = None) -> str:
     """The steps' document; after apply's smoke test also "verify" (verify's own document without the
     project and emulator said here), and "ok" then requires that the smoke test passed too."""
-    document = {
+    return json.dumps(document(run, config, verify), indent=2, default=str)
+
+
+def document(run: RunResult, config: Config, verify: dict[str, Any] | None = None) -> dict[str, Any]:
+    """to_json's document, as a dict (a fleet's document holds one per project)."""
+    result = {
         "command": run.mode,
         "project": config.project,
         "endpoint": f"emulator {config.emulator_host}" if config.emulator_host else "google",
@@ -164,5 +169,5 @@ def to_json(run: RunResult, config: Config, verify: dict[str, Any] | None = None
         ],
     }
     if verify is not None:
-        document["verify"] = verify
-    return json.dumps(document, indent=2, default=str)
+        result["verify"] = verify
+    return result

@@ -18,6 +18,13 @@ from typing import Any
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import UsageError
+from gcp_setup.fleet_settings import (
+    GENERATED_SUFFIX,
+    PARALLELISM,
+    as_duration,
+    as_parallelism,
+    check_project_prefix,
+)
 
 ENV_PREFIX = "GCP_SETUP_"
 CREDENTIAL_MODES = ("user", "impersonate", "key-file", "none")
@@ -257,6 +264,8 @@ APPLY = frozenset({"apply", "config"})
 EXPORT = PROVISION | {"export"}
 GOOGLE = PROVISION | {"destroy", "export", "verify", "models"}
 """The commands that call Google (or the emulator)."""
+FLEET = frozenset({"plan", "status", "apply", "destroy"})
+"""The commands that run every entry of a fleet file ([[projects]] in gcp-setup.toml)."""
 
 
 @dataclass(frozen=True)
@@ -364,6 +373,15 @@ SETTINGS: tuple[Setting, ...] = (
             "not ignore it.", APPLY, default=False, parse=as_bool, kind="flag"),
     Setting("verify", bool, "End with verify's smoke test of what was set up.", APPLY,
             default=True, parse=as_bool, kind="switch"),
+    Setting("ttl", float | None, "Mark a created project to expire after this long (2h, 30m, 7d), for "
+            "`gcp-setup reap`.", APPLY, parse=as_duration, metavar="DURATION"),
+    Setting("project_prefix", str | None, "Create a project with a new ID made of this prefix and "
+            f"{GENERATED_SUFFIX} random characters (e.g. ci-).", APPLY, check=check_project_prefix,
+            metavar="PREFIX"),
+    Setting("parallelism", int, "Projects of a fleet file worked on at once.", FLEET,
+            default=PARALLELISM, parse=as_parallelism, metavar="N", in_config=False),
+    Setting("only", tuple[str, ...], "Of a fleet file, only these project IDs (comma-separated).", FLEET,
+            default=(), parse=as_list, kind="list", metavar="ID[,ID]", in_file=False, in_config=False),
     Setting("emulator_host", str | None, "Send every Google API call to a gcp-setup emulator.", GOOGLE,
             check=check_emulator_host, metavar="HOST:PORT", in_file=False, anywhere=True),
     Setting("timeout", float, "Deadline of each network call, to connect and to read, in seconds.", GOOGLE,

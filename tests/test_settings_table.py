@@ -52,6 +52,8 @@ OWN_FLAGS = {
 }
 APPLIED_BY_THE_COMMAND_LINE = {"timeout", "verbosity"}
 """Process-wide: the command line applies them (logging, deadlines) for every command that takes them."""
+READ_BY_A_FLEET = {"parallelism", "only"}
+"""Read only when the settings file holds [[projects]] (tests/test_fleet.py)."""
 DEFAULT_ON_PURPOSE = {"export": {"rotate_key"}, "destroy": {"show_secrets"}}
 """Read by a command that must see the default: export observes the keys as they are (a rotation is
 apply's business); destroy's report, shared with apply, shows no secret."""
@@ -166,7 +168,8 @@ def test_each_setting_a_command_reads_is_one_it_takes_and_each_it_takes_is_read(
         takes = {s.name for s in taken_by(command)}
         by_rules = {name for names, _ in RULES if takes >= set(names) for name in names}
         assert fields - DEFAULT_ON_PURPOSE.get(command, set()) <= takes, f"{command} reads unflagged settings"
-        assert takes - fields - by_rules - APPLIED_BY_THE_COMMAND_LINE == set(), f"{command} takes unread"
+        unread = takes - fields - by_rules - APPLIED_BY_THE_COMMAND_LINE - READ_BY_A_FLEET
+        assert unread == set(), f"{command} takes unread"
 
 
 # --- every command resolves alike ----------------------------------------------------------------------

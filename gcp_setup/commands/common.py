@@ -3,6 +3,7 @@ asking before changes, and printing the result."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import traceback
@@ -45,11 +46,19 @@ def warn_about(config: Config) -> None:
 
 
 def run_steps(
-    config: Config, steps: list, mode: str, *, human: bool, session=None, after=None, upstream=None
+    config: Config,
+    steps: list,
+    mode: str,
+    *,
+    human: bool,
+    session=None,
+    after=None,
+    upstream=None,
+    progress=None,
 ):
     """Run `steps` in `mode` (with a new session unless given one); return the RunResult. `after`: the
     plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps run
-    before these, whose outputs they read."""
+    before these, whose outputs they read; `progress`: where notes go (default: stderr when human)."""
     from gcp_setup.engine import Engine
     from gcp_setup.google.session import import_client_libraries
     from gcp_setup.report import Progress
@@ -63,8 +72,8 @@ def run_steps(
     ctx = Context(config, session)
     if upstream is not None:
         ctx.outputs.update({r.name: r.outputs for r in upstream.results})
-    if human:
-        ctx.progress = Progress()
+    if progress is not None or human:
+        ctx.progress = progress or Progress()
     return Engine().run(steps, ctx, mode, after)  # type: ignore[arg-type]
 
 
@@ -84,12 +93,23 @@ def finish(
         click.echo(smoke.table())
 
 
-def plan_then_apply(config: Config, steps, *, yes: bool, human: bool, destroy: bool = False, plan_also=None):
+def plan_then_apply(
+    config: Config,
+    steps,
+    *,
+    yes: bool,
+    human: bool,
+    destroy: bool = False,
+    plan_also=None,
+    session=None,
+    progress=None,
+):
     """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
     lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
     for, stop at a failed precondition (nothing written: the plan is the result), ask unless --yes, and
     apply the plan (its observations reused). `steps()` makes the step list; `plan_also()` steps the
-    plan shows but the caller applies later; `destroy`: they delete (no secret file is written).
+    plan shows but the caller applies later; `destroy`: they delete (no secret file is written);
+    `session`, `progress`: a fleet's shared session and the project's progress line.
     Returns (the run, how to render it, the session)."""
     from gcp_setup import permissions, report
     from gcp_setup.engine import RunResult
@@ -97,10 +117,11 @@ def plan_then_apply(config: Config, steps, *, yes: bool, human: bool, destroy: b
 
     if not destroy:
         check_destinations(config)
-    session = new_session(config)
+    session = session or new_session(config)
+    run = functools.partial(run_steps, config, human=human, session=session, progress=progress)
     with secret_files_locked(config, human):
         shown = steps() + (plan_also() if plan_also else [])
-        planned = run_steps(config, shown, "plan", human=human, session=session)
+        planned = run(shown, "plan")
         refuse_bad_input(planned)
         if any(isinstance(r.error, PreconditionFailed) for r in planned.results):
             return planned, report.render_plan, session
@@ -111,8 +132,8 @@ def plan_then_apply(config: Config, steps, *, yes: bool, human: bool, destroy: b
         permissions.check(session, config.project, planned)
         if not yes:
             confirm(planned, human, "Destroy these resources?" if destroy else "Apply these changes?")
-        run = run_steps(config, steps(), "apply", human=human, session=session, after=planned)
-    return run, report.render_summary, session
+        applied = run(steps(), "apply", after=planned)
+    return applied, report.render_summary, session
 
 
 def check_destinations(config: Config) -> None:

@@ -27,7 +27,12 @@ def destroy(
     """Remove what gcp-setup created: the API key, the service account and its role bindings, the
     credentials file; the project only with --delete-project. A second destroy changes nothing."""
     from gcp_setup import report
+    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
+    if fleet_file(click_ctx):
+        return run_fleet_command(
+            click_ctx, "destroy", output_format, yes=yes, delete_project=delete_project, force=force
+        )
     config = config_of(click_ctx)
     human = output_format == "table"
     if human:

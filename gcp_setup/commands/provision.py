@@ -57,7 +57,10 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
 def plan(click_ctx: click.Context, detailed_exitcode: bool, output_format: str, **settings) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup import report
+    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
+    if fleet_file(click_ctx):
+        return run_fleet_command(click_ctx, "plan", output_format, detailed_exitcode=detailed_exitcode)
     run = _observe_all(click_ctx, "plan", output_format, report.render_plan)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
@@ -71,7 +74,10 @@ def plan(click_ctx: click.Context, detailed_exitcode: bool, output_format: str, 
 def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
+    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
+    if fleet_file(click_ctx):
+        return run_fleet_command(click_ctx, "status", output_format)
     run = _observe_all(click_ctx, "status", output_format, report.render_status)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
@@ -88,18 +94,18 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
     from gcp_setup import report
+    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
+    if fleet_file(click_ctx):
+        return run_fleet_command(click_ctx, "apply", output_format, yes=yes)
     config = config_of(click_ctx)
     warn_about(config)
     human = output_format == "table"
     if human:
         click.echo(report.header(config, "apply"), err=True)
-    run, render, session = plan_then_apply(
-        config, lambda: provision_steps(config), yes=yes, human=human, plan_also=after_smoke_test_steps
-    )
-    smoke = SmokeTest.run(config, run, session, say) if run.ok and config.verify else None
-    if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
-        run = _after_smoke_test(config, run, smoke, human, session)
+    if config.project_prefix:
+        announce_generated(config.project, human)
+    run, render, smoke = apply_project(config, yes=yes, human=human)
     finish(click_ctx, run, config, output_format, render, smoke)
     if human and run.ok and step_output(run, "workload_identity", "workload_identity_provider"):
         from gcp_setup.steps.workload_identity import github_actions_snippet
@@ -116,12 +122,41 @@ def say(message: str) -> None:
     click.echo(message, err=True)
 
 
+def apply_project(config: Config, *, yes: bool, human: bool, session=None, progress=None, tell=say):
+    """apply's work on one project: plan, apply, the smoke test, then the steps that wait for it.
+    Returns (the run, how to render it, the smoke test or None)."""
+    run, render, session = plan_then_apply(
+        config,
+        lambda: provision_steps(config),
+        yes=yes,
+        human=human,
+        plan_also=after_smoke_test_steps,
+        session=session,
+        progress=progress,
+    )
+    smoke = SmokeTest.run(config, run, session, tell) if run.ok and config.verify else None
+    if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
+        run = _after_smoke_test(config, run, smoke, human, session, progress)
+    return run, render, smoke
+
+
+def announce_generated(project: str, human: bool) -> None:
+    """--project-prefix made the ID: say it, and hand it to the next steps of a GitHub Actions job."""
+    import os
+
+    if human:
+        click.echo(f"project ID generated: {project}", err=True)
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
+            output.write(f"project_id={project}\n")
+
+
 def all_steps(config: Config) -> list:
     """What plan and status show: every step, those apply runs after its smoke test included."""
     return provision_steps(config) + after_smoke_test_steps()
 
 
-def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, session):
+def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, session, progress=None):
     """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
     passed or was not asked for, else only planned and reported as blocked by it."""
     from dataclasses import replace
@@ -138,6 +173,7 @@ def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool,
         human=human,
         session=session,
         upstream=run,
+        progress=progress,
     )
     results = later.results
     if not proven:

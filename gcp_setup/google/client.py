@@ -35,13 +35,15 @@ class Client:
 
     def execute(self, request: Any, policy: retry.RetryPolicy = retry.DEFAULT_POLICY) -> dict[str, Any]:
         """Send a google-api-python-client request (its own retries off); the answer's JSON, {} for none."""
-        return retry.call(request.execute, policy=policy, waits=self._propagation(), num_retries=0) or {}
+        send = self.session.paced(getattr(request, "methodId", ""), request.execute)
+        return retry.call(send, policy=policy, waits=self._propagation(), num_retries=0) or {}
 
     def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a google-cloud-* method, its own retries off and with the deadline (without a timeout its
         REST transport may wait forever)."""
+        send = self.session.paced(getattr(method, "__qualname__", ""), method)
         return retry.call(
-            method, *args, waits=self._propagation(), retry=None, timeout=deadline.seconds(), **kwargs
+            send, *args, waits=self._propagation(), retry=None, timeout=deadline.seconds(), **kwargs
         )
 
     def wait_operation(

@@ -61,13 +61,15 @@ def import_client_libraries() -> None:
 
 @dataclass
 class GoogleSession:
-    """Builds clients for the chosen endpoint. One per command run; clients are cached per thread
-    because google-api-python-client's httplib2 transport is not thread-safe."""
+    """Builds clients for the chosen endpoint. One per command run, shared by a fleet's threads: clients
+    are cached per thread because google-api-python-client's httplib2 transport is not thread-safe."""
 
     emulator_host: str | None = None
     credentials: Any = None
     quota_project: str | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    limiter: Any = None
+    """A fleet's QuotaLimiter (limiter.py), shared by its threads; None: one project, no limiter."""
     enabled_at: Mapping[str, float] = field(default_factory=dict, repr=False)
     """Service -> when (time.monotonic()) the run enabled it: retry.call waits out its SERVICE_DISABLED
     answers while the enablement propagates. Set only through `expecting`, per run (the steps that
@@ -92,6 +94,10 @@ class GoogleSession:
         if self.emulator_host:
             return f"http://{self.emulator_host}"
         return f"https://{api}.googleapis.com"
+
+    def paced(self, method: str, fn: Any) -> Any:
+        """`fn`, one attempt of a request of `method`, under the fleet's limiter when there is one."""
+        return fn if self.limiter is None else self.limiter.paced(method, fn)
 
     def get_credentials(self) -> Any:
         if self.credentials is None:

@@ -1,0 +1,133 @@
+"""A fleet: every `[[projects]]` entry of gcp-setup.toml, worked on by one process.
+
+One GoogleSession serves the whole fleet (its clients are per thread, its limiter shared: limiter.py);
+a bounded pool runs `parallelism` projects at once, each through the same steps and engine as a
+single-project run. A project that fails, by a failed step or by an exception, is one failed row: the
+others go on.
+
+    configs = entry_configs(entries, resolve_entry)      # bad input: UsageError naming the entry
+    results = run_fleet(configs, work, session=fleet_session(host), parallelism=16, display=display)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gcp_setup.config import Config, TomlSection
+from gcp_setup.errors import UsageError
+from gcp_setup.steps.base import Outcome
+
+CHANGED = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
+
+
+@dataclass
+class ProjectResult:
+    """One entry's run: its steps' RunResult (and apply's smoke test), or the error that stopped it."""
+
+    project: str
+    config: Config
+    run: Any = None
+    """The engine's RunResult; None when the project's run raised before it had one."""
+    smoke: Any = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        passed = self.smoke is None or self.smoke.passed
+        return self.error is None and self.run is not None and self.run.ok and passed
+
+    @property
+    def changes_pending(self) -> bool:
+        return self.run is not None and self.run.changes_pending
+
+    @property
+    def changed(self) -> int:
+        return 0 if self.run is None else sum(r.outcome in CHANGED for r in self.run.results)
+
+    @property
+    def failed_steps(self) -> list[Any]:
+        return [] if self.run is None else [r for r in self.run.results if r.outcome is Outcome.FAILED]
+
+
+class Display(Protocol):
+    def started(self, project: str) -> None: ...
+
+    def note(self, project: str, step: str, message: str) -> None: ...
+
+    def finished(self, result: ProjectResult) -> None: ...
+
+
+Work = Callable[[Config, Any, Callable[[str, str], None]], tuple[Any, Any]]
+"""work(config, session, progress) -> (RunResult, smoke test or None): one project's run."""
+
+
+def selected(entries: Sequence[TomlSection], only: Sequence[str]) -> list[TomlSection]:
+    """The entries --only names (all without it); an ID the file does not hold is a usage error."""
+    if not only:
+        return list(entries)
+    ids = [e.values.get("project") for e in entries]
+    unknown = [p for p in only if p not in ids]
+    if unknown:
+        raise UsageError(
+            f"--only {','.join(unknown)}: not a project of the fleet file, which holds "
+            + ", ".join(map(str, ids))
+        )
+    return [e for e in entries if e.values.get("project") in only]
+
+
+def entry_configs(entries: Sequence[TomlSection], resolve: Callable[[TomlSection], Config]) -> list[Config]:
+    """Each entry's Config; bad input in any entry stops the fleet before a request, naming it."""
+    configs = []
+    for entry in entries:
+        try:
+            configs.append(resolve(entry))
+        except UsageError as exc:
+            raise UsageError(f"{entry.label}: {exc.one_line()}") from None
+    projects = [c.project for c in configs]
+    twice = sorted({p for p in projects if projects.count(p) > 1})
+    if twice:
+        raise UsageError(
+            f"the fleet file names project {', '.join(twice)} more than once; keep one entry each"
+        )
+    return configs
+
+
+def fleet_session(emulator_host: str | None, clock: Any = None):
+    """The one session of a fleet run, with its shared quota limiter."""
+    from gcp_setup.google.limiter import MonotonicClock, QuotaLimiter
+    from gcp_setup.google.session import GoogleSession, import_client_libraries
+
+    import_client_libraries()  # once, before the threads: an import inside them would serialise them
+    session = GoogleSession.create(emulator_host)
+    session.limiter = QuotaLimiter(clock or MonotonicClock())
+    return session
+
+
+def run_fleet(
+    configs: Sequence[Config], work: Work, *, session: Any, parallelism: int, display: Display
+) -> list[ProjectResult]:
+    """Every project through `work`, at most `parallelism` at once; results in the order of `configs`."""
+    if not configs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(parallelism, len(configs)), thread_name_prefix="fleet") as pool:
+        futures = [pool.submit(_run_one, config, work, session, display) for config in configs]
+        return [future.result() for future in futures]
+
+
+def _run_one(config: Config, work: Work, session: Any, display: Display) -> ProjectResult:
+    project = config.project
+    display.started(project)
+    result = ProjectResult(project, config)
+    started = time.monotonic()
+    try:
+        result.run, result.smoke = work(config, session, lambda step, msg: display.note(project, step, msg))
+    except Exception as exc:  # one project's failure is its row; the fleet goes on
+        result.error = exc
+    result.seconds = time.monotonic() - started
+    display.finished(result)
+    return result

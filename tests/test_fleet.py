@@ -1,0 +1,95 @@
+"""A fleet file (gcp-setup.toml with [[projects]]) through the real CLI, one process, against the emulator:
+mixed new and existing projects with one failing on purpose, the re-run that writes nothing, --only,
+the JSON document and bad input in one entry."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gcp_setup.cli import cli
+from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
+
+OPEN = OPEN_ACCOUNT.removeprefix("billingAccounts/")
+NEW = [f"fleet-new-{i:02d}" for i in range(1, 13)]
+EXISTING = [f"fleet-old-{i:02d}" for i in range(1, 8)]
+MISSING = "fleet-gone-01"
+"""Not created (create = false in its entry) and not there: fails on purpose."""
+
+
+def gcp_setup(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def write_fleet(directory: Path, entries: list[str], shared: str = "") -> Path:
+    lines = [f'billing-account = "{OPEN}"', "create = true", shared]
+    for entry in entries:
+        lines += ["", "[[projects]]", entry]
+    path = directory / "gcp-setup.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def mixed_fleet(directory: Path) -> Path:
+    entries = [f'project = "{p}"' for p in NEW + EXISTING]
+    entries[0] += '\nlabels = { team = "ml" }'
+    entries.append(f'project = "{MISSING}"\ncreate = false')
+    return write_fleet(directory, entries)
+
+
+def test_a_fleet_of_twenty_runs_in_one_process_and_one_failure_stops_no_other(
+    provision_env, clean_config, make_project
+):
+    for project in EXISTING:
+        make_project(project)
+    mixed_fleet(clean_config)
+
+    first = gcp_setup("apply", "--yes", "--parallelism", "8")
+    assert first.exit_code == 1, first.output  # the contract: 1 when any entry failed
+    rows = {line.split()[0]: line for line in first.stdout.splitlines()[1:-1]}
+    assert set(rows) == {*NEW, *EXISTING, MISSING}
+    assert all(" changed " in rows[p] for p in NEW + EXISTING), first.stdout
+    assert re.search(r"failed .*does not exist", rows[MISSING])
+    assert first.stdout.splitlines()[-1] == "20 project(s): 19 ok, 1 failed."
+    creates = [r for r in provision_env.writes() if r["method_id"] == "cloudresourcemanager.projects.create"]
+    assert len(creates) == len(NEW)
+    provision_env.clear_requests()
+
+    again = gcp_setup("apply", "--yes", "--format", "json")
+    assert again.exit_code == 1, again.output
+    document = json.loads(again.stdout)
+    assert set(document["projects"]) == {*NEW, *EXISTING, MISSING}
+    assert [p for p, d in document["projects"].items() if not d["ok"]] == [MISSING]
+    assert provision_env.writes() == []
+    reads = provision_env.requests()
+    for project in NEW + EXISTING:
+        mine = [r for r in reads if project in r["path"]]
+        assert len(mine) <= 6, [r["path"] for r in mine]
+
+
+def test_only_picks_entries_and_plan_reports_each(provision_env, clean_config):
+    write_fleet(clean_config, [f'project = "{p}"' for p in NEW[:3]])
+    result = gcp_setup("plan", "--only", f"{NEW[0]},{NEW[2]}", "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:-1]] == [NEW[0], NEW[2]]
+    assert "changes pending" in result.stdout
+    assert provision_env.writes() == []
+
+
+def test_bad_input_in_one_entry_is_a_usage_error_naming_it_before_any_request(provision_env, clean_config):
+    write_fleet(clean_config, [f'project = "{NEW[0]}"', 'project = "Bad_ID"'])
+    result = gcp_setup("apply", "--yes")
+    assert result.exit_code == 2
+    assert "gcp-setup.toml projects[1]: project ID 'Bad_ID'" in result.output
+    assert "Traceback" not in result.output
+    assert provision_env.requests() == []
+
+
+def test_project_flag_with_a_fleet_file_names_only(provision_env, clean_config):
+    write_fleet(clean_config, [f'project = "{NEW[0]}"'])
+    result = gcp_setup("plan", "--project", NEW[0])
+    assert result.exit_code == 2
+    assert "--only" in result.output
