@@ -85,7 +85,7 @@ def _work(command: str, teardown):
     if command in ("plan", "status"):
         return _plan_work(command)
     if command == "apply":
-        return _apply_work
+        return apply_work
     return functools.partial(_destroy_work, teardown)
 
 
@@ -101,7 +101,7 @@ def _plan_work(mode: str, steps_of=None):
     return work
 
 
-def _apply_work(config: Config, session, progress):
+def apply_work(config: Config, session, progress):
     from gcp_setup.commands.provision import apply_project
 
     def tell(message: str) -> None:
