@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("gcp_setup.commands.config:config", "Show the resolved settings and where each came from."),
     "export": ("gcp_setup.commands.export:export", "Export the setup: terraform.tfvars and import commands."),
     "destroy": ("gcp_setup.commands.destroy:destroy", "Remove what gcp-setup created (key, account, roles)."),
+    "reap": ("gcp_setup.commands.reap:reap", "Delete the expired projects gcp-setup created with --ttl."),
 }
 
 

@@ -262,10 +262,10 @@ PROVISION = frozenset({"plan", "status", "apply", "config"})
 """The commands that run the provisioning steps, and `config`, which shows what `apply` would use."""
 APPLY = frozenset({"apply", "config"})
 EXPORT = PROVISION | {"export"}
-GOOGLE = PROVISION | {"destroy", "export", "verify", "models"}
+GOOGLE = PROVISION | {"destroy", "export", "verify", "models", "reap"}
 """The commands that call Google (or the emulator)."""
-FLEET = frozenset({"plan", "status", "apply", "destroy"})
-"""The commands that run every entry of a fleet file ([[projects]] in gcp-setup.toml)."""
+REAP = EXPORT | {"reap"}
+FLEET = frozenset({"plan", "status", "apply", "destroy"})  # they run each [[projects]] of a fleet file
 
 
 @dataclass(frozen=True)
@@ -310,13 +310,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("project", str, "Project ID.", GOOGLE - {"models"}, check=check_project,
+    Setting("project", str, "Project ID.", GOOGLE - {"models", "reap"}, check=check_project,
             flags=("--project", "-p"), metavar="ID", env=(envvars.PROJECT, envvars.CLOUDSDK_PROJECT)),
     Setting("create", bool, "Create the project if it does not exist.", EXPORT,
             default=False, parse=as_bool, kind="switch"),
-    Setting("organization", str | None, "Parent organization of a created project.", EXPORT,
+    Setting("organization", str | None, "Parent organization of a created project (or reaped ones).", REAP,
             check=_parent("organizations"), metavar="ORG_ID"),
-    Setting("folder", str | None, "Parent folder of a created project (wins over --organization).", EXPORT,
+    Setting("folder", str | None, "Parent folder of a created project (wins over --organization).", REAP,
             check=_parent("folders"), metavar="FOLDER_ID"),
     Setting("display_name", str | None, "Display name of a created project.", EXPORT, metavar="NAME",
             check=_matching(_DISPLAY_NAME, "display name {value!r} must be 4 to 30 letters, digits, "

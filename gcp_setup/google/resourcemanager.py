@@ -74,6 +74,12 @@ class ResourceManagerClient(Client):
         created = resourcemanager_v3.Project.deserialize(done.response.value)
         return _info(created) if created.project_id else None
 
+    def search_projects(self, query: str) -> list[ProjectInfo]:
+        """projects.search: the projects the caller may get that match `query` (Google's search syntax,
+        e.g. `labels.env:dev state:ACTIVE`), every page."""
+        pager = self.call(self._projects().search_projects, query=query)
+        return [_info(project) for page in pager.pages for project in page.projects]
+
     def delete_project(self, name: str) -> None:
         """Request the deletion of `name` (projects/ID) and wait for its operation."""
         client = self._projects()
