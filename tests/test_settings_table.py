@@ -34,6 +34,7 @@ OWN_FLAGS = {
     "status": {"--format"},
     "destroy": {"--delete-project", "--force", "--yes", "-y", "--format"},
     "config": {"--format"},
+    "reap": {"--dry-run", "--format"},
     "export": {"--out", "--module", "--force"},
     "verify": {
         "--only",
