@@ -73,6 +73,8 @@ class Import:
 class Export:
     tfvars: str
     imports: list[Import] = field(default_factory=list)
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """The module's inputs the tfvars hold (a fleet's export writes them into one map)."""
 
     def import_script(self, module: str | None = None) -> str:
         lines = [
@@ -292,4 +294,4 @@ def _with_service_account(
 def export(config: Config, session: GoogleSession) -> Export:
     observed = observe(config, session)
     values = terraform_vars(config, observed.token_creators, observed.api_key_generation)
-    return Export(tfvars=tfvars_text(values), imports=import_commands(config, observed))
+    return Export(tfvars=tfvars_text(values), imports=import_commands(config, observed), values=values)

@@ -35,7 +35,7 @@ OWN_FLAGS = {
     "destroy": {"--delete-project", "--force", "--yes", "-y", "--format"},
     "config": {"--format"},
     "reap": {"--dry-run", "--format"},
-    "export": {"--out", "--module", "--force"},
+    "export": {"--out", "--module", "--force", "--source"},
     "verify": {
         "--only",
         "--skip",

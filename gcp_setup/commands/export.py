@@ -36,21 +36,33 @@ def export() -> None:
     "default: terraform/ is the root module.",
 )
 @click.option("--force", is_flag=True, help=f"Overwrite an existing {TFVARS_FILE} or {IMPORT_SCRIPT}.")
+@click.option(
+    "--source",
+    metavar="PATH",
+    help="Of a fleet file: the module's source in the root module written to --out "
+    "(default: this checkout's terraform/, as a relative path).",
+)
 @click.pass_context
 def terraform(
-    click_ctx: click.Context, out_dir: Path, module_name: str | None, force: bool, **settings
+    click_ctx: click.Context,
+    out_dir: Path,
+    module_name: str | None,
+    force: bool,
+    source: str | None,
+    **settings,
 ) -> None:
     """Write terraform.tfvars for the module in terraform/ from the resolved settings, and a
     `terraform import` for every resource of the module that exists already (read through the
     APIs, read-only). The import commands are also printed on stdout. No secrets are written."""
+    from gcp_setup.commands.fleet import fleet_file
     from gcp_setup.google.session import GoogleSession
     from gcp_setup.terraform_export import export as export_setup
 
+    if fleet_file(click_ctx):
+        return _export_fleet(click_ctx, out_dir, force, source)
     config = config_of(click_ctx)
     targets = [out_dir / TFVARS_FILE, out_dir / IMPORT_SCRIPT]
-    existing = [str(p) for p in targets if p.exists()]
-    if existing and not force:
-        raise UsageError(f"{', '.join(existing)} exists; pass --force to overwrite, or choose --out DIR")
+    _refuse_overwriting(targets, force)
     result = export_setup(config, GoogleSession.create(config.emulator_host, quota_project=config.project))
     out_dir.mkdir(parents=True, exist_ok=True)
     script = result.import_script(module_name)
@@ -59,3 +71,39 @@ def terraform(
     os.chmod(targets[1], 0o755)
     click.echo(script, nl=False)
     click.echo(f"wrote {targets[0]} and {targets[1]} ({len(result.imports)} imports)", err=True)
+
+
+def _refuse_overwriting(targets: list[Path], force: bool) -> None:
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not force:
+        raise UsageError(f"{', '.join(existing)} exists; pass --force to overwrite, or choose --out DIR")
+
+
+def _export_fleet(click_ctx: click.Context, out_dir: Path, force: bool, source: str | None) -> None:
+    """A root module calling terraform/ for each project of the fleet file (gcp_setup/fleet_export.py)."""
+    from gcp_setup.commands.fleet import fleet_configs
+    from gcp_setup.fleet import fleet_session
+    from gcp_setup.fleet_export import ROOT_FILE, export_fleet
+    from gcp_setup.fleet_settings import PARALLELISM
+
+    configs = fleet_configs(click_ctx)
+    targets = [out_dir / ROOT_FILE, out_dir / TFVARS_FILE, out_dir / IMPORT_SCRIPT]
+    _refuse_overwriting(targets, force)
+    session = fleet_session(configs[0].emulator_host if configs else None)
+    result = export_fleet(configs, session, source or _module_source(out_dir), PARALLELISM)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets[0].write_text(result.main_tf)
+    targets[1].write_text(result.tfvars)
+    targets[2].write_text(result.import_script())
+    os.chmod(targets[2], 0o755)
+    click.echo(result.import_script(), nl=False)
+    names = ", ".join(str(p) for p in targets)
+    click.echo(f"wrote {names} ({len(configs)} projects, {len(result.imports)} imports)", err=True)
+
+
+def _module_source(out_dir: Path) -> str:
+    module = Path(__file__).resolve().parent.parent.parent / "terraform"
+    if not (module / "main.tf").is_file():
+        raise UsageError("terraform/ is not beside this installation; pass --source PATH of the module")
+    relative = os.path.relpath(module, out_dir.resolve())
+    return relative if relative.startswith("../") else f"./{relative}"
