@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # gcp_setup, wh
 
 import bootstrap
 import coldstart
+import fleet
 import lro_polling
 import noop
 import report
@@ -106,6 +107,9 @@ def run_all(settings: Settings) -> tuple[dict[str, Measurement], list[str]]:
         attempt("lro polling", lambda: lro_polling.measure(measurements.get("bootstrap"), settings))
         attempt("long operations", lambda: lro_polling.measure_long_operations(emu, settings))
         attempt("scale", lambda: scale.measure(server, settings))
+        attempt(
+            "fleet", lambda: fleet.measure(server, settings, measurements.get("scale"), not settings.quick)
+        )
     return measurements, errors
 
 

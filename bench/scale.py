@@ -29,7 +29,7 @@ def _project(n: int, i: int) -> str:
     return f"bench-fleet-{n:02d}-{i:03d}"
 
 
-def _run_fleet(emu: EmulatorControl, n: int) -> tuple[float, list[str]]:
+def run_processes(emu: EmulatorControl, n: int) -> tuple[float, list[str]]:
     """Starts n applies at once; returns the wall time and the errors of those that failed."""
     with ExitStack() as stack:
         dirs: list[Workdir] = [stack.enter_context(workdir(emu)) for _ in range(n)]
@@ -59,7 +59,7 @@ def measure(server: EmulatorProcess, settings: Settings) -> Measurement:
     for n in settings.scale:
         emu.reset()
         cpu_before, clients_before = server.cpu_seconds(), _children_cpu_seconds()
-        wall, failures = _run_fleet(emu, n)
+        wall, failures = run_processes(emu, n)
         emulator_cpu = server.cpu_seconds() - cpu_before
         clients_cpu = _children_cpu_seconds() - clients_before
         traffic = Traffic.of(emu.requests(), settings.latency_s)

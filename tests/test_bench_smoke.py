@@ -32,7 +32,7 @@ def test_quick_bench_measures_everything_and_both_sides_agree(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(results.read_text())
     metrics = {row["metric"] for row in data["rows"]}
-    for prefix in ("bootstrap:", "no-op re-run:", "cold start:", "LRO polling", "scale:"):
+    for prefix in ("bootstrap:", "no-op re-run:", "cold start:", "LRO polling", "scale:", "fleet:"):
         assert any(m.startswith(prefix) for m in metrics), f"no {prefix} row in {sorted(metrics)}"
     assert data["errors"] == []
     assert "| metric | gcp-setup | gcloud script | ratio | floor |" in done.stdout

@@ -3,6 +3,7 @@ asking before changes, and printing the result."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -103,13 +104,15 @@ def plan_then_apply(
     plan_also=None,
     session=None,
     progress=None,
+    locked: bool = False,
 ):
     """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
     lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
     for, stop at a failed precondition (nothing written: the plan is the result), ask unless --yes, and
     apply the plan (its observations reused). `steps()` makes the step list; `plan_also()` steps the
     plan shows but the caller applies later; `destroy`: they delete (no secret file is written);
-    `session`, `progress`: a fleet's shared session and the project's progress line.
+    `session`, `progress`: a fleet's shared session and the project's progress line; `locked`: the
+    caller holds the secret files' lock already (a fleet takes it once for all its projects).
     Returns (the run, how to render it, the session)."""
     from gcp_setup import permissions, report
     from gcp_setup.engine import RunResult
@@ -119,7 +122,7 @@ def plan_then_apply(
         check_destinations(config)
     session = session or new_session(config)
     run = functools.partial(run_steps, config, human=human, session=session, progress=progress)
-    with secret_files_locked(config, human):
+    with contextlib.nullcontext() if locked else secret_files_locked(config, human):
         shown = steps() + (plan_also() if plan_also else [])
         planned = run(shown, "plan")
         refuse_bad_input(planned)
@@ -155,8 +158,9 @@ def refuse_bad_input(planned) -> None:
             raise result.error
 
 
-def secret_files_locked(config: Config, human: bool):
-    """The lock concurrent runs on the same secret files take turns with (gcp_setup/locks.py)."""
+def secret_files_locked(config: Config, human: bool, *more: Config):
+    """The lock concurrent runs on the same secret files take turns with (gcp_setup/locks.py): of
+    `config`'s files, and of `more` configs' (a fleet's, held once by its one process)."""
     from gcp_setup.locks import exclusive
     from gcp_setup.steps import Context
     from gcp_setup.steps.secret_files import secret_paths
@@ -165,7 +169,8 @@ def secret_files_locked(config: Config, human: bool):
         if human:
             click.echo(f"  {message}", err=True)
 
-    return exclusive(secret_paths(Context(config, session=None)), say)  # type: ignore[arg-type]
+    paths = [p for c in (config, *more) for p in secret_paths(Context(c, session=None))]  # type: ignore[arg-type]
+    return exclusive(paths, say)
 
 
 def debug_tracebacks(click_ctx: click.Context, run) -> None:

@@ -9,11 +9,13 @@ Exit codes: 0 every project done, 1 any failed, 2 bad usage (in any entry: nothi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
 import click
 
+from gcp_setup.commands.common import secret_files_locked
 from gcp_setup.commands.options import resolution, resolve
 from gcp_setup.config import Config, Resolved, TomlSection, build_config
 from gcp_setup.errors import EXIT_FAILED, UsageError
@@ -71,7 +73,8 @@ def run_fleet_command(
             return _finish(click_ctx, "plan", planned, output_format, configs, detailed_exitcode)
         _confirm(planned, human, "Destroy" if command == "destroy" else "Apply")
     work = _work(command, teardown)
-    results = _run(configs, work, session, parallelism, human)
+    with secret_files_locked(*configs[:1], human, *configs[1:]) if configs else contextlib.nullcontext():
+        results = _run(configs, work, session, parallelism, human)
     _finish(click_ctx, command, results, output_format, configs, detailed_exitcode)
 
 
@@ -108,7 +111,7 @@ def apply_work(config: Config, session, progress):
         progress("verify", message)
 
     run, _, smoke = apply_project(
-        config, yes=True, human=False, session=session, progress=progress, tell=tell
+        config, yes=True, human=False, session=session, progress=progress, tell=tell, locked=True
     )
     return run, smoke
 
@@ -118,7 +121,7 @@ def _destroy_work(teardown, config: Config, session, progress):
 
     steps = functools.partial(teardown, config)
     run, _, _ = plan_then_apply(
-        config, steps, yes=True, human=False, destroy=True, session=session, progress=progress
+        config, steps, yes=True, human=False, destroy=True, session=session, progress=progress, locked=True
     )
     return run, None
 

@@ -122,7 +122,9 @@ def say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def apply_project(config: Config, *, yes: bool, human: bool, session=None, progress=None, tell=say):
+def apply_project(
+    config: Config, *, yes: bool, human: bool, session=None, progress=None, tell=say, locked: bool = False
+):
     """apply's work on one project: plan, apply, the smoke test, then the steps that wait for it.
     Returns (the run, how to render it, the smoke test or None)."""
     run, render, session = plan_then_apply(
@@ -133,6 +135,7 @@ def apply_project(config: Config, *, yes: bool, human: bool, session=None, progr
         plan_also=after_smoke_test_steps,
         session=session,
         progress=progress,
+        locked=locked,
     )
     smoke = SmokeTest.run(config, run, session, tell) if run.ok and config.verify else None
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:

@@ -52,6 +52,8 @@ class LogEntry:
     """read | write | data | auth | unknown"""
     principal: str
     at: float
+    arrived: float = 0.0
+    """When the request arrived (time.time()), before any latency: `at` minus it is its time in flight."""
 
 
 class RequestLog:
@@ -112,6 +114,7 @@ class EmulatorApp:
         return response(environ, start_response)
 
     def _api(self, request: Request, environ) -> Response:
+        arrived = time.time()
         adapter = self.url_map.bind_to_environ(environ)
         try:
             route, params = adapter.match()
@@ -174,6 +177,7 @@ class EmulatorApp:
                 # A handler may name the caller itself: an API key bound to a service account acts as it.
                 api_request.principal if api_request else principal,
                 time.time(),
+                arrived,
             )
         )
         return response
