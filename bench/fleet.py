@@ -113,7 +113,7 @@ def measure(
     with workdir(emu) as wd:
         emu.reset()
         one = run_timed(apply_cmd(_project("one", 0)), wd).check().seconds
-        for parallelism in sorted({8, PARALLELISM, 32} if not settings.quick else {PARALLELISM}):
+        for parallelism in sorted({8, 16, 32, PARALLELISM} if not settings.quick else {PARALLELISM}):
             emu.reset()
             projects = [_project(f"p{parallelism}", i) for i in range(n)]
             write_fleet_file(wd, projects)
