@@ -78,6 +78,19 @@ class FleetProgress:
         self.stream.flush()
 
 
+class Quiet:
+    """The Display of --format json: stderr stays quiet, as in a single-project run."""
+
+    def started(self, project: str) -> None:
+        pass
+
+    def note(self, project: str, step: str, message: str) -> None:
+        pass
+
+    def finished(self, result: ProjectResult) -> None:
+        pass
+
+
 def status_of(result: ProjectResult) -> str:
     if not result.ok:
         return "failed"

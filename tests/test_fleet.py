@@ -93,3 +93,21 @@ def test_project_flag_with_a_fleet_file_names_only(provision_env, clean_config):
     result = gcp_setup("plan", "--project", NEW[0])
     assert result.exit_code == 2
     assert "--only" in result.output
+
+
+def test_on_a_terminal_each_running_project_has_one_live_line():
+    import io
+
+    from gcp_setup.fleet import ProjectResult
+    from gcp_setup.fleet_report import FleetProgress
+
+    screen = io.StringIO()
+    progress = FleetProgress(screen, live=True)
+    progress.started("proj-live-1")
+    progress.started("proj-live-2")
+    progress.note("proj-live-1", "project", "creating")
+    progress.finished(ProjectResult("proj-live-1", config=None, error=RuntimeError("boom")))
+    text = screen.getvalue()
+    assert "\x1b[2A" in text  # redrawn in place: back up over the two running lines
+    assert text.rstrip("\n").endswith("proj-live-2: started (0 s)")
+    assert "proj-live-1: failed in 0.0 s" in text

@@ -14,6 +14,7 @@ from gcp_setup.commands.fleet import apply_work
 from gcp_setup.commands.options import load_config
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.fleet import fleet_session, run_fleet
+from gcp_setup.fleet_report import Quiet
 
 PROJECTS = [f"quota-fleet-{i:02d}" for i in range(1, 21)]
 CREATES_PER_MINUTE = 4
@@ -37,17 +38,6 @@ class EmulatorClock:
             self.t += seconds
 
 
-class Silent:
-    def started(self, project: str) -> None:
-        pass
-
-    def note(self, project: str, step: str, message: str) -> None:
-        pass
-
-    def finished(self, result) -> None:
-        pass
-
-
 def test_low_quotas_slow_the_whole_fleet_down_instead_of_failing_it(provision_env):
     provision_env.set_realism(project_creates_per_minute=CREATES_PER_MINUTE)
     provision_env.freeze_clock()
@@ -55,7 +45,7 @@ def test_low_quotas_slow_the_whole_fleet_down_instead_of_failing_it(provision_en
     configs = [load_config({**flags, "project": p}) for p in PROJECTS]
     session = fleet_session(provision_env.host, clock=EmulatorClock(provision_env))
 
-    results = run_fleet(configs, apply_work, session=session, parallelism=8, display=Silent())
+    results = run_fleet(configs, apply_work, session=session, parallelism=8, display=Quiet())
 
     assert [r.project for r in results if not r.ok] == []
     refused = [r for r in provision_env.requests() if r["status"] == 429]

@@ -128,27 +128,14 @@ def _destroy_work(teardown, config: Config, session, progress):
 
 def _run(configs, work, session, parallelism: int, human: bool):
     from gcp_setup.fleet import run_fleet
-    from gcp_setup.fleet_report import FleetProgress
+    from gcp_setup.fleet_report import FleetProgress, Quiet
 
     if human:
         click.echo(
             f"gcp-setup: {len(configs)} project(s), {min(parallelism, len(configs))} at a time", err=True
         )
-    display = FleetProgress() if human else _Quiet()
+    display = FleetProgress() if human else Quiet()
     return run_fleet(configs, work, session=session, parallelism=parallelism, display=display)
-
-
-class _Quiet:
-    """--format json: stderr stays quiet, as in a single-project run."""
-
-    def started(self, project: str) -> None:
-        pass
-
-    def note(self, project: str, step: str, message: str) -> None:
-        pass
-
-    def finished(self, result) -> None:
-        pass
 
 
 def _confirm(planned, human: bool, verb: str) -> None:
