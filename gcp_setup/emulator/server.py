@@ -52,8 +52,7 @@ class LogEntry:
     """read | write | data | auth | unknown"""
     principal: str
     at: float
-    arrived: float = 0.0
-    """When the request arrived (time.time()), before any latency: `at` minus it is its time in flight."""
+    arrived: float = 0.0  # time.time() on arrival, before any latency: `at` - `arrived` is its time in flight
 
 
 class RequestLog:
