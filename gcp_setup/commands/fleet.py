@@ -24,6 +24,8 @@ from gcp_setup.errors import EXIT_FAILED, UsageError
 def fleet_file(click_ctx: click.Context) -> bool:
     """The settings file holds `[[projects]]`; --project then is a usage error (--only picks)."""
     entries = getattr(click_ctx.default_map, "fleet", ())
+    if not entries and click_ctx.params.get("only"):
+        raise UsageError("--only picks projects of a fleet file; this settings file has no [[projects]]")
     if entries and click_ctx.get_parameter_source("project") is click.core.ParameterSource.COMMANDLINE:
         raise UsageError("the settings file holds [[projects]]: pick some with --only ID,... not --project")
     return bool(entries)

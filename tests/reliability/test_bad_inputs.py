@@ -207,6 +207,14 @@ CASES = [
         "env GCP_SETUP_VERIFY: 'perhaps' is not a boolean",
         {"GCP_SETUP_VERIFY": "perhaps"},
     ),
+    # ephemeral projects and fleets
+    Case("ttl", (*APPLY, "--ttl", "soon"), "'soon' is not a duration"),
+    Case(
+        "ttl without create", ("apply", "--project", PROJECT, "--ttl", "2h", "--yes"), "--ttl marks a project"
+    ),
+    Case("project prefix", ("apply", "--project-prefix", "Ci-", "--yes"), "project prefix 'Ci-'"),
+    Case("parallelism", (*APPLY, "--parallelism", "0"), "'0' is not a parallelism"),
+    Case("only without a fleet file", (*APPLY, "--only", PROJECT), "--only picks projects of a fleet file"),
     # global options and files
     Case("emulator host", ("--emulator-host", "localhost", *APPLY), "is not HOST:PORT"),
     Case("emulator host env", APPLY, "is not HOST:PORT", {"GCP_SETUP_EMULATOR_HOST": "http://x:y"}),
