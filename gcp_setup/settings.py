@@ -22,6 +22,8 @@ from gcp_setup.errors import UsageError
 ENV_PREFIX = "GCP_SETUP_"
 CREDENTIAL_MODES = ("user", "impersonate", "key-file", "none")
 VERBOSITIES = ("debug", "info", "warning", "error")
+IMPORT_STYLES = ("blocks", "script")
+"""export terraform: `import {}` blocks (Terraform >= 1.5), or a script of `terraform import` commands."""
 MAX_TIMEOUT_S = 3600
 
 # Google's documented rules: https://cloud.google.com/resource-manager/docs/creating-managing-projects
@@ -225,6 +227,13 @@ def check_credentials(mode: str | None) -> str:
     return mode
 
 
+def check_import_style(style: str | None) -> str:
+    style = style or IMPORT_STYLES[0]
+    if style not in IMPORT_STYLES:
+        raise UsageError(f"import style {style!r} is unknown; use one of {', '.join(IMPORT_STYLES)}")
+    return style
+
+
 def check_github_repo(repository: str | None) -> str | None:
     if repository is not None and (
         not _GITHUB_REPO.match(repository) or repository.split("/")[1] in (".", "..")
@@ -358,6 +367,9 @@ SETTINGS: tuple[Setting, ...] = (
                             "use e.g. user:you@example.com")),
     Setting("github_repo", str | None, "Let this repository's GitHub Actions act as the service account "
             "(keyless, via WIF).", EXPORT | {"destroy"}, check=check_github_repo, metavar="OWNER/REPO"),
+    Setting("import_style", str, "export terraform: import {} blocks in imports.tf (Terraform >= 1.5), or "
+            "a script of terraform import commands (import.sh).", frozenset({"export"}),
+            default=IMPORT_STYLES[0], check=check_import_style, choices=IMPORT_STYLES),
     Setting("show_secrets", bool, "Print the API key string.", PROVISION,
             default=False, parse=as_bool, kind="flag"),
     Setting("allow_unignored", bool, "Write the .env or key file in a git work tree even where git does "

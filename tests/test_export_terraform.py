@@ -3,6 +3,7 @@ name every resource the module would manage, by the addresses of terraform/main.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -25,7 +26,8 @@ ORG = "123456789012"
 BILLING = "000000-AAAAAA-000001"  # the emulator's open billing account
 REPO = "octo/app"
 EMAIL = f"{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"
-IMPORT_LINE = re.compile(r"^terraform import (.+)$")
+IMPORT_LINE = re.compile(r"^terraform import (.+)$", flags=re.MULTILINE)
+IMPORT_BLOCK = re.compile(r'^import \{\n  to = (.+)\n  id = (".*")\n\}$', flags=re.MULTILINE)
 
 
 def run(*args: str) -> Any:
@@ -40,17 +42,15 @@ def apply(*args: str) -> None:
 
 
 def export(out: Path, *args: str) -> dict[str, str]:
-    """Runs the export; returns address -> import ID from the printed commands."""
+    """Runs the export; returns address -> import ID from the printed imports (blocks or commands)."""
     result = run("export", "terraform", "--out", str(out), "--project", PROJECT, *args)
     assert result.exit_code == 0, result.output
-    assert (out / "import.sh").read_text() in result.stdout
-    imports = {}
-    for line in result.stdout.splitlines():
-        match = IMPORT_LINE.match(line)
-        if match:
-            address, import_id = shlex.split(match[1])
-            imports[address] = import_id
-    return imports
+    script = "--import-style" in args and args[args.index("--import-style") + 1] == "script"
+    assert (out / ("import.sh" if script else "imports.tf")).read_text() == result.stdout
+    if script:
+        return dict(shlex.split(command) for command in IMPORT_LINE.findall(result.stdout))
+    assert not IMPORT_LINE.search(result.stdout)
+    return {address: json.loads(import_id) for address, import_id in IMPORT_BLOCK.findall(result.stdout)}
 
 
 def tfvars(out: Path) -> dict[str, Any]:
@@ -162,14 +162,14 @@ def test_github_repo_exports_the_workload_identity_resources(provision_env: Emul
     )
 
 
-def test_tfvars_are_module_inputs_and_terraform_fmt_clean(provision_env: EmulatorControl, tmp_path: Path):
+def test_tfvars_and_import_blocks_are_terraform_fmt_clean(provision_env: EmulatorControl, tmp_path: Path):
     settings = ("--create", "--organization", ORG, "--billing-account", BILLING, "--no-api-key")
     apply(*settings)
     export(tmp_path, *settings)
     values = tfvars(tmp_path)
     assert set(values) <= set(ModuleInterface.read(MODULE).variables)
     assert values["create_api_key"] is False
-    check = subprocess.run([require_terraform(), "fmt", "-check", "-diff", "terraform.tfvars"], cwd=tmp_path,
+    check = subprocess.run([require_terraform(), "fmt", "-check", "-diff", "terraform.tfvars", "imports.tf"], cwd=tmp_path,
                            capture_output=True, text=True)  # fmt: skip
     assert check.returncode == 0, check.stdout
 
@@ -177,14 +177,15 @@ def test_tfvars_are_module_inputs_and_terraform_fmt_clean(provision_env: Emulato
 @pytest.mark.gcloud
 def test_existing_project_made_with_gcloud(provision_env: EmulatorControl, gcloud, tmp_path: Path) -> None:
     """State made beforehand with gcloud; gcp-setup adopts it; the export imports billing separately
-    (the module's google_billing_project_info) and the impersonation grant made with gcloud."""
+    (the module's google_billing_project_info) and the impersonation grant made with gcloud. The script
+    form: `terraform import` commands, addressed inside a module."""
     gcloud.run("projects", "create", PROJECT)
     apply("--billing-account", BILLING)
     creator = "user:dev@example.com"
     gcloud.run("iam", "service-accounts", "add-iam-policy-binding", EMAIL, f"--member={creator}",
                "--role=roles/iam.serviceAccountTokenCreator", project=PROJECT)  # fmt: skip
 
-    imports = export(tmp_path, "--billing-account", BILLING, "--module", "gemini")
+    imports = export(tmp_path, "--billing-account", BILLING, "--module", "gemini", "--import-style", "script")
 
     values = tfvars(tmp_path)
     assert values["create_project"] is False and values["impersonators"] == [creator]

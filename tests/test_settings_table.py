@@ -52,9 +52,10 @@ OWN_FLAGS = {
 }
 APPLIED_BY_THE_COMMAND_LINE = {"timeout", "verbosity"}
 """Process-wide: the command line applies them (logging, deadlines) for every command that takes them."""
-DEFAULT_ON_PURPOSE = {"export": {"rotate_key"}, "destroy": {"show_secrets"}}
+DEFAULT_ON_PURPOSE = {"export": {"rotate_key", "show_secrets"}, "destroy": {"show_secrets"}}
 """Read by a command that must see the default: export observes the keys as they are (a rotation is
-apply's business); destroy's report, shared with apply, shows no secret."""
+apply's business) and writes no secret (the key steps it runs read no key string); destroy's report,
+shared with apply, shows no secret."""
 
 
 def invoke(*args: str):

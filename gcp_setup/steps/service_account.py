@@ -161,6 +161,7 @@ class ServiceAccountStep(Step):
             "email": state.email,
             "member": service_account_member(state.email),
             "roles": list(ctx.config.roles),
+            "granted_roles": [r for r in ctx.config.roles if r not in state.missing_roles],
             "exists": state.account is not None,
             "created": state.created,
         }

@@ -218,6 +218,9 @@ class WorkloadIdentityStep(Step):
             "service_account": account_email(ctx),
             "repository": ctx.config.github_repo,
             "member": state.member,
+            "pool_exists": state.pool is not None and not is_deleted(state.pool),
+            "provider_exists": state.provider is not None and not is_deleted(state.provider),
+            "bound": not state.binding_missing,
         }
 
 
