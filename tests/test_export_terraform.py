@@ -169,8 +169,8 @@ def test_tfvars_and_import_blocks_are_terraform_fmt_clean(provision_env: Emulato
     values = tfvars(tmp_path)
     assert set(values) <= set(ModuleInterface.read(MODULE).variables)
     assert values["create_api_key"] is False
-    check = subprocess.run([require_terraform(), "fmt", "-check", "-diff", "terraform.tfvars", "imports.tf"], cwd=tmp_path,
-                           capture_output=True, text=True)  # fmt: skip
+    command = [require_terraform(), "fmt", "-check", "-diff", "terraform.tfvars", "imports.tf"]
+    check = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
 
 
