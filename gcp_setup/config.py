@@ -4,7 +4,7 @@ into a Config.
 
 - gcp-setup.toml in the working directory (or `--config FILE`): keys named like the settings;
 - the active gcloud configuration's core/project, read from its INI file under CLOUDSDK_CONFIG or
-  ~/.config/gcloud (gcloud itself is never run: it costs 0.4 s and may prompt).
+  ~/.config/gcloud (gcloud itself is never run: it is slow to start and may prompt).
 
 Which source wins is decided by click (gcp_setup/commands/options.py); this module neither imports the
 command line nor any Google client.

@@ -85,8 +85,9 @@ def test_json_document_carries_verify_without_duplicates(env, world, tmp_path) -
 
 
 def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
-    """The README's figures: the smoke test adds one control-plane read (getKeyString), two model lists
-    (the emulator logs them as reads), six model calls and one token; never a mutating request."""
+    """docs/provisioning.md's figures: the smoke test adds one control-plane read (getKeyString), two
+    model lists (the emulator logs them as reads), six model calls and one token; never a mutating
+    request."""
     assert gcp_setup("apply", *settings(tmp_path), "--yes").exit_code == 0
     env.clear_requests()
     unverified = gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify")
