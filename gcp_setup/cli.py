@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("gcp_setup.commands.provision:apply", "Set up the project for Gemini, idempotently."),
     "status": ("gcp_setup.commands.provision:status", "Show the observed state of every step."),
     "config": ("gcp_setup.commands.config:config", "Show the resolved settings and where each came from."),
-    "export": ("gcp_setup.commands.export:export", "Export the setup: terraform.tfvars and import commands."),
+    "export": ("gcp_setup.commands.export:export", "Export the setup: terraform.tfvars and import blocks."),
     "destroy": ("gcp_setup.commands.destroy:destroy", "Remove what gcp-setup created (key, account, roles)."),
 }
 

@@ -226,13 +226,13 @@ EXPORT_STEPS: tuple[str, ...] = (
 
 def observe(config: Config, session: GoogleSession) -> Observed:
     """What the steps observe (status mode: read-only), mapped to the module's resources. A step that
-    fails or is blocked exports nothing, with a warning that says why."""
+    fails exports nothing, nor do the steps it blocks; a warning says why."""
     from gcp_setup.engine import Engine
     from gcp_setup.steps import Context, Outcome, load_steps
 
     run = Engine().run(load_steps(EXPORT_STEPS, config), Context(config, session), "status")
     for result in run.results:
-        if result.outcome in (Outcome.FAILED, Outcome.BLOCKED):
+        if result.outcome is Outcome.FAILED:
             log.warning("%s: %s; its resources are left out of the imports", result.name, result.detail)
     outputs = {r.name: r.outputs for r in run.results if r.outcome not in (Outcome.FAILED, Outcome.BLOCKED)}
     return _observed(config, outputs)
