@@ -36,6 +36,8 @@ PROJECT = "my-gemini-1"
 NEEDS_GOOGLE = {
     "gcloud auth application-default login": "signs in to a Google account in a browser; on the "
     "emulator every client takes anonymous credentials",
+    "gcloud auth login && gcloud auth application-default login": "a maintainer's sign-in before recording "
+    "Google's answers (docs/emulator.md, Fidelity report): the recording is of Google itself",
 }
 SUITES = {
     "test": "this suite itself, and more",
