@@ -211,3 +211,19 @@ def test_refuses_to_overwrite_without_force(provision_env: EmulatorControl, tmp_
     assert "exists; pass --force to overwrite" in again.output
     assert "Traceback" not in again.output
     export(tmp_path, "--force")
+
+
+def test_import_style_comes_from_any_source_and_is_checked(
+    provision_env: EmulatorControl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("gcp-setup.toml").write_text('import_style = "script"\n')
+    from_file = run("export", "terraform", "--out", str(tmp_path / "from-file"), "--project", PROJECT)
+    assert from_file.exit_code == 0, from_file.output
+    assert sorted(p.name for p in (tmp_path / "from-file").iterdir()) == ["import.sh", "terraform.tfvars"]
+    monkeypatch.setenv("GCP_SETUP_IMPORT_STYLE", "hcl")
+    refused = run("export", "terraform", "--out", str(tmp_path / "refused"), "--project", PROJECT)
+    assert (
+        refused.exit_code == 2
+        and "import style 'hcl' is unknown; use one of blocks, script" in refused.output
+    )
+    assert "Traceback" not in refused.output
