@@ -1,11 +1,11 @@
 """Every command the docs show runs: each `gcp-setup`, `make` and `gcloud` line of a ```sh, ```console or
-```bash block in README.md and docs/*.md, in the order shown, against the emulator, so the docs cannot
-drift from the code.
+```bash block in README.md, docs/*.md and terraform/README.md, in the order shown, against the emulator,
+so the docs cannot drift from the code.
 
 Each document starts from the setup the docs lead to (a project made by `apply`, its .env loaded as the
 README says), with the emulator's values in place of the placeholders. `make` targets that run a suite
-are checked with `make -n` (they exist, and say what they run); the one command that needs Google itself
-is in NEEDS_GOOGLE, with the reason.
+or need the network are checked with `make -n` (DRY_RUN says why); the commands that need Google itself
+are in NEEDS_GOOGLE, with the reason.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.emulator.control import EmulatorControl
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+DOCS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "terraform" / "README.md")
 FENCE = re.compile(r"^```(?:sh|console|bash|shell)\n(.*?)^```", flags=re.MULTILINE | re.DOTALL)
 COMMAND = re.compile(r"^(gcp-setup|make|gcloud)\s")
 PROJECT = "my-gemini-1"
@@ -39,13 +39,14 @@ NEEDS_GOOGLE = {
     "gcloud auth login && gcloud auth application-default login": "a maintainer's sign-in before recording "
     "Google's answers (docs/emulator.md, Fidelity report): the recording is of Google itself",
 }
-SUITES = {
+DRY_RUN = {
     "test": "this suite itself, and more",
     "test-fast": "this suite itself",
     "reliability": "the counted reliability suites (make test runs them)",
     "demo": "tests/test_cli_provision.py::test_make_demo_runs_offline runs its recipe",
+    "tf-validate": "downloads hashicorp/google; tests/test_terraform.py checks the module offline",
 }
-"""make targets checked with `make -n`: running them here would run a suite inside the suite."""
+"""make targets checked with `make -n` (they exist; the recipe is well formed), with why not run here."""
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,15 @@ def run_emulator(argv: list[str]) -> tuple[int, str]:
 
 def run_make(argv: list[str]) -> tuple[int, str]:
     [target] = argv[1:]
-    dry = ["-n"] if target in SUITES else []
+    dry = ["-n"] if target in DRY_RUN else []
     done = subprocess.run(["make", *dry, target], cwd=ROOT, capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout + done.stderr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("doc", [d for d in DOCS if shown_commands(d)], ids=lambda d: d.name)
+@pytest.mark.parametrize(
+    "doc", [d for d in DOCS if shown_commands(d)], ids=lambda d: str(d.relative_to(ROOT))
+)
 def test_every_command_a_document_shows_runs(doc: Path, prepared: EmulatorControl, request) -> None:
     failures = []
     for shown in shown_commands(doc):
