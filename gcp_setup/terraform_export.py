@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
 
-TFVARS_FILE = "terraform.tfvars"
 log = logging.getLogger(__name__)
 
+TFVARS_FILE = "terraform.tfvars"
 IMPORT_FILES = {"blocks": "imports.tf", "script": "import.sh"}
 """--import-style -> the file the imports go to."""
 
@@ -281,6 +281,7 @@ def _current_keys(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> t
 
 
 def export(config: Config, session: GoogleSession) -> Export:
+    """The tfvars and the imports for the setup `config` describes, as it exists now (read-only)."""
     observed = observe(config, session)
     values = terraform_vars(config, observed.token_creators, observed.api_key_generation)
     return Export(tfvars=tfvars_text(values), imports=import_commands(config, observed))
