@@ -120,6 +120,18 @@ CASES = [
     Case("api key env", (*APPLY,), "GCP_SETUP_API_KEY", {"GCP_SETUP_API_KEY": "perhaps"}),
     Case("api key type", (*APPLY, "--api-key-type", "legacy"), "'legacy' is not one of"),
     Case("api key type env", APPLY, "API key type 'x' is unknown", {"GCP_SETUP_API_KEY_TYPE": "x"}),
+    # export terraform's form of the imports
+    Case(
+        "import style",
+        ("export", "terraform", "--project", PROJECT, "--import-style", "hcl"),
+        "'hcl' is not one of",
+    ),
+    Case(
+        "import style env",
+        ("export", "terraform", "--project", PROJECT),
+        "import style 'hcl' is unknown",
+        {"GCP_SETUP_IMPORT_STYLE": "hcl"},
+    ),
     Case(
         "auth key without account",
         (*APPLY, "--no-service-account"),
