@@ -102,6 +102,13 @@ def test_the_provisioning_commands_keep_the_exit_code_contract(provision_env, co
     assert run_rows(PROVISION_ROWS[command]) == []
 
 
+def test_status_says_in_sync_only_when_it_read_everything(provision_env) -> None:
+    result = CliRunner().invoke(cli, ["status", *FOREIGN])
+    assert result.exit_code == 1
+    assert "In sync." not in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("Status incomplete: ")
+
+
 FAULTED: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "export": (("export", "terraform", "--project", PROJECT, "--force"), ["serviceusage"]),
     "destroy": (("destroy", "--project", PROJECT, "--yes"), ["apikeys", "iam"]),
@@ -110,6 +117,7 @@ FAULTED: dict[str, tuple[tuple[str, ...], list[str]]] = {
 export, one the module may yet create, and for destroy a --project to check: exit 2)."""
 
 
+@pytest.mark.slow  # each waits out the retry budget
 @pytest.mark.parametrize("command", sorted(FAULTED))
 def test_a_remote_error_exits_1(provision_env, command) -> None:
     args, apis = FAULTED[command]
