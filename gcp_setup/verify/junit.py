@@ -48,7 +48,8 @@ def _testcase(result: CheckResult, secrets: list[str]) -> ET.Element:
         )
         failure.text = redact_all(f"{result.title}\n{result.detail}\nfix: {result.hint}", secrets)
     else:
-        ET.SubElement(case, "system-out").text = redact_all(f"{result.detail}\n{result.hint}", secrets)
+        seen = "\n".join(text for text in (result.detail, result.hint) if text)
+        ET.SubElement(case, "system-out").text = redact_all(seen, secrets)
     return case
 
 
