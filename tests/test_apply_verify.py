@@ -77,7 +77,7 @@ def test_json_document_carries_verify_without_duplicates(env, world, tmp_path) -
     document = json.loads(result.stdout)
     assert document["ok"] is True
     verify = document["verify"]
-    assert list(verify) == ["ok", "location", "model", "checks"]
+    assert list(verify) == ["ok", "problem", "location", "model", "checks"]
     assert verify["ok"] is True and verify["location"] == "global"
     expected = [(n, "passed") for n in CHECK_NAMES if n != "vertex-express"]  # only with --vertex-express
     assert [(c["name"], c["status"]) for c in verify["checks"]] == expected
