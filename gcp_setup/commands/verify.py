@@ -5,8 +5,8 @@ ran (`--allow-skipped`: only a failure fails); render.verdict says it. `--format
 document described in gcp_setup/verify/render.py, `--junit FILE` writes verify/junit.py's report.
 Project, location, endpoint and the .env are resolved as `apply` resolves them; the .env
 (`--env-file FILE`, the one `apply` wrote) is read, and its variables win over the process environment
-(flags win over both). No API key or token is ever printed
-or logged: output and log records pass through a redactor.
+(flags win over both). No API key or token is ever printed or logged: output and log records pass
+through a redactor.
 """
 
 from __future__ import annotations
