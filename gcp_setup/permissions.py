@@ -23,7 +23,9 @@ _BY_STEP_AND_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("billing", "update"): ("resourcemanager.projects.createBillingAssignment",),
     ("services", "create"): ("serviceusage.services.enable",),
     ("service_account", "create"): ("iam.serviceAccounts.create",),
+    ("service_account", "update"): ("iam.serviceAccounts.enable",),
     ("service_account", "delete"): ("iam.serviceAccounts.delete",),
+    ("roles", "update"): ("resourcemanager.projects.setIamPolicy",),
     ("api_key", "create"): ("apikeys.keys.create",),
     ("api_key", "update"): ("apikeys.keys.update",),
     ("api_key", "delete"): ("apikeys.keys.delete",),
@@ -41,12 +43,6 @@ _BY_WHAT: dict[str, tuple[str, ...]] = {
 
 def needed(step: str, action: Action) -> tuple[str, ...]:
     """The project permissions one planned action needs (local files need none)."""
-    if step == "service_account" and action.kind == "update":
-        return (
-            ("iam.serviceAccounts.enable",)
-            if action.data.get("enable")
-            else ("resourcemanager.projects.setIamPolicy",)
-        )
     if "what" in action.data:
         return _BY_WHAT.get(action.data["what"], ())
     return _BY_STEP_AND_KIND.get((step, action.kind), ())
