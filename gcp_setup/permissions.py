@@ -29,11 +29,16 @@ _BY_STEP_AND_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("api_key", "create"): ("apikeys.keys.create",),
     ("api_key", "update"): ("apikeys.keys.update",),
     ("api_key", "delete"): ("apikeys.keys.delete",),
+    ("express_key", "create"): ("apikeys.keys.create",),
+    ("express_key", "update"): ("apikeys.keys.update",),
     ("workload_identity", "create"): ("iam.googleapis.com/workloadIdentityPools.create",),
     ("workload_identity", "update"): ("iam.googleapis.com/workloadIdentityPools.update",),
     ("workload_identity", "delete"): ("iam.googleapis.com/workloadIdentityPools.delete",),
     ("project", "delete"): ("resourcemanager.projects.delete",),
 }
+BIND_API_KEY = "iam.serviceAccountApiKeyBindings.create"
+"""Held by roles/owner, editor, iam.admin, iam.serviceAccountAdmin and iam.serviceAccountApiKeyBindingAdmin
+(Google's role list, gcp_setup/emulator/data/iam-roles.json.xz)."""
 _BY_WHAT: dict[str, tuple[str, ...]] = {
     "grant": ("iam.serviceAccounts.setIamPolicy",),
     "key-file": ("iam.serviceAccountKeys.create",),
@@ -43,6 +48,8 @@ _BY_WHAT: dict[str, tuple[str, ...]] = {
 
 def needed(step: str, action: Action) -> tuple[str, ...]:
     """The project permissions one planned action needs (local files need none)."""
+    if action.data.get("bound_to"):  # an auth key: binding it to the account is a permission of its own
+        return (*_BY_STEP_AND_KIND.get((step, action.kind), ()), BIND_API_KEY)
     if "what" in action.data:
         return _BY_WHAT.get(action.data["what"], ())
     return _BY_STEP_AND_KIND.get((step, action.kind), ())
