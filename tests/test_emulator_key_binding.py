@@ -163,7 +163,8 @@ def test_binding_takes_the_binding_permission_on_an_account_of_the_project(emu, 
             403,
             "iam.serviceAccountApiKeyBindings.create",
         )
-    world.backend(ServiceAccountsBackend).get(email).policy.add_binding("roles/iam.serviceAccountApiKeyBindingAdmin", ALICE)
+    account = world.backend(ServiceAccountsBackend).get(email)
+    account.policy.add_binding("roles/iam.serviceAccountApiKeyBindingAdmin", ALICE)
     assert create_key(as_alice, project.project_id, "vertex-express", email)["serviceAccountEmail"] == email
     with pytest.raises(HttpError) as caught:
         create_key(client(emu, "apikeys", "v2"), project.project_id, "elsewhere", other_email)
