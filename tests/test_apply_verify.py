@@ -65,7 +65,7 @@ def test_apply_ends_with_every_check_passed_and_no_secret_shown(env, world, tmp_
     result = gcp_setup("apply", *settings(tmp_path), "--yes")
     assert result.exit_code == 0, result.output
     summary, _, smoke = result.stdout.partition(SMOKE_TEST)
-    assert "6 changed" in summary
+    assert "7 changed" in summary
     assert "5 passed, 0 failed, 0 skipped" in smoke
     assert f"serviceAccount:gemini-client@{PROJECT}.iam.gserviceaccount.com" in smoke  # the key file's ADC
     assert key_string(world) not in result.output
