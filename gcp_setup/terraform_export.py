@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
+from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.apikeys import key_id, key_name
 from gcp_setup.google.iam import service_account_member, service_account_name
 from gcp_setup.google.workload_identity import pool_name, provider_name
@@ -226,15 +227,20 @@ EXPORT_STEPS: tuple[str, ...] = (
 
 
 def observe(config: Config, session: GoogleSession) -> Observed:
-    """What the steps observe (status mode: read-only), mapped to the module's resources. A step that
-    fails exports nothing, nor do the steps it blocks; a warning says why."""
+    """What the steps observe (status mode: read-only), mapped to the module's resources. Google's
+    error on a read (after the retry policy) is raised: imports left out for it would have Terraform
+    create what exists. A step that fails otherwise (a project that does not exist yet, billing not
+    linked) exports nothing, nor do the steps it blocks; a warning says why."""
     from gcp_setup.engine import Engine
     from gcp_setup.steps import Context, Outcome, load_steps
 
     run = Engine().run(load_steps(EXPORT_STEPS, config), Context(config, session), "status")
-    for result in run.results:
-        if result.outcome is Outcome.FAILED:
-            log.warning("%s: %s; its resources are left out of the imports", result.name, result.detail)
+    failed = [r for r in run.results if r.outcome is Outcome.FAILED]
+    remote = next((r.error for r in failed if isinstance(r.error, GoogleApiError)), None)
+    if remote is not None:
+        raise remote
+    for result in failed:
+        log.warning("%s: %s; its resources are left out of the imports", result.name, result.detail)
     outputs = {r.name: r.outputs for r in run.results if r.outcome not in (Outcome.FAILED, Outcome.BLOCKED)}
     return _observed(config, outputs)
 

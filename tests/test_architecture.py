@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine",),
     ("steps",),
     ("google",),
-    ("errors", "config", "settings", "defaults", "envvars", "secrets", "locks"),
+    ("errors", "config", "settings", "defaults", "envvars", "secrets", "locks", "schema"),
 )
 """Top first: a module may import its own layer and those below it. Module names are gcp_setup.NAME."""
 FOUNDATION = LAYERS[-1]
