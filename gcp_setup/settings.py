@@ -10,6 +10,7 @@ what Google would, or normalises, with a one-line message naming the fix.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -233,6 +234,17 @@ def check_github_repo(repository: str | None) -> str | None:
     return repository
 
 
+def check_github_env(wanted: bool) -> bool:
+    """--github-env needs the runner's $GITHUB_ENV file: outside GitHub Actions it would do nothing."""
+    in_actions = os.environ.get(envvars.GITHUB_ACTIONS) == "true" and os.environ.get(envvars.GITHUB_ENV)
+    if wanted and not in_actions:
+        raise UsageError(
+            "--github-env works only inside GitHub Actions (GITHUB_ACTIONS=true, $GITHUB_ENV set); "
+            "drop it, or write a .env with --env-file FILE"
+        )
+    return wanted
+
+
 def as_path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -348,8 +360,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("env_file", Path | None, "The .env: apply writes the settings there; verify and models read it "
             "(its variables win over the environment).", PROVISION | {"destroy", "verify", "models"},
             check=as_path, path=True, metavar="FILE"),
-    Setting("github_env", bool, "Append the settings to $GITHUB_ENV (secrets masked).", PROVISION,
-            default=False, parse=as_bool, kind="flag"),
+    Setting("github_env", bool, "Append the settings to $GITHUB_ENV (secrets masked); GitHub Actions only.",
+            PROVISION, default=False, parse=as_bool, check=check_github_env, kind="flag"),
     Setting("credentials_file", Path | None, "Where the impersonation/key-file credentials JSON goes "
             "(mode 0600).", PROVISION | {"destroy"}, check=as_path, path=True, metavar="FILE"),
     Setting("impersonator", str | None, "Who may impersonate the service account (default: gcloud's "

@@ -5,12 +5,11 @@ google-auth `external_account` credential (what google-github-actions/auth write
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import time
 from pathlib import Path
 
+import federation
 import pytest
 import requests
 from click.testing import CliRunner
@@ -85,35 +84,17 @@ def test_apply_sets_up_federation_and_a_second_apply_writes_nothing(provision_en
 
 
 def github_token(repository: str = REPO, issuer: str = defaults.GITHUB_OIDC_ISSUER) -> str:
-    """An OIDC token shaped as GitHub Actions issues them (the emulator checks claims, not signatures)."""
-    claims = {
-        "iss": issuer,
-        "sub": f"repo:{repository}:ref:refs/heads/main",
-        "aud": "https://iam.googleapis.com",
-        "repository": repository,
-        "repository_owner": repository.split("/")[0],
-        "ref": "refs/heads/main",
-        "exp": int(time.time()) + 600,
-    }
-    parts = ({"alg": "RS256", "typ": "JWT", "kid": "github"}, claims)
-    encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=") for p in parts]
-    return ".".join(encoded) + ".c2lnbmF0dXJl"
+    return federation.github_token(repository, issuer)
 
 
 def external_account_file(tmp_path: Path, emu, provider: str, token: str, impersonate: bool = True) -> Path:
     """The credentials file google-github-actions/auth writes, its subject token read from a file; with
     `service_account` the federated token impersonates it, without it the pool's identity is used as is."""
     (tmp_path / "github-oidc-token").write_text(token)
-    info = {
-        "type": "external_account",
-        "audience": f"//iam.googleapis.com/{provider}",
-        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-        "token_url": f"{emu.url}/v1/token",
-        "credential_source": {"file": str(tmp_path / "github-oidc-token")},
-    }
-    if impersonate:
-        sa_url = f"{emu.url}/v1/projects/-/serviceAccounts/{SA_EMAIL}:generateAccessToken"
-        info["service_account_impersonation_url"] = sa_url
+    sa_url = federation.impersonation_url(emu.url, SA_EMAIL) if impersonate else None
+    info = federation.external_account_info(
+        f"{emu.url}/v1/token", f"//iam.googleapis.com/{provider}", tmp_path / "github-oidc-token", sa_url
+    )
     path = tmp_path / "gha-creds.json"
     path.write_text(json.dumps(info))
     return path

@@ -87,7 +87,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
 
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
-    from gcp_setup import report
+    from gcp_setup import github_actions, report
 
     config = config_of(click_ctx)
     warn_about(config)
@@ -101,6 +101,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
         run = _after_smoke_test(config, run, smoke, human, session)
     finish(click_ctx, run, config, output_format, render, smoke)
+    github_actions.publish_apply(config, run, smoke)
     if human and run.ok and step_output(run, "workload_identity", "workload_identity_provider"):
         from gcp_setup.steps.workload_identity import github_actions_snippet
 

@@ -59,6 +59,7 @@ def verify(
 ) -> None:
     """Prove that the credentials work: ADC, the Gemini API key, Vertex AI and both OpenAI-compatible
     endpoints, through the real google-genai and openai libraries. Failures name the fix."""
+    from gcp_setup import github_actions
     from gcp_setup.verify import render, smoke_test
 
     vctx = build_context(
@@ -67,6 +68,7 @@ def verify(
     results = smoke_test(vctx, tuple(n for n in (only or CHECK_NAMES) if n not in skip))
     text = render.render_json(vctx, results) if fmt == "json" else render.render_table(vctx, results)
     click.echo(redact_all(text, vctx.secrets()))
+    github_actions.publish_verify(vctx.vertex_project, results, vctx.secrets())
     if not render.passed(results):
         ctx.exit(EXIT_FAILED)
 

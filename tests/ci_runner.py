@@ -1,0 +1,171 @@
+"""A small offline stand-in for a CI runner: it runs the shell steps of a GitHub composite action or
+workflow job (`run:`) and of a GitLab job (`script:`) with bash, after substituting `${{ inputs.* }}`,
+`${{ steps.*.outputs.* }}` and `${{ env.* }}`, and keeps the GitHub runner's files in a temp dir:
+$GITHUB_ENV and $GITHUB_PATH (read back into the environment of later steps, as the runner does),
+$GITHUB_OUTPUT (one per step) and $GITHUB_STEP_SUMMARY. `uses:` steps are not run: a test does what
+they would (e.g. write the credentials file google-github-actions/auth writes)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+CONDITION = re.compile(r"^(inputs\.[\w-]+)\s*(==|!=)\s*'([^']*)'$")
+VENV_BIN = str(Path(sys.executable).parent)
+"""Where this test run's gcp-setup is: the runner's PATH starts there, as after the install step."""
+
+
+def parse_workflow_file(text: str) -> dict[str, str]:
+    """A $GITHUB_ENV / $GITHUB_OUTPUT file: NAME=value lines and NAME<<DELIMITER blocks."""
+    values: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and "=" not in line.split("<<", 1)[0]:
+            name, delimiter = line.split("<<", 1)
+            block = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                block.append(inner)
+            values[name] = "\n".join(block)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+    return values
+
+
+@dataclass
+class StepRun:
+    name: str
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+
+
+@dataclass
+class Runner:
+    """One job: its temp dir, its environment (carried from step to step), the steps it ran."""
+
+    root: Path
+    env: dict[str, str]
+    runs: list[StepRun] = field(default_factory=list)
+
+    @classmethod
+    def github(cls, root: Path, env: dict[str, str]) -> Runner:
+        root.mkdir(parents=True, exist_ok=True)
+        for name in ("env", "path", "step_summary"):
+            (root / name).write_text("")
+        base = {
+            "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(root / "home"),
+            "CLOUDSDK_CONFIG": str(root / "home" / "gcloud"),
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "RUNNER_TEMP": str(root),
+            "GITHUB_ENV": str(root / "env"),
+            "GITHUB_PATH": str(root / "path"),
+            "GITHUB_STEP_SUMMARY": str(root / "step_summary"),
+        }
+        return cls(root, {**base, **env})
+
+    @classmethod
+    def gitlab(cls, root: Path, env: dict[str, str]) -> Runner:
+        root.mkdir(parents=True, exist_ok=True)
+        base = {
+            "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(root / "home"),
+            "CLOUDSDK_CONFIG": str(root / "home" / "gcloud"),
+            "CI": "true",
+            "GITLAB_CI": "true",
+            "CI_BUILDS_DIR": str(root),
+        }
+        return cls(root, {**base, **env})
+
+    def file(self, name: str) -> str:
+        return (self.root / name).read_text()
+
+    @property
+    def exported(self) -> dict[str, str]:
+        return parse_workflow_file(self.file("env")) if (self.root / "env").exists() else {}
+
+    def run_script(self, name: str, script: str, env: dict[str, str] | None = None) -> StepRun:
+        """One step: `bash -eo pipefail`, as the runner's `shell: bash`; then $GITHUB_ENV and
+        $GITHUB_PATH flow into the environment of the next steps."""
+        output_file = self.root / f"output-{len(self.runs)}"
+        output_file.write_text("")
+        step_env = {**self.env, **(env or {}), "GITHUB_OUTPUT": str(output_file)}
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            env=step_env,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        run = StepRun(
+            name, done.returncode, done.stdout, done.stderr, parse_workflow_file(output_file.read_text())
+        )
+        self.runs.append(run)
+        if "GITHUB_ENV" in self.env:
+            self.env.update(self.exported)
+            added = [p for p in self.file("path").splitlines() if p]
+            self.env["PATH"] = ":".join([*reversed(added), self.env["PATH"]])
+        return run
+
+    def run_steps(self, steps: list[dict[str, Any]], inputs: dict[str, str]) -> dict[str, StepRun]:
+        """The `run:` steps of a composite action or a job, in order; stops at the first failure."""
+        by_id: dict[str, StepRun] = {}
+        for index, step in enumerate(steps):
+            if "run" not in step or not condition_holds(step.get("if"), inputs):
+                continue
+            context = {"inputs": inputs, "steps": by_id, "env": self.env}
+            env = {k: substitute(str(v), context) for k, v in (step.get("env") or {}).items()}
+            run = self.run_script(step.get("name", f"step {index}"), substitute(step["run"], context), env)
+            by_id[step.get("id", f"step{index}")] = run
+            if run.returncode != 0:
+                break
+        return by_id
+
+
+def substitute(text: str, context: dict[str, Any]) -> str:
+    """`${{ inputs.x }}`, `${{ steps.id.outputs.x }}`, `${{ env.X }}`; any other expression fails."""
+
+    def value(match: re.Match[str]) -> str:
+        path = match.group(1).split(".")
+        if path[0] == "inputs" and len(path) == 2:
+            return context["inputs"].get(path[1], "")
+        if path[0] == "steps" and len(path) == 4 and path[2] == "outputs":
+            step = context["steps"].get(path[1])
+            return step.outputs.get(path[3], "") if step else ""
+        if path[0] == "env" and len(path) == 2:
+            return context["env"].get(path[1], "")
+        raise AssertionError(f"the simulated runner does not evaluate ${{{{ {match.group(1)} }}}}")
+
+    return EXPRESSION.sub(value, text)
+
+
+def condition_holds(condition: str | None, inputs: dict[str, str]) -> bool:
+    if condition is None:
+        return True
+    match = CONDITION.match(condition.strip())
+    assert match, f"the simulated runner does not evaluate if: {condition}"
+    actual = inputs.get(match.group(1).split(".", 1)[1], "")
+    return (actual == match.group(3)) == (match.group(2) == "==")
+
+
+def action_inputs(action: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """The inputs as the runner passes them: the given ones, else each input's default."""
+    unknown = set(given) - set(action["inputs"])
+    assert not unknown, f"not inputs of the action: {unknown}"
+    return {name: str(given.get(name, spec.get("default", ""))) for name, spec in action["inputs"].items()}
+
+
+def action_outputs(action: dict[str, Any], steps: dict[str, StepRun]) -> dict[str, str]:
+    context = {"inputs": {}, "steps": steps, "env": {}}
+    return {name: substitute(spec["value"], context) for name, spec in action["outputs"].items()}
