@@ -10,6 +10,7 @@ what Google would, or normalises, with a one-line message naming the fix.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -33,6 +34,8 @@ _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,100}$")
 """GitHub's rules: owner 1-39 letters, digits or hyphens (not first); repository letters, digits, _ . -"""
+_GITLAB_PROJECT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$")
+"""GitLab's path rules: a group (and subgroups) and a project, each letters, digits, _ . - (not first)."""
 _ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$")
 _DISPLAY_NAME = re.compile(r"^[A-Za-z0-9'\" !-]{4,30}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
@@ -234,6 +237,36 @@ def check_github_repo(repository: str | None) -> str | None:
     return repository
 
 
+def check_gitlab_project(path: str | None) -> str | None:
+    if path is not None and (not _GITLAB_PROJECT.match(path) or len(path) > 255):
+        raise UsageError(f"GitLab project {path!r} is not GROUP/PROJECT; e.g. --gitlab-project my-group/app")
+    return path
+
+
+def check_gitlab_issuer(url: str | None) -> str:
+    url = (url or defaults.GITLAB_OIDC_ISSUER).rstrip("/")
+    if not re.match(r"^https://[^\s/]+(?:/[^\s]*)?$", url):
+        raise UsageError(
+            f"GitLab issuer {url!r} is not an https URL; e.g. --gitlab-issuer https://gitlab.example.com"
+        )
+    return url
+
+
+def check_gitlab_jwks(value: str | Path | None) -> Path | None:
+    """The file must hold a JWK set ({"keys": [...]}), as GitLab serves it at /oauth/discovery/keys."""
+    path = as_path(str(value) if value else None)
+    if path is None:
+        return None
+    fix = "save your GitLab's https://HOST/oauth/discovery/keys answer there"
+    try:
+        keys = json.loads(Path(path).read_text()).get("keys")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UsageError(f"--gitlab-jwks {path}: not a readable JSON key set ({exc}); {fix}") from None
+    if not keys or not all(isinstance(k, dict) and k.get("kty") in ("RSA", "EC") for k in keys):
+        raise UsageError(f'--gitlab-jwks {path}: no RSA or EC keys in its "keys"; {fix}')
+    return path
+
+
 def check_github_env(wanted: bool) -> bool:
     """--github-env needs the runner's $GITHUB_ENV file: outside GitHub Actions it would do nothing."""
     in_actions = os.environ.get(envvars.GITHUB_ACTIONS) == "true" and os.environ.get(envvars.GITHUB_ENV)
@@ -370,6 +403,12 @@ SETTINGS: tuple[Setting, ...] = (
                             "use e.g. user:you@example.com")),
     Setting("github_repo", str | None, "Let this repository's GitHub Actions act as the service account "
             "(keyless, via WIF).", EXPORT | {"destroy"}, check=check_github_repo, metavar="OWNER/REPO"),
+    Setting("gitlab_project", str | None, "Let this GitLab project's CI jobs act as the service account "
+            "(keyless, via WIF).", EXPORT | {"destroy"}, check=check_gitlab_project, metavar="GROUP/PROJECT"),
+    Setting("gitlab_issuer", str, "The GitLab instance that issues the CI jobs' ID tokens (self-managed).",
+            EXPORT, default=defaults.GITLAB_OIDC_ISSUER, check=check_gitlab_issuer, metavar="URL"),
+    Setting("gitlab_jwks", Path | None, "Its signing keys (its /oauth/discovery/keys JSON), for a GitLab "
+            "Google cannot reach.", EXPORT, check=check_gitlab_jwks, path=True, metavar="FILE"),
     Setting("show_secrets", bool, "Print the API key string.", PROVISION,
             default=False, parse=as_bool, kind="flag"),
     Setting("allow_unignored", bool, "Write the .env or key file in a git work tree even where git does "

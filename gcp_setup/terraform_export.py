@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
+from gcp_setup.federations import GITHUB
 from gcp_setup.google.iam import service_account_member, service_account_name
 from gcp_setup.google.workload_identity import WorkloadIdentityClient, is_deleted, pool_name, provider_name
-from gcp_setup.steps.workload_identity import POOL_ID, PROVIDER_ID, WORKLOAD_IDENTITY_USER, repository_member
+from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -158,10 +159,10 @@ def _workload_identity_imports(config: Config, observed: Observed) -> list[Impor
     imports = []
     if observed.pool_exists:
         imports.append(
-            Import("google_iam_workload_identity_pool.github[0]", pool_name(config.project, POOL_ID))
+            Import("google_iam_workload_identity_pool.github[0]", pool_name(config.project, GITHUB.pool_id))
         )
     if observed.provider_exists:
-        provider = provider_name(config.project, POOL_ID, PROVIDER_ID)
+        provider = provider_name(config.project, GITHUB.pool_id, GITHUB.provider_id)
         imports.append(Import("google_iam_workload_identity_pool_provider.github[0]", provider))
     if observed.github_member and config.service_account_email:
         account = service_account_name(config.project, config.service_account_email)
@@ -251,10 +252,10 @@ def _with_api_keys(observed: Observed, session: GoogleSession, config: Config) -
 
 def _with_workload_identity(observed: Observed, session: GoogleSession, project: str) -> Observed:
     client = WorkloadIdentityClient(session)
-    pool = client.get_pool(project, POOL_ID)
+    pool = client.get_pool(project, GITHUB.pool_id)
     if pool is None or is_deleted(pool):
         return observed
-    provider = client.get_provider(project, POOL_ID, PROVIDER_ID)
+    provider = client.get_provider(project, GITHUB.pool_id, GITHUB.provider_id)
     return replace(
         observed, pool_exists=True, provider_exists=provider is not None and not is_deleted(provider)
     )
@@ -275,7 +276,7 @@ def _with_service_account(
     project_policy = iam.project_policy(config.project).get()
     account_policy = iam.service_account_policy(config.project, email).get()
     # The module's member names the pool by its name, which Google answers with the project number.
-    github_member = repository_member(project_number, config.github_repo) if config.github_repo else ""
+    github_member = GITHUB.member(project_number, config.github_repo) if config.github_repo else ""
     return replace(
         observed,
         service_account_exists=True,

@@ -16,13 +16,14 @@ def _segment(part: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
 
 
-def github_token(repository: str, issuer: str = defaults.GITHUB_OIDC_ISSUER) -> str:
-    """An OIDC token shaped as GitHub Actions issues them (the emulator checks claims, not signatures,
-    for an issuer it would fetch the keys of)."""
+def github_token(repository: str, provider: str, issuer: str = defaults.GITHUB_OIDC_ISSUER) -> str:
+    """An OIDC token shaped as GitHub Actions issues them, for the audience google-github-actions/auth
+    asks for (https://iam.googleapis.com/ + the provider's name). Unsigned: the emulator checks the
+    claims, not the signature, of an issuer whose keys Google would fetch."""
     claims = {
         "iss": issuer,
         "sub": f"repo:{repository}:ref:refs/heads/main",
-        "aud": "https://iam.googleapis.com",
+        "aud": f"https://iam.googleapis.com/{provider}",
         "repository": repository,
         "repository_owner": repository.split("/")[0],
         "ref": "refs/heads/main",

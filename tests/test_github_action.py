@@ -49,7 +49,7 @@ def authenticate_like_google_github_actions_auth(runner: Runner, emu, provider: 
     """What google-github-actions/auth does between the two steps: the job's OIDC token in a file, an
     external_account credentials file, GOOGLE_APPLICATION_CREDENTIALS in $GITHUB_ENV."""
     token_file = runner.root / "oidc-token"
-    token_file.write_text(federation.github_token(REPO))
+    token_file.write_text(federation.github_token(REPO, provider))
     info = federation.external_account_info(
         f"{emu.url}/v1/token",
         f"//iam.googleapis.com/{provider}",

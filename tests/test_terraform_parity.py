@@ -202,7 +202,8 @@ def test_use_vertexai_agrees_with_the_env_gcp_setup_writes(
 
 def test_workload_identity_federation_matches_the_python_side() -> None:
     """Same pool and provider IDs, issuer, mapping, condition, binding and STS as `--github-repo`."""
-    from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER, repository_member
+    from gcp_setup.federations import GITHUB
+    from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
     resources = _blocks("main.tf", "resource")
     pool = resources["google_iam_workload_identity_pool"]["github"]
@@ -219,6 +220,6 @@ def test_workload_identity_federation_matches_the_python_side() -> None:
     assert binding["role"] == WORKLOAD_IDENTITY_USER
     pool_name = f"projects/N/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
     module_pool_name = "${google_iam_workload_identity_pool.github[0].name}"
-    assert binding["member"] == repository_member("N", repository).replace(pool_name, module_pool_name)
+    assert binding["member"] == GITHUB.member("N", repository).replace(pool_name, module_pool_name)
     services = resources["google_project_service"]["services"]["for_each"]
     assert all(f'"{s}"' in services for s in defaults.WORKLOAD_IDENTITY_SERVICES)

@@ -102,15 +102,22 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
         run = _after_smoke_test(config, run, smoke, human, session)
     finish(click_ctx, run, config, output_format, render, smoke)
     github_actions.publish_apply(config, run, smoke)
-    if human and run.ok and step_output(run, "workload_identity", "workload_identity_provider"):
-        from gcp_setup.steps.workload_identity import github_actions_snippet
-
-        click.echo(github_actions_snippet(run.by_name("workload_identity").outputs))
+    if human and run.ok:
+        _print_ci_snippets(run)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if smoke and not smoke.passed:
         click.echo(f"apply succeeded; the smoke test failed: {smoke.failures()}", err=True)
         click_ctx.exit(EXIT_FAILED)
+
+
+def _print_ci_snippets(run) -> None:
+    """How a CI job authenticates with the federation apply set up, no key involved."""
+    from gcp_setup.federations import GITHUB, GITLAB, github_actions_snippet, gitlab_ci_snippet
+
+    for federation, snippet in ((GITHUB, github_actions_snippet), (GITLAB, gitlab_ci_snippet)):
+        if step_output(run, federation.step, "workload_identity_provider"):
+            click.echo(snippet(run.by_name(federation.step).outputs))
 
 
 def say(message: str) -> None:
