@@ -115,7 +115,9 @@ def user_adc(provision_env, clean_config, monkeypatch):
     monkeypatch.setenv("HOME", str(clean_config))
     monkeypatch.setenv("GITHUB_ENV", str(clean_config / "github.env"))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")  # --github-env is for GitHub Actions only
-    (clean_config / "gitlab-jwks.json").write_text(json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}))
+    (clean_config / "gitlab-jwks.json").write_text(
+        json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]})
+    )
     (clean_config / "gcloud").mkdir()
     (clean_config / "gcloud" / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
 

@@ -119,7 +119,9 @@ def test_a_github_token_authenticates_as_the_service_account(provision_env, tmp_
     """What a workflow does after google-github-actions/auth: ADC is an external_account file; STS
     exchanges the OIDC token, the federated token impersonates the account, Vertex AI answers."""
     provider = apply_json(*WIF)["workload_identity"]["outputs"]["workload_identity_provider"]
-    use_credentials(monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider)))
+    use_credentials(
+        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider))
+    )
 
     checks = verify_checks("credentials", "vertex")
     assert checks["credentials"]["status"] == "passed", checks
@@ -129,13 +131,16 @@ def test_a_github_token_authenticates_as_the_service_account(provision_env, tmp_
 
     # Another repository's workflow is refused by the provider's attribute condition.
     use_credentials(
-        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider, "evil/fork"))
+        monkeypatch,
+        external_account_file(tmp_path, provision_env, provider, github_token(provider, "evil/fork")),
     )
     refused = verify_checks("credentials")["credentials"]
     assert refused["status"] == "failed" and "attribute condition" in refused["detail"]
 
     # Direct federation (no service_account input): the principal is an identity of the pool.
-    direct = external_account_file(tmp_path, provision_env, provider, github_token(provider), impersonate=False)
+    direct = external_account_file(
+        tmp_path, provision_env, provider, github_token(provider), impersonate=False
+    )
     use_credentials(monkeypatch, direct)
     pool = provider.split("/providers/")[0]
     assert (
@@ -184,7 +189,9 @@ def test_a_disabled_pool_and_provider_are_enabled_again(provision_env, tmp_path,
         requests.patch(
             url, params={"updateMask": "disabled"}, json={"disabled": True}, timeout=10
         ).raise_for_status()
-    use_credentials(monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider)))
+    use_credentials(
+        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider))
+    )
     assert verify_checks("credentials")["credentials"]["status"] == "failed"  # STS refuses a disabled pool
 
     actions = [a["summary"] for a in apply_json(*WIF)["workload_identity"]["actions"]]
