@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gcp_setup import defaults
 
@@ -52,3 +55,89 @@ def external_account_info(
 
 def impersonation_url(base_url: str, email: str) -> str:
     return f"{base_url}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
+
+
+def use_credentials(monkeypatch, path: Path, project: str) -> None:
+    """ADC is the credentials file at `path`, and nothing else from the machine counts."""
+    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project)
+    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", "http://" + os.environ["GCP_SETUP_EMULATOR_HOST"] + "/")
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+
+
+def verify_checks(*names: str) -> dict[str, dict]:
+    """`gcp-setup verify --only NAME...`'s checks, by name."""
+    from click.testing import CliRunner
+
+    from gcp_setup.cli import cli
+
+    args = [arg for name in names for arg in ("--only", name)]
+    result = CliRunner().invoke(cli, ["verify", "--format", "json", *args])
+    return {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """A self-managed GitLab's signing key: it signs CI ID tokens (RS256), and its public half is the
+    JWK set (what GitLab serves at /oauth/discovery/keys) a provider takes inline as jwksJson."""
+
+    url: str
+    key: Any
+    kid: str = "gitlab-ci-test"
+
+    @classmethod
+    def new(cls, url: str) -> Issuer:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        return cls(url, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+    def jwks(self) -> dict:
+        numbers = self.key.public_key().public_numbers()
+
+        def b64(number: int) -> str:
+            raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+            return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+        key = {
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "kid": self.kid,
+            "n": b64(numbers.n),
+            "e": b64(numbers.e),
+        }
+        return {"keys": [key]}
+
+    def gitlab_token(self, project_path: str, audience: str, **overrides: Any) -> str:
+        """A GitLab CI ID token (`id_tokens:` in .gitlab-ci.yml) with GitLab's documented claims."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        now = int(time.time())
+        claims = {
+            "iss": self.url,
+            "sub": f"project_path:{project_path}:ref_type:branch:ref:main",
+            "aud": audience,
+            "project_path": project_path,
+            "namespace_path": project_path.rsplit("/", 1)[0],
+            "ref": "main",
+            "ref_type": "branch",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            **overrides,
+        }
+        signing_input = f"{_segment({'alg': 'RS256', 'typ': 'JWT', 'kid': self.kid})}.{_segment(claims)}"
+        signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing_input + "." + base64.urlsafe_b64encode(signature).decode().rstrip("=")
+
+
+def sa_members(emu, role: str = "roles/iam.workloadIdentityUser") -> set[str]:
+    """The members holding `role` on gcp-setup's service account, from the emulator's state."""
+    accounts = emu.state()["backends"]["iam"]["accounts"]
+    bindings = [
+        b for a in accounts if a["account_id"] == defaults.SERVICE_ACCOUNT_ID for b in a["policy"]["bindings"]
+    ]
+    return {m for b in bindings if b["role"] == role for m in b["members"]}

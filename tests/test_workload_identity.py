@@ -6,7 +6,6 @@ google-auth `external_account` credential (what google-github-actions/auth write
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import federation
@@ -45,12 +44,7 @@ def wif_state(emu) -> list[dict]:
     return emu.state()["backends"]["workload_identity"]["pools"]
 
 
-def sa_members(emu, role: str = "roles/iam.workloadIdentityUser") -> set[str]:
-    accounts = emu.state()["backends"]["iam"]["accounts"]
-    bindings = [
-        b for a in accounts if a["account_id"] == defaults.SERVICE_ACCOUNT_ID for b in a["policy"]["bindings"]
-    ]
-    return {m for b in bindings if b["role"] == role for m in b["members"]}
+sa_members = federation.sa_members
 
 
 def test_apply_sets_up_federation_and_a_second_apply_writes_nothing(provision_env) -> None:
@@ -101,18 +95,10 @@ def external_account_file(tmp_path: Path, emu, provider: str, token: str, impers
 
 
 def use_credentials(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", PROJECT)
-    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", "http://" + os.environ["GCP_SETUP_EMULATOR_HOST"] + "/")
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    federation.use_credentials(monkeypatch, path, PROJECT)
 
 
-def verify_checks(*names: str) -> dict[str, dict]:
-    args = [arg for name in names for arg in ("--only", name)]
-    result = CliRunner().invoke(cli, ["verify", "--format", "json", *args])
-    return {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+verify_checks = federation.verify_checks
 
 
 def test_a_github_token_authenticates_as_the_service_account(provision_env, tmp_path, monkeypatch) -> None:

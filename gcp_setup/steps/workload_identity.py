@@ -135,7 +135,9 @@ class WorkloadIdentityStep(Step):
             actions.append(Action("update", pool_resource, summary))
         fixes = self._provider_fixes(ctx, state.provider)
         if state.provider is None:
-            summary = f"create OIDC provider {provider_id} for {self._subject(ctx)}"
+            summary = (
+                f"create OIDC provider {provider_id} for {self._subject(ctx)} ({self._issuer_note(ctx)})"
+            )
             actions.append(Action("create", provider_resource, summary))
         elif fixes:
             actions.append(
@@ -152,6 +154,10 @@ class WorkloadIdentityStep(Step):
                 )
             )
         return actions
+
+    def _issuer_note(self, ctx: Context) -> str:
+        keys = ", its keys inline" if self.federation.jwks(ctx.config) else ""
+        return f"issuer {self.federation.issuer(ctx.config)}{keys}"
 
     def _provider_fixes(self, ctx: Context, provider: Resource | None) -> list[str]:
         if provider is None:
