@@ -7,7 +7,8 @@ through the live APIs (`observe`), so resources gcp-setup did not create yet are
 `terraform apply` to create. Not imported: `time_sleep` (a wait, not a Google resource: the first
 apply after the import creates it, waiting once) and `data.google_project`. With `--github-repo`, the
 tfvars carry `github_repository` and the Workload Identity pool, its provider and the account's
-roles/iam.workloadIdentityUser binding of the repository are imported too.
+roles/iam.workloadIdentityUser binding of the repository are imported too; with `--gitlab-project`
+likewise `gitlab_project` (and its issuer and inline keys) and the GitLab pool, provider and binding.
 
 The resource addresses and import IDs below mirror terraform/main.tf and the provider's documented
 import formats; tests/test_export_terraform.py holds them against main.tf.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
-from gcp_setup.federations import GITHUB
+from gcp_setup.federations import GITHUB, GITLAB, Federation
 from gcp_setup.google.iam import service_account_member, service_account_name
 from gcp_setup.google.workload_identity import WorkloadIdentityClient, is_deleted, pool_name, provider_name
 from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
@@ -52,11 +53,22 @@ class Observed:
     """Resource address -> key name, of gcp-setup's current keys (the Gemini API key, the express key)."""
     api_key_generation: int = 1
     """The N of the current gemini-key-N (the module's api_key_generation)."""
+    federations: Mapping[str, ObservedFederation] = field(default_factory=dict)
+    """By the module's resource name (github, gitlab): what exists of that CI system's federation."""
+
+
+@dataclass(frozen=True)
+class ObservedFederation:
     pool_exists: bool = False
-    """The Workload Identity pool for GitHub Actions (not soft-deleted: a deleted one cannot be imported)."""
+    """The Workload Identity pool (not soft-deleted: a deleted one cannot be imported)."""
     provider_exists: bool = False
-    github_member: str = ""
-    """The repository's principalSet, when it holds roles/iam.workloadIdentityUser on the account; else ""."""
+    member: str = ""
+    """The repository's (project's) principalSet, when it holds roles/iam.workloadIdentityUser on the
+    account; else ""."""
+
+
+MODULE_FEDERATIONS: tuple[tuple[str, Federation], ...] = (("github", GITHUB), ("gitlab", GITLAB))
+"""The module's resource name of each CI system's pool, provider and binding (`NAME_wif`)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,12 @@ def terraform_vars(
     }
     if config.github_repo:
         values["github_repository"] = config.github_repo
+    if config.gitlab_project:
+        values["gitlab_project"] = config.gitlab_project
+        if GITLAB.issuer(config) != GITLAB.default_issuer:
+            values["gitlab_issuer"] = GITLAB.issuer(config)
+        if jwks := GITLAB.jwks(config):
+            values["gitlab_jwks_json"] = jwks
     return values
 
 
@@ -149,27 +167,32 @@ def import_commands(config: Config, observed: Observed) -> list[Import]:
     if config.service_account and observed.service_account_exists:
         imports += _service_account_imports(config, observed)
     imports += [Import(address, name) for address, name in observed.api_keys.items()]
-    if config.github_repo:
-        imports += _workload_identity_imports(config, observed)
+    for name, federation in MODULE_FEDERATIONS:
+        if federation.subject(config) and name in observed.federations:
+            imports += _workload_identity_imports(config, name, federation, observed.federations[name])
     return imports
 
 
-def _workload_identity_imports(config: Config, observed: Observed) -> list[Import]:
-    """The module's WIF resources (count = 1 with github_repository); IDs as the provider documents them."""
+def _workload_identity_imports(
+    config: Config, name: str, federation: Federation, observed: ObservedFederation
+) -> list[Import]:
+    """The module's WIF resources of one CI system (count = 1 with its variable set); IDs as the provider
+    documents them."""
     imports = []
+    pool_id, provider_id = federation.pool_id, federation.provider_id
     if observed.pool_exists:
         imports.append(
-            Import("google_iam_workload_identity_pool.github[0]", pool_name(config.project, GITHUB.pool_id))
+            Import(f"google_iam_workload_identity_pool.{name}[0]", pool_name(config.project, pool_id))
         )
     if observed.provider_exists:
-        provider = provider_name(config.project, GITHUB.pool_id, GITHUB.provider_id)
-        imports.append(Import("google_iam_workload_identity_pool_provider.github[0]", provider))
-    if observed.github_member and config.service_account_email:
+        provider = provider_name(config.project, pool_id, provider_id)
+        imports.append(Import(f"google_iam_workload_identity_pool_provider.{name}[0]", provider))
+    if observed.member and config.service_account_email:
         account = service_account_name(config.project, config.service_account_email)
         imports.append(
             Import(
-                "google_service_account_iam_member.github_wif[0]",
-                f"{account} {WORKLOAD_IDENTITY_USER} {observed.github_member}",
+                f"google_service_account_iam_member.{name}_wif[0]",
+                f"{account} {WORKLOAD_IDENTITY_USER} {observed.member}",
             )
         )
     return imports
@@ -216,8 +239,8 @@ def observe(config: Config, session: GoogleSession) -> Observed:
     )
     if (config.api_key or config.vertex_express) and API_KEYS_API in enabled:
         observed = _with_api_keys(observed, session, config)
-    if config.github_repo and IAM_API in enabled:
-        observed = _with_workload_identity(observed, session, project)
+    if IAM_API in enabled:
+        observed = _with_workload_identity(observed, session, config)
     if config.service_account_email and IAM_API in enabled:
         observed = _with_service_account(observed, session, config, info.number)
     return observed
@@ -250,15 +273,18 @@ def _with_api_keys(observed: Observed, session: GoogleSession, config: Config) -
     )
 
 
-def _with_workload_identity(observed: Observed, session: GoogleSession, project: str) -> Observed:
+def _with_workload_identity(observed: Observed, session: GoogleSession, config: Config) -> Observed:
     client = WorkloadIdentityClient(session)
-    pool = client.get_pool(project, GITHUB.pool_id)
-    if pool is None or is_deleted(pool):
-        return observed
-    provider = client.get_provider(project, GITHUB.pool_id, GITHUB.provider_id)
-    return replace(
-        observed, pool_exists=True, provider_exists=provider is not None and not is_deleted(provider)
-    )
+    found = {}
+    for name, federation in MODULE_FEDERATIONS:
+        if not federation.subject(config):
+            continue
+        pool = client.get_pool(config.project, federation.pool_id)
+        if pool is None or is_deleted(pool):
+            continue
+        provider = client.get_provider(config.project, federation.pool_id, federation.provider_id)
+        found[name] = ObservedFederation(True, provider is not None and not is_deleted(provider))
+    return replace(observed, federations=found)
 
 
 def _with_service_account(
@@ -276,7 +302,14 @@ def _with_service_account(
     project_policy = iam.project_policy(config.project).get()
     account_policy = iam.service_account_policy(config.project, email).get()
     # The module's member names the pool by its name, which Google answers with the project number.
-    github_member = GITHUB.member(project_number, config.github_repo) if config.github_repo else ""
+    bound = unconditional_members(account_policy, WORKLOAD_IDENTITY_USER)
+    federations = {}
+    for name, federation in MODULE_FEDERATIONS:
+        if name in observed.federations:
+            principals = federation.member(project_number, federation.subject(config))
+            federations[name] = replace(
+                observed.federations[name], member=principals if principals in bound else ""
+            )
     return replace(
         observed,
         service_account_exists=True,
@@ -284,9 +317,7 @@ def _with_service_account(
             r for r in config.roles if member in unconditional_members(project_policy, r)
         ),
         token_creators=frozenset(unconditional_members(account_policy, defaults.TOKEN_CREATOR)),
-        github_member=github_member
-        if github_member in unconditional_members(account_policy, WORKLOAD_IDENTITY_USER)
-        else "",
+        federations=federations,
     )
 
 

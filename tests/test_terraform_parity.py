@@ -149,6 +149,8 @@ def test_validation_rules_reject_bad_inputs(tmp_path: Path) -> None:
         "billing_account": "abc",
         "impersonators": '["dev@example.com"]',
         "github_repository": "no-slash",
+        "gitlab_project": "no-slash",
+        "gitlab_issuer": "http://gitlab.local",
         "workload_identity_pool_id": "gcp-reserved",
         "project_deletion_policy": "KEEP",
         "api_key_targets": "[]",
@@ -205,10 +207,9 @@ def test_workload_identity_federation_matches_the_python_side() -> None:
     from gcp_setup.federations import GITHUB
     from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
-    resources = _blocks("main.tf", "resource")
-    pool = resources["google_iam_workload_identity_pool"]["github"]
-    provider = resources["google_iam_workload_identity_pool_provider"]["github"]
-    binding = resources["google_service_account_iam_member"]["github_wif"]
+    pool = resource("google_iam_workload_identity_pool", "github")
+    provider = resource("google_iam_workload_identity_pool_provider", "github")
+    binding = resource("google_service_account_iam_member", "github_wif")
     assert default("workload_identity_pool_id") == defaults.WORKLOAD_IDENTITY_POOL_ID
     assert default("workload_identity_provider_id") == defaults.WORKLOAD_IDENTITY_PROVIDER_ID
     assert pool["display_name"] == defaults.WORKLOAD_IDENTITY_POOL_DISPLAY_NAME
@@ -221,5 +222,32 @@ def test_workload_identity_federation_matches_the_python_side() -> None:
     pool_name = f"projects/N/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
     module_pool_name = "${google_iam_workload_identity_pool.github[0].name}"
     assert binding["member"] == GITHUB.member("N", repository).replace(pool_name, module_pool_name)
-    services = resources["google_project_service"]["services"]["for_each"]
+    services = resource("google_project_service", "services")["for_each"]
     assert all(f'"{s}"' in services for s in defaults.WORKLOAD_IDENTITY_SERVICES)
+
+
+def test_gitlab_federation_matches_the_python_side() -> None:
+    """Same pool and provider IDs, issuer, inline keys, mapping, condition, binding and STS as
+    `--gitlab-project` (with --gitlab-issuer and --gitlab-jwks)."""
+    from gcp_setup.federations import GITLAB
+    from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
+
+    pool = resource("google_iam_workload_identity_pool", "gitlab")
+    provider = resource("google_iam_workload_identity_pool_provider", "gitlab")
+    binding = resource("google_service_account_iam_member", "gitlab_wif")
+    assert default("gitlab_workload_identity_pool_id") == GITLAB.pool_id
+    assert default("gitlab_workload_identity_provider_id") == GITLAB.provider_id
+    assert default("gitlab_issuer") == GITLAB.default_issuer
+    assert pool["display_name"] == GITLAB.pool_display_name
+    assert provider["display_name"] == GITLAB.provider_display_name
+    [oidc] = provider["oidc"]
+    assert (oidc["issuer_uri"], oidc["jwks_json"]) == ("${var.gitlab_issuer}", "${var.gitlab_jwks_json}")
+    assert provider["attribute_mapping"] == GITLAB.mapping
+    project = "${var.gitlab_project}"
+    assert provider["attribute_condition"] == GITLAB.condition(project)
+    assert binding["role"] == WORKLOAD_IDENTITY_USER
+    pool_name = f"projects/N/locations/global/workloadIdentityPools/{GITLAB.pool_id}"
+    module_pool_name = "${google_iam_workload_identity_pool.gitlab[0].name}"
+    assert binding["member"] == GITLAB.member("N", project).replace(pool_name, module_pool_name)
+    services = resource("google_project_service", "services")["for_each"]
+    assert "local.use_gitlab_wif" in services
