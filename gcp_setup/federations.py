@@ -114,21 +114,33 @@ def gitlab_credentials(provider: str, service_account: str, token_file: str) -> 
     }
 
 
+GITLAB_CREDENTIALS_LINE = (
+    "printf '"
+    + json.dumps(gitlab_credentials("%s", "%s", "%s"), separators=(",", ":"))
+    + '\' "$GCP_WIF_PROVIDER" "$CI_BUILDS_DIR/gcp-oidc-token" "$GCP_SERVICE_ACCOUNT"'
+    + ' > "$GOOGLE_APPLICATION_CREDENTIALS"'
+)
+"""The script line that writes the credential configuration (docs/ci.md's recipe has it too)."""
+
+
 def gitlab_ci_snippet(outputs: dict[str, Any]) -> str:
     """The .gitlab-ci.yml job that authenticates as the service account: an ID token whose audience is
     the provider (its default allowed audience: https://iam.googleapis.com/ + its name), written to a
     file, and the credential configuration pointing at it, as GOOGLE_APPLICATION_CREDENTIALS."""
     provider = outputs["workload_identity_provider"]
-    config = json.dumps(gitlab_credentials(provider, outputs["service_account"], "%s"), separators=(",", ":"))
     return (
         "GitLab CI: authenticate with no key (.gitlab-ci.yml):\n"
         "  gemini-job:\n"
         "    id_tokens:\n"
         "      GCP_OIDC_TOKEN:\n"
         f"        aud: https://iam.googleapis.com/{provider}\n"
+        "    variables:\n"
+        f"      GOOGLE_CLOUD_PROJECT: {outputs['project_id']}\n"
+        f"      GCP_WIF_PROVIDER: {provider}\n"
+        f"      GCP_SERVICE_ACCOUNT: {outputs['service_account']}\n"
         "    script:\n"
         '      - printf %s "$GCP_OIDC_TOKEN" > "$CI_BUILDS_DIR/gcp-oidc-token"\n'
         '      - export GOOGLE_APPLICATION_CREDENTIALS="$CI_BUILDS_DIR/gcp-credentials.json"\n'
-        f'      - printf \'{config}\' "$CI_BUILDS_DIR/gcp-oidc-token" > "$GOOGLE_APPLICATION_CREDENTIALS"\n'
-        "      - gcp-setup verify --only vertex"
+        f"      - {GITLAB_CREDENTIALS_LINE}\n"
+        "      - gcp-setup verify --only credentials --only vertex"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ class Runner:
     root: Path
     env: dict[str, str]
     runs: list[StepRun] = field(default_factory=list)
+    hosts: dict[str, str] = field(default_factory=dict)
+    """Google's URLs in a script -> the emulator's (the stand-in for DNS a credentials file needs)."""
 
     @classmethod
     def github(cls, root: Path, env: dict[str, str]) -> Runner:
@@ -100,6 +103,8 @@ class Runner:
         output_file = self.root / f"output-{len(self.runs)}"
         output_file.write_text("")
         step_env = {**self.env, **(env or {}), "GITHUB_OUTPUT": str(output_file)}
+        for google, emulator in self.hosts.items():
+            script = script.replace(google, emulator)
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             env=step_env,
@@ -134,17 +139,16 @@ class Runner:
 
 
 def substitute(text: str, context: dict[str, Any]) -> str:
-    """`${{ inputs.x }}`, `${{ steps.id.outputs.x }}`, `${{ env.X }}`; any other expression fails."""
+    """`${{ inputs.x }}`, `${{ steps.id.outputs.x }}`, `${{ env.X }}`, `${{ vars.X }}`,
+    `${{ github.x }}`; any other expression fails."""
 
     def value(match: re.Match[str]) -> str:
         path = match.group(1).split(".")
-        if path[0] == "inputs" and len(path) == 2:
-            return context["inputs"].get(path[1], "")
         if path[0] == "steps" and len(path) == 4 and path[2] == "outputs":
             step = context["steps"].get(path[1])
             return step.outputs.get(path[3], "") if step else ""
-        if path[0] == "env" and len(path) == 2:
-            return context["env"].get(path[1], "")
+        if path[0] in ("inputs", "env", "vars", "github") and len(path) == 2 and path[0] in context:
+            return context[path[0]].get(path[1], "")
         raise AssertionError(f"the simulated runner does not evaluate ${{{{ {match.group(1)} }}}}")
 
     return EXPRESSION.sub(value, text)
@@ -169,3 +173,44 @@ def action_inputs(action: dict[str, Any], given: dict[str, str]) -> dict[str, st
 def action_outputs(action: dict[str, Any], steps: dict[str, StepRun]) -> dict[str, str]:
     context = {"inputs": {}, "steps": steps, "env": {}}
     return {name: substitute(spec["value"], context) for name, spec in action["outputs"].items()}
+
+
+UsesStandIn = Callable[[Runner, dict[str, str]], StepRun]
+"""What a test does in place of a `uses:` step, given its `with:` inputs."""
+
+
+def run_github_job(
+    runner: Runner, workflow: dict[str, Any], job: str, context: dict[str, Any], uses: dict[str, UsesStandIn]
+) -> dict[str, StepRun]:
+    """A workflow job: its `run:` steps run, each `uses:` step by the stand-in for its action (matched
+    by prefix); `context` gives `vars` and `github`. Stops at the first failure."""
+    spec = workflow["jobs"][job]
+    by_id: dict[str, StepRun] = {}
+    base = {**context, "steps": by_id, "env": runner.env}
+    for scope in (workflow, spec):
+        runner.env.update({k: substitute(str(v), base) for k, v in (scope.get("env") or {}).items()})
+    for index, step in enumerate(spec["steps"]):
+        assert "if" not in step, "the simulated runner does not evaluate if: in workflows"
+        env = {k: substitute(str(v), base) for k, v in (step.get("env") or {}).items()}
+        if "uses" in step:
+            stand_in = next((f for prefix, f in uses.items() if step["uses"].startswith(prefix)), None)
+            assert stand_in, f"no stand-in for uses: {step['uses']}"
+            run = stand_in(runner, {k: substitute(str(v), base) for k, v in (step.get("with") or {}).items()})
+        else:
+            run = runner.run_script(step.get("name", f"step {index}"), substitute(step["run"], base), env)
+        by_id[step.get("id", f"step{index}")] = run
+        if run.returncode != 0:
+            break
+    return by_id
+
+
+def run_gitlab_job(
+    runner: Runner, pipeline: dict[str, Any], job: str, id_token: Callable[[str], str]
+) -> StepRun:
+    """A .gitlab-ci.yml job: its variables, an ID token per `id_tokens:` entry (minted by `id_token`
+    for its aud), then before_script and script in one shell, as the runner does."""
+    spec = pipeline[job]
+    env = {**(pipeline.get("variables") or {}), **(spec.get("variables") or {})}
+    env |= {name: id_token(token["aud"]) for name, token in (spec.get("id_tokens") or {}).items()}
+    lines = [*(spec.get("before_script") or pipeline.get("before_script") or []), *spec["script"]]
+    return runner.run_script(job, "\n".join(lines), {k: str(v) for k, v in env.items()})

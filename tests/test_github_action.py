@@ -72,7 +72,7 @@ def test_the_action_applies_then_verifies_with_native_outputs_and_no_secret_leak
         project=PROJECT,
         create="true",
         **{"billing-account": OPEN_ACCOUNT.removeprefix("billingAccounts/"), "github-repo": REPO},
-        install="",
+        install="none",
     )
     apply = steps["run"]
     assert apply.returncode == 0, apply.stderr
@@ -98,7 +98,7 @@ def test_the_action_applies_then_verifies_with_native_outputs_and_no_secret_leak
 
     authenticate_like_google_github_actions_auth(runner, emu, provider)
     steps, outputs = run_action(
-        runner, command="verify", project=PROJECT, only="credentials,vertex", install=""
+        runner, command="verify", project=PROJECT, only="credentials,vertex", install="none"
     )
     verify = steps["run"]
     assert verify.returncode == 0, verify.stdout + verify.stderr
@@ -124,7 +124,7 @@ def test_the_action_applies_then_verifies_with_native_outputs_and_no_secret_leak
 
 
 def test_a_bad_command_input_fails_the_step(runner) -> None:
-    steps, _ = run_action(runner, command="destroy", project=PROJECT, install="")
+    steps, _ = run_action(runner, command="destroy", project=PROJECT, install="none")
     assert steps["run"].returncode == 2
     assert "::error::gcp-setup action: command must be apply or verify" in steps["run"].stdout
 

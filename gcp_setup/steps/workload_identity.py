@@ -226,6 +226,7 @@ class WorkloadIdentityStep(Step):
                 state.number, self.federation.pool_id, self.federation.provider_id
             ),
             "service_account": account_email(ctx),
+            "project_id": project_id(ctx),
             self.federation.attribute: self._subject(ctx),
             "member": state.member,
         }
