@@ -61,34 +61,27 @@ class Runner:
 
     @classmethod
     def github(cls, root: Path, env: dict[str, str]) -> Runner:
-        root.mkdir(parents=True, exist_ok=True)
+        runner = cls.job(root, env, GITHUB_ACTIONS="true", RUNNER_TEMP=str(root))
         for name in ("env", "path", "step_summary"):
             (root / name).write_text("")
-        base = {
-            "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(root / "home"),
-            "CLOUDSDK_CONFIG": str(root / "home" / "gcloud"),
-            "CI": "true",
-            "GITHUB_ACTIONS": "true",
-            "RUNNER_TEMP": str(root),
-            "GITHUB_ENV": str(root / "env"),
-            "GITHUB_PATH": str(root / "path"),
-            "GITHUB_STEP_SUMMARY": str(root / "step_summary"),
-        }
-        return cls(root, {**base, **env})
+            runner.env[f"GITHUB_{name.upper()}"] = str(root / name)
+        return runner
 
     @classmethod
     def gitlab(cls, root: Path, env: dict[str, str]) -> Runner:
+        return cls.job(root, env, GITLAB_CI="true", CI_BUILDS_DIR=str(root))
+
+    @classmethod
+    def job(cls, root: Path, env: dict[str, str], **system: str) -> Runner:
+        """A fresh job: its own HOME and gcloud config, the CI system's variables, then `env`."""
         root.mkdir(parents=True, exist_ok=True)
         base = {
             "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
             "HOME": str(root / "home"),
             "CLOUDSDK_CONFIG": str(root / "home" / "gcloud"),
             "CI": "true",
-            "GITLAB_CI": "true",
-            "CI_BUILDS_DIR": str(root),
         }
-        return cls(root, {**base, **env})
+        return cls(root, {**base, **system, **env})
 
     def file(self, name: str) -> str:
         return (self.root / name).read_text()

@@ -57,6 +57,21 @@ def impersonation_url(base_url: str, email: str) -> str:
     return f"{base_url}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
 
 
+def github_auth_files(directory: Path, base_url: str, provider: str, email: str, repository: str) -> Path:
+    """What google-github-actions/auth writes: the job's OIDC token in a file and the external_account
+    credentials file that reads it and impersonates `email`. Returns the credentials file."""
+    token_file = directory / "github-oidc-token"
+    token_file.write_text(github_token(repository, provider))
+    info = external_account_info(
+        f"{base_url}/v1/token",
+        f"//iam.googleapis.com/{provider}",
+        token_file,
+        impersonation_url(base_url, email),
+    )
+    (directory / "gha-creds.json").write_text(json.dumps(info))
+    return directory / "gha-creds.json"
+
+
 def use_credentials(monkeypatch, path: Path, project: str) -> None:
     """ADC is the credentials file at `path`, and nothing else from the machine counts."""
     for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:

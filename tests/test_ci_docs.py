@@ -76,17 +76,10 @@ def federated_auth(emu):
     an external_account credentials file, its path and the project exported to later steps."""
 
     def run(runner: Runner, inputs: dict[str, str]) -> StepRun:
-        provider = inputs["workload_identity_provider"]
-        token_file = runner.root / "github-oidc-token"
-        token_file.write_text(federation.github_token(REPO, provider))
-        info = federation.external_account_info(
-            f"{emu.url}/v1/token",
-            f"//iam.googleapis.com/{provider}",
-            token_file,
-            federation.impersonation_url(emu.url, inputs["service_account"]),
+        credentials = federation.github_auth_files(
+            runner.root, emu.url, inputs["workload_identity_provider"], inputs["service_account"], REPO
         )
-        (runner.root / "gha-creds.json").write_text(json.dumps(info))
-        runner.env["GOOGLE_APPLICATION_CREDENTIALS"] = str(runner.root / "gha-creds.json")
+        runner.env["GOOGLE_APPLICATION_CREDENTIALS"] = str(credentials)
         # auth exports the project too, from the service account's email without a project_id input.
         runner.env["GOOGLE_CLOUD_PROJECT"] = inputs["service_account"].split("@")[1].split(".")[0]
         return StepRun("auth", 0, "", "", {})

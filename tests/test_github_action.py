@@ -48,16 +48,7 @@ def runner(emu, tmp_path: Path) -> Runner:
 def authenticate_like_google_github_actions_auth(runner: Runner, emu, provider: str) -> None:
     """What google-github-actions/auth does between the two steps: the job's OIDC token in a file, an
     external_account credentials file, GOOGLE_APPLICATION_CREDENTIALS in $GITHUB_ENV."""
-    token_file = runner.root / "oidc-token"
-    token_file.write_text(federation.github_token(REPO, provider))
-    info = federation.external_account_info(
-        f"{emu.url}/v1/token",
-        f"//iam.googleapis.com/{provider}",
-        token_file,
-        federation.impersonation_url(emu.url, SA_EMAIL),
-    )
-    credentials = runner.root / "gha-creds.json"
-    credentials.write_text(json.dumps(info))
+    credentials = federation.github_auth_files(runner.root, emu.url, provider, SA_EMAIL, REPO)
     exported = {"GOOGLE_APPLICATION_CREDENTIALS": str(credentials), "GOOGLE_CLOUD_PROJECT": PROJECT}
     append_workflow_file(Path(runner.env["GITHUB_ENV"]), exported)
     runner.env.update(exported)
