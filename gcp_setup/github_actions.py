@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import envvars
+from gcp_setup.federations import GITHUB, GITLAB
 from gcp_setup.secrets import Secret, append_workflow_file
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from gcp_setup.verify.smoke import SmokeTest
 
 PROVIDER_OUTPUTS = {
-    "workload_identity_provider": "workload_identity",
-    "gitlab_workload_identity_provider": "gitlab_identity",
+    "workload_identity_provider": GITHUB.step,
+    "gitlab_workload_identity_provider": GITLAB.step,
 }
 """Output name -> the step whose `workload_identity_provider` output it is."""
 
