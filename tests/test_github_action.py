@@ -12,13 +12,13 @@ from pathlib import Path
 import federation
 import pytest
 import yaml
-from ci_runner import Runner, action_inputs, action_outputs, parse_workflow_file
+from ci_runner import VENV_BIN, Runner, action_inputs, action_outputs, parse_workflow_file
 from click.testing import CliRunner
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.secrets import append_workflow_file
+from gcp_setup.secrets import Secret, append_github_env, append_workflow_file
 
 ACTION = Path(__file__).parent.parent / "action.yml"
 PROJECT = "gha-sim-1"
@@ -136,3 +136,23 @@ def test_a_multi_line_value_uses_the_delimiter_syntax(tmp_path: Path) -> None:
     text = path.read_text()
     assert text.startswith("one=a=b\nmany<<ghadelimiter_")
     assert parse_workflow_file(text) == {"one": "a=b", "many": "line 1\nline 2"}
+
+
+def test_the_action_validates_against_check_jsonschemas_action_schema() -> None:
+    done = subprocess.run(
+        [f"{VENV_BIN}/check-jsonschema", "--builtin-schema", "vendor.github-actions", str(ACTION)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_each_line_of_a_secret_is_masked_on_stderr_only(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A mask covers one line: a multi-line secret gets one ::add-mask:: per line, and the file gets it
+    with the delimiter syntax."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    append_github_env(tmp_path / "env", {"PEM": Secret("line one\nline two"), "PLAIN": "x"})
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == ["::add-mask::line one", "::add-mask::line two"]
+    assert parse_workflow_file((tmp_path / "env").read_text()) == {"PEM": "line one\nline two", "PLAIN": "x"}
