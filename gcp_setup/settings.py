@@ -367,6 +367,14 @@ SETTINGS: tuple[Setting, ...] = (
             "not ignore it.", APPLY, default=False, parse=as_bool, kind="flag"),
     Setting("verify", bool, "End with verify's smoke test of what was set up.", APPLY,
             default=True, parse=as_bool, kind="switch"),
+    Setting("detailed_exitcode", bool, "Exit 0 when nothing is pending, 2 when changes are, 1 on any error "
+            "(usage errors included).", frozenset({"plan", "status"}), default=False, parse=as_bool,
+            kind="flag", in_file=False),
+    Setting("allow_skipped", bool, "Pass with checks skipped (by default a check must pass, and each "
+            "--only check run).", frozenset({"verify"}), default=False, parse=as_bool, kind="flag",
+            in_file=False),
+    Setting("junit", Path | None, "Also write the checks as a JUnit XML report (one test case per check).",
+            frozenset({"verify"}), check=as_path, path=True, metavar="FILE", in_file=False),
     Setting("emulator_host", str | None, "Send every Google API call to a gcp-setup emulator.", GOOGLE,
             check=check_emulator_host, metavar="HOST:PORT", in_file=False, anywhere=True),
     Setting("timeout", float, "Deadline of each network call, to connect and to read, in seconds.", GOOGLE,

@@ -65,7 +65,7 @@ def test_apply_ends_with_every_check_passed_and_no_secret_shown(env, world, tmp_
     result = gcp_setup("apply", *settings(tmp_path), "--yes")
     assert result.exit_code == 0, result.output
     summary, _, smoke = result.stdout.partition(SMOKE_TEST)
-    assert "6 changed" in summary
+    assert "7 changed" in summary
     assert "5 passed, 0 failed, 0 skipped" in smoke
     assert f"serviceAccount:gemini-client@{PROJECT}.iam.gserviceaccount.com" in smoke  # the key file's ADC
     assert key_string(world) not in result.output
@@ -77,7 +77,7 @@ def test_json_document_carries_verify_without_duplicates(env, world, tmp_path) -
     document = json.loads(result.stdout)
     assert document["ok"] is True
     verify = document["verify"]
-    assert list(verify) == ["ok", "location", "model", "checks"]
+    assert list(verify) == ["ok", "problem", "location", "model", "checks"]
     assert verify["ok"] is True and verify["location"] == "global"
     expected = [(n, "passed") for n in CHECK_NAMES if n != "vertex-express"]  # only with --vertex-express
     assert [(c["name"], c["status"]) for c in verify["checks"]] == expected

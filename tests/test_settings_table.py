@@ -29,7 +29,7 @@ USER_ADC = {
     "refresh_token": "1//refresh-token-for-tests",
 }
 OWN_FLAGS = {
-    "plan": {"--detailed-exitcode", "--format"},
+    "plan": {"--format"},
     "apply": {"--yes", "-y", "--format"},
     "status": {"--format"},
     "destroy": {"--delete-project", "--force", "--yes", "-y", "--format"},

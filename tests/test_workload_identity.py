@@ -144,7 +144,7 @@ def destroy_json(*args: str) -> dict:
 def test_destroy_removes_binding_provider_and_pool_and_a_second_destroy_is_a_no_op(provision_env) -> None:
     apply_json(*WIF)
     steps = destroy_json("--project", PROJECT)  # no --github-repo needed: the pool says it is ours
-    assert steps["workload_identity"]["outcome"] == "updated", steps["workload_identity"]
+    assert steps["workload_identity"]["outcome"] == "deleted", steps["workload_identity"]
     [pool] = wif_state(provision_env)
     assert pool["deleted_at"] is not None and pool["providers"]["github-actions"]["deleted_at"] is not None
     assert provision_env.state()["backends"]["iam"]["accounts"] == []  # deleted after its binding went

@@ -4,8 +4,9 @@
 that changes nothing verifies too, which is what a CI job re-running apply wants. Keys a new key
 replaced are deleted only after that test has passed with the new one (after_smoke_test_steps).
 
-Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 bad usage;
-`plan --detailed-exitcode` returns 2 when changes are pending, as terraform does, for CI drift checks.
+Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 bad usage. With
+--detailed-exitcode (plan, status), as terraform has it: 0 nothing to do, 2 changes pending, 1 anything
+else, bad usage included (cli.py makes it so even for a flag click refuses). docs/verify.md has the table.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from gcp_setup.commands.common import (
 )
 from gcp_setup.commands.options import config_of, settings_command
 from gcp_setup.config import Config
-from gcp_setup.errors import EXIT_FAILED
+from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
 from gcp_setup.verify.smoke import SmokeTest, step_output
 
@@ -30,8 +31,9 @@ RETIRE_STEP = "old_keys"
 """The step that waits for the smoke test (steps/retire_keys.py); present in a run that planned it."""
 
 
-def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render):
-    """plan and status: resolve the settings, run every step without changing anything, print."""
+def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render) -> None:
+    """plan and status: resolve the settings, run every step without changing anything, print, and exit
+    1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0)."""
     from gcp_setup import report
 
     config = config_of(click_ctx)
@@ -45,24 +47,20 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
         from gcp_setup import permissions
 
         permissions.check(session, config.project, run)  # the writes apply would need, named now
-    return run
+    if not run.ok:
+        click_ctx.exit(EXIT_FAILED)
+    if config.detailed_exitcode and run.changes_pending:
+        click_ctx.exit(EXIT_CHANGES)
 
 
 @settings_command("plan")
-@click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none, 1 on error."
-)
 @format_option
 @click.pass_context
-def plan(click_ctx: click.Context, detailed_exitcode: bool, output_format: str, **settings) -> None:
+def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup import report
 
-    run = _observe_all(click_ctx, "plan", output_format, report.render_plan)
-    if not run.ok:
-        click_ctx.exit(EXIT_FAILED)
-    if detailed_exitcode and run.changes_pending:
-        click_ctx.exit(2)
+    _observe_all(click_ctx, "plan", output_format, report.render_plan)
 
 
 @settings_command("status")
@@ -72,9 +70,7 @@ def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
 
-    run = _observe_all(click_ctx, "status", output_format, report.render_status)
-    if not run.ok:
-        click_ctx.exit(EXIT_FAILED)
+    _observe_all(click_ctx, "status", output_format, report.render_status)
 
 
 @settings_command("apply")

@@ -311,8 +311,8 @@ def _outcome(actions: list[Action], mode: Mode) -> Outcome:
     kinds = {a.kind for a in actions}
     if "create" in kinds and "delete" not in kinds:
         return Outcome.CREATED  # creating a resource may take follow-up updates (an account and its grant)
-    if kinds == {"delete"}:
-        return Outcome.DELETED
+    if "delete" in kinds:
+        return Outcome.DELETED  # what goes may first lose its grants (a service account and its roles)
     return Outcome.UPDATED
 
 

@@ -46,6 +46,7 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.services:ServicesStep",
     "gcp_setup.steps.key_policy:KeyPolicyStep",
     "gcp_setup.steps.service_account:ServiceAccountStep",
+    "gcp_setup.steps.roles:RolesStep",
     "gcp_setup.steps.api_key:ApiKeyStep",
     "gcp_setup.steps.api_key:ExpressKeyStep",
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",

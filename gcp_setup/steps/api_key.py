@@ -142,7 +142,8 @@ class ApiKeyStep(Step):
             bound = self.bound_to(ctx.config)
             kind = f"auth key {kid} bound to {bound}" if bound else f"standard key {kid}"
             summary = f"{state.replaces}: create {kind}" if state.replaces else f"create {spec.what}: {kind}"
-            return [Action("create", state.name, f"{summary}, restricted to {targets}")]
+            data = {"bound_to": bound} if bound else {}
+            return [Action("create", state.name, f"{summary}, restricted to {targets}", data)]
         fixes = []
         if state.deleted:
             fixes.append("undelete")

@@ -232,6 +232,14 @@ CASES = [
     Case("config invalid", APPLY, "is not valid TOML", prepare=bad_toml),
     Case("config unknown key", APPLY, "unknown setting(s) projekt", prepare=unknown_toml),
     Case(
+        "detailed exit code env",
+        ("plan", "--project", PROJECT),
+        "is not a boolean",
+        {"GCP_SETUP_DETAILED_EXITCODE": "maybe"},
+    ),
+    Case("allow skipped env", ("verify",), "is not a boolean", {"GCP_SETUP_ALLOW_SKIPPED": "maybe"}),
+    Case("junit empty", ("verify", "--junit", ""), "--junit is empty"),
+    Case(
         "destroy someone else's",
         ("destroy", "--project", "someone-elses-project", "--delete-project", "--yes"),
         "cannot see project",
