@@ -98,15 +98,17 @@ def _key_file_confirmed(values: dict[str, Any]) -> None:
         )
 
 
-def _repository_needs_the_account(values: dict[str, Any]) -> None:
-    if values["github_repo"] is not None and values["service_account"] is None:
-        raise UsageError(
-            "--github-repo needs the service account (GitHub Actions act as it): drop --no-service-account"
-        )
+def _federation_needs_the_account(values: dict[str, Any]) -> None:
+    for flag, name, who in (
+        ("--github-repo", "github_repo", "GitHub Actions"),
+        ("--gitlab-project", "gitlab_project", "GitLab CI jobs"),
+    ):
+        if values[name] is not None and values["service_account"] is None:
+            raise UsageError(f"{flag} needs the service account ({who} act as it): drop --no-service-account")
 
 
-def _repository_needs_sts(values: dict[str, Any]) -> None:
-    if values["github_repo"] is not None:
+def _federation_needs_sts(values: dict[str, Any]) -> None:
+    if values["github_repo"] is not None or values["gitlab_project"] is not None:
         values["services"] = merged_services((*values["services"], *defaults.WORKLOAD_IDENTITY_SERVICES))
 
 
@@ -126,8 +128,8 @@ def _express_key_needs_its_role(values: dict[str, Any]) -> None:
 
 RULES: tuple[tuple[tuple[str, ...], Callable[[dict[str, Any]], None]], ...] = (
     (("credentials", "allow_key_file"), _key_file_confirmed),
-    (("github_repo", "service_account"), _repository_needs_the_account),
-    (("github_repo", "services"), _repository_needs_sts),
+    (("github_repo", "gitlab_project", "service_account"), _federation_needs_the_account),
+    (("github_repo", "gitlab_project", "services"), _federation_needs_sts),
     (("api_key", "api_key_type", "vertex_express", "service_account"), _bound_keys_need_the_account),
     (("vertex_express", "roles"), _express_key_needs_its_role),
 )

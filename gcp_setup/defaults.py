@@ -76,3 +76,27 @@ def github_attribute_condition(repository: str) -> str:
     """Only that repository's workflows may exchange tokens: GitHub's issuer is shared by every repository,
     and Google refuses its providers without a condition."""
     return f'assertion.repository == "{repository}"'
+
+
+# Workload Identity Federation for GitLab CI (--gitlab-project GROUP/PROJECT): a pool of its own, so that
+# each CI system's identities stay apart; the Terraform module's "gitlab" resources use the same values.
+GITLAB_POOL_ID = "gitlab"
+GITLAB_POOL_DISPLAY_NAME = "GitLab CI"
+GITLAB_PROVIDER_ID = "gitlab-ci"
+GITLAB_PROVIDER_DISPLAY_NAME = "GitLab CI OIDC"
+GITLAB_OIDC_ISSUER = "https://gitlab.com"
+"""GitLab.com's issuer (--gitlab-issuer for a self-managed instance): the `iss` of its CI ID tokens."""
+GITLAB_ATTRIBUTE_MAPPING: dict[str, str] = {
+    "google.subject": "assertion.sub",
+    "attribute.project_path": "assertion.project_path",
+    "attribute.namespace_path": "assertion.namespace_path",
+    "attribute.ref": "assertion.ref",
+    "attribute.ref_type": "assertion.ref_type",
+}
+"""A subset of the mapping Google's deployment-pipelines guide gives for GitLab (its user_email and ID
+attributes are left out: the project path is what the binding pins). Claims per GitLab's ID token docs."""
+
+
+def gitlab_attribute_condition(project_path: str) -> str:
+    """Only that project's jobs may exchange tokens: gitlab.com's issuer is shared by every project."""
+    return f'assertion.project_path == "{project_path}"'

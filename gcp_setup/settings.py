@@ -18,6 +18,13 @@ from typing import Any
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import UsageError
+from gcp_setup.settings_ci import (
+    check_github_env,
+    check_github_repo,
+    check_gitlab_issuer,
+    check_gitlab_jwks,
+    check_gitlab_project,
+)
 
 ENV_PREFIX = "GCP_SETUP_"
 CREDENTIAL_MODES = ("user", "impersonate", "key-file", "none")
@@ -32,8 +39,6 @@ _SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
-_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,100}$")
-"""GitHub's rules: owner 1-39 letters, digits or hyphens (not first); repository letters, digits, _ . -"""
 _ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$")
 _DISPLAY_NAME = re.compile(r"^[A-Za-z0-9'\" !-]{4,30}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
@@ -211,35 +216,21 @@ def check_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
     return roles
 
 
-def check_key_type(key_type: str | None) -> str:
-    key_type = key_type or defaults.API_KEY_TYPE
-    if key_type not in defaults.API_KEY_TYPES:
-        raise UsageError(
-            f"API key type {key_type!r} is unknown; use auth (the default) or standard (--api-key-type)"
-        )
-    return key_type
+def _one_of(what: str, choices: tuple[str, ...], flag: str) -> Callable[[str | None], str]:
+    """A check that a value is one of `choices`; none given is the first, the default."""
+
+    def check(value: str | None) -> str:
+        value = value or choices[0]
+        if value not in choices:
+            raise UsageError(f"{what} {value!r} is unknown; use one of {', '.join(choices)} ({flag})")
+        return value
+
+    return check
 
 
-def check_credentials(mode: str | None) -> str:
-    mode = mode or "user"
-    if mode not in CREDENTIAL_MODES:
-        raise UsageError(f"credentials mode {mode!r} is unknown; use one of {', '.join(CREDENTIAL_MODES)}")
-    return mode
-
-
-def check_import_style(style: str | None) -> str:
-    style = style or IMPORT_STYLES[0]
-    if style not in IMPORT_STYLES:
-        raise UsageError(f"import style {style!r} is unknown; use one of {', '.join(IMPORT_STYLES)}")
-    return style
-
-
-def check_github_repo(repository: str | None) -> str | None:
-    if repository is not None and (
-        not _GITHUB_REPO.match(repository) or repository.split("/")[1] in (".", "..")
-    ):
-        raise UsageError(f"GitHub repository {repository!r} is not OWNER/REPO; e.g. --github-repo octo/app")
-    return repository
+check_key_type = _one_of("API key type", defaults.API_KEY_TYPES, "--api-key-type")
+check_credentials = _one_of("credentials mode", CREDENTIAL_MODES, "--credentials")
+check_import_style = _one_of("import style", IMPORT_STYLES, "--import-style")
 
 
 def as_path(value: str | None) -> Path | None:
@@ -357,8 +348,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("env_file", Path | None, "The .env: apply writes the settings there; verify and models read it "
             "(its variables win over the environment).", PROVISION | {"destroy", "verify", "models"},
             check=as_path, path=True, metavar="FILE"),
-    Setting("github_env", bool, "Append the settings to $GITHUB_ENV (secrets masked).", PROVISION,
-            default=False, parse=as_bool, kind="flag"),
+    Setting("github_env", bool, "Append the settings to $GITHUB_ENV (secrets masked); GitHub Actions only.",
+            PROVISION, default=False, parse=as_bool, check=check_github_env, kind="flag"),
     Setting("credentials_file", Path | None, "Where the impersonation/key-file credentials JSON goes "
             "(mode 0600).", PROVISION | {"destroy"}, check=as_path, path=True, metavar="FILE"),
     Setting("impersonator", str | None, "Who may impersonate the service account (default: gcloud's "
@@ -370,6 +361,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("import_style", str, "export terraform: import {} blocks in imports.tf (Terraform >= 1.5), or "
             "a script of terraform import commands (import.sh).", frozenset({"export"}),
             default=IMPORT_STYLES[0], check=check_import_style, choices=IMPORT_STYLES),
+    Setting("gitlab_project", str | None, "Let this GitLab project's CI jobs act as the service account "
+            "(keyless, via WIF).", EXPORT | {"destroy"}, check=check_gitlab_project, metavar="GROUP/PROJECT"),
+    Setting("gitlab_issuer", str, "The GitLab instance that issues the CI jobs' ID tokens (self-managed).",
+            EXPORT, default=defaults.GITLAB_OIDC_ISSUER, check=check_gitlab_issuer, metavar="URL"),
+    Setting("gitlab_jwks", Path | None, "Its signing keys (its /oauth/discovery/keys JSON), for a GitLab "
+            "Google cannot reach.", EXPORT, check=check_gitlab_jwks, path=True, metavar="FILE"),
     Setting("show_secrets", bool, "Print the API key string.", PROVISION,
             default=False, parse=as_bool, kind="flag"),
     Setting("allow_unignored", bool, "Write the .env or key file in a git work tree even where git does "

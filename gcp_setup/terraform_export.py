@@ -2,11 +2,12 @@
 
     export(config, session) -> Export      # .tfvars text and the imports; .files(style, module) to write
 
-What exists is what the provisioning steps observe (the engine in status mode: reads only), mapped to the
-module's inputs (terraform.tfvars) and to an import of every resource the module would manage that
-exists, addressed as terraform/main.tf addresses it: `import {}` blocks (Terraform >= 1.5, the default)
-or `terraform import` commands (--import-style script). docs/terraform.md says what is left out and why;
-tests/test_export_terraform.py holds the addresses and import IDs against main.tf.
+What exists is what the provisioning steps observe (the engine in status mode: reads only), mapped to
+the module's inputs (terraform.tfvars) and to an import of every resource the module would manage that
+exists (the GitHub and GitLab federations included), addressed as terraform/main.tf addresses it:
+`import {}` blocks (Terraform >= 1.5, the default) or `terraform import` commands (--import-style
+script). docs/terraform.md says what is left out and why; tests/test_export_terraform.py holds the
+addresses and import IDs against main.tf.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.federations import GITHUB, GITLAB, Federation
 from gcp_setup.google.apikeys import key_id, key_name
 from gcp_setup.google.iam import service_account_member, service_account_name
 from gcp_setup.google.workload_identity import pool_name, provider_name
-from gcp_setup.steps.workload_identity import POOL_ID, PROVIDER_ID, WORKLOAD_IDENTITY_USER
+from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -53,11 +55,22 @@ class Observed:
     """Resource address -> key name, of gcp-setup's current keys (the Gemini API key, the express key)."""
     api_key_generation: int = 1
     """The N of the current gemini-key-N (the module's api_key_generation)."""
+    federations: Mapping[str, ObservedFederation] = field(default_factory=dict)
+    """By the module's resource name (github, gitlab): what exists of that CI system's federation."""
+
+
+@dataclass(frozen=True)
+class ObservedFederation:
     pool_exists: bool = False
-    """The Workload Identity pool for GitHub Actions (not soft-deleted: a deleted one cannot be imported)."""
+    """The Workload Identity pool (not soft-deleted: a deleted one cannot be imported)."""
     provider_exists: bool = False
-    github_member: str = ""
-    """The repository's principalSet, when it holds roles/iam.workloadIdentityUser on the account; else ""."""
+    member: str = ""
+    """The repository's (project's) principalSet, when it holds roles/iam.workloadIdentityUser on the
+    account; else ""."""
+
+
+MODULE_FEDERATIONS: tuple[tuple[str, Federation], ...] = (("github", GITHUB), ("gitlab", GITLAB))
+"""The module's resource name of each CI system's pool, provider and binding (`NAME_wif`)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,12 @@ def terraform_vars(
     }
     if config.github_repo:
         values["github_repository"] = config.github_repo
+    if config.gitlab_project:
+        values["gitlab_project"] = config.gitlab_project
+        if GITLAB.issuer(config) != GITLAB.default_issuer:
+            values["gitlab_issuer"] = GITLAB.issuer(config)
+        if jwks := GITLAB.jwks(config):
+            values["gitlab_jwks_json"] = jwks
     return values
 
 
@@ -165,27 +184,32 @@ def import_commands(config: Config, observed: Observed) -> list[Import]:
     if config.service_account and observed.service_account_exists:
         imports += _service_account_imports(config, observed)
     imports += [Import(address, name) for address, name in observed.api_keys.items()]
-    if config.github_repo:
-        imports += _workload_identity_imports(config, observed)
+    for name, federation in MODULE_FEDERATIONS:
+        if federation.subject(config) and name in observed.federations:
+            imports += _workload_identity_imports(config, name, federation, observed.federations[name])
     return imports
 
 
-def _workload_identity_imports(config: Config, observed: Observed) -> list[Import]:
-    """The module's WIF resources (count = 1 with github_repository); IDs as the provider documents them."""
+def _workload_identity_imports(
+    config: Config, name: str, federation: Federation, observed: ObservedFederation
+) -> list[Import]:
+    """The module's WIF resources of one CI system (count = 1 with its variable set); IDs as the provider
+    documents them."""
     imports = []
+    pool_id, provider_id = federation.pool_id, federation.provider_id
     if observed.pool_exists:
         imports.append(
-            Import("google_iam_workload_identity_pool.github[0]", pool_name(config.project, POOL_ID))
+            Import(f"google_iam_workload_identity_pool.{name}[0]", pool_name(config.project, pool_id))
         )
     if observed.provider_exists:
-        provider = provider_name(config.project, POOL_ID, PROVIDER_ID)
-        imports.append(Import("google_iam_workload_identity_pool_provider.github[0]", provider))
-    if observed.github_member and config.service_account_email:
+        provider = provider_name(config.project, pool_id, provider_id)
+        imports.append(Import(f"google_iam_workload_identity_pool_provider.{name}[0]", provider))
+    if observed.member and config.service_account_email:
         account = service_account_name(config.project, config.service_account_email)
         imports.append(
             Import(
-                "google_service_account_iam_member.github_wif[0]",
-                f"{account} {WORKLOAD_IDENTITY_USER} {observed.github_member}",
+                f"google_service_account_iam_member.{name}_wif[0]",
+                f"{account} {WORKLOAD_IDENTITY_USER} {observed.member}",
             )
         )
     return imports
@@ -222,6 +246,7 @@ EXPORT_STEPS: tuple[str, ...] = (
     "gcp_setup.steps.api_key:ApiKeyStep",
     "gcp_setup.steps.api_key:ExpressKeyStep",
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
+    "gcp_setup.steps.workload_identity:GitlabIdentityStep",
 )
 """The steps whose resources the module manages (credentials and .env writers are local: not exported)."""
 
@@ -250,7 +275,6 @@ def _observed(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> Obser
     if not project.get("number"):  # the project step publishes a number only for a project that exists
         return Observed()
     account = outputs.get("service_account", {})
-    wif = outputs.get("workload_identity", {})
     keys, generation = _current_keys(config, outputs)
     return Observed(
         project_exists=True,
@@ -261,10 +285,18 @@ def _observed(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> Obser
         token_creators=frozenset(outputs.get("token_creators", {}).get("members", ())),
         api_keys=keys,
         api_key_generation=generation,
-        pool_exists=bool(wif.get("pool_exists")),
-        provider_exists=bool(wif.get("pool_exists") and wif.get("provider_exists")),
-        github_member=wif.get("member", "") if wif.get("bound") else "",
+        federations={
+            name: _observed_federation(outputs[federation.step])
+            for name, federation in MODULE_FEDERATIONS
+            if federation.step in outputs
+        },
     )
+
+
+def _observed_federation(wif: Mapping[str, Any]) -> ObservedFederation:
+    pool = bool(wif.get("pool_exists"))
+    member = wif.get("member", "") if wif.get("bound") else ""
+    return ObservedFederation(pool, pool and bool(wif.get("provider_exists")), member)
 
 
 def _current_keys(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, str], int]:

@@ -211,7 +211,8 @@ def test_github_env_gets_masked_values(run, home, monkeypatch, capsys):
     exported = read_env_file(github_env)
     key = exported["GEMINI_API_KEY"]
     assert key.startswith("AQ.") and exported["EARLIER"] == "1"
-    assert f"::add-mask::{key}\n" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert f"::add-mask::{key}\n" in captured.err and key not in captured.out  # stdout: the document only
     lines = github_env.read_text().count("\n")
     assert run(github_env=True).by_name("credentials").outcome is Outcome.UNCHANGED
     assert github_env.read_text().count("\n") == lines

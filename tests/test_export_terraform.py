@@ -90,6 +90,11 @@ WORKLOAD_IDENTITY = {  # count = 0 without github_repository (--github-repo)
     "google_iam_workload_identity_pool_provider.github",
     "google_service_account_iam_member.github_wif",
 }
+GITLAB_IDENTITY = {  # count = 0 without gitlab_project (--gitlab-project)
+    "google_iam_workload_identity_pool.gitlab",
+    "google_iam_workload_identity_pool_provider.gitlab",
+    "google_service_account_iam_member.gitlab_wif",
+}
 
 
 def test_apply_create_then_export_names_every_module_resource(provision_env: EmulatorControl, tmp_path: Path):
@@ -109,7 +114,7 @@ def test_apply_create_then_export_names_every_module_resource(provision_env: Emu
     assert values["billing_account"] == BILLING and values["labels"] == {"team": "ml"}
     assert values["services"] == list(defaults.SERVICES) and values["roles"] == list(defaults.ROLES)
     # billing of a created project is google_project.billing_account; nobody was granted impersonation
-    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_billing_project_info.this"}
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | GITLAB_IDENTITY | {"google_billing_project_info.this"}
     skipped |= {"google_service_account_iam_member.token_creators"}
     assert set(imports) == expected_addresses(values, skipped)
     assert imports["google_project.this[0]"] == PROJECT
@@ -139,10 +144,8 @@ def test_github_repo_exports_the_workload_identity_resources(provision_env: Emul
     values = tfvars(tmp_path)
     assert values["github_repository"] == REPO and "sts.googleapis.com" in values["services"]
     assert set(values) <= set(ModuleInterface.read(MODULE).variables)
-    skipped = NOT_IMPORTABLE | {
-        "google_billing_project_info.this",
-        "google_service_account_iam_member.token_creators",
-    }
+    skipped = NOT_IMPORTABLE | GITLAB_IDENTITY
+    skipped |= {"google_billing_project_info.this", "google_service_account_iam_member.token_creators"}
     assert set(imports) == expected_addresses(values, skipped)
     assert {a.removesuffix("[0]") for a in imports} >= WORKLOAD_IDENTITY
     pool = f"projects/{PROJECT}/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
@@ -158,6 +161,42 @@ def test_github_repo_exports_the_workload_identity_resources(provision_env: Emul
         f"{defaults.WORKLOAD_IDENTITY_POOL_ID}/attribute.repository/{REPO}"
     )
     assert imports["google_service_account_iam_member.github_wif[0]"] == (
+        f"projects/{PROJECT}/serviceAccounts/{EMAIL} roles/iam.workloadIdentityUser {member}"
+    )
+
+
+def test_gitlab_project_exports_its_federation_with_the_issuer_and_keys(
+    provision_env: EmulatorControl, tmp_path: Path
+):
+    jwks = {
+        "keys": [
+            {"kty": "RSA", "kid": "k1", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri", "e": "AQAB"}
+        ]
+    }
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks))
+    settings = ("--create", "--organization", ORG, "--billing-account", BILLING, "--no-api-key")
+    settings += ("--gitlab-project", "group/app", "--gitlab-issuer", "https://gitlab.example.com")
+    settings += ("--gitlab-jwks", str(tmp_path / "jwks.json"))
+    apply(*settings)
+
+    imports = export(tmp_path / "tf", *settings)
+
+    values = tfvars(tmp_path / "tf")
+    assert values["gitlab_project"] == "group/app" and values["gitlab_issuer"] == "https://gitlab.example.com"
+    assert json.loads(values["gitlab_jwks_json"]) == jwks and "sts.googleapis.com" in values["services"]
+    assert set(values) <= set(ModuleInterface.read(MODULE).variables)
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_apikeys_key.this"}  # --no-api-key
+    skipped |= {"google_billing_project_info.this", "google_service_account_iam_member.token_creators"}
+    assert set(imports) == expected_addresses(values, skipped)
+    pool = f"projects/{PROJECT}/locations/global/workloadIdentityPools/gitlab"
+    assert imports["google_iam_workload_identity_pool.gitlab[0]"] == pool
+    assert imports["google_iam_workload_identity_pool_provider.gitlab[0]"] == f"{pool}/providers/gitlab-ci"
+    [pool_state] = provision_env.state()["backends"]["workload_identity"]["pools"]
+    member = (
+        f"principalSet://iam.googleapis.com/projects/{pool_state['project_number']}/locations/global/"
+        "workloadIdentityPools/gitlab/attribute.project_path/group/app"
+    )
+    assert imports["google_service_account_iam_member.gitlab_wif[0]"] == (
         f"projects/{PROJECT}/serviceAccounts/{EMAIL} roles/iam.workloadIdentityUser {member}"
     )
 
@@ -191,7 +230,7 @@ def test_existing_project_made_with_gcloud(provision_env: EmulatorControl, gclou
     assert values["create_project"] is False and values["impersonators"] == [creator]
     module_addresses = {a.removeprefix("module.gemini.") for a in imports}
     assert all(a.startswith("module.gemini.") for a in imports)
-    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_project.this"}
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | GITLAB_IDENTITY | {"google_project.this"}
     assert module_addresses == expected_addresses(values, skipped)
     assert imports["module.gemini.google_billing_project_info.this[0]"] == f"projects/{PROJECT}"
     assert imports[f'module.gemini.google_service_account_iam_member.token_creators["{creator}"]'] == (

@@ -115,6 +115,10 @@ def reads(monkeypatch):
 def user_adc(provision_env, clean_config, monkeypatch):
     monkeypatch.setenv("HOME", str(clean_config))
     monkeypatch.setenv("GITHUB_ENV", str(clean_config / "github.env"))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # --github-env is for GitHub Actions only
+    (clean_config / "gitlab-jwks.json").write_text(
+        json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]})
+    )
     (clean_config / "gcloud").mkdir()
     (clean_config / "gcloud" / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
 
@@ -130,6 +134,9 @@ EVERYTHING = {
     "--impersonator": "user:me@example.com",
     "--credentials-file": "adc.json",
     "--github-repo": "octo/app",
+    "--gitlab-project": "group/app",
+    "--gitlab-issuer": "https://gitlab.example.com",
+    "--gitlab-jwks": "gitlab-jwks.json",
     "--env-file": ".env",
     "--github-env": None,
     "--vertex-express": None,

@@ -83,7 +83,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
 
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
-    from gcp_setup import report
+    from gcp_setup import github_actions, report
 
     config = config_of(click_ctx)
     warn_about(config)
@@ -97,15 +97,23 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
         run = _after_smoke_test(config, run, smoke, human, session)
     finish(click_ctx, run, config, output_format, render, smoke)
-    if human and run.ok and step_output(run, "workload_identity", "workload_identity_provider"):
-        from gcp_setup.steps.workload_identity import github_actions_snippet
-
-        click.echo(github_actions_snippet(run.by_name("workload_identity").outputs))
+    github_actions.publish_apply(config, run, smoke)
+    if human and run.ok:
+        _print_ci_snippets(run)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if smoke and not smoke.passed:
         click.echo(f"apply succeeded; the smoke test failed: {smoke.failures()}", err=True)
         click_ctx.exit(EXIT_FAILED)
+
+
+def _print_ci_snippets(run) -> None:
+    """How a CI job authenticates with the federation apply set up, no key involved."""
+    from gcp_setup.federations import GITHUB, GITLAB, github_actions_snippet, gitlab_ci_snippet
+
+    for federation, snippet in ((GITHUB, github_actions_snippet), (GITLAB, gitlab_ci_snippet)):
+        if step_output(run, federation.step, "workload_identity_provider"):
+            click.echo(snippet(run.by_name(federation.step).outputs))
 
 
 def say(message: str) -> None:

@@ -61,6 +61,7 @@ def verify(
 ) -> None:
     """Prove that the credentials work: ADC, the Gemini API key, Vertex AI and both OpenAI-compatible
     endpoints, through the real google-genai and openai libraries. Failures name the fix."""
+    from gcp_setup import github_actions
     from gcp_setup.verify import render, smoke_test
 
     values = values_of(ctx)
@@ -74,6 +75,7 @@ def verify(
     table = fmt != "json"
     text = render.render_table(vctx, results) if table else render.render_json(vctx, results, problem)
     click.echo(redact_all(text, vctx.secrets()))
+    github_actions.publish_verify(vctx.vertex_project, results, vctx.secrets())
     if problem:
         click.echo(redact_all(f"verify failed: {problem}", vctx.secrets()), err=True)
         ctx.exit(EXIT_FAILED)

@@ -50,6 +50,7 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.api_key:ApiKeyStep",
     "gcp_setup.steps.api_key:ExpressKeyStep",
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
+    "gcp_setup.steps.workload_identity:GitlabIdentityStep",
     "gcp_setup.steps.secret_files:SecretFilesStep",
     "gcp_setup.steps.adc:credentials_step",
     "gcp_setup.steps.env_file:EnvFileStep",
@@ -61,6 +62,7 @@ _AFTER_SMOKE_TEST: tuple[str, ...] = ("gcp_setup.steps.retire_keys:RetireKeysSte
 _TEARDOWN: tuple[str, ...] = (
     "gcp_setup.steps.teardown:DeleteApiKey",
     "gcp_setup.steps.workload_identity:RemoveWorkloadIdentity",
+    "gcp_setup.steps.workload_identity:RemoveGitlabIdentity",
     "gcp_setup.steps.teardown:DeleteServiceAccount",
     "gcp_setup.steps.secret_files:SecretFilesCleanup",
     "gcp_setup.steps.teardown:DeleteCredentialsFile",

@@ -5,8 +5,8 @@ destroy plans nothing and sends no mutating request.
 What goes:
 - gcp-setup's API keys, found by their IDs (gemini-key-N, vertex-express-key-N, and the standard
   gemini-api-key of older versions; soft-deleted: Google keeps them restorable for 30 days);
-- Workload Identity Federation: the repository's binding on the account, and the pool and provider if
-  gcp-setup created them (steps/workload_identity.py, RemoveWorkloadIdentity);
+- Workload Identity Federation: the repository's (GitLab project's) binding on the account, and the pool
+  and provider if gcp-setup created them (steps/workload_identity.py, RemoveWorkloadIdentity);
 - the service account, if gcp-setup created it (its description says so), after its project role
   bindings are removed (a deleted account would otherwise linger as `deleted:serviceAccount:...`);
   an account that existed before gcp-setup only loses the configured roles, and is kept;
@@ -82,7 +82,7 @@ class AccountState:
 
 class DeleteServiceAccount(Step):
     name = "service_account"
-    depends_on = ("api_key", "workload_identity")
+    depends_on = ("api_key", "workload_identity", "gitlab_identity")
 
     def enabled(self, config: Config) -> bool:
         return config.service_account is not None

@@ -179,6 +179,7 @@ CASES = [
     Case("env file in git", (*APPLY, "--env-file", ".env"), "git does not ignore it", prepare=in_git),
     # github env
     Case("github env env", (*APPLY,), "GCP_SETUP_GITHUB_ENV", {"GCP_SETUP_GITHUB_ENV": "perhaps"}),
+    Case("github env outside actions", (*APPLY, "--github-env"), "works only inside GitHub Actions"),
     # credentials file
     Case(
         "credentials file empty", (*APPLY, *KEY_FILE, "--credentials-file", ""), "--credentials-file is empty"
@@ -209,6 +210,19 @@ CASES = [
         "github repo no account",
         (*APPLY, "--github-repo", "octo/app", "--no-service-account", "--no-api-key"),
         "needs the service account",
+    ),
+    # gitlab project, issuer, keys
+    Case("gitlab project shape", (*APPLY, "--gitlab-project", "app"), "is not GROUP/PROJECT"),
+    Case(
+        "gitlab issuer http",
+        (*APPLY, "--gitlab-project", "g/app", "--gitlab-issuer", "http://gitlab.local"),
+        "is not an https URL",
+    ),
+    Case(
+        "gitlab jwks not json",
+        (*APPLY, "--gitlab-project", "g/app", "--gitlab-jwks", "notes.txt"),
+        "not a readable JSON key set",
+        prepare=a_file,
     ),
     # show secrets, allow unignored, verify
     Case("show secrets env", (*APPLY,), "GCP_SETUP_SHOW_SECRETS", {"GCP_SETUP_SHOW_SECRETS": "perhaps"}),
