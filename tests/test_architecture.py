@@ -15,11 +15,11 @@ MAX_LINES = 400
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__", "cli", "demo", "commands", "preflight"),
-    ("report", "permissions", "terraform_export", "verify"),
+    ("report", "permissions", "terraform_export", "verify", "github_actions"),
     ("engine",),
     ("steps",),
-    ("google",),
-    ("errors", "config", "settings", "defaults", "envvars", "secrets", "locks", "schema"),
+    ("federations", "google"),
+    ("errors", "config", "settings", "defaults", "envvars", "secrets", "locks", "schema", "settings_ci"),
 )
 """Top first: a module may import its own layer and those below it. Module names are gcp_setup.NAME."""
 FOUNDATION = LAYERS[-1]

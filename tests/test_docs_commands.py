@@ -82,6 +82,7 @@ def with_emulator_values(text: str, emu: EmulatorControl) -> str:
         text.replace("0X0X0X-0X0X0X-0X0X0X", OPEN_ACCOUNT.removeprefix("billingAccounts/"))
         .replace("http://127.0.0.1:8085/", f"{emu.url.rstrip('/')}/")
         .replace("127.0.0.1:8085", emu.host)
+        .replace("my-project", PROJECT)
     )
 
 
