@@ -93,6 +93,12 @@ def test_gitlab_ci_authenticates_keyless_and_vertex_answers(provision_env, setti
     assert f"principal serviceAccount:{SA_EMAIL}" in checks["credentials"]["detail"]
     assert checks["vertex"]["status"] == "passed", checks
     assert gcp_setup("verify", "--only", "vertex").exit_code == 0
+    # Without GOOGLE_CLOUD_PROJECT, google.auth.default() would ask Google's own Resource Manager
+    # for an external account's project; verify takes --project and asks nothing outside the emulator.
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT")
+    provision_env.clear_requests()
+    assert gcp_setup("verify", "--only", "vertex", "--project", PROJECT).exit_code == 0
+    assert any(r["method_id"].startswith("aiplatform") for r in provision_env.requests())
 
 
 @pytest.mark.parametrize(
