@@ -206,3 +206,21 @@ def test_apply_with_an_env_file_never_reads_the_key_string(env, tmp_path) -> Non
         assert (
             len([p for p in paths if p.endswith(f"/keys/{defaults.API_KEY_ID_PREFIX}1/keyString")]) == reads
         ), run
+
+
+@pytest.mark.parametrize(
+    "statuses, proven",
+    [
+        ({"gemini-api": "passed", "vertex": "passed"}, True),
+        ({"gemini-api": "skipped", "vertex": "passed"}, False),  # a skip proves nothing of the key
+        ({"gemini-api": "passed", "vertex-express": "skipped"}, False),
+        ({"gemini-api": "passed", "vertex": "skipped"}, True),  # not a key's check
+    ],
+)
+def test_replaced_keys_wait_for_their_own_checks_to_pass(statuses, proven) -> None:
+    from gcp_setup.verify.core import CheckResult
+    from gcp_setup.verify.smoke import SmokeTest
+
+    results = [CheckResult(name, name, status) for name, status in statuses.items()]
+    assert SmokeTest(vctx=None, results=results).proves_the_keys is proven
+    assert SmokeTest(vctx=None, results=results).passed  # apply itself accepts the skips

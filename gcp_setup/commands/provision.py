@@ -134,7 +134,7 @@ def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool,
 
     if not run.ok:
         return run
-    proven = smoke is None or smoke.passed
+    proven = smoke is None or smoke.proves_the_keys
     later = run_steps(
         config,
         after_smoke_test_steps(),

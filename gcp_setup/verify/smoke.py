@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from gcp_setup.verify.core import CheckResult, VerifyContext
 
 
+KEY_CHECKS = ("gemini-api", "vertex-express")
+"""The checks that call Gemini with the keys apply manages."""
+
+
 class SmokeTest:
     def __init__(self, vctx: VerifyContext, results: list[CheckResult]) -> None:
         self.vctx = vctx
@@ -59,6 +63,15 @@ class SmokeTest:
         from gcp_setup.verify.render import verdict
 
         return verdict(self.results, allow_skipped=True)
+
+    @property
+    def proves_the_keys(self) -> bool:
+        """The checks of the keys apply manages ran and passed (a skip proves nothing): what deleting
+        the keys they replace waits for."""
+        from gcp_setup.verify.render import verdict
+
+        asked = tuple(n for n in KEY_CHECKS if any(r.name == n for r in self.results))
+        return verdict(self.results, asked) is None
 
     @property
     def passed(self) -> bool:
