@@ -16,7 +16,7 @@ from gcp_setup.google.catalog import CatalogClient
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, grant, missing
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
-from gcp_setup.steps.service_account import account_email, project_id
+from gcp_setup.steps.service_account import account_email
 
 
 def wanted_bindings(ctx: Context) -> list[Binding]:
@@ -51,7 +51,7 @@ class RolesStep(Step):
 
     def observe(self, ctx: Context) -> RolesState:
         check_roles_exist(ctx)
-        policy = IamClient(ctx.session).project_policy(project_id(ctx)).get()
+        policy = IamClient(ctx.session).project_policy(ctx.config.project).get()
         return RolesState(account_email(ctx), [b.role for b in missing(policy, wanted_bindings(ctx))])
 
     def absent_state(self, ctx: Context) -> RolesState:
@@ -62,12 +62,12 @@ class RolesStep(Step):
         if not state.missing_roles:
             return []
         summary = f"grant {', '.join(state.missing_roles)} to serviceAccount:{state.email}"
-        return [Action("update", f"projects/{project_id(ctx)}", summary, {"roles": state.missing_roles})]
+        return [Action("update", f"projects/{ctx.config.project}", summary, {"roles": state.missing_roles})]
 
     def apply(self, ctx: Context, action: Action) -> None:
         ctx.progress_note("granting project roles (a new service account takes a while to propagate)")
         member = service_account_member(account_email(ctx))
-        policy = IamClient(ctx.session).project_policy(project_id(ctx))
+        policy = IamClient(ctx.session).project_policy(ctx.config.project)
         grant(policy, [Binding(role, member) for role in action.data["roles"]])
 
     def state_after(self, ctx: Context, state: RolesState, action: Action, answer: Any) -> RolesState:

@@ -18,19 +18,12 @@ MANAGED_DESCRIPTION = "Managed by gcp-setup (`gcp-setup destroy` deletes it)."
 """Marks an account gcp-setup created, so that `destroy` deletes only its own."""
 
 
-def project_id(ctx: Context) -> str:
-    """The project the run works on: the configured ID, validated as a project ID, so it is also the
-    one the project step finds. Not read from that step's outputs: the engine's speculative observes
-    of every step would then wait for the project step's (one round trip more in a no-op run)."""
-    return ctx.config.project
-
-
 def account_id(ctx: Context) -> str:
     return ctx.config.service_account or defaults.SERVICE_ACCOUNT_ID
 
 
 def account_email(ctx: Context) -> str:
-    return service_account_email(account_id(ctx), project_id(ctx))
+    return service_account_email(account_id(ctx), ctx.config.project)
 
 
 @dataclass
@@ -51,13 +44,15 @@ class ServiceAccountStep(Step):
 
     def observe(self, ctx: Context) -> ServiceAccountState:
         email = account_email(ctx)
-        return ServiceAccountState(email, IamClient(ctx.session).get_service_account(project_id(ctx), email))
+        return ServiceAccountState(
+            email, IamClient(ctx.session).get_service_account(ctx.config.project, email)
+        )
 
     def absent_state(self, ctx: Context) -> ServiceAccountState:
         return ServiceAccountState(account_email(ctx), None)
 
     def plan(self, ctx: Context, state: ServiceAccountState) -> list[Action]:
-        project = project_id(ctx)
+        project = ctx.config.project
         actions = []
         if state.account is None:
             actions.append(
@@ -83,7 +78,7 @@ class ServiceAccountStep(Step):
         """Create: the account as created (or found, when it existed). Enable answers nothing worth
         keeping: it either did what it says or raised."""
         client = IamClient(ctx.session)
-        project = project_id(ctx)
+        project = ctx.config.project
         if action.kind == "create":
             return client.create_service_account(
                 project, action.data["account_id"], defaults.SERVICE_ACCOUNT_DISPLAY_NAME, MANAGED_DESCRIPTION

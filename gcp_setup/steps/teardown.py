@@ -32,7 +32,7 @@ from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup, project_inactive, visible_project
 from gcp_setup.steps.secret_files import credentials_files
-from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
+from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email
 
 
 @dataclass
@@ -46,7 +46,7 @@ class DeleteApiKey(Step):
 
     def observe(self, ctx: Context) -> KeyState:
         try:
-            keys = ApiKeysClient(ctx.session, ctx.progress_note).list(project_id(ctx))
+            keys = ApiKeysClient(ctx.session, ctx.progress_note).list(ctx.config.project)
         except GoogleApiError as exc:
             if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return KeyState([])
@@ -91,7 +91,7 @@ class DeleteServiceAccount(Step):
         client = IamClient(ctx.session)
         email = account_email(ctx)
         try:
-            state = AccountState(email, client.get_service_account(project_id(ctx), email))
+            state = AccountState(email, client.get_service_account(ctx.config.project, email))
         except GoogleApiError as exc:
             if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return AccountState(email, None)
@@ -99,7 +99,7 @@ class DeleteServiceAccount(Step):
         if state.account is None:
             return state
         member = service_account_member(email)
-        policy = client.project_policy(project_id(ctx)).get()
+        policy = client.project_policy(ctx.config.project).get()
         # Grants to an account gcp-setup made are all its own; to an adopted one, only the configured roles.
         roles = (
             {b.get("role") for b in policy.get("bindings", [])} if state.managed else set(ctx.config.roles)
@@ -116,22 +116,22 @@ class DeleteServiceAccount(Step):
             actions.append(
                 Action(
                     "update",
-                    f"projects/{project_id(ctx)}",
+                    f"projects/{ctx.config.project}",
                     f"remove {roles} from {state.email}",
                     {"bindings": [(b.role, b.member) for b in state.bindings]},
                 )
             )
         if state.managed:
-            name = f"projects/{project_id(ctx)}/serviceAccounts/{state.email}"
+            name = f"projects/{ctx.config.project}/serviceAccounts/{state.email}"
             actions.append(Action("delete", name, f"delete service account {state.email}"))
         return actions
 
     def apply(self, ctx: Context, action: Action) -> None:
         client = IamClient(ctx.session)
         if action.kind == "update":
-            revoke(client.project_policy(project_id(ctx)), [Binding(*b) for b in action.data["bindings"]])
+            revoke(client.project_policy(ctx.config.project), [Binding(*b) for b in action.data["bindings"]])
         else:
-            client.delete_service_account(project_id(ctx), account_email(ctx))
+            client.delete_service_account(ctx.config.project, account_email(ctx))
 
     def describe(self, ctx: Context, state: AccountState) -> str:
         if state.account is None:

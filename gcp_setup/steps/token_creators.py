@@ -13,7 +13,7 @@ from gcp_setup import defaults
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import unconditional_members
 from gcp_setup.steps.base import Action, Context, Step
-from gcp_setup.steps.service_account import account_email, project_id
+from gcp_setup.steps.service_account import account_email
 
 
 class TokenCreatorsStep(Step):
@@ -27,7 +27,7 @@ class TokenCreatorsStep(Step):
     def observe(self, ctx: Context) -> frozenset[str]:
         if not ctx.output("service_account", "exists"):
             return frozenset()  # no account, no policy to read
-        policy = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx)).get()
+        policy = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx)).get()
         return frozenset(unconditional_members(policy, defaults.TOKEN_CREATOR))
 
     def absent_state(self, ctx: Context) -> frozenset[str]:

@@ -35,7 +35,7 @@ from gcp_setup.google.workload_identity import (
 )
 from gcp_setup.steps.base import Action, Context, Step
 from gcp_setup.steps.project import project_inactive
-from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
+from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
@@ -78,7 +78,7 @@ def project_number(ctx: Context) -> str:
     number = ctx.output("project", "number") if "project" in ctx.reads else None
     if number:
         return str(number)
-    info = ResourceManagerClient(ctx.session).get_project(project_id(ctx))
+    info = ResourceManagerClient(ctx.session).get_project(ctx.config.project)
     return info.number if info else "NUMBER"
 
 
@@ -107,7 +107,7 @@ class WorkloadIdentityStep(Step):
 
     def observe(self, ctx: Context) -> WorkloadIdentityState:
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
-        project = project_id(ctx)
+        project = ctx.config.project
         number = project_number(ctx)
         fed = self.federation
         pool = client.get_pool(project, fed.pool_id)
@@ -148,7 +148,7 @@ class WorkloadIdentityStep(Step):
             actions.append(
                 Action(
                     "update",
-                    f"projects/{project_id(ctx)}/serviceAccounts/{account_email(ctx)}",
+                    f"projects/{ctx.config.project}/serviceAccounts/{account_email(ctx)}",
                     summary,
                     {"member": state.member},
                 )
@@ -173,7 +173,7 @@ class WorkloadIdentityStep(Step):
         """Each fix is checked again against what the API answers: a create may meet a pool or provider
         that a lost answer, a concurrent run or an earlier delete left in any state."""
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
-        project = project_id(ctx)
+        project = ctx.config.project
         if "member" in action.data:
             target = IamClient(ctx.session).service_account_policy(project, account_email(ctx))
             grant(target, [Binding(WORKLOAD_IDENTITY_USER, action.data["member"])])
@@ -226,7 +226,7 @@ class WorkloadIdentityStep(Step):
                 state.number, self.federation.pool_id, self.federation.provider_id
             ),
             "service_account": account_email(ctx),
-            "project_id": project_id(ctx),
+            "project_id": ctx.config.project,
             self.federation.attribute: self._subject(ctx),
             "member": state.member,
             "pool_exists": state.pool is not None and not is_deleted(state.pool),
@@ -264,7 +264,7 @@ class RemoveWorkloadIdentity(Step):
 
     def observe(self, ctx: Context) -> TeardownState:
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
-        project = project_id(ctx)
+        project = ctx.config.project
         fed = self.federation
         try:
             pool = client.get_pool(project, fed.pool_id)
@@ -286,7 +286,7 @@ class RemoveWorkloadIdentity(Step):
 
     @staticmethod
     def _members(ctx: Context) -> list[str]:
-        target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+        target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
         try:
             policy = target.get()
         except GoogleApiError as exc:
@@ -300,7 +300,7 @@ class RemoveWorkloadIdentity(Step):
         if state.members:
             email = account_email(ctx)
             summary = f"remove {WORKLOAD_IDENTITY_USER} on {email} from {', '.join(state.members)}"
-            resource = f"projects/{project_id(ctx)}/serviceAccounts/{email}"
+            resource = f"projects/{ctx.config.project}/serviceAccounts/{email}"
             actions.append(Action("update", resource, summary, {"members": state.members}))
         if state.provider:
             summary = f"delete provider {self.federation.provider_id}"
@@ -313,7 +313,7 @@ class RemoveWorkloadIdentity(Step):
     def apply(self, ctx: Context, action: Action) -> None:
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
         if action.kind == "update":
-            target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+            target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
             revoke(target, [Binding(WORKLOAD_IDENTITY_USER, m) for m in action.data["members"]])
         elif "/providers/" in action.resource:
             client.set_provider_deleted(action.resource, True)
