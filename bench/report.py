@@ -1,4 +1,4 @@
-"""The results table, as Markdown (printed, and kept in the README between two markers)."""
+"""The results table, as Markdown (printed, and kept in bench/README.md between two markers)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def update_readme(readme: Path, table: str) -> None:
-    """Replace what is between the markers of the README's Benchmarks section."""
+    """Replace what is between the two markers of bench/README.md."""
     text = readme.read_text()
     before, start, rest = text.partition(START)
     _, end, after = rest.partition(END)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py                   # full run (a few minutes on 2 cores)
     .venv/bin/python bench/run.py --quick           # one run of each, small fleet (the smoke test)
-    .venv/bin/python bench/run.py --update-readme   # also put the table into README.md
+    .venv/bin/python bench/run.py --update-readme   # also put the table into bench/README.md
 
 Prints a table (metric, gcp-setup, gcloud script, ratio, floor) and writes bench/results.json. Exits 1
 when a measurement could not be taken or the two sides did not reach the same end state; a goal that is
@@ -37,7 +37,7 @@ from harness import BenchError, EmulatorProcess, Measurement, Settings, cores, w
 from gcp_setup import __version__
 
 RESULTS = Path(__file__).with_name("results.json")
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent / "README.md"
 
 
 FULL = Settings(
@@ -123,7 +123,7 @@ def main() -> int:
         "--operation-polls", type=int, help="polls until an operation is done (default 2, quick 0)"
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the JSON results")
-    parser.add_argument("--update-readme", action="store_true", help="put the table into README.md")
+    parser.add_argument("--update-readme", action="store_true", help="put the table into bench/README.md")
     args = parser.parse_args()
     settings = settings_from(args)
     started, host = time.perf_counter(), machine()  # the load average before the bench adds its own

@@ -4,6 +4,7 @@ that command runs, so `gcp-setup --help` starts without loading any Google libra
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 from typing import Any
 
@@ -11,7 +12,7 @@ import click
 
 from gcp_setup import __version__
 from gcp_setup.commands.options import GlobalOptions, global_params
-from gcp_setup.errors import EXIT_FAILED, GcpSetupError
+from gcp_setup.errors import EXIT_FAILED, EXIT_USAGE, GcpSetupError
 
 # name -> (module:attribute, one-line help shown by --help without importing the module)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -22,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("gcp_setup.commands.provision:apply", "Set up the project for Gemini, idempotently."),
     "status": ("gcp_setup.commands.provision:status", "Show the observed state of every step."),
     "config": ("gcp_setup.commands.config:config", "Show the resolved settings and where each came from."),
-    "export": ("gcp_setup.commands.export:export", "Export the setup: terraform.tfvars and import commands."),
+    "export": ("gcp_setup.commands.export:export", "Export the setup: terraform.tfvars and import blocks."),
     "destroy": ("gcp_setup.commands.destroy:destroy", "Remove what gcp-setup created (key, account, roles)."),
     "reap": ("gcp_setup.commands.reap:reap", "Delete the expired projects gcp-setup created with --ttl."),
 }
@@ -49,10 +50,15 @@ class LazyGroup(click.Group):
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
         try:
-            return super().make_context(info_name, args, parent, **extra)
+            ctx = super().make_context(info_name, args, parent, **extra)
         except GcpSetupError as exc:  # a bad global flag before the command: no context to exit from yet
             click.echo(f"Error: {exc.one_line()}", err=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
+            raise click.exceptions.Exit(exit_code(exc.exit_code, args)) from None
+        except click.UsageError as exc:
+            exc.exit_code = exit_code(exc.exit_code, args)
+            raise
+        ctx.meta[ARGV] = list(args)
+        return ctx
 
     def invoke(self, ctx: click.Context):
         try:
@@ -61,7 +67,10 @@ class LazyGroup(click.Group):
             if _debug(ctx):
                 raise
             click.echo(f"Error: {exc.one_line()}", err=True)
-            ctx.exit(exc.exit_code)
+            ctx.exit(exit_code(exc.exit_code, ctx.meta[ARGV]))
+        except click.UsageError as exc:
+            exc.exit_code = exit_code(exc.exit_code, ctx.meta[ARGV])
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:  # the last line of defence: never a traceback unless asked
@@ -71,6 +80,28 @@ class LazyGroup(click.Group):
 
             click.echo(f"Error: {explain(exc)}", err=True)
             ctx.exit(EXIT_FAILED)
+
+
+ARGV = "gcp_setup.argv"
+"""ctx.meta key: the command line, read before click has parsed (or refused) it."""
+DETAILED_EXITCODE = "--detailed-exitcode"
+
+
+def exit_code(code: int, argv: list[str]) -> int:
+    """A usage error's code: click's 2, unless detailed exit codes were asked for, where 2 means
+    "changes pending" and every error is 1. The flag may follow the one click refuses, so the command
+    line is read as given (and GCP_SETUP_DETAILED_EXITCODE, the flag's variable)."""
+    from gcp_setup.settings import BY_NAME
+    from gcp_setup.settings_parsers import as_bool
+
+    if code != EXIT_USAGE:
+        return code
+    variables = BY_NAME["detailed_exitcode"].env_vars
+    try:
+        asked = any(as_bool(os.environ.get(name, "")) for name in variables)
+    except GcpSetupError:
+        asked = False  # an unreadable value is itself the usage error being reported
+    return EXIT_FAILED if asked or DETAILED_EXITCODE in argv else code
 
 
 def _debug(ctx: click.Context) -> bool:

@@ -4,7 +4,7 @@ into a Config.
 
 - gcp-setup.toml in the working directory (or `--config FILE`): keys named like the settings;
 - the active gcloud configuration's core/project, read from its INI file under CLOUDSDK_CONFIG or
-  ~/.config/gcloud (gcloud itself is never run: it costs 0.4 s and may prompt).
+  ~/.config/gcloud (gcloud itself is never run: it is slow to start and may prompt).
 
 Which source wins is decided by click (gcp_setup/commands/options.py); this module neither imports the
 command line nor any Google client.
@@ -109,15 +109,17 @@ def _key_file_confirmed(values: dict[str, Any]) -> None:
         )
 
 
-def _repository_needs_the_account(values: dict[str, Any]) -> None:
-    if values["github_repo"] is not None and values["service_account"] is None:
-        raise UsageError(
-            "--github-repo needs the service account (GitHub Actions act as it): drop --no-service-account"
-        )
+def _federation_needs_the_account(values: dict[str, Any]) -> None:
+    for flag, name, who in (
+        ("--github-repo", "github_repo", "GitHub Actions"),
+        ("--gitlab-project", "gitlab_project", "GitLab CI jobs"),
+    ):
+        if values[name] is not None and values["service_account"] is None:
+            raise UsageError(f"{flag} needs the service account ({who} act as it): drop --no-service-account")
 
 
-def _repository_needs_sts(values: dict[str, Any]) -> None:
-    if values["github_repo"] is not None:
+def _federation_needs_sts(values: dict[str, Any]) -> None:
+    if values["github_repo"] is not None or values["gitlab_project"] is not None:
         values["services"] = merged_services((*values["services"], *defaults.WORKLOAD_IDENTITY_SERVICES))
 
 
@@ -160,8 +162,8 @@ RULES: tuple[tuple[tuple[str, ...], Callable[[dict[str, Any]], None]], ...] = (
     (("ttl", "create"), _expiry_needs_creation),
     (("ttl", "labels"), _expiry_label),
     (("credentials", "allow_key_file"), _key_file_confirmed),
-    (("github_repo", "service_account"), _repository_needs_the_account),
-    (("github_repo", "services"), _repository_needs_sts),
+    (("github_repo", "gitlab_project", "service_account"), _federation_needs_the_account),
+    (("github_repo", "gitlab_project", "services"), _federation_needs_sts),
     (("api_key", "api_key_type", "vertex_express", "service_account"), _bound_keys_need_the_account),
     (("vertex_express", "roles"), _express_key_needs_its_role),
 )
@@ -180,6 +182,12 @@ def checked(resolved: Mapping[str, Resolved]) -> dict[str, Any]:
 def build_config(resolved: Mapping[str, Resolved]) -> Config:
     """The Config of a command that works on a project (settings it does not take keep their defaults)."""
     prefix = resolved.get("project_prefix")
+    project = resolved.get("project")
+    if prefix and prefix.value and project and project.value:
+        if project.source.startswith("flag"):
+            raise UsageError("--project and --project-prefix both name the project; pass one of them")
+        # A prefix asks for a new project: the one the environment or gcloud names is not it.
+        resolved = {**resolved, "project": Resolved("project", None, "generated from --project-prefix")}
     if ("project" not in resolved or not resolved["project"].value) and not (prefix and prefix.value):
         raise UsageError(
             "no project selected; pass --project ID, export GOOGLE_CLOUD_PROJECT, "

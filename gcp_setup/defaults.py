@@ -81,3 +81,27 @@ def github_attribute_condition(repository: str) -> str:
 EXPIRES_LABEL = "gcp-setup-expires"
 """The label of a project created with --ttl: when it expires, in Unix seconds (label values allow only
 lowercase letters, digits, _ and -). `gcp-setup reap` deletes it after that, if gcp-setup created it."""
+
+
+# Workload Identity Federation for GitLab CI (--gitlab-project GROUP/PROJECT): a pool of its own, so that
+# each CI system's identities stay apart; the Terraform module's "gitlab" resources use the same values.
+GITLAB_POOL_ID = "gitlab"
+GITLAB_POOL_DISPLAY_NAME = "GitLab CI"
+GITLAB_PROVIDER_ID = "gitlab-ci"
+GITLAB_PROVIDER_DISPLAY_NAME = "GitLab CI OIDC"
+GITLAB_OIDC_ISSUER = "https://gitlab.com"
+"""GitLab.com's issuer (--gitlab-issuer for a self-managed instance): the `iss` of its CI ID tokens."""
+GITLAB_ATTRIBUTE_MAPPING: dict[str, str] = {
+    "google.subject": "assertion.sub",
+    "attribute.project_path": "assertion.project_path",
+    "attribute.namespace_path": "assertion.namespace_path",
+    "attribute.ref": "assertion.ref",
+    "attribute.ref_type": "assertion.ref_type",
+}
+"""A subset of the mapping Google's deployment-pipelines guide gives for GitLab (its user_email and ID
+attributes are left out: the project path is what the binding pins). Claims per GitLab's ID token docs."""
+
+
+def gitlab_attribute_condition(project_path: str) -> str:
+    """Only that project's jobs may exchange tokens: gitlab.com's issuer is shared by every project."""
+    return f'assertion.project_path == "{project_path}"'

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CHANGES = 2
+"""plan/status --detailed-exitcode: changes are pending (usage errors then exit EXIT_FAILED)."""
 
 
 class GcpSetupError(Exception):

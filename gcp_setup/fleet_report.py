@@ -4,7 +4,6 @@ project (each the document a single-project run prints)."""
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -126,17 +125,17 @@ def render_table(results: list[ProjectResult]) -> str:
 
 
 def to_json(command: str, results: list[ProjectResult], endpoint: str) -> str:
-    return json.dumps(
-        {
-            "command": command,
-            "endpoint": endpoint,
-            "ok": all(r.ok for r in results),
-            "changes_pending": any(r.changes_pending for r in results),
-            "projects": {r.project: _project_document(r) for r in results},
-        },
-        indent=2,
-        default=str,
-    )
+    """The fleet's document (gcp_setup/schema): one member per project, each the body of that project's
+    own document."""
+    from gcp_setup import schema
+
+    body = {
+        "endpoint": endpoint,
+        "ok": all(r.ok for r in results),
+        "changes_pending": any(r.changes_pending for r in results),
+        "projects": {r.project: _project_document(r) for r in results},
+    }
+    return schema.dumps(schema.document(command, body))
 
 
 def _project_document(result: ProjectResult) -> dict[str, Any]:

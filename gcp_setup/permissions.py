@@ -23,15 +23,22 @@ _BY_STEP_AND_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("billing", "update"): ("resourcemanager.projects.createBillingAssignment",),
     ("services", "create"): ("serviceusage.services.enable",),
     ("service_account", "create"): ("iam.serviceAccounts.create",),
+    ("service_account", "update"): ("iam.serviceAccounts.enable",),
     ("service_account", "delete"): ("iam.serviceAccounts.delete",),
+    ("roles", "update"): ("resourcemanager.projects.setIamPolicy",),
     ("api_key", "create"): ("apikeys.keys.create",),
     ("api_key", "update"): ("apikeys.keys.update",),
     ("api_key", "delete"): ("apikeys.keys.delete",),
+    ("express_key", "create"): ("apikeys.keys.create",),
+    ("express_key", "update"): ("apikeys.keys.update",),
     ("workload_identity", "create"): ("iam.googleapis.com/workloadIdentityPools.create",),
     ("workload_identity", "update"): ("iam.googleapis.com/workloadIdentityPools.update",),
     ("workload_identity", "delete"): ("iam.googleapis.com/workloadIdentityPools.delete",),
     ("project", "delete"): ("resourcemanager.projects.delete",),
 }
+BIND_API_KEY = "iam.serviceAccountApiKeyBindings.create"
+"""Held by roles/owner, editor, iam.admin, iam.serviceAccountAdmin and iam.serviceAccountApiKeyBindingAdmin
+(Google's role list, gcp_setup/emulator/data/iam-roles.json.xz)."""
 _BY_WHAT: dict[str, tuple[str, ...]] = {
     "grant": ("iam.serviceAccounts.setIamPolicy",),
     "key-file": ("iam.serviceAccountKeys.create",),
@@ -41,12 +48,8 @@ _BY_WHAT: dict[str, tuple[str, ...]] = {
 
 def needed(step: str, action: Action) -> tuple[str, ...]:
     """The project permissions one planned action needs (local files need none)."""
-    if step == "service_account" and action.kind == "update":
-        return (
-            ("iam.serviceAccounts.enable",)
-            if action.data.get("enable")
-            else ("resourcemanager.projects.setIamPolicy",)
-        )
+    if action.data.get("bound_to"):  # an auth key: binding it to the account is a permission of its own
+        return (*_BY_STEP_AND_KIND.get((step, action.kind), ()), BIND_API_KEY)
     if "what" in action.data:
         return _BY_WHAT.get(action.data["what"], ())
     return _BY_STEP_AND_KIND.get((step, action.kind), ())

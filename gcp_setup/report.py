@@ -3,7 +3,6 @@ table, and with --format json one machine-readable document (no secrets, ever)."
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -115,7 +114,11 @@ def render_status(run: RunResult) -> str:
             continue
         pending = f"  (pending: {'; '.join(a.summary for a in r.actions)})" if r.actions else ""
         lines.append(f"  {_mark(r)} {r.name:<{width}} {r.detail}{pending}")
-    lines.append("Changes pending: run `gcp-setup apply`." if run.changes_pending else "In sync.")
+    unread = sum(r.outcome in (Outcome.FAILED, Outcome.BLOCKED) for r in run.results)
+    if unread:
+        lines.append(f"Status incomplete: {unread} step(s) could not be read; fix them and run status again.")
+    else:
+        lines.append("Changes pending: run `gcp-setup apply`." if run.changes_pending else "In sync.")
     return "\n".join(lines)
 
 
@@ -139,16 +142,18 @@ def render_secrets(run: RunResult) -> str:
     return "\n".join(shown.values())
 
 
-def to_json(run: RunResult, config: Config, verify: dict[str, Any] | None = None) -> str:
-    """The steps' document; after apply's smoke test also "verify" (verify's own document without the
-    project and emulator said here), and "ok" then requires that the smoke test passed too."""
-    return json.dumps(document(run, config, verify), indent=2, default=str)
+def to_json(run: RunResult, config: Config, command: str, verify: dict[str, Any] | None = None) -> str:
+    """The steps' document of `command` (gcp_setup/schema); after apply's smoke test also "verify"
+    (verify's own document without the project and emulator said here), and "ok" then requires that the
+    smoke test passed too."""
+    from gcp_setup import schema
+
+    return schema.dumps(schema.document(command, document(run, config, verify)))
 
 
 def document(run: RunResult, config: Config, verify: dict[str, Any] | None = None) -> dict[str, Any]:
-    """to_json's document, as a dict (a fleet's document holds one per project)."""
-    result = {
-        "command": run.mode,
+    """to_json's body, without the version and command (a fleet's document holds one per project)."""
+    body = {
         "project": config.project,
         "endpoint": f"emulator {config.emulator_host}" if config.emulator_host else "google",
         "ok": run.ok and (verify is None or verify["ok"]),
@@ -169,5 +174,5 @@ def document(run: RunResult, config: Config, verify: dict[str, Any] | None = Non
         ],
     }
     if verify is not None:
-        result["verify"] = verify
-    return result
+        body["verify"] = verify
+    return body

@@ -13,8 +13,10 @@
   appears twice. A variable may carry a note, a `# gcp-setup: NAME ...` comment on the
   line above it, rewritten with it (the API key's says which key its string is, see credentials).
 - In GitHub Actions, `$GITHUB_ENV` gets `NAME=value` lines, and every secret value is first
-  registered with the `::add-mask::` workflow command (on stdout, where the runner reads commands)
-  so the runner hides it in all later logs; outside GitHub Actions that command is not printed.
+  registered with the `::add-mask::` workflow command so the runner hides it in all later logs. The
+  command goes to stderr: the runner reads workflow commands from both streams, and stdout stays
+  exactly the `--format json` document. A mask covers one line, so each line of a value is masked.
+  Outside GitHub Actions that command is not printed.
 """
 
 from __future__ import annotations
@@ -222,13 +224,21 @@ def append_github_env(path: Path, values: Mapping[str, str | Secret], commands: 
     command carries the secret itself, so it is written only inside GitHub Actions (GITHUB_ACTIONS=true),
     where the runner consumes it, never to a terminal or a local log."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        commands = commands or sys.stdout
+        commands = commands or sys.stderr
         for name in sorted(n for n, v in values.items() if isinstance(v, Secret)):
-            commands.write(f"::add-mask::{values[name].reveal()}\n")
+            for line in values[name].reveal().splitlines():
+                if line.strip():
+                    commands.write(f"::add-mask::{line}\n")
         commands.flush()
+    append_workflow_file(path, revealed_all(values))
+
+
+def append_workflow_file(path: Path, values: Mapping[str, str]) -> None:
+    """Append `values` to a GitHub Actions environment file ($GITHUB_ENV, $GITHUB_OUTPUT): `NAME=value`,
+    or for a multi-line value GitHub's `NAME<<DELIMITER` syntax, with a delimiter that cannot occur in it."""
     with open(Path(path), "a", encoding="utf-8") as f:
-        for name, value in revealed_all(values).items():
-            if "\n" in value:  # GitHub's multi-line syntax, with a delimiter that cannot occur in the value
+        for name, value in values.items():
+            if "\n" in value or "\r" in value:
                 delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
                 f.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
             else:

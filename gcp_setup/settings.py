@@ -25,11 +25,29 @@ from gcp_setup.fleet_settings import (
     as_parallelism,
     check_project_prefix,
 )
+from gcp_setup.settings_ci import (
+    check_github_env,
+    check_github_repo,
+    check_gitlab_issuer,
+    check_gitlab_jwks,
+    check_gitlab_project,
+)
+from gcp_setup.settings_parsers import (
+    VERBOSITIES,
+    as_account,
+    as_bool,
+    as_labels,
+    as_list,
+    as_seconds,
+    as_text,
+    as_verbosity,
+    merged_services,
+)
 
 ENV_PREFIX = "GCP_SETUP_"
 CREDENTIAL_MODES = ("user", "impersonate", "key-file", "none")
-VERBOSITIES = ("debug", "info", "warning", "error")
-MAX_TIMEOUT_S = 3600
+IMPORT_STYLES = ("blocks", "script")
+"""export terraform: `import {}` blocks (Terraform >= 1.5), or a script of `terraform import` commands."""
 
 # Google's documented rules: https://cloud.google.com/resource-manager/docs/creating-managing-projects
 RESERVED_PROJECT_WORDS = ("google", "null", "undefined", "ssl")
@@ -37,78 +55,11 @@ _SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
-_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,100}$")
-"""GitHub's rules: owner 1-39 letters, digits or hyphens (not first); repository letters, digits, _ . -"""
 _ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$")
 _DISPLAY_NAME = re.compile(r"^[A-Za-z0-9'\" !-]{4,30}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _MEMBER = re.compile(r"^(?:(?:user|serviceAccount|group):)?[^@\s:]+@[^@\s]+\.[^@\s]+$")
 _HOST_PORT = re.compile(r"^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
-
-
-# --- parsers: text (an environment variable) or a TOML value -> the setting's value -----------------
-
-
-def as_bool(text: Any) -> bool:
-    if isinstance(text, bool):
-        return text
-    value = str(text).strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise UsageError(f"{text!r} is not a boolean; use true or false")
-
-
-def as_list(text: Any) -> tuple[str, ...]:
-    items = text if isinstance(text, list | tuple) else str(text).split(",")
-    return tuple(s.strip() for item in items for s in str(item).split(",") if s.strip())
-
-
-def as_labels(text: Any) -> dict[str, str]:
-    if isinstance(text, Mapping):
-        return {str(k): str(v) for k, v in text.items()}
-    labels = {}
-    for pair in as_list(text):
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"label {pair!r} is not KEY=VALUE; use e.g. --label team=ml")
-        labels[key.strip()] = value.strip()
-    return labels
-
-
-def as_text(text: Any) -> str | None:
-    if text is False or text is None:
-        return None
-    return str(text).strip() or None
-
-
-def as_account(text: Any) -> str | None:
-    """An account ID, or None for no service account (false/none/off, or --no-service-account)."""
-    value = as_text(text)
-    return None if value is None or value.lower() in ("false", "none", "no", "off") else value
-
-
-def merged_services(text: Any) -> tuple[str, ...]:
-    """defaults.SERVICES, then the ones asked for, without duplicates."""
-    return tuple(dict.fromkeys((*defaults.SERVICES, *as_list(text))))
-
-
-def as_seconds(text: Any) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = 0.0
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise UsageError(f"{text!r} is not a number of seconds; use e.g. 30 (at most {MAX_TIMEOUT_S})")
-    return value
-
-
-def as_verbosity(text: Any) -> str:
-    value = str(text).strip().lower()
-    if value not in VERBOSITIES:
-        raise UsageError(f"{text!r} is not one of {', '.join(VERBOSITIES)}")
-    return value
 
 
 # --- checks: the parsed value -> the value Config holds, or a UsageError naming the fix ---------------
@@ -216,28 +167,21 @@ def check_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
     return roles
 
 
-def check_key_type(key_type: str | None) -> str:
-    key_type = key_type or defaults.API_KEY_TYPE
-    if key_type not in defaults.API_KEY_TYPES:
-        raise UsageError(
-            f"API key type {key_type!r} is unknown; use auth (the default) or standard (--api-key-type)"
-        )
-    return key_type
+def _one_of(what: str, choices: tuple[str, ...], flag: str) -> Callable[[str | None], str]:
+    """A check that a value is one of `choices`; none given is the first, the default."""
+
+    def check(value: str | None) -> str:
+        value = value or choices[0]
+        if value not in choices:
+            raise UsageError(f"{what} {value!r} is unknown; use one of {', '.join(choices)} ({flag})")
+        return value
+
+    return check
 
 
-def check_credentials(mode: str | None) -> str:
-    mode = mode or "user"
-    if mode not in CREDENTIAL_MODES:
-        raise UsageError(f"credentials mode {mode!r} is unknown; use one of {', '.join(CREDENTIAL_MODES)}")
-    return mode
-
-
-def check_github_repo(repository: str | None) -> str | None:
-    if repository is not None and (
-        not _GITHUB_REPO.match(repository) or repository.split("/")[1] in (".", "..")
-    ):
-        raise UsageError(f"GitHub repository {repository!r} is not OWNER/REPO; e.g. --github-repo octo/app")
-    return repository
+check_key_type = _one_of("API key type", defaults.API_KEY_TYPES, "--api-key-type")
+check_credentials = _one_of("credentials mode", CREDENTIAL_MODES, "--credentials")
+check_import_style = _one_of("import style", IMPORT_STYLES, "--import-style")
 
 
 def as_path(value: str | None) -> Path | None:
@@ -357,8 +301,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("env_file", Path | None, "The .env: apply writes the settings there; verify and models read it "
             "(its variables win over the environment).", PROVISION | {"destroy", "verify", "models"},
             check=as_path, path=True, metavar="FILE"),
-    Setting("github_env", bool, "Append the settings to $GITHUB_ENV (secrets masked).", PROVISION,
-            default=False, parse=as_bool, kind="flag"),
+    Setting("github_env", bool, "Append the settings to $GITHUB_ENV (secrets masked); GitHub Actions only.",
+            PROVISION, default=False, parse=as_bool, check=check_github_env, kind="flag"),
     Setting("credentials_file", Path | None, "Where the impersonation/key-file credentials JSON goes "
             "(mode 0600).", PROVISION | {"destroy"}, check=as_path, path=True, metavar="FILE"),
     Setting("impersonator", str | None, "Who may impersonate the service account (default: gcloud's "
@@ -367,6 +311,15 @@ SETTINGS: tuple[Setting, ...] = (
                             "use e.g. user:you@example.com")),
     Setting("github_repo", str | None, "Let this repository's GitHub Actions act as the service account "
             "(keyless, via WIF).", EXPORT | {"destroy"}, check=check_github_repo, metavar="OWNER/REPO"),
+    Setting("import_style", str, "export terraform: import {} blocks in imports.tf (Terraform >= 1.5), or "
+            "a script of terraform import commands (import.sh).", frozenset({"export"}),
+            default=IMPORT_STYLES[0], check=check_import_style, choices=IMPORT_STYLES),
+    Setting("gitlab_project", str | None, "Let this GitLab project's CI jobs act as the service account "
+            "(keyless, via WIF).", EXPORT | {"destroy"}, check=check_gitlab_project, metavar="GROUP/PROJECT"),
+    Setting("gitlab_issuer", str, "The GitLab instance that issues the CI jobs' ID tokens (self-managed).",
+            EXPORT, default=defaults.GITLAB_OIDC_ISSUER, check=check_gitlab_issuer, metavar="URL"),
+    Setting("gitlab_jwks", Path | None, "Its signing keys (its /oauth/discovery/keys JSON), for a GitLab "
+            "Google cannot reach.", EXPORT, check=check_gitlab_jwks, path=True, metavar="FILE"),
     Setting("show_secrets", bool, "Print the API key string.", PROVISION,
             default=False, parse=as_bool, kind="flag"),
     Setting("allow_unignored", bool, "Write the .env or key file in a git work tree even where git does "
@@ -382,6 +335,14 @@ SETTINGS: tuple[Setting, ...] = (
             default=PARALLELISM, parse=as_parallelism, metavar="N", in_config=False),
     Setting("only", tuple[str, ...], "Of a fleet file, only these project IDs (comma-separated).", FLEET,
             default=(), parse=as_list, kind="list", metavar="ID[,ID]", in_file=False, in_config=False),
+    Setting("detailed_exitcode", bool, "Exit 0 when nothing is pending, 2 when changes are, 1 on any error "
+            "(usage errors included).", frozenset({"plan", "status"}), default=False, parse=as_bool,
+            kind="flag", in_file=False),
+    Setting("allow_skipped", bool, "Pass with checks skipped (by default a check must pass, and each "
+            "--only check run).", frozenset({"verify"}), default=False, parse=as_bool, kind="flag",
+            in_file=False),
+    Setting("junit", Path | None, "Also write the checks as a JUnit XML report (one test case per check).",
+            frozenset({"verify"}), check=as_path, path=True, metavar="FILE", in_file=False),
     Setting("emulator_host", str | None, "Send every Google API call to a gcp-setup emulator.", GOOGLE,
             check=check_emulator_host, metavar="HOST:PORT", in_file=False, anywhere=True),
     Setting("timeout", float, "Deadline of each network call, to connect and to read, in seconds.", GOOGLE,

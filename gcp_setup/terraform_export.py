@@ -1,37 +1,41 @@
 """Hand what gcp-setup made over to the Terraform module in terraform/, without recreating anything.
 
-`terraform_vars(config)` is the module's input that describes the same setup (terraform.tfvars), and
-`import_commands(config, observed)` lists a `terraform import` for every resource the module would
-manage that already exists, addressed as the module addresses it (main.tf). What exists is read
-through the live APIs (`observe`), so resources gcp-setup did not create yet are simply left for
-`terraform apply` to create. Not imported: `time_sleep` (a wait, not a Google resource: the first
-apply after the import creates it, waiting once) and `data.google_project`. With `--github-repo`, the
-tfvars carry `github_repository` and the Workload Identity pool, its provider and the account's
-roles/iam.workloadIdentityUser binding of the repository are imported too.
+    export(config, session) -> Export      # .tfvars text and the imports; .files(style, module) to write
 
-The resource addresses and import IDs below mirror terraform/main.tf and the provider's documented
-import formats; tests/test_export_terraform.py holds them against main.tf.
+What exists is what the provisioning steps observe (the engine in status mode: reads only), mapped to
+the module's inputs (terraform.tfvars) and to an import of every resource the module would manage that
+exists (the GitHub and GitLab federations included), addressed as terraform/main.tf addresses it:
+`import {}` blocks (Terraform >= 1.5, the default) or `terraform import` commands (--import-style
+script). docs/terraform.md says what is left out and why; tests/test_export_terraform.py holds the
+addresses and import IDs against main.tf.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.federations import GITHUB, GITLAB, Federation
+from gcp_setup.google.apikeys import key_id, key_name
 from gcp_setup.google.iam import service_account_member, service_account_name
-from gcp_setup.google.workload_identity import WorkloadIdentityClient, is_deleted, pool_name, provider_name
-from gcp_setup.steps.workload_identity import POOL_ID, PROVIDER_ID, WORKLOAD_IDENTITY_USER, repository_member
+from gcp_setup.google.workload_identity import pool_name, provider_name
+from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
 
-IAM_API = "iam.googleapis.com"
-API_KEYS_API = "apikeys.googleapis.com"
+log = logging.getLogger(__name__)
+
+TFVARS_FILE = "terraform.tfvars"
+IMPORT_FILES = {"blocks": "imports.tf", "script": "import.sh"}
+"""--import-style -> the file the imports go to."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,22 @@ class Observed:
     """Resource address -> key name, of gcp-setup's current keys (the Gemini API key, the express key)."""
     api_key_generation: int = 1
     """The N of the current gemini-key-N (the module's api_key_generation)."""
+    federations: Mapping[str, ObservedFederation] = field(default_factory=dict)
+    """By the module's resource name (github, gitlab): what exists of that CI system's federation."""
+
+
+@dataclass(frozen=True)
+class ObservedFederation:
     pool_exists: bool = False
-    """The Workload Identity pool for GitHub Actions (not soft-deleted: a deleted one cannot be imported)."""
+    """The Workload Identity pool (not soft-deleted: a deleted one cannot be imported)."""
     provider_exists: bool = False
-    github_member: str = ""
-    """The repository's principalSet, when it holds roles/iam.workloadIdentityUser on the account; else ""."""
+    member: str = ""
+    """The repository's (project's) principalSet, when it holds roles/iam.workloadIdentityUser on the
+    account; else ""."""
+
+
+MODULE_FEDERATIONS: tuple[tuple[str, Federation], ...] = (("github", GITHUB), ("gitlab", GITLAB))
+"""The module's resource name of each CI system's pool, provider and binding (`NAME_wif`)."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +79,14 @@ class Import:
     """Address inside the module, e.g. google_project_service.services["iam.googleapis.com"]."""
     import_id: str
 
+    def full_address(self, module: str | None) -> str:
+        return f"module.{module}.{self.address}" if module else self.address
+
     def command(self, module: str | None = None) -> str:
-        address = f"module.{module}.{self.address}" if module else self.address
-        return f"terraform import {shlex.quote(address)} {shlex.quote(self.import_id)}"
+        return f"terraform import {shlex.quote(self.full_address(module))} {shlex.quote(self.import_id)}"
+
+    def block(self, module: str | None = None) -> str:
+        return f"import {{\n  to = {self.full_address(module)}\n  id = {json.dumps(self.import_id)}\n}}\n"
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,16 @@ class Export:
             *(i.command(module) for i in self.imports),
         ]
         return "\n".join(lines) + "\n"
+
+    def import_blocks(self, module: str | None = None) -> str:
+        """imports.tf for the root module: `terraform plan` shows the imports, `terraform apply` does them."""
+        header = "# Adopt what gcp-setup created into the Terraform state (Terraform >= 1.5).\n"
+        return header + "".join("\n" + i.block(module) for i in self.imports)
+
+    def files(self, import_style: str, module: str | None = None) -> dict[str, str]:
+        """File name -> content: the tfvars, and the imports in `import_style` ("blocks" or "script")."""
+        imports = self.import_blocks(module) if import_style == "blocks" else self.import_script(module)
+        return {TFVARS_FILE: self.tfvars, IMPORT_FILES[import_style]: imports}
 
 
 def _hcl(value: Any) -> str:
@@ -125,6 +155,12 @@ def terraform_vars(
     }
     if config.github_repo:
         values["github_repository"] = config.github_repo
+    if config.gitlab_project:
+        values["gitlab_project"] = config.gitlab_project
+        if GITLAB.issuer(config) != GITLAB.default_issuer:
+            values["gitlab_issuer"] = GITLAB.issuer(config)
+        if jwks := GITLAB.jwks(config):
+            values["gitlab_jwks_json"] = jwks
     return values
 
 
@@ -150,27 +186,32 @@ def import_commands(config: Config, observed: Observed) -> list[Import]:
     if config.service_account and observed.service_account_exists:
         imports += _service_account_imports(config, observed)
     imports += [Import(address, name) for address, name in observed.api_keys.items()]
-    if config.github_repo:
-        imports += _workload_identity_imports(config, observed)
+    for name, federation in MODULE_FEDERATIONS:
+        if federation.subject(config) and name in observed.federations:
+            imports += _workload_identity_imports(config, name, federation, observed.federations[name])
     return imports
 
 
-def _workload_identity_imports(config: Config, observed: Observed) -> list[Import]:
-    """The module's WIF resources (count = 1 with github_repository); IDs as the provider documents them."""
+def _workload_identity_imports(
+    config: Config, name: str, federation: Federation, observed: ObservedFederation
+) -> list[Import]:
+    """The module's WIF resources of one CI system (count = 1 with its variable set); IDs as the provider
+    documents them."""
     imports = []
+    pool_id, provider_id = federation.pool_id, federation.provider_id
     if observed.pool_exists:
         imports.append(
-            Import("google_iam_workload_identity_pool.github[0]", pool_name(config.project, POOL_ID))
+            Import(f"google_iam_workload_identity_pool.{name}[0]", pool_name(config.project, pool_id))
         )
     if observed.provider_exists:
-        provider = provider_name(config.project, POOL_ID, PROVIDER_ID)
-        imports.append(Import("google_iam_workload_identity_pool_provider.github[0]", provider))
-    if observed.github_member and config.service_account_email:
+        provider = provider_name(config.project, pool_id, provider_id)
+        imports.append(Import(f"google_iam_workload_identity_pool_provider.{name}[0]", provider))
+    if observed.member and config.service_account_email:
         account = service_account_name(config.project, config.service_account_email)
         imports.append(
             Import(
-                "google_service_account_iam_member.github_wif[0]",
-                f"{account} {WORKLOAD_IDENTITY_USER} {observed.github_member}",
+                f"google_service_account_iam_member.{name}_wif[0]",
+                f"{account} {WORKLOAD_IDENTITY_USER} {observed.member}",
             )
         )
     return imports
@@ -197,101 +238,91 @@ def _service_account_imports(config: Config, observed: Observed) -> list[Import]
     return imports
 
 
+EXPORT_STEPS: tuple[str, ...] = (
+    "gcp_setup.steps.project:ProjectStep",
+    "gcp_setup.steps.billing:BillingStep",
+    "gcp_setup.steps.services:ServicesStep",
+    "gcp_setup.steps.service_account:ServiceAccountStep",
+    "gcp_setup.steps.roles:RolesStep",
+    "gcp_setup.steps.token_creators:TokenCreatorsStep",
+    "gcp_setup.steps.api_key:ApiKeyStep",
+    "gcp_setup.steps.api_key:ExpressKeyStep",
+    "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
+    "gcp_setup.steps.workload_identity:GitlabIdentityStep",
+)
+"""The steps whose resources the module manages (credentials and .env writers are local: not exported)."""
+
+
 def observe(config: Config, session: GoogleSession) -> Observed:
-    """Read-only calls: which of the module's resources exist in `config.project` now."""
-    from gcp_setup.google.billing import BillingClient
-    from gcp_setup.google.resourcemanager import ResourceManagerClient
-    from gcp_setup.google.serviceusage import ServiceUsageClient
+    """What the steps observe (status mode: read-only), mapped to the module's resources. Google's
+    error on a read (after the retry policy) is raised: imports left out for it would have Terraform
+    create what exists. A step that fails otherwise (a project that does not exist yet, billing not
+    linked) exports nothing, nor do the steps it blocks; a warning says why."""
+    from gcp_setup.engine import Engine
+    from gcp_setup.steps import Context, Outcome, load_steps
 
-    project = config.project
-    info = ResourceManagerClient(session).get_project(project)
-    if info is None:
+    run = Engine().run(load_steps(EXPORT_STEPS, config), Context(config, session), "status")
+    failed = [r for r in run.results if r.outcome is Outcome.FAILED]
+    remote = next((r.error for r in failed if isinstance(r.error, GoogleApiError)), None)
+    if remote is not None:
+        raise remote
+    for result in failed:
+        log.warning("%s: %s; its resources are left out of the imports", result.name, result.detail)
+    outputs = {r.name: r.outputs for r in run.results if r.outcome not in (Outcome.FAILED, Outcome.BLOCKED)}
+    return _observed(config, outputs)
+
+
+def _observed(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> Observed:
+    project = outputs.get("project", {})
+    if not project.get("number"):  # the project step publishes a number only for a project that exists
         return Observed()
-    enabled = frozenset(
-        ServiceUsageClient(session).enabled_among(project, {*config.services, IAM_API, API_KEYS_API})
-    )
-    observed = Observed(
+    account = outputs.get("service_account", {})
+    keys, generation = _current_keys(config, outputs)
+    return Observed(
         project_exists=True,
-        billing_account=BillingClient(session).billing_info(project).account,
-        enabled_services=enabled,
-    )
-    if (config.api_key or config.vertex_express) and API_KEYS_API in enabled:
-        observed = _with_api_keys(observed, session, config)
-    if config.github_repo and IAM_API in enabled:
-        observed = _with_workload_identity(observed, session, project)
-    if config.service_account_email and IAM_API in enabled:
-        observed = _with_service_account(observed, session, config, info.number)
-    return observed
-
-
-def _with_api_keys(observed: Observed, session: GoogleSession, config: Config) -> Observed:
-    """The current keys, as the key steps pick them. The module names both keys with one generation:
-    an express key of another number is left out of the imports (Terraform would replace it)."""
-    from gcp_setup.google.apikeys import ApiKeysClient, key_id, key_name
-    from gcp_setup.steps.api_key import ApiKeyStep, ExpressKeyStep
-    from gcp_setup.steps.base import Context
-
-    keys = ApiKeysClient(session).list(config.project)
-    ctx = Context(config, session)
-    found: dict[str, tuple[str, int]] = {}
-    for address, step in (
-        ("google_apikeys_key.this[0]", ApiKeyStep()),
-        ("google_apikeys_key.vertex_express[0]", ExpressKeyStep()),
-    ):
-        if step.enabled(config):
-            state = step.sort(ctx, [k for k in keys if step.spec.number(k) is not None])
-            if state.key is not None and not state.deleted:  # a deleted key cannot be imported
-                name = key_name(config.project, key_id(state.key))  # the provider's import ID: project ID
-                found[address] = (name, step.spec.number(state.key) or 0)
-    generation = found.get("google_apikeys_key.this[0]", ("", 1))[1] or 1
-    return replace(
-        observed,
-        api_keys={address: name for address, (name, number) in found.items() if number == generation},
+        billing_account=outputs.get("billing", {}).get("account", ""),
+        enabled_services=frozenset(outputs.get("services", {}).get("enabled", ())),
+        service_account_exists=bool(account.get("exists")),
+        granted_roles=frozenset(outputs.get("roles", {}).get("granted_roles", ())),
+        token_creators=frozenset(outputs.get("token_creators", {}).get("members", ())),
+        api_keys=keys,
         api_key_generation=generation,
+        federations={
+            name: _observed_federation(outputs[federation.step])
+            for name, federation in MODULE_FEDERATIONS
+            if federation.step in outputs
+        },
     )
 
 
-def _with_workload_identity(observed: Observed, session: GoogleSession, project: str) -> Observed:
-    client = WorkloadIdentityClient(session)
-    pool = client.get_pool(project, POOL_ID)
-    if pool is None or is_deleted(pool):
-        return observed
-    provider = client.get_provider(project, POOL_ID, PROVIDER_ID)
-    return replace(
-        observed, pool_exists=True, provider_exists=provider is not None and not is_deleted(provider)
-    )
+def _observed_federation(wif: Mapping[str, Any]) -> ObservedFederation:
+    pool = bool(wif.get("pool_exists"))
+    member = wif.get("member", "") if wif.get("bound") else ""
+    return ObservedFederation(pool, pool and bool(wif.get("provider_exists")), member)
 
 
-def _with_service_account(
-    observed: Observed, session: GoogleSession, config: Config, project_number: str
-) -> Observed:
-    from gcp_setup.google.iam import IamClient
-    from gcp_setup.google.iam_policy import unconditional_members
+def _current_keys(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, str], int]:
+    """(address -> key name, generation) of the current keys the key steps found (a deleted key cannot be
+    imported). The module names both keys with one generation: an express key of another number is left
+    out (Terraform would replace it)."""
+    from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 
-    iam = IamClient(session)
-    email = config.service_account_email
-    assert email is not None
-    if iam.get_service_account(config.project, email) is None:
-        return observed
-    member = service_account_member(email)
-    project_policy = iam.project_policy(config.project).get()
-    account_policy = iam.service_account_policy(config.project, email).get()
-    # The module's member names the pool by its name, which Google answers with the project number.
-    github_member = repository_member(project_number, config.github_repo) if config.github_repo else ""
-    return replace(
-        observed,
-        service_account_exists=True,
-        granted_roles=frozenset(
-            r for r in config.roles if member in unconditional_members(project_policy, r)
-        ),
-        token_creators=frozenset(unconditional_members(account_policy, defaults.TOKEN_CREATOR)),
-        github_member=github_member
-        if github_member in unconditional_members(account_policy, WORKLOAD_IDENTITY_USER)
-        else "",
-    )
+    found: dict[str, tuple[str, int]] = {}
+    for address, step, spec in (
+        ("google_apikeys_key.this[0]", "api_key", GEMINI_KEY),
+        ("google_apikeys_key.vertex_express[0]", "express_key", EXPRESS_KEY),
+    ):
+        key = outputs.get(step, {})
+        if key.get("exists"):
+            # The provider's import ID names the project by its ID; Google's key names carry the number.
+            name = key_name(config.project, key_id(key))
+            found[address] = (name, spec.number({"name": name}) or 0)
+    generation = found.get("google_apikeys_key.this[0]", ("", 1))[1] or 1
+    return {address: name for address, (name, number) in found.items() if number == generation}, generation
 
 
 def export(config: Config, session: GoogleSession) -> Export:
+    """The tfvars and the imports for the setup `config` describes, as it exists now (read-only)."""
     observed = observe(config, session)
     values = terraform_vars(config, observed.token_creators, observed.api_key_generation)
     return Export(tfvars=tfvars_text(values), imports=import_commands(config, observed), values=values)

@@ -5,6 +5,7 @@ locals {
   # project carries it in google_project.billing_account.
   manage_billing = !var.create_project && var.billing_account != null
   use_wif        = var.github_repository != null
+  use_gitlab_wif = var.gitlab_project != null
   sa_email       = var.create_service_account ? google_service_account.this[0].email : null
   # As gcp-setup: the express role joins the others when the express key is wanted.
   roles = var.create_vertex_express_key ? setunion(var.roles, ["roles/aiplatform.expressUser"]) : var.roles
@@ -46,8 +47,9 @@ resource "google_billing_project_info" "this" {
 }
 
 resource "google_project_service" "services" {
-  # Workload Identity Federation also needs the Security Token Service (as `gcp-setup --github-repo`).
-  for_each = local.use_wif ? setunion(var.services, ["sts.googleapis.com"]) : var.services
+  # Workload Identity Federation also needs the Security Token Service (as `gcp-setup --github-repo`
+  # and `--gitlab-project`).
+  for_each = local.use_wif || local.use_gitlab_wif ? setunion(var.services, ["sts.googleapis.com"]) : var.services
 
   project            = local.project_id
   service            = each.value
@@ -205,4 +207,54 @@ resource "google_service_account_iam_member" "github_wif" {
   service_account_id = google_service_account.this[0].name
   role               = "roles/iam.workloadIdentityUser"
   member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github[0].name}/attribute.repository/${var.github_repository}"
+}
+
+resource "google_iam_workload_identity_pool" "gitlab" {
+  count = local.use_gitlab_wif ? 1 : 0
+
+  project                   = local.project_id
+  workload_identity_pool_id = var.gitlab_workload_identity_pool_id
+  display_name              = "GitLab CI"
+  description               = "GitLab CI of ${var.gitlab_project} (gcp-setup module)"
+
+  depends_on = [time_sleep.services_propagation]
+
+  lifecycle {
+    precondition {
+      condition     = var.create_service_account
+      error_message = "gitlab_project needs create_service_account = true: GitLab CI jobs impersonate that account."
+    }
+  }
+}
+
+resource "google_iam_workload_identity_pool_provider" "gitlab" {
+  count = local.use_gitlab_wif ? 1 : 0
+
+  project                            = local.project_id
+  workload_identity_pool_id          = google_iam_workload_identity_pool.gitlab[0].workload_identity_pool_id
+  workload_identity_pool_provider_id = var.gitlab_workload_identity_provider_id
+  display_name                       = "GitLab CI OIDC"
+  attribute_mapping = {
+    "google.subject"           = "assertion.sub"
+    "attribute.project_path"   = "assertion.project_path"
+    "attribute.namespace_path" = "assertion.namespace_path"
+    "attribute.ref"            = "assertion.ref"
+    "attribute.ref_type"       = "assertion.ref_type"
+  }
+  # gitlab.com's issuer is shared by every project: only this project's jobs may log in.
+  attribute_condition = "assertion.project_path == \"${var.gitlab_project}\""
+
+  oidc {
+    issuer_uri = var.gitlab_issuer
+    # A self-managed GitLab Google cannot reach: its signing keys inline.
+    jwks_json = var.gitlab_jwks_json
+  }
+}
+
+resource "google_service_account_iam_member" "gitlab_wif" {
+  count = local.use_gitlab_wif && var.create_service_account ? 1 : 0
+
+  service_account_id = google_service_account.this[0].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab[0].name}/attribute.project_path/${var.gitlab_project}"
 }

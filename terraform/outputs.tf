@@ -37,6 +37,11 @@ output "workload_identity_provider" {
   value       = local.use_wif ? google_iam_workload_identity_pool_provider.github[0].name : null
 }
 
+output "gitlab_workload_identity_provider" {
+  description = "Full name of the GitLab Workload Identity provider: the ID token's aud is https://iam.googleapis.com/ + it."
+  value       = local.use_gitlab_wif ? google_iam_workload_identity_pool_provider.gitlab[0].name : null
+}
+
 output "env" {
   description = "The environment variables gcp-setup writes to .env (without the secret GEMINI_API_KEY)."
   value = {

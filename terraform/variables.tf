@@ -238,3 +238,53 @@ variable "workload_identity_provider_id" {
     error_message = "workload_identity_provider_id must be 4-32 lowercase letters, digits or hyphens, and not start with gcp-."
   }
 }
+
+variable "gitlab_project" {
+  description = "GROUP/PROJECT path whose GitLab CI jobs may impersonate the service account through Workload Identity Federation; null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gitlab_project == null || can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$", var.gitlab_project))
+    error_message = "gitlab_project must be GROUP/PROJECT (subgroups allowed)."
+  }
+}
+
+variable "gitlab_issuer" {
+  description = "The GitLab instance that issues the CI jobs' ID tokens."
+  type        = string
+  default     = "https://gitlab.com"
+
+  validation {
+    condition     = startswith(var.gitlab_issuer, "https://")
+    error_message = "gitlab_issuer must be an https URL."
+  }
+}
+
+variable "gitlab_jwks_json" {
+  description = "The GitLab instance's signing keys (its /oauth/discovery/keys JSON), for one Google cannot reach; null to let Google fetch them."
+  type        = string
+  default     = null
+}
+
+variable "gitlab_workload_identity_pool_id" {
+  description = "ID of the Workload Identity pool for GitLab CI."
+  type        = string
+  default     = "gitlab"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}[a-z0-9]$", var.gitlab_workload_identity_pool_id)) && !startswith(var.gitlab_workload_identity_pool_id, "gcp-")
+    error_message = "gitlab_workload_identity_pool_id must be 4-32 lowercase letters, digits or hyphens, and not start with gcp-."
+  }
+}
+
+variable "gitlab_workload_identity_provider_id" {
+  description = "ID of the OIDC provider in the GitLab pool."
+  type        = string
+  default     = "gitlab-ci"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}[a-z0-9]$", var.gitlab_workload_identity_provider_id)) && !startswith(var.gitlab_workload_identity_provider_id, "gcp-")
+    error_message = "gitlab_workload_identity_provider_id must be 4-32 lowercase letters, digits or hyphens, and not start with gcp-."
+  }
+}

@@ -27,6 +27,28 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 EXTERNAL = os.environ.get("GCP_SETUP_TEST_EMULATOR")
 
 
+@pytest.fixture(autouse=True)
+def documents_follow_the_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every --format json document a test makes (in this process) is checked against the committed
+    JSON Schema as it is printed; one that breaks it fails the test (at teardown, so that the command's
+    own error handling cannot hide it)."""
+    from document_schema import problems
+
+    from gcp_setup import schema
+
+    printed = schema.dumps
+    broken: list[str] = []
+
+    def checked(document: dict[str, Any]) -> str:
+        text = printed(document)
+        broken.extend(f"{document.get('command')}: {p}" for p in problems(json.loads(text)))
+        return text
+
+    monkeypatch.setattr(schema, "dumps", checked)
+    yield
+    assert not broken, "documents that break gcp_setup/schema/document.schema.json:\n" + "\n".join(broken)
+
+
 @pytest.fixture(scope="session")
 def _emulator_server() -> Iterator[Emulator | None]:
     if EXTERNAL:
@@ -139,6 +161,9 @@ CONFIG_ENV_VARS = (
     "GOOGLE_CLOUD_LOCATION",
     "CLOUDSDK_ACTIVE_CONFIG_NAME",
     "GITHUB_ENV",
+    "GITHUB_ACTIONS",
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
 )
 
 

@@ -65,7 +65,7 @@ def test_apply_ends_with_every_check_passed_and_no_secret_shown(env, world, tmp_
     result = gcp_setup("apply", *settings(tmp_path), "--yes")
     assert result.exit_code == 0, result.output
     summary, _, smoke = result.stdout.partition(SMOKE_TEST)
-    assert "6 changed" in summary
+    assert "7 changed" in summary
     assert "5 passed, 0 failed, 0 skipped" in smoke
     assert f"serviceAccount:gemini-client@{PROJECT}.iam.gserviceaccount.com" in smoke  # the key file's ADC
     assert key_string(world) not in result.output
@@ -77,7 +77,7 @@ def test_json_document_carries_verify_without_duplicates(env, world, tmp_path) -
     document = json.loads(result.stdout)
     assert document["ok"] is True
     verify = document["verify"]
-    assert list(verify) == ["ok", "location", "model", "checks"]
+    assert list(verify) == ["ok", "problem", "location", "model", "checks"]
     assert verify["ok"] is True and verify["location"] == "global"
     expected = [(n, "passed") for n in CHECK_NAMES if n != "vertex-express"]  # only with --vertex-express
     assert [(c["name"], c["status"]) for c in verify["checks"]] == expected
@@ -85,8 +85,9 @@ def test_json_document_carries_verify_without_duplicates(env, world, tmp_path) -
 
 
 def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
-    """The README's figures: the smoke test adds one control-plane read (getKeyString), two model lists
-    (the emulator logs them as reads), six model calls and one token; never a mutating request."""
+    """docs/provisioning.md's figures: the smoke test adds one control-plane read (getKeyString), two
+    model lists (the emulator logs them as reads), six model calls and one token; never a mutating
+    request."""
     assert gcp_setup("apply", *settings(tmp_path), "--yes").exit_code == 0
     env.clear_requests()
     unverified = gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify")
@@ -205,3 +206,21 @@ def test_apply_with_an_env_file_never_reads_the_key_string(env, tmp_path) -> Non
         assert (
             len([p for p in paths if p.endswith(f"/keys/{defaults.API_KEY_ID_PREFIX}1/keyString")]) == reads
         ), run
+
+
+@pytest.mark.parametrize(
+    "statuses, proven",
+    [
+        ({"gemini-api": "passed", "vertex": "passed"}, True),
+        ({"gemini-api": "skipped", "vertex": "passed"}, False),  # a skip proves nothing of the key
+        ({"gemini-api": "passed", "vertex-express": "skipped"}, False),
+        ({"gemini-api": "passed", "vertex": "skipped"}, True),  # not a key's check
+    ],
+)
+def test_replaced_keys_wait_for_their_own_checks_to_pass(statuses, proven) -> None:
+    from gcp_setup.verify.core import CheckResult
+    from gcp_setup.verify.smoke import SmokeTest
+
+    results = [CheckResult(name, name, status) for name, status in statuses.items()]
+    assert SmokeTest(vctx=None, results=results).proves_the_keys is proven
+    assert SmokeTest(vctx=None, results=results).passed  # apply itself accepts the skips

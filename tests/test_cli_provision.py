@@ -36,7 +36,7 @@ def test_apply_from_empty_then_second_apply_changes_nothing(provision_env):
     assert {s["outcome"] for s in document["steps"]} <= {"unchanged", "skipped"}
     assert provision_env.writes() == []
     reads = [r for r in provision_env.requests() if r["kind"] == "read"]
-    assert len(reads) <= 6, [r["path"] for r in reads]  # issue 6's bound (README: 6 today)
+    assert len(reads) <= 6, [r["path"] for r in reads]  # issue 6's bound (docs/provisioning.md: 6 today)
 
 
 def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_project(provision_env, tmp_path):

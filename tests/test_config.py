@@ -111,7 +111,7 @@ def test_api_key_settings(clean_config, monkeypatch):
     monkeypatch.setenv("GCP_SETUP_API_KEY_TYPE", "standard")
     assert load_config({"project": "my-project-1"}).api_key_type == "standard"
     monkeypatch.setenv("GCP_SETUP_API_KEY_TYPE", "legacy")
-    with pytest.raises(UsageError, match="API key type 'legacy' is unknown; use auth"):
+    with pytest.raises(UsageError, match="API key type 'legacy' is unknown; use one of auth, standard"):
         load_config({"project": "my-project-1"})
     express = load_config({"project": "my-project-1", "api_key_type": "auth", "vertex_express": True})
     assert express.roles == ("roles/aiplatform.user", "roles/aiplatform.expressUser")

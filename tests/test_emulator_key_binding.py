@@ -149,7 +149,7 @@ def test_other_constraints_are_not_emulated(emu, make) -> None:
     assert (caught.value.status_code, error_of(caught.value)["status"]) == (501, "UNIMPLEMENTED")
 
 
-def test_binding_takes_act_as_on_an_account_of_the_project(emu, make, world) -> None:
+def test_binding_takes_the_binding_permission_on_an_account_of_the_project(emu, make, world) -> None:
     project, email = make("bind-lone-2")
     other_project, other_email = make("bind-lone-3")
     project.policy.add_binding("roles/serviceusage.apiKeysAdmin", ALICE)
@@ -161,9 +161,10 @@ def test_binding_takes_act_as_on_an_account_of_the_project(emu, make, world) -> 
         error = error_of(caught.value)
         assert (error["code"], error["details"][0]["metadata"]["permission"]) == (
             403,
-            "iam.serviceAccounts.actAs",
+            "iam.serviceAccountApiKeyBindings.create",
         )
-    world.backend(ServiceAccountsBackend).get(email).policy.add_binding("roles/iam.serviceAccountUser", ALICE)
+    account = world.backend(ServiceAccountsBackend).get(email)
+    account.policy.add_binding("roles/iam.serviceAccountApiKeyBindingAdmin", ALICE)
     assert create_key(as_alice, project.project_id, "vertex-express", email)["serviceAccountEmail"] == email
     with pytest.raises(HttpError) as caught:
         create_key(client(emu, "apikeys", "v2"), project.project_id, "elsewhere", other_email)

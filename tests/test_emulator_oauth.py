@@ -234,7 +234,8 @@ def test_workload_identity_federation(world: World, iam: Iam, emu: EmulatorContr
     target = iam.create("gemini-client")
     pool = provider.principal("repo:me/app").replace("principal://", "principalSet://").split("/subject/")[0]
     iam.grant(target, "roles/iam.workloadIdentityUser", pool + "/*")  # every identity of the pool
-    claims = {"iss": provider.issuer, "sub": "repo:me/app", "exp": int(time.time()) + 600}
+    claims = {"iss": provider.issuer, "sub": "repo:me/app", "aud": "https:" + provider.audience}
+    claims["exp"] = int(time.time()) + 600
     (tmp_path / "oidc").write_text(oidc_token(claims))
     creds = identity_pool.Credentials.from_info(
         {

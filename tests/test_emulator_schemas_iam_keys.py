@@ -117,7 +117,8 @@ def walk_credentials(walk: Walk, world) -> None:
     provider = world.backend(OAuthBackend).add_provider(
         "123456789012", "pool", "oidc", "https://issuer.example"
     )
-    subject = oidc_token({"iss": provider.issuer, "sub": "me", "exp": int(time.time()) + 600})
+    claims = {"iss": provider.issuer, "sub": "me", "aud": provider.audience, "exp": int(time.time()) + 600}
+    subject = oidc_token(claims)
     walk.call(
         "sts.v1",
         "sts.token",

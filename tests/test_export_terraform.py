@@ -3,6 +3,7 @@ name every resource the module would manage, by the addresses of terraform/main.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -25,7 +26,8 @@ ORG = "123456789012"
 BILLING = "000000-AAAAAA-000001"  # the emulator's open billing account
 REPO = "octo/app"
 EMAIL = f"{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"
-IMPORT_LINE = re.compile(r"^terraform import (.+)$")
+IMPORT_LINE = re.compile(r"^terraform import (.+)$", flags=re.MULTILINE)
+IMPORT_BLOCK = re.compile(r'^import \{\n  to = (.+)\n  id = (".*")\n\}$', flags=re.MULTILINE)
 
 
 def run(*args: str) -> Any:
@@ -40,17 +42,15 @@ def apply(*args: str) -> None:
 
 
 def export(out: Path, *args: str) -> dict[str, str]:
-    """Runs the export; returns address -> import ID from the printed commands."""
+    """Runs the export; returns address -> import ID from the printed imports (blocks or commands)."""
     result = run("export", "terraform", "--out", str(out), "--project", PROJECT, *args)
     assert result.exit_code == 0, result.output
-    assert (out / "import.sh").read_text() in result.stdout
-    imports = {}
-    for line in result.stdout.splitlines():
-        match = IMPORT_LINE.match(line)
-        if match:
-            address, import_id = shlex.split(match[1])
-            imports[address] = import_id
-    return imports
+    script = "--import-style" in args and args[args.index("--import-style") + 1] == "script"
+    assert (out / ("import.sh" if script else "imports.tf")).read_text() == result.stdout
+    if script:
+        return dict(shlex.split(command) for command in IMPORT_LINE.findall(result.stdout))
+    assert not IMPORT_LINE.search(result.stdout)
+    return {address: json.loads(import_id) for address, import_id in IMPORT_BLOCK.findall(result.stdout)}
 
 
 def tfvars(out: Path) -> dict[str, Any]:
@@ -90,6 +90,11 @@ WORKLOAD_IDENTITY = {  # count = 0 without github_repository (--github-repo)
     "google_iam_workload_identity_pool_provider.github",
     "google_service_account_iam_member.github_wif",
 }
+GITLAB_IDENTITY = {  # count = 0 without gitlab_project (--gitlab-project)
+    "google_iam_workload_identity_pool.gitlab",
+    "google_iam_workload_identity_pool_provider.gitlab",
+    "google_service_account_iam_member.gitlab_wif",
+}
 
 
 def test_apply_create_then_export_names_every_module_resource(provision_env: EmulatorControl, tmp_path: Path):
@@ -109,7 +114,7 @@ def test_apply_create_then_export_names_every_module_resource(provision_env: Emu
     assert values["billing_account"] == BILLING and values["labels"] == {"team": "ml"}
     assert values["services"] == list(defaults.SERVICES) and values["roles"] == list(defaults.ROLES)
     # billing of a created project is google_project.billing_account; nobody was granted impersonation
-    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_billing_project_info.this"}
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | GITLAB_IDENTITY | {"google_billing_project_info.this"}
     skipped |= {"google_service_account_iam_member.token_creators"}
     assert set(imports) == expected_addresses(values, skipped)
     assert imports["google_project.this[0]"] == PROJECT
@@ -139,10 +144,8 @@ def test_github_repo_exports_the_workload_identity_resources(provision_env: Emul
     values = tfvars(tmp_path)
     assert values["github_repository"] == REPO and "sts.googleapis.com" in values["services"]
     assert set(values) <= set(ModuleInterface.read(MODULE).variables)
-    skipped = NOT_IMPORTABLE | {
-        "google_billing_project_info.this",
-        "google_service_account_iam_member.token_creators",
-    }
+    skipped = NOT_IMPORTABLE | GITLAB_IDENTITY
+    skipped |= {"google_billing_project_info.this", "google_service_account_iam_member.token_creators"}
     assert set(imports) == expected_addresses(values, skipped)
     assert {a.removesuffix("[0]") for a in imports} >= WORKLOAD_IDENTITY
     pool = f"projects/{PROJECT}/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
@@ -162,35 +165,72 @@ def test_github_repo_exports_the_workload_identity_resources(provision_env: Emul
     )
 
 
-def test_tfvars_are_module_inputs_and_terraform_fmt_clean(provision_env: EmulatorControl, tmp_path: Path):
+def test_gitlab_project_exports_its_federation_with_the_issuer_and_keys(
+    provision_env: EmulatorControl, tmp_path: Path
+):
+    jwks = {
+        "keys": [
+            {"kty": "RSA", "kid": "k1", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri", "e": "AQAB"}
+        ]
+    }
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks))
+    settings = ("--create", "--organization", ORG, "--billing-account", BILLING, "--no-api-key")
+    settings += ("--gitlab-project", "group/app", "--gitlab-issuer", "https://gitlab.example.com")
+    settings += ("--gitlab-jwks", str(tmp_path / "jwks.json"))
+    apply(*settings)
+
+    imports = export(tmp_path / "tf", *settings)
+
+    values = tfvars(tmp_path / "tf")
+    assert values["gitlab_project"] == "group/app" and values["gitlab_issuer"] == "https://gitlab.example.com"
+    assert json.loads(values["gitlab_jwks_json"]) == jwks and "sts.googleapis.com" in values["services"]
+    assert set(values) <= set(ModuleInterface.read(MODULE).variables)
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_apikeys_key.this"}  # --no-api-key
+    skipped |= {"google_billing_project_info.this", "google_service_account_iam_member.token_creators"}
+    assert set(imports) == expected_addresses(values, skipped)
+    pool = f"projects/{PROJECT}/locations/global/workloadIdentityPools/gitlab"
+    assert imports["google_iam_workload_identity_pool.gitlab[0]"] == pool
+    assert imports["google_iam_workload_identity_pool_provider.gitlab[0]"] == f"{pool}/providers/gitlab-ci"
+    [pool_state] = provision_env.state()["backends"]["workload_identity"]["pools"]
+    member = (
+        f"principalSet://iam.googleapis.com/projects/{pool_state['project_number']}/locations/global/"
+        "workloadIdentityPools/gitlab/attribute.project_path/group/app"
+    )
+    assert imports["google_service_account_iam_member.gitlab_wif[0]"] == (
+        f"projects/{PROJECT}/serviceAccounts/{EMAIL} roles/iam.workloadIdentityUser {member}"
+    )
+
+
+def test_tfvars_and_import_blocks_are_terraform_fmt_clean(provision_env: EmulatorControl, tmp_path: Path):
     settings = ("--create", "--organization", ORG, "--billing-account", BILLING, "--no-api-key")
     apply(*settings)
     export(tmp_path, *settings)
     values = tfvars(tmp_path)
     assert set(values) <= set(ModuleInterface.read(MODULE).variables)
     assert values["create_api_key"] is False
-    check = subprocess.run([require_terraform(), "fmt", "-check", "-diff", "terraform.tfvars"], cwd=tmp_path,
-                           capture_output=True, text=True)  # fmt: skip
+    command = [require_terraform(), "fmt", "-check", "-diff", "terraform.tfvars", "imports.tf"]
+    check = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
 
 
 @pytest.mark.gcloud
 def test_existing_project_made_with_gcloud(provision_env: EmulatorControl, gcloud, tmp_path: Path) -> None:
     """State made beforehand with gcloud; gcp-setup adopts it; the export imports billing separately
-    (the module's google_billing_project_info) and the impersonation grant made with gcloud."""
+    (the module's google_billing_project_info) and the impersonation grant made with gcloud. The script
+    form: `terraform import` commands, addressed inside a module."""
     gcloud.run("projects", "create", PROJECT)
     apply("--billing-account", BILLING)
     creator = "user:dev@example.com"
     gcloud.run("iam", "service-accounts", "add-iam-policy-binding", EMAIL, f"--member={creator}",
                "--role=roles/iam.serviceAccountTokenCreator", project=PROJECT)  # fmt: skip
 
-    imports = export(tmp_path, "--billing-account", BILLING, "--module", "gemini")
+    imports = export(tmp_path, "--billing-account", BILLING, "--module", "gemini", "--import-style", "script")
 
     values = tfvars(tmp_path)
     assert values["create_project"] is False and values["impersonators"] == [creator]
     module_addresses = {a.removeprefix("module.gemini.") for a in imports}
     assert all(a.startswith("module.gemini.") for a in imports)
-    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | {"google_project.this"}
+    skipped = NOT_IMPORTABLE | WORKLOAD_IDENTITY | GITLAB_IDENTITY | {"google_project.this"}
     assert module_addresses == expected_addresses(values, skipped)
     assert imports["module.gemini.google_billing_project_info.this[0]"] == f"projects/{PROJECT}"
     assert imports[f'module.gemini.google_service_account_iam_member.token_creators["{creator}"]'] == (
@@ -210,3 +250,19 @@ def test_refuses_to_overwrite_without_force(provision_env: EmulatorControl, tmp_
     assert "exists; pass --force to overwrite" in again.output
     assert "Traceback" not in again.output
     export(tmp_path, "--force")
+
+
+def test_import_style_comes_from_any_source_and_is_checked(
+    provision_env: EmulatorControl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("gcp-setup.toml").write_text('import_style = "script"\n')
+    from_file = run("export", "terraform", "--out", str(tmp_path / "from-file"), "--project", PROJECT)
+    assert from_file.exit_code == 0, from_file.output
+    assert sorted(p.name for p in (tmp_path / "from-file").iterdir()) == ["import.sh", "terraform.tfvars"]
+    monkeypatch.setenv("GCP_SETUP_IMPORT_STYLE", "hcl")
+    refused = run("export", "terraform", "--out", str(tmp_path / "refused"), "--project", PROJECT)
+    assert (
+        refused.exit_code == 2
+        and "import style 'hcl' is unknown; use one of blocks, script" in refused.output
+    )
+    assert "Traceback" not in refused.output

@@ -92,11 +92,13 @@ def test_the_scheduled_workflow_commands_run(world, mixed_projects, provision_en
 def test_apply_with_a_prefix_and_a_ttl_creates_a_project_reap_will_find_later(world, provision_env, tmp_path):
     output = tmp_path / "github_output"
     open_account = OPEN_ACCOUNT.removeprefix("billingAccounts/")
-    result = CliRunner(env={"GITHUB_OUTPUT": str(output)}).invoke(
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output)}
+    actions["GITHUB_STEP_SUMMARY"] = str(tmp_path / "summary.md")
+    result = CliRunner(env=actions).invoke(
         cli, ["apply", "--project-prefix", "ci-", "--ttl", "2h", "--billing-account", open_account, "--yes"]
     )
     assert result.exit_code == 0, result.output
-    project = re.fullmatch(r"project_id=(ci-[a-z0-9]{8})\n", output.read_text())[1]
+    project = re.search(r"^project_id=(ci-[a-z0-9]{8})$", output.read_text(), re.M)[1]
     assert f"project ID generated: {project}" in result.output
     labels = world.backend(ProjectsBackend).projects[project].labels
     assert labels["created-by"] == "gcp-setup"
@@ -108,3 +110,25 @@ def test_ttl_without_creation_is_a_usage_error(provision_env):
     result = gcp_setup("apply", "--project", "reap-exists-1", "--ttl", "2h", "--yes")
     assert result.exit_code == 2
     assert "--ttl marks a project gcp-setup creates" in result.output
+
+
+def test_a_prefix_makes_a_new_project_even_where_the_environment_names_one(provision_env, monkeypatch):
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "reap-exists-1")
+    account = OPEN_ACCOUNT.removeprefix("billingAccounts/")
+    result = gcp_setup(
+        "apply",
+        "--project-prefix",
+        "ci-",
+        "--billing-account",
+        account,
+        "--no-verify",
+        "--yes",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    project = json.loads(result.stdout)["project"]
+    assert re.fullmatch(r"ci-[a-z0-9]{8}", project), project
+    refused = gcp_setup("apply", "--project", "reap-exists-1", "--project-prefix", "ci-", "--yes")
+    assert refused.exit_code == 2
+    assert "--project and --project-prefix both name the project" in refused.output

@@ -166,6 +166,11 @@ def test_the_two_429s_without_error_info_are_told_apart() -> None:
     free_tier = from_error_body(429, FREE_TIER_LIMIT_0_BODY)
     assert (capacity.reason, free_tier.reason) == (SHARED_CAPACITY_EXHAUSTED, FREE_TIER_LIMIT_0)
     assert as_google_api_error(capacity) is capacity
+    out_of_capacity = (
+        "Unable to submit request because the service is temporarily out of capacity. Try again later."
+    )
+    worded_otherwise = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": out_of_capacity}}
+    assert from_error_body(429, worded_otherwise).reason == SHARED_CAPACITY_EXHAUSTED
 
 
 SEEDS = range(20)
@@ -198,3 +203,24 @@ def test_the_smoke_test_passes_on_the_first_run_under_faults_on_the_model_routes
     provision_env.set_realism(fault_rate=0)
     assert faults >= len(SEEDS)  # the model routes did fail, about one answer in three
     assert passed >= 19, f"{passed} of {len(SEEDS)} seeds passed on the first run"
+
+
+def test_a_model_without_a_free_tier_is_named_and_asked_once_on_both_gemini_api_paths(
+    gemini_project, world
+) -> None:
+    """The emulator answers as Google does a project without billing (its free tier has limit 0 for the
+    model): verify names it and sends each generation once, on google-genai's path and on openai's."""
+    from gcp_setup.emulator.billing.models import BillingBackend
+
+    model = "gemini-3.1-pro-preview"
+    world.backend(GenerativeModels).switches.no_free_tier_models.add(model)
+    world.backend(BillingBackend).link(gemini_project.project, "")
+    gemini_project.emu.clear_requests()
+    report = verify_json("--only", "gemini-api", "--only", "openai-gemini", "--model", model)
+    assert [c["reason"] for c in report["checks"]] == [FREE_TIER_LIMIT_0] * 2
+    assert all("no free tier" in c["hint"] and "billing" in c["hint"] for c in report["checks"])
+    refused = [r["method_id"] for r in gemini_project.emu.requests() if r["status"] == 429]
+    assert sorted(refused) == [
+        "generativelanguage.models.generateContent",
+        "generativelanguage.openai.chat.completions",
+    ]

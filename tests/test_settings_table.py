@@ -29,7 +29,7 @@ USER_ADC = {
     "refresh_token": "1//refresh-token-for-tests",
 }
 OWN_FLAGS = {
-    "plan": {"--detailed-exitcode", "--format"},
+    "plan": {"--format"},
     "apply": {"--yes", "-y", "--format"},
     "status": {"--format"},
     "destroy": {"--delete-project", "--force", "--yes", "-y", "--format"},
@@ -55,9 +55,10 @@ APPLIED_BY_THE_COMMAND_LINE = {"timeout", "verbosity"}
 """Process-wide: the command line applies them (logging, deadlines) for every command that takes them."""
 READ_BY_A_FLEET = {"parallelism", "only"}
 """Read only when the settings file holds [[projects]] (tests/test_fleet.py)."""
-DEFAULT_ON_PURPOSE = {"export": {"rotate_key"}, "destroy": {"show_secrets"}}
+DEFAULT_ON_PURPOSE = {"export": {"rotate_key", "show_secrets"}, "destroy": {"show_secrets"}}
 """Read by a command that must see the default: export observes the keys as they are (a rotation is
-apply's business); destroy's report, shared with apply, shows no secret."""
+apply's business) and writes no secret (the key steps it runs read no key string); destroy's report,
+shared with apply, shows no secret."""
 
 
 def invoke(*args: str):
@@ -117,6 +118,10 @@ def reads(monkeypatch):
 def user_adc(provision_env, clean_config, monkeypatch):
     monkeypatch.setenv("HOME", str(clean_config))
     monkeypatch.setenv("GITHUB_ENV", str(clean_config / "github.env"))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # --github-env is for GitHub Actions only
+    (clean_config / "gitlab-jwks.json").write_text(
+        json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]})
+    )
     (clean_config / "gcloud").mkdir()
     (clean_config / "gcloud" / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
 
@@ -132,6 +137,9 @@ EVERYTHING = {
     "--impersonator": "user:me@example.com",
     "--credentials-file": "adc.json",
     "--github-repo": "octo/app",
+    "--gitlab-project": "group/app",
+    "--gitlab-issuer": "https://gitlab.example.com",
+    "--gitlab-jwks": "gitlab-jwks.json",
     "--env-file": ".env",
     "--github-env": None,
     "--vertex-express": None,

@@ -17,6 +17,7 @@ from gcp_setup.google.iam_policy import Binding, grant, unconditional_members
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.steps.api_key import ApiKeyStep
 from gcp_setup.steps.base import Context, Outcome
+from gcp_setup.steps.roles import RolesStep
 from gcp_setup.steps.service_account import ServiceAccountStep
 
 ROLE = defaults.ROLES[0]
@@ -29,7 +30,7 @@ def run(emulator_env, identity_project):
     def run_steps(mode: str = "apply", steps=None, **settings):
         config = Config(project=identity_project, **settings)
         ctx = Context(config, GoogleSession.create(emulator_env.host))
-        return Engine().run(steps or [ServiceAccountStep(), ApiKeyStep()], ctx, mode)
+        return Engine().run(steps or [ServiceAccountStep(), RolesStep(), ApiKeyStep()], ctx, mode)
 
     return run_steps
 
@@ -40,20 +41,32 @@ def outcomes(result) -> dict[str, Outcome]:
 
 def test_first_apply_creates_second_changes_nothing(run, emu, identity_project):
     plan = run("plan")
-    assert outcomes(plan) == {"service_account": Outcome.PLANNED, "api_key": Outcome.PLANNED}
-    assert [a.kind for a in plan.by_name("service_account").actions] == ["create", "update"]
+    assert outcomes(plan) == {
+        "service_account": Outcome.PLANNED,
+        "roles": Outcome.PLANNED,
+        "api_key": Outcome.PLANNED,
+    }
+    assert [a.kind for a in plan.by_name("service_account").actions] == ["create"]
+    assert [a.kind for a in plan.by_name("roles").actions] == ["update"]
     assert emu.writes() == []
 
     first = run()
     assert first.ok, [(r.name, r.detail) for r in first.results]
-    # creating the account and granting its role is one "created"
-    assert outcomes(first) == {"service_account": Outcome.CREATED, "api_key": Outcome.CREATED}
+    assert outcomes(first) == {
+        "service_account": Outcome.CREATED,
+        "roles": Outcome.UPDATED,
+        "api_key": Outcome.CREATED,
+    }
     email = f"{defaults.SERVICE_ACCOUNT_ID}@{identity_project}.iam.gserviceaccount.com"
     assert first.by_name("service_account").outputs["email"] == email
 
     emu.clear_requests()
     second = run()
-    assert outcomes(second) == {"service_account": Outcome.UNCHANGED, "api_key": Outcome.UNCHANGED}
+    assert outcomes(second) == {
+        "service_account": Outcome.UNCHANGED,
+        "roles": Outcome.UNCHANGED,
+        "api_key": Outcome.UNCHANGED,
+    }
     assert emu.writes() == []
     reads = [r for r in emu.requests() if r["kind"] == "read"]
     assert len(reads) == 3, [r["path"] for r in reads]  # the account, the project policy, the key
@@ -67,8 +80,9 @@ def test_existing_account_is_adopted_and_other_bindings_survive(run, emu, identi
     ]
     grant(iam.project_policy(identity_project), [Binding(ROLE, "user:alice@example.com")])
 
-    result = run(steps=[ServiceAccountStep()])
-    assert result.by_name("service_account").outcome is Outcome.UPDATED  # adopted; only the role added
+    result = run(steps=[ServiceAccountStep(), RolesStep()])
+    assert result.by_name("service_account").outcome is Outcome.UNCHANGED  # adopted
+    assert result.by_name("roles").outcome is Outcome.UPDATED  # only the role added
     members = unconditional_members(iam.project_policy(identity_project).get(), ROLE)
     assert members == {"user:alice@example.com", service_account_member(email)}
     creates = [w for w in emu.writes() if w["method_id"].endswith("serviceAccounts.create")]
@@ -77,16 +91,16 @@ def test_existing_account_is_adopted_and_other_bindings_survive(run, emu, identi
 
 def test_new_account_propagation_delay_is_handled(run, emu):
     emu.set_realism(service_account_propagation_s=0.3)
-    result = run(steps=[ServiceAccountStep()])
-    step = result.by_name("service_account")
-    assert step.outcome is Outcome.CREATED and len(step.actions) == 2, step.detail
+    result = run(steps=[ServiceAccountStep(), RolesStep()])
+    step = result.by_name("roles")
+    assert step.outcome is Outcome.UPDATED and len(step.actions) == 1, step.detail
 
 
 def test_extra_roles_and_disabled_step(run, identity_project):
-    result = run(steps=[ServiceAccountStep()], roles=(ROLE, "roles/logging.logWriter"))
+    result = run(steps=[ServiceAccountStep(), RolesStep()], roles=(ROLE, "roles/logging.logWriter"))
     assert result.ok
-    skipped = run(steps=[ServiceAccountStep()], service_account=None)
-    assert skipped.by_name("service_account").outcome is Outcome.SKIPPED
+    skipped = run(steps=[ServiceAccountStep(), RolesStep()], service_account=None)
+    assert outcomes(skipped) == {"service_account": Outcome.SKIPPED, "roles": Outcome.SKIPPED}
 
 
 def email_of(project: str) -> str:

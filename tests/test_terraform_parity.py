@@ -149,6 +149,8 @@ def test_validation_rules_reject_bad_inputs(tmp_path: Path) -> None:
         "billing_account": "abc",
         "impersonators": '["dev@example.com"]',
         "github_repository": "no-slash",
+        "gitlab_project": "no-slash",
+        "gitlab_issuer": "http://gitlab.local",
         "workload_identity_pool_id": "gcp-reserved",
         "project_deletion_policy": "KEEP",
         "api_key_targets": "[]",
@@ -200,25 +202,43 @@ def test_use_vertexai_agrees_with_the_env_gcp_setup_writes(
     assert json.loads(terraform_value) == python_env[envvars.USE_VERTEXAI]
 
 
-def test_workload_identity_federation_matches_the_python_side() -> None:
-    """Same pool and provider IDs, issuer, mapping, condition, binding and STS as `--github-repo`."""
-    from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER, repository_member
+MODULE_FEDERATIONS = {  # resource name: its pool ID, provider ID and subject variables
+    "github": ("workload_identity_pool_id", "workload_identity_provider_id", "github_repository"),
+    "gitlab": ("gitlab_workload_identity_pool_id", "gitlab_workload_identity_provider_id", "gitlab_project"),
+}
 
-    resources = _blocks("main.tf", "resource")
-    pool = resources["google_iam_workload_identity_pool"]["github"]
-    provider = resources["google_iam_workload_identity_pool_provider"]["github"]
-    binding = resources["google_service_account_iam_member"]["github_wif"]
-    assert default("workload_identity_pool_id") == defaults.WORKLOAD_IDENTITY_POOL_ID
-    assert default("workload_identity_provider_id") == defaults.WORKLOAD_IDENTITY_PROVIDER_ID
-    assert pool["display_name"] == defaults.WORKLOAD_IDENTITY_POOL_DISPLAY_NAME
-    assert provider["display_name"] == defaults.WORKLOAD_IDENTITY_PROVIDER_DISPLAY_NAME
-    assert [block["issuer_uri"] for block in provider["oidc"]] == [defaults.GITHUB_OIDC_ISSUER]
-    assert provider["attribute_mapping"] == defaults.GITHUB_ATTRIBUTE_MAPPING
-    repository = "${var.github_repository}"
-    assert provider["attribute_condition"] == defaults.github_attribute_condition(repository)
+
+@pytest.mark.parametrize("name", sorted(MODULE_FEDERATIONS))
+def test_workload_identity_federation_matches_the_python_side(name: str) -> None:
+    """Same pool and provider IDs, issuer (and inline keys), mapping, condition, binding and STS as
+    `--github-repo` / `--gitlab-project`."""
+    from gcp_setup.federations import GITHUB, GITLAB
+    from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
+
+    federation = {"github": GITHUB, "gitlab": GITLAB}[name]
+    pool_variable, provider_variable, subject_variable = MODULE_FEDERATIONS[name]
+    pool = resource("google_iam_workload_identity_pool", name)
+    provider = resource("google_iam_workload_identity_pool_provider", name)
+    binding = resource("google_service_account_iam_member", f"{name}_wif")
+    assert (default(pool_variable), default(provider_variable)) == (
+        federation.pool_id,
+        federation.provider_id,
+    )
+    assert pool["display_name"] == federation.pool_display_name
+    assert provider["display_name"] == federation.provider_display_name
+    [oidc] = provider["oidc"]
+    if federation.issuer_setting:  # GitLab: any instance, its keys inline when Google cannot reach it
+        assert default("gitlab_issuer") == federation.default_issuer
+        assert (oidc["issuer_uri"], oidc["jwks_json"]) == ("${var.gitlab_issuer}", "${var.gitlab_jwks_json}")
+    else:
+        assert oidc["issuer_uri"] == federation.default_issuer
+    assert provider["attribute_mapping"] == federation.mapping
+    subject = f"${{var.{subject_variable}}}"
+    assert provider["attribute_condition"] == federation.condition(subject)
     assert binding["role"] == WORKLOAD_IDENTITY_USER
-    pool_name = f"projects/N/locations/global/workloadIdentityPools/{defaults.WORKLOAD_IDENTITY_POOL_ID}"
-    module_pool_name = "${google_iam_workload_identity_pool.github[0].name}"
-    assert binding["member"] == repository_member("N", repository).replace(pool_name, module_pool_name)
-    services = resources["google_project_service"]["services"]["for_each"]
+    pool_name = f"projects/N/locations/global/workloadIdentityPools/{federation.pool_id}"
+    module_pool_name = f"${{google_iam_workload_identity_pool.{name}[0].name}}"
+    assert binding["member"] == federation.member("N", subject).replace(pool_name, module_pool_name)
+    services = resource("google_project_service", "services")["for_each"]
     assert all(f'"{s}"' in services for s in defaults.WORKLOAD_IDENTITY_SERVICES)
+    assert f"local.use_{'gitlab_' if name == 'gitlab' else ''}wif" in services

@@ -39,8 +39,16 @@ def test_verify_passes_every_check_after_setup(gemini_project) -> None:
 def test_json_output_is_stable(gemini_project) -> None:
     code, report = verify_json()
     assert code == 0
-    assert list(report) == ["ok", "emulator", "project", "location", "model", "checks"]
-    assert report["ok"] is True
+    assert list(report) == [
+        *("format_version", "command", "ok", "problem"),
+        *("emulator", "project", "location", "model", "checks"),
+    ]
+    assert (report["format_version"], report["command"], report["ok"], report["problem"]) == (
+        1,
+        "verify",
+        True,
+        None,
+    )
     assert report["project"] == gemini_project.project.project_id
     assert report["model"] == "gemini-3.8-flash"
     assert [c["name"] for c in report["checks"]] == list(CHECK_NAMES)
@@ -95,9 +103,11 @@ def test_checks_without_prerequisites_are_skipped_not_failed(emulator_env, tmp_p
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
     monkeypatch.setenv("NO_GCE_CHECK", "True")
     code, report = verify_json()
-    assert code == 0
+    assert code == 1  # nothing was verified: not green
     assert {c["status"] for c in report["checks"]} == {"skipped"}
     assert "GEMINI_API_KEY" in report["checks"][1]["hint"]
+    assert report["problem"].startswith("no check ran")
+    assert verify_json("--allow-skipped")[0] == 0
 
 
 def test_api_key_env_names_the_variable(gemini_project, monkeypatch) -> None:

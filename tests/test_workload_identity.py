@@ -5,12 +5,10 @@ google-auth `external_account` credential (what google-github-actions/auth write
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import time
 from pathlib import Path
 
+import federation
 import pytest
 import requests
 from click.testing import CliRunner
@@ -46,12 +44,7 @@ def wif_state(emu) -> list[dict]:
     return emu.state()["backends"]["workload_identity"]["pools"]
 
 
-def sa_members(emu, role: str = "roles/iam.workloadIdentityUser") -> set[str]:
-    accounts = emu.state()["backends"]["iam"]["accounts"]
-    bindings = [
-        b for a in accounts if a["account_id"] == defaults.SERVICE_ACCOUNT_ID for b in a["policy"]["bindings"]
-    ]
-    return {m for b in bindings if b["role"] == role for m in b["members"]}
+sa_members = federation.sa_members
 
 
 def test_apply_sets_up_federation_and_a_second_apply_writes_nothing(provision_env) -> None:
@@ -84,61 +77,37 @@ def test_apply_sets_up_federation_and_a_second_apply_writes_nothing(provision_en
     assert len(wif_reads) == 2  # the pool and the provider (plus the account's policy)
 
 
-def github_token(repository: str = REPO, issuer: str = defaults.GITHUB_OIDC_ISSUER) -> str:
-    """An OIDC token shaped as GitHub Actions issues them (the emulator checks claims, not signatures)."""
-    claims = {
-        "iss": issuer,
-        "sub": f"repo:{repository}:ref:refs/heads/main",
-        "aud": "https://iam.googleapis.com",
-        "repository": repository,
-        "repository_owner": repository.split("/")[0],
-        "ref": "refs/heads/main",
-        "exp": int(time.time()) + 600,
-    }
-    parts = ({"alg": "RS256", "typ": "JWT", "kid": "github"}, claims)
-    encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=") for p in parts]
-    return ".".join(encoded) + ".c2lnbmF0dXJl"
+def github_token(provider: str, repository: str = REPO) -> str:
+    return federation.github_token(repository, provider)
 
 
 def external_account_file(tmp_path: Path, emu, provider: str, token: str, impersonate: bool = True) -> Path:
     """The credentials file google-github-actions/auth writes, its subject token read from a file; with
     `service_account` the federated token impersonates it, without it the pool's identity is used as is."""
     (tmp_path / "github-oidc-token").write_text(token)
-    info = {
-        "type": "external_account",
-        "audience": f"//iam.googleapis.com/{provider}",
-        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-        "token_url": f"{emu.url}/v1/token",
-        "credential_source": {"file": str(tmp_path / "github-oidc-token")},
-    }
-    if impersonate:
-        sa_url = f"{emu.url}/v1/projects/-/serviceAccounts/{SA_EMAIL}:generateAccessToken"
-        info["service_account_impersonation_url"] = sa_url
+    sa_url = federation.impersonation_url(emu.url, SA_EMAIL) if impersonate else None
+    info = federation.external_account_info(
+        f"{emu.url}/v1/token", f"//iam.googleapis.com/{provider}", tmp_path / "github-oidc-token", sa_url
+    )
     path = tmp_path / "gha-creds.json"
     path.write_text(json.dumps(info))
     return path
 
 
 def use_credentials(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", PROJECT)
-    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", "http://" + os.environ["GCP_SETUP_EMULATOR_HOST"] + "/")
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    federation.use_credentials(monkeypatch, path, PROJECT)
 
 
-def verify_checks(*names: str) -> dict[str, dict]:
-    args = [arg for name in names for arg in ("--only", name)]
-    result = CliRunner().invoke(cli, ["verify", "--format", "json", *args])
-    return {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+verify_checks = federation.verify_checks
 
 
 def test_a_github_token_authenticates_as_the_service_account(provision_env, tmp_path, monkeypatch) -> None:
     """What a workflow does after google-github-actions/auth: ADC is an external_account file; STS
     exchanges the OIDC token, the federated token impersonates the account, Vertex AI answers."""
     provider = apply_json(*WIF)["workload_identity"]["outputs"]["workload_identity_provider"]
-    use_credentials(monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token()))
+    use_credentials(
+        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider))
+    )
 
     checks = verify_checks("credentials", "vertex")
     assert checks["credentials"]["status"] == "passed", checks
@@ -148,13 +117,16 @@ def test_a_github_token_authenticates_as_the_service_account(provision_env, tmp_
 
     # Another repository's workflow is refused by the provider's attribute condition.
     use_credentials(
-        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token("evil/fork"))
+        monkeypatch,
+        external_account_file(tmp_path, provision_env, provider, github_token(provider, "evil/fork")),
     )
     refused = verify_checks("credentials")["credentials"]
     assert refused["status"] == "failed" and "attribute condition" in refused["detail"]
 
     # Direct federation (no service_account input): the principal is an identity of the pool.
-    direct = external_account_file(tmp_path, provision_env, provider, github_token(), impersonate=False)
+    direct = external_account_file(
+        tmp_path, provision_env, provider, github_token(provider), impersonate=False
+    )
     use_credentials(monkeypatch, direct)
     pool = provider.split("/providers/")[0]
     assert (
@@ -172,7 +144,7 @@ def destroy_json(*args: str) -> dict:
 def test_destroy_removes_binding_provider_and_pool_and_a_second_destroy_is_a_no_op(provision_env) -> None:
     apply_json(*WIF)
     steps = destroy_json("--project", PROJECT)  # no --github-repo needed: the pool says it is ours
-    assert steps["workload_identity"]["outcome"] == "updated", steps["workload_identity"]
+    assert steps["workload_identity"]["outcome"] == "deleted", steps["workload_identity"]
     [pool] = wif_state(provision_env)
     assert pool["deleted_at"] is not None and pool["providers"]["github-actions"]["deleted_at"] is not None
     assert provision_env.state()["backends"]["iam"]["accounts"] == []  # deleted after its binding went
@@ -203,7 +175,9 @@ def test_a_disabled_pool_and_provider_are_enabled_again(provision_env, tmp_path,
         requests.patch(
             url, params={"updateMask": "disabled"}, json={"disabled": True}, timeout=10
         ).raise_for_status()
-    use_credentials(monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token()))
+    use_credentials(
+        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider))
+    )
     assert verify_checks("credentials")["credentials"]["status"] == "failed"  # STS refuses a disabled pool
 
     actions = [a["summary"] for a in apply_json(*WIF)["workload_identity"]["actions"]]

@@ -85,7 +85,8 @@ def finish(
 
     debug_tracebacks(click_ctx, run)
     if output_format == "json":
-        click.echo(report.to_json(run, config, smoke.document() if smoke else None))
+        command = click_ctx.info_name or run.mode
+        click.echo(report.to_json(run, config, command, smoke.document() if smoke else None))
         return
     click.echo(render(run))
     if config.show_secrets and (secrets := report.render_secrets(run)):

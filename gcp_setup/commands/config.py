@@ -3,10 +3,9 @@ default). It resolves as every other command does, so it is the reference of wha
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from gcp_setup import schema
 from gcp_setup.commands.options import resolution, settings_command
 from gcp_setup.config import build_config
 from gcp_setup.errors import EXIT_USAGE, UsageError
@@ -30,7 +29,8 @@ def config(click_ctx: click.Context, output_format: str, **settings) -> None:
         problem = exc.one_line()
     rows = {name: {"value": _printable(r.value), "source": r.source} for name, r in resolved.items()}
     if output_format == "json":
-        click.echo(json.dumps({"settings": rows, "valid": problem is None, "problem": problem}, indent=2))
+        body = {"settings": rows, "valid": problem is None, "problem": problem}
+        click.echo(schema.dumps(schema.document("config", body)))
     else:
         width = max(len(name) for name in rows)
         for name, row in rows.items():

@@ -10,9 +10,6 @@ import click
 from gcp_setup.commands.options import SettingsCommand, config_of, settings_params
 from gcp_setup.errors import UsageError
 
-TFVARS_FILE = "terraform.tfvars"
-IMPORT_SCRIPT = "import.sh"
-
 
 @click.group("export")
 def export() -> None:
@@ -26,7 +23,7 @@ def export() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
     show_default=True,
-    help=f"Directory for {TFVARS_FILE} and {IMPORT_SCRIPT} (created if missing).",
+    help="Directory for terraform.tfvars and imports.tf (or import.sh) (created if missing).",
 )
 @click.option(
     "--module",
@@ -35,7 +32,7 @@ def export() -> None:
     help='Prefix addresses with module.NAME (as in `module "NAME" { source = ".../terraform" }`); '
     "default: terraform/ is the root module.",
 )
-@click.option("--force", is_flag=True, help=f"Overwrite an existing {TFVARS_FILE} or {IMPORT_SCRIPT}.")
+@click.option("--force", is_flag=True, help="Overwrite the files export writes when they exist.")
 @click.option(
     "--source",
     metavar="PATH",
@@ -51,25 +48,28 @@ def terraform(
     source: str | None,
     **settings,
 ) -> None:
-    """Write terraform.tfvars for the module in terraform/ from the resolved settings, and a
-    `terraform import` for every resource of the module that exists already (read through the
-    APIs, read-only). The import commands are also printed on stdout. No secrets are written."""
+    """Write terraform.tfvars for the module in terraform/ from the resolved settings, and an import of
+    every resource of the module that exists already, as the steps observe it (read-only): `import {}`
+    blocks in imports.tf (Terraform >= 1.5), or with --import-style script `terraform import` commands in
+    import.sh. The imports are also printed on stdout. No secrets are written. Of a fleet file: a root
+    module calling the module for each project (main.tf), one tfvars map and import.sh."""
     from gcp_setup.commands.fleet import fleet_file
     from gcp_setup.google.session import GoogleSession
+    from gcp_setup.terraform_export import IMPORT_FILES, TFVARS_FILE
     from gcp_setup.terraform_export import export as export_setup
 
     if fleet_file(click_ctx):
         return _export_fleet(click_ctx, out_dir, force, source)
     config = config_of(click_ctx)
-    targets = [out_dir / TFVARS_FILE, out_dir / IMPORT_SCRIPT]
+    targets = [out_dir / TFVARS_FILE, out_dir / IMPORT_FILES[config.import_style]]
     _refuse_overwriting(targets, force)
     result = export_setup(config, GoogleSession.create(config.emulator_host, quota_project=config.project))
     out_dir.mkdir(parents=True, exist_ok=True)
-    script = result.import_script(module_name)
-    targets[0].write_text(result.tfvars)
-    targets[1].write_text(script)
-    os.chmod(targets[1], 0o755)
-    click.echo(script, nl=False)
+    for name, text in result.files(config.import_style, module_name).items():
+        (out_dir / name).write_text(text)
+    if config.import_style == "script":
+        os.chmod(targets[1], 0o755)
+    click.echo(targets[1].read_text(), nl=False)
     click.echo(f"wrote {targets[0]} and {targets[1]} ({len(result.imports)} imports)", err=True)
 
 
@@ -85,9 +85,10 @@ def _export_fleet(click_ctx: click.Context, out_dir: Path, force: bool, source: 
     from gcp_setup.fleet import fleet_session
     from gcp_setup.fleet_export import ROOT_FILE, export_fleet
     from gcp_setup.fleet_settings import PARALLELISM
+    from gcp_setup.terraform_export import IMPORT_FILES, TFVARS_FILE
 
     configs = fleet_configs(click_ctx)
-    targets = [out_dir / ROOT_FILE, out_dir / TFVARS_FILE, out_dir / IMPORT_SCRIPT]
+    targets = [out_dir / ROOT_FILE, out_dir / TFVARS_FILE, out_dir / IMPORT_FILES["script"]]
     _refuse_overwriting(targets, force)
     session = fleet_session(configs[0].emulator_host if configs else None)
     result = export_fleet(configs, session, source or _module_source(out_dir), PARALLELISM)

@@ -18,7 +18,7 @@ import click
 from gcp_setup.commands.common import secret_files_locked
 from gcp_setup.commands.options import resolution, resolve
 from gcp_setup.config import Config, Resolved, TomlSection, build_config
-from gcp_setup.errors import EXIT_FAILED, UsageError
+from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED, UsageError
 
 
 def fleet_file(click_ctx: click.Context) -> bool:
@@ -163,4 +163,4 @@ def _finish(click_ctx, command: str, results, output_format: str, configs, detai
     if not all(r.ok for r in results):
         click_ctx.exit(EXIT_FAILED)
     if detailed_exitcode and any(r.changes_pending for r in results):
-        click_ctx.exit(2)
+        click_ctx.exit(EXIT_CHANGES)

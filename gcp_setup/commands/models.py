@@ -3,8 +3,6 @@ the environment, with the .env's variables winning (`--env-file`, resolved as `a
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from gcp_setup.commands.options import settings_command, values_of
@@ -68,7 +66,9 @@ def models(
 
 
 def render_json(shown: list[ModelInfo]) -> str:
-    return json.dumps({"models": [m.to_json() for m in shown]}, indent=2)
+    from gcp_setup import schema
+
+    return schema.dumps(schema.document("models", {"models": [m.to_json() for m in shown]}))
 
 
 def render_table(shown: list[ModelInfo]) -> str:

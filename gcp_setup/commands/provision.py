@@ -4,8 +4,9 @@
 that changes nothing verifies too, which is what a CI job re-running apply wants. Keys a new key
 replaced are deleted only after that test has passed with the new one (after_smoke_test_steps).
 
-Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 bad usage;
-`plan --detailed-exitcode` returns 2 when changes are pending, as terraform does, for CI drift checks.
+Exit codes: 0 done (or nothing to do), 1 a step failed or the smoke test did, 2 bad usage. With
+--detailed-exitcode (plan, status), as terraform has it: 0 nothing to do, 2 changes pending, 1 anything
+else, bad usage included (cli.py makes it so even for a flag click refuses). docs/verify.md has the table.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from gcp_setup.commands.common import (
     run_steps,
     warn_about,
 )
-from gcp_setup.commands.options import config_of, settings_command
+from gcp_setup.commands.options import config_of, settings_command, values_of
 from gcp_setup.config import Config
-from gcp_setup.errors import EXIT_FAILED
+from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
 from gcp_setup.verify.smoke import SmokeTest, step_output
 
@@ -30,8 +31,9 @@ RETIRE_STEP = "old_keys"
 """The step that waits for the smoke test (steps/retire_keys.py); present in a run that planned it."""
 
 
-def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render):
-    """plan and status: resolve the settings, run every step without changing anything, print."""
+def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render) -> None:
+    """plan and status: resolve the settings, run every step without changing anything, print, and exit
+    1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0)."""
     from gcp_setup import report
 
     config = config_of(click_ctx)
@@ -45,27 +47,24 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
         from gcp_setup import permissions
 
         permissions.check(session, config.project, run)  # the writes apply would need, named now
-    return run
+    if not run.ok:
+        click_ctx.exit(EXIT_FAILED)
+    if config.detailed_exitcode and run.changes_pending:
+        click_ctx.exit(EXIT_CHANGES)
 
 
 @settings_command("plan")
-@click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none, 1 on error."
-)
 @format_option
 @click.pass_context
-def plan(click_ctx: click.Context, detailed_exitcode: bool, output_format: str, **settings) -> None:
+def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup import report
     from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
     if fleet_file(click_ctx):
-        return run_fleet_command(click_ctx, "plan", output_format, detailed_exitcode=detailed_exitcode)
-    run = _observe_all(click_ctx, "plan", output_format, report.render_plan)
-    if not run.ok:
-        click_ctx.exit(EXIT_FAILED)
-    if detailed_exitcode and run.changes_pending:
-        click_ctx.exit(2)
+        detailed = values_of(click_ctx)["detailed_exitcode"]
+        return run_fleet_command(click_ctx, "plan", output_format, detailed_exitcode=detailed)
+    _observe_all(click_ctx, "plan", output_format, report.render_plan)
 
 
 @settings_command("status")
@@ -77,10 +76,9 @@ def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
     if fleet_file(click_ctx):
-        return run_fleet_command(click_ctx, "status", output_format)
-    run = _observe_all(click_ctx, "status", output_format, report.render_status)
-    if not run.ok:
-        click_ctx.exit(EXIT_FAILED)
+        detailed = values_of(click_ctx)["detailed_exitcode"]
+        return run_fleet_command(click_ctx, "status", output_format, detailed_exitcode=detailed)
+    _observe_all(click_ctx, "status", output_format, report.render_status)
 
 
 @settings_command("apply")
@@ -93,7 +91,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
 
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
-    from gcp_setup import report
+    from gcp_setup import github_actions, report
     from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
     if fleet_file(click_ctx):
@@ -107,15 +105,23 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
         announce_generated(config.project, human)
     run, render, smoke = apply_project(config, yes=yes, human=human)
     finish(click_ctx, run, config, output_format, render, smoke)
-    if human and run.ok and step_output(run, "workload_identity", "workload_identity_provider"):
-        from gcp_setup.steps.workload_identity import github_actions_snippet
-
-        click.echo(github_actions_snippet(run.by_name("workload_identity").outputs))
+    github_actions.publish_apply(config, run, smoke)
+    if human and run.ok:
+        _print_ci_snippets(run)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if smoke and not smoke.passed:
         click.echo(f"apply succeeded; the smoke test failed: {smoke.failures()}", err=True)
         click_ctx.exit(EXIT_FAILED)
+
+
+def _print_ci_snippets(run) -> None:
+    """How a CI job authenticates with the federation apply set up, no key involved."""
+    from gcp_setup.federations import GITHUB, GITLAB, github_actions_snippet, gitlab_ci_snippet
+
+    for federation, snippet in ((GITHUB, github_actions_snippet), (GITLAB, gitlab_ci_snippet)):
+        if step_output(run, federation.step, "workload_identity_provider"):
+            click.echo(snippet(run.by_name(federation.step).outputs))
 
 
 def say(message: str) -> None:
@@ -144,14 +150,10 @@ def apply_project(
 
 
 def announce_generated(project: str, human: bool) -> None:
-    """--project-prefix made the ID: say it, and hand it to the next steps of a GitHub Actions job."""
-    import os
-
+    """--project-prefix made the ID: say it (in GitHub Actions, publish_apply hands it to the next steps
+    as the output project_id)."""
     if human:
         click.echo(f"project ID generated: {project}", err=True)
-    if os.environ.get("GITHUB_OUTPUT"):
-        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
-            output.write(f"project_id={project}\n")
 
 
 def all_steps(config: Config) -> list:
@@ -168,7 +170,7 @@ def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool,
 
     if not run.ok:
         return run
-    proven = smoke is None or smoke.passed
+    proven = smoke is None or smoke.proves_the_keys
     later = run_steps(
         config,
         after_smoke_test_steps(),

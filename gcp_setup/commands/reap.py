@@ -6,7 +6,6 @@ Exit codes: 0 done (nothing to reap included), 1 a deletion failed, 2 bad usage.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import click
@@ -24,6 +23,7 @@ def reap(click_ctx: click.Context, dry_run: bool, output_format: str, **settings
     """Delete the expired projects gcp-setup created (labels created-by=gcp-setup and gcp-setup-expires
     in the past), among those you can see, or under --organization / --folder (direct children)."""
     from gcp_setup import reap as reaping
+    from gcp_setup import schema
     from gcp_setup.google.session import GoogleSession
 
     values = values_of(click_ctx)
@@ -34,7 +34,7 @@ def reap(click_ctx: click.Context, dry_run: bool, output_format: str, **settings
             {"project": r.project, "expired_at": _when(r.expired_at), "deleted": r.deleted, "error": r.error}
             for r in results
         ]
-        click.echo(json.dumps({"command": "reap", "dry_run": dry_run, "projects": rows}, indent=2))
+        click.echo(schema.dumps(schema.document("reap", {"dry_run": dry_run, "projects": rows})))
     else:
         click.echo(_table(results, dry_run))
     if any(r.error for r in results):

@@ -1,10 +1,12 @@
 """`gcp-setup verify`: can I call Gemini, with google-genai and with openai, and is my setup right?
 
-Exit status 0 only when every check that ran (was not skipped) passed. `--format json` prints the
-document described in gcp_setup/verify/render.py. Project, location, endpoint and the .env are resolved
-as `apply` resolves them; the .env (`--env-file FILE`, the one `apply` wrote) is read, and its variables
-win over the process environment (flags win over both). No API key or token is ever printed
-or logged: output and log records pass through a redactor.
+Exit status 0 only when no check failed, at least one ran and passed, and every check named by --only
+ran (`--allow-skipped`: only a failure fails); render.verdict says it. `--format json` prints the
+document described in gcp_setup/verify/render.py, `--junit FILE` writes verify/junit.py's report.
+Project, location, endpoint and the .env are resolved as `apply` resolves them; the .env
+(`--env-file FILE`, the one `apply` wrote) is read, and its variables win over the process environment
+(flags win over both). No API key or token is ever printed or logged: output and log records pass
+through a redactor.
 """
 
 from __future__ import annotations
@@ -59,15 +61,23 @@ def verify(
 ) -> None:
     """Prove that the credentials work: ADC, the Gemini API key, Vertex AI and both OpenAI-compatible
     endpoints, through the real google-genai and openai libraries. Failures name the fix."""
+    from gcp_setup import github_actions
     from gcp_setup.verify import render, smoke_test
 
-    vctx = build_context(
-        dict(ctx.environ), values_of(ctx), model, api_key_env, propagation_wait, not no_generate
-    )
+    values = values_of(ctx)
+    vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, not no_generate)
     results = smoke_test(vctx, tuple(n for n in (only or CHECK_NAMES) if n not in skip))
-    text = render.render_json(vctx, results) if fmt == "json" else render.render_table(vctx, results)
+    problem = render.verdict(results, only, values["allow_skipped"])
+    if values["junit"]:
+        from gcp_setup.verify import junit
+
+        junit.write(values["junit"], results, vctx.secrets())
+    table = fmt != "json"
+    text = render.render_table(vctx, results) if table else render.render_json(vctx, results, problem)
     click.echo(redact_all(text, vctx.secrets()))
-    if not render.passed(results):
+    github_actions.publish_verify(vctx.vertex_project, results, vctx.secrets())
+    if problem:
+        click.echo(redact_all(f"verify failed: {problem}", vctx.secrets()), err=True)
         ctx.exit(EXIT_FAILED)
 
 

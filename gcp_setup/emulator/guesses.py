@@ -23,9 +23,11 @@ AUTH_ONLY_REFUSES_MODEL_LISTING = True
 # googleapis/java-genai#1000); no source dates the change.
 EXPRESS_TAKES_STANDARD_KEYS_UNTIL_AUTH_ONLY = True
 
-# Guess: binding a key checks iam.serviceAccounts.actAs on the account (no Google page names the permission;
-# actAs is what every "run as this account" feature checks).
-BIND_PERMISSION = "iam.serviceAccounts.actAs"
+# Binding a key checks iam.serviceAccountApiKeyBindings.create: Google's role list has it in roles/owner,
+# editor, iam.admin, iam.serviceAccountAdmin and the dedicated iam.serviceAccountApiKeyBindingAdmin
+# (data/iam-roles.json.xz). Guess: it is checked on the account (inherited from its project), as the
+# name says, not on the key's project.
+BIND_PERMISSION = "iam.serviceAccountApiKeyBindings.create"
 
 # Google's e-mail quoted in googleapis/python-genai#2391: binding a key restricted to the Gemini API needs no
 # org-policy change. Guess: "restricted to the Gemini API" means that it is the key's only API target.

@@ -14,7 +14,7 @@ import json
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,48 +36,11 @@ from gcp_setup.emulator.core.routes import (
     shared_path_methods,
 )
 from gcp_setup.emulator.realism import Realism
+from gcp_setup.emulator.request_log import LogEntry, RequestLog
 from gcp_setup.emulator.world import World
 from gcp_setup.errors import EmulatorError
 
 CONTROL_PREFIX = "/_emulator/"
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    method: str
-    path: str
-    status: int
-    method_id: str
-    kind: str
-    """read | write | data | auth | unknown"""
-    principal: str
-    at: float
-    arrived: float = 0.0  # time.time() on arrival, before any latency: `at` - `arrived` is its time in flight
-
-
-class RequestLog:
-    def __init__(self) -> None:
-        self._entries: list[LogEntry] = []
-        self._lock = threading.Lock()
-
-    def add(self, entry: LogEntry) -> None:
-        with self._lock:
-            self._entries.append(entry)
-
-    def entries(self) -> list[LogEntry]:
-        with self._lock:
-            return list(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def writes(self) -> list[LogEntry]:
-        """Mutating requests that the emulator answered with success."""
-        return [e for e in self.entries() if e.kind == "write" and e.status < 400]
-
-    def reads(self) -> list[LogEntry]:
-        return [e for e in self.entries() if e.kind == "read"]
 
 
 def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

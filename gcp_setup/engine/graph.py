@@ -13,8 +13,7 @@ First observations are speculative (engine/speculation.py); a step's first write
 speculative read has been answered. After a step's actions, its state is what `state_after` makes of the
 writes' answers; only a step that cannot tell is observed again. Below a step that creates the resource
 everything else lives in (the project: `created_anew`), every step starts from its `absent_state`
-without reading. So a bootstrap spends its round trips on the writes and their operations, not on
-reading back what it just made or what cannot exist yet.
+without reading. What a run costs in requests: docs/provisioning.md.
 """
 
 from __future__ import annotations
@@ -311,8 +310,8 @@ def _outcome(actions: list[Action], mode: Mode) -> Outcome:
     kinds = {a.kind for a in actions}
     if "create" in kinds and "delete" not in kinds:
         return Outcome.CREATED  # creating a resource may take follow-up updates (an account and its grant)
-    if kinds == {"delete"}:
-        return Outcome.DELETED
+    if "delete" in kinds:
+        return Outcome.DELETED  # what goes may first lose its grants (a service account and its roles)
     return Outcome.UPDATED
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from gcp_setup import defaults
 from gcp_setup.errors import GcpSetupError, UsageError
-from gcp_setup.settings import as_seconds
+from gcp_setup.settings_parsers import as_seconds
 
 DEFAULT_S = defaults.TIMEOUT_S
 ENV = "GCP_SETUP_TIMEOUT"

@@ -37,7 +37,11 @@ _ERROR_INFO = "google.rpc.ErrorInfo"
 _RETRY_INFO = "google.rpc.RetryInfo"
 _QUOTA_FAILURE = "google.rpc.QuotaFailure"
 _LIMIT_0 = re.compile(r"\blimit: 0\b")
-_SHARED_CAPACITY = re.compile(r"^Resource exhausted[.,] [Pp]lease try again later")
+_SHARED_CAPACITY = re.compile(
+    r"^(?:Resource exhausted[.,] [Pp]lease try again later"
+    # the same answer as Vertex AI's gRPC front end words it (googleapis/google-cloud-java#11195, #11054)
+    r"|Unable to submit request because the service is temporarily out of capacity)"
+)
 
 
 @dataclass(frozen=True)

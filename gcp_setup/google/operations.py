@@ -1,9 +1,7 @@
 """Waiting for long-running operations (google.longrunning.Operation), from any client.
 
-Polls back off exponentially, timed from the start of the previous poll: a poll's own round trip
-counts toward the wait. The first goes at once, and while the interval is shorter than a round trip
-the polls follow each other without a pause, so a quick operation is noticed as soon as it is done;
-a slow one still costs few requests. Every poll after the first reports progress.
+Polls back off exponentially (50 ms, x1.6, at most 5 s), timed from the start of the previous poll; the
+first goes at once. Every poll after the first reports progress. What that costs: bench/README.md.
 
 This is a wait, not a retry loop: each poll is one call under the retry policy (client.Client's
 `wait_operation` and `wait_cloud_operation` pass it in), and `wait` only paces the polls.

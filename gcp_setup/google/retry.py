@@ -1,24 +1,13 @@
 """The one retry policy, for every call gcp-setup makes: the API clients (client.py) and verify's model
 calls through google-genai and openai alike.
 
-Retried, with full-jitter exponential backoff (Google's advice for its APIs): 500, 502, 503, 504, ABORTED,
-UNAVAILABLE, a 429 (a rate limit, or Vertex AI's shared capacity, which Google says to retry so), and a
-request that got no answer because the connection broke (reset, refused, dropped), unless sending it twice
-could do harm (`unanswered=False`). Not retried: a quota whose limit is 0 (no wait frees it), a 429 whose
-RetryInfo asks for a longer wait than the budget has left, no answer in time (deadline.py: a hung
-endpoint stays hung), and every other error, which comes out as a GoogleApiError with a hint. A 429
-whose RetryInfo fits is retried after the usual backoff, not after RetryInfo's delay (google-api-core and
-google-genai retry every 429 so).
+    retry.call(fn, *args, policy=DEFAULT_POLICY, waits=...)   # Google's error, with a hint, at the end
 
-The budget of one call (RetryPolicy): at most 8 attempts and 10 s of waiting between them; the n-th wait
-is uniform in [0, min(4 s, 0.05 s * 2**n)], so the waits of 8 attempts add up to 6.35 s at most. Each
-attempt has its own deadline (--timeout, deadline.py).
-
-Propagation is waited for beside that budget: an API enabled moments ago answers SERVICE_DISABLED for a
-while ("wait a few minutes for the action to propagate"), and IAM does not know a service account created
-moments ago. The caller says how long such an answer is worth waiting for (`Waits`); provisioning knows
-what its run enabled (client.py), verify asks Service Usage (verify/core.py); both through
-`service_enabled_recently`.
+Retried within one call's budget (RetryPolicy): 5xx, ABORTED, UNAVAILABLE, a 429 whose RetryInfo fits the
+budget, and a request that got no answer because the connection broke (unless `unanswered=False`). Not
+retried: a quota whose limit is 0, no answer in time, every other error. Propagation (SERVICE_DISABLED
+from an API enabled moments ago) is waited for beside the budget, as long as the caller's `Waits` allow.
+The figures and the table of answers: docs/retries.md.
 
 Why not google.api_core.retry.Retry: it bounds a call by seconds only (max attempts is an open request,
 googleapis/python-api-core#535), its predicate judges one exception without the call's history (which

@@ -25,7 +25,6 @@ from gcp_setup.config import Config
 from gcp_setup.google.apikeys import ApiKeysClient, Key, api_targets, is_deleted, key_id, key_name
 from gcp_setup.secrets import Secret
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Step
-from gcp_setup.steps.service_account import project_id
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class ApiKeyStep(Step):
         return config.service_account_email if config.api_key_type == "auth" else None
 
     def observe(self, ctx: Context) -> KeysState:
-        keys = ApiKeysClient(ctx.session, ctx.progress_note).list(project_id(ctx))
+        keys = ApiKeysClient(ctx.session, ctx.progress_note).list(ctx.config.project)
         ours = [k for k in keys if self.spec.number(k) is not None]
         return _revealed(
             ctx, self.sort(ctx, ours, account_is_new=bool(ctx.output("service_account", "created")))
@@ -126,13 +125,13 @@ class ApiKeyStep(Step):
         if current is not None:
             return KeysState(current["name"], current, others)
         next_number = max((self.spec.number(k) or 0 for k in keys), default=0) + 1
-        name = key_name(project_id(ctx), f"{self.spec.id_prefix}{next_number}")
+        name = key_name(ctx.config.project, f"{self.spec.id_prefix}{next_number}")
         return KeysState(name, None, others, _why_new(live, want, config.rotate_key))
 
     def _sort_standard(self, ctx: Context, keys: list[Key]) -> KeysState:
         fixed = next((k for k in keys if key_id(k) == self.spec.legacy_id), None)
         retire = [k["name"] for k in keys if k is not fixed and not is_deleted(k)]
-        name = fixed["name"] if fixed else key_name(project_id(ctx), self.spec.legacy_id or "")
+        name = fixed["name"] if fixed else key_name(ctx.config.project, self.spec.legacy_id or "")
         return KeysState(name, fixed, retire)
 
     def plan(self, ctx: Context, state: KeysState) -> list[Action]:
@@ -142,7 +141,8 @@ class ApiKeyStep(Step):
             bound = self.bound_to(ctx.config)
             kind = f"auth key {kid} bound to {bound}" if bound else f"standard key {kid}"
             summary = f"{state.replaces}: create {kind}" if state.replaces else f"create {spec.what}: {kind}"
-            return [Action("create", state.name, f"{summary}, restricted to {targets}")]
+            data = {"bound_to": bound} if bound else {}
+            return [Action("create", state.name, f"{summary}, restricted to {targets}", data)]
         fixes = []
         if state.deleted:
             fixes.append("undelete")
@@ -155,7 +155,7 @@ class ApiKeyStep(Step):
         to be in any state (a run whose answer was lost, a concurrent one, a key deleted earlier), so
         each fix is checked again."""
         client = ApiKeysClient(ctx.session, ctx.progress_note)
-        project, kid = project_id(ctx), action.resource.rsplit("/", 1)[-1]
+        project, kid = ctx.config.project, action.resource.rsplit("/", 1)[-1]
         if action.kind == "create":
             key = client.create(
                 project, kid, self.spec.display_name, self.spec.targets, self.bound_to(ctx.config)

@@ -39,7 +39,9 @@ Rules the engine relies on:
 - `observe` may run early, at the start of the run beside every other step's; the engine keeps that
   state only if no upstream step changed anything and the upstream outputs it read are the same when
   the step's turn comes, else it observes again. So read them only through `ctx.output`, and declare
-  each in `reads` (an undeclared read raises UndeclaredRead).
+  each in `reads` (an undeclared read raises UndeclaredRead). The project ID is `ctx.config.project`
+  (validated, so it is the one the project step finds), not the project step's output: reading that
+  would make every speculative observe wait for the project's.
 - `apply` may be interrupted after any call; the next run's observe must see the partial state and
   plan only what is left (deterministic names: a fixed key ID, a fixed account ID).
 - Raise `StepError` (or any GcpSetupError) with a one-line message and a `hint` naming the fix; the

@@ -20,7 +20,6 @@ from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.orgpolicy import OrgPolicyClient
 from gcp_setup.steps.api_key import ApiKeyStep, ExpressKeyStep
 from gcp_setup.steps.base import Action, Context, PreconditionFailed, Step
-from gcp_setup.steps.service_account import project_id
 
 CONSTRAINT = defaults.KEY_BINDING_CONSTRAINT
 
@@ -47,15 +46,15 @@ class KeyPolicyStep(Step):
         if not parent or not _constrained_steps(ctx):
             return KeyPolicyState(None)
         exists = ctx.output("project", "number") is not None
-        resource = f"projects/{project_id(ctx)}" if exists else parent
+        resource = f"projects/{ctx.config.project}" if exists else parent
         if not OrgPolicyClient(ctx.session).enforced(resource, CONSTRAINT):
             return KeyPolicyState(resource)
-        keys = ApiKeysClient(ctx.session).list(project_id(ctx)) if exists else []
+        keys = ApiKeysClient(ctx.session).list(ctx.config.project) if exists else []
         return KeyPolicyState(resource, True, _keys_to_bind(ctx, keys))
 
     def plan(self, ctx: Context, state: KeyPolicyState) -> list[Action]:
         if state.enforced and state.to_bind and state.resource:
-            project = project_id(ctx)
+            project = ctx.config.project
             lift = f"`{orgpolicy.lift_command(project, CONSTRAINT)}`"
             if not state.resource.startswith("projects/"):  # the project is still to be created
                 lift = f"once the project exists (apply without --vertex-express creates it): {lift}"

@@ -5,8 +5,8 @@ destroy plans nothing and sends no mutating request.
 What goes:
 - gcp-setup's API keys, found by their IDs (gemini-key-N, vertex-express-key-N, and the standard
   gemini-api-key of older versions; soft-deleted: Google keeps them restorable for 30 days);
-- Workload Identity Federation: the repository's binding on the account, and the pool and provider if
-  gcp-setup created them (steps/workload_identity.py, RemoveWorkloadIdentity);
+- Workload Identity Federation: the repository's (GitLab project's) binding on the account, and the pool
+  and provider if gcp-setup created them (steps/workload_identity.py, RemoveWorkloadIdentity);
 - the service account, if gcp-setup created it (its description says so), after its project role
   bindings are removed (a deleted account would otherwise linger as `deleted:serviceAccount:...`);
   an account that existed before gcp-setup only loses the configured roles, and is kept;
@@ -32,7 +32,7 @@ from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup, project_inactive, visible_project
 from gcp_setup.steps.secret_files import credentials_files
-from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
+from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email
 
 
 @dataclass
@@ -46,7 +46,7 @@ class DeleteApiKey(Step):
 
     def observe(self, ctx: Context) -> KeyState:
         try:
-            keys = ApiKeysClient(ctx.session, ctx.progress_note).list(project_id(ctx))
+            keys = ApiKeysClient(ctx.session, ctx.progress_note).list(ctx.config.project)
         except GoogleApiError as exc:
             if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return KeyState([])
@@ -82,7 +82,7 @@ class AccountState:
 
 class DeleteServiceAccount(Step):
     name = "service_account"
-    depends_on = ("api_key", "workload_identity")
+    depends_on = ("api_key", "workload_identity", "gitlab_identity")
 
     def enabled(self, config: Config) -> bool:
         return config.service_account is not None
@@ -91,7 +91,7 @@ class DeleteServiceAccount(Step):
         client = IamClient(ctx.session)
         email = account_email(ctx)
         try:
-            state = AccountState(email, client.get_service_account(project_id(ctx), email))
+            state = AccountState(email, client.get_service_account(ctx.config.project, email))
         except GoogleApiError as exc:
             if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return AccountState(email, None)
@@ -99,7 +99,7 @@ class DeleteServiceAccount(Step):
         if state.account is None:
             return state
         member = service_account_member(email)
-        policy = client.project_policy(project_id(ctx)).get()
+        policy = client.project_policy(ctx.config.project).get()
         # Grants to an account gcp-setup made are all its own; to an adopted one, only the configured roles.
         roles = (
             {b.get("role") for b in policy.get("bindings", [])} if state.managed else set(ctx.config.roles)
@@ -116,22 +116,22 @@ class DeleteServiceAccount(Step):
             actions.append(
                 Action(
                     "update",
-                    f"projects/{project_id(ctx)}",
+                    f"projects/{ctx.config.project}",
                     f"remove {roles} from {state.email}",
                     {"bindings": [(b.role, b.member) for b in state.bindings]},
                 )
             )
         if state.managed:
-            name = f"projects/{project_id(ctx)}/serviceAccounts/{state.email}"
+            name = f"projects/{ctx.config.project}/serviceAccounts/{state.email}"
             actions.append(Action("delete", name, f"delete service account {state.email}"))
         return actions
 
     def apply(self, ctx: Context, action: Action) -> None:
         client = IamClient(ctx.session)
         if action.kind == "update":
-            revoke(client.project_policy(project_id(ctx)), [Binding(*b) for b in action.data["bindings"]])
+            revoke(client.project_policy(ctx.config.project), [Binding(*b) for b in action.data["bindings"]])
         else:
-            client.delete_service_account(project_id(ctx), account_email(ctx))
+            client.delete_service_account(ctx.config.project, account_email(ctx))
 
     def describe(self, ctx: Context, state: AccountState) -> str:
         if state.account is None:

@@ -1,17 +1,19 @@
-"""Workload Identity Federation for GitHub Actions (opt-in: --github-repo OWNER/REPO): CI without keys.
+"""Workload Identity Federation for CI (opt-in: --github-repo OWNER/REPO, --gitlab-project GROUP/PROJECT):
+CI without keys. One step per CI system (gcp_setup/federations.py says its pool, provider, mapping and
+condition), the same code for each.
 
-Observed (three reads when all is in place): the pool `github`, its OIDC provider `github-actions`, and
-the service account's own IAM policy. Planned, each only when needed:
+Observed (three reads when all is in place): the pool, its OIDC provider, and the service account's own
+IAM policy. Planned, each only when needed:
 - create the pool, or adopt one that exists (made with gcloud, by Terraform), or undelete it;
-- create the provider for https://token.actions.githubusercontent.com (or adopt / undelete it), mapping
-  google.subject, attribute.repository, attribute.repository_owner and attribute.ref, with the condition
-  that the token comes from that repository (GitHub's issuer is shared by every repository; Google
-  refuses such a provider without one); a provider with another issuer, mapping or condition is patched;
+- create the provider for the CI system's issuer (or adopt / undelete it), with its attribute mapping and
+  the condition that the token comes from that repository or project (the issuers are shared by every
+  customer; Google refuses such a provider without one), and for a self-managed GitLab the issuer's keys
+  inline (oidc.jwksJson); a provider with another issuer, keys, mapping or condition is patched;
 - grant roles/iam.workloadIdentityUser on the service account to
-  principalSet://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/github/
-  attribute.repository/OWNER/REPO (etag-guarded read-modify-write of the account's policy).
-A workflow then authenticates with google-github-actions/auth and the two outputs, no secret involved.
-Same IDs, mapping and condition as the Terraform module's WIF resources.
+  principalSet://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/
+  attribute.ATTRIBUTE/SUBJECT (etag-guarded read-modify-write of the account's policy).
+A job then authenticates with the provider and the account, no secret involved. Same IDs, mapping and
+condition as the Terraform module's WIF resources.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gcp_setup import defaults
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.federations import GITHUB, GITLAB, Federation
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import Binding, grant, missing, revoke, unconditional_members
 from gcp_setup.google.resourcemanager import ResourceManagerClient
@@ -33,28 +35,30 @@ from gcp_setup.google.workload_identity import (
 )
 from gcp_setup.steps.base import Action, Context, Step
 from gcp_setup.steps.project import project_inactive
-from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email, project_id
+from gcp_setup.steps.service_account import MANAGED_DESCRIPTION, account_email
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
-POOL_ID = defaults.WORKLOAD_IDENTITY_POOL_ID
-PROVIDER_ID = defaults.WORKLOAD_IDENTITY_PROVIDER_ID
 
 
-def wanted_provider(repository: str) -> Resource:
+def wanted_provider(federation: Federation, config: Any) -> Resource:
+    oidc = {"issuerUri": federation.issuer(config)}
+    if jwks := federation.jwks(config):
+        oidc["jwksJson"] = jwks
     return {
-        "displayName": defaults.WORKLOAD_IDENTITY_PROVIDER_DISPLAY_NAME,
+        "displayName": federation.provider_display_name,
         "description": MANAGED_DESCRIPTION,
-        "oidc": {"issuerUri": defaults.GITHUB_OIDC_ISSUER},
-        "attributeMapping": dict(defaults.GITHUB_ATTRIBUTE_MAPPING),
-        "attributeCondition": defaults.github_attribute_condition(repository),
+        "oidc": oidc,
+        "attributeMapping": dict(federation.mapping),
+        "attributeCondition": federation.condition(federation.subject(config)),
     }
 
 
-def provider_drift(provider: Resource, repository: str) -> list[str]:
+def provider_drift(federation: Federation, config: Any, provider: Resource) -> list[str]:
     """The provider fields that differ from ours (other attributes in the mapping may stay)."""
-    wanted = wanted_provider(repository)
+    wanted = wanted_provider(federation, config)
     drift = ["disabled"] if provider.get("disabled") else []
-    if (provider.get("oidc") or {}).get("issuerUri") != defaults.GITHUB_OIDC_ISSUER:
+    oidc = provider.get("oidc") or {}
+    if any(oidc.get(k) != wanted["oidc"].get(k) for k in ("issuerUri", "jwksJson")):
         drift.append("oidc")
     mapping = provider.get("attributeMapping") or {}
     if any(mapping.get(k) != v for k, v in wanted["attributeMapping"].items()):
@@ -69,16 +73,12 @@ def pool_fixes(pool: Resource) -> list[str]:
     return (["undelete"] if is_deleted(pool) else []) + (["enable"] if pool.get("disabled") else [])
 
 
-def repository_member(project_number: str, repository: str) -> str:
-    return f"{pool_principal_set(project_number, POOL_ID)}/attribute.repository/{repository}"
-
-
 def project_number(ctx: Context) -> str:
     """The project step's answer (in destroy, which runs no such step: one read)."""
     number = ctx.output("project", "number") if "project" in ctx.reads else None
     if number:
         return str(number)
-    info = ResourceManagerClient(ctx.session).get_project(project_id(ctx))
+    info = ResourceManagerClient(ctx.session).get_project(ctx.config.project)
     return info.number if info else "NUMBER"
 
 
@@ -92,20 +92,27 @@ class WorkloadIdentityState:
 
 
 class WorkloadIdentityStep(Step):
-    name = "workload_identity"
+    """GitHub Actions (--github-repo); GitlabIdentityStep below is the same for GitLab CI."""
+
+    federation = GITHUB
+    name = GITHUB.step
     depends_on = ("project", "services", "service_account")
     reads = {"project": ("number",), "services": ("enabled_now",)}
 
     def enabled(self, config: Any) -> bool:
-        return config.github_repo is not None
+        return self.federation.subject(config) is not None
+
+    def _subject(self, ctx: Context) -> str:
+        return self.federation.subject(ctx.config)
 
     def observe(self, ctx: Context) -> WorkloadIdentityState:
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
-        project = project_id(ctx)
+        project = ctx.config.project
         number = project_number(ctx)
-        pool = client.get_pool(project, POOL_ID)
-        provider = client.get_provider(project, POOL_ID, PROVIDER_ID) if pool else None
-        member = repository_member(number, ctx.config.github_repo)
+        fed = self.federation
+        pool = client.get_pool(project, fed.pool_id)
+        provider = client.get_provider(project, fed.pool_id, fed.provider_id) if pool else None
+        member = fed.member(number, self._subject(ctx))
         policy = IamClient(ctx.session).service_account_policy(project, account_email(ctx)).get()
         binding_missing = bool(missing(policy, [Binding(WORKLOAD_IDENTITY_USER, member)]))
         return WorkloadIdentityState(pool, provider, member, binding_missing, number)
@@ -113,44 +120,50 @@ class WorkloadIdentityStep(Step):
     def absent_state(self, ctx: Context) -> WorkloadIdentityState:
         number = str(ctx.output("project", "number") or "NUMBER")
         return WorkloadIdentityState(
-            None, None, repository_member(number, ctx.config.github_repo), True, number
+            None, None, self.federation.member(number, self._subject(ctx)), True, number
         )
 
     def plan(self, ctx: Context, state: WorkloadIdentityState) -> list[Action]:
-        pool_resource = f"projects/{state.number}/locations/global/workloadIdentityPools/{POOL_ID}"
-        provider_resource = provider_name(state.number, POOL_ID, PROVIDER_ID)
+        pool_id, provider_id = self.federation.pool_id, self.federation.provider_id
+        pool_resource = f"projects/{state.number}/locations/global/workloadIdentityPools/{pool_id}"
+        provider_resource = provider_name(state.number, pool_id, provider_id)
         actions = []
         if state.pool is None:
-            actions.append(Action("create", pool_resource, f"create workload identity pool {POOL_ID}"))
+            actions.append(Action("create", pool_resource, f"create workload identity pool {pool_id}"))
         elif pool_fixes(state.pool):
-            summary = f"{' and '.join(pool_fixes(state.pool))} workload identity pool {POOL_ID}"
+            summary = f"{' and '.join(pool_fixes(state.pool))} workload identity pool {pool_id}"
             actions.append(Action("update", pool_resource, summary))
         fixes = self._provider_fixes(ctx, state.provider)
         if state.provider is None:
-            summary = f"create OIDC provider {PROVIDER_ID} for {ctx.config.github_repo}"
+            summary = (
+                f"create OIDC provider {provider_id} for {self._subject(ctx)} ({self._issuer_note(ctx)})"
+            )
             actions.append(Action("create", provider_resource, summary))
         elif fixes:
             actions.append(
-                Action("update", provider_resource, f"{' and '.join(fixes)} provider {PROVIDER_ID}")
+                Action("update", provider_resource, f"{' and '.join(fixes)} provider {provider_id}")
             )
         if state.binding_missing:
             summary = f"grant {WORKLOAD_IDENTITY_USER} on {account_email(ctx)} to {state.member}"
             actions.append(
                 Action(
                     "update",
-                    f"projects/{project_id(ctx)}/serviceAccounts/{account_email(ctx)}",
+                    f"projects/{ctx.config.project}/serviceAccounts/{account_email(ctx)}",
                     summary,
                     {"member": state.member},
                 )
             )
         return actions
 
-    @staticmethod
-    def _provider_fixes(ctx: Context, provider: Resource | None) -> list[str]:
+    def _issuer_note(self, ctx: Context) -> str:
+        keys = ", its keys inline" if self.federation.jwks(ctx.config) else ""
+        return f"issuer {self.federation.issuer(ctx.config)}{keys}"
+
+    def _provider_fixes(self, ctx: Context, provider: Resource | None) -> list[str]:
         if provider is None:
             return []
         fixes = ["undelete"] if is_deleted(provider) else []
-        drift = provider_drift(provider, ctx.config.github_repo)
+        drift = provider_drift(self.federation, ctx.config, provider)
         if "disabled" in drift:
             fixes.append("enable")
             drift.remove("disabled")
@@ -160,7 +173,7 @@ class WorkloadIdentityStep(Step):
         """Each fix is checked again against what the API answers: a create may meet a pool or provider
         that a lost answer, a concurrent run or an earlier delete left in any state."""
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
-        project = project_id(ctx)
+        project = ctx.config.project
         if "member" in action.data:
             target = IamClient(ctx.session).service_account_policy(project, account_email(ctx))
             grant(target, [Binding(WORKLOAD_IDENTITY_USER, action.data["member"])])
@@ -169,56 +182,64 @@ class WorkloadIdentityStep(Step):
         else:
             self._converge_pool(client, project)
 
-    @staticmethod
-    def _converge_pool(client: WorkloadIdentityClient, project: str) -> None:
-        body = {
-            "displayName": defaults.WORKLOAD_IDENTITY_POOL_DISPLAY_NAME,
-            "description": MANAGED_DESCRIPTION,
-        }
-        pool = client.get_pool(project, POOL_ID) or client.create_pool(project, POOL_ID, body)
+    def _converge_pool(self, client: WorkloadIdentityClient, project: str) -> None:
+        pool_id = self.federation.pool_id
+        body = {"displayName": self.federation.pool_display_name, "description": MANAGED_DESCRIPTION}
+        pool = client.get_pool(project, pool_id) or client.create_pool(project, pool_id, body)
         if is_deleted(pool):
             client.set_pool_deleted(pool["name"], False)
         if pool.get("disabled"):
             client.update_pool(pool["name"], {"disabled": False}, ["disabled"])
 
-    @staticmethod
-    def _converge_provider(ctx: Context, client: WorkloadIdentityClient, project: str) -> None:
-        repository = ctx.config.github_repo
-        provider = client.get_provider(project, POOL_ID, PROVIDER_ID) or client.create_provider(
-            project, POOL_ID, PROVIDER_ID, wanted_provider(repository)
+    def _converge_provider(self, ctx: Context, client: WorkloadIdentityClient, project: str) -> None:
+        fed = self.federation
+        wanted = wanted_provider(fed, ctx.config)
+        provider = client.get_provider(project, fed.pool_id, fed.provider_id) or client.create_provider(
+            project, fed.pool_id, fed.provider_id, wanted
         )
         if is_deleted(provider):
             client.set_provider_deleted(provider["name"], False)
-        drift = provider_drift(provider, repository)
+        drift = provider_drift(fed, ctx.config, provider)
         if drift:
             body = {
-                **wanted_provider(repository),
+                **wanted,
                 "disabled": False,
-                "attributeMapping": {
-                    **(provider.get("attributeMapping") or {}),
-                    **defaults.GITHUB_ATTRIBUTE_MAPPING,
-                },
+                "attributeMapping": {**(provider.get("attributeMapping") or {}), **fed.mapping},
             }
             client.update_provider(provider["name"], {k: body[k] for k in drift}, drift)
 
     def describe(self, ctx: Context, state: WorkloadIdentityState) -> str:
+        fed, subject = self.federation, self._subject(ctx)
         if state.pool is None or pool_fixes(state.pool):
-            return f"workload identity pool {POOL_ID} " + (
+            return f"workload identity pool {fed.pool_id} " + (
                 "missing" if state.pool is None else "deleted or disabled"
             )
         if state.provider is None or self._provider_fixes(ctx, state.provider):
-            return f"provider {PROVIDER_ID} missing or not set up for {ctx.config.github_repo}"
+            return f"provider {fed.provider_id} missing or not set up for {subject}"
         if state.binding_missing:
-            return f"{ctx.config.github_repo} may not impersonate {account_email(ctx)} yet"
-        return f"GitHub Actions of {ctx.config.github_repo} can act as {account_email(ctx)} (no key)"
+            return f"{subject} may not impersonate {account_email(ctx)} yet"
+        return f"{fed.label} of {subject} can act as {account_email(ctx)} (no key)"
 
     def outputs(self, ctx: Context, state: WorkloadIdentityState) -> dict[str, Any]:
         return {
-            "workload_identity_provider": provider_name(state.number, POOL_ID, PROVIDER_ID),
+            "workload_identity_provider": provider_name(
+                state.number, self.federation.pool_id, self.federation.provider_id
+            ),
             "service_account": account_email(ctx),
-            "repository": ctx.config.github_repo,
+            "project_id": ctx.config.project,
+            self.federation.attribute: self._subject(ctx),
             "member": state.member,
+            "pool_exists": state.pool is not None and not is_deleted(state.pool),
+            "provider_exists": state.provider is not None and not is_deleted(state.provider),
+            "bound": not state.binding_missing,
         }
+
+
+class GitlabIdentityStep(WorkloadIdentityStep):
+    """GitLab CI (--gitlab-project, --gitlab-issuer, --gitlab-jwks)."""
+
+    federation = GITLAB
+    name = GITLAB.step
 
 
 @dataclass
@@ -235,33 +256,37 @@ class RemoveWorkloadIdentity(Step):
     """`destroy`: the repository's binding on the account (every binding to the pool, when gcp-setup made
     the pool), then the provider and the pool, if gcp-setup created them (soft-deleted: restorable for
     30 days, and `apply` restores them). A pool made by someone else is kept. Runs without --github-repo
-    too, so that a plain `destroy` removes what an earlier `apply --github-repo` made."""
+    too, so that a plain `destroy` removes what an earlier `apply --github-repo` made. RemoveGitlabIdentity
+    does the same for GitLab CI."""
 
-    name = "workload_identity"
+    federation = GITHUB
+    name = GITHUB.step
 
     def observe(self, ctx: Context) -> TeardownState:
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
-        project = project_id(ctx)
+        project = ctx.config.project
+        fed = self.federation
         try:
-            pool = client.get_pool(project, POOL_ID)
+            pool = client.get_pool(project, fed.pool_id)
         except GoogleApiError as exc:
             if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return TeardownState(None, None, [])  # no IAM API, or no project: nothing of ours is left
             raise
-        if pool is None and ctx.config.github_repo is None:
+        subject = fed.subject(ctx.config)
+        if pool is None and subject is None:
             return TeardownState(None, None, [])
-        provider = client.get_provider(project, POOL_ID, PROVIDER_ID) if pool else None
-        pool_set = pool_principal_set(pool["name"].split("/")[1] if pool else project_number(ctx), POOL_ID)
+        provider = client.get_provider(project, fed.pool_id, fed.provider_id) if pool else None
+        number = pool["name"].split("/")[1] if pool else project_number(ctx)
+        pool_set = pool_principal_set(number, fed.pool_id)
         ours = _managed(pool)
         members = [m for m in self._members(ctx) if m.startswith(pool_set + "/")]
         if not ours:
-            repo = ctx.config.github_repo
-            members = [m for m in members if repo and m == f"{pool_set}/attribute.repository/{repo}"]
+            members = [m for m in members if subject and m == fed.member(number, subject)]
         return TeardownState(pool if ours else None, provider if _managed(provider) else None, members)
 
     @staticmethod
     def _members(ctx: Context) -> list[str]:
-        target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+        target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
         try:
             policy = target.get()
         except GoogleApiError as exc:
@@ -275,18 +300,20 @@ class RemoveWorkloadIdentity(Step):
         if state.members:
             email = account_email(ctx)
             summary = f"remove {WORKLOAD_IDENTITY_USER} on {email} from {', '.join(state.members)}"
-            resource = f"projects/{project_id(ctx)}/serviceAccounts/{email}"
+            resource = f"projects/{ctx.config.project}/serviceAccounts/{email}"
             actions.append(Action("update", resource, summary, {"members": state.members}))
         if state.provider:
-            actions.append(Action("delete", state.provider["name"], f"delete provider {PROVIDER_ID}"))
+            summary = f"delete provider {self.federation.provider_id}"
+            actions.append(Action("delete", state.provider["name"], summary))
         if state.pool:
-            actions.append(Action("delete", state.pool["name"], f"delete workload identity pool {POOL_ID}"))
+            summary = f"delete workload identity pool {self.federation.pool_id}"
+            actions.append(Action("delete", state.pool["name"], summary))
         return actions
 
     def apply(self, ctx: Context, action: Action) -> None:
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
         if action.kind == "update":
-            target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+            target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
             revoke(target, [Binding(WORKLOAD_IDENTITY_USER, m) for m in action.data["members"]])
         elif "/providers/" in action.resource:
             client.set_provider_deleted(action.resource, True)
@@ -294,19 +321,13 @@ class RemoveWorkloadIdentity(Step):
             client.set_pool_deleted(action.resource, True)
 
     def describe(self, ctx: Context, state: TeardownState) -> str:
-        return "no workload identity federation of gcp-setup"
+        return f"no workload identity federation of gcp-setup for {self.federation.label}"
+
+
+class RemoveGitlabIdentity(RemoveWorkloadIdentity):
+    federation = GITLAB
+    name = GITLAB.step
 
 
 def _managed(resource: Resource | None) -> bool:
     return bool(resource) and not is_deleted(resource) and resource.get("description") == MANAGED_DESCRIPTION
-
-
-def github_actions_snippet(outputs: dict[str, Any]) -> str:
-    """The workflow step that authenticates as the service account (what `apply` prints in human mode)."""
-    return (
-        "GitHub Actions: authenticate with no key (the job needs `permissions: id-token: write`):\n"
-        "  - uses: google-github-actions/auth@v2\n"
-        "    with:\n"
-        f"      workload_identity_provider: {outputs['workload_identity_provider']}\n"
-        f"      service_account: {outputs['service_account']}"
-    )

@@ -116,15 +116,19 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
 
 
 def _default(ctx: VerifyContext, path: str | None) -> tuple[Any, str | None]:
-    """google.auth.default(), which reads the process environment, unless the context names another
-    credentials file (from --env-file, or the file `apply` just wrote): that file, as ADC would load it."""
+    """ADC as google.auth.default() finds it. A credentials file (the environment's, --env-file's, or
+    the one `apply` just wrote) is loaded as its first rule loads it, but without its project lookup:
+    for an external account with no GOOGLE_CLOUD_PROJECT, default() asks Cloud Resource Manager at
+    Google's own address, which neither the emulator nor verify's --project would change."""
     import google.auth
+    import google.auth.credentials
 
-    if path and path != os.environ.get(envvars.CREDENTIALS):
+    if path:
         with warnings.catch_warnings():  # as google.auth.default does: the file is the user's own choice
             warnings.simplefilter("ignore", DeprecationWarning)
-            credentials, project = google.auth.load_credentials_from_file(path, scopes=[SCOPE])
-        return credentials, ctx.environ.get(envvars.PROJECT) or project
+            credentials, project = google.auth.load_credentials_from_file(path)  # unscoped: no lookup
+        scoped = google.auth.credentials.with_scopes_if_required(credentials, [SCOPE])
+        return scoped, ctx.environ.get(envvars.PROJECT) or project
     return google.auth.default(scopes=[SCOPE])
 
 

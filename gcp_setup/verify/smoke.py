@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from gcp_setup.verify.core import CheckResult, VerifyContext
 
 
+KEY_CHECKS = ("gemini-api", "vertex-express")
+"""The checks that call Gemini with the keys apply manages."""
+
+
 class SmokeTest:
     def __init__(self, vctx: VerifyContext, results: list[CheckResult]) -> None:
         self.vctx = vctx
@@ -54,10 +58,24 @@ class SmokeTest:
         return cls(vctx, smoke_test(vctx, names))
 
     @property
-    def passed(self) -> bool:
-        from gcp_setup.verify.render import passed
+    def problem(self) -> str | None:
+        """Why the smoke test failed; a skip is no failure (apply proves what it was asked to set up)."""
+        from gcp_setup.verify.render import verdict
 
-        return passed(self.results)
+        return verdict(self.results, allow_skipped=True)
+
+    @property
+    def proves_the_keys(self) -> bool:
+        """The checks of the keys apply manages ran and passed (a skip proves nothing): what deleting
+        the keys they replace waits for."""
+        from gcp_setup.verify.render import verdict
+
+        asked = tuple(n for n in KEY_CHECKS if any(r.name == n for r in self.results))
+        return verdict(self.results, asked) is None
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None
 
     def failures(self) -> str:
         return "; ".join(f"{r.name} ({r.reason or 'failed'})" for r in self.results if r.status == "failed")
@@ -78,7 +96,9 @@ class SmokeTest:
         from gcp_setup.verify.render import document
 
         body = {
-            k: v for k, v in document(self.vctx, self.results).items() if k not in ("emulator", "project")
+            k: v
+            for k, v in document(self.vctx, self.results, self.problem).items()
+            if k not in ("emulator", "project")
         }
         return json.loads(redact_all(json.dumps(body), self.vctx.secrets()))
 

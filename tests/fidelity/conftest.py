@@ -3,7 +3,7 @@ recording the shape of Google's answer it expects (tests/fidelity/shapes.py) and
 
 Snapshots live in tests/fidelity/snapshots/<target>/<module>.snapshot.json, in localstack-snapshot's format.
 A scenario compares with the recording made on Google where there is one, else with the one made from the
-emulator (a regression baseline). Run modes (README in docs/emulator.md, "Fidelity report"):
+emulator (a regression baseline). Run modes (docs/emulator.md, "Fidelity report"):
 
 - default: against the in-process emulator, comparing;
 - FIDELITY_SNAPSHOT_UPDATE=1: against the emulator, rewriting snapshots/emulator/;

@@ -120,6 +120,18 @@ CASES = [
     Case("api key env", (*APPLY,), "GCP_SETUP_API_KEY", {"GCP_SETUP_API_KEY": "perhaps"}),
     Case("api key type", (*APPLY, "--api-key-type", "legacy"), "'legacy' is not one of"),
     Case("api key type env", APPLY, "API key type 'x' is unknown", {"GCP_SETUP_API_KEY_TYPE": "x"}),
+    # export terraform's form of the imports
+    Case(
+        "import style",
+        ("export", "terraform", "--project", PROJECT, "--import-style", "hcl"),
+        "'hcl' is not one of",
+    ),
+    Case(
+        "import style env",
+        ("export", "terraform", "--project", PROJECT),
+        "import style 'hcl' is unknown",
+        {"GCP_SETUP_IMPORT_STYLE": "hcl"},
+    ),
     Case(
         "auth key without account",
         (*APPLY, "--no-service-account"),
@@ -167,6 +179,7 @@ CASES = [
     Case("env file in git", (*APPLY, "--env-file", ".env"), "git does not ignore it", prepare=in_git),
     # github env
     Case("github env env", (*APPLY,), "GCP_SETUP_GITHUB_ENV", {"GCP_SETUP_GITHUB_ENV": "perhaps"}),
+    Case("github env outside actions", (*APPLY, "--github-env"), "works only inside GitHub Actions"),
     # credentials file
     Case(
         "credentials file empty", (*APPLY, *KEY_FILE, "--credentials-file", ""), "--credentials-file is empty"
@@ -198,6 +211,19 @@ CASES = [
         (*APPLY, "--github-repo", "octo/app", "--no-service-account", "--no-api-key"),
         "needs the service account",
     ),
+    # gitlab project, issuer, keys
+    Case("gitlab project shape", (*APPLY, "--gitlab-project", "app"), "is not GROUP/PROJECT"),
+    Case(
+        "gitlab issuer http",
+        (*APPLY, "--gitlab-project", "g/app", "--gitlab-issuer", "http://gitlab.local"),
+        "is not an https URL",
+    ),
+    Case(
+        "gitlab jwks not json",
+        (*APPLY, "--gitlab-project", "g/app", "--gitlab-jwks", "notes.txt"),
+        "not a readable JSON key set",
+        prepare=a_file,
+    ),
     # show secrets, allow unignored, verify
     Case("show secrets env", (*APPLY,), "GCP_SETUP_SHOW_SECRETS", {"GCP_SETUP_SHOW_SECRETS": "perhaps"}),
     Case("allow unignored env", (*APPLY,), "GCP_SETUP_ALLOW_UNIGNORED", {"GCP_SETUP_ALLOW_UNIGNORED": "x"}),
@@ -225,6 +251,14 @@ CASES = [
     Case("config missing", (*APPLY, "--config", "missing.toml"), "does not exist"),
     Case("config invalid", APPLY, "is not valid TOML", prepare=bad_toml),
     Case("config unknown key", APPLY, "unknown setting(s) projekt", prepare=unknown_toml),
+    Case(
+        "detailed exit code env",
+        ("plan", "--project", PROJECT),
+        "is not a boolean",
+        {"GCP_SETUP_DETAILED_EXITCODE": "maybe"},
+    ),
+    Case("allow skipped env", ("verify",), "is not a boolean", {"GCP_SETUP_ALLOW_SKIPPED": "maybe"}),
+    Case("junit empty", ("verify", "--junit", ""), "--junit is empty"),
     Case(
         "destroy someone else's",
         ("destroy", "--project", "someone-elses-project", "--delete-project", "--yes"),

@@ -5,10 +5,12 @@ that owns the key."""
 
 from __future__ import annotations
 
+from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.key_callers import act_as_bound_account, key_caller, require_allowed
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.generativelanguage.keypolicy import check_key_policy
+from gcp_setup.emulator.generativelanguage.models import GenerativeModels, free_tier_limit_0
 from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
@@ -34,3 +36,11 @@ def authorize_key(req: ApiRequest, rpc_method: str) -> Project:
         act_as_bound_account(req, caller.key, SERVICE, rpc_method)
     req.world.backend(ServicesBackend).require_enabled(caller.project, SERVICE)
     return caller.project
+
+
+def require_generation_quota(req: ApiRequest, model: str) -> None:
+    """A generation with a model that has no free tier needs billing on the key's project."""
+    if model not in req.world.backend(GenerativeModels).switches.no_free_tier_models:
+        return
+    if not req.world.backend(BillingBackend).billing_enabled(key_caller(req, SERVICE).project):
+        raise free_tier_limit_0(model)

@@ -23,11 +23,57 @@ class DataPlaneSwitches:
     """False: the Gemini API answers 400 FAILED_PRECONDITION "User location is not supported"."""
     exhausted_locations: set[str] = field(default_factory=set)
     """Vertex AI locations whose shared capacity is exhausted: generateContent there answers 429."""
+    no_free_tier_models: set[str] = field(default_factory=set)
+    """Models without a free tier: the Gemini API answers a generation with a key of a project that has
+    no billing with the free tier's 429 "limit: 0" (free_tier_limit_0)."""
 
 
 def user_location_not_supported() -> errors.FailedPrecondition:
     """Google sends this one without an ErrorInfo: it is about the caller's network, not the project."""
     return errors.FailedPrecondition("User location is not supported for the API use.")
+
+
+def free_tier_limit_0(model: str) -> errors.ResourceExhausted:
+    """The Gemini API's 429 for a model that has no free tier (the "Pro" models since 2026), to a project
+    on the free tier: a Help link, a QuotaFailure per free-tier quota and a RetryInfo, no ErrorInfo, each
+    quota quoted in the message with "limit: 0". As users quote it (continuedev/continue#10085,
+    google-gemini/gemini-cli#22486, 2026); the order of the details and the delay vary there: ours are
+    the most common."""
+    metrics = [
+        ("generate_content_free_tier_input_token_count", "GenerateContentInputTokensPerModelPerMinute"),
+        ("generate_content_free_tier_requests", "GenerateRequestsPerMinutePerProjectPerModel"),
+        ("generate_content_free_tier_requests", "GenerateRequestsPerDayPerProjectPerModel"),
+    ]
+    quoted = "".join(
+        f"\n* Quota exceeded for metric: generativelanguage.googleapis.com/{metric}, limit: 0, model: {model}"
+        for metric, _ in metrics
+    )
+    violations = [
+        {
+            "quotaMetric": f"generativelanguage.googleapis.com/{metric}",
+            "quotaId": f"{quota}-FreeTier",
+            "quotaDimensions": {"location": "global", "model": model},
+        }
+        for metric, quota in metrics
+    ]
+    return errors.ResourceExhausted(
+        "You exceeded your current quota, please check your plan and billing details. For more information "
+        "on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current "
+        f"usage, head to: https://ai.dev/rate-limit. {quoted}\nPlease retry in 38.863719904s.",
+        extra_details=[
+            {
+                "@type": errors.HELP,
+                "links": [
+                    {
+                        "description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    }
+                ],
+            },
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": violations},
+            {"@type": errors.RETRY_INFO, "retryDelay": "38s"},
+        ],
+    )
 
 
 def model_not_found(name: str, api_version: str, method: str = "generateContent") -> errors.NotFound:

@@ -22,7 +22,7 @@ from gcp_setup.emulator.core.routes import (
     not_emulated,
     not_emulated_error,
 )
-from gcp_setup.emulator.generativelanguage.authorization import authorize_key
+from gcp_setup.emulator.generativelanguage.authorization import authorize_key, require_generation_quota
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_not_found
 
 VERSIONS = ("generativelanguage.v1", "generativelanguage.v1beta")
@@ -86,6 +86,7 @@ def count_tokens(req: ApiRequest) -> dict[str, Any]:
 def _generate(req: ApiRequest, method: str) -> dict[str, Any]:
     models = _authorize(req, f"GenerativeService.{method}")
     model = _model(req, "generateContent")
+    require_generation_quota(req, model)
     if not tokens.content_list(req.body.get("contents")):
         raise errors.InvalidArgument("* GenerateContentRequest.contents: contents is not specified\n")
     return gemini_wire.generate_content(model, req.body, vertex=False, response_id=models.response_id())
@@ -174,6 +175,7 @@ def _openai_model(req: ApiRequest, models: GenerativeModels, method: str) -> str
 def openai_chat_completions(req: ApiRequest) -> dict[str, Any] | Reply:
     models = _openai_authorize(req, "GenerativeService.GenerateContent")
     model = _openai_model(req, models, "generateContent")
+    require_generation_quota(req, model)
     return chat_reply(req, model, req.body, models.response_id())
 
 

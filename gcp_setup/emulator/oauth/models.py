@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,16 @@ class WorkloadProvider:
     issuer: str
     attribute_mapping: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ATTRIBUTE_MAPPING))
     attribute_condition: str = ""
+    allowed_audiences: tuple[str, ...] = ()
+    jwks_json: str = ""
+    """The issuer's keys inline: with them the token's signature is checked (the emulator cannot fetch an
+    issuer's keys; without them it checks claims only)."""
+
+    @property
+    def accepted_audiences(self) -> tuple[str, ...]:
+        """The discovery document's rule: the allowed audiences, or when none are set the provider's
+        canonical name, with or without the https: prefix."""
+        return self.allowed_audiences or (self.audience, "https:" + self.audience)
 
     @property
     def audience(self) -> str:
@@ -102,6 +113,25 @@ def _jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise ValueError("not a JWT")
     return header, claims, f"{header_b64}.{claims_b64}".encode(), signature
+
+
+def signed_by(jwks_json: str, header: dict[str, Any], signed: bytes, signature: bytes) -> bool:
+    """An RS256 signature by one of the JWK set's RSA keys (the one its kid names, when it names one)."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
+
+    if header.get("alg") != "RS256":
+        return False
+    for key in json.loads(jwks_json)["keys"]:
+        if header.get("kid") and key.get("kid") and key["kid"] != header["kid"]:
+            continue
+        numbers = RSAPublicNumbers(_jwk_int(key["e"]), _jwk_int(key["n"]))
+        if crypt.RSAVerifier(numbers.public_key()).verify(signed, signature):
+            return True
+    return False
+
+
+def _jwk_int(value: str) -> int:
+    return int.from_bytes(_b64decode(value), "big")
 
 
 @backend
@@ -176,12 +206,21 @@ class OAuthBackend(Backend):
         issuer: str,
         attribute_mapping: dict[str, str] | None = None,
         attribute_condition: str = "",
+        allowed_audiences: Sequence[str] = (),
+        jwks_json: str = "",
     ) -> WorkloadProvider:
         """Accept tokens for this provider (again): the IAM Workload Identity API calls it for every
         active provider, with its current mapping and condition."""
         mapping = dict(attribute_mapping or DEFAULT_ATTRIBUTE_MAPPING)
         provider = WorkloadProvider(
-            project_number, pool_id, provider_id, issuer, mapping, attribute_condition
+            project_number,
+            pool_id,
+            provider_id,
+            issuer,
+            mapping,
+            attribute_condition,
+            tuple(allowed_audiences),
+            jwks_json,
         )
         self.providers[provider.audience] = provider
         return provider
@@ -191,8 +230,8 @@ class OAuthBackend(Backend):
         self.providers.pop(audience, None)
 
     def exchange(self, audience: str, subject_token: str) -> Grant:
-        """A federated principal for an OIDC subject token from a known provider. The subject token's
-        signature is not checked: the emulator cannot reach the issuer's keys (its iss and exp are)."""
+        """A federated principal for an OIDC subject token from a known provider: its iss, aud and exp are
+        checked, and its signature when the provider holds the issuer's keys inline (jwksJson)."""
         provider = self.providers.get(audience)
         if provider is None:
             raise OAuthError(
@@ -202,11 +241,17 @@ class OAuthBackend(Backend):
                 "or because it doesn't exist.",
             )
         try:
-            _, claims, _, _ = _jwt_parts(subject_token)
+            header, claims, signed, signature = _jwt_parts(subject_token)
         except ValueError:
             raise invalid_grant("Unable to parse the ID Token.") from None
         if claims.get("iss") != provider.issuer:
             raise invalid_grant("The issuer in ID Token does not match the expected issuer.")
+        audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+        if not set(audiences) & set(provider.accepted_audiences):
+            # Google's wording, as far as known: the exact text is a guess.
+            raise invalid_grant(f"The audience in ID Token {audiences} does not match the expected audience.")
+        if provider.jwks_json and not signed_by(provider.jwks_json, header, signed, signature):
+            raise invalid_grant("Invalid ID Token: the signature does not match the provider's keys.")
         if float(claims.get("exp", 0)) < self.world.now():
             raise invalid_grant("ID Token expired.")
         attributes = map_attributes(provider.attribute_mapping, claims)

@@ -9,6 +9,7 @@ emulator (`OAuthBackend.add_provider`), so token exchange follows the pool's sta
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ class Provider:
     attribute_mapping: dict[str, str]
     attribute_condition: str = ""
     allowed_audiences: list[str] = field(default_factory=list)
+    jwks_json: str = ""
+    """The issuer's keys inline (oidc.jwksJson); empty: Google fetches them from the issuer."""
     display_name: str = ""
     description: str = ""
     disabled: bool = False
@@ -79,6 +82,8 @@ def validate_provider(provider: Provider) -> None:
         _check_cel(expression, f"attribute mapping of {key}")
     if provider.attribute_condition:
         _check_cel(provider.attribute_condition, "attribute condition")
+    if provider.jwks_json:
+        validate_jwks(provider.jwks_json)
     if provider.issuer_uri.rstrip("/") in MULTI_TENANT_ISSUERS and not re.search(
         r"\b(assertion|attribute|google)\.", provider.attribute_condition
     ):
@@ -86,6 +91,18 @@ def validate_provider(provider: Provider) -> None:
             "The attribute condition must reference one of the provider's claims. For more information, "
             "see https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines#conditions"
         )
+
+
+def validate_jwks(jwks_json: str) -> None:
+    """As the discovery document describes oidc.jwksJson: {"keys": [...]} of RSA or EC keys. The emulator
+    verifies RSA signatures only (what GitLab signs with), so it refuses EC keys as not emulated."""
+    try:
+        keys = json.loads(jwks_json)["keys"]
+        ok = bool(keys) and all(k.get("kty") == "RSA" and k.get("n") and k.get("e") for k in keys)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        raise errors.InvalidArgument("Invalid jwks_json: it must be a JSON Web Key Set of RSA keys.")
 
 
 def _check_cel(expression: str, what: str) -> None:
@@ -189,6 +206,8 @@ class WorkloadIdentityBackend(Backend):
                     p.issuer_uri,
                     p.attribute_mapping,
                     p.attribute_condition,
+                    p.allowed_audiences,
+                    p.jwks_json,
                 )
             else:
                 oauth.remove_provider(f"//iam.googleapis.com/{pool.name}/providers/{p.provider_id}")

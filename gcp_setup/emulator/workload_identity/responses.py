@@ -62,6 +62,8 @@ def provider_json(pool: Pool, provider: Provider) -> dict[str, Any]:
     oidc: dict[str, Any] = {"issuerUri": provider.issuer_uri}
     if provider.allowed_audiences:
         oidc["allowedAudiences"] = list(provider.allowed_audiences)
+    if provider.jwks_json:
+        oidc["jwksJson"] = provider.jwks_json
     out["oidc"] = oidc
     return _lifecycle(out, provider.disabled, provider.deleted_at)
 
@@ -163,6 +165,7 @@ def _provider_from(provider_id: str, body: dict[str, Any]) -> Provider:
         attribute_mapping=dict(body.get("attributeMapping") or {}),
         attribute_condition=body.get("attributeCondition", ""),
         allowed_audiences=list(oidc.get("allowedAudiences") or []),
+        jwks_json=oidc.get("jwksJson", ""),
         display_name=body.get("displayName", ""),
         description=body.get("description", ""),
         disabled=bool(body.get("disabled", False)),
@@ -229,7 +232,9 @@ def patch_provider(req: ApiRequest) -> dict[str, Any]:
         raise errors.InvalidArgument(f"Invalid update mask: {req.query.get('updateMask') or '(empty)'}.")
     changed = _provider_from(provider.provider_id, {**provider_json(pool, provider), **req.body})
     attributes = [
-        a for name in mask for a in {"oidc": ("issuer_uri", "allowed_audiences")}.get(name, (_snake(name),))
+        a
+        for name in mask
+        for a in {"oidc": ("issuer_uri", "allowed_audiences", "jwks_json")}.get(name, (_snake(name),))
     ]
     provider = replace(provider, **{a: getattr(changed, a) for a in attributes})
     validate_provider(provider)

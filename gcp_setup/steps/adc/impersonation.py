@@ -17,7 +17,7 @@ from gcp_setup.google.iam_policy import Binding, grant, missing
 from gcp_setup.secrets import write_secret_file
 from gcp_setup.steps.adc import ADC_LOGIN, CredentialsKind, credentials_file, gcloud_adc_path, read_json
 from gcp_setup.steps.base import Action, Context, StepInputError
-from gcp_setup.steps.service_account import account_email, project_id
+from gcp_setup.steps.service_account import account_email
 
 IMPERSONATION_URL = "{base}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
 SOURCE_TYPES = ("authorized_user", "service_account", "external_account_authorized_user")
@@ -45,7 +45,7 @@ class ImpersonatedCredentials(CredentialsKind):
         self.require_service_account(ctx)
         source = user_adc()  # checked first: without it nothing here is worth changing
         member = impersonator(ctx)
-        target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+        target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
         policy = {} if account_is_new else target.get()
         missing_grant = member if missing(policy, [Binding(defaults.TOKEN_CREATOR, member)]) else None
         file_current = read_json(credentials_file(ctx.config)) == impersonated_adc(ctx, source)
@@ -55,7 +55,7 @@ class ImpersonatedCredentials(CredentialsKind):
         email, actions = account_email(ctx), []
         if state.missing_grant:
             summary = f"grant {defaults.TOKEN_CREATOR} on {email} to {state.missing_grant}"
-            resource = f"projects/{project_id(ctx)}/serviceAccounts/{email}"
+            resource = f"projects/{ctx.config.project}/serviceAccounts/{email}"
             actions.append(Action("update", resource, summary, {"member": state.missing_grant}))
         if not state.file_current:
             path = credentials_file(ctx.config)
@@ -64,7 +64,7 @@ class ImpersonatedCredentials(CredentialsKind):
 
     def apply(self, ctx: Context, action: Action) -> None:
         if action.kind == "update":
-            target = IamClient(ctx.session).service_account_policy(project_id(ctx), account_email(ctx))
+            target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
             grant(target, [Binding(defaults.TOKEN_CREATOR, action.data["member"])])
         else:
             document = impersonated_adc(ctx, user_adc())

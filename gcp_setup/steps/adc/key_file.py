@@ -10,7 +10,7 @@ from gcp_setup.google.iam import IamClient, KeyCreationBlocked, key_id_of_file
 from gcp_setup.steps.adc import CredentialsKind, credentials_file
 from gcp_setup.steps.base import Action, Context, StepError
 from gcp_setup.steps.secret_files import create_key_file
-from gcp_setup.steps.service_account import account_email, project_id
+from gcp_setup.steps.service_account import account_email
 
 
 class KeyFileCredentials(CredentialsKind):
@@ -31,7 +31,7 @@ class KeyFileCredentials(CredentialsKind):
         key_id = key_id_of_file(path.read_bytes()) if path.is_file() else None
         if not key_id or account_is_new:
             return False
-        listed = IamClient(ctx.session).list_user_keys(project_id(ctx), account_email(ctx))
+        listed = IamClient(ctx.session).list_user_keys(ctx.config.project, account_email(ctx))
         return any(k.get("name", "").endswith(f"/keys/{key_id}") for k in listed)
 
     def plan(self, ctx: Context, state: bool) -> list[Action]:
@@ -43,7 +43,7 @@ class KeyFileCredentials(CredentialsKind):
     def apply(self, ctx: Context, action: Action) -> None:
         try:
             create_key_file(
-                IamClient(ctx.session), project_id(ctx), account_email(ctx), credentials_file(ctx.config)
+                IamClient(ctx.session), ctx.config.project, account_email(ctx), credentials_file(ctx.config)
             )
         except KeyCreationBlocked as exc:
             raise StepError(
