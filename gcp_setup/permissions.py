@@ -34,6 +34,9 @@ _BY_STEP_AND_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("workload_identity", "create"): ("iam.googleapis.com/workloadIdentityPools.create",),
     ("workload_identity", "update"): ("iam.googleapis.com/workloadIdentityPools.update",),
     ("workload_identity", "delete"): ("iam.googleapis.com/workloadIdentityPools.delete",),
+    ("gitlab_identity", "create"): ("iam.googleapis.com/workloadIdentityPools.create",),
+    ("gitlab_identity", "update"): ("iam.googleapis.com/workloadIdentityPools.update",),
+    ("gitlab_identity", "delete"): ("iam.googleapis.com/workloadIdentityPools.delete",),
     ("project", "delete"): ("resourcemanager.projects.delete",),
 }
 BIND_API_KEY = "iam.serviceAccountApiKeyBindings.create"

@@ -215,3 +215,17 @@ def test_an_error_line_drops_the_request_url_and_long_text():
         "Not found or permission denied for service(s): x."
     )
     assert len(readable("word " * 200, 400)) == 300
+
+
+def test_the_permission_check_names_what_each_federation_needs(env, world):
+    from gcp_setup.emulator.core.roles import VIEWER
+    from gcp_setup.emulator.resourcemanager.models import OTHER_OWNER, ProjectsBackend
+
+    with world.lock:
+        project = world.backend(ProjectsBackend).create("viewer-only-2", owner=OTHER_OWNER)
+        project.policy.add_binding(VIEWER, world.default_caller)
+    for flag, value in (("--github-repo", "octo/app"), ("--gitlab-project", "group/app")):
+        result = gcp_setup("apply", "--project", "viewer-only-2", "--yes", "--no-api-key", flag, value)
+        assert result.exit_code == 1, result.output
+        assert "iam.googleapis.com/workloadIdentityPools.create" in error_line(result), flag
+    assert env.writes() == []
