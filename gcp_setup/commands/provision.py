@@ -33,9 +33,14 @@ RETIRE_STEP = "old_keys"
 
 def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render) -> None:
     """plan and status: resolve the settings, run every step without changing anything, print, and exit
-    1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0)."""
+    1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0). Of a fleet file,
+    every project (commands/fleet.py)."""
     from gcp_setup import report
+    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
+    if fleet_file(click_ctx):
+        detailed = values_of(click_ctx)["detailed_exitcode"]
+        return run_fleet_command(click_ctx, mode, output_format, detailed_exitcode=detailed)
     config = config_of(click_ctx)
     warn_about(config)
     if output_format == "table":
@@ -59,11 +64,7 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
 def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup import report
-    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
-    if fleet_file(click_ctx):
-        detailed = values_of(click_ctx)["detailed_exitcode"]
-        return run_fleet_command(click_ctx, "plan", output_format, detailed_exitcode=detailed)
     _observe_all(click_ctx, "plan", output_format, report.render_plan)
 
 
@@ -73,11 +74,7 @@ def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
 def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
-    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
 
-    if fleet_file(click_ctx):
-        detailed = values_of(click_ctx)["detailed_exitcode"]
-        return run_fleet_command(click_ctx, "status", output_format, detailed_exitcode=detailed)
     _observe_all(click_ctx, "status", output_format, report.render_status)
 
 
