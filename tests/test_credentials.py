@@ -116,7 +116,7 @@ def test_the_env_files_note_vouches_for_its_key_until_the_key_or_the_value_chang
     rerun(Outcome.UPDATED, 1)  # the value no longer has the noted hash: read, and put back
     rerun(Outcome.UNCHANGED, 0)
 
-    keys = GoogleSession.create(emu.host).discovery_client("apikeys", "v2").projects().locations().keys()
+    keys = GoogleSession.create(emu.host).discovery("apikeys", "v2", "projects.locations.keys")
     name = f"projects/{identity_project}/locations/global/keys/{defaults.API_KEY_ID_PREFIX}1"
     keys.patch(name=name, updateMask="displayName", body={"displayName": "renamed"}).execute()
     rerun(Outcome.UPDATED, 1)  # the key changed (a new etag; it could have been regenerated): read

@@ -42,17 +42,17 @@ def restrictions_for(services: tuple[str, ...] | list[str]) -> dict[str, Any]:
 
 @dataclass
 class ApiKeysClient(Client):
-    def _api(self) -> Any:
-        return self.session.discovery_client("apikeys", "v2")
+    def _api(self, path: str) -> Any:
+        return self.session.discovery("apikeys", "v2", path)
 
     def _keys(self) -> Any:
-        return self._api().projects().locations().keys()
+        return self._api("projects.locations.keys")
 
     def _wait(self, operation: dict[str, Any], what: str) -> Key:
         """The finished operation's response: the key. A create's also carries the key string
         (https://cloud.google.com/api-keys/docs/create-manage-api-keys): kept in the key as a Secret
         (`keyString`), so that no getKeyString is needed for it and nothing prints it."""
-        operations = self._api().operations()
+        operations = self._api("operations")
         key = self.wait_operation(operation, lambda name: operations.get(name=name), what).get("response", {})
         key.pop("@type", None)
         if key.get("keyString"):
@@ -71,7 +71,7 @@ class ApiKeysClient(Client):
 
     def lookup(self, key_string: str) -> str:
         """The name of the key whose string this is (keys.lookupKey: any caller may ask)."""
-        return self.execute(self._api().keys().lookupKey(keyString=key_string))["name"]
+        return self.execute(self._api("keys").lookupKey(keyString=key_string))["name"]
 
     def get_by_name(self, name: str) -> Key:
         """The key named `name` (projects/N/locations/global/keys/ID): needs access to its project."""

@@ -27,25 +27,21 @@ def _info(body: dict) -> BillingInfo:
 
 @dataclass
 class BillingClient(Client):
-    def _api(self) -> Any:
-        return self.session.discovery_client("cloudbilling", "v1")
+    def _api(self, path: str) -> Any:
+        return self.session.discovery("cloudbilling", "v1", path)
 
     def billing_info(self, project_id: str) -> BillingInfo:
-        return _info(self.execute(self._api().projects().getBillingInfo(name=f"projects/{project_id}")))
+        return _info(self.execute(self._api("projects").getBillingInfo(name=f"projects/{project_id}")))
 
     def account_is_open(self, account: str) -> bool:
-        body = self.execute(self._api().billingAccounts().get(name=f"billingAccounts/{account}"))
+        body = self.execute(self._api("billingAccounts").get(name=f"billingAccounts/{account}"))
         return bool(body.get("open"))
 
     def link(self, project_id: str, account: str) -> BillingInfo:
         """Link the project to `account`; the billing info as the answer has it. Google accepts a closed
         account and answers billingEnabled false."""
-        request = (
-            self._api()
-            .projects()
-            .updateBillingInfo(
-                name=f"projects/{project_id}", body={"billingAccountName": f"billingAccounts/{account}"}
-            )
+        request = self._api("projects").updateBillingInfo(
+            name=f"projects/{project_id}", body={"billingAccountName": f"billingAccounts/{account}"}
         )
         return _info(self.execute(request))
 

@@ -16,18 +16,17 @@ from gcp_setup.google.client import Client
 @dataclass
 class CatalogClient(Client):
     def unknown_services(self, services: list[str]) -> list[str]:
-        client = self.session.discovery_client("servicemanagement", "v1").services()
+        client = self.session.discovery("servicemanagement", "v1", "services")
         return [s for s in services if self._unknown(client.get(serviceName=s))]
 
     def unknown_roles(self, roles: list[str]) -> list[str]:
-        iam = self.session.discovery_client("iam", "v1")
         return [
             role
             for role in roles
             if self._unknown(
-                iam.roles().get(name=role)
+                self.session.discovery("iam", "v1", "roles").get(name=role)
                 if role.startswith("roles/")
-                else iam.projects().roles().get(name=role)
+                else self.session.discovery("iam", "v1", "projects.roles").get(name=role)
             )
         ]
 

@@ -42,7 +42,7 @@ class IamClient(Client):
     since the same stale etag sent again cannot succeed."""
 
     def _accounts(self) -> Any:
-        return self.session.discovery_client("iam", "v1").projects().serviceAccounts()
+        return self.session.discovery("iam", "v1", "projects.serviceAccounts")
 
     # -- service accounts -----------------------------------------------------------------------
     def get_service_account(self, project: str, email: str) -> dict[str, Any] | None:
@@ -107,7 +107,7 @@ class IamClient(Client):
         resource = f"projects/{project}"
 
         def projects() -> Any:
-            return self.session.discovery_client("cloudresourcemanager", "v3").projects()
+            return self.session.discovery("cloudresourcemanager", "v3", "projects")
 
         def get() -> Policy:
             body = {"options": {"requestedPolicyVersion": POLICY_VERSION}}

@@ -17,8 +17,7 @@ class OrgPolicyClient(Client):
     def enforced(self, resource: str, constraint: str) -> bool:
         """Whether `constraint` is enforced on `resource` (projects/P, folders/F or organizations/O): a
         rule of its effective policy enforces it without a condition."""
-        api = self.session.discovery_client("orgpolicy", "v2")
-        policies = getattr(api, resource.split("/", 1)[0])().policies()
+        policies = self.session.discovery("orgpolicy", "v2", f"{resource.split('/', 1)[0]}.policies")
         policy = self.execute(policies.getEffectivePolicy(name=f"{resource}/policies/{constraint}"))
         rules = policy.get("spec", {}).get("rules", [])
         return any(rule.get("enforce") and not rule.get("condition") for rule in rules)

@@ -87,7 +87,7 @@ class ResourceManagerClient(Client):
 
     def held_permissions(self, project: str, permissions: Iterable[str]) -> set[str]:
         """Those of `permissions` the caller holds on `project` (testIamPermissions)."""
-        projects = self.session.discovery_client("cloudresourcemanager", "v3").projects()
+        projects = self.session.discovery("cloudresourcemanager", "v3", "projects")
         request = projects.testIamPermissions(
             resource=f"projects/{project}", body={"permissions": sorted(permissions)}
         )

@@ -50,7 +50,7 @@ class ServiceUsageClient(Client):
 
     def state(self, service_name: str) -> str:
         """The state of `service_name` (projects/P/services/S): ENABLED, DISABLED."""
-        services = self.session.discovery_client("serviceusage", "v1").services()
+        services = self.session.discovery("serviceusage", "v1", "services")
         return self.execute(services.get(name=service_name)).get("state", "")
 
 

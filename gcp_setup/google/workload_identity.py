@@ -38,13 +38,15 @@ def is_deleted(resource: Resource | None) -> bool:
 
 @dataclass
 class WorkloadIdentityClient(Client):
-    def _pools(self) -> Any:
-        return self.session.discovery_client("iam", "v1").projects().locations().workloadIdentityPools()
+    def _pools(self, below: str = "") -> Any:
+        path = "projects.locations.workloadIdentityPools" + (f".{below}" if below else "")
+        return self.session.discovery("iam", "v1", path)
 
     def _wait(self, operation: Resource, what: str) -> Resource:
         """Wait for a pool's or a provider's operation, polled through that resource's operations.get."""
-        owner = self._pools().providers() if "/providers/" in operation["name"] else self._pools()
-        return self.wait_operation(operation, lambda name: owner.operations().get(name=name), what)
+        owner = "providers.operations" if "/providers/" in operation["name"] else "operations"
+        operations = self._pools(owner)
+        return self.wait_operation(operation, lambda name: operations.get(name=name), what)
 
     def _get(self, request: Any) -> Resource | None:
         try:
@@ -76,14 +78,12 @@ class WorkloadIdentityClient(Client):
 
     # -- providers --------------------------------------------------------------------------------
     def get_provider(self, project: str, pool_id: str, provider_id: str) -> Resource | None:
-        return self._get(self._pools().providers().get(name=provider_name(project, pool_id, provider_id)))
+        return self._get(self._pools("providers").get(name=provider_name(project, pool_id, provider_id)))
 
     def create_provider(self, project: str, pool_id: str, provider_id: str, body: Resource) -> Resource:
         """Create the provider; one that exists already (409, maybe soft-deleted) is returned as it is."""
-        request = (
-            self._pools()
-            .providers()
-            .create(parent=pool_name(project, pool_id), workloadIdentityPoolProviderId=provider_id, body=body)
+        request = self._pools("providers").create(
+            parent=pool_name(project, pool_id), workloadIdentityPoolProviderId=provider_id, body=body
         )
         return self._create(
             request,
@@ -92,11 +92,11 @@ class WorkloadIdentityClient(Client):
         )
 
     def update_provider(self, name: str, body: Resource, fields: list[str]) -> None:
-        request = self._pools().providers().patch(name=name, updateMask=",".join(fields), body=body)
+        request = self._pools("providers").patch(name=name, updateMask=",".join(fields), body=body)
         self._wait(self.execute(request), f"updating {name}")
 
     def set_provider_deleted(self, name: str, deleted: bool) -> None:
-        providers = self._pools().providers()
+        providers = self._pools("providers")
         verb = providers.delete(name=name) if deleted else providers.undelete(name=name, body={})
         self._change_state(verb, f"{'deleting' if deleted else 'restoring'} {name}")
 
