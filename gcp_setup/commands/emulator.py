@@ -52,7 +52,7 @@ def is_loopback(host: str) -> bool:
     type=click.FloatRange(min=0),
     default=0.0,
     show_default=True,
-    help="Delay added to every API request.",
+    help="Every API request is answered this long after it arrived (or when done, if later).",
 )
 @click.option(
     "--fault-rate",

@@ -86,8 +86,6 @@ class EmulatorApp:
                 return self._unrouted(request)
             route, params = found
         realism = self.world.realism
-        if realism.latency_ms:
-            time.sleep(realism.latency_ms / 1000)
         principal = self.world.default_caller
         api_request: ApiRequest | None = None
         try:
@@ -129,6 +127,10 @@ class EmulatorApp:
             response = _json_response(exc.to_json(), exc.code, exc.headers)
         except Exception:  # a request the emulator cannot follow: Google's 500, not werkzeug's HTML page
             response = _json_response(errors.Internal("Internal error encountered.").to_json(), 500)
+        # The answer leaves latency_ms after the request arrived: Google's latency includes its own work,
+        # so the emulator's (a few ms a request) is not added on top of it.
+        if realism.latency_ms:
+            time.sleep(max(0.0, arrived + realism.latency_ms / 1000 - time.time()))
         self.log.add(
             LogEntry(
                 request.method,
