@@ -92,6 +92,7 @@ def run_gcp_setup(
     emu: EmulatorControl, settings: Settings, wd: Workdir, project: str = PROJECT, *, verify: bool = False
 ) -> Run:
     emu.reset()
+    (wd.path / ".env").unlink(missing_ok=True)  # a fresh world's bootstrap: no .env of an earlier run
     return _observed(
         emu, settings, run_timed(apply_cmd(project, verify=verify), wd), project, "gcp-setup apply"
     )
