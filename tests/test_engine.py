@@ -395,3 +395,52 @@ def test_the_callers_context_is_left_as_it_was():
     result = Engine().run([Resource("a", store)], ctx, "plan")
     assert (ctx.dry_run, ctx.outputs) == (False, {})
     assert result.outputs == {"a": {"exists": False}}
+
+
+class Announcing(Resource):
+    """Its observe, once started (`started`), says its request is going out (as Client.execute does,
+    ctx.session.about_to_send()) when `go` is set, then waits for `answer` before it returns."""
+
+    def __init__(self, *args, go: threading.Event, answer: threading.Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.go, self.answer, self.started = go, answer, threading.Event()
+
+    def observe(self, ctx: Context) -> bool:
+        self.started.set()
+        assert self.go.wait(5)
+        ctx.session.about_to_send()
+        assert self.answer.wait(5)
+        return super().observe(ctx)
+
+
+def test_a_fleet_gate_is_held_until_each_first_read_has_gone_out_not_until_it_is_answered():
+    """engine/speculation.py: a fleet lets only a few projects send their first reads at once."""
+    gate = threading.BoundedSemaphore(1)
+    go, answer = threading.Event(), threading.Event()
+    store = Store(existing={"a", "b"})
+    announcing = Announcing("a", store, go=go, answer=answer)
+    steps = [announcing, Counted("b", store)]  # b ends without a request of its own
+    ctx = Context(Config(project="engine-test"), GoogleSession(first_reads_gate=gate))
+    runner = threading.Thread(target=Engine().run, args=(steps, ctx, "plan"))
+    runner.start()
+    try:
+        assert announcing.started.wait(5)  # the run holds the gate from before its speculations start
+        assert not gate.acquire(blocking=False)  # a's first read has not gone out yet
+        go.set()
+        assert gate.acquire(timeout=5)  # it has, unanswered: the next project may send its own
+        gate.release()
+    finally:
+        go.set()
+        answer.set()
+        runner.join(5)
+    assert not runner.is_alive()
+
+
+def test_a_run_whose_observes_send_nothing_gives_the_gate_back():
+    gate = threading.BoundedSemaphore(1)
+    ctx = Context(Config(project="engine-test"), GoogleSession(first_reads_gate=gate))
+    for mode in ("plan", "apply"):
+        result = Engine().run([Resource("a", Store()), Broken("b", Store())], ctx, mode)  # type: ignore[arg-type]
+        assert not result.ok
+        assert gate.acquire(blocking=False)
+        gate.release()

@@ -10,10 +10,18 @@ another along the dependency chain, and none is sent twice.
 
 `Speculations.settle` waits until every speculation has been answered; the engine calls it before a
 run's first write, so no speculative read ever races a write.
+
+In a fleet many projects speculate at once, and under the GIL their first reads would go out
+interleaved: one project's six reads spread over the time all the others' take to prepare, several
+round trips' worth. A fleet therefore lets only a few projects send their first reads at a time
+(`GoogleSession.first_reads_gate`): a project holds the gate until each of its speculative observes has
+started its first request or ended, then the next project sends its own together.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,15 +70,26 @@ class Speculations:
         foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
         published = dict(ctx.outputs)  # a copy: the speculations must not see the run's own outputs
         self.futures: dict[str, Future[Speculation]] = {}
-        for step in ordered:
-            if not step.enabled(ctx.config):
-                foreseen[step.name].set_result({})  # what a disabled step publishes
-                continue
-            upstream = {name: foreseen[name] for name in _upstream(step, ordered)}
-            spec_ctx = _SpeculativeContext(
-                **{**vars(ctx.for_step(step)), "outputs": published}, foreseen=upstream
-            )
-            self.futures[step.name] = pool.submit(_speculate, step, spec_ctx, foreseen[step.name])
+        enabled = [s for s in ordered if s.enabled(ctx.config)]
+        burst = _Burst(len(enabled), ctx.session.first_reads_gate)
+        try:
+            for step in ordered:
+                if step not in enabled:
+                    foreseen[step.name].set_result({})  # what a disabled step publishes
+                    continue
+                upstream = {name: foreseen[name] for name in _upstream(step, ordered)}
+                sent = burst.member()
+                step_ctx = ctx.for_step(step)
+                spec_ctx = _SpeculativeContext(
+                    **{**vars(step_ctx), "outputs": published, "session": step_ctx.session.announcing(sent)},
+                    foreseen=upstream,
+                )
+                future = pool.submit(_speculate, step, spec_ctx, foreseen[step.name])
+                future.add_done_callback(lambda _, sent=sent: sent())  # ended without a request
+                self.futures[step.name] = future
+        except BaseException:
+            burst.end()
+            raise
 
     def get(self, name: str) -> Future[Speculation] | None:
         return self.futures.get(name)
@@ -78,6 +97,43 @@ class Speculations:
     def settle(self) -> None:
         """Wait until every speculative observe has been answered."""
         wait(self.futures.values())
+
+
+class _Burst:
+    """One run's first reads under a fleet's gate (module docstring): taken now, given back once every
+    member has called its callback (its first request is going out, or its observe ended)."""
+
+    def __init__(self, members: int, gate: threading.Semaphore | None) -> None:
+        self.gate = gate
+        self.waiting = members
+        self.lock = threading.Lock()
+        if gate is not None:
+            gate.acquire()
+        if members == 0:
+            self.end()
+
+    def member(self) -> Callable[[], None]:
+        """A member's callback; only its first call counts."""
+        called = False
+
+        def sent() -> None:
+            nonlocal called
+            with self.lock:
+                if called:
+                    return
+                called = True
+                self.waiting -= 1
+                last = self.waiting == 0
+            if last:
+                self.end()
+
+        return sent
+
+    def end(self) -> None:
+        with self.lock:
+            gate, self.gate = self.gate, None
+        if gate is not None:
+            gate.release()
 
 
 def _upstream(step: Step, ordered: list[Step]) -> set[str]:

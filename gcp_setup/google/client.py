@@ -37,6 +37,7 @@ class Client:
         """Send a google-api-python-client request (its own retries off) on this thread's transport; the
         answer's JSON, {} for none."""
         send = self.session.paced(getattr(request, "methodId", ""), request.execute)
+        self.session.about_to_send()
         return (
             retry.call(
                 send,
@@ -52,6 +53,7 @@ class Client:
         """Call a google-cloud-* method, its own retries off and with the deadline (without a timeout its
         REST transport may wait forever)."""
         send = self.session.paced(getattr(method, "__qualname__", ""), method)
+        self.session.about_to_send()
         return retry.call(
             send, *args, waits=self._propagation(), retry=None, timeout=deadline.seconds(), **kwargs
         )

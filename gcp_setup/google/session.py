@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -73,6 +73,11 @@ class GoogleSession:
     _build_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     limiter: Any = None
     """A fleet's QuotaLimiter (limiter.py), shared by its threads; None: one project, no limiter."""
+    first_reads_gate: threading.Semaphore | None = None
+    """A fleet's limit on how many of its projects send their first reads at once (engine/speculation.py);
+    None: one project."""
+    before_request: Callable[[], None] | None = field(default=None, repr=False)
+    """Called as each request of this session is about to go out (set only through `announcing`)."""
     enabled_at: Mapping[str, float] = field(default_factory=dict, repr=False)
     """Service -> when (time.monotonic()) the run enabled it: retry.call waits out its SERVICE_DISABLED
     answers while the enablement propagates. Set only through `expecting`, per run (the steps that
@@ -87,6 +92,15 @@ class GoogleSession:
         """This session (its clients and credentials shared), waiting out SERVICE_DISABLED from the APIs
         in `enabled_at` (service -> time.monotonic() of their enablement)."""
         return replace(self, enabled_at=MappingProxyType(dict(enabled_at))) if enabled_at else self
+
+    def announcing(self, callback: Callable[[], None]) -> GoogleSession:
+        """This session (its clients and caches shared) calling `callback` before each of its requests."""
+        return replace(self, before_request=callback)
+
+    def about_to_send(self) -> None:
+        """Client.execute and Client.call, before every request."""
+        if self.before_request is not None:
+            self.before_request()
 
     @property
     def is_emulator(self) -> bool:
