@@ -10,6 +10,7 @@ With an emulator every client uses anonymous credentials and plain HTTP to that 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import threading
@@ -54,9 +55,21 @@ def import_client_libraries() -> None:
     """Import the client libraries before the first request rather than inside it. The steps' first
     reads go out together, each from its own thread; a library imported by the first call that needs
     it (0.1 to 0.2 s of CPU, under the GIL) would hold those reads back one after another, the project's
-    among them, which every step waits for on a new project."""
+    among them, which every step waits for on a new project.
+
+    Then, once per process, the objects that exist by now (the libraries' modules, classes and
+    descriptors, about 69,000) are moved out of the garbage collector's reach (gc.freeze): they live
+    until the process ends, and each full collection walked them all again, about 20 ms of CPU a time
+    in the middle of a run."""
+    global _frozen
     for name in CLIENT_LIBRARIES:
         importlib.import_module(name)
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
+
+
+_frozen = False
 
 
 @dataclass
