@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from pathlib import Path
@@ -136,7 +137,11 @@ def emulator(
         gemini_key_policy=gemini_key_policy,
     )
     roles.snapshot()  # loaded now: the first permission check would otherwise wait the 0.1-0.4 s it takes
-    emu = Emulator(host, port, realism, state_file).start()
+    emu = Emulator(host, port, realism, state_file)
+    # What is loaded by now (the roles, the models, the modules) lives until exit: out of the garbage
+    # collector's reach, so that no full collection walks it again in the middle of an answer.
+    gc.freeze()
+    emu.start()
     click.echo(f"gcp-setup emulator listening on {emu.url}", err=True)
     click.echo("Use it from this shell with:", err=True)
     click.echo(f"export {envvars.EMULATOR_HOST}={emu.host}")
