@@ -79,6 +79,41 @@ def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_proj
     assert len(log) == 17  # 6 first reads, the billing account, 6 writes, 3 operation polls, the grant's read
 
 
+def test_a_first_run_asks_for_the_billing_account_with_the_first_reads_and_a_re_run_not_at_all(
+    provision_env, tmp_path
+):
+    """steps/billing.py early_reads: with an --env-file still to be written (a first run here) the plan's
+    question "is --billing-account open?" goes out beside the six first reads, not a round trip after
+    them: the emulator holds requests until seven are in flight together, which a read sent after the
+    others' answers never reaches. The re-run (the .env exists) reads six, the account not among them."""
+    args = ["apply", *CREATE, "--yes", "--no-verify", "--env-file", str(tmp_path / ".env")]
+    provision_env.set_realism(barrier=7)
+    assert gcp_setup(*args).exit_code == 0
+    first_reads = [r["method_id"] for r in provision_env.requests()[:7]]
+    assert "cloudbilling.billingAccounts.get" in first_reads
+    assert provision_env.concurrency()["barrier_timeouts"] == 0
+    assert [r["method_id"] for r in provision_env.requests()].count("cloudbilling.billingAccounts.get") == 1
+    provision_env.clear_requests()
+
+    assert gcp_setup(*args).exit_code == 0
+    reads = [r["method_id"] for r in provision_env.requests()]
+    assert len(reads) == 6 and "cloudbilling.billingAccounts.get" not in reads, reads
+
+
+def test_a_billing_account_that_is_not_there_is_asked_about_once_and_nothing_is_written(
+    provision_env, tmp_path
+):
+    """The early read's answer, a 403, is the one the plan reports (GoogleSession.read_once): one line
+    naming the account, exit 2, no write, and the account asked about once."""
+    args = ["apply", "--project", PROJECT, "--create", "--billing-account", "000000-ABCDEF-000009"]
+    result = gcp_setup(*args, "--yes", "--no-verify", "--env-file", str(tmp_path / ".env"))
+    assert result.exit_code == 2, result.output
+    assert "billing account 000000-ABCDEF-000009 does not exist or you may not use it" in result.output
+    assert provision_env.writes() == []
+    asked = [r for r in provision_env.requests() if r["method_id"] == "cloudbilling.billingAccounts.get"]
+    assert len(asked) == 1
+
+
 def test_plan_lists_creations_and_detailed_exitcode_says_if_changes_are_pending(provision_env):
     plan = gcp_setup("plan", *CREATE, "--detailed-exitcode")
     assert plan.exit_code == 2, plan.output

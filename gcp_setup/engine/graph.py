@@ -137,7 +137,7 @@ class Engine:
         speculations = (
             after.speculations
             if after and after.speculations
-            else Speculations(ordered, ctx, _pool("observe"))
+            else Speculations(ordered, ctx, _pool("observe"), early_reads=mode != "status")
         )
         try:
             while waiting or running:

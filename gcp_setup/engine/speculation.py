@@ -8,8 +8,9 @@ upstream changed anything and every value it looked at reads the same now (`Spec
 finished project (the no-op re-run every CI job does) the reads go out together instead of one after
 another along the dependency chain, and none is sent twice.
 
-`Speculations.settle` waits until every speculation has been answered; the engine calls it before a
-run's first write, so no speculative read ever races a write.
+The steps' early reads (`Step.early_reads`: what no step changes) go out with them.
+`Speculations.settle` waits until every speculation and early read has been answered; the engine calls
+it before a run's first write, so no speculative read ever races a write.
 
 In a fleet many projects speculate at once, and under the GIL their first reads would go out
 interleaved: one project's six reads spread over the time all the others' take to prepare, several
@@ -66,13 +67,21 @@ class _SpeculativeContext(Context):
 class Speculations:
     """The speculative observes of one run, started together on `pool`."""
 
-    def __init__(self, ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor, early_reads: bool = True
+    ) -> None:
+        """`early_reads`: send the steps' early reads too (a plan or apply; `status` only reports)."""
         foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
         published = dict(ctx.outputs)  # a copy: the speculations must not see the run's own outputs
         self.futures: dict[str, Future[Speculation]] = {}
         enabled = [s for s in ordered if s.enabled(ctx.config)]
         burst = _Burst(len(enabled), ctx.session.first_reads_gate)
         try:
+            self.early: list[Future] = [
+                pool.submit(read)
+                for step in (enabled if early_reads else [])
+                for read in step.early_reads(ctx.for_step(step))
+            ]
             for step in ordered:
                 if step not in enabled:
                     foreseen[step.name].set_result({})  # what a disabled step publishes
@@ -95,8 +104,8 @@ class Speculations:
         return self.futures.get(name)
 
     def settle(self) -> None:
-        """Wait until every speculative observe has been answered."""
-        wait(self.futures.values())
+        """Wait until every speculative observe and early read has been answered."""
+        wait([*self.futures.values(), *self.early])
 
 
 class _Burst:

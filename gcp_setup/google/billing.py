@@ -34,7 +34,9 @@ class BillingClient(Client):
         return _info(self.execute(self._api("projects").getBillingInfo(name=f"projects/{project_id}")))
 
     def account_is_open(self, account: str) -> bool:
-        body = self.execute(self._api("billingAccounts").get(name=f"billingAccounts/{account}"))
+        """Asked once per session (GoogleSession.read_once): nothing gcp-setup does opens or closes one."""
+        name = f"billingAccounts/{account}"
+        body = self.session.read_once(name, lambda: self.execute(self._api("billingAccounts").get(name=name)))
         return bool(body.get("open"))
 
     def link(self, project_id: str, account: str) -> BillingInfo:

@@ -15,13 +15,16 @@ import importlib
 import os
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from gcp_setup import envvars
-from gcp_setup.errors import GcpSetupError
+from gcp_setup.errors import GcpSetupError, GoogleApiError
 from gcp_setup.settings import check_emulator_host
+
+T = TypeVar("T")
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 CLIENT_LIBRARIES = (
@@ -84,6 +87,8 @@ class GoogleSession:
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _built: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
     _build_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _answers: dict[str, Future] = field(default_factory=dict, repr=False)
+    """read_once's answers, by key."""
     limiter: Any = None
     """A fleet's QuotaLimiter (limiter.py), shared by its threads; None: one project, no limiter."""
     first_reads_gate: threading.Semaphore | None = None
@@ -153,6 +158,28 @@ class GoogleSession:
             )
             setattr(self._local, key, cached)
         return cached
+
+    def read_once(self, key: str, read: Callable[[], T]) -> T:
+        """`read()`, sent at most once per session for `key`: a later call waits for the first one's
+        answer, Google's error answers included (anything else, e.g. no answer in time, is not kept).
+        Only for reads whose answer nothing gcp-setup does can change (is a billing account open?),
+        which a step may then send early (Step.early_reads) and find again when it needs it."""
+        with self._build_lock:
+            answer = self._answers.get(key)
+            first = answer is None
+            if first:
+                answer = self._answers[key] = Future()
+        assert answer is not None
+        if first:
+            try:
+                answer.set_result(read())
+            except GoogleApiError as exc:
+                answer.set_exception(exc)
+            except BaseException as exc:
+                with self._build_lock:
+                    del self._answers[key]
+                answer.set_exception(exc)
+        return answer.result()
 
     def discovery(self, api: str, version: str, path: str = "") -> Any:
         """The google-api-python-client Resource of `api` at `path` (e.g. "projects.serviceAccounts"),

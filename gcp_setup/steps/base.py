@@ -12,6 +12,8 @@ Writing a step (the whole contract):
 
         def observe(self, ctx):               # read-only calls; return any value (a small dataclass)
             ...
+        def early_reads(self, ctx):           # reads of what no step changes, sent with the first reads
+            ...                               # (session.read_once keeps the answer for the step)
         def absent_state(self, ctx):          # what observe would return if nothing existed yet;
             ...                               # used by `plan` when an upstream step is still pending
         def plan(self, ctx, state):           # pure: [] means nothing to do
@@ -199,6 +201,13 @@ class Step:
 
     def observe(self, ctx: Context) -> Any:
         raise NotImplementedError
+
+    def early_reads(self, ctx: Context) -> list[Callable[[], Any]]:
+        """Reads of things no step changes (is --billing-account open?), which the engine sends with the
+        first reads, before any step's turn. Each goes through GoogleSession.read_once, so that the
+        step's own call later finds the answer instead of asking again; an error is left for that
+        call to report."""
+        return []
 
     def absent_state(self, ctx: Context) -> Any:
         """The state observe would see if an upstream step had not created its resource yet (a project

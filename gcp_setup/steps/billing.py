@@ -4,7 +4,9 @@ the requested features are blocked, without stopping the steps that do not need 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gcp_setup import defaults
@@ -41,6 +43,19 @@ class BillingStep(Step):
         if wanted is None or (info.enabled and info.account == wanted):
             return BillingState(info.enabled, info.account)
         return BillingState(info.enabled, info.account, self._requested_account_open(ctx, info.account))
+
+    def early_reads(self, ctx: Context) -> list[Callable[[], Any]]:
+        """Is --billing-account open? On a first run here (the --env-file it is to write does not exist
+        yet) the project is most likely still to be created, and the plan asks this before anything is
+        written: asked with the first reads, it costs no round trip of its own. On a re-run (the file
+        exists), or without an --env-file to tell, it is asked only when needed: the project is most
+        likely linked already, and the read would be one more."""
+        config = ctx.config
+        if config.billing_account is None or config.env_file is None:
+            return []
+        if Path(config.env_file).expanduser().exists():
+            return []
+        return [lambda: BillingClient(ctx.session).account_is_open(config.billing_account)]
 
     def absent_state(self, ctx: Context) -> BillingState:
         wanted = ctx.config.billing_account
