@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from gcp_setup.cli import cli
@@ -97,3 +98,18 @@ def test_no_adc_on_real_google_names_the_login_command(clean_config, monkeypatch
     assert "no Application Default Credentials found" in result.output
     assert "gcloud auth application-default login" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_discovery_transport_follows_the_proxy_the_environment_names(emu, monkeypatch):
+    """deadline.DiscoveryHttp reads the environment's proxy settings once per host (as requests does at
+    every request): a host that does not resolve is reached through HTTP_PROXY, here the emulator (which
+    answers a proxied request for its own paths), and NO_PROXY still wins for the host it names."""
+    for name in ("http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", emu.url)
+    transport = deadline.DiscoveryHttp()
+    response, body = transport.request("http://proxied.invalid/_emulator/health")
+    assert response.status == 200 and b'"ok"' in body
+    monkeypatch.setenv("NO_PROXY", "bypassed.invalid")
+    with pytest.raises(requests.ConnectionError, match=r"Failed to resolve 'bypassed\.invalid'"):
+        deadline.DiscoveryHttp().request("http://bypassed.invalid/_emulator/health")

@@ -116,7 +116,24 @@ class DiscoveryHttp:
             from google.auth.transport.requests import AuthorizedSession
 
             self.session = AuthorizedSession(credentials)
+        self.session.trust_env = False
         self.timeout = seconds()
+        self._settings: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def _environment_settings(self, uri: str) -> dict[str, Any]:
+        """What the environment says for `uri`'s host (proxies, CA bundle), as requests reads it
+        (Session.merge_environment_settings): read once per host, not at every request, where it scans
+        the whole environment twice (a quarter of requests' CPU per request)."""
+        scheme, host = urlsplit(uri)[:2]
+        found = self._settings.get((scheme, host))
+        if found is None:
+            self.session.trust_env = True
+            try:
+                found = self.session.merge_environment_settings(uri, {}, None, None, None)
+            finally:
+                self.session.trust_env = False  # each request gets the settings read here instead
+            self._settings[(scheme, host)] = found
+        return found
 
     def request(
         self, uri: str, method: str = "GET", body: Any = None, headers: Any = None, **_: Any
@@ -124,8 +141,11 @@ class DiscoveryHttp:
         """As httplib2.Http.request: (a Response with .status and lower-case headers, the body)."""
         import httplib2
 
+        settings = self._environment_settings(uri)
         try:
-            answer = self.session.request(method, uri, data=body, headers=headers, timeout=self.timeout)
+            answer = self.session.request(
+                method, uri, data=body, headers=headers, timeout=self.timeout, **settings
+            )
         except Exception as exc:
             no_answer = timed_out(exc)
             if no_answer is not None:
