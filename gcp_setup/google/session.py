@@ -63,16 +63,20 @@ def import_client_libraries() -> None:
     Then, once per process, the objects that exist by now (the libraries' modules, classes and
     descriptors, about 69,000) are moved out of the garbage collector's reach (gc.freeze): they live
     until the process ends, and each full collection walked them all again, about 20 ms of CPU a time
-    in the middle of a run."""
+    in the middle of a run. And the young generation is collected every 20,000 allocations instead of
+    every 700: a run allocates much (every answer is parsed into objects), little of it in cycles."""
     global _frozen
     for name in CLIENT_LIBRARIES:
         importlib.import_module(name)
     if not _frozen:
         gc.freeze()
+        gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS, *gc.get_threshold()[1:])
         _frozen = True
 
 
 _frozen = False
+YOUNG_COLLECTION_ALLOCATIONS = 20_000
+"""Measured on a fleet of 50 projects (3 runs each, twice): 3.20-3.42 s against 3.38-3.50 s at 700."""
 
 
 @dataclass
