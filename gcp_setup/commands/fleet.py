@@ -36,9 +36,11 @@ def fleet_configs(click_ctx: click.Context) -> list[Config]:
 
     flags = {n: r for n, r in resolution(click_ctx).items() if r.source.startswith("flag")}
     entries = selected(click_ctx.default_map.fleet, click_ctx.params.get("only", ()))
+    environ = getattr(click_ctx, "environ", None)
+    no_gcloud_project = (None, "")  # each entry names its project: gcloud's core/project is never read
 
     def resolve_entry(entry: TomlSection) -> Config:
-        resolved = resolve(click_ctx.command, environ=getattr(click_ctx, "environ", None), toml=entry)
+        resolved = resolve(click_ctx.command, environ=environ, toml=entry, gcloud_project=no_gcloud_project)
         project = entry.values.get("project")
         resolved["project"] = Resolved("project", project, f"{entry.label} project")
         return build_config({**resolved, **flags})
