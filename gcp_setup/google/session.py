@@ -90,7 +90,8 @@ class GoogleSession:
     quota_project: str | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _built: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
-    _build_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    """Guards _built and _answers (re-entrant: a nested Resource is built from its parent's)."""
     _answers: dict[str, Future] = field(default_factory=dict, repr=False)
     """read_once's answers, by key."""
     limiter: Any = None
@@ -168,7 +169,7 @@ class GoogleSession:
         answer, Google's error answers included (anything else, e.g. no answer in time, is not kept).
         Only for reads whose answer nothing gcp-setup does can change (is a billing account open?),
         which a step may then send early (Step.early_reads) and find again when it needs it."""
-        with self._build_lock:
+        with self._lock:
             answer = self._answers.get(key)
             first = answer is None
             if first:
@@ -180,7 +181,7 @@ class GoogleSession:
             except GoogleApiError as exc:
                 answer.set_exception(exc)
             except BaseException as exc:
-                with self._build_lock:
+                with self._lock:
                     del self._answers[key]
                 answer.set_exception(exc)
         return answer.result()
@@ -193,7 +194,7 @@ class GoogleSession:
         time. A Resource only builds requests; Client.execute sends each on its own thread's transport
         (`transport()`)."""
         key = (api, version, path)
-        with self._build_lock:
+        with self._lock:
             built = self._built.get(key)
             if built is None:
                 if path:
