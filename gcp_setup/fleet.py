@@ -101,7 +101,8 @@ def entry_configs(entries: Sequence[TomlSection], resolve: Callable[[TomlSection
 FIRST_READ_BURSTS = 4
 """How many projects of a fleet send their first reads at once (engine/speculation.py). Measured on 2
 cores, 50 projects at 50 ms latency: with 4, the no-op re-run's reads of a project went out in at most
-2 waves (5 ungated, 3 to 4 with 8) and the fleet took as long as ungated; with 1 or 2 it took longer."""
+2 waves, mostly 1 (ungated: 4 to 5; with 8: up to 3, and the fleet no faster); with 1 or 2 the fleet
+took longer."""
 
 
 def fleet_session(emulator_host: str | None, clock: Any = None):
