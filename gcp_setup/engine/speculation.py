@@ -74,21 +74,22 @@ class Speculations:
         foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
         published = dict(ctx.outputs)  # a copy: the speculations must not see the run's own outputs
         self.futures: dict[str, Future[Speculation]] = {}
-        enabled = [s for s in ordered if s.enabled(ctx.config)]
-        burst = _Burst(len(enabled), ctx.session.first_reads_gate)
+        contexts = {s.name: ctx.for_step(s) for s in ordered if s.enabled(ctx.config)}  # enabled steps
+        burst = _Burst(len(contexts), ctx.session.first_reads_gate)
         try:
             self.early: list[Future] = [
                 pool.submit(read)
-                for step in (enabled if early_reads else [])
-                for read in step.early_reads(ctx.for_step(step))
+                for step in ordered
+                if early_reads and step.name in contexts
+                for read in step.early_reads(contexts[step.name])
             ]
             for step in ordered:
-                if step not in enabled:
+                if step.name not in contexts:
                     foreseen[step.name].set_result({})  # what a disabled step publishes
                     continue
                 upstream = {name: foreseen[name] for name in _upstream(step, ordered)}
                 sent = burst.member()
-                step_ctx = ctx.for_step(step)
+                step_ctx = contexts[step.name]
                 spec_ctx = _SpeculativeContext(
                     **{**vars(step_ctx), "outputs": published, "session": step_ctx.session.announcing(sent)},
                     foreseen=upstream,
