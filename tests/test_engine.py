@@ -444,3 +444,55 @@ def test_a_run_whose_observes_send_nothing_gives_the_gate_back():
         assert not result.ok
         assert gate.acquire(blocking=False)
         gate.release()
+
+
+def fleet_context() -> Context:
+    return Context(Config(project="engine-test"), GoogleSession(speculate_after_roots=True))
+
+
+@pytest.mark.parametrize("mode", ["apply", "plan"])
+def test_in_a_fleet_nothing_below_a_root_created_anew_is_read(mode):
+    """engine/speculation.py: a fleet speculates below its roots only once they have foreseen, and not
+    below one that will change things. Everything inside a container created anew starts absent."""
+    store = Store()
+    root = Container("root", store)
+    middle, leaf = Inside("middle", store, ("root",)), Inside("leaf", store, ("middle",))
+    result = Engine().run([root, middle, leaf], fleet_context(), mode)  # type: ignore[arg-type]
+    expected = Outcome.CREATED if mode == "apply" else Outcome.PLANNED
+    assert [r.outcome for r in result.results] == [expected] * 3, [r.detail for r in result.results]
+    assert (root.observed["root"], middle.observed["middle"], leaf.observed["leaf"]) == (1, 0, 0)
+
+
+def test_in_a_fleet_the_reads_below_the_roots_go_out_together_once_the_roots_have_answered():
+    store = Store(existing={"a", "b", "c", "other"})
+    root_answered = threading.Event()
+    below_together = threading.Barrier(2, timeout=5)  # breaks if b and c were read one after the other
+
+    def below_observing() -> None:
+        assert root_answered.is_set()
+        below_together.wait()
+
+    class Root(Counted):
+        def observe(self, ctx: Context) -> Any:
+            state = super().observe(ctx)
+            root_answered.set()
+            return state
+
+    steps = [
+        Root("a", store),
+        Counted("b", store, ("a",), during_observe=below_observing),
+        Counted("c", store, ("b",), during_observe=below_observing),
+        Counted("other", store),  # a second root, read at once beside a
+    ]
+    result = Engine().run(steps, fleet_context(), "apply")
+    assert [r.outcome for r in result.results] == [Outcome.UNCHANGED] * 4, [r.detail for r in result.results]
+    assert [s.observed[s.name] for s in steps] == [1, 1, 1, 1]  # the speculations were kept
+
+
+def test_in_a_fleet_a_root_that_changes_things_leaves_its_dependents_to_their_turn():
+    store = Store(existing={"b"})
+    b = Counted("b", store, ("a",), reads=[("a", "exists")])
+    result = Engine().run([Counted("a", store), b], fleet_context(), "apply")
+    assert [r.outcome for r in result.results] == [Outcome.CREATED, Outcome.UNCHANGED]
+    assert result.results[1].outputs["seen"] == {"a.exists": True}
+    assert b.observed["b"] == 1  # once, after a's change: no speculation before it

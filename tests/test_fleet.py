@@ -56,6 +56,14 @@ def test_a_fleet_of_twenty_runs_in_one_process_and_one_failure_stops_no_other(
     assert first.stdout.splitlines()[-1] == "20 project(s): 19 ok, 1 failed."
     creates = [r for r in provision_env.writes() if r["method_id"] == "cloudresourcemanager.projects.create"]
     assert len(creates) == len(NEW)
+    for project in NEW:  # no first read below a project the fleet creates (engine/speculation.py)
+        reads = [
+            r["method_id"] for r in provision_env.requests() if project in r["path"] and r["kind"] != "write"
+        ]
+        assert [m for m in reads if ".operations." not in m] == [
+            "cloudresourcemanager.projects.get",
+            "cloudresourcemanager.projects.getIamPolicy",  # the role grant's read-modify-write
+        ], reads
     provision_env.clear_requests()
 
     again = gcp_setup("apply", "--yes", "--format", "json")

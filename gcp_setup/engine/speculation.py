@@ -17,6 +17,13 @@ interleaved: one project's six reads spread over the time all the others' take t
 round trips' worth. A fleet therefore lets only a few projects send their first reads at a time
 (`GoogleSession.first_reads_gate`): a project holds the gate until each of its speculative observes has
 started its first request or ended, then the next project sends its own together.
+
+A fleet is bound by its one process's CPU, not by round trips, and on a new project every read below the
+project is wasted: the engine starts those steps from their absent state, however their reads answered.
+So in a fleet (`GoogleSession.speculate_after_roots`) only the roots (the steps that depend on no other:
+the project) speculate at once; the others do once every root has foreseen, and not at all below a step
+that will change things. A new project costs one first read instead of six, a finished one two waves of
+reads instead of one.
 """
 
 from __future__ import annotations
@@ -71,37 +78,74 @@ class Speculations:
         self, ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor, early_reads: bool = True
     ) -> None:
         """`early_reads`: send the steps' early reads too (a plan or apply; `status` only reports)."""
-        foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
-        published = dict(ctx.outputs)  # a copy: the speculations must not see the run's own outputs
-        self.futures: dict[str, Future[Speculation]] = {}
-        contexts = {s.name: ctx.for_step(s) for s in ordered if s.enabled(ctx.config)}  # enabled steps
-        burst = _Burst(len(contexts), ctx.session.first_reads_gate)
+        self._pool = pool
+        self._gate = ctx.session.first_reads_gate
+        self._published = dict(ctx.outputs)  # a copy: the speculations must not see the run's own outputs
+        self._foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
+        self._contexts = {s.name: ctx.for_step(s) for s in ordered if s.enabled(ctx.config)}  # enabled steps
+        self._upstream = {s.name: _upstream(s, ordered) for s in ordered}
+        self.futures: dict[str, Future[Speculation | None]] = {name: Future() for name in self._contexts}
+        self.early: list[Future] = [
+            pool.submit(read)
+            for step in ordered
+            if early_reads and step.name in self._contexts
+            for read in step.early_reads(self._contexts[step.name])
+        ]
+        for step in ordered:
+            if step.name not in self._contexts:
+                self._foreseen[step.name].set_result({})  # what a disabled step publishes
+        enabled = [s for s in ordered if s.name in self._contexts]
+        roots = [s for s in enabled if not self._upstream[s.name] & self._contexts.keys()]
+        if ctx.session.speculate_after_roots and len(roots) < len(enabled):
+            rest = [s for s in enabled if s not in roots]
+            _when_all_done([self._foreseen[s.name] for s in roots], lambda: self._launch_below_roots(rest))
+            enabled = roots
+        self._launch(enabled)
+
+    def _launch(self, steps: list[Step]) -> None:
+        """Start the speculative observes of `steps` (in topological order) together, under the fleet's
+        gate. Should one fail to start, it and those after it settle with the error."""
+        burst = _Burst(len(steps), self._gate)
+        started = 0
         try:
-            self.early: list[Future] = [
-                pool.submit(read)
-                for step in ordered
-                if early_reads and step.name in contexts
-                for read in step.early_reads(contexts[step.name])
-            ]
-            for step in ordered:
-                if step.name not in contexts:
-                    foreseen[step.name].set_result({})  # what a disabled step publishes
-                    continue
-                upstream = {name: foreseen[name] for name in _upstream(step, ordered)}
+            for step in steps:
                 sent = burst.member()
-                step_ctx = contexts[step.name]
+                step_ctx = self._contexts[step.name]
                 spec_ctx = _SpeculativeContext(
-                    **{**vars(step_ctx), "outputs": published, "session": step_ctx.session.announcing(sent)},
-                    foreseen=upstream,
+                    **{
+                        **vars(step_ctx),
+                        "outputs": self._published,
+                        "session": step_ctx.session.announcing(sent),
+                    },
+                    foreseen={name: self._foreseen[name] for name in self._upstream[step.name]},
                 )
-                future = pool.submit(_speculate, step, spec_ctx, foreseen[step.name])
-                future.add_done_callback(lambda _, sent=sent: sent())  # ended without a request
-                self.futures[step.name] = future
-        except BaseException:
+                into = self.futures[step.name]
+                into.add_done_callback(lambda _, sent=sent: sent())  # ended without a request
+                self._pool.submit(_speculate, step, spec_ctx, self._foreseen[step.name], into)
+                started += 1
+        except BaseException as exc:
             burst.end()
+            for step in steps[started:]:
+                self._settle_as(step, exc)
             raise
 
-    def get(self, name: str) -> Future[Speculation] | None:
+    def _launch_below_roots(self, rest: list[Step]) -> None:
+        """Once the roots have foreseen: the other steps' speculative observes, but none below a step
+        that will change things (the engine observes those again after the change anyway)."""
+        for step in rest:
+            if any(_changes(self._foreseen[name]) for name in self._upstream[step.name]):
+                self._settle_as(step, None)
+        self._launch([s for s in rest if not self.futures[s.name].done()])
+
+    def _settle_as(self, step: Step, speculation: BaseException | None) -> None:
+        """The step gets no speculation (None), or `speculation`, an error; its dependents foresee nothing."""
+        self._foreseen[step.name].set_result(ABSENT)
+        if speculation is None:
+            self.futures[step.name].set_result(None)
+        else:
+            self.futures[step.name].set_exception(speculation)
+
+    def get(self, name: str) -> Future[Speculation | None] | None:
         return self.futures.get(name)
 
     def settle(self) -> None:
@@ -159,16 +203,42 @@ def _upstream(step: Step, ordered: list[Step]) -> set[str]:
     return found
 
 
-def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future) -> Speculation:
-    """observe() before the step's turn (an exception discards the speculation), then foresee the
-    step's outputs for its dependents' speculations: published if it will find nothing to do."""
+def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future, into: Future) -> None:
+    """observe() before the step's turn into `into` (an exception discards the speculation), then
+    foresee the step's outputs for its dependents' speculations: published if it will find nothing to do."""
     outputs: Any = ABSENT
     try:
         state = step.observe(ctx)
         outputs = _foreseen_outputs(step, ctx, state)
-        return Speculation(state, ctx.seen)
+        into.set_result(Speculation(state, ctx.seen))
+    except BaseException as exc:
+        into.set_exception(exc)
     finally:
         foreseen.set_result(outputs)
+
+
+def _changes(foreseen: Future) -> bool:
+    """The step behind `foreseen` has already foreseen that it will change things (or could not tell)."""
+    return foreseen.done() and foreseen.result() is ABSENT
+
+
+def _when_all_done(futures: list[Future], then: Callable[[], Any]) -> None:
+    """Call `then` once every one of `futures` is done (at once if there are none)."""
+    left = len(futures)
+    lock = threading.Lock()
+
+    def one_done(_: Future) -> None:
+        nonlocal left
+        with lock:
+            left -= 1
+            last = left == 0
+        if last:
+            then()
+
+    if not futures:
+        then()
+    for future in futures:
+        future.add_done_callback(one_done)
 
 
 def _foreseen_outputs(step: Step, ctx: Context, state: Any) -> Any:
