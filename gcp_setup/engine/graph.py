@@ -133,6 +133,17 @@ class Engine:
         that did: their dependents start from absent_state."""
         waiting = list(ordered)
         running: dict[Future, Step] = {}
+
+        def record(step: Step, step_run: _StepRun) -> None:
+            results[step.name] = step_run.result
+            ctx.outputs[step.name] = step_run.result.outputs
+            if step_run.result.outcome is Outcome.PLANNED or step_run.assumed_absent:
+                pending_upstream.add(step.name)
+            if step_run.changed or any(d in changed for d in step.depends_on):
+                changed.add(step.name)
+            if step_run.created_anew or any(d in anew for d in step.depends_on):
+                anew.add(step.name)
+
         pool = _pool("step")
         speculations = (
             after.speculations
@@ -148,6 +159,10 @@ class Engine:
                         results[step.name] = StepResult(
                             step.name, Outcome.BLOCKED, detail=f"blocked by {', '.join(blocked_by)}"
                         )
+                        continue
+                    if not step.enabled(ctx.config):  # no thread for a step with nothing to do
+                        skipped = StepResult(step.name, Outcome.SKIPPED, detail="disabled by configuration")
+                        record(step, _StepRun(skipped))
                         continue
                     upstream = _Upstream(
                         pending=any(d in pending_upstream for d in step.depends_on),
@@ -170,16 +185,7 @@ class Engine:
                     continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    step = running.pop(future)
-                    step_run: _StepRun = future.result()
-                    results[step.name] = step_run.result
-                    ctx.outputs[step.name] = step_run.result.outputs
-                    if step_run.result.outcome is Outcome.PLANNED or step_run.assumed_absent:
-                        pending_upstream.add(step.name)
-                    if step_run.changed or any(d in changed for d in step.depends_on):
-                        changed.add(step.name)
-                    if step_run.created_anew or any(d in anew for d in step.depends_on):
-                        anew.add(step.name)
+                    record(running.pop(future), future.result())
         finally:  # nothing of this run outlives it: no step, no speculative read
             wait(running)
             speculations.settle()
@@ -195,8 +201,6 @@ class Engine:
         settle: Callable[[], None],
     ) -> _StepRun:
         started = time.monotonic()
-        if not step.enabled(ctx.config):
-            return _StepRun(StepResult(step.name, Outcome.SKIPPED, detail="disabled by configuration"))
         state: Any = _NOT_OBSERVED
         assumed_absent = changed = created_anew = False
         try:
