@@ -76,6 +76,10 @@ def test_a_fleet_of_twenty_runs_in_one_process_and_one_failure_stops_no_other(
     for project in NEW + EXISTING:
         mine = [r for r in reads if project in r["path"]]
         assert len(mine) <= 6, [r["path"] for r in mine]
+        # The project's read first; the others once it was answered (engine/speculation.py).
+        first, *others = sorted(mine, key=lambda r: r["arrived"])
+        assert first["method_id"] == "cloudresourcemanager.projects.get"
+        assert all(r["arrived"] >= first["at"] for r in others), mine
 
 
 def test_only_picks_entries_and_plan_reports_each(provision_env, clean_config):
