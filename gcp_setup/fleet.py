@@ -27,20 +27,22 @@ CHANGED = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
 
 @dataclass
 class ProjectResult:
-    """One entry's run: its steps' RunResult (and apply's smoke test), or the error that stopped it."""
+    """One entry's run: its steps' RunResult (and apply's smoke test), verify's checks alone, or the
+    error that stopped it."""
 
     project: str
     config: Config
     run: Any = None
-    """The engine's RunResult; None when the project's run raised before it had one."""
+    """The engine's RunResult; None for `verify` (no steps), or when the project's run raised first."""
     smoke: Any = None
+    """verify's checks (verify/smoke.py SmokeTest): apply's smoke test, or a fleet `verify`'s."""
     error: BaseException | None = None
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        passed = self.smoke is None or self.smoke.passed
-        return self.error is None and self.run is not None and self.run.ok and passed
+        ran = self.run.ok if self.run is not None else self.smoke is not None
+        return self.error is None and ran and (self.smoke is None or self.smoke.passed)
 
     @property
     def changes_pending(self) -> bool:
@@ -64,7 +66,7 @@ class Display(Protocol):
 
 
 Work = Callable[[Config, Any, Callable[[str, str], None]], tuple[Any, Any]]
-"""work(config, session, progress) -> (RunResult, smoke test or None): one project's run."""
+"""work(config, session, progress) -> (RunResult or None, smoke test or None): one project's run."""
 
 
 def selected(entries: Sequence[TomlSection], only: Sequence[str]) -> list[TomlSection]:
@@ -88,7 +90,10 @@ def entry_configs(entries: Sequence[TomlSection], resolve: Callable[[TomlSection
         try:
             configs.append(resolve(entry))
         except UsageError as exc:
-            raise UsageError(f"{entry.label}: {exc.one_line()}") from None
+            message = exc.one_line()  # named after the entry already when one of its settings is wrong
+            raise UsageError(
+                message if message.startswith(entry.label) else f"{entry.label}: {message}"
+            ) from None
     projects = [c.project for c in configs]
     twice = sorted({p for p in projects if projects.count(p) > 1})
     if twice:

@@ -93,6 +93,8 @@ class Quiet:
 def status_of(result: ProjectResult) -> str:
     if not result.ok:
         return "failed"
+    if result.run is None:  # verify
+        return "passed"
     if result.run is not None and result.run.mode == "apply":
         return "changed" if result.changed else "unchanged"
     return "changes pending" if result.changes_pending else "in sync"
@@ -109,7 +111,8 @@ def detail_of(result: ProjectResult) -> str:
         hint = f" (fix: {failed[0].hint})" if failed[0].hint else ""
         return f"{failed[0].name}: {failed[0].detail}{hint}"
     if result.smoke is not None and not result.smoke.passed:
-        return f"smoke test: {result.smoke.failures()}"
+        what = "smoke test" if result.run is not None else "verify"
+        return f"{what}: {result.smoke.failures() or result.smoke.problem}"
     return ""
 
 
@@ -141,9 +144,14 @@ def to_json(command: str, results: list[ProjectResult], endpoint: str) -> str:
 def _project_document(result: ProjectResult) -> dict[str, Any]:
     from gcp_setup import report
 
-    if result.run is None:
-        return {"project": result.project, "ok": False, "error": detail_of(result), "steps": []}
     smoke = result.smoke.document() if result.smoke is not None else None
+    if result.run is None:  # verify's checks alone, or a run that raised before it had one
+        document = {"project": result.project, "ok": result.ok, "steps": []}
+        if smoke is not None:
+            document.update(verify=smoke, seconds=round(result.seconds, 3))
+        if not result.ok:
+            document["error"] = detail_of(result)
+        return document
     document = report.document(result.run, result.config, smoke)
     document["seconds"] = round(result.seconds, 3)
     if result.error is not None:

@@ -210,6 +210,8 @@ GOOGLE = PROVISION | {"destroy", "export", "verify", "models", "reap"}
 """The commands that call Google (or the emulator)."""
 REAP = EXPORT | {"reap"}
 FLEET = frozenset({"plan", "status", "apply", "destroy"})  # they run each [[projects]] of a fleet file
+FLEET_RUNS = FLEET | {"verify"}
+"""verify runs each entry too; its own --only picks checks as well as projects (commands/verify.py)."""
 
 
 @dataclass(frozen=True)
@@ -331,7 +333,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("project_prefix", str | None, "Create a project with a new ID made of this prefix and "
             f"{GENERATED_SUFFIX} random characters (e.g. ci-).", APPLY, check=check_project_prefix,
             metavar="PREFIX"),
-    Setting("parallelism", int, "Projects of a fleet file worked on at once.", FLEET,
+    Setting("parallelism", int, "Projects of a fleet file worked on at once.", FLEET_RUNS,
             default=PARALLELISM, parse=as_parallelism, metavar="N", in_config=False),
     Setting("only", tuple[str, ...], "Of a fleet file, only these project IDs (comma-separated).", FLEET,
             default=(), parse=as_list, kind="list", metavar="ID[,ID]", in_file=False, in_config=False),

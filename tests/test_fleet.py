@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from xml.etree import ElementTree
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -123,3 +124,59 @@ def test_on_a_terminal_each_running_project_has_one_live_line():
     assert "\x1b[2A" in text  # redrawn in place: back up over the two running lines
     assert text.rstrip("\n").endswith("proj-live-2: started (0 s)")
     assert "proj-live-1: failed in 0.0 s" in text
+
+
+VERIFIED = [f"fleet-vfy-{i:02d}" for i in range(1, 4)]
+SA_PATH = "/v1/projects/{0}/serviceAccounts/gemini-client@{0}.iam.gserviceaccount.com"
+
+
+def test_status_verify_and_destroy_take_the_fleet_file_or_only_some_of_it(provision_env, clean_config):
+    write_fleet(clean_config, [f'project = "{p}"\nenv-file = "{p}.env"' for p in VERIFIED])
+    assert gcp_setup("apply", "--yes").exit_code == 0
+
+    status = gcp_setup("status", "--detailed-exitcode")
+    assert status.exit_code == 0, status.output
+    assert [line.split()[1:3] for line in status.stdout.splitlines()[1:-1]] == [["in", "sync"]] * 3
+
+    verified = gcp_setup("verify", "--only", "gemini-api", "--junit", "report.xml")
+    assert verified.exit_code == 0, verified.output
+    suites = ElementTree.parse(clean_config / "report.xml").getroot()
+    assert [s.get("name") for s in suites] == [f"gcp-setup verify: {p}" for p in VERIFIED]  # one per project
+    assert [line.split()[:2] for line in verified.stdout.splitlines()[1:-1]] == [
+        [p, "passed"] for p in VERIFIED
+    ]
+
+    broken = clean_config / f"{VERIFIED[1]}.env"  # its key replaced by one Google does not know
+    broken.write_text(
+        re.sub(r"GEMINI_API_KEY=.*", "GEMINI_API_KEY=AIzaNotAKeyOfThisWorld", broken.read_text())
+    )
+    one = gcp_setup("verify", "--only", f"{VERIFIED[1]},gemini-api", "--format", "json")
+    assert one.exit_code == 1, one.output  # the fleet's contract: 1 when any project failed
+    document = json.loads(one.stdout)
+    assert (document["command"], list(document["projects"])) == ("verify", [VERIFIED[1]])
+    member = document["projects"][VERIFIED[1]]
+    assert [c["name"] for c in member["verify"]["checks"]] == ["gemini-api"]
+    assert member["error"].startswith("verify: gemini-api")
+    assert "AIzaNotAKeyOfThisWorld" not in one.output  # a key string is never printed
+
+    unknown = gcp_setup("verify", "--only", "fleet-vfy-99")
+    assert unknown.exit_code == 2
+    assert "--only fleet-vfy-99: not a check nor a project of the fleet file" in unknown.output
+    provision_env.clear_requests()
+
+    destroyed = gcp_setup("destroy", "--yes", "--only", VERIFIED[2])
+    assert destroyed.exit_code == 0, destroyed.output
+    deleted = [(r["method_id"], r["path"]) for r in provision_env.writes()]
+    assert ("iam.projects.serviceAccounts.delete", f"{SA_PATH.format(VERIFIED[2])}") in deleted, deleted
+    assert sorted(m for m, _ in deleted) == sorted(set(m for m, _ in deleted)), deleted  # one project's
+    after = gcp_setup("status", "--detailed-exitcode")
+    assert after.exit_code == 2, after.output
+    pending = [line.split()[0] for line in after.stdout.splitlines()[1:-1] if "changes pending" in line]
+    assert (
+        pending == VERIFIED[1:]
+    )  # the .env with a foreign key to rewrite; the destroyed project's resources
+
+    (clean_config / f"{VERIFIED[0]}.env").unlink()
+    unreadable = gcp_setup("verify")
+    assert unreadable.exit_code == 2, unreadable.output
+    assert f"Error: gcp-setup.toml projects[0] env-file {VERIFIED[0]}.env: No such file" in unreadable.output

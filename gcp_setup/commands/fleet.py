@@ -1,5 +1,5 @@
-"""plan, status, apply and destroy on a fleet file (gcp-setup.toml with `[[projects]]`): each command's
-own work, per project, through gcp_setup/fleet.py.
+"""plan, status, apply, destroy and verify on a fleet file (gcp-setup.toml with `[[projects]]`): each
+command's own work, per project, through gcp_setup/fleet.py.
 
 Each entry resolves like a single-project run, with the entry's settings in place of the file's and
 the entry's project ID whatever the environment says; flags given on the command line win over both.
@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -31,11 +35,13 @@ def fleet_file(click_ctx: click.Context) -> bool:
     return bool(entries)
 
 
-def fleet_configs(click_ctx: click.Context) -> list[Config]:
+def fleet_configs(click_ctx: click.Context, only: Sequence[str] | None = None) -> list[Config]:
+    """The configs of the entries `only` names (default: --only's), all without it."""
     from gcp_setup.fleet import entry_configs, selected
 
     flags = {n: r for n, r in resolution(click_ctx).items() if r.source.startswith("flag")}
-    entries = selected(click_ctx.default_map.fleet, click_ctx.params.get("only", ()))
+    only = click_ctx.params.get("only", ()) if only is None else only
+    entries = selected(click_ctx.default_map.fleet, only)
     environ = getattr(click_ctx, "environ", None)
     no_gcloud_project = (None, "")  # each entry names its project: gcloud's core/project is never read
 
@@ -80,6 +86,35 @@ def run_fleet_command(
     with secret_files_locked(*configs[:1], human, *configs[1:]) if configs else contextlib.nullcontext():
         results = _run(configs, work, session, parallelism, human)
     _finish(click_ctx, command, results, output_format, configs, detailed_exitcode)
+
+
+def run_fleet_verify(
+    click_ctx: click.Context,
+    only: Sequence[str],
+    check: Callable[[Config, Mapping[str, str], Callable[[str], None]], Any],
+    output_format: str,
+) -> None:
+    """verify on each entry `only` names (all without it): `check(config, environ, say)` with the
+    environment and that entry's .env, which wins over it as in a single-project verify."""
+    from gcp_setup.secrets import read_env_file
+
+    if click_ctx.get_parameter_source("project") is click.core.ParameterSource.COMMANDLINE:
+        raise UsageError("the settings file holds [[projects]]: pick some with --only ID,... not --project")
+    configs = fleet_configs(click_ctx, only)  # each entry's .env is read here: unreadable, a usage error
+    environ = getattr(click_ctx, "environ", os.environ)
+
+    def work(config: Config, session, progress):
+        dotenv = read_env_file(Path(config.env_file).expanduser()) if config.env_file else {}
+        return None, check(config, {**environ, **dotenv}, lambda message: progress("verify", message))
+
+    results = _run(configs, work, None, click_ctx.params["parallelism"], output_format == "table")
+    if click_ctx.params.get("junit"):
+        from gcp_setup.verify import junit
+
+        suites = {f"{junit.SUITE}: {r.project}": r.smoke.results for r in results if r.smoke is not None}
+        secrets = [s for r in results if r.smoke is not None for s in r.smoke.vctx.secrets()]
+        junit.write(click_ctx.params["junit"], suites, secrets)
+    _finish(click_ctx, "verify", results, output_format, configs, False)
 
 
 def _teardown(delete_project: bool, force: bool, config: Config) -> list:

@@ -7,11 +7,15 @@ Project, location, endpoint and the .env are resolved as `apply` resolves them; 
 (`--env-file FILE`, the one `apply` wrote) is read, and its variables win over the process environment
 (flags win over both). No API key or token is ever printed or logged: output and log records pass
 through a redactor.
+
+With a fleet file (gcp-setup.toml with `[[projects]]`) every entry is verified, each with its own
+settings and .env, `--parallelism` at once (commands/fleet.py): a row per project, or the fleet's JSON
+document; `--only` then also picks projects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -21,11 +25,16 @@ from gcp_setup.commands.options import settings_command, values_of
 from gcp_setup.errors import EXIT_FAILED, UsageError
 from gcp_setup.verify import CHECK_NAMES
 from gcp_setup.verify.core import VerifyContext, api_key_from_env, redact_all
+from gcp_setup.verify.smoke import SmokeTest
 
 
 @settings_command("verify", reads_env_file=True)
 @click.option(
-    "--only", multiple=True, type=click.Choice(CHECK_NAMES), help="Run only these checks (repeatable)."
+    "--only",
+    multiple=True,
+    metavar="CHECK|ID[,...]",
+    help=f"Run only these checks ({', '.join(CHECK_NAMES)}); with a fleet file, also only these of its "
+    "projects (repeatable or comma-separated).",
 )
 @click.option("--skip", multiple=True, type=click.Choice(CHECK_NAMES), help="Skip these checks (repeatable).")
 @click.option(
@@ -65,13 +74,26 @@ def verify(
     from gcp_setup.verify import render, smoke_test
 
     values = values_of(ctx)
-    vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, not no_generate)
-    results = smoke_test(vctx, tuple(n for n in (only or CHECK_NAMES) if n not in skip))
-    problem = render.verdict(results, only, values["allow_skipped"])
+    fleet = [str(e.values.get("project")) for e in getattr(ctx.default_map, "fleet", ())]
+    checks, projects = split_only(only, fleet)
+    names = tuple(n for n in (checks or CHECK_NAMES) if n not in skip)
+    generate = not no_generate
+    if fleet:
+        from gcp_setup.commands.fleet import run_fleet_verify
+
+        def check(config, environ: Mapping[str, str], say) -> SmokeTest:
+            settings = {name: getattr(config, name) for name in ("emulator_host", "project", "location")}
+            vctx = build_context(environ, settings, model, api_key_env, propagation_wait, generate, say)
+            return SmokeTest(vctx, smoke_test(vctx, names), checks, values["allow_skipped"])
+
+        return run_fleet_verify(ctx, projects, check, fmt)
+    vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, generate)
+    results = smoke_test(vctx, names)
+    problem = render.verdict(results, checks, values["allow_skipped"])
     if values["junit"]:
         from gcp_setup.verify import junit
 
-        junit.write(values["junit"], results, vctx.secrets())
+        junit.write(values["junit"], {junit.SUITE: results}, vctx.secrets())
     table = fmt != "json"
     text = render.render_table(vctx, results) if table else render.render_json(vctx, results, problem)
     click.echo(redact_all(text, vctx.secrets()))
@@ -81,6 +103,19 @@ def verify(
         ctx.exit(EXIT_FAILED)
 
 
+def split_only(values: tuple[str, ...], fleet: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """--only's values (repeated or comma-separated) as (checks, projects): a check's name, or with a
+    fleet file one of its project IDs."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    for name in names:
+        if name in CHECK_NAMES and name in fleet:
+            raise UsageError(f"--only {name}: names both a check and a project of the fleet file")
+        if name not in CHECK_NAMES and name not in fleet:
+            also = " nor a project of the fleet file" if fleet else ""
+            raise UsageError(f"--only {name}: not a check{also}; the checks: {', '.join(CHECK_NAMES)}")
+    return tuple(n for n in names if n in CHECK_NAMES), tuple(n for n in names if n in fleet)
+
+
 def build_context(
     environ: Mapping[str, str],
     settings: Mapping[str, Any],
@@ -88,8 +123,10 @@ def build_context(
     api_key_env: str | None,
     propagation_wait: float,
     generate: bool,
+    say: Callable[[str], None] | None = None,
 ) -> VerifyContext:
-    """`environ`: the environment with the .env's variables; `settings`: what the command resolved."""
+    """`environ`: the environment with the .env's variables; `settings`: what the command resolved;
+    `say`: where notes go (default: stderr)."""
     key_env, key = api_key_from_env(environ, api_key_env)
     if api_key_env and not key:
         raise UsageError(f"--api-key-env {api_key_env}: that variable is unset or empty; export it first")
@@ -103,6 +140,6 @@ def build_context(
         api_key=key,
         express_key=(environ.get(envvars.VERTEX_EXPRESS_API_KEY) or "").strip() or None,
         propagation_wait_s=propagation_wait,
-        say=lambda message: click.echo(message, err=True),
+        say=say or (lambda message: click.echo(message, err=True)),
         environ=environ,
     )

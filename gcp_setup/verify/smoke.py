@@ -26,9 +26,20 @@ KEY_CHECKS = ("gemini-api", "vertex-express")
 
 
 class SmokeTest:
-    def __init__(self, vctx: VerifyContext, results: list[CheckResult]) -> None:
+    """verify's checks on one project and their verdict: apply's smoke test, or one project of a fleet's
+    `verify` (`asked`: the checks its --only named; `allow_skipped`: --allow-skipped)."""
+
+    def __init__(
+        self,
+        vctx: VerifyContext,
+        results: list[CheckResult],
+        asked: tuple[str, ...] = (),
+        allow_skipped: bool = True,
+    ) -> None:
         self.vctx = vctx
         self.results = results
+        self.asked = asked
+        self.allow_skipped = allow_skipped
 
     @classmethod
     def run(
@@ -59,10 +70,10 @@ class SmokeTest:
 
     @property
     def problem(self) -> str | None:
-        """Why the smoke test failed; a skip is no failure (apply proves what it was asked to set up)."""
+        """Why the checks failed; for apply a skip is no failure (it proves what it was asked to set up)."""
         from gcp_setup.verify.render import verdict
 
-        return verdict(self.results, allow_skipped=True)
+        return verdict(self.results, self.asked, self.allow_skipped)
 
     @property
     def proves_the_keys(self) -> bool:
@@ -89,7 +100,8 @@ class SmokeTest:
         )
 
     def document(self) -> dict[str, Any]:
-        """verify's JSON document without what the apply document already says (emulator, project)."""
+        """verify's JSON document without what the apply or fleet document already says (emulator,
+        project)."""
         import json
 
         from gcp_setup.verify.core import redact_all
