@@ -10,8 +10,9 @@ from gcp_setup.errors import UsageError
 
 MAX_PARALLELISM = 64
 PARALLELISM = 32
-"""Projects of a fleet worked on at once: bench/fleet.py measured 50 projects at 50 ms latency in 9.5 s
-with 8, 7.0 s with 16, 6.4 s with 32 (bench/README.md)."""
+"""Projects of a fleet worked on at once: bench/fleet.py measured 50 new projects at 50 ms latency on 2
+cores in 6.1 s with 8, 3.8 s with 16, 2.9 s with 32 (bench/README.md); runs side by side gave 3.2 s
+with 24, 3.1 to 3.3 s with 48, and 32 no slower than 25 or 50."""
 GENERATED_SUFFIX = 8
 """Random lowercase letters and digits after --project-prefix."""
 
