@@ -1,13 +1,13 @@
 """A fleet file (gcp-setup.toml with [[projects]]) through the real CLI, one process, against the emulator:
 mixed new and existing projects with one failing on purpose, the re-run that writes nothing, --only,
-the JSON document and bad input in one entry."""
+the JSON document, bad input in one entry, and status, verify and destroy on the file."""
 
 from __future__ import annotations
 
 import json
 import re
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 from click.testing import CliRunner
 

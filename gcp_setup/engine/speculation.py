@@ -98,7 +98,7 @@ class Speculations:
         roots = [s for s in enabled if not self._upstream[s.name] & self._contexts.keys()]
         if ctx.session.speculate_after_roots and len(roots) < len(enabled):
             rest = [s for s in enabled if s not in roots]
-            _when_all_done([self._foreseen[s.name] for s in roots], lambda: self._launch_below_roots(rest))
+            pool.submit(self._launch_below_roots, [self._foreseen[s.name] for s in roots], rest)
             enabled = roots
         self._launch(enabled)
 
@@ -129,9 +129,10 @@ class Speculations:
                 self._settle_as(step, exc)
             raise
 
-    def _launch_below_roots(self, rest: list[Step]) -> None:
+    def _launch_below_roots(self, roots: list[Future], rest: list[Step]) -> None:
         """Once the roots have foreseen: the other steps' speculative observes, but none below a step
         that will change things (the engine observes those again after the change anyway)."""
+        wait(roots)
         for step in rest:
             if any(_changes(self._foreseen[name]) for name in self._upstream[step.name]):
                 self._settle_as(step, None)
@@ -220,25 +221,6 @@ def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future, into: Fut
 def _changes(foreseen: Future) -> bool:
     """The step behind `foreseen` has already foreseen that it will change things (or could not tell)."""
     return foreseen.done() and foreseen.result() is ABSENT
-
-
-def _when_all_done(futures: list[Future], then: Callable[[], Any]) -> None:
-    """Call `then` once every one of `futures` is done (at once if there are none)."""
-    left = len(futures)
-    lock = threading.Lock()
-
-    def one_done(_: Future) -> None:
-        nonlocal left
-        with lock:
-            left -= 1
-            last = left == 0
-        if last:
-            then()
-
-    if not futures:
-        then()
-    for future in futures:
-        future.add_done_callback(one_done)
 
 
 def _foreseen_outputs(step: Step, ctx: Context, state: Any) -> Any:
