@@ -1,8 +1,8 @@
 """A fleet: every `[[projects]]` entry of gcp-setup.toml, worked on by one process.
 
-One GoogleSession serves the whole fleet (its clients are per thread, its limiter shared: limiter.py);
-a bounded pool runs `parallelism` projects at once, each through the same steps and engine as a
-single-project run. A project that fails, by a failed step or by an exception, is one failed row: the
+One GoogleSession serves the whole fleet (its clients, one connection pool per API, and its limiter:
+limiter.py); a bounded pool runs `parallelism` projects at once, each through the same steps and engine
+as a single-project run. A project that fails, by a failed step or by an exception, is one failed row: the
 others go on.
 
     configs = entry_configs(entries, resolve_entry)      # bad input: UsageError naming the entry

@@ -105,9 +105,9 @@ a blocked one (speculations wait for each other, steps for speculations), so the
 
 
 def _pool(kind: str) -> ThreadPoolExecutor:
-    """The process's threads for `kind` ("observe", "step"), shared by every run, a fleet's included. A
-    thread idle after one run serves the next instead of one made anew, and with it the clients it
-    built (GoogleSession caches those per thread): measured on a fleet of 50 projects, 9% less time."""
+    """The process's threads for `kind` ("observe", "step"), shared by every run, a fleet's included: a
+    thread idle after one run serves the next instead of one made anew (a fleet of 50 projects made and
+    ended 750 threads)."""
     with _POOLS_LOCK:
         if kind not in _POOLS:
             _POOLS[kind] = ThreadPoolExecutor(max_workers=_UNBOUNDED, thread_name_prefix=kind)

@@ -34,20 +34,11 @@ class Client:
     progress: Callable[[str], None] = silent
 
     def execute(self, request: Any, policy: retry.RetryPolicy = retry.DEFAULT_POLICY) -> dict[str, Any]:
-        """Send a google-api-python-client request (its own retries off) on this thread's transport; the
-        answer's JSON, {} for none."""
+        """Send a google-api-python-client request (its own retries off) on the session's transport,
+        which the Resources were built with; the answer's JSON, {} for none."""
         send = self.session.paced(getattr(request, "methodId", ""), request.execute)
         self.session.about_to_send()
-        return (
-            retry.call(
-                send,
-                policy=policy,
-                waits=self._propagation(),
-                http=self.session.transport(),
-                num_retries=0,
-            )
-            or {}
-        )
+        return retry.call(send, policy=policy, waits=self._propagation(), num_retries=0) or {}
 
     def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a google-cloud-* method, its own retries off and with the deadline (without a timeout its

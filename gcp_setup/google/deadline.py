@@ -110,13 +110,16 @@ class DiscoveryHttp:
     def __init__(self, credentials: Any = None) -> None:
         import requests
 
+        from gcp_setup.google.session import pooled
+
         if credentials is None:
             self.session = requests.Session()
         else:
             from google.auth.transport.requests import AuthorizedSession
 
             self.session = AuthorizedSession(credentials)
-        self.session.trust_env = False
+        pooled(self.session)
+        self.session.trust_env = False  # each request gets _environment_settings instead
         self.timeout = seconds()
         self._settings: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -124,14 +127,12 @@ class DiscoveryHttp:
         """What the environment says for `uri`'s host (proxies, CA bundle), as requests reads it
         (Session.merge_environment_settings): read once per host, not at every request, where it scans
         the whole environment twice (a quarter of requests' CPU per request)."""
+        import requests
+
         scheme, host = urlsplit(uri)[:2]
         found = self._settings.get((scheme, host))
         if found is None:
-            self.session.trust_env = True
-            try:
-                found = self.session.merge_environment_settings(uri, {}, None, None, None)
-            finally:
-                self.session.trust_env = False  # each request gets the settings read here instead
+            found = requests.Session().merge_environment_settings(uri, {}, None, None, None)
             self._settings[(scheme, host)] = found
         return found
 
