@@ -107,7 +107,8 @@ class GoogleSession:
     _built: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
     """The clients built, by (api or kind, version or module, path or class)."""
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    """Guards _built and _answers (re-entrant: a nested Resource is built from its parent's)."""
+    """Guards _built and _answers (re-entrant: a nested Resource is built from its parent's, a Resource
+    with the transport)."""
     _answers: dict[str, Future] = field(default_factory=dict, repr=False)
     """read_once's answers, by key."""
     limiter: Any = None
@@ -173,17 +174,24 @@ class GoogleSession:
         cloud_client(ProjectsClient, "cloudresourcemanager"). Its transport's requests session (reached
         through `_session`: the generated REST transports take none and size none) gets the pool a fleet
         needs."""
-        key = ("cloud", client_cls.__module__, client_cls.__name__)
+
+        def build() -> Any:
+            client = client_cls(
+                transport="rest",
+                credentials=self.get_credentials(),
+                client_options={"api_endpoint": self.endpoint(api)},
+            )
+            pooled(client.transport._session)
+            return client
+
+        return self._once(("cloud", client_cls.__module__, client_cls.__name__), build)
+
+    def _once(self, key: tuple[str, str, str], build: Callable[[], T]) -> T:
+        """What `build()` makes, made once per session for `key` (one thread builds, the others wait)."""
         with self._lock:
             built = self._built.get(key)
             if built is None:
-                built = client_cls(
-                    transport="rest",
-                    credentials=self.get_credentials(),
-                    client_options={"api_endpoint": self.endpoint(api)},
-                )
-                pooled(built.transport._session)
-                self._built[key] = built
+                built = self._built[key] = build()
         return built
 
     def read_once(self, key: str, read: Callable[[], T]) -> T:
@@ -214,17 +222,14 @@ class GoogleSession:
         threads (a fleet's included): googleapiclient parses the parameters of every method of a
         Resource each time it makes one, which a call such as `.projects()` does, about 1 ms of CPU a
         time. Its requests go out on the session's transport (`transport()`)."""
-        key = (api, version, path)
-        with self._lock:
-            built = self._built.get(key)
-            if built is None:
-                if path:
-                    parent, _, name = path.rpartition(".")
-                    built = getattr(self.discovery(api, version, parent), name)()
-                else:
-                    built = self._build(api, version)
-                self._built[key] = built
-        return built
+
+        def build() -> Any:
+            if not path:
+                return self._build(api, version)
+            parent, _, name = path.rpartition(".")
+            return getattr(self.discovery(api, version, parent), name)()
+
+        return self._once((api, version, path), build)
 
     def _build(self, api: str, version: str) -> Any:
         from googleapiclient import discovery
@@ -241,12 +246,7 @@ class GoogleSession:
     def transport(self) -> Any:
         """The session's transport for discovery requests (deadline.DiscoveryHttp: one connection pool
         per host, that is per API)."""
-        key = ("transport", "", "")
-        with self._lock:
-            built = self._built.get(key)
-            if built is None:
-                built = self._built[key] = self._http()
-        return built
+        return self._once(("transport", "", ""), self._http)
 
     def _http(self) -> Any:
         """The transport of a discovery client (deadline.DiscoveryHttp), authorized with the session's
