@@ -343,8 +343,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allow_skipped", bool, "Pass with checks skipped (by default a check must pass, and each "
             "--only check run).", frozenset({"verify"}), default=False, parse=as_bool, kind="flag",
             in_file=False),
-    Setting("junit", Path | None, "Also write the checks as a JUnit XML report (one test case per check).",
-            frozenset({"verify"}), check=as_path, path=True, metavar="FILE", in_file=False),
+    Setting("junit", Path | None, "Also write the checks as a JUnit XML report (a test case per check, "
+            "a suite per project).", frozenset({"verify"}), check=as_path, path=True, metavar="FILE",
+            in_file=False),
     Setting("emulator_host", str | None, "Send every Google API call to a gcp-setup emulator.", GOOGLE,
             check=check_emulator_host, metavar="HOST:PORT", in_file=False, anywhere=True),
     Setting("timeout", float, "Deadline of each network call, to connect and to read, in seconds.", GOOGLE,
