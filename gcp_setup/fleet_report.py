@@ -95,7 +95,7 @@ def status_of(result: ProjectResult) -> str:
         return "failed"
     if result.run is None:  # verify
         return "passed"
-    if result.run is not None and result.run.mode == "apply":
+    if result.run.mode == "apply":
         return "changed" if result.changed else "unchanged"
     return "changes pending" if result.changes_pending else "in sync"
 
