@@ -24,7 +24,7 @@ from gcp_setup.secrets import write_target
 def exclusive(paths: Iterable[Path], on_wait: Callable[[str], None]) -> Iterator[None]:
     """Hold the lock of the directory of each of `paths` (created 0700 when missing); `on_wait` is told
     when another run holds one and this run waits for it."""
-    directories = sorted({write_target(p).parent for p in paths})
+    directories = sorted({write_target(p).parent.resolve() for p in paths})  # `.` and its full path: one lock
     with ExitStack() as stack:
         for directory in directories:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)

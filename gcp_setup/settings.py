@@ -303,6 +303,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("env_file", Path | None, "The .env: apply writes the settings there; verify and models read it "
             "(its variables win over the environment).", PROVISION | {"destroy", "verify", "models"},
             check=as_path, path=True, metavar="FILE"),
+    Setting("openai_env", bool, "Also write OPENAI_API_KEY and OPENAI_BASE_URL (the Gemini key and its "
+            "OpenAI-compatible endpoint) to the .env, for plain OpenAI().", PROVISION, default=True,
+            parse=as_bool, kind="switch"),
     Setting("github_env", bool, "Append the settings to $GITHUB_ENV (secrets masked); GitHub Actions only.",
             PROVISION, default=False, parse=as_bool, check=check_github_env, kind="flag"),
     Setting("credentials_file", Path | None, "Where the impersonation/key-file credentials JSON goes "

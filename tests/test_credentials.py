@@ -99,7 +99,7 @@ def test_the_env_files_note_vouches_for_its_key_until_the_key_or_the_value_chang
     assert run(env_file=env_file).ok
     key_string = read_env_file(env_file)["GEMINI_API_KEY"]
     text = env_file.read_text()
-    (note,) = [line for line in text.splitlines() if line.startswith("# gcp-setup: ")]
+    (note,) = [line for line in text.splitlines() if line.startswith("# gcp-setup: GEMINI_API_KEY ")]
     assert note.startswith("# gcp-setup: GEMINI_API_KEY is the string of projects/")
     assert key_string not in note and text.index(note) < text.index("GEMINI_API_KEY=")
 

@@ -99,6 +99,18 @@ def test_a_second_run_waits_for_the_lock_on_the_same_secret_files(tmp_path):
     assert said == [f"another gcp-setup run is writing in {tmp_path}; waiting for it to finish"]
 
 
+def test_one_directory_named_two_ways_is_locked_once(tmp_path, monkeypatch):
+    """`--env-file .env --credentials-file $PWD/key.json`: one directory, so one lock (two would be two
+    flocks of one process on one directory, the second waiting for the first forever)."""
+    monkeypatch.chdir(tmp_path)
+
+    def waited(message: str) -> None:
+        raise AssertionError(message)
+
+    with exclusive([Path(".env"), tmp_path / "key.json"], waited):
+        pass
+
+
 def test_destroy_of_a_project_it_cannot_see_fails_and_claims_nothing(env):
     result = gcp_setup("destroy", "--project", "someone-elses-project", "--delete-project", "--yes")
     assert result.exit_code == 2

@@ -36,7 +36,6 @@ def exported_values(ctx: Context, keys: dict[str, Secret]) -> dict[str, str | Se
         envvars.PROJECT: ctx.config.project,
         envvars.LOCATION: ctx.config.location,
         envvars.USE_VERTEXAI: "false" if has_key or not ctx.config.wants_vertex else "true",
-        envvars.OPENAI_BASE_URL: openai_base_url(ctx),
     }
     if ctx.session.is_emulator:  # google-genai reads these; the emulator serves both APIs
         values["GOOGLE_GEMINI_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
@@ -44,7 +43,18 @@ def exported_values(ctx: Context, keys: dict[str, Secret]) -> dict[str, str | Se
     credentials_file = ctx.output("credentials", "credentials_file")
     if credentials_file:
         values[envvars.CREDENTIALS] = credentials_file
-    return {**values, **keys}
+    values.update(keys)
+    if ctx.config.openai_env and envvars.GEMINI_API_KEY in keys:  # both or neither
+        values[envvars.OPENAI_BASE_URL] = openai_base_url(ctx)
+        values[envvars.OPENAI_API_KEY] = keys[envvars.GEMINI_API_KEY]
+    return values
+
+
+OPENAI_NOTE = (
+    "is GEMINI_API_KEY's string: the openai library reads only OPENAI_API_KEY and OPENAI_BASE_URL, "
+    "so plain OpenAI() talks to Gemini (both or neither: --no-openai-env leaves them out)"
+)
+"""The .env's note above OPENAI_API_KEY (a user's real OpenAI key in the same file would go to Gemini)."""
 
 
 def openai_base_url(ctx: Context) -> str:
