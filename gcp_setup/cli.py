@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("gcp_setup.commands.emulator:emulator", "Run the local emulator of the Google APIs."),
     "verify": ("gcp_setup.commands.verify:verify", "Prove the credentials work on every path to Gemini."),
     "models": ("gcp_setup.commands.models:models", "List the Gemini models the API key can use."),
+    "init": ("gcp_setup.commands.init:init", "Write gcp-setup.toml, so that later commands need no flags."),
+    "output": ("gcp_setup.commands.output:output", "Show what apply set up: key, endpoints, snippets."),
     "plan": ("gcp_setup.commands.provision:plan", "Show what apply would change (+ create, ~ update)."),
     "apply": ("gcp_setup.commands.provision:apply", "Set up the project for Gemini, idempotently."),
     "status": ("gcp_setup.commands.provision:status", "Show the observed state of every step."),

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from gcp_setup.config import Config
 from gcp_setup.engine import RunResult, StepResult
 from gcp_setup.secrets import Secret
+from gcp_setup.settings import FILE_SETTINGS
 from gcp_setup.steps.base import Outcome
 
 MARKS: dict[Outcome, str] = {
@@ -105,7 +106,9 @@ def render_summary(run: RunResult) -> str:
     return "\n".join(lines)
 
 
-def render_status(run: RunResult) -> str:
+def render_status(run: RunResult, config: Config | None = None) -> str:
+    """The observed state of each step; `config`: the settings it was resolved with, which the last line
+    names when they are only the defaults (an apply run with flags is then not what was compared)."""
     lines = []
     width = name_width(run)
     for r in run.results:
@@ -118,8 +121,32 @@ def render_status(run: RunResult) -> str:
     if unread:
         lines.append(f"Status incomplete: {unread} step(s) could not be read; fix them and run status again.")
     else:
-        lines.append("Changes pending: run `gcp-setup apply`." if run.changes_pending else "In sync.")
+        again = command_hint(config, "apply") if config else "gcp-setup apply"
+        lines.append(f"Changes pending: run `{again}`." if run.changes_pending else in_sync(config))
     return "\n".join(lines)
+
+
+def command_hint(config: Config, command: str, *args: str) -> str:
+    """A gcp-setup command line to print in a hint: with --project when the project came from a flag, so
+    that it runs as printed."""
+    project = ("--project", config.project) if config.sources.get("project", "").startswith("flag") else ()
+    return " ".join(("gcp-setup", command, *project, *args))
+
+
+UNCOMPARED = ("project", "verify", "show_secrets")
+"""Settings that choose nothing apply provisions (the project is named by the header)."""
+
+
+def in_sync(config: Config | None) -> str:
+    sources = config.sources if config else {}
+    chosen = [n for n, s in sources.items() if s != "default" and n in FILE_SETTINGS and n not in UNCOMPARED]
+    if config is None or chosen:
+        return "In sync."
+    return (
+        "In sync. Compared with the default settings only: no flag, variable or gcp-setup.toml set "
+        "any. An apply run with other flags (--credentials, --env-file...) is not what was compared; "
+        "`gcp-setup init` writes them to gcp-setup.toml, which every command reads."
+    )
 
 
 def public(outputs: dict[str, Any]) -> dict[str, Any]:

@@ -363,5 +363,17 @@ SETTING_NAMES = tuple(BY_NAME)
 FILE_SETTINGS = tuple(s.name for s in SETTINGS if s.in_file)
 
 
+INIT = (
+    *("project", "create", "billing_account", "location", "service_account", "vertex_express"),
+    *("credentials", "allow_key_file", "credentials_file", "env_file", "openai_env"),
+)
+"""What `gcp-setup init` writes to gcp-setup.toml, in this order: the settings a first apply needs."""
+SAME_AS = {"output": "status"}
+"""`output` reads the project as `status` does."""
+
+
 def taken_by(command: str) -> tuple[Setting, ...]:
+    if command == "init":
+        return tuple(BY_NAME[name] for name in INIT)
+    command = SAME_AS.get(command, command)
     return tuple(s for s in SETTINGS if command in s.commands)

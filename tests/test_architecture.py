@@ -16,7 +16,7 @@ MAX_LINES = 400
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__", "cli", "demo", "commands", "preflight"),
     (
-        *("report", "permissions", "terraform_export", "verify", "github_actions"),
+        *("report", "outputs", "permissions", "terraform_export", "verify", "github_actions"),
         *("fleet", "fleet_report", "fleet_export", "reap"),
     ),
     ("engine",),

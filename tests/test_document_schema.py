@@ -32,7 +32,7 @@ def test_every_command_with_a_json_format_has_a_document() -> None:
     for command in commands:
         args = [command, "--help"]
         assert "--format" in CliRunner().invoke(cli, args).stdout, command
-    assert commands == {"plan", "apply", "status", "destroy", "verify", "config", "models", "reap"}
+    assert commands == {"plan", "apply", "status", "destroy", "verify", "config", "models", "reap", "output"}
 
 
 def test_the_schema_refuses_a_document_without_a_version_or_with_an_unknown_outcome() -> None:

@@ -34,6 +34,8 @@ OWN_FLAGS = {
     "status": {"--format"},
     "destroy": {"--delete-project", "--force", "--yes", "-y", "--format"},
     "config": {"--format"},
+    "init": {"--yes", "-y", "--force"},
+    "output": {"--format"},
     "reap": {"--dry-run", "--format"},
     "export": {"--out", "--module", "--force", "--source"},
     "verify": {

@@ -177,7 +177,7 @@ class OffFlag(click.Option):
         super().__init__([setting.off_flag], is_flag=True, help=f"No {name}.")
 
 
-def _load_files(ctx: click.Context, param: click.Parameter, path: Path | None) -> None:
+def load_files(ctx: click.Context, param: click.Parameter, path: Path | None) -> None:
     """--config's callback: gcp-setup.toml and gcloud's project become click's default_map (unless the
     caller of `resolve` gave its own)."""
     if ctx.default_map is None:
@@ -198,7 +198,7 @@ def settings_params(command: str) -> list[click.Parameter]:
                 type=click.Path(dir_okay=False, path_type=Path),
                 is_eager=True,
                 expose_value=False,
-                callback=_load_files,
+                callback=load_files,
                 help=f"Settings file (default ./{TOML_FILE} when present).",
             )
         )

@@ -11,6 +11,8 @@ else, bad usage included (cli.py makes it so even for a flag click refuses). doc
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from gcp_setup.commands.common import (
@@ -75,7 +77,8 @@ def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
 
-    _observe_all(click_ctx, "status", output_format, report.render_status)
+    render = functools.partial(report.render_status, config=config_of(click_ctx))
+    _observe_all(click_ctx, "status", output_format, render)
 
 
 @settings_command("apply")
@@ -105,6 +108,8 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
     github_actions.publish_apply(config, run, smoke)
     if human and run.ok:
         _print_ci_snippets(run)
+        if not smoke or smoke.passed:
+            _print_next_steps(config, run)
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if smoke and not smoke.passed:
@@ -119,6 +124,14 @@ def _print_ci_snippets(run) -> None:
     for federation, snippet in ((GITHUB, github_actions_snippet), (GITLAB, gitlab_ci_snippet)):
         if step_output(run, federation.step, "workload_identity_provider"):
             click.echo(snippet(run.by_name(federation.step).outputs))
+
+
+def _print_next_steps(config: Config, run) -> None:
+    from gcp_setup import outputs
+
+    values = outputs.outputs_of(run, config, new_session(config))
+    if values is not None:
+        click.echo(outputs.next_steps(values))
 
 
 def say(message: str) -> None:
