@@ -107,7 +107,7 @@ def check_billing_account(value: str | None) -> str | None:
     account = value.removeprefix("billingAccounts/").upper()
     if not _BILLING_ACCOUNT.match(account):
         raise UsageError(
-            f"billing account {value!r} is not like 0X0X0X-0X0X0X-0X0X0X; "
+            f"billing account {value!r} is not like 012345-6789AB-CDEF01; "
             "list yours with `gcloud billing accounts list`"
         )
     return account
@@ -270,7 +270,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("labels", Mapping[str, str], "Label of a created project, repeatable.", EXPORT,
             default={}, parse=as_labels, check=check_labels, kind="list", flags=("--label",),
             metavar="KEY=VALUE"),
-    Setting("billing_account", str | None, "Link this billing account (0X0X0X-0X0X0X-0X0X0X).", EXPORT,
+    Setting("billing_account", str | None, "Link this billing account (012345-6789AB-CDEF01).", EXPORT,
             check=check_billing_account, metavar="ID"),
     Setting("location", str, "Vertex AI location.", EXPORT | {"verify"},
             default=defaults.LOCATION, check=check_location, flags=("--location", "--region"),

@@ -44,7 +44,7 @@ class Observed:
 
     project_exists: bool = False
     billing_account: str = ""
-    """The linked account ("0X0X0X-0X0X0X-0X0X0X"), or "" when none."""
+    """The linked account ("012345-6789AB-CDEF01"), or "" when none."""
     enabled_services: frozenset[str] = frozenset()
     service_account_exists: bool = False
     granted_roles: frozenset[str] = frozenset()

@@ -142,7 +142,7 @@ def test_project_id_rules(project, problem):
         ({"project": "my-project-1", "labels": ("team",)}, "is not KEY=VALUE"),
         ({"project": "my-project-1", "labels": ("Team=x",)}, "label key 'Team'"),
         ({"project": "my-project-1", "organization": "acme"}, "is not numeric"),
-        ({"project": "my-project-1", "billing_account": "abc"}, "is not like 0X0X0X-0X0X0X-0X0X0X"),
+        ({"project": "my-project-1", "billing_account": "abc"}, "is not like 012345-6789AB-CDEF01"),
         ({"project": "my-project-1", "credentials": "key-file"}, "--allow-key-file"),
         ({"project": "my-project-1", "roles": ("aiplatform.user",)}, "is not a role name"),
         ({"project": "my-project-1", "service_account": "SA"}, "service account ID 'SA'"),
@@ -174,3 +174,11 @@ def test_config_command_exits_2_on_an_invalid_project(clean_config):
     assert result.exit_code == 2
     assert "Error: project ID 'Bad_Project' must start with a lowercase letter" in result.stderr
     assert "flag --project" in result.stdout
+
+
+def test_the_placeholder_billing_account_the_docs_and_help_show_is_one_the_check_accepts() -> None:
+    from gcp_setup.settings import BY_NAME, check_billing_account
+
+    placeholder = "012345-6789AB-CDEF01"
+    assert placeholder in BY_NAME["billing_account"].help
+    assert check_billing_account(placeholder) == placeholder

@@ -79,7 +79,7 @@ def shown_commands(path: Path) -> list[Shown]:
 def with_emulator_values(text: str, emu: EmulatorControl) -> str:
     """The docs' placeholders replaced by what the emulator serves."""
     return (
-        text.replace("0X0X0X-0X0X0X-0X0X0X", OPEN_ACCOUNT.removeprefix("billingAccounts/"))
+        text.replace("012345-6789AB-CDEF01", OPEN_ACCOUNT.removeprefix("billingAccounts/"))
         .replace("http://127.0.0.1:8085/", f"{emu.url.rstrip('/')}/")
         .replace("127.0.0.1:8085", emu.host)
         .replace("my-project", PROJECT)

@@ -183,14 +183,15 @@ def test_without_git_a_secret_file_in_a_work_tree_is_refused_saying_so(env, clea
     assert "git is not installed to tell whether it is ignored" in error_line(refused)
 
 
-def test_missing_permissions_are_named_before_any_write(env, world):
+@pytest.mark.parametrize("command", [("apply", "--yes"), ("plan",)], ids=["apply", "plan"])
+def test_missing_permissions_are_named_before_any_write(env, world, command):
     from gcp_setup.emulator.core.roles import VIEWER
     from gcp_setup.emulator.resourcemanager.models import OTHER_OWNER, ProjectsBackend
 
     with world.lock:
         project = world.backend(ProjectsBackend).create("viewer-only-1", owner=OTHER_OWNER)
         project.policy.add_binding(VIEWER, world.default_caller)
-    result = gcp_setup("apply", "--project", "viewer-only-1", "--yes", "--no-api-key", "--no-service-account")
+    result = gcp_setup(*command, "--project", "viewer-only-1", "--no-api-key", "--no-service-account")
     assert result.exit_code == 1, result.output
     assert error_line(result).startswith(
         "Error: your account lacks serviceusage.services.enable on project viewer-only-1, which the plan"

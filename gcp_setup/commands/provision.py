@@ -50,7 +50,7 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
     session = new_session(config)
     run = run_steps(config, all_steps(config), mode, human=output_format == "table", session=session)
     finish(click_ctx, run, config, output_format, render)
-    if mode == "plan" and run.ok and run.changes_pending:
+    if mode == "plan" and run.changes_pending:  # as apply does, even when another step failed
         from gcp_setup import permissions
 
         permissions.check(session, config.project, run)  # the writes apply would need, named now

@@ -90,6 +90,8 @@ def verify(
     vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, generate)
     results = smoke_test(vctx, names)
     problem = render.verdict(results, checks, values["allow_skipped"])
+    if problem and values["env_file"] is None and not any(r.status == render.PASSED for r in results):
+        problem += f"; no .env was read: run `{apply_hint(values)} --env-file .env` first, or pass --env-file FILE"
     if values["junit"]:
         from gcp_setup.verify import junit
 
@@ -143,3 +145,8 @@ def build_context(
         say=say or (lambda message: click.echo(message, err=True)),
         environ=environ,
     )
+
+
+def apply_hint(values: dict) -> str:
+    """`gcp-setup apply`, with the project when it is known (as a hint, it runs as printed)."""
+    return f"gcp-setup apply --project {values['project']}" if values.get("project") else "gcp-setup apply"

@@ -14,7 +14,7 @@ CONSOLE_LINK = "https://console.cloud.google.com/billing/linkedaccount?project={
 class BillingInfo:
     enabled: bool
     account: str
-    """The linked account's ID ("0X0X0X-0X0X0X-0X0X0X"), or "" when none is linked."""
+    """The linked account's ID ("012345-6789AB-CDEF01"), or "" when none is linked."""
 
 
 def _info(body: dict) -> BillingInfo:

@@ -176,6 +176,12 @@ def explain(exc: Exception) -> str:
         return f"{label}: {api_error}"
     if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError):
         reason = _connection_reason(exc)
+        local = re.match(r"(127\.[\d.]+|localhost|\[::1\]):(\d+): ", reason)
+        if local and is_refused(exc):
+            return (
+                f"nothing listens at {local[1]}:{local[2]} ({reason}); start the emulator there: "
+                f"gcp-setup emulator --port {local[2]}"
+            )
         return f"cannot reach the API endpoint ({reason}); check your network or the emulator address"
     return f"{type(exc).__name__}: {exc} (rerun with --verbosity debug for the traceback)"
 
@@ -231,6 +237,22 @@ def from_genai_error(exc: Exception) -> GoogleApiError:
 def from_openai_error(exc: Exception) -> GoogleApiError:
     """An openai.APIStatusError (its `body` is the parsed error body) as GoogleApiError."""
     return from_error_body(int(getattr(exc, "status_code", 0) or 0), getattr(exc, "body", None), str(exc))
+
+
+def is_refused(exc: BaseException) -> bool:
+    """The connection was refused (nothing listens there): in `exc`, or in what it wraps (requests,
+    urllib3 and httpx2 each wrap the OSError their socket raised)."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionRefusedError):
+            return True
+        pending += [error.__cause__, error.__context__, getattr(error, "reason", None), *error.args]
+    return "Connection refused" in str(exc)
 
 
 def _connection_reason(exc: BaseException) -> str:

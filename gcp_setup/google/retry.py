@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import deadline
-from gcp_setup.google.errors import as_google_api_error, is_quota_limit_0, with_hint
+from gcp_setup.google.errors import as_google_api_error, is_quota_limit_0, is_refused, with_hint
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -131,8 +131,9 @@ class _Call:
         return True
 
     def _retryable(self, exc: BaseException, error: GoogleApiError | None) -> bool:
-        if error is None:
-            return deadline.timed_out(exc) is None and is_connection_error(exc) and self.policy.unanswered
+        if error is None:  # no answer; a refused connection is not retried: nothing listens there
+            unanswered = deadline.timed_out(exc) is None and is_connection_error(exc) and not is_refused(exc)
+            return unanswered and self.policy.unanswered
         if is_quota_limit_0(error):
             return False
         if error.retry_after_s is not None and error.retry_after_s > self.policy.budget_s - self.waited_s:

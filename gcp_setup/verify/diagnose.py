@@ -49,7 +49,9 @@ class Where:
 
 
 MULTIPLE_CREDENTIALS = "Multiple authentication credentials received"
-MIGRATE = "gcp-setup apply --api-key-type auth --env-file .env"
+def _migrate(error: GoogleApiError, where: Where) -> str:
+    """The apply that replaces the key, with the project, so that it runs as printed."""
+    return f"gcp-setup apply --project {_project(error, where)} --api-key-type auth --env-file .env"
 """Replaces a standard key with an auth key (and the .env's value), then deletes the old key."""
 
 
@@ -77,13 +79,13 @@ def _by_key(error: GoogleApiError, where: Where) -> str | None:
     if where.key_kind == "standard" and reason in ("API_KEY_INVALID", "ACCESS_TOKEN_TYPE_UNSUPPORTED"):
         return (
             f"{_key(where)} is a standard API key: the Gemini API rejects these since September 2026; "
-            f"replace it with an auth key bound to a service account: {MIGRATE}"
+            f"replace it with an auth key bound to a service account: {_migrate(error, where)}"
         )
     if reason == "ACCOUNT_STATE_INVALID":
         account = error.metadata.get("email") or where.key_account or "the service account"
         return (
             f"{_key(where)} is bound to {account}, which is disabled or deleted: re-enable it "
-            f"(gcloud iam service-accounts enable {account}), or let `{MIGRATE}` make a new key"
+            f"(gcloud iam service-accounts enable {account}), or let `{_migrate(error, where)}` make a new key"
         )
     if reason == "CREDENTIALS_MISSING" and where.key_kind == "auth" and not where.stray_key_env:
         return (

@@ -93,7 +93,7 @@ CASES = [
     Case("label value upper", (*APPLY, "--label", "team=ML"), "label value 'ML'"),
     Case("label value long", (*APPLY, "--label", "team=" + "v" * 64), "is 64 characters long"),
     # billing account
-    Case("billing shape", (*APPLY, "--billing-account", "123"), "is not like 0X0X0X-0X0X0X-0X0X0X"),
+    Case("billing shape", (*APPLY, "--billing-account", "123"), "is not like 012345-6789AB-CDEF01"),
     Case("billing unknown", (*APPLY, "--billing-account", "000000-000000-000000"), "does not exist"),
     Case("billing closed", (*APPLY, "--billing-account", CLOSED), f"billing account {CLOSED} is closed"),
     # location
