@@ -145,7 +145,8 @@ def in_sync(config: Config | None) -> str:
     return (
         "In sync. Compared with the default settings only: no flag, variable or gcp-setup.toml set "
         "any. An apply run with other flags (--credentials, --env-file...) is not what was compared; "
-        "`gcp-setup init` writes them to gcp-setup.toml, which every command reads."
+        f"`{command_hint(config, 'init')} --yes` with those flags writes them to gcp-setup.toml, which "
+        "every command reads."
     )
 
 

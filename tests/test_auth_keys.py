@@ -265,7 +265,10 @@ def test_verify_names_a_standard_key_made_with_gcloud(
     for check in checks.values():
         assert (check["status"], check["reason"]) == ("failed", reason)
         assert "is a standard API key: the Gemini API rejects these since September 2026" in check["hint"]
-        assert "gcp-setup apply --api-key-type auth --env-file .env" in check["hint"]
+        assert (
+            " --api-key-type auth --env-file .env" in check["hint"]
+            and "gcp-setup apply --project " in check["hint"]
+        )
 
 
 def test_a_google_api_key_from_the_shell_is_named_when_it_is_the_one_sent(

@@ -260,7 +260,8 @@ def test_an_unreachable_endpoint_is_one_clear_line_and_no_false_all_clear(provis
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", f"127.0.0.1:{port}")
     result = gcp_setup("plan", "--project", PROJECT)
     assert result.exit_code == 1
-    assert f"cannot reach the API endpoint (127.0.0.1:{port}: Connection refused)" in result.stdout
+    assert f"nothing listens at 127.0.0.1:{port} (127.0.0.1:{port}: Connection refused)" in result.stdout
+    assert f"start the emulator there: gcp-setup emulator --port {port}" in result.stdout
     assert "No changes" not in result.stdout
     assert "Plan incomplete: 1 step(s) failed" in result.stdout
     assert "Traceback" not in result.output

@@ -119,7 +119,8 @@ def test_output_before_any_apply_is_one_line_saying_what_to_run(provision_env, c
     result = gcp_setup("output", "--project", PROJECT)
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"nothing applied in project {PROJECT} yet: run gcp-setup apply --project {PROJECT} --env-file .env"
+        f"nothing applied in project {PROJECT} yet: run gcp-setup apply --project {PROJECT} --create "
+        "--env-file .env"
     ]
 
 

@@ -25,14 +25,16 @@ def output(click_ctx: click.Context, output_format: str, **settings) -> None:
     with --show-secrets), the endpoints, console links, and openai / google-genai code that uses them."""
     from gcp_setup import outputs, schema
     from gcp_setup.commands.provision import all_steps
+    from gcp_setup.verify.smoke import step_output
 
     config = config_of(click_ctx)
     session = new_session(config)
     run = run_steps(config, all_steps(config), "status", human=False, session=session)
     values = outputs.outputs_of(run, config, session, reveal=config.show_secrets)
     if values is None:
+        create = "" if step_output(run, "project", "number") else " --create"
         click.echo(f"nothing applied in project {config.project} yet: run gcp-setup apply --project "
-                   f"{config.project} --env-file .env", err=True)  # fmt: skip
+                   f"{config.project}{create} --env-file .env", err=True)  # fmt: skip
         click_ctx.exit(EXIT_FAILED)
     if output_format == "json":
         click.echo(schema.dumps(schema.document("output", values.document(config.show_secrets))))

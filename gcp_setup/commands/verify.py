@@ -91,7 +91,9 @@ def verify(
     results = smoke_test(vctx, names)
     problem = render.verdict(results, checks, values["allow_skipped"])
     if problem and values["env_file"] is None and not any(r.status == render.PASSED for r in results):
-        problem += f"; no .env was read: run `{apply_hint(values)} --env-file .env` first, or pass --env-file FILE"
+        problem += (
+            f"; no .env was read: run `{apply_hint(values)} --env-file .env` first, or pass --env-file FILE"
+        )
     if values["junit"]:
         from gcp_setup.verify import junit
 
@@ -148,5 +150,6 @@ def build_context(
 
 
 def apply_hint(values: dict) -> str:
-    """`gcp-setup apply`, with the project when it is known (as a hint, it runs as printed)."""
-    return f"gcp-setup apply --project {values['project']}" if values.get("project") else "gcp-setup apply"
+    """A first `gcp-setup apply`, with the project when it is known (as a hint, it runs as printed)."""
+    project = values.get("project")
+    return f"gcp-setup apply --project {project} --create" if project else "gcp-setup apply --create"

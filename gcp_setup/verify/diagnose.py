@@ -49,9 +49,13 @@ class Where:
 
 
 MULTIPLE_CREDENTIALS = "Multiple authentication credentials received"
+
+
 def _migrate(error: GoogleApiError, where: Where) -> str:
     """The apply that replaces the key, with the project, so that it runs as printed."""
     return f"gcp-setup apply --project {_project(error, where)} --api-key-type auth --env-file .env"
+
+
 """Replaces a standard key with an auth key (and the .env's value), then deletes the old key."""
 
 
