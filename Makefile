@@ -3,19 +3,29 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
+LOG    := $(VENV)/install.log
+# The install prints nothing unless it fails; then its log.
+QUIET  = > $(LOG) 2>&1 || { cat $(LOG); exit 1; }
 
 .PHONY: install demo test test-fast lint bench clean tf-validate reliability fidelity
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# The runtime dependencies only: what `make demo` needs.
+$(RUNTIME): pyproject.toml
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip $(QUIET)
+	@$(PY) -m pip install --quiet -e . $(QUIET)
+	@touch $(RUNTIME)
+
+# And the dev extras: the test suite, lint and the benches.
+$(STAMP): $(RUNTIME)
+	@$(PY) -m pip install --quiet -e '.[dev]' $(QUIET)
+	@touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(PY) -m gcp_setup.demo
+demo: $(RUNTIME)
+	@$(PY) -m gcp_setup.demo
 
 # Everything CI runs: the fast suite, the slow/fault-injection suites, lint, the counted reliability suites
 # (tests/reliability) and the fidelity report (tests/fidelity), each run once: here, not in the pytest line.

@@ -8,7 +8,10 @@ openai libraries), a second `apply` that changes nothing and verifies again, and
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -26,9 +29,26 @@ PROJECT = "gemini-demo-1"
 BILLING_ACCOUNT = OPEN_ACCOUNT.removeprefix("billingAccounts/")
 
 
-def gcp_setup(*args: str) -> int:
-    """Run one gcp-setup command in this process, as the shell would; returns its exit code."""
+def gcp_setup(*args: str, brief: bool = False) -> int:
+    """Run one gcp-setup command in this process, as the shell would; returns its exit code. `brief`:
+    show only its summary lines (the step table's and the checks' counts), so the demo fits a screen."""
     click.secho(f"\n$ gcp-setup {' '.join(args)}", bold=True, err=True)
+    if not brief:
+        return _run(args)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = _run(args)
+    lines = (out.getvalue() + err.getvalue()).splitlines()
+    shown = [line for line in lines if SUMMARY.match(line)] if code == 0 else lines
+    click.echo("\n".join(f"  {line}" for line in shown))
+    return code
+
+
+SUMMARY = re.compile(r"^(Plan: |No changes|\d+ changed, |\d+ of \d+ checks ran)")
+"""The lines a brief command shows: what it planned or changed, and how its checks went."""
+
+
+def _run(args: tuple[str, ...]) -> int:
     try:
         code = cli.main(list(args), prog_name="gcp-setup", standalone_mode=False)
     except click.ClickException as exc:
@@ -64,13 +84,14 @@ def main() -> int:
             str(workdir / "gemini-client-key.json"),
         ]
         steps = [
-            ("plan", gcp_setup("plan", *settings)),
+            ("plan", gcp_setup("plan", *settings, brief=True)),
             ("apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")),
         ]
         emu.log.clear()
-        steps.append(("second apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")))
+        again = gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes", brief=True)
+        steps.append(("second apply", again))
         second_apply = SecondApply.of(emu)
-        steps.append(("verify", gcp_setup("verify", "--env-file", str(env_file))))
+        steps.append(("verify", gcp_setup("verify", "--env-file", str(env_file), brief=True)))
     summarise(steps, second_apply, env_file)
     return 0 if all(code == 0 for _, code in steps) else 1
 
@@ -100,8 +121,7 @@ class SecondApply:
 
 def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path) -> None:
     click.secho("\nWhat happened", bold=True)
-    for name, code in steps:
-        click.echo(f"  {name:<13} exit {code}")
+    click.echo("  " + ", ".join(f"{name}: exit {code}" for name, code in steps))
     click.echo(
         f"  The second apply sent {second.writes} mutating requests and {second.reads} reads"
         f" ({second.model_lists} of them the smoke test's model lists,"
@@ -112,14 +132,11 @@ def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path)
     click.secho("\nTry it by hand", bold=True)
     click.echo("  In one shell:   .venv/bin/gcp-setup emulator --operation-polls 2")
     click.echo(f"  In another:     export {envvars.EMULATOR_HOST}=127.0.0.1:8085")
-    settings = f"--project my-demo-1 --create --billing-account {BILLING_ACCOUNT}"
-    click.echo(f"                  .venv/bin/gcp-setup plan {settings}")
-    click.echo(f"                  .venv/bin/gcp-setup apply {settings} --env-file .env --yes")
-    click.echo("                  .venv/bin/gcp-setup verify --env-file .env")
-    click.echo("                  .venv/bin/gcp-setup status --project my-demo-1")
+    settings = f"--project my-demo-1 --create --billing-account {BILLING_ACCOUNT} --env-file .env"
     click.echo(
-        "  Without --billing-account the Gemini API still works and the plan says what waits for billing."
+        f"                  .venv/bin/gcp-setup init {settings} --yes   # remembered in gcp-setup.toml"
     )
+    click.echo("                  .venv/bin/gcp-setup apply --yes; .venv/bin/gcp-setup output")
 
 
 if __name__ == "__main__":

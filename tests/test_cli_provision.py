@@ -237,6 +237,7 @@ def test_make_demo_runs_offline():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "The second apply sent 0 mutating requests" in result.stdout
     assert "0 getKeyString" in result.stdout  # its .env vouches for the key string
+    assert len((result.stdout + result.stderr).splitlines()) < 60  # a screen, not a wall
 
 
 def test_the_api_key_string_is_printed_only_with_show_secrets(provision_env):

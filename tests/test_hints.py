@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from gcp_setup.cli import cli
-from gcp_setup.google import retry
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
+from gcp_setup.google import retry
 
 PROJECT = "hints-1"
 BILLING = OPEN_ACCOUNT.removeprefix("billingAccounts/")

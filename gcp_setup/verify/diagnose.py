@@ -89,7 +89,8 @@ def _by_key(error: GoogleApiError, where: Where) -> str | None:
         account = error.metadata.get("email") or where.key_account or "the service account"
         return (
             f"{_key(where)} is bound to {account}, which is disabled or deleted: re-enable it "
-            f"(gcloud iam service-accounts enable {account}), or let `{_migrate(error, where)}` make a new key"
+            f"(gcloud iam service-accounts enable {account}), or let `{_migrate(error, where)}` make "
+            "a new key"
         )
     if reason == "CREDENTIALS_MISSING" and where.key_kind == "auth" and not where.stray_key_env:
         return (
