@@ -21,12 +21,16 @@ from gcp_setup.secrets import write_target
 
 
 @contextmanager
-def exclusive(paths: Iterable[Path], on_wait: Callable[[str], None]) -> Iterator[None]:
-    """Hold the lock of the directory of each of `paths` (created 0700 when missing); `on_wait` is told
-    when another run holds one and this run waits for it."""
-    directories = sorted({write_target(p).parent.resolve() for p in paths})  # `.` and its full path: one lock
+def exclusive(
+    paths: Iterable[Path], on_wait: Callable[[str], None], if_there: Iterable[Path] = ()
+) -> Iterator[None]:
+    """Hold the lock of the directory of each of `paths` (created 0700 when missing), and of each of
+    `if_there` whose directory exists (files a run may clean up but does not write: no directory is
+    made for them); `on_wait` is told when another run holds one and this run waits for it."""
+    made = {write_target(p).parent.resolve() for p in paths}  # `.` and its full path: one lock
+    there = {d for d in (write_target(p).parent.resolve() for p in if_there) if d.is_dir()}
     with ExitStack() as stack:
-        for directory in directories:
+        for directory in sorted(made | there):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(directory, os.O_RDONLY)
             stack.callback(os.close, fd)

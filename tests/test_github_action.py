@@ -156,3 +156,8 @@ def test_each_line_of_a_secret_is_masked_on_stderr_only(tmp_path: Path, monkeypa
     assert captured.out == ""
     assert captured.err.splitlines() == ["::add-mask::line one", "::add-mask::line two"]
     assert parse_workflow_file((tmp_path / "env").read_text()) == {"PEM": "line one\nline two", "PLAIN": "x"}
+
+
+def test_the_actions_location_input_says_the_clis_default() -> None:
+    location = yaml.safe_load(ACTION.read_text())["inputs"]["location"]["description"]
+    assert f"default {defaults.LOCATION}" in location

@@ -124,3 +124,12 @@ def test_verify_with_nothing_to_check_says_to_apply_with_an_env_file(provision_e
         f"no .env was read: run `gcp-setup apply --project {PROJECT} --create --env-file .env` first, "
         "or pass --env-file FILE" in result.output
     )
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "status", "destroy", "verify"])
+def test_the_endpoint_is_named_where_the_docs_say(provision_env, clean_config, command) -> None:
+    """README: plan, apply, status and destroy name it in their first stderr line, verify in its table's."""
+    extra = ("--yes",) if command in ("apply", "destroy") else ()
+    result = gcp_setup(command, *CREATE[:2], *extra)
+    first = (result.stdout if command == "verify" else result.stderr).splitlines()[0]
+    assert f"emulator at {provision_env.host}" in first, result.output

@@ -242,3 +242,11 @@ def test_the_permission_check_names_what_each_federation_needs(env, world):
         assert result.exit_code == 1, result.output
         assert "iam.googleapis.com/workloadIdentityPools.create" in error_line(result), flag
     assert env.writes() == []
+
+
+def test_credentials_none_makes_no_directory_for_a_credentials_file(env, clean_config, monkeypatch):
+    monkeypatch.setenv("HOME", str(clean_config))
+    billing = ("--billing-account", OPEN)
+    result = gcp_setup("apply", "--project", PROJECT, "--create", *billing, "--credentials", "none", "--yes")
+    assert result.exit_code == 0, result.output
+    assert not (clean_config / ".config" / "gcp-setup").exists()

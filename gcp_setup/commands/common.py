@@ -143,10 +143,15 @@ def plan_then_apply(
 def check_destinations(config: Config) -> None:
     """Where provisioning writes secret files must be safe (gcp_setup/preflight.py)."""
     from gcp_setup.preflight import check_secret_destinations
+
+    check_secret_destinations(config, configured_credentials_file(config))
+
+
+def configured_credentials_file(config: Config):
+    """The credentials file the configured mode writes (impersonate, key-file), else None."""
     from gcp_setup.steps.adc import FILE_MODES, credentials_file
 
-    target = credentials_file(config) if config.credentials in FILE_MODES else None
-    check_secret_destinations(config, target)
+    return credentials_file(config) if config.credentials in FILE_MODES else None
 
 
 def refuse_bad_input(planned) -> None:
@@ -170,8 +175,19 @@ def secret_files_locked(config: Config, human: bool, *more: Config):
         if human:
             click.echo(f"  {message}", err=True)
 
-    paths = [p for c in (config, *more) for p in secret_paths(Context(c, session=None))]  # type: ignore[arg-type]
-    return exclusive(paths, say)
+    configs = (config, *more)
+    written = [p for c in configs for p in written_secret_paths(c)]
+    paths = [p for c in configs for p in secret_paths(Context(c, session=None))]  # type: ignore[arg-type]
+    return exclusive(written, say, if_there=paths)
+
+
+def written_secret_paths(config: Config) -> list:
+    """The secret files `config` writes: its credentials mode's file, and the .env (a --credentials
+    none run makes no directory for a credentials file)."""
+    from pathlib import Path
+
+    files = [configured_credentials_file(config), config.env_file and Path(config.env_file).expanduser()]
+    return [f for f in files if f]
 
 
 def debug_tracebacks(click_ctx: click.Context, run) -> None:
