@@ -224,3 +224,13 @@ def test_replaced_keys_wait_for_their_own_checks_to_pass(statuses, proven) -> No
     results = [CheckResult(name, name, status) for name, status in statuses.items()]
     assert SmokeTest(vctx=None, results=results).proves_the_keys is proven
     assert SmokeTest(vctx=None, results=results).passed  # apply itself accepts the skips
+
+
+def test_the_smoke_test_shows_a_line_per_check_as_it_runs(env, tmp_path) -> None:
+    result = gcp_setup("apply", *settings(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("[verify]")]
+    assert [line.split(":")[0] for line in lines] == [
+        f"[verify] {name}" for name in CHECK_NAMES if name != "vertex-express"
+    ]
+    assert all(": passed (" in line for line in lines)

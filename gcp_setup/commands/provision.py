@@ -153,7 +153,8 @@ def apply_project(
         progress=progress,
         locked=locked,
     )
-    smoke = SmokeTest.run(config, run, session, tell) if run.ok and config.verify else None
+    live = human and progress is None  # a fleet shows one progress line per project instead
+    smoke = SmokeTest.run(config, run, session, tell, live) if run.ok and config.verify else None
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
         run = _after_smoke_test(config, run, smoke, human, session, progress)
     return run, render, smoke

@@ -74,6 +74,8 @@ def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckR
                 lambda error, name=check.name: hint(ctx, name, error),
             )
         )
+        if ctx.on_check is not None:
+            ctx.on_check(results[-1])
     return results
 
 

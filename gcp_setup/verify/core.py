@@ -68,6 +68,8 @@ class VerifyContext:
     api_key: str | None = field(default=None, repr=False)
     propagation_wait_s: float = 90.0
     say: Callable[[str], None] = lambda message: None
+    on_check: Callable[[CheckResult], None] | None = None
+    """Told each check's result as it finishes (apply's smoke test shows a line per check)."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     credentials: Any = field(default=None, repr=False)
     credentials_error: Exception | None = field(default=None, repr=False)

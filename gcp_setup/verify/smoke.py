@@ -43,8 +43,14 @@ class SmokeTest:
 
     @classmethod
     def run(
-        cls, config: Config, run: RunResult, session: GoogleSession, say: Callable[[str], None]
+        cls,
+        config: Config,
+        run: RunResult,
+        session: GoogleSession,
+        say: Callable[[str], None],
+        live: bool = False,
     ) -> SmokeTest:
+        """The checks on what `run` set up; `live`: `say` a line as each check finishes."""
         from gcp_setup.verify import CHECK_NAMES, smoke_test
         from gcp_setup.verify.core import VerifyContext
 
@@ -64,6 +70,8 @@ class SmokeTest:
             say=say,
             environ=environ,
         )
+        if live:
+            vctx.on_check = lambda r: say(f"  [verify] {r.name}: {r.status} ({r.latency_ms} ms)")
         vctx.key_infos.update(_known_key_infos(run, vctx))
         names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
         return cls(vctx, smoke_test(vctx, names))
