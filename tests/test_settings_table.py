@@ -343,3 +343,18 @@ def test_settings_and_config_import_neither_the_command_line_nor_google_clients(
 
 def test_every_setting_has_help_and_a_command():
     assert all(s.help and s.commands for s in SETTINGS)
+
+
+def test_apply_help_groups_its_options_under_headings():
+    text = invoke("apply", "--help").stdout
+    headings = [line for line in text.splitlines() if line.endswith(":") and not line.startswith(" ")]
+    assert headings == [
+        "Options:",
+        "Project options:",
+        "Billing options:",
+        "Identity and keys options:",
+        "Credentials options:",
+        "CI options:",
+        "Output options:",
+    ]
+    assert text.index("--billing-account") > text.index("Billing options:") > text.index("--project-prefix")

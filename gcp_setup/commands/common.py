@@ -123,7 +123,7 @@ def plan_then_apply(
         check_destinations(config)
     session = session or new_session(config)
     run = functools.partial(run_steps, config, human=human, session=session, progress=progress)
-    with contextlib.nullcontext() if locked else secret_files_locked(config, human):
+    with contextlib.nullcontext() if locked else secret_files_locked(config, human, writes=not destroy):
         shown = steps() + (plan_also() if plan_also else [])
         planned = run(shown, "plan")
         refuse_bad_input(planned)
@@ -164,9 +164,10 @@ def refuse_bad_input(planned) -> None:
             raise result.error
 
 
-def secret_files_locked(config: Config, human: bool, *more: Config):
+def secret_files_locked(config: Config, human: bool, *more: Config, writes: bool = True):
     """The lock concurrent runs on the same secret files take turns with (gcp_setup/locks.py): of
-    `config`'s files, and of `more` configs' (a fleet's, held once by its one process)."""
+    `config`'s files, and of `more` configs' (a fleet's, held once by its one process). `writes`: the
+    run writes them (apply); destroy only removes, so it locks the directories that exist."""
     from gcp_setup.locks import exclusive
     from gcp_setup.steps import Context
     from gcp_setup.steps.secret_files import secret_paths
@@ -176,7 +177,7 @@ def secret_files_locked(config: Config, human: bool, *more: Config):
             click.echo(f"  {message}", err=True)
 
     configs = (config, *more)
-    written = [p for c in configs for p in written_secret_paths(c)]
+    written = [p for c in configs for p in written_secret_paths(c)] if writes else []
     paths = [p for c in configs for p in secret_paths(Context(c, session=None))]  # type: ignore[arg-type]
     return exclusive(written, say, if_there=paths)
 

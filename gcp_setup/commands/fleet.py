@@ -83,7 +83,9 @@ def run_fleet_command(
             return _finish(click_ctx, "plan", planned, output_format, configs, detailed_exitcode)
         _confirm(planned, human, "Destroy" if command == "destroy" else "Apply")
     work = _work(command, teardown)
-    with secret_files_locked(*configs[:1], human, *configs[1:]) if configs else contextlib.nullcontext():
+    writes = command != "destroy"
+    locked = secret_files_locked(*configs[:1], human, *configs[1:], writes=writes) if configs else None
+    with locked or contextlib.nullcontext():
         results = _run(configs, work, session, parallelism, human)
     _finish(click_ctx, command, results, output_format, configs, detailed_exitcode)
 

@@ -210,11 +210,41 @@ def global_params() -> list[click.Parameter]:
     return [SettingOption(s, before_command=True) for s in SETTINGS if s.anywhere]
 
 
+HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Project", ("project", "create", "organization", "folder", "display_name", "labels", "location",
+                 "services", "project_prefix", "ttl")),
+    ("Billing", ("billing_account",)),
+    ("Identity and keys", ("service_account", "roles", "api_key", "api_key_type", "rotate_key",
+                           "keep_old_key", "vertex_express")),
+    ("Credentials", ("credentials", "allow_key_file", "credentials_file", "impersonator", "env_file",
+                     "openai_env", "allow_unignored")),
+    ("CI", ("github_env", "github_repo", "gitlab_project", "gitlab_issuer", "gitlab_jwks", "parallelism",
+            "only", "detailed_exitcode")),
+    ("Output", ("output_format", "show_secrets", "verify", "junit", "verbosity")),
+)  # fmt: skip
+"""--help's headings, as gcloud groups its flags: each setting's option under its group; the command's
+own options, --config and the connection flags under a plain "Options"."""
+GROUP_OF = {name: heading for heading, names in HELP_GROUPS for name in names}
+
+
 class SettingsCommand(click.Command):
     """A command whose settings come from the table. With `reads_env_file` its .env's variables win over
-    the environment: the settings are resolved again with them."""
+    the environment: the settings are resolved again with them. Its --help groups the options under
+    HELP_GROUPS' headings (click has no option groups of its own)."""
 
     context_class = SettingsContext
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        grouped: dict[str, list[tuple[str, str]]] = {"Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                name = param.setting.name if isinstance(param, OffFlag) else param.name
+                grouped.setdefault(GROUP_OF.get(name or "", "Options"), []).append(record)
+        order = ["Options", *(heading for heading, _ in HELP_GROUPS)]
+        for heading in (h for h in order if grouped.get(h)):
+            with formatter.section(heading if heading == "Options" else f"{heading} options"):
+                formatter.write_dl(grouped[heading])
 
     def __init__(self, *args: Any, reads_env_file: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -47,6 +47,8 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
     warn_about(config)
     if output_format == "table":
         click.echo(report.header(config, mode), err=True)
+    if mode == "status":
+        render = functools.partial(render, config=config)  # its last line names the settings it compared
     session = new_session(config)
     run = run_steps(config, all_steps(config), mode, human=output_format == "table", session=session)
     finish(click_ctx, run, config, output_format, render)
@@ -77,8 +79,7 @@ def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
 
-    render = functools.partial(report.render_status, config=config_of(click_ctx))
-    _observe_all(click_ctx, "status", output_format, render)
+    _observe_all(click_ctx, "status", output_format, report.render_status)
 
 
 @settings_command("apply")
