@@ -25,9 +25,16 @@ MARKS: dict[Outcome, str] = {
 }
 
 
+LIVE_LINE = "\r\x1b[2K"
+"""Back to the line's start and clear it: the live line is rewritten in place."""
+_live_shown: set[int] = set()
+"""The streams (by id) with a live line on screen, which the next output clears first."""
+
+
 class Progress:
     """The engine's progress callback for a terminal: one stderr line per note, at most one per step
-    every `min_interval_s`, so a long wait shows it is alive without flooding the screen."""
+    every `min_interval_s`, so a long wait shows it is alive without flooding the screen; and on a
+    terminal a live line (`live`), rewritten in place, with what has just finished."""
 
     def __init__(self, stream: TextIO | None = None, min_interval_s: float = 1.0) -> None:
         self.stream = stream or sys.stderr
@@ -41,7 +48,28 @@ class Progress:
             if now - self._last.get(step, -self.min_interval_s) < self.min_interval_s:
                 return
             self._last[step] = now
+            clear_live_line(self.stream)
             print(f"  [{step}] {message}", file=self.stream, flush=True)
+
+    def live(self, step: str, message: str) -> None:
+        show_live_line(f"[{step}] {message}", self.stream)
+
+
+def show_live_line(text: str, stream: TextIO | None = None) -> None:
+    """`text` on the live line of `stream` (stderr), on a terminal only: a log gets nothing from it."""
+    stream = stream or sys.stderr
+    if stream.isatty():
+        stream.write(f"{LIVE_LINE}  {text}")
+        stream.flush()
+        _live_shown.add(id(stream))
+
+
+def clear_live_line(stream: TextIO | None = None) -> None:
+    stream = stream or sys.stderr
+    if id(stream) in _live_shown:
+        _live_shown.discard(id(stream))
+        stream.write(LIVE_LINE)
+        stream.flush()
 
 
 def header(config: Config, command: str) -> str:

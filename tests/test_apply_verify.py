@@ -226,11 +226,20 @@ def test_replaced_keys_wait_for_their_own_checks_to_pass(statuses, proven) -> No
     assert SmokeTest(vctx=None, results=results).passed  # apply itself accepts the skips
 
 
-def test_the_smoke_test_shows_a_line_per_check_as_it_runs(env, tmp_path) -> None:
-    result = gcp_setup("apply", *settings(tmp_path), "--yes")
+def test_a_terminal_sees_each_step_and_check_as_it_finishes_on_one_live_line(
+    env, tmp_path, monkeypatch
+) -> None:
+    """On a terminal, apply rewrites one stderr line in place as each step changes and each check of its
+    smoke test finishes, and clears it before the table; a log (a pipe) gets none of it."""
+    import click.testing
+
+    from gcp_setup import report
+
+    assert report.LIVE_LINE not in gcp_setup("apply", *settings(tmp_path), "--yes").output  # no terminal
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+    result = gcp_setup("apply", *settings(tmp_path), "--rotate-key", "--yes")
     assert result.exit_code == 0, result.output
-    lines = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("[verify]")]
-    assert [line.split(":")[0] for line in lines] == [
-        f"[verify] {name}" for name in CHECK_NAMES if name != "vertex-express"
-    ]
-    assert all(": passed (" in line for line in lines)
+    shown = [part.split("\n")[0].strip() for part in result.stderr.split(report.LIVE_LINE)]
+    assert any(line.startswith("[api_key] created in") for line in shown)
+    checks = [line.split(":")[0] for line in shown if line.startswith("[verify]")]
+    assert checks == [f"[verify] {name}" for name in CHECK_NAMES if name != "vertex-express"]

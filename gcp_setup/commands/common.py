@@ -83,6 +83,7 @@ def finish(
 ) -> None:
     from gcp_setup import report
 
+    report.clear_live_line()
     debug_tracebacks(click_ctx, run)
     if output_format == "json":
         command = click_ctx.info_name or run.mode

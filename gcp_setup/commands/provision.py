@@ -136,6 +136,9 @@ def _print_next_steps(config: Config, run) -> None:
 
 
 def say(message: str) -> None:
+    from gcp_setup import report
+
+    report.clear_live_line()
     click.echo(message, err=True)
 
 
@@ -154,11 +157,17 @@ def apply_project(
         progress=progress,
         locked=locked,
     )
-    live = human and progress is None  # a fleet shows one progress line per project instead
-    smoke = SmokeTest.run(config, run, session, tell, live) if run.ok and config.verify else None
+    on_check = _live_check if human and progress is None else None  # a fleet has its own line
+    smoke = SmokeTest.run(config, run, session, tell, on_check) if run.ok and config.verify else None
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
         run = _after_smoke_test(config, run, smoke, human, session, progress)
     return run, render, smoke
+
+
+def _live_check(result) -> None:
+    from gcp_setup import report
+
+    report.show_live_line(f"[verify] {result.name}: {result.status} ({result.latency_ms} ms)")
 
 
 def announce_generated(project: str, human: bool) -> None:

@@ -114,6 +114,10 @@ def _pool(kind: str) -> ThreadPoolExecutor:
         return _POOLS[kind]
 
 
+STREAMED = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED, Outcome.FAILED})
+"""What apply's live line says as each step finishes, before its table: what changed, or failed."""
+
+
 class Engine:
     def run(self, steps: list[Step], ctx: Context, mode: Mode, after: RunResult | None = None) -> RunResult:
         """`after`: the plan this run carries out, made moments ago with the same steps and session; its
@@ -137,6 +141,10 @@ class Engine:
         def record(step: Step, step_run: _StepRun) -> None:
             results[step.name] = step_run.result
             ctx.outputs[step.name] = step_run.result.outputs
+            live = getattr(ctx.progress, "live", None)  # a terminal's Progress (report.py) has one
+            if live is not None and mode == "apply" and step_run.result.outcome in STREAMED:
+                done = step_run.result
+                live(step.name, f"{done.outcome.value} in {done.seconds:.2f} s")
             if step_run.result.outcome is Outcome.PLANNED or step_run.assumed_absent:
                 pending_upstream.add(step.name)
             if step_run.changed or any(d in changed for d in step.depends_on):

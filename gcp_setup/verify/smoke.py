@@ -48,9 +48,9 @@ class SmokeTest:
         run: RunResult,
         session: GoogleSession,
         say: Callable[[str], None],
-        live: bool = False,
+        on_check: Callable[[Any], None] | None = None,
     ) -> SmokeTest:
-        """The checks on what `run` set up; `live`: `say` a line as each check finishes."""
+        """The checks on what `run` set up; `on_check` is told each check's result as it finishes."""
         from gcp_setup.verify import CHECK_NAMES, smoke_test
         from gcp_setup.verify.core import VerifyContext
 
@@ -70,8 +70,7 @@ class SmokeTest:
             say=say,
             environ=environ,
         )
-        if live:
-            vctx.on_check = lambda r: say(f"  [verify] {r.name}: {r.status} ({r.latency_ms} ms)")
+        vctx.on_check = on_check
         vctx.key_infos.update(_known_key_infos(run, vctx))
         names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
         return cls(vctx, smoke_test(vctx, names))
