@@ -32,6 +32,7 @@ import lro_polling
 import noop
 import report
 import scale
+import verify_speed
 from harness import BenchError, EmulatorProcess, Measurement, Settings, cores, workdir
 
 from gcp_setup import __version__
@@ -104,6 +105,7 @@ def run_all(settings: Settings) -> tuple[dict[str, Measurement], list[str]]:
         attempt("bootstrap", lambda: bootstrap.measure(emu, settings, wd))
         attempt("no-op", lambda: noop.measure(emu, settings, wd))
         attempt("cold start", lambda: coldstart.measure(emu, settings, wd))
+        attempt("verify", lambda: verify_speed.measure(emu, settings, wd))
         attempt("lro polling", lambda: lro_polling.measure(measurements.get("bootstrap"), settings))
         attempt("long operations", lambda: lro_polling.measure_long_operations(emu, settings))
         attempt("scale", lambda: scale.measure(server, settings))
