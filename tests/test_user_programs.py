@@ -64,19 +64,23 @@ def applied(provision_env, tmp_path: Path) -> Path:
 
 
 def settings(tmp_path: Path) -> list[str]:
-    return [
-        "--project",
-        PROJECT,
-        "--create",
-        "--billing-account",
-        OPEN_ACCOUNT.removeprefix("billingAccounts/"),
-        "--env-file",
-        str(tmp_path / ".env"),
+    billing = OPEN_ACCOUNT.removeprefix("billingAccounts/")
+    key_file = (
         "--credentials",
         "key-file",
         "--allow-key-file",
         "--credentials-file",
         str(tmp_path / "key.json"),
+    )
+    return [
+        "--project",
+        PROJECT,
+        "--create",
+        "--billing-account",
+        billing,
+        "--env-file",
+        str(tmp_path / ".env"),
+        *key_file,
     ]
 
 
