@@ -133,3 +133,21 @@ def test_status_with_only_the_defaults_does_not_claim_the_last_apply_is_in_sync(
         "In sync. Compared with the default settings only" in status.stdout
         and "gcp-setup init" in status.stdout
     )
+
+
+def test_init_asks_for_what_no_flag_gave_when_a_person_can_answer(provision_env, clean_config, monkeypatch):
+    import click.testing
+
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+    answers = "\n".join([PROJECT, "y", BILLING, "key-file", ".env"]) + "\n"
+    result = CliRunner().invoke(cli, ["init", "--allow-key-file", "--config", "mine.toml"], input=answers)
+    assert result.exit_code == 0, result.output
+    written = tomllib.loads((clean_config / "mine.toml").read_text())
+    assert written == {
+        "project": PROJECT,
+        "create": True,
+        "billing-account": BILLING,
+        "credentials": "key-file",
+        "allow-key-file": True,
+        "env-file": ".env",
+    }

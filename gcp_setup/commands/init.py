@@ -37,7 +37,9 @@ def _params() -> list[click.Parameter]:
         ["--config", "config_file"],
         type=click.Path(dir_okay=False, path_type=Path),
         is_eager=True,
-        callback=lambda ctx, param, path: load_files(ctx, param, path) or path,
+        callback=lambda ctx, param, path: (
+            load_files(ctx, param, path if path and path.is_file() else None) or path
+        ),
         help=f"The file to write (default ./{TOML_FILE}).",
     )
     return [*(p for p in settings_params("init") if p.name != "config_file"), own]
