@@ -133,3 +133,13 @@ def test_the_endpoint_is_named_where_the_docs_say(provision_env, clean_config, c
     result = gcp_setup(command, *CREATE[:2], *extra)
     first = (result.stdout if command == "verify" else result.stderr).splitlines()[0]
     assert f"emulator at {provision_env.host}" in first, result.output
+
+
+def test_verify_against_no_emulator_fails_fast_and_says_to_start_it(provision_env, monkeypatch) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "AQ.not-checked-nothing-listens")
+    port = closed_port()
+    result = gcp_setup("--emulator-host", f"127.0.0.1:{port}", "verify", "--project", PROJECT)
+    assert result.exit_code == 1
+    assert "the connection was refused: nothing listens there; start `gcp-setup emulator`" in result.stdout
+    assert ["emulator"] in hints(result.output)
+    runs_as_printed(["emulator"])

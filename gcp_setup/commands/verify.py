@@ -90,7 +90,7 @@ def verify(
     vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, generate)
     results = smoke_test(vctx, names)
     problem = render.verdict(results, checks, values["allow_skipped"])
-    if problem and values["env_file"] is None and not any(r.status == render.PASSED for r in results):
+    if problem and values["env_file"] is None and all(r.status == render.SKIPPED for r in results):
         problem += (
             f"; no .env was read: run `{apply_hint(values)} --env-file .env` first, or pass --env-file FILE"
         )

@@ -207,7 +207,11 @@ def first_line(text: str, limit: int = 300) -> str:
 
 
 def connection_hint(exc: BaseException) -> str:
+    from gcp_setup.google.errors import is_refused
+
     name = type(exc).__name__
+    if is_refused(exc):
+        return "the connection was refused: nothing listens there; start `gcp-setup emulator` at that address"
     if "Connect" in name or "Timeout" in name or isinstance(exc, ConnectionError | TimeoutError):
         return "cannot reach the endpoint: check the network, proxy settings or the emulator address"
     return "unexpected error; rerun with --verbosity debug for details"
