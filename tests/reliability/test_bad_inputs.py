@@ -118,6 +118,7 @@ CASES = [
     Case("role custom unknown", (*APPLY, "--role", f"projects/{PROJECT}/roles/mine"), "knows no role"),
     # api key, its type, rotation, the old key, the express key
     Case("api key env", (*APPLY,), "GCP_SETUP_API_KEY", {"GCP_SETUP_API_KEY": "perhaps"}),
+    Case("openai env", (*APPLY,), "is not a boolean", {"GCP_SETUP_OPENAI_ENV": "perhaps"}),
     Case("api key type", (*APPLY, "--api-key-type", "legacy"), "'legacy' is not one of"),
     Case("api key type env", APPLY, "API key type 'x' is unknown", {"GCP_SETUP_API_KEY_TYPE": "x"}),
     # export terraform's form of the imports
