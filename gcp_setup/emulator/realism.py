@@ -32,6 +32,15 @@ class Realism:
     """For this long after creation a service account is unknown to setIamPolicy (400 'does not exist')."""
     service_enable_propagation_s: float = 0.0
     """For this long after enabling, a data-plane API still answers SERVICE_DISABLED."""
+    role_grant_propagation_s: float = 0.0
+    """For this long after setIamPolicy grants a role, the grant is not in effect (Google: typically 2
+    minutes, sometimes 7 or more)."""
+    key_propagation_s: float = 0.0
+    """For this long after its creation, a service-account key's JWTs are refused ("Invalid JWT Signature.";
+    Google: up to a minute and longer)."""
+    workload_identity_propagation_s: float = 0.0
+    """For this long after a Workload Identity pool or provider is created, STS refuses its tokens (Google:
+    up to 5 minutes)."""
     drop_after_writes: int | None = None
     """Apply the N-th mutating request (1-based), then drop the connection without answering."""
     hold_after_writes: int | None = None
@@ -72,6 +81,14 @@ class Realism:
     def __post_init__(self) -> None:
         _check_key_policy(self.gemini_key_policy)
 
+    @classmethod
+    def propagation(cls, preset: str) -> dict[str, float]:
+        """The propagation switches of a preset: "none" (every delay 0, the default) or "google" (Google's
+        documented typical delays: docs/emulator.md, "Propagation")."""
+        return {
+            name: (GOOGLE_PROPAGATION_S[name] if preset == "google" else 0.0) for name in GOOGLE_PROPAGATION_S
+        }
+
     def update(self, changes: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
@@ -92,6 +109,19 @@ class Realism:
             return False
         return not self.fault_apis or method_id.split(".", 1)[0] in self.fault_apis
 
+
+GOOGLE_PROPAGATION_S = {
+    "service_account_propagation_s": 60.0,
+    "service_enable_propagation_s": 60.0,
+    "role_grant_propagation_s": 120.0,
+    "key_propagation_s": 60.0,
+    "workload_identity_propagation_s": 300.0,
+}
+"""Google's typical delays: IAM's "Access change propagation" (2 minutes for a grant, 7 or more at times),
+"Create and delete service account keys" (a new key: up to a minute), Workload Identity Federation's
+"up to 5 minutes" for a new pool or provider, and eventual consistency for a new service account and an
+enabled API ("a few minutes"; 60 s here)."""
+PROPAGATION_PRESETS = ("none", "google")
 
 QUOTA_SWITCHES = (
     "api_keys_per_project",
