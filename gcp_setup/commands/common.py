@@ -30,7 +30,7 @@ def new_session(config: Config):
     credentials, the API key string it read)."""
     from gcp_setup.google.session import GoogleSession
 
-    return GoogleSession.create(config.emulator_host, quota_project=config.project)
+    return GoogleSession.create(config.emulator_host, config.billing_project)
 
 
 STANDARD_KEY_WARNING = (

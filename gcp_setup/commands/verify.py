@@ -48,13 +48,6 @@ from gcp_setup.verify.smoke import SmokeTest
     metavar="NAME",
     help="Variable holding the Gemini API key (default: GOOGLE_API_KEY, then GEMINI_API_KEY).",
 )
-@click.option(
-    "--propagation-wait",
-    type=click.FloatRange(min=0),
-    default=90.0,
-    show_default=True,
-    help="Seconds to wait for a just-enabled API to propagate before calling it failed.",
-)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def verify(
@@ -64,7 +57,6 @@ def verify(
     no_generate: bool,
     model: str | None,
     api_key_env: str | None,
-    propagation_wait: float,
     fmt: str,
     **settings,
 ) -> None:
@@ -74,6 +66,7 @@ def verify(
     from gcp_setup.verify import render, smoke_test
 
     values = values_of(ctx)
+    propagation_wait = values["propagation_wait"]
     fleet = [str(e.values.get("project")) for e in getattr(ctx.default_map, "fleet", ())]
     checks, projects = split_only(only, fleet)
     names = tuple(n for n in (checks or CHECK_NAMES) if n not in skip)

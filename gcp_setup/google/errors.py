@@ -27,6 +27,8 @@ SHARED_CAPACITY_EXHAUSTED = "SHARED_CAPACITY_EXHAUSTED"
 """Vertex AI's pay-as-you-go 429 when the shared capacity of a region runs out: "Resource exhausted. Please
 try again later." with no details (cloud.google.com/vertex-ai/generative-ai/docs/error-code-429, which
 advises truncated exponential backoff, and the global endpoint)."""
+GCLOUD_CLIENT_PROJECT = "764086051850"
+"""The project of gcloud's OAuth client: what user credentials bill when they name no quota project."""
 NOT_A_GOOGLE_API = "NOT_A_GOOGLE_API"
 """The reason given to an answer that is a web page, not a Google error (the endpoint is something else)."""
 
@@ -174,18 +176,36 @@ def explain(exc: Exception) -> str:
     if api_error is not None:
         label = api_error.reason or api_error.status or str(api_error.code)
         return f"{label}: {api_error}"
-    if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError):
+    # google-auth's TransportError: the token endpoint could not be reached (the run's first request)
+    if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError) or _auth_transport(exc):
         reason = _connection_reason(exc)
         return f"cannot reach the API endpoint ({reason}); check your network or the emulator address"
     return f"{type(exc).__name__}: {exc} (rerun with --verbosity debug for the traceback)"
+
+
+def _auth_transport(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("google.auth") and type(exc).__name__ == "TransportError"
 
 
 def hint_for(error: GoogleApiError) -> str | None:
     """The fix a person can act on for a Google error, from its ErrorInfo reason, status or code."""
     consumer = error.metadata.get("consumer", "").removeprefix("projects/")
     service = error.metadata.get("service") or error.metadata.get("services", "")
+    if error.reason == "SERVICE_DISABLED" and consumer == GCLOUD_CLIENT_PROJECT:
+        return (
+            f"your user credentials billed gcloud's own project ({consumer}), where {service} is off: "
+            "pass --billing-project PROJECT (a project of yours where it is on)"
+        )
     if error.reason == "SERVICE_DISABLED" and service:
         return f"enable it: gcloud services enable {service} --project {consumer or 'PROJECT'}"
+    if error.reason == "USER_PROJECT_DENIED":
+        return (
+            f"the quota project {consumer or '(x-goog-user-project)'} was refused: it must exist, you need "
+            "serviceusage.services.use on it, and the API must be on there; choose another with "
+            "--billing-project, or unset GOOGLE_CLOUD_QUOTA_PROJECT"
+        )
+    if error.reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+        return "your credentials lack the cloud-platform scope: gcloud auth application-default login"
     if error.reason == "UREQ_PROJECT_BILLING_NOT_FOUND":
         return "link a billing account: pass --billing-account, or `gcloud billing projects link`"
     if error.reason == "BILLING_ACCOUNT_CLOSED":

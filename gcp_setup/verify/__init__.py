@@ -91,6 +91,7 @@ KEY_REASONS = frozenset(
 
 def hint(ctx: VerifyContext, check: str, error: GoogleApiError) -> str:
     """The one-line fix for `error` met by `check`, with what the context knows (key variable, principal)."""
+    from gcp_setup.verify.credentials import propagation_hint
     from gcp_setup.verify.keys import key_info
     from gcp_setup.verify.vertex import stray_api_key_env
 
@@ -106,6 +107,7 @@ def hint(ctx: VerifyContext, check: str, error: GoogleApiError) -> str:
         models=ctx.models or [],
         stray_key_env=stray,
         overriding_env=overriding_key_env(ctx) if key_env == ctx.api_key_env else None,
+        still_propagating=propagation_hint(ctx) if ctx.just_changed else "",
     )
     if key and error.reason in KEY_REASONS:
         info = key_info(ctx, key)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google.errors import FREE_TIER_LIMIT_0, SHARED_CAPACITY_EXHAUSTED
+from gcp_setup.google.errors import FREE_TIER_LIMIT_0, GCLOUD_CLIENT_PROJECT, SHARED_CAPACITY_EXHAUSTED
 from gcp_setup.verify.models import ModelInfo, close_names
 
 VERTEX_ROLE = "roles/aiplatform.user"
@@ -42,6 +42,8 @@ class Where:
     """The service account an auth key is bound to, when known."""
     overriding_env: str | None = None
     """GOOGLE_API_KEY, when that key was sent although GEMINI_API_KEY holds another one."""
+    still_propagating: str = ""
+    """The hint for an IAM refusal right after the run changed IAM (credentials.propagation_hint)."""
 
     @property
     def vertex(self) -> bool:
@@ -114,9 +116,16 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
             "GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION so ADC is used"
         )
     if reason == "SERVICE_DISABLED":
-        # With an API key the consumer is the key's project, which may not be --project.
+        # The consumer is the project the request billed: with an API key the key's, with ADC their
+        # quota project, or gcloud's own when user credentials name none.
         consumer = error.metadata.get("consumer", "").removeprefix("projects/")
-        project = _project(error, where) if where.vertex or not consumer else consumer
+        if consumer == GCLOUD_CLIENT_PROJECT:
+            return (
+                f"the request billed gcloud's own project ({consumer}), as user credentials do when no "
+                f"quota project is set: run `gcloud auth application-default set-quota-project "
+                f"{where.project or 'PROJECT'}`, or pass --billing-project"
+            )
+        project = consumer or _project(error, where)
         return (
             f"enable {service} in project {project}: gcloud services enable {service} --project {project} "
             "(after enabling, allow a few minutes to propagate)"
@@ -138,6 +147,8 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
             "(gcloud auth application-default login, or a service account) and no api_key"
         )
     if reason == "IAM_PERMISSION_DENIED" or (where.vertex and error.code == 403 and not reason):
+        if where.still_propagating:
+            return where.still_propagating
         member = where.principal or "YOUR_PRINCIPAL"
         permission = meta.get("permission", "aiplatform.endpoints.predict")
         return (

@@ -52,9 +52,9 @@ def _looked_up(ctx: VerifyContext, key: str) -> KeyInfo | None:
     """lookupKey names the key (any caller may ask); reading its binding needs access to its project."""
     from gcp_setup.google.apikeys import ApiKeysClient
 
-    keys = ApiKeysClient(ctx.session())
     try:
-        name = keys.lookup(key)
+        keys = ApiKeysClient(ctx.session())
+        name = keys.lookup(key, ctx.project)
     except Exception:  # no such key, or no credentials: the prefix tells
         return None
     try:

@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 
 KEY_CHECKS = ("gemini-api", "vertex-express")
 """The checks that call Gemini with the keys apply manages."""
+IAM_CHANGES = {
+    "service_account": "a new service account",
+    "roles": "role grants",
+    "credentials": "a Token Creator grant or a new key",
+    "workload_identity": "a Workload Identity pool",
+    "gitlab_identity": "a Workload Identity pool",
+}
+"""What a step that changed something changed in IAM, which Google applies after a delay."""
 
 
 class SmokeTest:
@@ -61,6 +69,8 @@ class SmokeTest:
             api_key_env=None,
             api_key=managed_key_string(run, session, say, "api_key"),
             express_key=managed_key_string(run, session, say, "express_key"),
+            propagation_wait_s=config.propagation_wait,
+            just_changed=just_changed(run),
             say=say,
             environ=environ,
         )
@@ -152,6 +162,14 @@ def _known_key_infos(run: RunResult, vctx: VerifyContext) -> dict[str, Any]:
                 AUTH if account else STANDARD, account, step_output(run, step, "name"), "apply"
             )
     return infos
+
+
+def just_changed(run: RunResult) -> tuple[str, ...]:
+    """What `run` changed in IAM (IAM_CHANGES), each said once."""
+    from gcp_setup.steps import Outcome
+
+    changed = (r.name for r in run.results if r.outcome in (Outcome.CREATED, Outcome.UPDATED))
+    return tuple(dict.fromkeys(IAM_CHANGES[name] for name in changed if name in IAM_CHANGES))
 
 
 def step_output(run: RunResult, step: str, key: str) -> Any:
