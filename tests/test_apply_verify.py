@@ -29,7 +29,11 @@ SMOKE_TEST = "Smoke test (gcp-setup verify):"
 @pytest.fixture
 def env(provision_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """provision_env with the smoke test on, and no Google variable or ADC from the machine."""
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+    for name in [
+        n
+        for n in os.environ
+        if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_")) and n != "GOOGLE_APPLICATION_CREDENTIALS"
+    ]:
         monkeypatch.delenv(name)
     monkeypatch.delenv("GCP_SETUP_VERIFY")
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -104,7 +108,10 @@ def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
     reads = [r["path"] for r in requests if r["kind"] == "read"]
     assert [p for p in reads if p.endswith("/models")] == ["/v1beta/models", "/v1beta/openai/models"]
     assert len([p for p in reads if p.endswith(f"/keys/{defaults.API_KEY_ID_PREFIX}1/keyString")]) == 1
-    assert without == {"read": 7}  # provisioning alone: one read per step, two for the account
+    assert without == {
+        "read": 7,
+        "auth": 1,
+    }  # provisioning alone: a token, one read per step, two for the account
 
 
 def test_a_broken_setup_fails_apply_with_verifys_diagnosis(env, world, tmp_path) -> None:
@@ -145,7 +152,8 @@ def test_when_apply_fails_the_smoke_test_does_not_run(env, world, tmp_path) -> N
     assert result.exit_code == 1
     assert "billing is not enabled" in result.stdout
     assert SMOKE_TEST not in result.stdout and "smoke test" not in result.stderr
-    assert not [r for r in env.requests() if r["kind"] in ("data", "auth")]
+    assert not [r for r in env.requests() if r["kind"] == "data"]
+    assert [r["path"] for r in env.requests() if r["kind"] == "auth"] == ["/token"]  # the run's own login
 
 
 def test_no_verify_env_and_toml_turn_it_off_and_plan_status_never_verify(env, tmp_path, monkeypatch) -> None:
@@ -160,19 +168,22 @@ def test_no_verify_env_and_toml_turn_it_off_and_plan_status_never_verify(env, tm
     for command in ("plan", "status"):
         result = gcp_setup(command, *settings(tmp_path))
         assert result.exit_code == 0 and SMOKE_TEST not in result.stdout
-    assert not [r for r in env.requests() if r["kind"] in ("data", "auth") or r["path"].endswith("keyString")]
+    assert not [r for r in env.requests() if r["kind"] == "data" or r["path"].endswith("keyString")]
+    assert [r["path"] for r in env.requests() if r["kind"] == "auth"] == ["/token"] * 2  # each run's login
 
 
 def test_the_readme_figure_for_a_no_op_apply_with_the_defaults(env) -> None:
-    """Your own ADC (none here), no .env: 6 reads of provisioning, 3 of the smoke test, 3 model calls."""
+    """Your own ADC, no .env: 6 reads of provisioning, 3 of the smoke test, 6 model calls, a token for
+    each (docs/provisioning.md), and tokeninfo for who the token's user is."""
     create = ["--project", PROJECT, "--create", "--billing-account", BILLING, "--yes"]
     assert gcp_setup("apply", *create).exit_code == 0
     env.clear_requests()
     result = gcp_setup("apply", *create)
     assert result.exit_code == 0, result.output
-    assert "2 passed, 0 failed, 3 skipped" in result.stdout  # no ADC: credentials and both Vertex checks
-    assert "on the emulator, run apply with --credentials key-file --allow-key-file" in result.stdout
-    assert Counter(r["kind"] for r in env.requests()) == {"read": 9, "data": 3}
+    assert "5 passed, 0 failed, 0 skipped" in result.stdout
+    assert "user credentials; principal user:developer@example.com" in result.stdout
+    assert Counter(r["kind"] for r in env.requests()) == {"read": 9, "data": 6, "auth": 3}
+    assert [r["path"] for r in env.requests() if r["kind"] == "auth"] == ["/token", "/token", "/tokeninfo"]
 
 
 def test_a_key_string_that_cannot_be_read_skips_the_key_checks_and_says_why(env) -> None:
@@ -190,7 +201,7 @@ def test_a_key_string_that_cannot_be_read_skips_the_key_checks_and_says_why(env)
     (message,) = said
     assert message.startswith(f"smoke test: cannot read the string of {name} (")
     assert message.endswith("); its checks are skipped"), message
-    assert "does not have permission" in message  # no such project: 403, as Google answers
+    assert "not found or deleted" in message  # API Keys bills the project, which does not exist
 
 
 def test_apply_with_an_env_file_never_reads_the_key_string(env, tmp_path) -> None:
