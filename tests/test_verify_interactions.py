@@ -1,0 +1,52 @@
+"""verify's `interactions` check on the emulator: a stored interaction and a second chained on it through
+google-genai with the auth key, and its one-line diagnosis when the key or the model is wrong."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from gcp_setup.cli import cli
+from gcp_setup.emulator.apikeys.models import ApiKeysBackend
+from gcp_setup.emulator.generativelanguage.interactions_models import InteractionsBackend
+
+
+def verify_interactions(*extra: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(
+        cli, ["verify", "--only", "interactions", "--format", "json", "--propagation-wait", "0", *extra]
+    )
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_it_chains_two_interactions_and_deletes_them(gemini_project, world) -> None:
+    gemini_project.emu.clear_requests()
+    code, report = verify_interactions()
+    (check,) = report["checks"]
+    assert code == 0 and check["name"] == "interactions" and check["status"] == "passed", check
+    assert "one chained on it" in check["detail"] and check["hint"].startswith("sent an auth key")
+    paths = [(r["method"], r["path"]) for r in gemini_project.emu.requests() if "interactions" in r["path"]]
+    assert [m for m, _ in paths] == ["POST", "POST", "DELETE", "DELETE"]
+    assert world.backend(InteractionsBackend).stored == {}
+
+
+def test_a_wrong_key_fails_with_a_one_line_fix(gemini_project, world) -> None:
+    world.backend(ApiKeysBackend).delete(gemini_project.api_key)
+    code, report = verify_interactions()
+    (check,) = report["checks"]
+    assert code == 1 and check["status"] == "failed" and check["reason"] == "API_KEY_INVALID"
+    assert "$GEMINI_API_KEY is not a valid key" in check["hint"] and "\n" not in check["hint"]
+
+
+def test_a_retired_model_fails_with_a_one_line_fix(gemini_project) -> None:
+    code, report = verify_interactions("--model", "gemini-3-pro-preview")
+    (check,) = report["checks"]
+    assert code == 1 and check["status"] == "failed" and check["reason"] == "MODEL_NOT_FOUND"
+    assert check["hint"].startswith("model gemini-3-pro-preview is retired") and "\n" not in check["hint"]
+    assert "gcp-setup models" in check["hint"]
+
+
+def test_no_generate_skips_it(gemini_project) -> None:
+    code, report = verify_interactions("--no-generate", "--allow-skipped")
+    (check,) = report["checks"]
+    assert code == 0 and check["status"] == "skipped" and "--no-generate" in check["hint"]
