@@ -165,3 +165,14 @@ def test_fields_it_does_not_model_are_an_honest_501(gemini_project, key: str) ->
     assert answer.status_code == 501 and answer.json()["error"]["code"] == "unimplemented"
     unknown = _post(gemini_project.emu, key, "interactions", {"model": MODEL, "input": "hi", "colour": 1})
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "parameter_unknown"
+
+
+def test_on_agent_platform_it_is_an_honest_501(world, emu) -> None:
+    """Google serves it on Vertex AI (projects.locations.interactions); the emulator says it does not."""
+    from dataplane import make_plane
+
+    vertex = make_plane(world, emu.url).vertex("v1beta1")  # held: google-genai closes a dropped client
+    with pytest.raises(interactions_errors.APIStatusError) as refused:
+        vertex.interactions.create(model=MODEL, input="hi")
+    assert refused.value.status_code == 501
+    assert "interactions.create is not emulated" in refused.value.body["error"]["message"]
