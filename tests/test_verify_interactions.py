@@ -50,3 +50,30 @@ def test_no_generate_skips_it(gemini_project) -> None:
     code, report = verify_interactions("--no-generate", "--allow-skipped")
     (check,) = report["checks"]
     assert code == 0 and check["status"] == "skipped" and "--no-generate" in check["hint"]
+
+
+def test_the_snippet_docs_verify_shows_runs_with_the_env_apply_wrote(provision_env, tmp_path) -> None:
+    """docs/verify.md's program, run as a user runs it: a subprocess with the .env's values exported."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
+    from gcp_setup.secrets import read_env_file
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "verify.md").read_text()
+    (snippet,) = re.findall(r"<!-- interactions-snippet:[^>]*-->\n```python\n(.*?)```", doc, re.DOTALL)
+    env_file = tmp_path / ".env"
+    billing = OPEN_ACCOUNT.removeprefix("billingAccounts/")
+    create = ["--project", "interactions-doc-1", "--create", "--billing-account", billing]
+    applied = CliRunner().invoke(cli, ["apply", *create, "--env-file", str(env_file), "--yes"])
+    assert applied.exit_code == 0, applied.output
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "GEMINI_"))}
+    environ.update(read_env_file(env_file))
+    ran = subprocess.run(
+        [sys.executable, "-c", snippet], env=environ, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip()
