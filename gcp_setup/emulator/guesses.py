@@ -354,3 +354,13 @@ def background_needs_store() -> errors.InteractionsError:
 
 def model_or_agent_required() -> errors.InteractionsError:
     return errors.InteractionsError(400, "invalid_request", "Either model or agent must be set.")
+
+
+def interactions_input_required() -> errors.InteractionsError:
+    return errors.InteractionsError(400, "invalid_request", "input is required.")
+
+
+def interactions_field_type(name: str, expected: str) -> errors.InteractionsError:
+    return errors.InteractionsError(
+        400, "invalid_request", f"Invalid value at '{name}': expected {expected}."
+    )

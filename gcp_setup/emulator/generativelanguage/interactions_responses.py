@@ -78,7 +78,7 @@ def _new(req: ApiRequest, project: Project, model: str, body: dict[str, Any]) ->
     history = interactions.previous(project.number, previous_id).turns if previous_id else []
     text = wire.input_text(body.get("input"))
     if not text:
-        raise errors.InteractionsError(400, "invalid_request", "input is required.")
+        raise guesses.interactions_input_required()
     said = answer(Ask(last_user_text=text, max_tokens=wire.max_output_tokens(body)))
     return Interaction(
         id=interactions.new_id(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.gemini import tokens
 from gcp_setup.emulator.core.times import rfc3339
@@ -48,8 +49,21 @@ NOT_EMULATED = frozenset(
 ignores them."""
 
 
+TYPES = {
+    "model": str,
+    "previous_interaction_id": str,
+    "system_instruction": str,
+    "store": bool,
+    "stream": bool,
+    "background": bool,
+    "generation_config": dict,
+}
+
+
 def check_fields(body: dict[str, Any]) -> None:
-    for name in body:
+    for name, value in body.items():
+        if name in TYPES and not isinstance(value, TYPES[name]):
+            raise guesses.interactions_field_type(name, TYPES[name].__name__)
         if name in NOT_EMULATED:
             raise errors.InteractionsError(
                 501, "unimplemented", f"{name} is not emulated by gcp-setup's Interactions API."
@@ -74,8 +88,10 @@ def input_text(given: Any) -> str:
 
 
 def max_output_tokens(body: dict[str, Any]) -> int | None:
-    config = body.get("generation_config")
-    return config.get("max_output_tokens") if isinstance(config, dict) else None
+    limit = (body.get("generation_config") or {}).get("max_output_tokens")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+        raise guesses.interactions_field_type("generation_config.max_output_tokens", "int")
+    return limit
 
 
 def _text(text: str) -> list[dict[str, Any]]:
