@@ -331,21 +331,14 @@ google.learning.vertex.api.interactions.v1beta1.InteractionsService)."""
 
 
 def previous_interaction_not_completed(interaction_id: str, status: str) -> errors.InteractionsError:
-    return errors.InteractionsError(
-        400,
-        "invalid_request",
-        f"previous_interaction_id {interaction_id} is {status}: it must be a stored interaction in a "
-        "terminal state (e.g. completed).",
-    )
+    """Google's rule, from the field's reference; the wording is the guess."""
+    rule = "it must be a stored interaction in a terminal state (e.g. completed)"
+    return errors.InteractionsError(400, "invalid_request", f"{interaction_id} is {status}: {rule}.")
 
 
 def interaction_not_cancellable(interaction_id: str, status: str) -> errors.InteractionsError:
-    return errors.InteractionsError(
-        400,
-        "failed_precondition",
-        f"Interaction {interaction_id} is {status}: only background interactions that are still running "
-        "can be cancelled.",
-    )
+    rule = "only background interactions that are still running can be cancelled"
+    return errors.InteractionsError(400, "failed_precondition", f"{interaction_id} is {status}: {rule}.")
 
 
 def background_needs_store() -> errors.InteractionsError:

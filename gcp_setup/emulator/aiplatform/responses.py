@@ -12,18 +12,11 @@ from typing import Any
 
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.aiplatform import authorization as vertex
-from gcp_setup.emulator.core import discovery, errors
+from gcp_setup.emulator.core import discovery, errors, routes
 from gcp_setup.emulator.core.gemini import catalogue, embeddings, gemini_wire, tokens
 from gcp_setup.emulator.core.gemini.replies import chat_reply, openai_embedding_list, stream_reply
 from gcp_setup.emulator.core.paging import page, with_next_page
-from gcp_setup.emulator.core.routes import (
-    ApiRequest,
-    Reply,
-    api_method,
-    http_route,
-    not_emulated,
-    not_emulated_error,
-)
+from gcp_setup.emulator.core.routes import ApiRequest, Reply, api_method, http_route, not_emulated
 from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 
@@ -235,7 +228,7 @@ for _version_path in ("v1", "v1beta1"):
 
 
 def _interactions_not_emulated(req: ApiRequest) -> dict[str, Any]:
-    raise not_emulated_error(req.method_id)
+    raise routes.not_emulated_error(req.method_id)
 
 
 # The Interactions API on Agent Platform, where google-genai (vertexai=True) sends it: Google serves it there
