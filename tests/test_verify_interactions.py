@@ -77,3 +77,17 @@ def test_the_snippet_docs_verify_shows_runs_with_the_env_apply_wrote(provision_e
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip()
+
+
+def test_the_free_tier_limit_0_is_named_and_not_waited_for(gemini_project, world) -> None:
+    from gcp_setup.emulator.billing.models import BillingBackend
+    from gcp_setup.emulator.generativelanguage.models import GenerativeModels
+
+    world.backend(GenerativeModels).switches.no_free_tier_models.add("gemini-3.8-flash")
+    world.backend(BillingBackend).link(gemini_project.project, "")
+    gemini_project.emu.clear_requests()
+    code, report = verify_interactions("--model", "gemini-3.8-flash")
+    (check,) = report["checks"]
+    assert code == 1 and check["reason"] == "FREE_TIER_LIMIT_0" and "link billing" in check["hint"]
+    creates = [r for r in gemini_project.emu.requests() if r["path"] == "/v1beta/interactions"]
+    assert len(creates) == 1  # sent once: no wait frees a quota of 0
