@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gcp_setup.emulator import guesses
-from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core import errors, routes
 from gcp_setup.emulator.core.gemini import gemini_wire
 from gcp_setup.emulator.core.gemini.behaviour import Ask, answer
 from gcp_setup.emulator.core.gemini.catalogue import model_id
@@ -37,6 +37,8 @@ def _interactions(http_method: str, path: str, verb: str):
 
     def register(handler: Handler) -> Handler:
         def wrapped(req: ApiRequest) -> dict[str, Any] | Reply:
+            if ":" in req.params.get("interaction", ""):
+                _vertex_custom_verb(req)
             version = req.path.split("/")[1]
             project = authorize_key(
                 req, f"google.ai.generativelanguage.{version}.{guesses.INTERACTIONS_SERVICE}.{verb}"
@@ -54,6 +56,13 @@ def _interactions(http_method: str, path: str, verb: str):
         return handler
 
     return register
+
+
+def _vertex_custom_verb(req: ApiRequest) -> None:
+    """`/v1/interactions/ID:poll` and `:stream` are Vertex AI's (aiplatform v1), on another host at Google but
+    on the emulator's one: they answer as every Vertex AI method the emulator does not model."""
+    found = routes.find_not_emulated(req.method, req.path)
+    raise routes.not_emulated_error(found[0].method_id if found else req.path)
 
 
 def _model(req: ApiRequest, body: dict[str, Any]) -> str:
