@@ -176,3 +176,12 @@ def test_on_agent_platform_it_is_an_honest_501(world, emu) -> None:
         vertex.interactions.create(model=MODEL, input="hi")
     assert refused.value.status_code == 501
     assert "interactions.create is not emulated" in refused.value.body["error"]["message"]
+
+
+def test_a_disabled_gemini_api_is_service_disabled_as_on_generate_content(gemini_project, world, key) -> None:
+    from gcp_setup.emulator.serviceusage.models import ServicesBackend
+
+    world.backend(ServicesBackend).disable(gemini_project.project, "generativelanguage.googleapis.com")
+    answer = _post(gemini_project.emu, key, "interactions", {"model": MODEL, "input": "hi"})
+    assert answer.status_code == 403
+    assert answer.json()["error"]["details"][0]["reason"] == "SERVICE_DISABLED"
