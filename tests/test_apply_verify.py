@@ -70,7 +70,7 @@ def test_apply_ends_with_every_check_passed_and_no_secret_shown(env, world, tmp_
     assert result.exit_code == 0, result.output
     summary, _, smoke = result.stdout.partition(SMOKE_TEST)
     assert "7 changed" in summary
-    assert "5 passed, 0 failed, 0 skipped" in smoke
+    assert "6 passed, 0 failed, 0 skipped" in smoke
     assert f"serviceAccount:gemini-client@{PROJECT}.iam.gserviceaccount.com" in smoke  # the key file's ADC
     assert key_string(world) not in result.output
 
@@ -90,8 +90,8 @@ def test_json_document_carries_verify_without_duplicates(env, world, tmp_path) -
 
 def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
     """docs/provisioning.md's figures: the smoke test adds one control-plane read (getKeyString), two
-    model lists (the emulator logs them as reads), six model calls and one token; never a mutating
-    request."""
+    model lists (the emulator logs them as reads), ten data-plane calls (six model calls, two interactions
+    and their deletes) and one token; never a mutating request."""
     assert gcp_setup("apply", *settings(tmp_path), "--yes").exit_code == 0
     env.clear_requests()
     unverified = gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify")
@@ -100,11 +100,11 @@ def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
     env.clear_requests()
     verified = gcp_setup("apply", *settings(tmp_path))  # no --yes: nothing to do, said as a plan
     assert verified.exit_code == 0, verified.output
-    assert "No changes" in verified.stdout and "5 passed" in verified.stdout
+    assert "No changes" in verified.stdout and "6 passed" in verified.stdout
     requests = env.requests()
     assert env.writes() == []
     added = {kind: n - without[kind] for kind, n in Counter(r["kind"] for r in requests).items()}
-    assert added == {"read": 3, "data": 6, "auth": 1}, [r["path"] for r in requests]
+    assert added == {"read": 3, "data": 10, "auth": 1}, [r["path"] for r in requests]
     reads = [r["path"] for r in requests if r["kind"] == "read"]
     assert [p for p in reads if p.endswith("/models")] == ["/v1beta/models", "/v1beta/openai/models"]
     assert len([p for p in reads if p.endswith(f"/keys/{defaults.API_KEY_ID_PREFIX}1/keyString")]) == 1
@@ -123,7 +123,7 @@ def test_a_broken_setup_fails_apply_with_verifys_diagnosis(env, world, tmp_path)
     assert "FAIL gemini-api" in result.stdout and "network location" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == (
         "apply succeeded; the smoke test failed: gemini-api (FAILED_PRECONDITION); "
-        "openai-gemini (FAILED_PRECONDITION)"
+        "interactions (FAILED_PRECONDITION); openai-gemini (FAILED_PRECONDITION)"
     )
     assert key_string(world) not in result.output
 
@@ -140,7 +140,7 @@ def test_a_disabled_service_account_is_enabled_again_and_the_smoke_test_passes(e
     outcomes = {s["name"]: s["outcome"] for s in document["steps"]}
     assert outcomes["service_account"] == "updated"
     assert not account.disabled
-    assert [c["status"] for c in document["verify"]["checks"]] == ["passed"] * 5
+    assert [c["status"] for c in document["verify"]["checks"]] == ["passed"] * 6
 
 
 def test_when_apply_fails_the_smoke_test_does_not_run(env, world, tmp_path) -> None:
@@ -163,7 +163,7 @@ def test_no_verify_env_and_toml_turn_it_off_and_plan_status_never_verify(env, tm
     monkeypatch.delenv("GCP_SETUP_VERIFY")
     (tmp_path / "gcp-setup.toml").write_text("verify = false\n")
     assert SMOKE_TEST not in gcp_setup("apply", *settings(tmp_path), "--yes").stdout
-    assert "5 passed" in gcp_setup("apply", *settings(tmp_path), "--yes", "--verify").stdout  # flag wins
+    assert "6 passed" in gcp_setup("apply", *settings(tmp_path), "--yes", "--verify").stdout  # flag wins
     env.clear_requests()
     for command in ("plan", "status"):
         result = gcp_setup(command, *settings(tmp_path))
@@ -173,16 +173,16 @@ def test_no_verify_env_and_toml_turn_it_off_and_plan_status_never_verify(env, tm
 
 
 def test_the_readme_figure_for_a_no_op_apply_with_the_defaults(env) -> None:
-    """Your own ADC, no .env: 6 reads of provisioning, 3 of the smoke test, 6 model calls, a token for
+    """Your own ADC, no .env: 6 reads of provisioning, 3 of the smoke test, 10 data-plane calls, a token for
     each (docs/provisioning.md), and tokeninfo for who the token's user is."""
     create = ["--project", PROJECT, "--create", "--billing-account", BILLING, "--yes"]
     assert gcp_setup("apply", *create).exit_code == 0
     env.clear_requests()
     result = gcp_setup("apply", *create)
     assert result.exit_code == 0, result.output
-    assert "5 passed, 0 failed, 0 skipped" in result.stdout
+    assert "6 passed, 0 failed, 0 skipped" in result.stdout
     assert "user credentials; principal user:developer@example.com" in result.stdout
-    assert Counter(r["kind"] for r in env.requests()) == {"read": 9, "data": 6, "auth": 3}
+    assert Counter(r["kind"] for r in env.requests()) == {"read": 9, "data": 10, "auth": 3}
     assert [r["path"] for r in env.requests() if r["kind"] == "auth"] == ["/token", "/token", "/tokeninfo"]
 
 
@@ -212,7 +212,7 @@ def test_apply_with_an_env_file_never_reads_the_key_string(env, tmp_path) -> Non
         env.clear_requests()
         result = gcp_setup("apply", *settings(tmp_path), "--env-file", str(env_file), "--yes")
         assert result.exit_code == 0, result.output
-        assert "5 passed" in result.stdout, run
+        assert "6 passed" in result.stdout, run
         paths = [r["path"] for r in env.requests()]
         assert (
             len([p for p in paths if p.endswith(f"/keys/{defaults.API_KEY_ID_PREFIX}1/keyString")]) == reads

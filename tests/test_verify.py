@@ -32,7 +32,7 @@ def verify_json(*args: str) -> tuple[int, dict]:
 def test_verify_passes_every_check_after_setup(gemini_project) -> None:
     result = run_verify()
     assert result.exit_code == 0, result.output
-    assert "6 passed, 0 failed, 0 skipped" in result.stdout
+    assert "7 passed, 0 failed, 0 skipped" in result.stdout
     assert "gemini-client@" in result.stdout
 
 
@@ -251,7 +251,7 @@ def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monk
     assert applied.exit_code == 0, applied.output
     code, report = verify_json("--env-file", str(env_file))
     assert code == 0, report
-    assert [c["status"] for c in report["checks"]] == ["passed"] * 6
+    assert [c["status"] for c in report["checks"]] == ["passed"] * 7
     assert report["project"] == "apply-then-verify"
 
 

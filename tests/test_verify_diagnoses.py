@@ -195,6 +195,7 @@ def test_a_deleted_service_account_fails_credentials_its_key_and_skips_vertex(ge
     assert {name: c["status"] for name, c in checks.items()} == {
         "credentials": "failed",
         "gemini-api": "failed",
+        "interactions": "failed",
         "vertex": "skipped",
         "vertex-express": "failed",
         "openai-gemini": "failed",

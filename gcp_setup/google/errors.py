@@ -1,7 +1,8 @@
 """Google API errors, from whichever client raised them, turned into one line a person can act on.
 
 google-api-core raises `GoogleAPICallError` (with `.reason` from ErrorInfo), google-api-python-client
-`HttpError` (a JSON body), google-genai `APIError` and openai `APIStatusError` (the parsed body),
+`HttpError` (a JSON body), google-genai `APIError`, its Interactions client's `APIStatusError` and openai
+`APIStatusError` (the parsed body; the Interactions API's own errors carry a string code, "not_found"),
 requests/urllib3 connection errors. All are mapped here, in one place, to GoogleApiError: the ErrorInfo
 reason and metadata, and the delay a RetryInfo asks for.
 
@@ -165,8 +166,8 @@ def as_google_api_error(exc: BaseException) -> GoogleApiError | None:
         return from_api_core(exc)
     if module.startswith("google.genai") and hasattr(exc, "code") and hasattr(exc, "details"):
         return from_genai_error(exc)
-    if module.startswith("openai") and hasattr(exc, "status_code"):
-        return from_openai_error(exc)
+    if module.startswith(("openai", "google.genai._interactions")) and hasattr(exc, "status_code"):
+        return from_status_error(exc)
     return None
 
 
@@ -235,9 +236,13 @@ def from_error_body(code: int, body: Any, fallback: str = "") -> GoogleApiError:
     if not isinstance(error, dict):
         error = {"message": str(error)}
     message = str(error.get("message") or fallback or f"HTTP {code}")
+    given = error.get("code")
+    if isinstance(given, str) and not given.isdigit():  # the Interactions API's codes: "not_found"
+        quoted = replace(_details(None, message), free_tier="free_tier" in message)  # no QuotaFailure
+        return _api_error(message, code, given.upper(), quoted)
     return _api_error(
         message,
-        int(error.get("code") or code or 0),
+        int(given or code or 0),
         str(error.get("status") or ""),
         _details(error.get("details"), message),
     )
@@ -248,8 +253,9 @@ def from_genai_error(exc: Exception) -> GoogleApiError:
     return from_error_body(int(getattr(exc, "code", 0) or 0), getattr(exc, "details", None), str(exc))
 
 
-def from_openai_error(exc: Exception) -> GoogleApiError:
-    """An openai.APIStatusError (its `body` is the parsed error body) as GoogleApiError."""
+def from_status_error(exc: Exception) -> GoogleApiError:
+    """An openai.APIStatusError, or an error of google-genai's Interactions client (both carry the parsed
+    error body in `body`), as GoogleApiError."""
     return from_error_body(int(getattr(exc, "status_code", 0) or 0), getattr(exc, "body", None), str(exc))
 
 

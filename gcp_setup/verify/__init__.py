@@ -1,7 +1,7 @@
 """`gcp-setup verify`: prove that the credentials work on every path a user calls Gemini by.
 
 Checks run in order; each yields a CheckResult (passed, failed or skipped, latency, one-line hint):
-credentials → gemini-api → vertex → vertex-express → openai-gemini → openai-vertex.
+credentials → gemini-api → interactions → vertex → vertex-express → openai-gemini → openai-vertex.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Check:
 CHECKS: tuple[Check, ...] = (
     Check("credentials", "Application Default Credentials", "credentials"),
     Check("gemini-api", "Gemini API with an API key (google-genai)", "gemini_api"),
+    Check("interactions", "Interactions API with an API key (google-genai)", "interactions"),
     Check("vertex", "Vertex AI with ADC (google-genai, vertexai=True)", "vertex"),
     Check("vertex-express", "Vertex AI express mode with an auth key (google-genai)", "vertex_express"),
     Check("openai-gemini", "OpenAI-compatible Gemini API (openai)", "openai_compat", "check_gemini"),
@@ -121,7 +122,7 @@ def sent_key(ctx: VerifyContext, check: str, stray: str | None) -> tuple[str | N
         return envvars.VERTEX_EXPRESS_API_KEY, ctx.express_key
     if check == "vertex":
         return (stray, ctx.environ.get(stray)) if stray else (None, None)
-    if check in ("gemini-api", "openai-gemini"):
+    if check in ("gemini-api", "interactions", "openai-gemini"):
         return ctx.api_key_env, ctx.api_key
     return None, None
 

@@ -2,8 +2,9 @@
 
 The diagnosis comes from Google's error details (the ErrorInfo reason and its metadata), with the HTTP
 status only where Google sends no ErrorInfo (user location, unknown model), the names google/errors.py
-gives the two 429s without one (a free tier of limit 0, Vertex AI's shared capacity), and the
-message text in one case only: "Multiple authentication credentials received", a 400 with no details.
+gives the two 429s without one (a free tier of limit 0, Vertex AI's shared capacity), the Interactions
+API's own string codes, and the message text in two cases only: "Multiple authentication credentials
+received", a 400 with no details, and "is no longer available", the 404 of a retired model.
 What kind of key was sent (auth or standard, read by verify.keys) turns a generic "invalid key" into
 the fix for a retired standard key.
 """
@@ -25,7 +26,7 @@ class Where:
     """What the failed call was, for the hint: which path, which key variable, which project."""
 
     check: str
-    """gemini-api | vertex | openai-gemini | openai-vertex"""
+    """gemini-api | interactions | vertex | vertex-express | openai-gemini | openai-vertex"""
     api_key_env: str | None = None
     project: str | None = None
     location: str = "global"
@@ -51,6 +52,10 @@ class Where:
 
 
 MULTIPLE_CREDENTIALS = "Multiple authentication credentials received"
+RETIRED = "is no longer available"
+"""Google's 404 for a shut-down model, and for one closed to new projects ("... to new users")."""
+AUTHENTICATION = "AUTHENTICATION"
+"""The Interactions API's own code for a missing or invalid key (ai.google.dev/gemini-api/docs/api-errors)."""
 MIGRATE = "gcp-setup apply --api-key-type auth --env-file .env"
 """Replaces a standard key with an auth key (and the .env's value), then deletes the old key."""
 
@@ -130,7 +135,7 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
             f"enable {service} in project {project}: gcloud services enable {service} --project {project} "
             "(after enabling, allow a few minutes to propagate)"
         )
-    if reason == "API_KEY_INVALID":
+    if reason == "API_KEY_INVALID" or error.status == AUTHENTICATION:
         return (
             f"{_key(where)} is not a valid key (deleted, or mistyped): create one with `gcp-setup apply` "
             f"and export it as {where.api_key_env or envvars.GEMINI_API_KEY}"
@@ -189,6 +194,11 @@ def _by_status(error: GoogleApiError, where: Where) -> str | None:
             "Google refuses calls from your network location for this API: it is where the request comes "
             "from (IP address, VPN, proxy, cloud region), not a project setting; call from a supported "
             "country, or use Vertex AI"
+        )
+    if (error.code == 404 or error.status == "NOT_FOUND") and RETIRED in str(error):
+        return (
+            f"model {where.model or 'the model'} is retired ({RETIRED} to this project): choose a current "
+            "one with --model (see: gcp-setup models --method generateContent)"
         )
     if error.code == 404 or error.status == "NOT_FOUND":
         model = where.model or "the model"

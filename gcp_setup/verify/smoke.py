@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from gcp_setup.verify.core import CheckResult, VerifyContext
 
 
-KEY_CHECKS = ("gemini-api", "vertex-express")
+KEY_CHECKS = ("gemini-api", "interactions", "vertex-express")
 """The checks that call Gemini with the keys apply manages."""
 IAM_CHANGES = {
     "service_account": "a new service account",
