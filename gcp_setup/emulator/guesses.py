@@ -316,3 +316,29 @@ def basic_role_with_condition() -> errors.InvalidArgument:
         "Binding with a condition and a basic role is not allowed. "
         "Basic roles are `roles/editor`, `roles/owner`, and `roles/viewer`."
     )
+
+
+# -- the Gemini API's billing (issue 24) -----------------------------------------------------------------
+# Guess: one generation costs a flat $0.001, whatever its tokens (Google prices per token and model; a flat
+# price keeps the emulator's ledger reproducible, and tests set balances and limits around it).
+GEMINI_PRICE_PER_GENERATION_USD = 0.001
+
+
+def spend_rate_limited(tier: str, limit_usd: float, retry_s: float) -> errors.ResourceExhausted:
+    """Google's rate-limits page says a project past its tier's spend in 10 minutes (rolling) gets 429
+    RESOURCE_EXHAUSTED, and a Google reply on discuss.ai.google.dev (thread 189883) that every 429 now
+    describes its cause. Guess: the message, the quota metric and id (shaped as the free tier's), and a
+    RetryInfo for when enough of the window has passed."""
+    metric = "generativelanguage.googleapis.com/spend_based_rate_limit"
+    return errors.ResourceExhausted(
+        f"You exceeded your spend-based rate limit of ${limit_usd:g} per 10 minutes for your usage tier "
+        f"({tier}). For more information on this error, head to: "
+        "https://ai.google.dev/gemini-api/docs/rate-limits#spend-based-rate-limits.",
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [{"quotaMetric": metric, "quotaId": f"SpendPerTenMinutesPerProject-{tier}"}],
+            },
+            {"@type": errors.RETRY_INFO, "retryDelay": f"{max(1, round(retry_s))}s"},
+        ],
+    )
