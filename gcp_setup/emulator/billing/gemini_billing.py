@@ -29,7 +29,8 @@ def prepay_depleted() -> errors.ResourceExhausted:
     account, with no details (the body quoted in discuss.ai.google.dev threads 169215 and 170539, 2026-06)."""
     return errors.ResourceExhausted(
         "Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to "
-        "manage your project and billing. Learn more at https://ai.google.dev/gemini-api/docs/billing#prepay. "
+        "manage your project and billing. Learn more at "
+        "https://ai.google.dev/gemini-api/docs/billing#prepay. "
     )
 
 
