@@ -52,6 +52,8 @@ KEY_BINDING_CONSTRAINT = "iam.managed.disableServiceAccountApiKeyCreation"
 LOCATION = "global"
 TIMEOUT_S = 30.0
 """The deadline of each network call, to connect and to read (--timeout, GCP_SETUP_TIMEOUT)."""
+AI_STUDIO_PROJECTS = "https://ai.studio/projects"
+"""Where Google sells the Gemini API's prepaid credits and shows a project's tier (no API exposes either)."""
 GEMINI_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 
 # Workload Identity Federation for GitHub Actions (--github-repo OWNER/REPO); the Terraform module's

@@ -80,6 +80,8 @@ class VerifyContext:
     """The Vertex AI express mode key (VERTEX_EXPRESS_API_KEY, or the one apply made)."""
     key_infos: dict[str, Any] = field(default_factory=dict, repr=False)
     """key string -> verify.keys.KeyInfo, once known (apply's smoke test fills it: it made the keys)."""
+    vertex_waits: str | None = None
+    """Why the Agent Platform (Vertex AI) checks are skipped: apply set up a project without billing."""
     _session: Any = field(default=None, repr=False)
     clients: dict[str, Any] = field(default_factory=dict, repr=False)
     """Client objects reused across checks (each costs an SSL context)."""

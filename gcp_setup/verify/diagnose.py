@@ -23,8 +23,7 @@ from gcp_setup.google.errors import (
 from gcp_setup.verify.models import ModelInfo, close_names
 
 VERTEX_ROLE = "roles/aiplatform.user"
-AI_STUDIO_PROJECTS = "https://ai.studio/projects"
-"""Where Google sells the Gemini API's prepaid credits and shows a project's tier (no API exposes them)."""
+AI_STUDIO_PROJECTS = defaults.AI_STUDIO_PROJECTS
 
 
 @dataclass

@@ -65,6 +65,8 @@ class SmokeTest:
             environ=environ,
         )
         vctx.key_infos.update(_known_key_infos(run, vctx))
+        if step_output(run, "billing", "enabled") is False:
+            vctx.vertex_waits = f"Vertex AI waits for billing on {config.project} (see the billing step)"
         names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
         return cls(vctx, smoke_test(vctx, names))
 
