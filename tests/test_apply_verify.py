@@ -19,6 +19,7 @@ from gcp_setup.emulator.billing.models import CLOSED_ACCOUNT, OPEN_ACCOUNT, Bill
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
 from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+from gcp_setup.secrets import read_env_file
 from gcp_setup.verify import CHECK_NAMES
 
 PROJECT = "apply-verify-1"
@@ -247,3 +248,16 @@ def test_apply_without_billing_sets_up_the_gemini_api_and_says_what_waits(env, w
         "openai-vertex": "skipped",
     }
     assert checks["vertex"]["hint"] == f"Vertex AI waits for billing on {PROJECT} (see the billing step)"
+
+
+def test_apply_writes_use_enterprise_and_warns_of_a_shell_that_overrides_it(
+    env, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_GENAI_USE_ENTERPRISE", "true")
+    env_file = tmp_path / ".env"
+    result = gcp_setup("apply", *settings(tmp_path), "--env-file", str(env_file), "--yes", "--no-verify")
+    assert result.exit_code == 0, result.output
+    written = read_env_file(env_file)
+    assert written["GOOGLE_GENAI_USE_ENTERPRISE"] == written["GOOGLE_GENAI_USE_VERTEXAI"] == "false"
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("warning: $")]
+    assert "$GOOGLE_GENAI_USE_ENTERPRISE in your environment overrides the .env: google-genai" in line

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
+from gcp_setup.commands.common import warn_about_environment
 from gcp_setup.commands.options import settings_command, values_of
 from gcp_setup.errors import EXIT_FAILED, UsageError
 from gcp_setup.verify import CHECK_NAMES
@@ -88,6 +89,7 @@ def verify(
 
         return run_fleet_verify(ctx, projects, check, fmt)
     vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, generate)
+    warn_about_environment(values["env_file"])
     results = smoke_test(vctx, names)
     problem = render.verdict(results, checks, values["allow_skipped"])
     if values["junit"]:
