@@ -52,6 +52,10 @@ KEY_BINDING_CONSTRAINT = "iam.managed.disableServiceAccountApiKeyCreation"
 LOCATION = "global"
 TIMEOUT_S = 30.0
 """The deadline of each network call, to connect and to read (--timeout, GCP_SETUP_TIMEOUT)."""
+VERTEX_AI = "Agent Platform (Vertex AI)"
+"""Google's name for Vertex AI since April 2026 (Gemini Enterprise Agent Platform; its "Vertex AI name
+changes" page), the old one kept in brackets so that both find it. Service aiplatform.googleapis.com, its
+endpoints and roles/aiplatform.* keep their names."""
 AI_STUDIO_PROJECTS = "https://ai.studio/projects"
 """Where Google sells the Gemini API's prepaid credits and shows a project's tier (no API exposes either)."""
 GEMINI_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"

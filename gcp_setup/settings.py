@@ -272,7 +272,7 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="KEY=VALUE"),
     Setting("billing_account", str | None, "Link this billing account (0X0X0X-0X0X0X-0X0X0X).", EXPORT,
             check=check_billing_account, metavar="ID"),
-    Setting("location", str, "Vertex AI location.", EXPORT | {"verify"},
+    Setting("location", str, "Agent Platform (Vertex AI) location.", EXPORT | {"verify"},
             default=defaults.LOCATION, check=check_location, flags=("--location", "--region"),
             metavar="LOCATION", env=(envvars.LOCATION,)),
     Setting("services", tuple[str, ...], "Enable these APIs too (besides gcp-setup's own).", EXPORT,
@@ -294,8 +294,9 @@ SETTINGS: tuple[Setting, ...] = (
             default=False, parse=as_bool, kind="flag"),
     Setting("keep_old_key", bool, "Keep a replaced key (not deleted this run).", PROVISION,
             default=False, parse=as_bool, kind="flag"),
-    Setting("vertex_express", bool, "Also an auth key for Vertex AI express mode (the account gets "
-            f"{defaults.EXPRESS_ROLE}).", EXPORT | {"destroy"}, default=False, parse=as_bool, kind="flag"),
+    Setting("vertex_express", bool, "Also an auth key for Agent Platform (Vertex AI) express mode (the "
+            f"account gets {defaults.EXPRESS_ROLE}).", EXPORT | {"destroy"}, default=False, parse=as_bool,
+            kind="flag"),
     Setting("credentials", str, "How local code authenticates.", PROVISION,
             default="user", check=check_credentials, choices=CREDENTIAL_MODES),
     Setting("allow_key_file", bool, "Permit --credentials key-file.", PROVISION,

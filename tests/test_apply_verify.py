@@ -236,7 +236,7 @@ def test_apply_without_billing_sets_up_the_gemini_api_and_says_what_waits(env, w
     result = gcp_setup("apply", *without_billing, "--env-file", str(tmp_path / ".env"), "--yes")
     assert result.exit_code == 0, result.output
     assert "the Gemini API works on its free tier" in result.stdout
-    assert "Vertex AI (aiplatform.googleapis.com) waits for billing" in result.stdout
+    assert "Agent Platform (Vertex AI) (aiplatform.googleapis.com) waits for billing" in result.stdout
     assert f"gcloud billing projects link {PROJECT} --billing-account=ACCOUNT_ID" in result.stdout
     document = json.loads(gcp_setup("apply", *without_billing, "--yes", "--format", "json").stdout)
     checks = {c["name"]: c for c in document["verify"]["checks"]}
@@ -247,7 +247,10 @@ def test_apply_without_billing_sets_up_the_gemini_api_and_says_what_waits(env, w
         "openai-gemini": "passed",
         "openai-vertex": "skipped",
     }
-    assert checks["vertex"]["hint"] == f"Vertex AI waits for billing on {PROJECT} (see the billing step)"
+    assert (
+        checks["vertex"]["hint"]
+        == f"Agent Platform (Vertex AI) waits for billing on {PROJECT} (see the billing step)"
+    )
 
 
 def test_apply_writes_use_enterprise_and_warns_of_a_shell_that_overrides_it(

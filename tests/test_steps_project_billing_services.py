@@ -135,7 +135,7 @@ def test_without_billing_only_vertex_ai_waits(emu):
     result = run(emu, create=True)
     billing_step, services_step = result.by_name("billing"), result.by_name("services")
     assert billing_step.outcome is Outcome.UNCHANGED and result.ok
-    assert "Vertex AI (aiplatform.googleapis.com) waits for billing" in billing_step.detail
+    assert "Agent Platform (Vertex AI) (aiplatform.googleapis.com) waits for billing" in billing_step.detail
     assert "the Gemini API works on its free tier" in billing_step.detail
     assert f"gcloud billing projects link {PROJECT} --billing-account=" in billing_step.detail
     assert "console.cloud.google.com/billing" in billing_step.detail

@@ -69,8 +69,9 @@ def verify(
     fmt: str,
     **settings,
 ) -> None:
-    """Prove that the credentials work: ADC, the Gemini API key, Vertex AI and both OpenAI-compatible
-    endpoints, through the real google-genai and openai libraries. Failures name the fix."""
+    """Prove that the credentials work: ADC, the Gemini API key, Agent Platform (Vertex AI) and both
+    OpenAI-compatible endpoints, through the real google-genai and openai libraries. Failures name the
+    fix."""
     from gcp_setup import github_actions
     from gcp_setup.verify import render, smoke_test
 

@@ -113,8 +113,8 @@ class BillingStep(Step):
         if state.enabled:
             studio = defaults.AI_STUDIO_PROJECTS
             return (
-                f"billing enabled (account {state.account}): Vertex AI bills it; the Gemini API is at Tier 1 "
-                f"and pays from credits prepaid in AI Studio (Google's APIs show neither: {studio})"
+                f"billing enabled (account {state.account}): {defaults.VERTEX_AI} bills it; the Gemini API "
+                f"is at Tier 1 and pays from credits prepaid in AI Studio (no API shows either: {studio})"
             )
         return self._waiting(ctx.config.project, state, ctx.config.services)
 
@@ -126,9 +126,10 @@ class BillingStep(Step):
         blocked = blocked_services(services)
         if not blocked:
             return text
+        console = billing.CONSOLE_LINK.format(project=project)
         return (
-            f"{text}; Vertex AI ({', '.join(blocked)}) waits for billing: pass --billing-account ID, run "
-            f"`{billing.link_command(project)}`, or open {billing.CONSOLE_LINK.format(project=project)}"
+            f"{text}; {defaults.VERTEX_AI} ({', '.join(blocked)}) waits for billing: pass --billing-account "
+            f"ID, run `{billing.link_command(project)}`, or open {console}"
         )
 
     def outputs(self, ctx: Context, state: BillingState) -> dict[str, Any]:

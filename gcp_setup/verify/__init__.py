@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gcp_setup import envvars
+from gcp_setup.defaults import VERTEX_AI
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.verify.core import CheckResult, Skip, VerifyContext, run_check
 from gcp_setup.verify.diagnose import Where, diagnose
@@ -31,10 +32,10 @@ class Check:
 CHECKS: tuple[Check, ...] = (
     Check("credentials", "Application Default Credentials", "credentials"),
     Check("gemini-api", "Gemini API with an API key (google-genai)", "gemini_api"),
-    Check("vertex", "Vertex AI with ADC (google-genai, vertexai=True)", "vertex"),
-    Check("vertex-express", "Vertex AI express mode with an auth key (google-genai)", "vertex_express"),
+    Check("vertex", f"{VERTEX_AI} with ADC (google-genai, vertexai=True)", "vertex"),
+    Check("vertex-express", f"{VERTEX_AI} express mode with an auth key (google-genai)", "vertex_express"),
     Check("openai-gemini", "OpenAI-compatible Gemini API (openai)", "openai_compat", "check_gemini"),
-    Check("openai-vertex", "OpenAI-compatible Vertex AI (openai)", "openai_compat", "check_vertex"),
+    Check("openai-vertex", f"OpenAI-compatible {VERTEX_AI} (openai)", "openai_compat", "check_vertex"),
 )
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 VERTEX_CHECKS = frozenset({"vertex", "vertex-express", "openai-vertex"})

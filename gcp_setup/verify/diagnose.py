@@ -153,8 +153,8 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
     if reason == "BILLING_DISABLED":
         project = _project(error, where)
         return (
-            f"Vertex AI needs billing on project {project}: gcloud billing projects link {project} "
-            "--billing-account=ACCOUNT_ID (list accounts: gcloud billing accounts list)"
+            f"{defaults.VERTEX_AI} needs billing on project {project}: gcloud billing projects link "
+            f"{project} --billing-account=ACCOUNT_ID (list accounts: gcloud billing accounts list)"
         )
     if reason in ("ACCESS_TOKEN_EXPIRED", "ACCESS_TOKEN_TYPE_UNSUPPORTED") or (
         reason == "" and error.code == 401
@@ -175,7 +175,8 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
         return (
             f"the Gemini API's prepaid credits for the project of {_key(where)} are used up (or were never "
             f"bought: linking billing alone is not enough), so no wait helps: buy credits (at least $10) at "
-            f"{AI_STUDIO_PROJECTS}, or call Gemini through Vertex AI, which bills the Cloud account"
+            f"{AI_STUDIO_PROJECTS}, or call Gemini through {defaults.VERTEX_AI}, which bills the Cloud "
+            "account"
         )
     if reason == SPEND_RATE_LIMITED:
         after = f"retry in {error.retry_after_s:g} s" if error.retry_after_s else "retry in 10 minutes"
