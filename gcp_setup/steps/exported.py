@@ -81,5 +81,6 @@ def key_note(name: str, etag: str, key_string: str) -> str:
 
 
 def is_standard_key(value: str | None) -> bool:
-    """A standard API key's string starts with AIza; an auth key's (bound to an account) with AQ."""
+    """A standard API key's string starts with AIza (Google's documented form); an auth key's (bound to an
+    account) has no fixed prefix (AQ. and IQ. are seen)."""
     return bool(value) and value.startswith("AIza")

@@ -217,7 +217,7 @@ def connection_hint(exc: BaseException) -> str:
 # endpoint's answer): Google API keys, OAuth2 access tokens, and JSON fields that carry credentials.
 _SECRET_SHAPES = (
     (re.compile(r"AIza[0-9A-Za-z_\-]{35}"), "***"),
-    (re.compile(r"AQ\.[0-9A-Za-z_\-]{20,}"), "***"),
+    (re.compile(r"\b[A-Z]Q\.[0-9A-Za-z_\-]{20,}"), "***"),  # auth keys: AQ. and IQ. seen
     (re.compile(r"ya29\.[0-9A-Za-z_\-.]+"), "***"),
     (
         re.compile(
