@@ -24,7 +24,12 @@ clients): the owner of the projects it creates, and so the default impersonator 
 
 SERVICE_ACCOUNT_ID = "gemini-client"
 SERVICE_ACCOUNT_DISPLAY_NAME = "Gemini client (gcp-setup)"
-ROLES: tuple[str, ...] = ("roles/aiplatform.user",)
+ROLES: tuple[str, ...] = ("roles/aiplatform.expressUser",)
+"""The smallest predefined role (by Google's role data, the emulator's iam-roles registry) that grants what
+every Agent Platform (Vertex AI) check needs, aiplatform.endpoints.predict (38 permissions, where
+roles/aiplatform.user has 446); Google's bound-key pages use it. The Gemini API key needs no role."""
+FORMER_ROLES: tuple[str, ...] = ("roles/aiplatform.user",)
+"""gcp-setup's default before: on a project it set up then, apply's plan replaces it with ROLES (a `~`)."""
 
 # The Gemini API key. An auth key (the default) is bound to the service account and gets a numbered ID,
 # gemini-key-1, gemini-key-2, ...: a replacement (a rotation, a migration, a repair) takes the next

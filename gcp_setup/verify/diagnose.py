@@ -22,7 +22,7 @@ from gcp_setup.google.errors import (
 )
 from gcp_setup.verify.models import ModelInfo, close_names
 
-VERTEX_ROLE = "roles/aiplatform.user"
+VERTEX_ROLE = defaults.ROLES[0]
 AI_STUDIO_PROJECTS = defaults.AI_STUDIO_PROJECTS
 
 
