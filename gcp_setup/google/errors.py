@@ -203,7 +203,8 @@ def hint_for(error: GoogleApiError) -> str | None:
     if error.reason == "SERVICE_DISABLED" and service:
         return f"enable it: gcloud services enable {service} --project {consumer or 'PROJECT'}"
     if error.reason == "UREQ_PROJECT_BILLING_NOT_FOUND":
-        return "link a billing account: pass --billing-account, or `gcloud billing projects link`"
+        link = "gcloud billing projects link PROJECT_ID --billing-account=ACCOUNT_ID"
+        return f"link a billing account: pass --billing-account, or `{link}`"
     if error.reason == "BILLING_ACCOUNT_CLOSED":
         return "choose an open billing account: `gcloud billing accounts list --filter=open=true`"
     if error.code == 401 or error.status == "UNAUTHENTICATED":
