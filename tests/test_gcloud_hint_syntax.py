@@ -1,7 +1,10 @@
 """Every gcloud command gcp-setup prints (found in its source, outside docstrings and the emulator) parses
 with the installed gcloud (528): run against the emulator, none is refused as bad usage (exit 2). And each
-takes a form gcloud 594 (2026-11-17) also accepts: 594 made the billing account ID of `gcloud billing
-accounts ...` a positional argument, so gcp-setup prints no billing-accounts command with an account ID."""
+takes a form gcloud 594 (2026-11-17) also accepts. Its release notes: the ACCOUNT_ID positional of `gcloud
+billing accounts get-iam-policy`, `set-iam-policy`, `add-iam-policy-binding` and `remove-iam-policy-binding`
+is now always required (`--account` no longer stands in for it), and the ACCOUNT_NAME positional of `gcloud
+auth ... login` and friends wins over `--account`. So gcp-setup prints no billing-accounts command that
+names an account, and no `--account` flag."""
 
 from __future__ import annotations
 
@@ -65,12 +68,13 @@ def test_the_commands_are_found() -> None:
     assert len(commands) >= 12
 
 
-def test_no_billing_accounts_command_names_an_account() -> None:
+def test_no_command_takes_a_form_594_changed() -> None:
     """The forms both 528 and 594 accept: `billing accounts list` (no account), `billing projects link P
-    --billing-account=ID` (594 changed only the accounts group)."""
+    --billing-account=ID` (594 changed only the accounts group's IAM commands), no `--account`."""
     for command in printed_commands():
         if command[:2] == ["billing", "accounts"]:
             assert command[2] == "list" and not any("billing-account" in w for w in command), command
+        assert not any(w == "--account" or w.startswith("--account=") for w in command), command
 
 
 @pytest.mark.slow  # about 20 gcloud start-ups
