@@ -110,9 +110,22 @@ def org_policy_denied(permission: str, resource: str) -> errors.PermissionDenied
 # -- the data plane (issue 15) ---------------------------------------------------------------------------
 # Guess: the catalogue snapshot's version, sampling and token-limit fields, other than the documented limits
 # of the 3.x Flash and embedding models (data/gemini-models.json says which), follow 2025 answers' shape.
-# Guess: Vertex AI still serves the models the Gemini API closed to new projects (gemini-2.5-*, 2.0-flash):
-# their Vertex lifecycle is separate and no Vertex retirement of them by 2026-11-29 was found.
-VERTEX_SERVES_CLOSED_MODELS = True
+# Vertex AI no longer serves the models the Gemini API closed to new projects (gemini-2.5-*, 2.0-flash) to new
+# projects either: 2.0 Flash was discontinued on 2026-06-01 (GoogleCloudPlatform/generative-ai#2603) and the
+# 2.5 models entered Extended Lifecycle Access, for existing users, on 2026-10-20 (dimagi/open-chat-studio
+# #4080). Every emulated project is new.
+VERTEX_SERVES_CLOSED_MODELS = False
+
+
+def vertex_model_closed_to_new_users(resource: str) -> errors.NotFound:
+    """Guess: Vertex AI's 404 for a model closed to new projects says what the Gemini API's does (its words,
+    quoted in docs/emulator.md), naming the publisher model as Vertex AI's 404s do."""
+    return errors.NotFound(
+        f"Publisher Model `{resource}` is no longer available to new users. Please update your code to use "
+        "a newer model for the latest features and improvements."
+    )
+
+
 # Guess: models.get of a retired model answers what generation answers for it (the sources show generation).
 # Guess: a PublisherModel's versionId ("001"), and its launchStage and versionState read from "preview" in the
 # model's name (the basic view's fields are from the aiplatform discovery document).
