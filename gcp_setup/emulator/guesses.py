@@ -117,6 +117,11 @@ def org_policy_denied(permission: str, resource: str) -> errors.PermissionDenied
 VERTEX_SERVES_CLOSED_MODELS = False
 
 
+# Guess: gemini-4-argon ($2/$10 per million tokens at launch, as resellers quote Google's price) has no free
+# tier on the Gemini API, as the Pro models have not since 2026: a free-tier project gets "limit: 0".
+NO_FREE_TIER_MODELS = frozenset({"gemini-4-argon"})
+
+
 def vertex_model_closed_to_new_users(resource: str) -> errors.NotFound:
     """Guess: Vertex AI's 404 for a model closed to new projects says what the Gemini API's does (its words,
     quoted in docs/emulator.md), naming the publisher model as Vertex AI's 404s do."""
