@@ -52,7 +52,7 @@ class Realism:
     gemini_key_policy: str = AUTH_ONLY
     """Which API keys the Gemini API (and Vertex AI express mode) accept: one of GEMINI_KEY_POLICIES."""
 
-    # The Gemini API's billing since March 2026 (billing/gemini_billing.py; docs/emulator.md).
+    # The Gemini API's billing since March 2026 (generativelanguage/paid_tiers.py; docs/emulator.md).
     gemini_tiers: dict[str, str] = field(default_factory=dict)
     """Project ID -> its Gemini API tier (GEMINI_TIERS), for a project whose tier is not the one its billing
     gives it (no billing, or a free-trial account: free; an open account: tier1)."""

@@ -5,12 +5,12 @@ that owns the key."""
 
 from __future__ import annotations
 
-from gcp_setup.emulator.billing.gemini_billing import FREE, GeminiBilling
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.key_callers import act_as_bound_account, key_caller, require_allowed
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.generativelanguage.keypolicy import check_key_policy
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels, free_tier_limit_0
+from gcp_setup.emulator.generativelanguage.paid_tiers import FREE, GeminiBilling
 from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
@@ -40,7 +40,7 @@ def authorize_key(req: ApiRequest, rpc_method: str) -> Project:
 
 def require_generation_quota(req: ApiRequest, model: str) -> None:
     """On the free tier, a model without one answers "limit: 0"; on a paid tier every generation draws on
-    the prepaid credits and the spend-based rate limit (billing/gemini_billing.py)."""
+    the prepaid credits and the spend-based rate limit (generativelanguage/paid_tiers.py)."""
     project = key_caller(req, SERVICE).project
     gemini_billing = req.world.backend(GeminiBilling)
     if gemini_billing.tier(project) != FREE:
