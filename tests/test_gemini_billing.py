@@ -75,7 +75,9 @@ def test_tier_1_without_credits_answers_depleted_on_every_model(gemini_project) 
     error = refused(gemini_project)
     assert (error.code, error.status) == (429, "RESOURCE_EXHAUSTED")
     assert error.message.startswith(DEPLETED)
+    gemini_project.emu.clear_requests()
     check = diagnosis()
+    assert [r["status"] for r in gemini_project.emu.requests()].count(429) == 1  # no wait helps: sent once
     assert check["reason"] == "PREPAY_DEPLETED"
     assert "buy credits" in check["hint"] and "https://ai.studio/projects" in check["hint"]
     assert "linking billing alone is not enough" in check["hint"]
