@@ -16,13 +16,8 @@ from gcp_setup.emulator.core import roles
 from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
 
 PROJECT = "least-privilege-1"
-CREATE = [
-    "--project",
-    PROJECT,
-    "--create",
-    "--billing-account",
-    OPEN_ACCOUNT.removeprefix("billingAccounts/"),
-]
+BILLING = OPEN_ACCOUNT.removeprefix("billingAccounts/")
+CREATE = ["--project", PROJECT, "--create", "--billing-account", BILLING]
 MEMBER = f"serviceAccount:{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"
 VERTEX_PERMISSIONS = ("aiplatform.endpoints.predict",)
 """What the emulator checks on every Vertex AI call of verify's (aiplatform/authorization.py)."""
