@@ -114,7 +114,8 @@ class BillingStep(Step):
             studio = defaults.AI_STUDIO_PROJECTS
             return (
                 f"billing enabled (account {state.account}): {defaults.VERTEX_AI} bills it; the Gemini API "
-                f"is at Tier 1 and pays from credits prepaid in AI Studio (no API shows either: {studio})"
+                "pays only from credits prepaid in AI Studio, not from free-trial credits (no API shows its "
+                f"tier or credits: {studio})"
             )
         return self._waiting(ctx.config.project, state, ctx.config.services)
 
