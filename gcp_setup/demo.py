@@ -111,7 +111,8 @@ def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path)
     click.echo("                  .venv/bin/gcp-setup verify --env-file .env")
     click.echo("                  .venv/bin/gcp-setup status --project my-demo-1")
     click.echo(
-        "  Without --billing-account the Gemini API still works and the plan says what waits for billing."
+        "  Without --billing-account, apply still exits 0: the Gemini API works on its free tier, and the"
+        " billing step says what waits for billing (Vertex AI) and how to link it."
     )
 
 

@@ -14,6 +14,9 @@ CLOUDSDK_PROJECT = "CLOUDSDK_CORE_PROJECT"
 
 LOCATION = "GOOGLE_CLOUD_LOCATION"
 USE_VERTEXAI = "GOOGLE_GENAI_USE_VERTEXAI"
+USE_ENTERPRISE = "GOOGLE_GENAI_USE_ENTERPRISE"
+"""google-genai's name for USE_VERTEXAI since Agent Platform (2026): read first, it wins when both are set;
+the .env writes both, with one value."""
 CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 QUOTA_PROJECT = "GOOGLE_CLOUD_QUOTA_PROJECT"
 """google-auth's (and gcloud's) quota project; gcp-setup reads it as --billing-project."""

@@ -276,7 +276,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("billing_project", str | None, "The project that API Keys and Org Policy bill with your user "
             "credentials, as gcloud's --billing-project (default: the project itself).", GOOGLE,
             check=check_project, metavar="ID", env=(envvars.QUOTA_PROJECT, envvars.CLOUDSDK_QUOTA_PROJECT)),
-    Setting("location", str, "Vertex AI location.", EXPORT | {"verify"},
+    Setting("location", str, "Agent Platform (Vertex AI) location.", EXPORT | {"verify"},
             default=defaults.LOCATION, check=check_location, flags=("--location", "--region"),
             metavar="LOCATION", env=(envvars.LOCATION,)),
     Setting("services", tuple[str, ...], "Enable these APIs too (besides gcp-setup's own).", EXPORT,
@@ -298,8 +298,9 @@ SETTINGS: tuple[Setting, ...] = (
             default=False, parse=as_bool, kind="flag"),
     Setting("keep_old_key", bool, "Keep a replaced key (not deleted this run).", PROVISION,
             default=False, parse=as_bool, kind="flag"),
-    Setting("vertex_express", bool, "Also an auth key for Vertex AI express mode (the account gets "
-            f"{defaults.EXPRESS_ROLE}).", EXPORT | {"destroy"}, default=False, parse=as_bool, kind="flag"),
+    Setting("vertex_express", bool, "Also an auth key for Agent Platform (Vertex AI) express mode (the "
+            f"account gets {defaults.EXPRESS_ROLE}).", EXPORT | {"destroy"}, default=False, parse=as_bool,
+            kind="flag"),
     Setting("credentials", str, "How local code authenticates.", PROVISION,
             default="user", check=check_credentials, choices=CREDENTIAL_MODES),
     Setting("allow_key_file", bool, "Permit --credentials key-file.", PROVISION,

@@ -15,10 +15,11 @@ from click.testing import CliRunner
 from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.emulator.apikeys.models import ApiKeysBackend
-from gcp_setup.emulator.billing.models import OPEN_ACCOUNT, BillingBackend
+from gcp_setup.emulator.billing.models import CLOSED_ACCOUNT, OPEN_ACCOUNT, BillingBackend
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
 from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
+from gcp_setup.secrets import read_env_file
 from gcp_setup.verify import CHECK_NAMES
 
 PROJECT = "apply-verify-1"
@@ -146,11 +147,13 @@ def test_a_disabled_service_account_is_enabled_again_and_the_smoke_test_passes(e
 def test_when_apply_fails_the_smoke_test_does_not_run(env, world, tmp_path) -> None:
     assert gcp_setup("apply", *settings(tmp_path), "--yes", "--no-verify").exit_code == 0
     world.backend(BillingBackend).link(world.backend(ProjectsBackend).find(PROJECT), "")
-    without_billing = [s for s in settings(tmp_path) if s not in ("--billing-account", BILLING)]
+    closed = [
+        CLOSED_ACCOUNT.removeprefix("billingAccounts/") if s == BILLING else s for s in settings(tmp_path)
+    ]
     env.clear_requests()
-    result = gcp_setup("apply", *without_billing, "--yes")
-    assert result.exit_code == 1
-    assert "billing is not enabled" in result.stdout
+    result = gcp_setup("apply", *closed, "--yes")
+    assert result.exit_code == 2  # bad input: a closed account
+    assert "is closed" in result.output
     assert SMOKE_TEST not in result.stdout and "smoke test" not in result.stderr
     assert not [r for r in env.requests() if r["kind"] == "data"]
     assert [r["path"] for r in env.requests() if r["kind"] == "auth"] == ["/token"]  # the run's own login
@@ -235,3 +238,40 @@ def test_replaced_keys_wait_for_their_own_checks_to_pass(statuses, proven) -> No
     results = [CheckResult(name, name, status) for name, status in statuses.items()]
     assert SmokeTest(vctx=None, results=results).proves_the_keys is proven
     assert SmokeTest(vctx=None, results=results).passed  # apply itself accepts the skips
+
+
+def test_apply_without_billing_sets_up_the_gemini_api_and_says_what_waits(env, world, tmp_path) -> None:
+    """A Gemini-API-only setup is a supported outcome: exit 0, the Gemini API proven on its free tier,
+    Vertex AI's checks skipped with the reason, and the way to link billing said once."""
+    without_billing = [s for s in settings(tmp_path) if s not in ("--billing-account", BILLING)]
+    result = gcp_setup("apply", *without_billing, "--env-file", str(tmp_path / ".env"), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "the Gemini API works on its free tier" in result.stdout
+    assert "Agent Platform (Vertex AI) (aiplatform.googleapis.com) waits for billing" in result.stdout
+    assert f"gcloud billing projects link {PROJECT} --billing-account=ACCOUNT_ID" in result.stdout
+    document = json.loads(gcp_setup("apply", *without_billing, "--yes", "--format", "json").stdout)
+    checks = {c["name"]: c for c in document["verify"]["checks"]}
+    assert {n: c["status"] for n, c in checks.items()} == {
+        "credentials": "passed",
+        "gemini-api": "passed",
+        "vertex": "skipped",
+        "openai-gemini": "passed",
+        "openai-vertex": "skipped",
+    }
+    assert (
+        checks["vertex"]["hint"]
+        == f"Agent Platform (Vertex AI) waits for billing on {PROJECT} (see the billing step)"
+    )
+
+
+def test_apply_writes_use_enterprise_and_warns_of_a_shell_that_overrides_it(
+    env, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_GENAI_USE_ENTERPRISE", "true")
+    env_file = tmp_path / ".env"
+    result = gcp_setup("apply", *settings(tmp_path), "--env-file", str(env_file), "--yes", "--no-verify")
+    assert result.exit_code == 0, result.output
+    written = read_env_file(env_file)
+    assert written["GOOGLE_GENAI_USE_ENTERPRISE"] == written["GOOGLE_GENAI_USE_VERTEXAI"] == "false"
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("warning: $")]
+    assert "$GOOGLE_GENAI_USE_ENTERPRISE in your environment overrides the .env: google-genai" in line

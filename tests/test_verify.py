@@ -91,10 +91,10 @@ def test_only_and_skip_choose_checks(gemini_project) -> None:
 
 
 def test_explicit_model_is_used(gemini_project) -> None:
-    code, report = verify_json("--model", "gemini-2.5-flash-lite", "--only", "vertex")
+    code, report = verify_json("--model", "gemini-3.5-flash-lite", "--only", "vertex")
     assert code == 0
-    assert report["model"] == "gemini-2.5-flash-lite"
-    assert "gemini-2.5-flash-lite" in report["checks"][0]["detail"]
+    assert report["model"] == "gemini-3.5-flash-lite"
+    assert "gemini-3.5-flash-lite" in report["checks"][0]["detail"]
 
 
 def test_checks_without_prerequisites_are_skipped_not_failed(emulator_env, tmp_path, monkeypatch) -> None:

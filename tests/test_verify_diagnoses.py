@@ -119,7 +119,7 @@ CASES = [
         remove_vertex_role,
         "vertex",
         "IAM_PERMISSION_DENIED",
-        ("serviceAccount:gemini-client@", "--role=roles/aiplatform.user"),
+        ("serviceAccount:gemini-client@", "--role=roles/aiplatform.expressUser"),
     ),
     Case("billing unlinked", unlink_billing, "vertex", "BILLING_DISABLED", ("gcloud billing projects link",)),
     Case(

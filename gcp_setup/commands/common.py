@@ -194,3 +194,11 @@ def confirm(planned, human: bool, question: str = "Apply these changes?") -> Non
     if not click.confirm(question, default=False, err=True):
         click.echo("Cancelled; nothing was changed.", err=True)
         raise click.exceptions.Exit(EXIT_FAILED)  # as terraform does
+
+
+def warn_about_environment(env_file) -> None:
+    """One line per variable of the shell that overrides what the .env means to google-genai or openai."""
+    from gcp_setup.verify.environment import env_file_warnings
+
+    for line in env_file_warnings(env_file):
+        click.echo(f"warning: {line}", err=True)

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
+from gcp_setup.commands.common import warn_about_environment
 from gcp_setup.commands.options import settings_command, values_of
 from gcp_setup.errors import EXIT_FAILED, UsageError
 from gcp_setup.verify import CHECK_NAMES
@@ -60,8 +61,9 @@ def verify(
     fmt: str,
     **settings,
 ) -> None:
-    """Prove that the credentials work: ADC, the Gemini API key, Vertex AI and both OpenAI-compatible
-    endpoints, through the real google-genai and openai libraries. Failures name the fix."""
+    """Prove that the credentials work: ADC, the Gemini API key, Agent Platform (Vertex AI) and both
+    OpenAI-compatible endpoints, through the real google-genai and openai libraries. Failures name the
+    fix."""
     from gcp_setup import github_actions
     from gcp_setup.verify import render, smoke_test
 
@@ -81,6 +83,7 @@ def verify(
 
         return run_fleet_verify(ctx, projects, check, fmt)
     vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, generate)
+    warn_about_environment(values["env_file"])
     results = smoke_test(vctx, names)
     problem = render.verdict(results, checks, values["allow_skipped"])
     if values["junit"]:

@@ -30,6 +30,13 @@ try again later." with no details (cloud.google.com/vertex-ai/generative-ai/docs
 advises truncated exponential backoff, and the global endpoint)."""
 GCLOUD_CLIENT_PROJECT = "764086051850"
 """The project of gcloud's OAuth client: what user credentials bill when they name no quota project."""
+PREPAY_DEPLETED = "PREPAY_DEPLETED"
+"""The Gemini API's 429 when a paid tier's prepaid credits are spent: "Your prepayment credits are
+depleted. Please go to AI Studio at https://ai.studio/projects ...", no details (discuss.ai.google.dev
+threads 169215, 170539). No wait helps: buying credits does."""
+SPEND_RATE_LIMITED = "SPEND_RATE_LIMITED"
+"""The Gemini API's 429 past the tier's spend-based rate limit (dollars per rolling 10 minutes), told by a
+QuotaFailure whose quota names spend."""
 NOT_A_GOOGLE_API = "NOT_A_GOOGLE_API"
 """The reason given to an answer that is a web page, not a Google error (the endpoint is something else)."""
 
@@ -39,6 +46,7 @@ MAX_MESSAGE = 300
 _ERROR_INFO = "google.rpc.ErrorInfo"
 _RETRY_INFO = "google.rpc.RetryInfo"
 _QUOTA_FAILURE = "google.rpc.QuotaFailure"
+_PREPAY_DEPLETED = "Your prepayment credits are depleted"
 _LIMIT_0 = re.compile(r"\blimit: 0\b")
 _SHARED_CAPACITY = re.compile(
     r"^(?:Resource exhausted[.,] [Pp]lease try again later"
@@ -56,11 +64,12 @@ class _Details:
     retry_after_s: float | None = None
     free_tier: bool = False
     limit_0: bool = False
+    spend: bool = False
 
 
 def _details(details: list[Any] | None, message: str) -> _Details:
     """`message` is the whole message (a "limit: 0" may come past what one line shows)."""
-    reason, metadata, retry_after, free_tier = "", {}, None, False
+    reason, metadata, retry_after, free_tier, spend = "", {}, None, False, False
     limit_0 = bool(_LIMIT_0.search(message))
     for d in details or []:
         if not isinstance(d, dict):
@@ -74,8 +83,9 @@ def _details(details: list[Any] | None, message: str) -> _Details:
             for violation in d.get("violations", []) or []:
                 quota = f"{violation.get('quotaMetric', '')} {violation.get('quotaId', '')}".lower()
                 free_tier = free_tier or "free_tier" in quota or "freetier" in quota
+                spend = spend or "spend" in quota
                 limit_0 = limit_0 or str(violation.get("quotaValue", "")) == "0"
-    return _Details(reason, metadata, retry_after, free_tier, limit_0)
+    return _Details(reason, metadata, retry_after, free_tier, limit_0, spend)
 
 
 def _seconds(duration: Any) -> float | None:
@@ -94,6 +104,10 @@ def _api_error(message: str, code: int, status: str, details: _Details) -> Googl
     elif not reason and code == 429:
         if details.free_tier and details.limit_0:
             reason = FREE_TIER_LIMIT_0
+        elif _PREPAY_DEPLETED in message:
+            reason = PREPAY_DEPLETED
+        elif details.spend:
+            reason = SPEND_RATE_LIMITED
         elif _SHARED_CAPACITY.match(message):
             reason = SHARED_CAPACITY_EXHAUSTED
     return GoogleApiError(
@@ -107,9 +121,11 @@ def _api_error(message: str, code: int, status: str, details: _Details) -> Googl
 
 
 def is_quota_limit_0(error: GoogleApiError) -> bool:
-    """A quota whose limit is 0 (a model without a free tier, or a quota set to 0 in a region): waiting
-    frees nothing."""
-    return error.reason == FREE_TIER_LIMIT_0 or error.metadata.get("quota_limit_value") == "0"
+    """A quota whose limit is 0 (a model without a free tier, or a quota set to 0 in a region), or prepaid
+    credits spent: waiting frees nothing."""
+    return (
+        error.reason in (FREE_TIER_LIMIT_0, PREPAY_DEPLETED) or error.metadata.get("quota_limit_value") == "0"
+    )
 
 
 def readable(message: str, code: int) -> str:
@@ -208,7 +224,8 @@ def hint_for(error: GoogleApiError) -> str | None:
     if error.reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
         return "your credentials lack the cloud-platform scope: gcloud auth application-default login"
     if error.reason == "UREQ_PROJECT_BILLING_NOT_FOUND":
-        return "link a billing account: pass --billing-account, or `gcloud billing projects link`"
+        link = "gcloud billing projects link PROJECT_ID --billing-account=ACCOUNT_ID"
+        return f"link a billing account: pass --billing-account, or `{link}`"
     if error.reason == "BILLING_ACCOUNT_CLOSED":
         return "choose an open billing account: `gcloud billing accounts list --filter=open=true`"
     if error.code == 401 or error.status == "UNAUTHENTICATED":

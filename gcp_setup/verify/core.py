@@ -85,6 +85,8 @@ class VerifyContext:
     """The Vertex AI express mode key (VERTEX_EXPRESS_API_KEY, or the one apply made)."""
     key_infos: dict[str, Any] = field(default_factory=dict, repr=False)
     """key string -> verify.keys.KeyInfo, once known (apply's smoke test fills it: it made the keys)."""
+    vertex_waits: str | None = None
+    """Why the Agent Platform (Vertex AI) checks are skipped: apply set up a project without billing."""
     _session: Any = field(default=None, repr=False)
     clients: dict[str, Any] = field(default_factory=dict, repr=False)
     """Client objects reused across checks (each costs an SSL context)."""
@@ -250,7 +252,7 @@ def connection_hint(exc: BaseException) -> str:
 # endpoint's answer): Google API keys, OAuth2 access tokens, and JSON fields that carry credentials.
 _SECRET_SHAPES = (
     (re.compile(r"AIza[0-9A-Za-z_\-]{35}"), "***"),
-    (re.compile(r"AQ\.[0-9A-Za-z_\-]{20,}"), "***"),
+    (re.compile(r"\b[A-Z]Q\.[0-9A-Za-z_\-]{20,}"), "***"),  # auth keys: AQ. and IQ. seen
     (re.compile(r"ya29\.[0-9A-Za-z_\-.]+"), "***"),
     (
         re.compile(

@@ -15,10 +15,17 @@ from dataclasses import dataclass, field
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google.errors import FREE_TIER_LIMIT_0, GCLOUD_CLIENT_PROJECT, SHARED_CAPACITY_EXHAUSTED
+from gcp_setup.google.errors import (
+    FREE_TIER_LIMIT_0,
+    GCLOUD_CLIENT_PROJECT,
+    PREPAY_DEPLETED,
+    SHARED_CAPACITY_EXHAUSTED,
+    SPEND_RATE_LIMITED,
+)
 from gcp_setup.verify.models import ModelInfo, close_names
 
-VERTEX_ROLE = "roles/aiplatform.user"
+VERTEX_ROLE = defaults.ROLES[0]
+AI_STUDIO_PROJECTS = defaults.AI_STUDIO_PROJECTS
 
 
 @dataclass
@@ -163,8 +170,8 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
     if reason == "BILLING_DISABLED":
         project = _project(error, where)
         return (
-            f"Vertex AI needs billing on project {project}: gcloud billing projects link {project} "
-            "--billing-account=ACCOUNT_ID (list accounts: gcloud billing accounts list)"
+            f"{defaults.VERTEX_AI} needs billing on project {project}: gcloud billing projects link "
+            f"{project} --billing-account=ACCOUNT_ID (list accounts: gcloud billing accounts list)"
         )
     if reason in ("ACCESS_TOKEN_EXPIRED", "ACCESS_TOKEN_TYPE_UNSUPPORTED") or (
         reason == "" and error.code == 401
@@ -176,8 +183,24 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
     if reason == FREE_TIER_LIMIT_0:
         return (
             f"{where.model or 'the model'} has no free tier for the project of {_key(where)} (quota limit "
-            f"0), so no wait helps: link billing (gcloud billing projects link {_project(error, where)} "
-            "--billing-account=ACCOUNT_ID), or choose a model with a free tier (gcp-setup models)"
+            f"0), so no wait helps: link a paid billing account (gcloud billing projects link "
+            f"{_project(error, where)} --billing-account=ACCOUNT_ID; Cloud free-trial credits do not pay for "
+            f"the Gemini API) and prepay credits at {AI_STUDIO_PROJECTS}, or choose a model with a free tier "
+            "(gcp-setup models)"
+        )
+    if reason == PREPAY_DEPLETED:
+        return (
+            f"the Gemini API's prepaid credits for the project of {_key(where)} are used up (or were never "
+            f"bought: linking billing alone is not enough), so no wait helps: buy credits (at least $10) at "
+            f"{AI_STUDIO_PROJECTS}, or call Gemini through {defaults.VERTEX_AI}, which bills the Cloud "
+            "account"
+        )
+    if reason == SPEND_RATE_LIMITED:
+        after = f"retry in {error.retry_after_s:g} s" if error.retry_after_s else "retry in 10 minutes"
+        return (
+            f"the project of {_key(where)} spent its usage tier's limit for 10 minutes (a spend-based "
+            f"rate limit, not a credit problem): {after}, spread the calls out, or move up a tier "
+            f"({AI_STUDIO_PROJECTS})"
         )
     if reason == SHARED_CAPACITY_EXHAUSTED:
         return _shared_capacity(where)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from gcp_setup import envvars
+from gcp_setup import defaults, envvars
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -75,6 +75,9 @@ class SmokeTest:
             environ=environ,
         )
         vctx.key_infos.update(_known_key_infos(run, vctx))
+        if step_output(run, "billing", "enabled") is False:
+            waits = f"{defaults.VERTEX_AI} waits for billing on {config.project} (see the billing step)"
+            vctx.vertex_waits = waits
         names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
         return cls(vctx, smoke_test(vctx, names))
 
