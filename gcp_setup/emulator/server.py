@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from gcp_setup.emulator.concurrency import Hold, InFlight
 from gcp_setup.emulator.core import errors, quota_project, validation
+from gcp_setup.emulator.core.credentials_sent import bearer, credential_kind
 from gcp_setup.emulator.core.routes import (
     ROUTES,
     ApiRequest,
@@ -113,7 +114,7 @@ class EmulatorApp:
                     request.headers.get("x-goog-api-key")
                     or request.args.get("key")
                     # The openai library sends its API key as `Authorization: Bearer KEY`.
-                    or (_bearer(request) if route.api_key_bearer else None)
+                    or (bearer(request) if route.api_key_bearer else None)
                 ),
                 method_id=route.method_id,
                 api_version=route.api_version,
@@ -150,14 +151,14 @@ class EmulatorApp:
                 api_request.principal if api_request else principal,
                 time.time(),
                 arrived,
-                _credential_kind(request, route),
+                credential_kind(request, route),
                 request.headers.get(quota_project.HEADER, ""),
             )
         )
         return response
 
     def _principal(self, request: Request, route: Route) -> tuple[str, bool]:
-        token = _bearer(request)
+        token = bearer(request)
         if token is None or route.api_key_bearer:
             return self.world.default_caller, False
         principal = self.world.tokens.principal(token)
@@ -272,21 +273,6 @@ class EmulatorApp:
         self.in_flight.clear()
         self.hold.release()
         self._writes = 0
-
-
-def _credential_kind(request: Request, route: Route) -> str:
-    """How `request` authenticated, for the request log (never the credential itself)."""
-    if request.headers.get("x-goog-api-key") or request.args.get("key"):
-        return "api-key"
-    if _bearer(request) is None:
-        return ""
-    return "api-key" if route.api_key_bearer else "token"
-
-
-def _bearer(request: Request) -> str | None:
-    """The credential of `Authorization: Bearer X`: an access token, or on `api_key_bearer` routes a key."""
-    auth = request.headers.get("Authorization", "")
-    return auth[len("bearer ") :].strip() if auth.lower().startswith("bearer ") else None
 
 
 def _to_response(result: dict[str, Any] | Reply) -> Response:

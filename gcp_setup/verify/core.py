@@ -167,13 +167,19 @@ def iam_propagating(ctx: VerifyContext, error: GoogleApiError) -> float | None:
     return ctx.propagation_wait_s if ctx.just_changed and is_iam_refusal(error) else None
 
 
-IAM_REFUSALS = frozenset({"IAM_PERMISSION_DENIED", "INVALID_JWT_SIGNATURE", "invalid_target"})
-"""Google's refusals while a grant, a key or a Workload Identity provider propagates: a permission not
-yet in effect, "Invalid JWT Signature." for a new key, an STS audience not yet known."""
+IAM_REFUSALS = frozenset({"IAM_PERMISSION_DENIED", "invalid_target"})
+"""Google's refusals while a grant or a Workload Identity provider propagates: a permission not yet in
+effect, an STS audience not yet known."""
+NEW_KEY_REFUSAL = "Invalid JWT Signature"
+"""The token endpoint's invalid_grant for a key not yet usable (or deleted)."""
 
 
 def is_iam_refusal(error: GoogleApiError) -> bool:
-    return error.reason in IAM_REFUSALS or (error.code == 403 and not error.reason)
+    return (
+        error.reason in IAM_REFUSALS
+        or (error.reason == "invalid_grant" and NEW_KEY_REFUSAL in str(error))
+        or (error.code == 403 and not error.reason)
+    )
 
 
 def saying(ctx: VerifyContext, what: str) -> Callable[[BaseException, float], None]:

@@ -147,9 +147,7 @@ def refresh(ctx: VerifyContext, credentials: Any) -> None:
 def refusal(exc: Exception) -> GoogleApiError:
     """google-auth's RefreshError as the token endpoint's (or IAM Credentials', or STS's) refusal."""
     text = str(exc)
-    if "Invalid JWT Signature" in text:
-        reason = "INVALID_JWT_SIGNATURE"
-    elif "invalid_target" in text:
+    if "invalid_target" in text:
         reason = "invalid_target"
     elif "IAM_PERMISSION_DENIED" in text or "iam.serviceAccounts.getAccessToken" in text:
         reason = "IAM_PERMISSION_DENIED"
