@@ -8,8 +8,9 @@ emulator answers done=false to the starting call and done on the `operation_poll
 operation, so the operation costs `operation_polls` round trips more. The floor is the longest such
 chain, counted in round trips, times the latency.
 
-It counts only the mutating calls and the operation polls; every observe-read a tool makes first, its
-process start-up and any sleep between polls come on top of it.
+It counts the token refresh every authenticated client makes first, the mutating calls and the
+operation polls; every observe-read a tool makes first, its process start-up and any sleep between
+polls come on top of it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class Step:
 
 
 BOOTSTRAP: tuple[Step, ...] = (
-    Step("project", ("projects.create",), operation=True),
+    # Every request carries an access token, so any client with real credentials refreshes one first.
+    Step("token", ("oauth2.token",)),
+    Step("project", ("projects.create",), after=("token",), operation=True),
     Step("billing", ("projects.updateBillingInfo",), after=("project",)),
     Step("services", ("services.batchEnable",), after=("billing",), operation=True),
     Step("service account", ("serviceAccounts.create",), after=("services",)),
@@ -66,6 +69,6 @@ def bootstrap_floor_s(latency_s: float, operation_polls: int) -> float:
     return critical_path(BOOTSTRAP, operation_polls)[0] * latency_s
 
 
-NOOP_FLOOR_ROUND_TRIPS = 1
+NOOP_FLOOR_ROUND_TRIPS = 2
 """A finished project is confirmed by reads that depend on nothing but the project ID, so all of them can
-be in flight at once: one round trip."""
+be in flight at once: one round trip, after the token refresh every authenticated client makes first."""

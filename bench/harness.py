@@ -3,6 +3,7 @@ emulator's request log summed up, and the rows of the results table."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -120,11 +121,17 @@ class Workdir:
 
     @property
     def env(self) -> dict[str, str]:
+        """The environment of a run: nothing of the machine's Google settings, and a login the emulator
+        issued just now (a reset between runs forgets earlier ones), as a user's ADC."""
         env = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("CLOUDSDK_", "GOOGLE_", "GCP_SETUP_", "GEMINI_", "OPENAI_", "GITHUB_"))
         }
+        adc = self.path / "application_default_credentials.json"
+        adc.write_text(json.dumps(self.emulator.credentials()))
+        adc.chmod(0o600)
+        env[envvars.CREDENTIALS] = str(adc)
         env[envvars.EMULATOR_HOST] = self.emulator.host
         env[envvars.CLOUDSDK_CONFIG] = str(self.path / "gcloud-config")
         env["CLOUDSDK_CORE_DISABLE_PROMPTS"] = "1"
@@ -159,11 +166,12 @@ class Timed:
 def run_timed(
     cmd: Sequence[str], wd: Workdir, extra_env: dict[str, str] | None = None, timeout: float = 300
 ) -> Timed:
+    env = {**wd.env, **(extra_env or {})}
     started_at, start = time.time(), time.perf_counter()
     done = subprocess.run(
         list(cmd),
         cwd=wd.path,
-        env={**wd.env, **(extra_env or {})},
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -125,7 +125,7 @@ def _debug(ctx: click.Context) -> bool:
 @click.version_option(__version__, prog_name="gcp-setup")
 @click.pass_context
 def cli(ctx: click.Context, **global_flags: object) -> None:
-    """Set up a Google Cloud project for Gemini: the Gemini API, Vertex AI and their
+    """Set up a Google Cloud project for Gemini: the Gemini API, Agent Platform (Vertex AI) and their
     OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do.
 
     The global flags may also follow the command; each command applies them (and their environment

@@ -24,7 +24,12 @@ clients): the owner of the projects it creates, and so the default impersonator 
 
 SERVICE_ACCOUNT_ID = "gemini-client"
 SERVICE_ACCOUNT_DISPLAY_NAME = "Gemini client (gcp-setup)"
-ROLES: tuple[str, ...] = ("roles/aiplatform.user",)
+ROLES: tuple[str, ...] = ("roles/aiplatform.expressUser",)
+"""The smallest predefined role (by Google's role data, the emulator's iam-roles registry) that grants what
+every Agent Platform (Vertex AI) check needs, aiplatform.endpoints.predict (38 permissions, where
+roles/aiplatform.user has 446); Google's bound-key pages use it. The Gemini API key needs no role."""
+FORMER_ROLES: tuple[str, ...] = ("roles/aiplatform.user",)
+"""gcp-setup's default before: on a project it set up then, apply's plan replaces it with ROLES (a `~`)."""
 
 # The Gemini API key. An auth key (the default) is bound to the service account and gets a numbered ID,
 # gemini-key-1, gemini-key-2, ...: a replacement (a rotation, a migration, a repair) takes the next
@@ -52,6 +57,12 @@ KEY_BINDING_CONSTRAINT = "iam.managed.disableServiceAccountApiKeyCreation"
 LOCATION = "global"
 TIMEOUT_S = 30.0
 """The deadline of each network call, to connect and to read (--timeout, GCP_SETUP_TIMEOUT)."""
+VERTEX_AI = "Agent Platform (Vertex AI)"
+"""Google's name for Vertex AI since April 2026 (Gemini Enterprise Agent Platform; its "Vertex AI name
+changes" page), the old one kept in brackets so that both find it. Service aiplatform.googleapis.com, its
+endpoints and roles/aiplatform.* keep their names."""
+AI_STUDIO_PROJECTS = "https://ai.studio/projects"
+"""Where Google sells the Gemini API's prepaid credits and shows a project's tier (no API exposes either)."""
 GEMINI_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 
 # Workload Identity Federation for GitHub Actions (--github-repo OWNER/REPO); the Terraform module's

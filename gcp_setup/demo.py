@@ -21,6 +21,7 @@ import click
 
 from gcp_setup import envvars
 from gcp_setup.cli import cli
+from gcp_setup.commands.emulator import write_adc_file
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.server import Emulator
@@ -66,23 +67,14 @@ def main() -> int:
     realism = Realism(latency_ms=20, operation_polls=3)
     with Emulator(realism=realism) as emu:
         os.environ[envvars.EMULATOR_HOST] = emu.host
+        # The user's own login, as `gcloud auth application-default login` would leave it: the emulator
+        # issues it (`gcp-setup emulator --adc-file`), and every command authenticates with it.
+        adc_file = workdir / "application_default_credentials.json"
+        write_adc_file(emu, adc_file)
+        os.environ[envvars.CREDENTIALS] = str(adc_file)
         click.echo(f"gcp-setup demo: emulator of the Google APIs on {emu.url} (nothing leaves this machine)")
         env_file = workdir / ".env"
-        # Offline there is no user login to impersonate from, so the demo's local code authenticates
-        # with a service-account key file the emulator issues; on a real project prefer
-        # --credentials impersonate (or Workload Identity Federation in CI): no key to leak.
-        settings = [
-            "--project",
-            PROJECT,
-            "--create",
-            "--billing-account",
-            BILLING_ACCOUNT,
-            "--credentials",
-            "key-file",
-            "--allow-key-file",
-            "--credentials-file",
-            str(workdir / "gemini-client-key.json"),
-        ]
+        settings = ["--project", PROJECT, "--create", "--billing-account", BILLING_ACCOUNT]
         steps = [
             ("plan", gcp_setup("plan", *settings, brief=True)),
             ("apply", gcp_setup("apply", *settings, "--env-file", str(env_file), "--yes")),
@@ -130,8 +122,9 @@ def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path)
     if env_file.exists():
         click.echo(f"  Settings were written to {env_file} (mode {env_file.stat().st_mode & 0o777:o}).")
     click.secho("\nTry it by hand", bold=True)
-    click.echo("  In one shell:   .venv/bin/gcp-setup emulator --operation-polls 2")
+    click.echo("  In one shell:   .venv/bin/gcp-setup emulator --operation-polls 2 --adc-file adc.json")
     click.echo(f"  In another:     export {envvars.EMULATOR_HOST}=127.0.0.1:8085")
+    click.echo(f"                  export {envvars.CREDENTIALS}=$PWD/adc.json")
     settings = f"--project my-demo-1 --create --billing-account {BILLING_ACCOUNT} --env-file .env"
     click.echo(
         f"                  .venv/bin/gcp-setup init {settings} --yes   # remembered in gcp-setup.toml"

@@ -14,7 +14,13 @@ CLOUDSDK_PROJECT = "CLOUDSDK_CORE_PROJECT"
 
 LOCATION = "GOOGLE_CLOUD_LOCATION"
 USE_VERTEXAI = "GOOGLE_GENAI_USE_VERTEXAI"
+USE_ENTERPRISE = "GOOGLE_GENAI_USE_ENTERPRISE"
+"""google-genai's name for USE_VERTEXAI since Agent Platform (2026): read first, it wins when both are set;
+the .env writes both, with one value."""
 CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
+QUOTA_PROJECT = "GOOGLE_CLOUD_QUOTA_PROJECT"
+"""google-auth's (and gcloud's) quota project; gcp-setup reads it as --billing-project."""
+CLOUDSDK_QUOTA_PROJECT = "CLOUDSDK_BILLING_QUOTA_PROJECT"
 GEMINI_API_KEY = "GEMINI_API_KEY"
 GOOGLE_API_KEY = "GOOGLE_API_KEY"
 """google-genai prefers GOOGLE_API_KEY over GEMINI_API_KEY when both are set."""

@@ -111,14 +111,19 @@ no faster; with 3 no fewer waves and 0.2 s slower, with 2 0.7 s slower. Ungated,
 spread over 4 to 5 waves. A fleet of new projects is no faster or slower for it."""
 
 
-def fleet_session(emulator_host: str | None, clock: Any = None):
+def fleet_endpoints(configs: Sequence[Config]) -> tuple[str | None, str | None]:
+    """The emulator and billing project a fleet's one session uses (every entry shares them)."""
+    return (configs[0].emulator_host, configs[0].billing_project) if configs else (None, None)
+
+
+def fleet_session(emulator_host: str | None, billing_project: str | None = None, clock: Any = None):
     """The one session of a fleet run, with its shared quota limiter and first-reads gate, its runs
     speculating below their projects only once those have answered (engine/speculation.py)."""
     from gcp_setup.google.limiter import MonotonicClock, QuotaLimiter
     from gcp_setup.google.session import GoogleSession, import_client_libraries
 
     import_client_libraries()  # once, before the threads: an import inside them would serialise them
-    session = GoogleSession.create(emulator_host)
+    session = GoogleSession.create(emulator_host, billing_project)
     session.limiter = QuotaLimiter(clock or MonotonicClock())
     session.first_reads_gate = threading.BoundedSemaphore(FIRST_READ_BURSTS)
     session.speculate_after_roots = True

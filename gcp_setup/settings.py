@@ -41,6 +41,7 @@ from gcp_setup.settings_parsers import (
     as_seconds,
     as_text,
     as_verbosity,
+    as_wait,
     merged_services,
 )
 
@@ -272,7 +273,10 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="KEY=VALUE"),
     Setting("billing_account", str | None, "Link this billing account (012345-6789AB-CDEF01).", EXPORT,
             check=check_billing_account, metavar="ID"),
-    Setting("location", str, "Vertex AI location.", EXPORT | {"verify"},
+    Setting("billing_project", str | None, "The project that API Keys and Org Policy bill with your user "
+            "credentials, as gcloud's --billing-project (default: the project itself).", GOOGLE,
+            check=check_project, metavar="ID", env=(envvars.QUOTA_PROJECT, envvars.CLOUDSDK_QUOTA_PROJECT)),
+    Setting("location", str, "Agent Platform (Vertex AI) location.", EXPORT | {"verify"},
             default=defaults.LOCATION, check=check_location, flags=("--location", "--region"),
             metavar="LOCATION", env=(envvars.LOCATION,)),
     Setting("services", tuple[str, ...], "Enable these APIs too (besides gcp-setup's own).", EXPORT,
@@ -294,8 +298,9 @@ SETTINGS: tuple[Setting, ...] = (
             default=False, parse=as_bool, kind="flag"),
     Setting("keep_old_key", bool, "Keep a replaced key (not deleted this run).", PROVISION,
             default=False, parse=as_bool, kind="flag"),
-    Setting("vertex_express", bool, "Also an auth key for Vertex AI express mode (the account gets "
-            f"{defaults.EXPRESS_ROLE}).", EXPORT | {"destroy"}, default=False, parse=as_bool, kind="flag"),
+    Setting("vertex_express", bool, "Also an auth key for Agent Platform (Vertex AI) express mode (the "
+            f"account gets {defaults.EXPRESS_ROLE}).", EXPORT | {"destroy"}, default=False, parse=as_bool,
+            kind="flag"),
     Setting("credentials", str, "How local code authenticates.", PROVISION,
             default="user", check=check_credentials, choices=CREDENTIAL_MODES),
     Setting("allow_key_file", bool, "Permit --credentials key-file.", PROVISION,
@@ -331,6 +336,9 @@ SETTINGS: tuple[Setting, ...] = (
             "not ignore it.", APPLY, default=False, parse=as_bool, kind="flag"),
     Setting("verify", bool, "End with verify's smoke test of what was set up.", APPLY,
             default=True, parse=as_bool, kind="switch"),
+    Setting("propagation_wait", float, "Seconds the smoke test waits for what was just enabled, granted or "
+            "created to take effect at Google (APIs, roles, keys, identity pools) before calling it failed.",
+            APPLY | {"verify"}, default=90.0, parse=as_wait, metavar="SECONDS"),
     Setting("ttl", float | None, "Mark a created project to expire after this long (2h, 30m, 7d), for "
             "`gcp-setup reap`.", APPLY, parse=as_duration, metavar="DURATION"),
     Setting("project_prefix", str | None, "Create a project with a new ID made of this prefix and "

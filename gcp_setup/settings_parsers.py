@@ -68,6 +68,17 @@ def as_seconds(text: Any) -> float:
     return value
 
 
+def as_wait(text: Any) -> float:
+    """Seconds to wait, 0 (do not wait) included."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0 <= value <= MAX_TIMEOUT_S:
+        raise UsageError(f"{text!r} is not a number of seconds; use e.g. 90, or 0 not to wait")
+    return value
+
+
 def as_verbosity(text: Any) -> str:
     value = str(text).strip().lower()
     if value not in VERBOSITIES:

@@ -126,9 +126,9 @@ variable "service_account_display_name" {
 }
 
 variable "roles" {
-  description = "Project roles granted to the service account (least privilege: Vertex AI user)."
+  description = "Project roles granted to the service account (least privilege: the smallest predefined role with aiplatform.endpoints.predict, which the Agent Platform (Vertex AI) calls need; the Gemini API key needs none)."
   type        = set(string)
-  default     = ["roles/aiplatform.user"]
+  default     = ["roles/aiplatform.expressUser"]
 
   validation {
     condition = alltrue([

@@ -58,14 +58,43 @@ def _emulator_server() -> Iterator[Emulator | None]:
         yield emu
 
 
+os.environ["NO_GCE_CHECK"] = "True"  # google-auth never probes for a metadata server here
+
+
 @pytest.fixture
-def emu(_emulator_server: Emulator | None) -> Iterator[EmulatorControl]:
-    """The emulator, reset to an empty world with default realism, as a control client."""
+def emu(
+    _emulator_server: Emulator | None,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[EmulatorControl]:
+    """The emulator, reset to an empty world with default realism, as a control client. Every command
+    and client a test runs authenticates as a user would: GOOGLE_APPLICATION_CREDENTIALS names an
+    authorized_user ADC file the emulator issued for its default user (as `gcp-setup emulator
+    --adc-file`); a test of another credential kind sets its own."""
     url = f"http://{EXTERNAL}" if EXTERNAL else _emulator_server.url
     control = EmulatorControl(url)
     control.reset()
     control.set_realism(**Realism().to_json())  # every switch back to its default, quotas included
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(write_adc(control, tmp_path_factory)))
     yield control
+
+
+def reset_keeping_the_login(control: EmulatorControl) -> None:
+    """Reset the emulator's world (its issued logins go with it) and write a new login for the default
+    user into the ADC file the test's commands use, as a user would log in again."""
+    control.reset()
+    path = Path(os.environ["GOOGLE_APPLICATION_CREDENTIALS"])
+    path.write_text(json.dumps(control.credentials()))
+
+
+def write_adc(
+    control: EmulatorControl, tmp_path_factory: pytest.TempPathFactory, principal: str | None = None
+):
+    """A credentials file the emulator issued for `principal` (default: its default user), mode 0600."""
+    path = tmp_path_factory.mktemp("adc") / "application_default_credentials.json"
+    path.write_text(json.dumps(control.credentials(principal)))
+    path.chmod(0o600)
+    return path
 
 
 @pytest.fixture
@@ -243,7 +272,11 @@ def gemini_project(
     key_file = tmp_path / "sa-key.json"
     key_file.write_text(json.dumps(accounts.create_key(account, f"{emulator_env.url}/token").key_file))
     key_file.chmod(0o600)
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+    for name in [
+        n
+        for n in os.environ
+        if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_")) and n != "GOOGLE_APPLICATION_CREDENTIALS"
+    ]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("GEMINI_API_KEY", key.key_string)
     monkeypatch.setenv("VERTEX_EXPRESS_API_KEY", express_key.key_string)

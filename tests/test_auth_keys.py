@@ -38,7 +38,12 @@ def gcp_setup(*args: str):
 @pytest.fixture
 def env(provision_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """provision_env with the smoke test on and no Google variable from the machine."""
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_", "VERTEX_"))]:
+    for name in [
+        n
+        for n in os.environ
+        if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_", "VERTEX_"))
+        and n != "GOOGLE_APPLICATION_CREDENTIALS"
+    ]:
         monkeypatch.delenv(name)
     monkeypatch.delenv("GCP_SETUP_VERIFY")
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -134,12 +139,26 @@ def test_rotation_replaces_the_key_and_the_env_then_deletes_the_old_one(env, tmp
     assert read_env_file(env_file)["GEMINI_API_KEY"] not in (first, "")
 
 
+POLICY_HOME = "policy-home-1"
+"""A project of the user's where Org Policy is on: what --billing-project names, so that the policy can
+be read with user credentials before the project exists (docs/credentials.md)."""
+
+
 def in_organization(*extra: str) -> tuple[str, ...]:
-    return ("--project", "auth-keys-org-1", *CREATE[2:], "--organization", ORG, *extra)
+    return (
+        *("--project", "auth-keys-org-1", *CREATE[2:], "--organization", ORG),
+        *("--billing-project", POLICY_HOME, *extra),
+    )
+
+
+@pytest.fixture
+def policy_home(make_project) -> str:
+    make_project(POLICY_HOME, ("orgpolicy.googleapis.com", "apikeys.googleapis.com"))
+    return POLICY_HOME
 
 
 @pytest.mark.gcloud
-def test_the_org_policy_stops_an_express_key_before_any_write(env, gcloud):
+def test_the_org_policy_stops_an_express_key_before_any_write(env, gcloud, policy_home):
     """Inside an organization Google enforces iam.managed.disableServiceAccountApiKeyCreation by default;
     it forbids the express key (restricted to Vertex AI), so nothing at all is written."""
     plan = gcp_setup("plan", *in_organization("--vertex-express"))
@@ -172,7 +191,21 @@ def test_the_org_policy_stops_an_express_key_before_any_write(env, gcloud):
     assert live(env, "auth-keys-org-1") == ["gemini-key-1", "vertex-express-key-1"]
 
 
-def test_the_gemini_api_key_is_exempt_from_the_org_policy(env):
+def test_without_a_billing_project_the_policy_is_not_checked_and_google_refuses_the_key(env) -> None:
+    """User credentials, a project still to be created, no --billing-project: nothing can bill the Org
+    Policy read, so the check says so and names the flag; Google then refuses the forbidden key at its
+    creation, and the run that follows the flag's advice finishes the job."""
+    flags = ("--project", "auth-keys-org-1", *CREATE[2:], "--organization", ORG, "--vertex-express")
+    plan = gcp_setup("plan", *flags)
+    assert plan.exit_code == 0, plan.output
+    assert "not checked: the project does not exist yet" in plan.output and "--billing-project" in plan.output
+    applied = gcp_setup("apply", *flags, "--yes")
+    assert applied.exit_code == 1
+    assert "iam.managed.disableServiceAccountApiKeyCreation" in applied.stdout
+    assert live(env, "auth-keys-org-1") == ["gemini-key-1"]
+
+
+def test_the_gemini_api_key_is_exempt_from_the_org_policy(env, policy_home):
     """A key restricted to the Gemini API alone may be bound under the enforced constraint."""
     applied = gcp_setup("apply", *in_organization("--yes"))
     assert applied.exit_code == 0, applied.output

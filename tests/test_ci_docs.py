@@ -8,6 +8,7 @@ credential configuration (the emulator's URL)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -66,8 +67,9 @@ def the_action(given: dict[str, str]):
 
 
 def admin_auth(runner: Runner, inputs: dict[str, str]) -> StepRun:
-    """Stand-in for google-github-actions/auth with an admin identity: on the emulator the caller
-    without credentials owns the projects it made."""
+    """Stand-in for google-github-actions/auth with an admin identity: its credentials file (here the
+    login the emulator issued for the owner of the projects it made) exported to later steps."""
+    runner.env["GOOGLE_APPLICATION_CREDENTIALS"] = os.environ["GOOGLE_APPLICATION_CREDENTIALS"]
     return StepRun("auth", 0, "", "", {})
 
 

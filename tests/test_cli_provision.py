@@ -48,11 +48,14 @@ def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_proj
     assert result.exit_code == 0, result.output
     log = provision_env.requests()
     first_write = next(i for i, r in enumerate(log) if r["kind"] == "write")
-    # Every step's speculative first read was answered before the first write left (engine), each
-    # refused or empty in a project that does not exist yet: the same six, every run; and the plan that
-    # apply carries out asked whether --billing-account exists and is open before creating anything.
-    assert sorted((r["method_id"], r["status"]) for r in log[:first_write]) == [
-        ("apikeys.projects.locations.keys.list", 403),
+    # The run's one token first; then every step's speculative first read was answered before the first
+    # write left (engine), each refused or empty in a project that does not exist yet: the same six,
+    # every run (API Keys refuses to bill a project that does not exist: 400 USER_PROJECT_DENIED); and
+    # the plan that apply carries out asked whether --billing-account exists and is open before
+    # creating anything.
+    assert log[0]["method_id"] == "oauth2.token"
+    assert sorted((r["method_id"], r["status"]) for r in log[1:first_write]) == [
+        ("apikeys.projects.locations.keys.list", 400),
         ("cloudbilling.billingAccounts.get", 200),
         ("cloudbilling.projects.getBillingInfo", 403),
         ("cloudresourcemanager.projects.get", 403),
@@ -76,7 +79,7 @@ def test_a_bootstrap_reads_back_nothing_it_wrote_and_nothing_inside_the_new_proj
         "serviceusage.services.batchEnable",
     ]
     assert "GEMINI_API_KEY=AQ." in (tmp_path / ".env").read_text()
-    assert len(log) == 17  # 6 first reads, the billing account, 6 writes, 3 operation polls, the grant's read
+    assert len(log) == 18  # a token, 6 first reads, the billing account, 6 writes, 3 polls, the grant's read
 
 
 def test_a_first_run_asks_for_the_billing_account_with_the_first_reads_and_a_re_run_not_at_all(
@@ -89,14 +92,14 @@ def test_a_first_run_asks_for_the_billing_account_with_the_first_reads_and_a_re_
     args = ["apply", *CREATE, "--yes", "--no-verify", "--env-file", str(tmp_path / ".env")]
     provision_env.set_realism(barrier=7)
     assert gcp_setup(*args).exit_code == 0
-    first_reads = [r["method_id"] for r in provision_env.requests()[:7]]
+    first_reads = [r["method_id"] for r in provision_env.requests()[1:8]]  # after the token
     assert "cloudbilling.billingAccounts.get" in first_reads
     assert provision_env.concurrency()["barrier_timeouts"] == 0
     assert [r["method_id"] for r in provision_env.requests()].count("cloudbilling.billingAccounts.get") == 1
     provision_env.clear_requests()
 
     assert gcp_setup(*args).exit_code == 0
-    reads = [r["method_id"] for r in provision_env.requests()]
+    reads = [r["method_id"] for r in provision_env.requests() if r["kind"] == "read"]
     assert len(reads) == 6 and "cloudbilling.billingAccounts.get" not in reads, reads
 
 

@@ -114,7 +114,7 @@ def test_api_key_settings(clean_config, monkeypatch):
     with pytest.raises(UsageError, match="API key type 'legacy' is unknown; use one of auth, standard"):
         load_config({"project": "my-project-1"})
     express = load_config({"project": "my-project-1", "api_key_type": "auth", "vertex_express": True})
-    assert express.roles == ("roles/aiplatform.user", "roles/aiplatform.expressUser")
+    assert express.roles == ("roles/aiplatform.expressUser",)  # the default role is the express one
 
 
 @pytest.mark.parametrize(

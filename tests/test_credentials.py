@@ -16,6 +16,7 @@ import pytest
 from gcp_setup import defaults
 from gcp_setup.config import Config
 from gcp_setup.engine import Engine
+from gcp_setup.google.client import Client
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import unconditional_members
 from gcp_setup.google.session import GoogleSession
@@ -29,13 +30,6 @@ from gcp_setup.steps.service_account import ServiceAccountStep
 
 TOKEN_CREATOR = defaults.TOKEN_CREATOR
 
-USER_ADC = {
-    "type": "authorized_user",
-    "client_id": "764086051850-example.apps.googleusercontent.com",
-    "client_secret": "d-FL95Q19q7MQmFpd7hHD0Ty",
-    "refresh_token": "1//refresh-token-for-tests",
-}
-
 
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
@@ -46,7 +40,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
     monkeypatch.delenv("GITHUB_ENV", raising=False)
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     return tmp_path
 
 
@@ -84,7 +77,7 @@ def test_env_file_is_merged_and_stable_and_keeps_the_mode_its_owner_set(run, emu
     second = run(env_file=env_file)
     assert {r.outcome for r in second.results} == {Outcome.UNCHANGED, Outcome.SKIPPED}  # $GITHUB_ENV: off
     assert emu.writes() == []
-    reads = [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests()]
+    reads = [r["method_id"].rsplit(".", 1)[-1] for r in emu.requests() if r["kind"] != "auth"]
     assert sorted(reads) == ["get", "list"]  # the .env's note vouches for its key string
 
 
@@ -116,9 +109,11 @@ def test_the_env_files_note_vouches_for_its_key_until_the_key_or_the_value_chang
     rerun(Outcome.UPDATED, 1)  # the value no longer has the noted hash: read, and put back
     rerun(Outcome.UNCHANGED, 0)
 
-    keys = GoogleSession.create(emu.host).discovery("apikeys", "v2", "projects.locations.keys")
+    session = GoogleSession.create(emu.host)
+    keys = session.discovery("apikeys", "v2", "projects.locations.keys")
     name = f"projects/{identity_project}/locations/global/keys/{defaults.API_KEY_ID_PREFIX}1"
-    keys.patch(name=name, updateMask="displayName", body={"displayName": "renamed"}).execute()
+    patch = keys.patch(name=name, updateMask="displayName", body={"displayName": "renamed"})
+    Client(session).execute(Client(session).billed(patch, identity_project))
     rerun(Outcome.UPDATED, 1)  # the key changed (a new etag; it could have been regenerated): read
     assert env_file.read_text() != text  # the same string, noted at the new etag
     rerun(Outcome.UNCHANGED, 0)
@@ -130,15 +125,15 @@ def test_the_env_files_note_vouches_for_its_key_until_the_key_or_the_value_chang
     rerun(Outcome.UNCHANGED, 0)
 
 
-def test_user_mode_without_adc_names_the_login_command(run, home):
+def test_user_mode_names_the_adc_it_uses(run, home):
     result = run("status", credentials="user")
-    # with the emulator no ADC is needed; the describe line says so rather than asking for a login
-    assert "ADC" in result.by_name("credentials").detail
+    assert (
+        result.by_name("credentials").detail
+        == f"your own ADC ({os.environ['GOOGLE_APPLICATION_CREDENTIALS']})"
+    )
 
 
 def test_impersonation_grants_token_creator_and_writes_adc(run, emu, home, identity_project):
-    (home / "gcloud").mkdir()
-    (home / "gcloud" / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
     target = home / "adc.json"
 
     first = run(credentials="impersonate", credentials_file=target, impersonator="me@example.com")
@@ -146,7 +141,9 @@ def test_impersonation_grants_token_creator_and_writes_adc(run, emu, home, ident
     email = first.by_name("service_account").outputs["email"]
     adc = json.loads(target.read_text())
     assert adc["type"] == "impersonated_service_account"
-    assert adc["source_credentials"] == USER_ADC
+    assert adc["source_credentials"] == json.loads(
+        Path(os.environ["GOOGLE_APPLICATION_CREDENTIALS"]).read_text()
+    )
     assert adc["service_account_impersonation_url"] == (
         f"http://{emu.host}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
     )
@@ -164,11 +161,15 @@ def test_impersonation_grants_token_creator_and_writes_adc(run, emu, home, ident
     assert emu.writes() == []
 
 
-def test_impersonation_without_user_adc_fails_before_changing_anything(run, emu):
+def test_impersonation_without_user_adc_fails_before_changing_anything(run, emu, monkeypatch):
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
     result = run(credentials="impersonate", api_key=False, service_account="gemini-client")
-    step = result.by_name("credentials")
+    step = result.by_name("service_account")  # the first request already needs a login
     assert step.outcome is Outcome.FAILED
-    assert "gcloud auth application-default login" in step.hint
+    assert (
+        "gcp-setup emulator --adc-file" in step.hint and "gcloud auth application-default login" in step.hint
+    )
+    assert result.by_name("credentials").outcome is Outcome.BLOCKED
     assert not [
         w for w in emu.writes() if w["path"].endswith(":setIamPolicy") and "serviceAccounts" in w["path"]
     ]
@@ -244,15 +245,33 @@ def test_env_merge_puts_a_note_above_its_variable_and_replaces_the_old_one():
     assert merge_env_text(merged, {"A": "x"}) == merged.replace("# gcp-setup: A new note\n", "")
 
 
-def test_impersonator_defaults_to_gcloud_account(run, emu, home, identity_project):
+def test_impersonator_is_the_adc_identity_then_gcloud_account(run, emu, world, home, identity_project):
+    """The identity behind the ADC, asked of tokeninfo; a token that names no email (no email scope in
+    the login's grant) leaves gcloud's core/account."""
+    from gcp_setup.emulator.oauth.models import OAuthBackend
+
+    first = run(credentials="impersonate", api_key=False, credentials_file=home / "first.json")
+    email = first.by_name("service_account").outputs["email"]
+    policy = IamClient(GoogleSession.create(emu.host)).service_account_policy(identity_project, email).get()
+    assert unconditional_members(policy, TOKEN_CREATOR) == {"user:developer@example.com"}
+
     (home / "gcloud" / "configurations").mkdir(parents=True)
     (home / "gcloud" / "configurations" / "config_default").write_text("[core]\naccount = dev@example.com\n")
-    (home / "gcloud" / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
+    adc = json.loads(Path(os.environ["GOOGLE_APPLICATION_CREDENTIALS"]).read_text())
+    with world.lock:
+        scope = ("https://www.googleapis.com/auth/cloud-platform",)
+        adc["refresh_token"] = world.backend(OAuthBackend).issue_refresh_token(
+            "user:developer@example.com", scope
+        )
+    Path(os.environ["GOOGLE_APPLICATION_CREDENTIALS"]).write_text(json.dumps(adc))
     result = run(credentials="impersonate", api_key=False)
     assert result.ok, [(r.name, r.detail) for r in result.results]
     email = result.by_name("service_account").outputs["email"]
     policy = IamClient(GoogleSession.create(emu.host)).service_account_policy(identity_project, email).get()
-    assert unconditional_members(policy, TOKEN_CREATOR) == {"user:dev@example.com"}
+    assert unconditional_members(policy, TOKEN_CREATOR) == {
+        "user:developer@example.com",
+        "user:dev@example.com",
+    }
     default_file = home / ".config" / "gcp-setup" / identity_project / "gemini-client-impersonated.json"
     assert mode_of(default_file) == 0o600
 

@@ -4,6 +4,7 @@ the outcome (exit code, the line), never on elapsed time."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 
@@ -31,7 +32,18 @@ def _process_deadline_restored():
     deadline.choose(None)
 
 
-def test_a_hung_endpoint_ends_plan_with_one_line_naming_the_host(clean_config, silent_endpoint, monkeypatch):
+@pytest.fixture
+def user_login(clean_config, monkeypatch) -> None:
+    """A user's ADC file, as gcloud writes one (its refresh goes to whatever endpoint is selected)."""
+    adc = clean_config / "adc.json"
+    adc.write_text(
+        json.dumps({"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r"})
+    )
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+
+
+def test_a_hung_endpoint_ends_plan_with_one_line_naming_the_host(user_login, silent_endpoint, monkeypatch):
+    """The run's first request, its token refresh, meets the silent endpoint: one line, as for any call."""
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", silent_endpoint)
     result = CliRunner().invoke(cli, ["--timeout", "0.5", "plan", "--project", "hung-endpoint-1"])
     assert result.exit_code == 1, result.output
@@ -81,12 +93,12 @@ def web_server() -> Iterator[str]:
     server.server_close()
 
 
-def test_a_web_server_as_the_endpoint_is_named_not_dumped(clean_config, web_server, monkeypatch):
+def test_a_web_server_as_the_endpoint_is_named_not_dumped(user_login, web_server, monkeypatch):
     monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", web_server)
     result = CliRunner().invoke(cli, ["plan", "--project", "web-server-1"])
     assert result.exit_code != 0
     assert "<html" not in result.output.lower() and "Traceback" not in result.output
-    assert "answered HTTP 404 with a web page, not a Google API error" in result.output
+    assert "the token endpoint answered with a web page, not a Google API error" in result.output
 
 
 def test_no_adc_on_real_google_names_the_login_command(clean_config, monkeypatch):
@@ -107,9 +119,9 @@ def test_the_discovery_transport_follows_the_proxy_the_environment_names(emu, mo
     for name in ("http_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", emu.url)
-    transport = deadline.DiscoveryHttp()
+    transport = deadline.DiscoveryHttp(requests.Session())
     response, body = transport.request("http://proxied.invalid/_emulator/health")
     assert response.status == 200 and b'"ok"' in body
     monkeypatch.setenv("NO_PROXY", "bypassed.invalid")
     with pytest.raises(requests.ConnectionError, match=r"Failed to resolve 'bypassed\.invalid'"):
-        deadline.DiscoveryHttp().request("http://bypassed.invalid/_emulator/health")
+        deadline.DiscoveryHttp(requests.Session()).request("http://bypassed.invalid/_emulator/health")

@@ -28,7 +28,7 @@ def env(emulator_env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no gcp-setup.toml from elsewhere
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
-    for name in ("GITHUB_ENV", "GOOGLE_CLOUD_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in ("GITHUB_ENV", "GOOGLE_CLOUD_PROJECT"):
         monkeypatch.delenv(name, raising=False)
     return emulator_env
 

@@ -39,17 +39,23 @@ def stop(proc: subprocess.Popen) -> str:
 
 def run_shell(lines: list[str], *commands: str, tmp_path: Path) -> subprocess.CompletedProcess:
     script = "\n".join(["set -e", *lines, *commands])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDSDK_", "GCP_SETUP_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLOUDSDK_", "GCP_SETUP_")) and k != "GOOGLE_APPLICATION_CREDENTIALS"
+    }
     return subprocess.run(
         ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
     )
 
 
 def test_printed_lines_point_gcloud_and_gcp_setup_at_it_and_state_survives(gcloud, tmp_path: Path) -> None:
+    """As a user does: the emulator issues a login (--adc-file) and prints the line that selects it."""
     state = tmp_path / "world.json"
-    proc, lines = start_emulator("--state", str(state))
+    proc, lines = start_emulator("--state", str(state), "--adc-file", str(tmp_path / "adc.json"))
     try:
         assert lines[0].startswith("export GCP_SETUP_EMULATOR_HOST=127.0.0.1:")
+        assert lines[1] == f"export GOOGLE_APPLICATION_CREDENTIALS={tmp_path / 'adc.json'}"
         result = run_shell(
             lines,
             "gcloud config set core/project by-hand-1",

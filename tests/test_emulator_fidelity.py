@@ -282,7 +282,9 @@ def test_retired_models_answer_as_google_does(plane) -> None:
     path = (
         "v1/projects/{project}/locations/{location}/publishers/google/models/gemini-2.5-flash:generateContent"
     )
-    assert vertex_post(plane, path, HI).status_code == 200
+    closed_on_vertex = vertex_post(plane, path, HI)  # 2.5 in Extended Lifecycle Access since 2026-10-20
+    assert closed_on_vertex.status_code == 404
+    assert "is no longer available to new users" in error(closed_on_vertex)["message"]
     shut = path.replace("gemini-2.5-flash", "gemini-3-pro-preview")
     assert "Publisher Model" in error(vertex_post(plane, shut, HI))["message"]
 

@@ -56,15 +56,12 @@ def make(world):
 
 
 def create_key(keys, project_id: str, key_id: str, email: str, restrictions: dict | None = None) -> dict:
+    """API Keys is client-based: with a user's token the request names the project it bills."""
     body = {"serviceAccountEmail": email, "restrictions": restrictions or VERTEX}
     parent = f"projects/{project_id}/locations/global"
-    return (
-        keys.projects()
-        .locations()
-        .keys()
-        .create(parent=parent, keyId=key_id, body=body)
-        .execute()["response"]
-    )
+    request = keys.projects().locations().keys().create(parent=parent, keyId=key_id, body=body)
+    request.headers["x-goog-user-project"] = project_id
+    return request.execute()["response"]
 
 
 def policy_name(project_id: str) -> str:
@@ -153,6 +150,7 @@ def test_binding_takes_the_binding_permission_on_an_account_of_the_project(emu, 
     project, email = make("bind-lone-2")
     other_project, other_email = make("bind-lone-3")
     project.policy.add_binding("roles/serviceusage.apiKeysAdmin", ALICE)
+    project.policy.add_binding("roles/serviceusage.serviceUsageConsumer", ALICE)  # to bill the project
     token, _ = world.tokens.issue(ALICE)
     as_alice = client(emu, "apikeys", "v2", token)
     for account in (email, f"nobody@{project.project_id}.iam.gserviceaccount.com"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from conftest import reset_keeping_the_login
 
 from gcp_setup.emulator.control import EmulatorControl
 
@@ -28,5 +29,5 @@ def test_a_frozen_clock_moves_only_when_advanced(emu: EmulatorControl, world) ->
     frozen = emu.freeze_clock()
     assert emu.advance_clock(0) == frozen
     assert emu.advance_clock(60) == frozen + 60
-    emu.reset()
+    reset_keeping_the_login(emu)
     assert world.frozen_at is None  # a reset lets time run again

@@ -8,6 +8,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import service_usage_v1
 
 from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.emulator.serviceusage.models import DEFAULT_SERVICES
 
 ENABLED, DISABLED = service_usage_v1.State.ENABLED, service_usage_v1.State.DISABLED
 
@@ -27,8 +28,17 @@ def project(crm_v1) -> str:
 
 
 def enabled(su, project: str) -> list[str]:
+    """The services enabled beyond those a new project starts with."""
     listed = su.list_services(request={"parent": project, "filter": "state:ENABLED"})
-    return [s.config.name for s in listed]
+    return [s.config.name for s in listed if s.config.name not in DEFAULT_SERVICES]
+
+
+def test_a_new_project_starts_with_googles_default_services(su, project: str) -> None:
+    listed = su.list_services(request={"parent": project, "filter": "state:ENABLED"})
+    assert sorted(s.config.name for s in listed) == sorted(DEFAULT_SERVICES)
+    assert not {"cloudresourcemanager", "cloudbilling", "iam", "apikeys", "orgpolicy"} & {
+        name.split(".")[0] for name in DEFAULT_SERVICES
+    }
 
 
 def test_batch_enable_then_list_get_and_batch_get(su, project: str) -> None:
@@ -66,7 +76,8 @@ def test_list_pages(su, project: str) -> None:
     services = ["iam.googleapis.com", "apikeys.googleapis.com", "sts.googleapis.com"]
     su.batch_enable_services(request={"parent": project, "service_ids": services}).result(timeout=10)
     pages = su.list_services(request={"parent": project, "filter": "state:ENABLED", "page_size": 2}).pages
-    assert [len(p.services) for p in pages] == [2, 1]
+    total = len(DEFAULT_SERVICES) + len(services)
+    assert [len(p.services) for p in pages] == [2] * (total // 2) + [1] * (total % 2)
 
 
 def test_batch_enable_takes_at_most_twenty(su, project: str) -> None:

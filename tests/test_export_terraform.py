@@ -119,8 +119,8 @@ def test_apply_create_then_export_names_every_module_resource(provision_env: Emu
     assert set(imports) == expected_addresses(values, skipped)
     assert imports["google_project.this[0]"] == PROJECT
     assert imports["google_service_account.this[0]"] == f"projects/{PROJECT}/serviceAccounts/{EMAIL}"
-    assert imports['google_project_iam_member.roles["roles/aiplatform.user"]'] == (
-        f"{PROJECT} roles/aiplatform.user serviceAccount:{EMAIL}"
+    assert imports['google_project_iam_member.roles["roles/aiplatform.expressUser"]'] == (
+        f"{PROJECT} roles/aiplatform.expressUser serviceAccount:{EMAIL}"
     )
     assert imports['google_project_service.services["iam.googleapis.com"]'] == f"{PROJECT}/iam.googleapis.com"
     assert imports["google_apikeys_key.this[0]"] == (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gcp_setup.emulator.serviceusage.models import DEFAULT_SERVICES
+
 pytestmark = pytest.mark.gcloud
 
 PROJECT = "gcloud-services-project"
@@ -16,7 +18,9 @@ def project(crm_v1) -> str:
 
 
 def enabled(gcloud, project: str) -> list[str]:
-    return [s["config"]["name"] for s in gcloud.json("services", "list", project=project)]
+    """What gcloud lists beyond the services a new project starts with."""
+    listed = gcloud.json("services", "list", project=project)
+    return [s["config"]["name"] for s in listed if s["config"]["name"] not in DEFAULT_SERVICES]
 
 
 def test_enable_list_disable(gcloud, project: str) -> None:

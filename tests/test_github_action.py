@@ -6,6 +6,7 @@ document (jq reads it), and the API key appears nowhere but in the masked $GITHU
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -41,8 +42,12 @@ def run_action(runner: Runner, **given: str):
 
 @pytest.fixture
 def runner(emu, tmp_path: Path) -> Runner:
-    """A job whose workflow sets GCP_SETUP_EMULATOR_HOST (every Google call goes to the emulator)."""
-    return Runner.github(tmp_path / "runner", {"GCP_SETUP_EMULATOR_HOST": emu.host})
+    """A job whose workflow sets GCP_SETUP_EMULATOR_HOST (every Google call goes to the emulator), after
+    an auth step that exported an admin's credentials (the login the emulator issued for its owner)."""
+    admin = os.environ["GOOGLE_APPLICATION_CREDENTIALS"]
+    return Runner.github(
+        tmp_path / "runner", {"GCP_SETUP_EMULATOR_HOST": emu.host, "GOOGLE_APPLICATION_CREDENTIALS": admin}
+    )
 
 
 def authenticate_like_google_github_actions_auth(runner: Runner, emu, provider: str) -> None:

@@ -19,7 +19,7 @@ def test_table_lists_name_methods_and_description(gemini_project) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["NAME", "METHODS", "DESCRIPTION"]
-    assert len(lines) == 28
+    assert len(lines) == 29
     flash = next(line for line in lines if line.startswith("gemini-3.8-flash "))
     assert "generateContent" in flash
 

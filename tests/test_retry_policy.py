@@ -180,7 +180,11 @@ def test_the_smoke_test_passes_on_the_first_run_under_faults_on_the_model_routes
     """Issue 12's acceptance: at fault rate 0.3 on the model routes (429 with RetryInfo, 500, 503), apply's
     smoke test passes on its first run in at least 19 of seeds 0-19. Faults only on the model routes, so
     that the count is the smoke test's alone."""
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+    for name in [
+        n
+        for n in os.environ
+        if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_")) and n != "GOOGLE_APPLICATION_CREDENTIALS"
+    ]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("GCP_SETUP_VERIFY", "true")
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import make_identity_project
+from conftest import make_identity_project, reset_keeping_the_login
 
 from gcp_setup import defaults
 from gcp_setup.config import Config
@@ -271,7 +271,7 @@ def test_a_run_cut_off_after_any_write_is_finished_by_the_next(run, emu):
     assert run().ok
     writes = len(emu.writes())
     for n in range(1, writes + 1):
-        emu.reset()
+        reset_keeping_the_login(emu)
         make_identity_project(emu)
         emu.set_realism(drop_after_writes=n)
         run()  # may fail, or recover by itself; either way the next run must finish the job

@@ -242,3 +242,25 @@ def test_workload_identity_federation_matches_the_python_side(name: str) -> None
     services = resource("google_project_service", "services")["for_each"]
     assert all(f'"{s}"' in services for s in defaults.WORKLOAD_IDENTITY_SERVICES)
     assert f"local.use_{'gitlab_' if name == 'gitlab' else ''}wif" in services
+
+
+def provider_block(example: str) -> dict[str, Any]:
+    (block,) = [p["google"] for p in parse(MODULE / "examples" / example / "main.tf").get("provider", [])]
+    return block
+
+
+@pytest.mark.parametrize("example", ["existing-project", "api-key-only"])
+def test_a_key_in_an_existing_project_bills_its_project_with_plain_adc(example: str) -> None:
+    """google_apikeys_key with a user's ADC needs a quota project, as gcp-setup's policy gives API Keys
+    (gcp_setup/google/quota_projects.py): the provider names the key's project."""
+    from gcp_setup.google.quota_projects import quota_project
+
+    provider = provider_block(example)
+    assert provider["user_project_override"] is True
+    assert provider["billing_project"] == provider["project"] == "${var.project_id}"
+    assert quota_project("apikeys", user=True, project="P", billing_project=None) == "P"
+
+
+def test_a_new_project_names_no_quota_project_and_the_readme_says_why() -> None:
+    assert "user_project_override" not in provider_block("new-project")
+    assert "does not exist before the run creates it" in " ".join((MODULE / "README.md").read_text().split())

@@ -20,7 +20,7 @@ from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.secrets import read_env_file
 
 PROJECT = "user-programs-1"
-VERTEX = "export GOOGLE_GENAI_USE_VERTEXAI=true; "
+VERTEX = "export GOOGLE_GENAI_USE_VERTEXAI=true GOOGLE_GENAI_USE_ENTERPRISE=true; "
 REPLY = "Hello from the gcp-setup emulator"
 
 PROGRAMS = {

@@ -32,7 +32,7 @@ def verify_json(*args: str) -> tuple[int, dict]:
 def test_verify_passes_every_check_after_setup(gemini_project) -> None:
     result = run_verify()
     assert result.exit_code == 0, result.output
-    assert "6 passed, 0 failed, 0 skipped" in result.stdout
+    assert "7 passed, 0 failed, 0 skipped" in result.stdout
     assert "gemini-client@" in result.stdout
 
 
@@ -91,10 +91,10 @@ def test_only_and_skip_choose_checks(gemini_project) -> None:
 
 
 def test_explicit_model_is_used(gemini_project) -> None:
-    code, report = verify_json("--model", "gemini-2.5-flash-lite", "--only", "vertex")
+    code, report = verify_json("--model", "gemini-3.5-flash-lite", "--only", "vertex")
     assert code == 0
-    assert report["model"] == "gemini-2.5-flash-lite"
-    assert "gemini-2.5-flash-lite" in report["checks"][0]["detail"]
+    assert report["model"] == "gemini-3.5-flash-lite"
+    assert "gemini-3.5-flash-lite" in report["checks"][0]["detail"]
 
 
 def test_checks_without_prerequisites_are_skipped_not_failed(emulator_env, tmp_path, monkeypatch) -> None:
@@ -147,6 +147,11 @@ def test_secrets_stay_out_of_failure_output(gemini_project, world) -> None:
 
 @pytest.mark.slow
 def test_waits_while_a_just_enabled_api_propagates(gemini_project, world) -> None:
+    """Whether an API is on, verify asks Service Usage as its ADC's principal: here the service account,
+    which may then view the project's services."""
+    gemini_project.project.policy.add_binding(
+        "roles/serviceusage.serviceUsageViewer", gemini_project.account.member
+    )
     gemini_project.emu.set_realism(service_enable_propagation_s=1.2)
     world.backend(ServicesBackend).disable(gemini_project.project, "generativelanguage.googleapis.com")
     world.backend(ServicesBackend).enable(gemini_project.project, "generativelanguage.googleapis.com")
@@ -216,7 +221,11 @@ def test_close_names_suggest_models_that_generate() -> None:
 def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monkeypatch) -> None:
     """The acceptance path: `apply` (service-account key file, .env, the express key), then
     `verify --env-file .env`: every check passes, Vertex AI express mode included."""
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_"))]:
+    for name in [
+        n
+        for n in os.environ
+        if n.startswith(("GOOGLE_", "GEMINI_", "OPENAI_")) and n != "GOOGLE_APPLICATION_CREDENTIALS"
+    ]:
         monkeypatch.delenv(name)
     env_file, key_file = tmp_path / ".env", tmp_path / "sa-key.json"
     applied = CliRunner().invoke(
@@ -242,7 +251,7 @@ def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monk
     assert applied.exit_code == 0, applied.output
     code, report = verify_json("--env-file", str(env_file))
     assert code == 0, report
-    assert [c["status"] for c in report["checks"]] == ["passed"] * 6
+    assert [c["status"] for c in report["checks"]] == ["passed"] * 7
     assert report["project"] == "apply-then-verify"
 
 
@@ -323,7 +332,11 @@ def test_stray_key_is_named_only_when_google_genai_sends_it_to_vertex(flag: str,
 
     from gcp_setup.verify.vertex import stray_api_key_env
 
-    for name in [n for n in os.environ if n.startswith(("GOOGLE_", "GEMINI_"))]:
+    for name in [
+        n
+        for n in os.environ
+        if n.startswith(("GOOGLE_", "GEMINI_")) and n != "GOOGLE_APPLICATION_CREDENTIALS"
+    ]:
         monkeypatch.delenv(name)
     environ = {"GOOGLE_API_KEY": "AIza-any", "GOOGLE_GENAI_USE_VERTEXAI": flag}
     for name, value in environ.items():

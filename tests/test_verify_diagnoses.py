@@ -119,7 +119,7 @@ CASES = [
         remove_vertex_role,
         "vertex",
         "IAM_PERMISSION_DENIED",
-        ("serviceAccount:gemini-client@", "--role=roles/aiplatform.user"),
+        ("serviceAccount:gemini-client@", "--role=roles/aiplatform.expressUser"),
     ),
     Case("billing unlinked", unlink_billing, "vertex", "BILLING_DISABLED", ("gcloud billing projects link",)),
     Case(
@@ -195,6 +195,7 @@ def test_a_deleted_service_account_fails_credentials_its_key_and_skips_vertex(ge
     assert {name: c["status"] for name, c in checks.items()} == {
         "credentials": "failed",
         "gemini-api": "failed",
+        "interactions": "failed",
         "vertex": "skipped",
         "vertex-express": "failed",
         "openai-gemini": "failed",

@@ -6,12 +6,14 @@ google-auth `external_account` credential (what google-github-actions/auth write
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import federation
 import pytest
 import requests
 from click.testing import CliRunner
+from conftest import reset_keeping_the_login
 
 from gcp_setup import defaults
 from gcp_setup.cli import cli
@@ -175,13 +177,15 @@ def test_a_disabled_pool_and_provider_are_enabled_again(provision_env, tmp_path,
         requests.patch(
             url, params={"updateMask": "disabled"}, json={"disabled": True}, timeout=10
         ).raise_for_status()
-    use_credentials(
-        monkeypatch, external_account_file(tmp_path, provision_env, provider, github_token(provider))
-    )
+    user = os.environ["GOOGLE_APPLICATION_CREDENTIALS"]
+    ci = external_account_file(tmp_path, provision_env, provider, github_token(provider))
+    use_credentials(monkeypatch, ci)
     assert verify_checks("credentials")["credentials"]["status"] == "failed"  # STS refuses a disabled pool
 
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", user)  # the admin fixes it, as herself
     actions = [a["summary"] for a in apply_json(*WIF)["workload_identity"]["actions"]]
     assert actions == ["enable workload identity pool github", "enable provider github-actions"]
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(ci))
     assert verify_checks("credentials")["credentials"]["status"] == "passed"
 
 
@@ -242,7 +246,7 @@ def test_a_run_cut_off_after_any_write_is_finished_by_the_next(provision_env) ->
     federation_writes = len(provision_env.writes()) - before
     assert federation_writes == 4
     for n in range(1, federation_writes + 1):
-        provision_env.reset()
+        reset_keeping_the_login(provision_env)
         apply_json(*CREATE, "--no-api-key")
         provision_env.set_realism(drop_after_writes=before + n)
         gcp_setup("apply", *WIF, "--yes")  # the client may recover by itself (a 409 adopts); or fail

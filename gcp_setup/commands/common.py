@@ -30,7 +30,7 @@ def new_session(config: Config):
     credentials, the API key string it read)."""
     from gcp_setup.google.session import GoogleSession
 
-    return GoogleSession.create(config.emulator_host, quota_project=config.project)
+    return GoogleSession.create(config.emulator_host, config.billing_project)
 
 
 STANDARD_KEY_WARNING = (
@@ -212,3 +212,11 @@ def confirm(planned, human: bool, question: str = "Apply these changes?") -> Non
     if not click.confirm(question, default=False, err=True):
         click.echo("Cancelled; nothing was changed.", err=True)
         raise click.exceptions.Exit(EXIT_FAILED)  # as terraform does
+
+
+def warn_about_environment(env_file) -> None:
+    """One line per variable of the shell that overrides what the .env means to google-genai or openai."""
+    from gcp_setup.verify.environment import env_file_warnings
+
+    for line in env_file_warnings(env_file):
+        click.echo(f"warning: {line}", err=True)

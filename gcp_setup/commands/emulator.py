@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import gc
+import json
+import shlex
 import signal
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,7 +17,7 @@ from gcp_setup import envvars
 from gcp_setup.commands.options import settings_command
 from gcp_setup.emulator.core import roles
 from gcp_setup.emulator.gcloud_config import gcloud_setup_lines
-from gcp_setup.emulator.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, Realism
+from gcp_setup.emulator.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, PROPAGATION_PRESETS, Realism
 from gcp_setup.errors import UsageError
 
 REMOTE_EXPOSURE = (
@@ -32,6 +36,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: it may resolve to anything
+
+
+def write_adc_file(emu: Any, path: Path) -> None:
+    """The default user's ADC, issued by the running emulator, written as a secret file (0600)."""
+    from gcp_setup.emulator.oauth.models import OAuthBackend
+    from gcp_setup.secrets import write_secret_file
+
+    with emu.world.lock:
+        document = emu.world.backend(OAuthBackend).user_adc(emu.world.default_caller)
+    try:
+        write_secret_file(path, json.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        emu.stop()
+        raise UsageError(f"--adc-file {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 @settings_command("emulator")
@@ -75,14 +93,22 @@ def is_loopback(host: str) -> bool:
     type=click.FloatRange(min=0),
     default=0.0,
     show_default=True,
-    help="Seconds a new service account stays unknown to setIamPolicy.",
+    help="Seconds a new service account stays unknown to setIamPolicy (wins over --propagation).",
 )
 @click.option(
     "--service-propagation-s",
     type=click.FloatRange(min=0),
     default=0.0,
     show_default=True,
-    help="Seconds a newly enabled API still answers SERVICE_DISABLED.",
+    help="Seconds a newly enabled API still answers SERVICE_DISABLED (wins over --propagation).",
+)
+@click.option(
+    "--propagation",
+    type=click.Choice(PROPAGATION_PRESETS),
+    default="none",
+    show_default=True,
+    help="Delays before a change takes effect: none, or Google's typical ones (a role grant 120 s, a new "
+    "key 60 s, a Workload Identity pool or provider 300 s, a new service account or enabled API 60 s).",
 )
 @click.option(
     "--gemini-key-policy",
@@ -91,6 +117,12 @@ def is_loopback(host: str) -> bool:
     show_default=True,
     help="API keys the Gemini API takes: auth keys only (since September 2026), also restricted standard "
     "keys (June to September 2026), or any key (before).",
+)
+@click.option(
+    "--adc-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Once listening, write an authorized_user ADC file (mode 0600) for the emulator's default user: "
+    "GOOGLE_APPLICATION_CREDENTIALS=FILE makes every command authenticate as that user.",
 )
 @click.option(
     "--state",
@@ -108,7 +140,9 @@ def emulator(
     operation_polls: int,
     sa_propagation_s: float,
     service_propagation_s: float,
+    propagation: str,
     gemini_key_policy: str,
+    adc_file: Path | None,
     state_file: Path | None,
     **settings,
 ) -> None:
@@ -127,14 +161,18 @@ def emulator(
                 "use --host 127.0.0.1, or add --allow-remote if that is what you want"
             )
         click.echo(f"warning: listening on {host}: {REMOTE_EXPOSURE}", err=True)
+    delays = Realism.propagation(propagation)
+    if sa_propagation_s:
+        delays["service_account_propagation_s"] = sa_propagation_s
+    if service_propagation_s:
+        delays["service_enable_propagation_s"] = service_propagation_s
     realism = Realism(
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         seed=seed,
         operation_polls=operation_polls,
-        service_account_propagation_s=sa_propagation_s,
-        service_enable_propagation_s=service_propagation_s,
         gemini_key_policy=gemini_key_policy,
+        **delays,
     )
     roles.snapshot()  # loaded now: the first permission check would otherwise wait the 0.1-0.4 s it takes
     emu = Emulator(host, port, realism, state_file)
@@ -145,10 +183,14 @@ def emulator(
     click.echo(f"gcp-setup emulator listening on {emu.url}", err=True)
     click.echo("Use it from this shell with:", err=True)
     click.echo(f"export {envvars.EMULATOR_HOST}={emu.host}")
+    if adc_file is not None:
+        write_adc_file(emu, adc_file)
+        click.echo(f"export {envvars.CREDENTIALS}={shlex.quote(str(adc_file.resolve()))}")
     click.echo("For gcloud (a throwaway configuration, never your own):", err=True)
     for line in gcloud_setup_lines(emu.url):
         click.echo(line)
     click.echo("Press Ctrl-C to stop.", err=True)
+    sys.stdout.flush()  # the lines are read by a shell or a script while the emulator runs on
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

@@ -63,7 +63,7 @@ def terraform(
     config = config_of(click_ctx)
     targets = [out_dir / TFVARS_FILE, out_dir / IMPORT_FILES[config.import_style]]
     _refuse_overwriting(targets, force)
-    result = export_setup(config, GoogleSession.create(config.emulator_host, quota_project=config.project))
+    result = export_setup(config, GoogleSession.create(config.emulator_host, config.billing_project))
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in result.files(config.import_style, module_name).items():
         (out_dir / name).write_text(text)
@@ -82,7 +82,7 @@ def _refuse_overwriting(targets: list[Path], force: bool) -> None:
 def _export_fleet(click_ctx: click.Context, out_dir: Path, force: bool, source: str | None) -> None:
     """A root module calling terraform/ for each project of the fleet file (gcp_setup/fleet_export.py)."""
     from gcp_setup.commands.fleet import fleet_configs
-    from gcp_setup.fleet import fleet_session
+    from gcp_setup.fleet import fleet_endpoints, fleet_session
     from gcp_setup.fleet_export import ROOT_FILE, export_fleet
     from gcp_setup.fleet_settings import PARALLELISM
     from gcp_setup.terraform_export import IMPORT_FILES, TFVARS_FILE
@@ -90,7 +90,7 @@ def _export_fleet(click_ctx: click.Context, out_dir: Path, force: bool, source: 
     configs = fleet_configs(click_ctx)
     targets = [out_dir / ROOT_FILE, out_dir / TFVARS_FILE, out_dir / IMPORT_FILES["script"]]
     _refuse_overwriting(targets, force)
-    session = fleet_session(configs[0].emulator_host if configs else None)
+    session = fleet_session(*fleet_endpoints(configs))
     result = export_fleet(configs, session, source or _module_source(out_dir), PARALLELISM)
     out_dir.mkdir(parents=True, exist_ok=True)
     targets[0].write_text(result.main_tf)

@@ -64,11 +64,11 @@ def run_fleet_command(
     delete_project: bool = False,
     force: bool = False,
 ) -> None:
-    from gcp_setup.fleet import fleet_session
+    from gcp_setup.fleet import fleet_endpoints, fleet_session
 
     configs = fleet_configs(click_ctx)
     human = output_format == "table"
-    session = fleet_session(configs[0].emulator_host if configs else None)
+    session = fleet_session(*fleet_endpoints(configs))
     parallelism = click_ctx.params["parallelism"]
     teardown = functools.partial(_teardown, delete_project, force)
     if command in ("apply", "destroy") and not yes:

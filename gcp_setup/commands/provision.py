@@ -22,6 +22,7 @@ from gcp_setup.commands.common import (
     plan_then_apply,
     run_steps,
     warn_about,
+    warn_about_environment,
 )
 from gcp_setup.commands.options import config_of, settings_command, values_of
 from gcp_setup.config import Config
@@ -106,6 +107,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
         announce_generated(config.project, human)
     run, render, smoke = apply_project(config, yes=yes, human=human)
     finish(click_ctx, run, config, output_format, render, smoke)
+    warn_about_environment(config.env_file)
     github_actions.publish_apply(config, run, smoke)
     if human and run.ok:
         _print_ci_snippets(run)

@@ -28,7 +28,9 @@ def reap(click_ctx: click.Context, dry_run: bool, output_format: str, **settings
 
     values = values_of(click_ctx)
     parent = values["folder"] or values["organization"]
-    results = reaping.reap(GoogleSession.create(values["emulator_host"]), parent, dry_run=dry_run)
+    results = reaping.reap(
+        GoogleSession.create(values["emulator_host"], values["billing_project"]), parent, dry_run=dry_run
+    )
     if output_format == "json":
         rows = [
             {"project": r.project, "expired_at": _when(r.expired_at), "deleted": r.deleted, "error": r.error}

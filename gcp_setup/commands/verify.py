@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from gcp_setup import envvars
+from gcp_setup.commands.common import warn_about_environment
 from gcp_setup.commands.options import settings_command, values_of
 from gcp_setup.errors import EXIT_FAILED, UsageError
 from gcp_setup.verify import CHECK_NAMES
@@ -48,13 +49,6 @@ from gcp_setup.verify.smoke import SmokeTest
     metavar="NAME",
     help="Variable holding the Gemini API key (default: GOOGLE_API_KEY, then GEMINI_API_KEY).",
 )
-@click.option(
-    "--propagation-wait",
-    type=click.FloatRange(min=0),
-    default=90.0,
-    show_default=True,
-    help="Seconds to wait for a just-enabled API to propagate before calling it failed.",
-)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def verify(
@@ -64,16 +58,17 @@ def verify(
     no_generate: bool,
     model: str | None,
     api_key_env: str | None,
-    propagation_wait: float,
     fmt: str,
     **settings,
 ) -> None:
-    """Prove that the credentials work: ADC, the Gemini API key, Vertex AI and both OpenAI-compatible
-    endpoints, through the real google-genai and openai libraries. Failures name the fix."""
+    """Prove that the credentials work: ADC, the Gemini API key, Agent Platform (Vertex AI) and both
+    OpenAI-compatible endpoints, through the real google-genai and openai libraries. Failures name the
+    fix."""
     from gcp_setup import github_actions
     from gcp_setup.verify import render, smoke_test
 
     values = values_of(ctx)
+    propagation_wait = values["propagation_wait"]
     fleet = [str(e.values.get("project")) for e in getattr(ctx.default_map, "fleet", ())]
     checks, projects = split_only(only, fleet)
     names = tuple(n for n in (checks or CHECK_NAMES) if n not in skip)
@@ -88,6 +83,7 @@ def verify(
 
         return run_fleet_verify(ctx, projects, check, fmt)
     vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, generate)
+    warn_about_environment(values["env_file"])
     results = smoke_test(vctx, names)
     problem = render.verdict(results, checks, values["allow_skipped"])
     if problem and values["env_file"] is None and all(r.status == render.SKIPPED for r in results):

@@ -61,6 +61,11 @@ class EmulatorControl:
         """Move the emulator's time forward (propagation delays, token expiry); its new now()."""
         return self._call("POST", "clock", {"advance_s": seconds})["now"]
 
+    def advance_clock_per_request(self, seconds: float) -> float:
+        """Every API request moves the emulator's time `seconds` forward (until the next reset): a client
+        waiting out a propagation delay crosses it in a known number of requests; its now()."""
+        return self._call("POST", "clock", {"advance_per_request_s": seconds})["now"]
+
     def freeze_clock(self) -> float:
         """Stop the emulator's time (until the next reset): it moves only by advance_clock, so that a test
         counting requests per minute never crosses a minute it did not cross itself; its now()."""
@@ -68,6 +73,11 @@ class EmulatorControl:
 
     def set_org_policies(self, **policies: Any) -> dict[str, Any]:
         return self._call("PATCH", "org-policies", policies)
+
+    def credentials(self, principal: str | None = None) -> dict[str, Any]:
+        """A credentials file for `principal` (default: the emulator's default user): an authorized_user
+        ADC for a user, a new key file for serviceAccount:EMAIL."""
+        return self._call("POST", "credentials", {"principal": principal} if principal else {})
 
     def state(self) -> dict[str, Any]:
         return self._call("GET", "state")

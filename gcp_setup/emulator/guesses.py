@@ -110,9 +110,27 @@ def org_policy_denied(permission: str, resource: str) -> errors.PermissionDenied
 # -- the data plane (issue 15) ---------------------------------------------------------------------------
 # Guess: the catalogue snapshot's version, sampling and token-limit fields, other than the documented limits
 # of the 3.x Flash and embedding models (data/gemini-models.json says which), follow 2025 answers' shape.
-# Guess: Vertex AI still serves the models the Gemini API closed to new projects (gemini-2.5-*, 2.0-flash):
-# their Vertex lifecycle is separate and no Vertex retirement of them by 2026-11-29 was found.
-VERTEX_SERVES_CLOSED_MODELS = True
+# Vertex AI no longer serves the models the Gemini API closed to new projects (gemini-2.5-*, 2.0-flash) to new
+# projects either: 2.0 Flash was discontinued on 2026-06-01 (GoogleCloudPlatform/generative-ai#2603) and the
+# 2.5 models entered Extended Lifecycle Access, for existing users, on 2026-10-20 (dimagi/open-chat-studio
+# #4080). Every emulated project is new.
+VERTEX_SERVES_CLOSED_MODELS = False
+
+
+# Guess: gemini-4-argon ($2/$10 per million tokens at launch, as resellers quote Google's price) has no free
+# tier on the Gemini API, as the Pro models have not since 2026: a free-tier project gets "limit: 0".
+NO_FREE_TIER_MODELS = frozenset({"gemini-4-argon"})
+
+
+def vertex_model_closed_to_new_users(resource: str) -> errors.NotFound:
+    """Guess: Vertex AI's 404 for a model closed to new projects says what the Gemini API's does (its words,
+    quoted in docs/emulator.md), naming the publisher model as Vertex AI's 404s do."""
+    return errors.NotFound(
+        f"Publisher Model `{resource}` is no longer available to new users. Please update your code to use "
+        "a newer model for the latest features and improvements."
+    )
+
+
 # Guess: models.get of a retired model answers what generation answers for it (the sources show generation).
 # Guess: a PublisherModel's versionId ("001"), and its launchStage and versionState read from "preview" in the
 # model's name (the basic view's fields are from the aiplatform discovery document).
@@ -315,4 +333,71 @@ def basic_role_with_condition() -> errors.InvalidArgument:
     return errors.InvalidArgument(
         "Binding with a condition and a basic role is not allowed. "
         "Basic roles are `roles/editor`, `roles/owner`, and `roles/viewer`."
+    )
+
+
+# Interactions API (ai.google.dev/api/interactions-api, read 2026-12-07). Guesses: how long a background
+# interaction of a model runs (Google gives no figure; tests move the emulator's clock past it), the wording
+# of the errors below (only their codes are documented, on ai.google.dev/gemini-api/docs/api-errors), and
+# that the key checks in front of it (API_KEY_INVALID, SERVICE_DISABLED, key restrictions) answer as on
+# generateContent, a google.rpc.Status with an ErrorInfo, although that page lists `authentication` (401) for
+# a missing or invalid key: no recorded answer shows which the front end sends on this path.
+BACKGROUND_INTERACTION_SECONDS = 5.0
+INTERACTIONS_SERVICE = "InteractionsService"
+"""The service name the key checks see (the Gemini API's proto for it is not published; Vertex AI's is
+google.learning.vertex.api.interactions.v1beta1.InteractionsService)."""
+
+
+def previous_interaction_not_completed(interaction_id: str, status: str) -> errors.InteractionsError:
+    """Google's rule, from the field's reference; the wording is the guess."""
+    rule = "it must be a stored interaction in a terminal state (e.g. completed)"
+    return errors.InteractionsError(400, "invalid_request", f"{interaction_id} is {status}: {rule}.")
+
+
+def interaction_not_cancellable(interaction_id: str, status: str) -> errors.InteractionsError:
+    rule = "only background interactions that are still running can be cancelled"
+    return errors.InteractionsError(400, "failed_precondition", f"{interaction_id} is {status}: {rule}.")
+
+
+def background_needs_store() -> errors.InteractionsError:
+    return errors.InteractionsError(400, "invalid_request", "background=true requires store=true.")
+
+
+def model_or_agent_required() -> errors.InteractionsError:
+    return errors.InteractionsError(400, "invalid_request", "Either model or agent must be set.")
+
+
+def interactions_input_required() -> errors.InteractionsError:
+    return errors.InteractionsError(400, "invalid_request", "input is required.")
+
+
+def interactions_field_type(name: str, expected: str) -> errors.InteractionsError:
+    return errors.InteractionsError(
+        400, "invalid_request", f"Invalid value at '{name}': expected {expected}."
+    )
+
+
+# -- the Gemini API's billing (issue 24) -----------------------------------------------------------------
+# Guess: one generation costs a flat $0.001, whatever its tokens (Google prices per token and model; a flat
+# price keeps the emulator's ledger reproducible, and tests set balances and limits around it).
+GEMINI_PRICE_PER_GENERATION_USD = 0.001
+
+
+def spend_rate_limited(tier: str, limit_usd: float, retry_s: float) -> errors.ResourceExhausted:
+    """Google's rate-limits page says a project past its tier's spend in 10 minutes (rolling) gets 429
+    RESOURCE_EXHAUSTED, and a Google reply on discuss.ai.google.dev (thread 189883) that every 429 now
+    describes its cause. Guess: the message, the quota metric and id (shaped as the free tier's), and a
+    RetryInfo for when enough of the window has passed."""
+    metric = "generativelanguage.googleapis.com/spend_based_rate_limit"
+    return errors.ResourceExhausted(
+        f"You exceeded your spend-based rate limit of ${limit_usd:g} per 10 minutes for your usage tier "
+        f"({tier}). For more information on this error, head to: "
+        "https://ai.google.dev/gemini-api/docs/rate-limits#spend-based-rate-limits.",
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [{"quotaMetric": metric, "quotaId": f"SpendPerTenMinutesPerProject-{tier}"}],
+            },
+            {"@type": errors.RETRY_INFO, "retryDelay": f"{max(1, round(retry_s))}s"},
+        ],
     )

@@ -11,6 +11,9 @@ AUTH_ONLY = "auth-only"
 RESTRICTED_STANDARD = "restricted-standard"
 ANY_KEY = "any"
 GEMINI_KEY_POLICIES = (AUTH_ONLY, RESTRICTED_STANDARD, ANY_KEY)
+GEMINI_TIERS = ("free", "tier1", "tier2", "tier3")
+"""The Gemini API's usage tiers (ai.google.dev/gemini-api/docs/billing): free without billing or on a Cloud
+free trial, Tier 1 once an active billing account is linked, 2 and 3 by cumulative spend and age."""
 """The Gemini API's key policy by era: since September 2026 it takes only auth keys (bound to a service
 account); from 2026-06-19 it refused unrestricted standard keys; before, any key."""
 
@@ -32,6 +35,15 @@ class Realism:
     """For this long after creation a service account is unknown to setIamPolicy (400 'does not exist')."""
     service_enable_propagation_s: float = 0.0
     """For this long after enabling, a data-plane API still answers SERVICE_DISABLED."""
+    role_grant_propagation_s: float = 0.0
+    """For this long after setIamPolicy grants a role, the grant is not in effect (Google: typically 2
+    minutes, sometimes 7 or more)."""
+    key_propagation_s: float = 0.0
+    """For this long after its creation, a service-account key's JWTs are refused ("Invalid JWT Signature.";
+    Google: up to a minute and longer)."""
+    workload_identity_propagation_s: float = 0.0
+    """For this long after a Workload Identity pool or provider is created, STS refuses its tokens (Google:
+    up to 5 minutes)."""
     drop_after_writes: int | None = None
     """Apply the N-th mutating request (1-based), then drop the connection without answering."""
     hold_after_writes: int | None = None
@@ -48,6 +60,20 @@ class Realism:
     """How long a request waits at the barrier before it goes on alone (counted as a barrier timeout)."""
     gemini_key_policy: str = AUTH_ONLY
     """Which API keys the Gemini API (and Vertex AI express mode) accept: one of GEMINI_KEY_POLICIES."""
+
+    # The Gemini API's billing since March 2026 (generativelanguage/paid_tiers.py; docs/emulator.md).
+    gemini_tiers: dict[str, str] = field(default_factory=dict)
+    """Project ID -> its Gemini API tier (GEMINI_TIERS), for a project whose tier is not the one its billing
+    gives it (no billing, or a free-trial account: free; an open account: tier1)."""
+    gemini_prepay_balance: dict[str, float] = field(default_factory=dict)
+    """Project ID -> its prepaid Gemini API credits in dollars. A project not listed draws on its billing
+    account's credits (every seeded account holds some, so a default run needs no switch)."""
+    gemini_spend_rate_limits: dict[str, float] = field(default_factory=lambda: {"tier1": 10.0, "tier2": 50.0})
+    """Tier -> the dollars a project may spend on the Gemini API in any 10 minutes (Google's rate-limits
+    page: $10 at Tier 1, $50 at Tier 2); a tier not listed has no such limit."""
+    free_trial_accounts: list[str] = field(default_factory=list)
+    """Billing accounts (billingAccounts/ID) on the Cloud free trial: their credits pay for Vertex AI, not
+    for the Gemini API, which stays on the free tier for their projects."""
 
     # Quotas (core/quotas.py; docs/emulator.md). Limits are Google's; rates are ten times Google's.
     api_keys_per_project: int = 300
@@ -72,12 +98,21 @@ class Realism:
     def __post_init__(self) -> None:
         _check_key_policy(self.gemini_key_policy)
 
+    @classmethod
+    def propagation(cls, preset: str) -> dict[str, float]:
+        """The propagation switches of a preset: "none" (every delay 0, the default) or "google" (Google's
+        documented typical delays: docs/emulator.md, "Propagation")."""
+        return {
+            name: (GOOGLE_PROPAGATION_S[name] if preset == "google" else 0.0) for name in GOOGLE_PROPAGATION_S
+        }
+
     def update(self, changes: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown realism switch(es): {', '.join(sorted(unknown))}")
         _check_key_policy(changes.get("gemini_key_policy", self.gemini_key_policy))
+        _check_tiers(changes)
         _check_quotas(changes)
         for name, value in changes.items():
             setattr(self, name, tuple(value) if name in ("fault_statuses", "fault_apis") else value)
@@ -92,6 +127,19 @@ class Realism:
             return False
         return not self.fault_apis or method_id.split(".", 1)[0] in self.fault_apis
 
+
+GOOGLE_PROPAGATION_S = {
+    "service_account_propagation_s": 60.0,
+    "service_enable_propagation_s": 60.0,
+    "role_grant_propagation_s": 120.0,
+    "key_propagation_s": 60.0,
+    "workload_identity_propagation_s": 300.0,
+}
+"""Google's typical delays: IAM's "Access change propagation" (2 minutes for a grant, 7 or more at times),
+"Create and delete service account keys" (a new key: up to a minute), Workload Identity Federation's
+"up to 5 minutes" for a new pool or provider, and eventual consistency for a new service account and an
+enabled API ("a few minutes"; 60 s here)."""
+PROPAGATION_PRESETS = ("none", "google")
 
 QUOTA_SWITCHES = (
     "api_keys_per_project",
@@ -112,6 +160,12 @@ def _check_quotas(changes: dict[str, Any]) -> None:
         raise ValueError(
             "quotas are whole numbers of at least 0; billing_account_quotas maps accounts to them"
         )
+
+
+def _check_tiers(changes: dict[str, Any]) -> None:
+    named = [*changes.get("gemini_tiers", {}).values(), *changes.get("gemini_spend_rate_limits", {})]
+    if not all(tier in GEMINI_TIERS for tier in named):
+        raise ValueError(f"Gemini API tiers are {', '.join(GEMINI_TIERS)}")
 
 
 def _check_key_policy(value: str) -> None:

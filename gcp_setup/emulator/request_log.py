@@ -18,6 +18,11 @@ class LogEntry:
     principal: str
     at: float
     arrived: float = 0.0  # time.time() on arrival, before any latency: `at` - `arrived` is its time in flight
+    credential: str = ""
+    """What the request authenticated with, never its value: "token" (Authorization: Bearer with an
+    access token), "api-key" (x-goog-api-key, ?key= or an openai Bearer key), or "" (none)."""
+    quota_project: str = ""
+    """Its x-goog-user-project header, "" without one."""
 
 
 class RequestLog:

@@ -25,7 +25,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from gcp_setup.emulator.concurrency import Hold, InFlight
-from gcp_setup.emulator.core import errors, validation
+from gcp_setup.emulator.core import errors, quota_project, validation
+from gcp_setup.emulator.core.credentials_sent import bearer, credential_kind
 from gcp_setup.emulator.core.routes import (
     ROUTES,
     ApiRequest,
@@ -35,12 +36,16 @@ from gcp_setup.emulator.core.routes import (
     load_all,
     shared_path_methods,
 )
+from gcp_setup.emulator.oauth.models import TOKEN_PATH, OAuthBackend
 from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.request_log import LogEntry, RequestLog
 from gcp_setup.emulator.world import World
 from gcp_setup.errors import EmulatorError
 
 CONTROL_PREFIX = "/_emulator/"
+CREDENTIAL_PATHS = frozenset({TOKEN_PATH, "/oauth2/v4/token", "/tokeninfo", "/oauth2/v3/tokeninfo"})
+"""The OAuth2 endpoints: a client asks them before the API requests they authorize, so the concurrency
+barrier, which counts API requests in flight together, leaves them out."""
 
 
 def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -70,6 +75,8 @@ class EmulatorApp:
         request = Request(environ)
         if request.path.startswith(CONTROL_PREFIX):
             response = self._control(request)
+        elif request.path in CREDENTIAL_PATHS:  # a token precedes the requests it authorizes: no barrier
+            response = self._api(request, environ)
         else:
             with self.in_flight.held(self.world.realism):
                 response = self._api(request, environ)
@@ -88,6 +95,7 @@ class EmulatorApp:
         realism = self.world.realism
         principal = self.world.default_caller
         api_request: ApiRequest | None = None
+        self.world.request_arrived()
         try:
             if realism.faults_on(route.kind, route.method_id) and self.world.dice.chance(realism.fault_rate):
                 raise errors.fault(self.world.dice.choice(realism.fault_statuses))
@@ -106,7 +114,7 @@ class EmulatorApp:
                     request.headers.get("x-goog-api-key")
                     or request.args.get("key")
                     # The openai library sends its API key as `Authorization: Bearer KEY`.
-                    or (_bearer(request) if route.api_key_bearer else None)
+                    or (bearer(request) if route.api_key_bearer else None)
                 ),
                 method_id=route.method_id,
                 api_version=route.api_version,
@@ -118,6 +126,7 @@ class EmulatorApp:
                 self.hold.wait()
                 raise errors.fault(503)  # never applied: its client was killed meanwhile
             with self.world.lock:
+                quota_project.check(api_request, route)
                 result = validation.handled(route, api_request)
                 response = _to_response(result)
                 hold = route.kind == "write" and response.status_code < 400 and self._after_write(environ)
@@ -142,12 +151,14 @@ class EmulatorApp:
                 api_request.principal if api_request else principal,
                 time.time(),
                 arrived,
+                credential_kind(request, route),
+                request.headers.get(quota_project.HEADER, ""),
             )
         )
         return response
 
     def _principal(self, request: Request, route: Route) -> tuple[str, bool]:
-        token = _bearer(request)
+        token = bearer(request)
         if token is None or route.api_key_bearer:
             return self.world.default_caller, False
         principal = self.world.tokens.principal(token)
@@ -219,6 +230,8 @@ class EmulatorApp:
                     if body.get("freeze"):
                         self.world.freeze_clock()
                     self.world.advance_clock(float(body.get("advance_s", 0)))
+                    if "advance_per_request_s" in body:
+                        self.world.advance_per_request_s = float(body["advance_per_request_s"])
                 return _json_response({"now": self.world.now()})
             if what == "reset" and request.method == "POST":
                 self.reset()
@@ -240,7 +253,19 @@ class EmulatorApp:
                 return _json_response(vars(self.world.org_policies))
             if what == "state":
                 return _json_response(self.world.to_json())
+            if what == "credentials" and request.method == "POST":
+                return self._credentials(request, body)
         return _json_response(errors.NotFound(f"No control endpoint {request.path}.").to_json(), 404)
+
+    def _credentials(self, request: Request, body: dict[str, Any]) -> Response:
+        """POST /_emulator/credentials {"principal": ...}: a credentials file the emulator's token
+        endpoint honours (user:... or none: an authorized_user ADC; serviceAccount:EMAIL: a key file)."""
+        principal = str(body.get("principal") or self.world.default_caller)
+        token_uri = request.host_url.rstrip("/") + TOKEN_PATH
+        try:
+            return _json_response(self.world.backend(OAuthBackend).credentials_file(principal, token_uri))
+        except errors.ApiError as exc:
+            return _json_response(exc.to_json(), exc.code)
 
     def reset(self) -> None:
         self.world.reset()
@@ -248,12 +273,6 @@ class EmulatorApp:
         self.in_flight.clear()
         self.hold.release()
         self._writes = 0
-
-
-def _bearer(request: Request) -> str | None:
-    """The credential of `Authorization: Bearer X`: an access token, or on `api_key_bearer` routes a key."""
-    auth = request.headers.get("Authorization", "")
-    return auth[len("bearer ") :].strip() if auth.lower().startswith("bearer ") else None
 
 
 def _to_response(result: dict[str, Any] | Reply) -> Response:

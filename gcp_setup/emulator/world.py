@@ -116,6 +116,9 @@ class World:
     """Added to `clock`: tests move the emulator's time forward (propagation, expiry) instead of sleeping."""
     frozen_at: float | None = None
     """When set, `clock` is read no more: time moves only by `advance_clock` (per-minute quotas in tests)."""
+    advance_per_request_s: float = 0.0
+    """Each API request moves the clock this far forward first: a client's retries then cross a
+    propagation delay in a known number of requests, however fast or slow the machine (tests)."""
 
     def __post_init__(self) -> None:
         self.dice = Dice(self.realism.seed)
@@ -131,6 +134,7 @@ class World:
             self.dice.reseed(self.realism.seed)
             self.clock_offset_s = 0.0
             self.frozen_at = None
+            self.advance_per_request_s = 0.0
 
     def now(self) -> float:
         return (self.clock() if self.frozen_at is None else self.frozen_at) + self.clock_offset_s
@@ -143,6 +147,10 @@ class World:
     def advance_clock(self, seconds: float) -> None:
         with self.lock:
             self.clock_offset_s += seconds
+
+    def request_arrived(self) -> None:
+        if self.advance_per_request_s:
+            self.advance_clock(self.advance_per_request_s)
 
     def backend(self, cls: type[B]) -> B:
         return self._backends[cls.name]  # type: ignore[return-value]

@@ -28,6 +28,11 @@ def api_targets(key: Key) -> set[str]:
     return {t.get("service", "") for t in key.get("restrictions", {}).get("apiTargets", [])}
 
 
+def project_of(name: str) -> str:
+    """projects/P/locations/global/keys/K -> P (an ID or a number)."""
+    return name.split("/")[1]
+
+
 def key_id(key: Key) -> str:
     return key.get("name", "").rsplit("/", 1)[-1]
 
@@ -48,12 +53,21 @@ class ApiKeysClient(Client):
     def _keys(self) -> Any:
         return self._api("projects.locations.keys")
 
-    def _wait(self, operation: dict[str, Any], what: str) -> Key:
-        """The finished operation's response: the key. A create's also carries the key string
-        (https://cloud.google.com/api-keys/docs/create-manage-api-keys): kept in the key as a Secret
-        (`keyString`), so that no getKeyString is needed for it and nothing prints it."""
+    def _send(self, request: Any, project: str | None) -> dict[str, Any]:
+        """API Keys is client-based: each request bills the project it is about (quota_projects.py)."""
+        return self.execute(self.billed(request, project))
+
+    def _wait(self, request: Any, project: str, what: str) -> Key:
+        """Send `request` and wait for its operation; the finished operation's response: the key. A
+        create's also carries the key string (https://cloud.google.com/api-keys/docs/create-manage-api-keys):
+        kept in the key as a Secret (`keyString`), so that no getKeyString is needed for it and nothing
+        prints it."""
         operations = self._api("operations")
-        key = self.wait_operation(operation, lambda name: operations.get(name=name), what).get("response", {})
+
+        def poll(name: str) -> Any:
+            return self.billed(operations.get(name=name), project)
+
+        key = self.wait_operation(self._send(request, project), poll, what).get("response", {})
         key.pop("@type", None)
         if key.get("keyString"):
             key["keyString"] = Secret(key["keyString"])
@@ -63,19 +77,20 @@ class ApiKeysClient(Client):
         """The key, or None when there is none with this ID. A key deleted within the last 30 days
         is not found by get; it is looked for among the deleted ones and returned with `deleteTime`."""
         try:
-            return self.execute(self._keys().get(name=key_name(project, key_id)))
+            return self._send(self._keys().get(name=key_name(project, key_id)), project)
         except GoogleApiError as exc:
             if exc.code != 404:
                 raise
         return next((k for k in self.list(project) if k["name"].endswith(f"/keys/{key_id}")), None)
 
-    def lookup(self, key_string: str) -> str:
-        """The name of the key whose string this is (keys.lookupKey: any caller may ask)."""
-        return self.execute(self._api("keys").lookupKey(keyString=key_string))["name"]
+    def lookup(self, key_string: str, project: str | None) -> str:
+        """The name of the key whose string this is (keys.lookupKey: any caller may ask; the request bills
+        `project`, the one the caller works on)."""
+        return self._send(self._api("keys").lookupKey(keyString=key_string), project)["name"]
 
     def get_by_name(self, name: str) -> Key:
         """The key named `name` (projects/N/locations/global/keys/ID): needs access to its project."""
-        return self.execute(self._keys().get(name=name))
+        return self._send(self._keys().get(name=name), project_of(name))
 
     def list(self, project: str) -> list[Key]:
         """Every key of the project, the deleted ones (whose IDs stay taken for 30 days) included."""
@@ -84,7 +99,7 @@ class ApiKeysClient(Client):
         page_token = None
         while True:
             request = self._keys().list(parent=parent, showDeleted=True, pageToken=page_token)
-            response = self.execute(request)
+            response = self._send(request, project)
             keys += response.get("keys", [])
             page_token = response.get("nextPageToken")
             if not page_token:
@@ -105,7 +120,7 @@ class ApiKeysClient(Client):
             body["serviceAccountEmail"] = service_account
         request = self._keys().create(parent=f"projects/{project}/locations/global", keyId=key_id, body=body)
         try:
-            return self._wait(self.execute(request), f"creating API key {key_id}")
+            return self._wait(request, project, f"creating API key {key_id}")
         except GoogleApiError as exc:
             existing = self.get(project, key_id) if exc.code == 409 else None
             if existing is None:  # not "already exists", or deleted again in between
@@ -116,22 +131,23 @@ class ApiKeysClient(Client):
         """Patch only the restrictions (a display name the owner changed stays)."""
         body = {"restrictions": restrictions_for(services)}
         request = self._keys().patch(name=key["name"], updateMask="restrictions", body=body)
-        return self._wait(self.execute(request), "restricting the API key")
+        return self._wait(request, project_of(key["name"]), "restricting the API key")
 
     def undelete(self, key: Key) -> Key:
-        return self._wait(
-            self.execute(self._keys().undelete(name=key["name"], body={})), "undeleting the API key"
-        )
+        request = self._keys().undelete(name=key["name"], body={})
+        return self._wait(request, project_of(key["name"]), "undeleting the API key")
 
     def key_string(self, name: str) -> Secret:
         """getKeyString: the string of the key `name` (callers take it from the key's creation or a
         .env that vouches for it first, to spare this read)."""
-        return Secret(self.execute(self._keys().getKeyString(name=name))["keyString"])
+        request = self._keys().getKeyString(name=name)
+        return Secret(self._send(request, project_of(name))["keyString"])
 
     def delete(self, key: Key) -> None:
         """Soft-delete the key; one already deleted (a retry whose first answer was lost) is fine."""
         try:
-            self._wait(self.execute(self._keys().delete(name=key["name"])), "deleting the API key")
+            request = self._keys().delete(name=key["name"])
+            self._wait(request, project_of(key["name"]), "deleting the API key")
         except GoogleApiError as exc:
             if exc.code != 404:
                 raise

@@ -11,11 +11,13 @@ waited for through `wait_operation` or `wait_cloud_operation` (operations.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gcp_setup.google import deadline, operations, retry
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google import credentials, deadline, operations, retry
 from gcp_setup.google.session import GoogleSession
 
 T = TypeVar("T")
@@ -38,16 +40,34 @@ class Client:
         which the Resources were built with; the answer's JSON, {} for none."""
         send = self.session.paced(getattr(request, "methodId", ""), request.execute)
         self.session.about_to_send()
-        return retry.call(send, policy=policy, waits=self._propagation(), num_retries=0) or {}
+        with self._login_kept():
+            return retry.call(send, policy=policy, waits=self._propagation(), num_retries=0) or {}
+
+    def billed(self, request: Any, project: str | None = None) -> Any:
+        """`request` (of a client-based API) with the x-goog-user-project header it needs when it is
+        about `project` (default: the session's), if any (quota_projects.py)."""
+        api = getattr(request, "methodId", "").split(".", 1)[0]
+        request.headers.update(self.session.quota_headers(api, project))
+        return request
 
     def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a google-cloud-* method, its own retries off and with the deadline (without a timeout its
         REST transport may wait forever)."""
         send = self.session.paced(getattr(method, "__qualname__", ""), method)
         self.session.about_to_send()
-        return retry.call(
-            send, *args, waits=self._propagation(), retry=None, timeout=deadline.seconds(), **kwargs
-        )
+        with self._login_kept():
+            return retry.call(
+                send, *args, waits=self._propagation(), retry=None, timeout=deadline.seconds(), **kwargs
+            )
+
+    @contextmanager
+    def _login_kept(self) -> Iterator[None]:
+        """A refresh Google refused (an expired or revoked login, a reauth, a deleted key) is one line
+        naming the login, whichever request needed the token."""
+        try:
+            yield
+        except credentials.REFUSED as exc:
+            raise credentials.refresh_failed(exc, self.session.is_emulator) from exc
 
     def wait_operation(
         self, operation: dict[str, Any], get: Callable[[str], Any], what: str
@@ -68,8 +88,14 @@ class Client:
         )
 
     def _propagation(self) -> retry.Waits:
-        """SERVICE_DISABLED about an API this run enabled is propagation (GoogleSession.expecting)."""
-        enabled_at = self.session.enabled_at
-        return retry.service_enabled_recently(
-            lambda error: enabled_at.get(error.metadata.get("service", "")), PROPAGATION_WINDOW_S
-        )
+        """SERVICE_DISABLED about an API this run enabled in its project is propagation
+        (GoogleSession.expecting); about another consumer project it is not."""
+        session = self.session
+
+        def enabled_since(error: GoogleApiError) -> float | None:
+            consumer = error.metadata.get("consumer", "").removeprefix("projects/")
+            if consumer and consumer not in session.enabled_in:
+                return None
+            return session.enabled_at.get(error.metadata.get("service", ""))
+
+        return retry.service_enabled_recently(enabled_since, PROPAGATION_WINDOW_S)

@@ -107,18 +107,9 @@ class DiscoveryHttp:
     connection drops before the answer, "stale connection", whatever its method: for keys.create that
     is a second key no file holds. Whether to send again is retry.py's decision alone.)"""
 
-    def __init__(self, credentials: Any = None) -> None:
-        import requests
-
-        from gcp_setup.google.session import pooled
-
-        if credentials is None:
-            self.session = requests.Session()
-        else:
-            from google.auth.transport.requests import AuthorizedSession
-
-            self.session = AuthorizedSession(credentials)
-        pooled(self.session)
+    def __init__(self, session: Any) -> None:
+        """`session`: a requests session authorized with the run's credentials."""
+        self.session = session
         self.session.trust_env = False  # each request gets _environment_settings instead
         self.timeout = seconds()
         self._settings: dict[tuple[str, str], dict[str, Any]] = {}

@@ -1,7 +1,8 @@
 """Google API errors, from whichever client raised them, turned into one line a person can act on.
 
 google-api-core raises `GoogleAPICallError` (with `.reason` from ErrorInfo), google-api-python-client
-`HttpError` (a JSON body), google-genai `APIError` and openai `APIStatusError` (the parsed body),
+`HttpError` (a JSON body), google-genai `APIError`, its Interactions client's `APIStatusError` and openai
+`APIStatusError` (the parsed body; the Interactions API's own errors carry a string code, "not_found"),
 requests/urllib3 connection errors. All are mapped here, in one place, to GoogleApiError: the ErrorInfo
 reason and metadata, and the delay a RetryInfo asks for.
 
@@ -27,6 +28,15 @@ SHARED_CAPACITY_EXHAUSTED = "SHARED_CAPACITY_EXHAUSTED"
 """Vertex AI's pay-as-you-go 429 when the shared capacity of a region runs out: "Resource exhausted. Please
 try again later." with no details (cloud.google.com/vertex-ai/generative-ai/docs/error-code-429, which
 advises truncated exponential backoff, and the global endpoint)."""
+GCLOUD_CLIENT_PROJECT = "764086051850"
+"""The project of gcloud's OAuth client: what user credentials bill when they name no quota project."""
+PREPAY_DEPLETED = "PREPAY_DEPLETED"
+"""The Gemini API's 429 when a paid tier's prepaid credits are spent: "Your prepayment credits are
+depleted. Please go to AI Studio at https://ai.studio/projects ...", no details (discuss.ai.google.dev
+threads 169215, 170539). No wait helps: buying credits does."""
+SPEND_RATE_LIMITED = "SPEND_RATE_LIMITED"
+"""The Gemini API's 429 past the tier's spend-based rate limit (dollars per rolling 10 minutes), told by a
+QuotaFailure whose quota names spend."""
 NOT_A_GOOGLE_API = "NOT_A_GOOGLE_API"
 """The reason given to an answer that is a web page, not a Google error (the endpoint is something else)."""
 
@@ -36,6 +46,7 @@ MAX_MESSAGE = 300
 _ERROR_INFO = "google.rpc.ErrorInfo"
 _RETRY_INFO = "google.rpc.RetryInfo"
 _QUOTA_FAILURE = "google.rpc.QuotaFailure"
+_PREPAY_DEPLETED = "Your prepayment credits are depleted"
 _LIMIT_0 = re.compile(r"\blimit: 0\b")
 _SHARED_CAPACITY = re.compile(
     r"^(?:Resource exhausted[.,] [Pp]lease try again later"
@@ -53,11 +64,12 @@ class _Details:
     retry_after_s: float | None = None
     free_tier: bool = False
     limit_0: bool = False
+    spend: bool = False
 
 
 def _details(details: list[Any] | None, message: str) -> _Details:
     """`message` is the whole message (a "limit: 0" may come past what one line shows)."""
-    reason, metadata, retry_after, free_tier = "", {}, None, False
+    reason, metadata, retry_after, free_tier, spend = "", {}, None, False, False
     limit_0 = bool(_LIMIT_0.search(message))
     for d in details or []:
         if not isinstance(d, dict):
@@ -71,8 +83,9 @@ def _details(details: list[Any] | None, message: str) -> _Details:
             for violation in d.get("violations", []) or []:
                 quota = f"{violation.get('quotaMetric', '')} {violation.get('quotaId', '')}".lower()
                 free_tier = free_tier or "free_tier" in quota or "freetier" in quota
+                spend = spend or "spend" in quota
                 limit_0 = limit_0 or str(violation.get("quotaValue", "")) == "0"
-    return _Details(reason, metadata, retry_after, free_tier, limit_0)
+    return _Details(reason, metadata, retry_after, free_tier, limit_0, spend)
 
 
 def _seconds(duration: Any) -> float | None:
@@ -91,6 +104,10 @@ def _api_error(message: str, code: int, status: str, details: _Details) -> Googl
     elif not reason and code == 429:
         if details.free_tier and details.limit_0:
             reason = FREE_TIER_LIMIT_0
+        elif _PREPAY_DEPLETED in message:
+            reason = PREPAY_DEPLETED
+        elif details.spend:
+            reason = SPEND_RATE_LIMITED
         elif _SHARED_CAPACITY.match(message):
             reason = SHARED_CAPACITY_EXHAUSTED
     return GoogleApiError(
@@ -104,9 +121,11 @@ def _api_error(message: str, code: int, status: str, details: _Details) -> Googl
 
 
 def is_quota_limit_0(error: GoogleApiError) -> bool:
-    """A quota whose limit is 0 (a model without a free tier, or a quota set to 0 in a region): waiting
-    frees nothing."""
-    return error.reason == FREE_TIER_LIMIT_0 or error.metadata.get("quota_limit_value") == "0"
+    """A quota whose limit is 0 (a model without a free tier, or a quota set to 0 in a region), or prepaid
+    credits spent: waiting frees nothing."""
+    return (
+        error.reason in (FREE_TIER_LIMIT_0, PREPAY_DEPLETED) or error.metadata.get("quota_limit_value") == "0"
+    )
 
 
 def readable(message: str, code: int) -> str:
@@ -163,8 +182,8 @@ def as_google_api_error(exc: BaseException) -> GoogleApiError | None:
         return from_api_core(exc)
     if module.startswith("google.genai") and hasattr(exc, "code") and hasattr(exc, "details"):
         return from_genai_error(exc)
-    if module.startswith("openai") and hasattr(exc, "status_code"):
-        return from_openai_error(exc)
+    if module.startswith(("openai", "google.genai._interactions")) and hasattr(exc, "status_code"):
+        return from_status_error(exc)
     return None
 
 
@@ -174,7 +193,8 @@ def explain(exc: Exception) -> str:
     if api_error is not None:
         label = api_error.reason or api_error.status or str(api_error.code)
         return f"{label}: {api_error}"
-    if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError):
+    # google-auth's TransportError: the token endpoint could not be reached (the run's first request)
+    if "ConnectionError" in type(exc).__name__ or isinstance(exc, ConnectionError) or _auth_transport(exc):
         reason = _connection_reason(exc)
         local = re.match(r"(127\.[\d.]+|localhost|\[::1\]):(\d+): ", reason)
         if local and is_refused(exc):
@@ -186,14 +206,32 @@ def explain(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc} (rerun with --verbosity debug for the traceback)"
 
 
+def _auth_transport(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("google.auth") and type(exc).__name__ == "TransportError"
+
+
 def hint_for(error: GoogleApiError) -> str | None:
     """The fix a person can act on for a Google error, from its ErrorInfo reason, status or code."""
     consumer = error.metadata.get("consumer", "").removeprefix("projects/")
     service = error.metadata.get("service") or error.metadata.get("services", "")
+    if error.reason == "SERVICE_DISABLED" and consumer == GCLOUD_CLIENT_PROJECT:
+        return (
+            f"your user credentials billed gcloud's own project ({consumer}), where {service} is off: "
+            "pass --billing-project PROJECT (a project of yours where it is on)"
+        )
     if error.reason == "SERVICE_DISABLED" and service:
         return f"enable it: gcloud services enable {service} --project {consumer or 'PROJECT'}"
+    if error.reason == "USER_PROJECT_DENIED":
+        return (
+            f"the quota project {consumer or '(x-goog-user-project)'} was refused: it must exist, you need "
+            "serviceusage.services.use on it, and the API must be on there; choose another with "
+            "--billing-project, or unset GOOGLE_CLOUD_QUOTA_PROJECT"
+        )
+    if error.reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+        return "your credentials lack the cloud-platform scope: gcloud auth application-default login"
     if error.reason == "UREQ_PROJECT_BILLING_NOT_FOUND":
-        return "link a billing account: pass --billing-account, or `gcloud billing projects link`"
+        link = "gcloud billing projects link PROJECT_ID --billing-account=ACCOUNT_ID"
+        return f"link a billing account: pass --billing-account, or `{link}`"
     if error.reason == "BILLING_ACCOUNT_CLOSED":
         return "choose an open billing account: `gcloud billing accounts list --filter=open=true`"
     if error.code == 401 or error.status == "UNAUTHENTICATED":
@@ -221,9 +259,13 @@ def from_error_body(code: int, body: Any, fallback: str = "") -> GoogleApiError:
     if not isinstance(error, dict):
         error = {"message": str(error)}
     message = str(error.get("message") or fallback or f"HTTP {code}")
+    given = error.get("code")
+    if isinstance(given, str) and not given.isdigit():  # the Interactions API's codes: "not_found"
+        quoted = replace(_details(None, message), free_tier="free_tier" in message)  # no QuotaFailure
+        return _api_error(message, code, given.upper(), quoted)
     return _api_error(
         message,
-        int(error.get("code") or code or 0),
+        int(given or code or 0),
         str(error.get("status") or ""),
         _details(error.get("details"), message),
     )
@@ -234,8 +276,9 @@ def from_genai_error(exc: Exception) -> GoogleApiError:
     return from_error_body(int(getattr(exc, "code", 0) or 0), getattr(exc, "details", None), str(exc))
 
 
-def from_openai_error(exc: Exception) -> GoogleApiError:
-    """An openai.APIStatusError (its `body` is the parsed error body) as GoogleApiError."""
+def from_status_error(exc: Exception) -> GoogleApiError:
+    """An openai.APIStatusError, or an error of google-genai's Interactions client (both carry the parsed
+    error body in `body`), as GoogleApiError."""
     return from_error_body(int(getattr(exc, "status_code", 0) or 0), getattr(exc, "body", None), str(exc))
 
 

@@ -120,6 +120,26 @@ def grant(
     return _read_modify_write(target, lambda p: missing(p, wanted), with_bindings, new_member_wait_s)
 
 
+def regrant(
+    target: PolicyTarget,
+    wanted: Iterable[Binding],
+    unwanted: Iterable[Binding],
+    *,
+    new_member_wait_s: float = NEW_MEMBER_WAIT_S,
+) -> list[Binding]:
+    """`wanted` in and `unwanted` out of the policy in one write; returns the bindings changed."""
+    wanted, unwanted = list(wanted), list(unwanted)
+
+    def changes_for(policy: Policy) -> list[Binding]:
+        return missing(policy, wanted) + present(policy, unwanted)
+
+    def changed(policy: Policy, changes: list[Binding]) -> Policy:
+        added = with_bindings(policy, [b for b in changes if b in wanted])
+        return without_bindings(added, [b for b in changes if b in unwanted])
+
+    return _read_modify_write(target, changes_for, changed, new_member_wait_s)
+
+
 def revoke(target: PolicyTarget, unwanted: Iterable[Binding]) -> list[Binding]:
     """Remove the bindings in `unwanted` that are present; returns those removed (none: no write)."""
     unwanted = list(unwanted)

@@ -14,11 +14,13 @@ from gcp_setup.google.client import Client
 
 @dataclass
 class OrgPolicyClient(Client):
-    def enforced(self, resource: str, constraint: str) -> bool:
+    def enforced(self, resource: str, constraint: str, bills: str | None) -> bool:
         """Whether `constraint` is enforced on `resource` (projects/P, folders/F or organizations/O): a
-        rule of its effective policy enforces it without a condition."""
+        rule of its effective policy enforces it without a condition. Org Policy is client-based: the
+        request bills `bills` (quota_projects.py; the billing project wins when there is one)."""
         policies = self.session.discovery("orgpolicy", "v2", f"{resource.split('/', 1)[0]}.policies")
-        policy = self.execute(policies.getEffectivePolicy(name=f"{resource}/policies/{constraint}"))
+        request = policies.getEffectivePolicy(name=f"{resource}/policies/{constraint}")
+        policy = self.execute(self.billed(request, bills))
         rules = policy.get("spec", {}).get("rules", [])
         return any(rule.get("enforce") and not rule.get("condition") for rule in rules)
 

@@ -13,6 +13,9 @@ from gcp_setup.google.errors import NOT_A_GOOGLE_API
 
 ACTIVE = "ACTIVE"
 DELETE_REQUESTED = "DELETE_REQUESTED"
+ABSENT_OR_FORBIDDEN = frozenset({"", "IAM_PERMISSION_DENIED"})
+"""The reasons of the 403 Google answers alike for a project that does not exist and for one the caller
+may not get."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,15 @@ class ResourceManagerClient(Client):
 
     def get_project(self, project_id: str) -> ProjectInfo | None:
         """The project, or None when it does not exist or the caller may not see it: Google answers 403
-        for both, on purpose (project IDs are global and existence would leak)."""
+        for both, on purpose (project IDs are global and existence would leak). A 403 that says
+        something else (the quota project refused, an API off, a token without the scope) and any 400
+        are raised, each with its own hint."""
         try:
             return _info(self.call(self._projects().get_project, name=f"projects/{project_id}"))
         except GoogleApiError as exc:
-            if exc.code in (403, 404) and exc.reason != NOT_A_GOOGLE_API:
+            if (exc.code == 404 and exc.reason != NOT_A_GOOGLE_API) or (
+                exc.code == 403 and exc.reason in ABSENT_OR_FORBIDDEN
+            ):
                 return None
             raise
 

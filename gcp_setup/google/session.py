@@ -4,8 +4,9 @@ Order of precedence for the emulator (like python-storage's STORAGE_EMULATOR_HOS
 explicit argument wins over the environment):
   1. `--emulator-host HOST:PORT` (or the `emulator_host` argument),
   2. the environment variable GCP_SETUP_EMULATOR_HOST,
-  3. otherwise Google's real endpoints, with Application Default Credentials.
-With an emulator every client uses anonymous credentials and plain HTTP to that host.
+  3. otherwise Google's real endpoints.
+Either way every client authenticates with Application Default Credentials (credentials.py), and sends
+the quota project quota_projects.py chooses; only the endpoints differ (`endpoint`, the seam).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from gcp_setup import envvars
-from gcp_setup.errors import GcpSetupError, GoogleApiError
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google import credentials as adc
+from gcp_setup.google import quota_projects
 from gcp_setup.settings import check_emulator_host
 
 T = TypeVar("T")
 
-CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 CLIENT_LIBRARIES = (
     "googleapiclient.discovery",
     "google.cloud.resourcemanager_v3",
@@ -37,21 +39,6 @@ CLIENT_LIBRARIES = (
 
 def resolve_emulator_host(explicit: str | None = None) -> str | None:
     return check_emulator_host(explicit if explicit is not None else os.environ.get(envvars.EMULATOR_HOST))
-
-
-def application_default_credentials(quota_project: str | None) -> Any:
-    """The caller's ADC; none found is one line naming the login command, not google-auth's paragraph."""
-    import google.auth
-    from google.auth.exceptions import DefaultCredentialsError
-
-    try:
-        credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE], quota_project_id=quota_project)
-    except DefaultCredentialsError as exc:
-        raise GcpSetupError(
-            "no Application Default Credentials found, so Google cannot tell who you are",
-            hint=f"run `gcloud auth application-default login`, or set {envvars.CREDENTIALS} to a key file",
-        ) from exc
-    return credentials
 
 
 def import_client_libraries() -> None:
@@ -103,7 +90,8 @@ class GoogleSession:
 
     emulator_host: str | None = None
     credentials: Any = None
-    quota_project: str | None = None
+    billing_project: str | None = None
+    """--billing-project / GOOGLE_CLOUD_QUOTA_PROJECT: what client-based APIs bill when given."""
     _built: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
     """The clients built, by (api or kind, version or module, path or class)."""
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -126,15 +114,20 @@ class GoogleSession:
     answers while the enablement propagates. Set only through `expecting`, per run (the steps that
     declare they read services.enabled_now get such a session): another run's enablement must not
     make this one wait."""
+    enabled_in: frozenset[str] = frozenset()
+    """The project (its ID and number) those services were enabled in: a SERVICE_DISABLED about another
+    consumer (gcloud's own project, say, for a request that named no quota project) is no propagation."""
 
     @classmethod
-    def create(cls, emulator_host: str | None = None, quota_project: str | None = None) -> GoogleSession:
-        return cls(emulator_host=resolve_emulator_host(emulator_host), quota_project=quota_project)
+    def create(cls, emulator_host: str | None = None, billing_project: str | None = None) -> GoogleSession:
+        return cls(emulator_host=resolve_emulator_host(emulator_host), billing_project=billing_project)
 
-    def expecting(self, enabled_at: Mapping[str, float]) -> GoogleSession:
+    def expecting(self, enabled_at: Mapping[str, float], project: tuple[str, ...]) -> GoogleSession:
         """This session (its clients and credentials shared), waiting out SERVICE_DISABLED from the APIs
-        in `enabled_at` (service -> time.monotonic() of their enablement)."""
-        return replace(self, enabled_at=MappingProxyType(dict(enabled_at))) if enabled_at else self
+        in `enabled_at` (service -> time.monotonic() of their enablement) in `project` (its ID, number)."""
+        if not enabled_at:
+            return self
+        return replace(self, enabled_at=MappingProxyType(dict(enabled_at)), enabled_in=frozenset(project))
 
     def announcing(self, callback: Callable[[], None]) -> GoogleSession:
         """This session (its clients and caches shared) calling `callback` before each of its requests."""
@@ -150,24 +143,62 @@ class GoogleSession:
         return self.emulator_host is not None
 
     def endpoint(self, api: str) -> str:
-        """Base URL for `api` (e.g. "iam"): http://HOST:PORT with an emulator, else https://api.googleapis.com."""
+        """Base URL for `api` (e.g. "iam", "oauth2"): http://HOST:PORT with an emulator, else
+        https://api.googleapis.com. The one place where the emulator and Google differ."""
         if self.emulator_host:
             return f"http://{self.emulator_host}"
         return f"https://{api}.googleapis.com"
+
+    @property
+    def token_uri(self) -> str:
+        """OAuth2's token endpoint: https://oauth2.googleapis.com/token on Google."""
+        return self.endpoint("oauth2") + "/token"
+
+    @property
+    def tokeninfo_uri(self) -> str:
+        return self.endpoint("oauth2") + "/tokeninfo"
 
     def paced(self, method: str, fn: Any) -> Any:
         """`fn`, one attempt of a request of `method`, under the fleet's limiter when there is one."""
         return fn if self.limiter is None else self.limiter.paced(method, fn)
 
     def get_credentials(self) -> Any:
-        if self.credentials is None:
-            if self.is_emulator:
-                from google.auth.credentials import AnonymousCredentials
+        """The caller's ADC, found once per session (credentials.py), pointed at this session's endpoints,
+        with a token: refreshed here, once, before the first requests go out together (each of them
+        would otherwise find no token and refresh it on its own)."""
+        if self.credentials is not None:  # given (verify's): used as they are
+            return self.credentials
+        return self._once(("credentials", "", ""), self._application_default)
 
-                self.credentials = AnonymousCredentials()
-            else:
-                self.credentials = application_default_credentials(self.quota_project)
-        return self.credentials
+    def _application_default(self) -> Any:
+        """Kept with the built clients, so that the sessions `expecting` and `announcing` make share it."""
+        found = adc.application_default(self.token_uri, self.endpoint("iamcredentials"), self.is_emulator)
+        adc.refresh(found, self.is_emulator)
+        return found
+
+    def point(self, credentials: Any) -> Any:
+        """Credentials loaded elsewhere (verify's credentials file), pointed at this session's endpoints."""
+        return adc.pointed_at(credentials, self.token_uri, self.endpoint("iamcredentials"))
+
+    def quota_headers(self, api: str, project: str | None) -> dict[str, str]:
+        """The x-goog-user-project header a request of `api` about `project` carries, if any
+        (quota_projects.py)."""
+        chosen = self._quota_project(api, project)
+        return {quota_projects.HEADER: chosen} if chosen else {}
+
+    def can_bill(self, api: str, project: str | None) -> bool:
+        """Whether a request of `api` about `project` (None: one still to be created) has a project to
+        bill: False for a client-based API called with a user's credentials and no project to name."""
+        needs = quota_projects.needs_quota_project(api, user=quota_projects.is_user(self.get_credentials()))
+        return not needs or self._quota_project(api, project) is not None
+
+    def _quota_project(self, api: str, project: str | None) -> str | None:
+        return quota_projects.quota_project(
+            api,
+            user=quota_projects.is_user(self.get_credentials()),
+            project=project,
+            billing_project=self.billing_project,
+        )
 
     def cloud_client(self, client_cls: type, api: str) -> Any:
         """The session's google-cloud-* client (REST transport) for `api`, e.g.
@@ -244,13 +275,13 @@ class GoogleSession:
         )
 
     def transport(self) -> Any:
-        """The session's transport for discovery requests (deadline.DiscoveryHttp: one connection pool
-        per host, that is per API)."""
+        """The transport of every discovery request (deadline.DiscoveryHttp), authorized with the
+        session's credentials: one connection pool per host, that is per API."""
         return self._once(("transport", "", ""), self._http)
 
     def _http(self) -> Any:
-        """The transport of a discovery client (deadline.DiscoveryHttp), authorized with the session's
-        credentials unless it talks to the emulator."""
+        from google.auth.transport.requests import AuthorizedSession
+
         from gcp_setup.google.deadline import DiscoveryHttp
 
-        return DiscoveryHttp(None if self.is_emulator else self.get_credentials())
+        return DiscoveryHttp(pooled(AuthorizedSession(self.get_credentials())))

@@ -167,7 +167,11 @@ class Context:
         that waits out SERVICE_DISABLED from the APIs the services step has just enabled."""
         ctx = replace(self, step=step.name, reads=step.reads)
         if "enabled_now" in step.reads.get("services", ()):
-            ctx.session = self.session.expecting(self.outputs.get("services", {}).get("enabled_now", {}))
+            project = self.outputs.get("project", {})
+            ctx.session = self.session.expecting(
+                self.outputs.get("services", {}).get("enabled_now", {}),
+                tuple(str(project[k]) for k in ("project_id", "number") if project.get(k)),
+            )
         return ctx
 
     def progress_note(self, message: str) -> None:

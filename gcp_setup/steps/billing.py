@@ -1,6 +1,11 @@
-"""Billing: the project must be linked to an open billing account for Vertex AI (the Gemini API's free
-tier works without one). Links --billing-account when given; otherwise says how to link, and which of
-the requested features are blocked, without stopping the steps that do not need billing."""
+"""Billing: the project must be linked to an open billing account for Agent Platform (Vertex AI); the
+Gemini API's free tier works without one. Links --billing-account when given. Without one, a project with
+no billing is a supported outcome: the Gemini API is set up on its free tier, and the step says what waits
+for billing (Vertex AI) and how to link; nothing fails.
+
+What each path then has: Vertex AI bills the linked account. The Gemini API moves to Tier 1 with a linked
+account, but pays from credits prepaid in AI Studio, and Cloud free-trial credits do not pay for it;
+Google's APIs expose neither its tier nor the credits, so the step says so and links the AI Studio page."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from gcp_setup import defaults
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import billing
 from gcp_setup.google.billing import BillingClient
-from gcp_setup.steps.base import Action, Context, Step, StepError, StepInputError
+from gcp_setup.steps.base import Action, Context, Step, StepInputError
 
 NEEDS_BILLING = frozenset({defaults.VERTEX_AI_API, "compute.googleapis.com"})
 """APIs Google refuses to enable in a project without billing (UREQ_PROJECT_BILLING_NOT_FOUND)."""
@@ -82,8 +87,6 @@ class BillingStep(Step):
         config = ctx.config
         wanted = config.billing_account
         if wanted is None:
-            if not state.enabled and blocked_services(config.services):
-                raise self._not_enabled(config.project, state, config.services)
             return []
         if state.enabled and state.account == wanted:
             return []
@@ -106,22 +109,29 @@ class BillingStep(Step):
         closed = answer.account == action.data["account"] and not answer.enabled
         return BillingState(answer.enabled, answer.account, False if closed else state.requested_account_open)
 
-    @staticmethod
-    def _not_enabled(project: str, state: BillingState, services: tuple[str, ...]) -> StepError:
-        why = f"linked account {state.account} is closed" if state.account else "no billing account is linked"
-        blocked = ", ".join(blocked_services(services))
-        return StepError(
-            f"billing is not enabled for {project} ({why}): Vertex AI ({blocked}) stays off; the Gemini "
-            "API (free tier, API key) works without billing",
-            hint=f"pass --billing-account ID, run `{billing.link_command(project)}`, or open "
-            f"{billing.CONSOLE_LINK.format(project=project)}",
-            blocks_dependents=False,
-        )
-
     def describe(self, ctx: Context, state: BillingState) -> str:
         if state.enabled:
-            return f"billing enabled (account {state.account})"
-        return "billing not enabled"
+            studio = defaults.AI_STUDIO_PROJECTS
+            return (
+                f"billing enabled (account {state.account}): {defaults.VERTEX_AI} bills it; the Gemini API "
+                "pays only from credits prepaid in AI Studio, not from free-trial credits (no API shows its "
+                f"tier or credits: {studio})"
+            )
+        return self._waiting(ctx.config.project, state, ctx.config.services)
+
+    @staticmethod
+    def _waiting(project: str, state: BillingState, services: tuple[str, ...]) -> str:
+        """Not a failure: what works without billing, what waits for it, and how to link."""
+        why = f"linked account {state.account} is closed" if state.account else "no billing account is linked"
+        text = f"billing not enabled for {project} ({why}): the Gemini API works on its free tier"
+        blocked = blocked_services(services)
+        if not blocked:
+            return text
+        console = billing.CONSOLE_LINK.format(project=project)
+        return (
+            f"{text}; {defaults.VERTEX_AI} ({', '.join(blocked)}) waits for billing: pass --billing-account "
+            f"ID, run `{billing.link_command(project)}`, or open {console}"
+        )
 
     def outputs(self, ctx: Context, state: BillingState) -> dict[str, Any]:
         """In a dry run, a planned link counts as enabled, so that `plan` shows Vertex AI being enabled."""

@@ -32,10 +32,12 @@ READS: dict[str, tuple[str, ...]] = {
 def exported_values(ctx: Context, keys: dict[str, Secret]) -> dict[str, str | Secret]:
     """The variables to export, `keys` (variable -> the key's string) among them."""
     has_key = bool(ctx.output("api_key", "exists"))
+    vertex = "false" if has_key or not ctx.config.wants_vertex else "true"
     values: dict[str, str | Secret] = {
         envvars.PROJECT: ctx.config.project,
         envvars.LOCATION: ctx.config.location,
-        envvars.USE_VERTEXAI: "false" if has_key or not ctx.config.wants_vertex else "true",
+        envvars.USE_VERTEXAI: vertex,
+        envvars.USE_ENTERPRISE: vertex,
     }
     if ctx.session.is_emulator:  # google-genai reads these; the emulator serves both APIs
         values["GOOGLE_GEMINI_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
@@ -89,5 +91,6 @@ def key_note(name: str, etag: str, key_string: str) -> str:
 
 
 def is_standard_key(value: str | None) -> bool:
-    """A standard API key's string starts with AIza; an auth key's (bound to an account) with AQ."""
+    """A standard API key's string starts with AIza (Google's documented form); an auth key's (bound to an
+    account) has no fixed prefix (AQ. and IQ. are seen)."""
     return bool(value) and value.startswith("AIza")

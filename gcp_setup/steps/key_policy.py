@@ -2,7 +2,12 @@
 
 Google's managed constraint iam.managed.disableServiceAccountApiKeyCreation forbids binding keys, and
 Google enforces it by default in organizations; a project outside any organization is not affected
-(nothing is read). A key restricted to the Gemini API alone is exempt (Google's notice on auth keys,
+(nothing is read). Org Policy is client-based: with a user's credentials the read bills
+--billing-project when given, else the project itself once it exists. Org Policy is not among the APIs
+gcp-setup enables (a project need not serve it for the key to be made), so where neither can bill the
+read (a project still to be created, or one where the API is off) the check is skipped with a warning
+that names --billing-project, and the run goes on: Google refuses a forbidden key at its creation. A
+key restricted to the Gemini API alone is exempt (Google's notice on auth keys,
 quoted in googleapis/python-genai#2391), so the constraint stops the Vertex AI express key, never the
 Gemini API key. Inside an organization, when this run must bind such a key, the effective policy is
 read (on the project, or on the parent a new project will get) and, if it is enforced, `plan` fails
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup import defaults
+from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import orgpolicy
 from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.orgpolicy import OrgPolicyClient
@@ -31,6 +37,8 @@ class KeyPolicyState:
     enforced: bool = False
     to_bind: list[str] = field(default_factory=list)
     """The keys this run must create bound to the service account (what the constraint forbids)."""
+    unchecked: str = ""
+    """Why the policy could not be read (no project to bill the read); "" when it was."""
 
 
 class KeyPolicyStep(Step):
@@ -47,7 +55,16 @@ class KeyPolicyStep(Step):
             return KeyPolicyState(None)
         exists = ctx.output("project", "number") is not None
         resource = f"projects/{ctx.config.project}" if exists else parent
-        if not OrgPolicyClient(ctx.session).enforced(resource, CONSTRAINT):
+        bills = ctx.config.project if exists else None
+        if not ctx.session.can_bill("orgpolicy", bills):
+            return _unchecked(ctx, resource, "the project does not exist yet")
+        try:
+            enforced = OrgPolicyClient(ctx.session).enforced(resource, CONSTRAINT, bills)
+        except GoogleApiError as exc:
+            if exc.reason != "SERVICE_DISABLED" or ctx.config.billing_project:
+                raise
+            return _unchecked(ctx, resource, f"the Org Policy API is off in {ctx.config.project}")
+        if not enforced:
             return KeyPolicyState(resource)
         keys = ApiKeysClient(ctx.session).list(ctx.config.project) if exists else []
         return KeyPolicyState(resource, True, _keys_to_bind(ctx, keys))
@@ -70,11 +87,24 @@ class KeyPolicyStep(Step):
         return []
 
     def describe(self, ctx: Context, state: KeyPolicyState) -> str:
+        if state.unchecked:
+            return state.unchecked
         if state.resource is None:
             return "no organization policy applies to the keys this run binds"
         if not state.enforced:
             return f"{CONSTRAINT} is not enforced on {state.resource}"
         return f"{CONSTRAINT} is enforced on {state.resource}; no new bound key is needed"
+
+
+def _unchecked(ctx: Context, resource: str, why: str) -> KeyPolicyState:
+    """The policy is not read: `why` nothing can bill the read. Said once as a warning."""
+    message = (
+        f"warning: {CONSTRAINT} on {resource} not checked: {why}, and Org Policy bills the caller's "
+        "project with user credentials; pass --billing-project ID (a project of yours where "
+        "orgpolicy.googleapis.com is on) to check it before anything is created"
+    )
+    ctx.progress_note(message)
+    return KeyPolicyState(resource, unchecked=message.removeprefix("warning: "))
 
 
 def _constrained_steps(ctx: Context) -> list[ApiKeyStep]:

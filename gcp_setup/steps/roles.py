@@ -14,7 +14,7 @@ from typing import Any
 from gcp_setup import defaults
 from gcp_setup.google.catalog import CatalogClient
 from gcp_setup.google.iam import IamClient, service_account_member
-from gcp_setup.google.iam_policy import Binding, grant, missing
+from gcp_setup.google.iam_policy import Binding, missing, present, regrant
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.service_account import account_email
 
@@ -22,6 +22,12 @@ from gcp_setup.steps.service_account import account_email
 def wanted_bindings(ctx: Context) -> list[Binding]:
     member = service_account_member(account_email(ctx))
     return [Binding(role, member) for role in ctx.config.roles]
+
+
+def former_bindings(ctx: Context) -> list[Binding]:
+    """gcp-setup's former default roles, unless configured: what a migration to ROLES takes away."""
+    member = service_account_member(account_email(ctx))
+    return [Binding(role, member) for role in defaults.FORMER_ROLES if role not in ctx.config.roles]
 
 
 def check_roles_exist(ctx: Context) -> None:
@@ -32,7 +38,7 @@ def check_roles_exist(ctx: Context) -> None:
     if unknown:
         raise StepInputError(
             f"Google knows no role {', '.join(unknown)}",
-            hint="check --role, e.g. roles/aiplatform.user (`gcloud iam roles list` lists them)",
+            hint=f"check --role, e.g. {defaults.ROLES[0]} (`gcloud iam roles list` lists them)",
         )
 
 
@@ -40,6 +46,8 @@ def check_roles_exist(ctx: Context) -> None:
 class RolesState:
     email: str
     missing_roles: list[str] = field(default_factory=list)
+    former_roles: list[str] = field(default_factory=list)
+    """Roles of gcp-setup's former default the account holds and no longer needs (defaults.FORMER_ROLES)."""
 
 
 class RolesStep(Step):
@@ -52,27 +60,41 @@ class RolesStep(Step):
     def observe(self, ctx: Context) -> RolesState:
         check_roles_exist(ctx)
         policy = IamClient(ctx.session).project_policy(ctx.config.project).get()
-        return RolesState(account_email(ctx), [b.role for b in missing(policy, wanted_bindings(ctx))])
+        return RolesState(
+            account_email(ctx),
+            [b.role for b in missing(policy, wanted_bindings(ctx))],
+            [b.role for b in present(policy, former_bindings(ctx))],
+        )
 
     def absent_state(self, ctx: Context) -> RolesState:
         check_roles_exist(ctx)
         return RolesState(account_email(ctx), list(ctx.config.roles))
 
     def plan(self, ctx: Context, state: RolesState) -> list[Action]:
-        if not state.missing_roles:
+        if not (state.missing_roles or state.former_roles):
             return []
-        summary = f"grant {', '.join(state.missing_roles)} to serviceAccount:{state.email}"
-        return [Action("update", f"projects/{ctx.config.project}", summary, {"roles": state.missing_roles})]
+        changes = [f"grant {', '.join(state.missing_roles)}"] if state.missing_roles else []
+        if state.former_roles:
+            changes.append(
+                f"remove {', '.join(state.former_roles)} (gcp-setup's former default: more than Vertex AI "
+                "needs)"
+            )
+        summary = f"{' and '.join(changes)} for serviceAccount:{state.email}"
+        data = {"roles": state.missing_roles, "revoke": state.former_roles}
+        return [Action("update", f"projects/{ctx.config.project}", summary, data)]
 
     def apply(self, ctx: Context, action: Action) -> None:
         ctx.progress_note("granting project roles (a new service account takes a while to propagate)")
         member = service_account_member(account_email(ctx))
         policy = IamClient(ctx.session).project_policy(ctx.config.project)
-        grant(policy, [Binding(role, member) for role in action.data["roles"]])
+        revoked = [Binding(role, member) for role in action.data.get("revoke", [])]
+        regrant(policy, [Binding(role, member) for role in action.data["roles"]], revoked)
 
     def state_after(self, ctx: Context, state: RolesState, action: Action, answer: Any) -> RolesState:
         granted = set(action.data["roles"])
-        return replace(state, missing_roles=[r for r in state.missing_roles if r not in granted])
+        return replace(
+            state, missing_roles=[r for r in state.missing_roles if r not in granted], former_roles=[]
+        )
 
     def describe(self, ctx: Context, state: RolesState) -> str:
         if state.missing_roles:

@@ -1,7 +1,7 @@
 """`gcp-setup verify`: prove that the credentials work on every path a user calls Gemini by.
 
 Checks run in order; each yields a CheckResult (passed, failed or skipped, latency, one-line hint):
-credentials → gemini-api → vertex → vertex-express → openai-gemini → openai-vertex.
+credentials → gemini-api → interactions → vertex → vertex-express → openai-gemini → openai-vertex.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gcp_setup import envvars
+from gcp_setup.defaults import VERTEX_AI
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.verify.core import CheckResult, VerifyContext, run_check
+from gcp_setup.verify.core import CheckResult, Skip, VerifyContext, run_check
 from gcp_setup.verify.diagnose import Where, diagnose
 
 
@@ -31,12 +32,14 @@ class Check:
 CHECKS: tuple[Check, ...] = (
     Check("credentials", "Application Default Credentials", "credentials"),
     Check("gemini-api", "Gemini API with an API key (google-genai)", "gemini_api"),
-    Check("vertex", "Vertex AI with ADC (google-genai, vertexai=True)", "vertex"),
-    Check("vertex-express", "Vertex AI express mode with an auth key (google-genai)", "vertex_express"),
+    Check("interactions", "Interactions API with an API key (google-genai)", "interactions"),
+    Check("vertex", f"{VERTEX_AI} with ADC (google-genai, vertexai=True)", "vertex"),
+    Check("vertex-express", f"{VERTEX_AI} express mode with an auth key (google-genai)", "vertex_express"),
     Check("openai-gemini", "OpenAI-compatible Gemini API (openai)", "openai_compat", "check_gemini"),
-    Check("openai-vertex", "OpenAI-compatible Vertex AI (openai)", "openai_compat", "check_vertex"),
+    Check("openai-vertex", f"OpenAI-compatible {VERTEX_AI} (openai)", "openai_compat", "check_vertex"),
 )
 CHECK_NAMES = tuple(c.name for c in CHECKS)
+VERTEX_CHECKS = frozenset({"vertex", "vertex-express", "openai-vertex"})
 
 
 def smoke_test(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckResult]:
@@ -65,7 +68,7 @@ def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckR
     for check in CHECKS:
         if check.name not in names:
             continue
-        body = check.body()
+        body = _waiting if check.name in VERTEX_CHECKS and ctx.vertex_waits else check.body()
         results.append(
             run_check(
                 check.name,
@@ -77,6 +80,10 @@ def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckR
         if ctx.on_check is not None:
             ctx.on_check(results[-1])
     return results
+
+
+def _waiting(ctx: VerifyContext) -> tuple[str, str]:
+    raise Skip(ctx.vertex_waits)
 
 
 KEY_REASONS = frozenset(
@@ -93,6 +100,7 @@ KEY_REASONS = frozenset(
 
 def hint(ctx: VerifyContext, check: str, error: GoogleApiError) -> str:
     """The one-line fix for `error` met by `check`, with what the context knows (key variable, principal)."""
+    from gcp_setup.verify.credentials import propagation_hint
     from gcp_setup.verify.keys import key_info
     from gcp_setup.verify.vertex import stray_api_key_env
 
@@ -108,6 +116,7 @@ def hint(ctx: VerifyContext, check: str, error: GoogleApiError) -> str:
         models=ctx.models or [],
         stray_key_env=stray,
         overriding_env=overriding_key_env(ctx) if key_env == ctx.api_key_env else None,
+        still_propagating=propagation_hint(ctx) if ctx.just_changed else "",
     )
     if key and error.reason in KEY_REASONS:
         info = key_info(ctx, key)
@@ -121,7 +130,7 @@ def sent_key(ctx: VerifyContext, check: str, stray: str | None) -> tuple[str | N
         return envvars.VERTEX_EXPRESS_API_KEY, ctx.express_key
     if check == "vertex":
         return (stray, ctx.environ.get(stray)) if stray else (None, None)
-    if check in ("gemini-api", "openai-gemini"):
+    if check in ("gemini-api", "interactions", "openai-gemini"):
         return ctx.api_key_env, ctx.api_key
     return None, None
 

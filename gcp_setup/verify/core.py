@@ -67,6 +67,9 @@ class VerifyContext:
     """Name of the variable the API key came from (the value is never shown)."""
     api_key: str | None = field(default=None, repr=False)
     propagation_wait_s: float = 90.0
+    just_changed: tuple[str, ...] = ()
+    """What the run before this smoke test changed in IAM (a role grant, a key, an identity pool), said
+    in words: Google's IAM answers refusals while such a change propagates, which are waited for then."""
     say: Callable[[str], None] = lambda message: None
     on_check: Callable[[CheckResult], None] | None = None
     """Told each check's result as it finishes (apply's smoke test shows a line per check)."""
@@ -74,6 +77,8 @@ class VerifyContext:
     credentials: Any = field(default=None, repr=False)
     credentials_error: Exception | None = field(default=None, repr=False)
     adc_project: str | None = None
+    adc_quota_project: str | None = None
+    """The quota project the ADC file names (verify bills --project instead)."""
     principal: str | None = None
     """IAM member of the ADC principal, e.g. serviceAccount:x@p.iam.gserviceaccount.com."""
     models: list[Any] | None = None
@@ -82,6 +87,8 @@ class VerifyContext:
     """The Vertex AI express mode key (VERTEX_EXPRESS_API_KEY, or the one apply made)."""
     key_infos: dict[str, Any] = field(default_factory=dict, repr=False)
     """key string -> verify.keys.KeyInfo, once known (apply's smoke test fills it: it made the keys)."""
+    vertex_waits: str | None = None
+    """Why the Agent Platform (Vertex AI) checks are skipped: apply set up a project without billing."""
     _session: Any = field(default=None, repr=False)
     clients: dict[str, Any] = field(default_factory=dict, repr=False)
     """Client objects reused across checks (each costs an SSL context)."""
@@ -102,10 +109,14 @@ class VerifyContext:
         return [v for v in values if v]
 
     def session(self) -> Any:
+        """The GoogleSession of verify's own API reads, with the credentials the credentials check
+        resolved (raises Skip or CheckFailed as it does when there are none)."""
         if self._session is None:
             from gcp_setup.google.session import GoogleSession
+            from gcp_setup.verify.credentials import resolve
 
-            self._session = GoogleSession(emulator_host=self.emulator_host)
+            credentials = resolve(self)
+            self._session = GoogleSession(emulator_host=self.emulator_host, credentials=credentials)
         return self._session
 
     def gemini_openai_base_url(self) -> str:
@@ -135,9 +146,10 @@ def api_key_from_env(environ: Mapping[str, str], name: str | None) -> tuple[str 
 
 def call(ctx: VerifyContext, what: str, fn: Callable[[], T]) -> T:
     """Run one Google call under the retry policy (google/retry.py), as provisioning does: transient
-    answers are retried within its budget, and SERVICE_DISABLED for an API that Service Usage reports
-    ENABLED is propagation, waited for (saying so) for at most ctx.propagation_wait_s. Service Usage is
-    asked once per call: the answer stays ENABLED while the API propagates."""
+    answers are retried within its budget, and two kinds of answer are propagation, waited for (saying
+    so) for at most ctx.propagation_wait_s: SERVICE_DISABLED for an API that Service Usage reports
+    ENABLED (asked once per call: the answer stays ENABLED while the API propagates), and an IAM
+    refusal right after the run changed IAM (ctx.just_changed)."""
     from gcp_setup.google import retry
 
     asked: list[float | None] = []
@@ -147,17 +159,48 @@ def call(ctx: VerifyContext, what: str, fn: Callable[[], T]) -> T:
             asked.append(time.monotonic() if enabled_in_service_usage(ctx, error) else None)
         return asked[0]
 
+    enabled = retry.service_enabled_recently(enabled_since, ctx.propagation_wait_s)
+    return retry.call(fn, waits=lambda e: enabled(e) or iam_propagating(ctx, e), on_retry=saying(ctx, what))
+
+
+def iam_propagating(ctx: VerifyContext, error: GoogleApiError) -> float | None:
+    """How long an IAM refusal is worth waiting for: ctx.propagation_wait_s right after the run changed
+    IAM, else None (a refusal then is the answer)."""
+    return ctx.propagation_wait_s if ctx.just_changed and is_iam_refusal(error) else None
+
+
+IAM_REFUSALS = frozenset({"IAM_PERMISSION_DENIED", "invalid_target"})
+"""Google's refusals while a grant or a Workload Identity provider propagates: a permission not yet in
+effect, an STS audience not yet known."""
+NEW_KEY_REFUSAL = "Invalid JWT Signature"
+"""The token endpoint's invalid_grant for a key not yet usable (or deleted)."""
+
+
+def is_iam_refusal(error: GoogleApiError) -> bool:
+    return (
+        error.reason in IAM_REFUSALS
+        or (error.reason == "invalid_grant" and NEW_KEY_REFUSAL in str(error))
+        or (error.code == 403 and not error.reason)
+    )
+
+
+def saying(ctx: VerifyContext, what: str) -> Callable[[BaseException, float], None]:
+    """retry.call's on_retry for `what`: a line for each propagation wait, the log for the rest."""
+    from gcp_setup.google import retry
+
     def say(error: BaseException, delay: float) -> None:
         if isinstance(error, GoogleApiError) and error.reason == retry.SERVICE_DISABLED:
             service = error.metadata.get("service", "the API")
             ctx.say(
                 f"{what}: {service} was enabled recently and is still propagating; retrying in {delay:.1f}s"
             )
+        elif isinstance(error, GoogleApiError) and iam_propagating(ctx, error) is not None:
+            changes = ", ".join(ctx.just_changed)
+            ctx.say(f"{what}: still propagating at Google ({changes}, just now); retrying in {delay:.1f}s")
         else:
             log.info("%s: retrying in %.2fs after %s", what, delay, error)
 
-    waits = retry.service_enabled_recently(enabled_since, ctx.propagation_wait_s)
-    return retry.call(fn, waits=waits, on_retry=say)
+    return say
 
 
 def enabled_in_service_usage(ctx: VerifyContext, error: GoogleApiError) -> bool:
@@ -221,7 +264,7 @@ def connection_hint(exc: BaseException) -> str:
 # endpoint's answer): Google API keys, OAuth2 access tokens, and JSON fields that carry credentials.
 _SECRET_SHAPES = (
     (re.compile(r"AIza[0-9A-Za-z_\-]{35}"), "***"),
-    (re.compile(r"AQ\.[0-9A-Za-z_\-]{20,}"), "***"),
+    (re.compile(r"\b[A-Z]Q\.[0-9A-Za-z_\-]{20,}"), "***"),  # auth keys: AQ. and IQ. seen
     (re.compile(r"ya29\.[0-9A-Za-z_\-.]+"), "***"),
     (
         re.compile(

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import stat
-import warnings
 from pathlib import Path
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, first_line
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google.credentials import ADC_LOGIN as LOGIN
+from gcp_setup.google.credentials import REFUSED, adc_file, load_file, login_hint, without_quota_project
+from gcp_setup.google.session import GoogleSession
+from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, call, first_line, is_iam_refusal
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-LOGIN = "gcloud auth application-default login"
 
 _KINDS = (  # (module prefix of the credentials class, what to call it)
     ("google.oauth2.service_account", "service account key"),
@@ -75,8 +77,6 @@ def resolve(ctx: VerifyContext) -> Any:
 def _load_and_refresh(ctx: VerifyContext) -> Any:
     from google.auth import exceptions
 
-    from gcp_setup.google import deadline
-
     path = ctx.environ.get(envvars.CREDENTIALS)
     if path:
         _check_file(Path(path))
@@ -88,48 +88,94 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
                 f"{envvars.CREDENTIALS}={path} cannot be used: {_first(exc)}",
                 f"point {envvars.CREDENTIALS} at a valid key or ADC file, or unset it",
             ) from exc
-        if ctx.emulator_host:  # a user login cannot point at the emulator; its key files can
-            raise Skip(
-                "no Application Default Credentials: on the emulator, run apply with "
-                "--credentials key-file --allow-key-file (or set GOOGLE_APPLICATION_CREDENTIALS to "
-                "a key file it issued)"
-            ) from exc
-        raise Skip(
-            f"no Application Default Credentials: run `{LOGIN}`, or set {envvars.CREDENTIALS}"
-        ) from exc
+        raise Skip(f"no Application Default Credentials: {login_hint(bool(ctx.emulator_host))}") from exc
     ctx.adc_project = project
+    ctx.adc_quota_project = getattr(credentials, "quota_project_id", None)
+    # Verify bills as provisioning does (quota_projects.py): Vertex AI bills --project, not the
+    # project gcloud had when the user logged in.
+    credentials = GoogleSession(emulator_host=ctx.emulator_host).point(without_quota_project(credentials))
     try:
-        credentials.refresh(deadline.token_request())
-    except exceptions.RefreshError as exc:
+        refresh(ctx, credentials)
+    except GoogleApiError as exc:
         raise CheckFailed(
             f"{kind_of(credentials)}: token refresh failed: {_first(exc)}",
-            _refresh_hint(credentials, exc),
-            "invalid_grant" if "invalid_grant" in str(exc) else "REFRESH_FAILED",
+            propagation_hint(ctx)
+            if is_iam_refusal(exc) and ctx.just_changed
+            else _refresh_hint(credentials, exc),
+            exc.reason,
         ) from exc
     except exceptions.TransportError as exc:
         raise CheckFailed(
             f"cannot reach the token endpoint: {_first(exc)}",
             "check the network or proxy (or the emulator address)",
         ) from exc
-    ctx.principal = principal_of(credentials)
+    ctx.principal = principal_of(credentials) or token_owner(ctx, credentials)
     return credentials
 
 
-def _default(ctx: VerifyContext, path: str | None) -> tuple[Any, str | None]:
-    """ADC as google.auth.default() finds it. A credentials file (the environment's, --env-file's, or
-    the one `apply` just wrote) is loaded as its first rule loads it, but without its project lookup:
-    for an external account with no GOOGLE_CLOUD_PROJECT, default() asks Cloud Resource Manager at
-    Google's own address, which neither the emulator nor verify's --project would change."""
-    import google.auth
-    import google.auth.credentials
+def token_owner(ctx: VerifyContext, credentials: Any) -> str | None:
+    """user:EMAIL of a user's token whose file names no account (gcloud's ADC files do not): Google's
+    tokeninfo says. None when it cannot."""
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.google.tokeninfo import TokenInfoClient
 
-    if path:
-        with warnings.catch_warnings():  # as google.auth.default does: the file is the user's own choice
-            warnings.simplefilter("ignore", DeprecationWarning)
-            credentials, project = google.auth.load_credentials_from_file(path)  # unscoped: no lookup
-        scoped = google.auth.credentials.with_scopes_if_required(credentials, [SCOPE])
-        return scoped, ctx.environ.get(envvars.PROJECT) or project
-    return google.auth.default(scopes=[SCOPE])
+    if kind_of(credentials) != "user credentials":
+        return None
+    try:
+        email = TokenInfoClient(
+            GoogleSession(emulator_host=ctx.emulator_host, credentials=credentials)
+        ).email()
+    except Exception:  # the principal is a nicety of the report and of the hints
+        return None
+    return f"user:{email}" if email else None
+
+
+def refresh(ctx: VerifyContext, credentials: Any) -> None:
+    """A fresh token, under the one retry policy: right after the run changed IAM, a refusal that is
+    propagation (a grant, a key or a provider not yet in effect) is waited for (core.call)."""
+    from gcp_setup.google import deadline
+
+    def attempt() -> None:
+        try:
+            credentials.refresh(deadline.token_request())
+        except REFUSED as exc:
+            raise refusal(exc) from exc
+
+    call(ctx, "credentials", attempt)
+
+
+def refusal(exc: Exception) -> GoogleApiError:
+    """google-auth's RefreshError as the token endpoint's (or IAM Credentials', or STS's) refusal."""
+    text = str(exc)
+    if "invalid_target" in text:
+        reason = "invalid_target"
+    elif "IAM_PERMISSION_DENIED" in text or "iam.serviceAccounts.getAccessToken" in text:
+        reason = "IAM_PERMISSION_DENIED"
+    else:
+        reason = "invalid_grant" if "invalid_grant" in text else "REFRESH_FAILED"
+    return GoogleApiError(first_line(text, 300), code=400, reason=reason)
+
+
+def propagation_hint(ctx: VerifyContext) -> str:
+    """What to do when what the run just changed has not propagated within --propagation-wait."""
+    return (
+        f"still propagating: {', '.join(ctx.just_changed)} take effect at Google after about 2 minutes, "
+        f"sometimes 7 or more (waited {ctx.propagation_wait_s:g} s); run `gcp-setup verify` again in a "
+        "few minutes, or give apply a longer --propagation-wait"
+    )
+
+
+def _default(ctx: VerifyContext, path: str | None) -> tuple[Any, str | None]:
+    """ADC as google.auth.default() finds it, from verify's environment (the .env's variables win):
+    a credentials file (the environment's, --env-file's, the one `apply` just wrote, gcloud's) loaded
+    as provisioning loads it (google/credentials.py), else the metadata server."""
+    import google.auth
+
+    found = Path(path) if path else adc_file(ctx.environ)
+    if found is None:
+        return google.auth.default(scopes=[SCOPE])
+    credentials, project = load_file(found)
+    return credentials, ctx.environ.get(envvars.PROJECT) or project
 
 
 def _check_file(path: Path) -> None:
@@ -164,6 +210,11 @@ def _refresh_hint(credentials: Any, exc: Exception) -> str:
         return f"the refresh token is expired or revoked: run `{LOGIN}` again"
     if kind == "service account key":
         return "the key was deleted or the service account disabled: create a new key (gcp-setup apply)"
+    if kind == "impersonated service account" and getattr(exc, "reason", "") == "IAM_PERMISSION_DENIED":
+        return (
+            "your account may not impersonate the service account (no roles/iam.serviceAccountTokenCreator "
+            "on it): `gcp-setup apply --credentials impersonate` grants it"
+        )
     if kind.startswith("external account"):
         return (
             "the workload identity provider refused the token: check the pool, provider and attribute mapping"
@@ -177,15 +228,17 @@ def _first(exc: BaseException) -> str:
 
 def check(ctx: VerifyContext) -> tuple[str, str]:
     credentials = resolve(ctx)
-    quota = getattr(credentials, "quota_project_id", None)
-    detail = (
-        f"{kind_of(credentials)}; principal {ctx.principal or 'unknown'}; "
-        f"quota project {quota or '-'}; token refreshed"
-    )
-    notes = [shared_key_file_note(ctx.environ)]
-    if kind_of(credentials) == "user credentials" and not quota:
-        notes.append(
-            f"no quota project: gcloud auth application-default set-quota-project "
-            f"{ctx.vertex_project or 'PROJECT'}"
-        )
+    detail = f"{kind_of(credentials)}; principal {ctx.principal or 'unknown'}; token refreshed"
+    notes = [shared_key_file_note(ctx.environ), quota_project_note(ctx)]
     return detail, "; ".join(n for n in notes if n)
+
+
+def quota_project_note(ctx: VerifyContext) -> str:
+    """Said when the ADC file names a quota project other than the one verify bills (--project)."""
+    named = ctx.adc_quota_project
+    if not named or named == ctx.vertex_project:
+        return ""
+    return (
+        f"your ADC file names quota project {named}; verify bills {ctx.vertex_project or 'the project'} "
+        "instead, as apply does (see docs/credentials.md)"
+    )

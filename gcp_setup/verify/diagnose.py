@@ -2,8 +2,9 @@
 
 The diagnosis comes from Google's error details (the ErrorInfo reason and its metadata), with the HTTP
 status only where Google sends no ErrorInfo (user location, unknown model), the names google/errors.py
-gives the two 429s without one (a free tier of limit 0, Vertex AI's shared capacity), and the
-message text in one case only: "Multiple authentication credentials received", a 400 with no details.
+gives the two 429s without one (a free tier of limit 0, Vertex AI's shared capacity), the Interactions
+API's own string codes, and the message text in two cases only: "Multiple authentication credentials
+received", a 400 with no details, and "is no longer available", the 404 of a retired model.
 What kind of key was sent (auth or standard, read by verify.keys) turns a generic "invalid key" into
 the fix for a retired standard key.
 """
@@ -14,10 +15,17 @@ from dataclasses import dataclass, field
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.google.errors import FREE_TIER_LIMIT_0, SHARED_CAPACITY_EXHAUSTED
+from gcp_setup.google.errors import (
+    FREE_TIER_LIMIT_0,
+    GCLOUD_CLIENT_PROJECT,
+    PREPAY_DEPLETED,
+    SHARED_CAPACITY_EXHAUSTED,
+    SPEND_RATE_LIMITED,
+)
 from gcp_setup.verify.models import ModelInfo, close_names
 
-VERTEX_ROLE = "roles/aiplatform.user"
+VERTEX_ROLE = defaults.ROLES[0]
+AI_STUDIO_PROJECTS = defaults.AI_STUDIO_PROJECTS
 
 
 @dataclass
@@ -25,7 +33,7 @@ class Where:
     """What the failed call was, for the hint: which path, which key variable, which project."""
 
     check: str
-    """gemini-api | vertex | openai-gemini | openai-vertex"""
+    """gemini-api | interactions | vertex | vertex-express | openai-gemini | openai-vertex"""
     api_key_env: str | None = None
     project: str | None = None
     location: str = "global"
@@ -42,6 +50,8 @@ class Where:
     """The service account an auth key is bound to, when known."""
     overriding_env: str | None = None
     """GOOGLE_API_KEY, when that key was sent although GEMINI_API_KEY holds another one."""
+    still_propagating: str = ""
+    """The hint for an IAM refusal right after the run changed IAM (credentials.propagation_hint)."""
 
     @property
     def vertex(self) -> bool:
@@ -49,14 +59,16 @@ class Where:
 
 
 MULTIPLE_CREDENTIALS = "Multiple authentication credentials received"
+RETIRED = "is no longer available"
+"""Google's 404 for a shut-down model, and for one closed to new projects ("... to new users")."""
+AUTHENTICATION = "AUTHENTICATION"
+"""The Interactions API's own code for a missing or invalid key (ai.google.dev/gemini-api/docs/api-errors)."""
 
 
 def _migrate(error: GoogleApiError, where: Where) -> str:
-    """The apply that replaces the key, with the project, so that it runs as printed."""
+    """The apply that replaces a standard key with an auth key (and the .env's value), then deletes the
+    old key; with the project, so that it runs as printed."""
     return f"gcp-setup apply --project {_project(error, where)} --api-key-type auth --env-file .env"
-
-
-"""Replaces a standard key with an auth key (and the .env's value), then deletes the old key."""
 
 
 def diagnose(error: GoogleApiError, where: Where) -> str:
@@ -121,14 +133,21 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
             "GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION so ADC is used"
         )
     if reason == "SERVICE_DISABLED":
-        # With an API key the consumer is the key's project, which may not be --project.
+        # The consumer is the project the request billed: with an API key the key's, with ADC their
+        # quota project, or gcloud's own when user credentials name none.
         consumer = error.metadata.get("consumer", "").removeprefix("projects/")
-        project = _project(error, where) if where.vertex or not consumer else consumer
+        if consumer == GCLOUD_CLIENT_PROJECT:
+            return (
+                f"the request billed gcloud's own project ({consumer}), as user credentials do when no "
+                f"quota project is set: run `gcloud auth application-default set-quota-project "
+                f"{where.project or 'PROJECT'}`, or pass --billing-project"
+            )
+        project = consumer or _project(error, where)
         return (
             f"enable {service} in project {project}: gcloud services enable {service} --project {project} "
             "(after enabling, allow a few minutes to propagate)"
         )
-    if reason == "API_KEY_INVALID":
+    if reason == "API_KEY_INVALID" or error.status == AUTHENTICATION:
         return (
             f"{_key(where)} is not a valid key (deleted, or mistyped): create one with `gcp-setup apply` "
             f"and export it as {where.api_key_env or envvars.GEMINI_API_KEY}"
@@ -145,6 +164,8 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
             "(gcloud auth application-default login, or a service account) and no api_key"
         )
     if reason == "IAM_PERMISSION_DENIED" or (where.vertex and error.code == 403 and not reason):
+        if where.still_propagating:
+            return where.still_propagating
         member = where.principal or "YOUR_PRINCIPAL"
         permission = meta.get("permission", "aiplatform.endpoints.predict")
         return (
@@ -154,8 +175,8 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
     if reason == "BILLING_DISABLED":
         project = _project(error, where)
         return (
-            f"Vertex AI needs billing on project {project}: gcloud billing projects link {project} "
-            "--billing-account=ACCOUNT_ID (list accounts: gcloud billing accounts list)"
+            f"{defaults.VERTEX_AI} needs billing on project {project}: gcloud billing projects link "
+            f"{project} --billing-account=ACCOUNT_ID (list accounts: gcloud billing accounts list)"
         )
     if reason in ("ACCESS_TOKEN_EXPIRED", "ACCESS_TOKEN_TYPE_UNSUPPORTED") or (
         reason == "" and error.code == 401
@@ -167,8 +188,24 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
     if reason == FREE_TIER_LIMIT_0:
         return (
             f"{where.model or 'the model'} has no free tier for the project of {_key(where)} (quota limit "
-            f"0), so no wait helps: link billing (gcloud billing projects link {_project(error, where)} "
-            "--billing-account=ACCOUNT_ID), or choose a model with a free tier (gcp-setup models)"
+            f"0), so no wait helps: link a paid billing account (gcloud billing projects link "
+            f"{_project(error, where)} --billing-account=ACCOUNT_ID; Cloud free-trial credits do not pay for "
+            f"the Gemini API) and prepay credits at {AI_STUDIO_PROJECTS}, or choose a model with a free tier "
+            "(gcp-setup models)"
+        )
+    if reason == PREPAY_DEPLETED:
+        return (
+            f"the Gemini API's prepaid credits for the project of {_key(where)} are used up (or were never "
+            f"bought: linking billing alone is not enough), so no wait helps: buy credits (at least $10) at "
+            f"{AI_STUDIO_PROJECTS}, or call Gemini through {defaults.VERTEX_AI}, which bills the Cloud "
+            "account"
+        )
+    if reason == SPEND_RATE_LIMITED:
+        after = f"retry in {error.retry_after_s:g} s" if error.retry_after_s else "retry in 10 minutes"
+        return (
+            f"the project of {_key(where)} spent its usage tier's limit for 10 minutes (a spend-based "
+            f"rate limit, not a credit problem): {after}, spread the calls out, or move up a tier "
+            f"({AI_STUDIO_PROJECTS})"
         )
     if reason == SHARED_CAPACITY_EXHAUSTED:
         return _shared_capacity(where)
@@ -185,6 +222,11 @@ def _by_status(error: GoogleApiError, where: Where) -> str | None:
             "Google refuses calls from your network location for this API: it is where the request comes "
             "from (IP address, VPN, proxy, cloud region), not a project setting; call from a supported "
             "country, or use Vertex AI"
+        )
+    if (error.code == 404 or error.status == "NOT_FOUND") and RETIRED in str(error):
+        return (
+            f"model {where.model or 'the model'} is retired ({RETIRED} to this project): choose a current "
+            "one with --model (see: gcp-setup models --method generateContent)"
         )
     if error.code == 404 or error.status == "NOT_FOUND":
         model = where.model or "the model"

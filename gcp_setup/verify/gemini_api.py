@@ -92,7 +92,10 @@ def key_note(ctx: VerifyContext) -> str:
     from gcp_setup.verify import overriding_key_env
     from gcp_setup.verify.keys import key_info
 
-    note = f"sent {key_info(ctx, api_key_for_gemini(ctx)).describe()}"
+    info = key_info(ctx, api_key_for_gemini(ctx))
+    # Unknown from Google (its project unreadable): a key the Gemini API took is an auth key, the only
+    # kind it takes since September 2026.
+    note = f"sent {info.describe() if info.kind else 'an auth key (the only kind the Gemini API takes)'}"
     if ctx.api_key_env:
         note += f" from ${ctx.api_key_env}"
     overriding = overriding_key_env(ctx)

@@ -2,14 +2,18 @@
 Gemini API accepts since September 2026) or a standard key, and the account it is bound to.
 
 Read from Google (API Keys keys:lookupKey, then the key's serviceAccountEmail) when the caller may look
-the key up, else judged from its string's prefix: AIza... is a standard key, AQ.... an auth key.
+the key up, else judged from its string only where Google documents the form: AIza and 35 characters is a
+standard key. Auth keys start AQ. and also IQ., so no prefix makes a key an auth key.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gcp_setup.verify.core import VerifyContext
+
+_STANDARD_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{35}")
 
 AUTH, STANDARD = "auth", "standard"
 
@@ -22,8 +26,8 @@ class KeyInfo:
     """The service account an auth key is bound to, when it could be read."""
     name: str = ""
     """projects/N/locations/global/keys/ID, when it could be looked up."""
-    source: str = "prefix"
-    """"lookupKey" or "prefix": where the kind came from."""
+    source: str = "string"
+    """"lookupKey" or "string": where the kind came from."""
 
     def describe(self) -> str:
         if self.kind == AUTH:
@@ -32,15 +36,13 @@ class KeyInfo:
 
 
 def kind_from_string(key: str | None) -> str | None:
-    if not key:
-        return None
-    if key.startswith("AQ."):
-        return AUTH
-    return STANDARD if key.startswith("AIza") else None
+    """STANDARD for Google's standard key form (AIza and 35 characters), else None: auth keys come as
+    AQ. and IQ. and may come otherwise, so only lookupKey tells one."""
+    return STANDARD if key and _STANDARD_KEY.fullmatch(key) else None
 
 
 def key_info(ctx: VerifyContext, key: str) -> KeyInfo:
-    """The kind of `key`: looked up (one lookupKey and one get) when allowed, else from its prefix.
+    """The kind of `key`: looked up (one lookupKey and one get) when allowed, else from its string.
     Once per key and run."""
     known = ctx.key_infos.get(key)
     if known is None:
@@ -52,10 +54,10 @@ def _looked_up(ctx: VerifyContext, key: str) -> KeyInfo | None:
     """lookupKey names the key (any caller may ask); reading its binding needs access to its project."""
     from gcp_setup.google.apikeys import ApiKeysClient
 
-    keys = ApiKeysClient(ctx.session())
     try:
-        name = keys.lookup(key)
-    except Exception:  # no such key, or no credentials: the prefix tells
+        keys = ApiKeysClient(ctx.session())
+        name = keys.lookup(key, ctx.project)
+    except Exception:  # no such key, or no credentials: only a standard key's string tells
         return None
     try:
         found = keys.get_by_name(name)

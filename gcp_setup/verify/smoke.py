@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from gcp_setup import envvars
+from gcp_setup import defaults, envvars
 
 if TYPE_CHECKING:
     from gcp_setup.config import Config
@@ -21,8 +21,16 @@ if TYPE_CHECKING:
     from gcp_setup.verify.core import CheckResult, VerifyContext
 
 
-KEY_CHECKS = ("gemini-api", "vertex-express")
+KEY_CHECKS = ("gemini-api", "interactions", "vertex-express")
 """The checks that call Gemini with the keys apply manages."""
+IAM_CHANGES = {
+    "service_account": "a new service account",
+    "roles": "role grants",
+    "credentials": "a Token Creator grant or a new key",
+    "workload_identity": "a Workload Identity pool",
+    "gitlab_identity": "a Workload Identity pool",
+}
+"""What a step that changed something changed in IAM, which Google applies after a delay."""
 
 
 class SmokeTest:
@@ -67,11 +75,16 @@ class SmokeTest:
             api_key_env=None,
             api_key=managed_key_string(run, session, say, "api_key"),
             express_key=managed_key_string(run, session, say, "express_key"),
+            propagation_wait_s=config.propagation_wait,
+            just_changed=just_changed(run),
             say=say,
             environ=environ,
         )
         vctx.on_check = on_check
         vctx.key_infos.update(_known_key_infos(run, vctx))
+        if step_output(run, "billing", "enabled") is False:
+            waits = f"{defaults.VERTEX_AI} waits for billing on {config.project} (see the billing step)"
+            vctx.vertex_waits = waits
         names = tuple(n for n in CHECK_NAMES if n != "vertex-express" or config.vertex_express)
         return cls(vctx, smoke_test(vctx, names))
 
@@ -159,6 +172,14 @@ def _known_key_infos(run: RunResult, vctx: VerifyContext) -> dict[str, Any]:
                 AUTH if account else STANDARD, account, step_output(run, step, "name"), "apply"
             )
     return infos
+
+
+def just_changed(run: RunResult) -> tuple[str, ...]:
+    """What `run` changed in IAM (IAM_CHANGES), each said once."""
+    from gcp_setup.steps import Outcome
+
+    changed = (r.name for r in run.results if r.outcome in (Outcome.CREATED, Outcome.UPDATED))
+    return tuple(dict.fromkeys(IAM_CHANGES[name] for name in changed if name in IAM_CHANGES))
 
 
 def step_output(run: RunResult, step: str, key: str) -> Any:

@@ -1,5 +1,5 @@
-"""The items under "Why" in issue 15, each of which must be a passing scenario of `make fidelity`, and the
-kinds of client the scenarios drive."""
+"""The items under "Why" in issue 15 (and issue 23's, numbered 8), each of which must be a passing scenario
+of `make fidelity`, and the kinds of client the scenarios drive."""
 
 from __future__ import annotations
 
@@ -48,4 +48,8 @@ WHY = {
     "7.catalogue": "the catalogue is today's (gemini-3.8-flash), dated",
     "7.retired": "retired models answer as Google answers for them",
     "7.locations": "Vertex AI refuses a location it does not serve (mars-central1)",
+    "8.interactions": "the Interactions API creates, stores, chains, gets, deletes, cancels, streams, "
+    "runs in the background",
+    "8.interactions-errors": "Interactions API errors: an unknown interaction, a wrong or unbound key, a "
+    "retired or unsupported model, the free tier's limit 0, Agent Platform",
 }

@@ -90,7 +90,8 @@ class Outputs:
 
 def run_cli(emu: EmulatorControl, home: Path, *args: str, **popen: Any) -> subprocess.Popen:
     """`gcp-setup ARGS` in a process of its own (what SIGKILL and concurrency need), on the emulator,
-    in `home` (its HOME and working directory), with no settings from this machine."""
+    in `home` (its HOME and working directory), with no settings from this machine: only the login the
+    emulator issued for the test (the `emu` fixture's ADC file)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -98,6 +99,7 @@ def run_cli(emu: EmulatorControl, home: Path, *args: str, **popen: Any) -> subpr
     }
     env |= {
         "GCP_SETUP_EMULATOR_HOST": emu.host,
+        "GOOGLE_APPLICATION_CREDENTIALS": os.environ["GOOGLE_APPLICATION_CREDENTIALS"],
         "HOME": str(home),
         "CLOUDSDK_CONFIG": str(home / "gcloud"),
         "NO_GCE_CHECK": "True",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import reset_keeping_the_login
 from reliability_kit import MARKS, run_cli, secret_values, secrets_in, tally
 
 from gcp_setup import defaults
@@ -87,7 +88,7 @@ def home(provision_env, clean_config, monkeypatch):
 
 def prepare(emu, home: Path, scenario: Scenario) -> int:
     """A fresh world and home with the scenario's setup (and a foreign binding); the writes so far."""
-    emu.reset()
+    reset_keeping_the_login(emu)
     for path in home.iterdir():
         if path.is_file():
             path.unlink()

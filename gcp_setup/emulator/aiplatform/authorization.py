@@ -140,6 +140,8 @@ def check_capacity(req: ApiRequest, location: str) -> None:
 def publisher_model(publisher: str, model: str, resource: str, verb: str) -> str:
     """The model a Vertex call names, if Vertex serves `verb` for it (catalogue.vertex_methods)."""
     if publisher != "google" or verb not in catalogue.vertex_methods(model_id(model)):
+        if publisher == "google" and catalogue.retirement(model_id(model)) == catalogue.CLOSED_TO_NEW_USERS:
+            raise guesses.vertex_model_closed_to_new_users(resource)
         raise publisher_model_not_found(resource)
     return model_id(model)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.aiplatform import authorization as vertex
-from gcp_setup.emulator.core import discovery, errors
+from gcp_setup.emulator.core import discovery, errors, routes
 from gcp_setup.emulator.core.gemini import catalogue, embeddings, gemini_wire, tokens
 from gcp_setup.emulator.core.gemini.replies import chat_reply, openai_embedding_list, stream_reply
 from gcp_setup.emulator.core.paging import page, with_next_page
@@ -225,6 +225,24 @@ for _version_path in ("v1", "v1beta1"):
         "aiplatform.projects.locations.endpoints.openapi.models.get",
         "read",
     )(_openapi_models)
+
+
+def _interactions_not_emulated(req: ApiRequest) -> dict[str, Any]:
+    raise routes.not_emulated_error(req.method_id)
+
+
+# The Interactions API on Agent Platform, where google-genai (vertexai=True) sends it: Google serves it there
+# (projects.locations.interactions, IAM aiplatform.interactions.*), the emulator does not (docs/emulator.md).
+_INTERACTIONS = "/<version>/projects/<projectsId>/locations/<locationsId>/interactions"
+for _method, _rule, _verb in (
+    ("POST", _INTERACTIONS, "create"),
+    ("GET", _INTERACTIONS + "/<interactionsId>", "get"),
+    ("DELETE", _INTERACTIONS + "/<interactionsId>", "delete"),
+    ("POST", _INTERACTIONS + "/<interactionsId>/cancel", "cancel"),
+):
+    http_route(_method, _rule, f"aiplatform.projects.locations.interactions.{_verb}")(
+        _interactions_not_emulated
+    )
 
 for _api_version in VERSIONS:
     not_emulated(_api_version)

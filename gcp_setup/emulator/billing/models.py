@@ -12,6 +12,9 @@ from gcp_setup.emulator.world import DEFAULT_CALLER, Backend, World, backend
 
 OPEN_ACCOUNT = "billingAccounts/000000-AAAAAA-000001"
 CLOSED_ACCOUNT = "billingAccounts/000000-BBBBBB-000002"
+SEEDED_GEMINI_CREDITS_USD = 100.0
+"""The prepaid Gemini API credits every account starts with (Google's minimum prepayment is $10), so that
+a default run needs no switch; realism.gemini_prepay_balance sets a project's own."""
 
 
 @dataclass
@@ -20,6 +23,8 @@ class BillingAccount:
     display_name: str
     open: bool
     currency_code: str = "USD"
+    gemini_credits_usd: float = SEEDED_GEMINI_CREDITS_USD
+    """Prepaid Gemini API credits (bought in AI Studio; Cloud Billing's API does not show them)."""
     policy: Policy = field(default_factory=Policy)
     """Who may administer and use the account (roles/billing.admin, roles/billing.user...)."""
 

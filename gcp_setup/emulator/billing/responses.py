@@ -121,7 +121,9 @@ def get_account_iam_policy(req: ApiRequest) -> dict[str, Any]:
 @api_method(API, M + "billingAccounts.setIamPolicy")
 def set_account_iam_policy(req: ApiRequest) -> dict[str, Any]:
     account = _account_for(req, "billing.accounts.setIamPolicy")
-    account.policy.replace(req.body, member_exists=functools.partial(member_exists, req.world))
+    account.policy.replace(
+        req.body, member_exists=functools.partial(member_exists, req.world), now=req.world.now()
+    )
     return account.policy.to_json()
 
 

@@ -58,4 +58,9 @@ def may_act_on_service_account(
     attributes = req.world.backend(OAuthBackend).federated_attributes.get(req.principal)
     members = member_forms(req.principal, attributes)
     policies = [p.policy for p in (account, project) if p is not None]
-    return any(roles.holds(policy.roles_of(m), permission) for policy in policies for m in members)
+    now, propagation_s = req.world.now(), req.world.realism.role_grant_propagation_s
+    return any(
+        roles.holds(policy.roles_of(m, now, propagation_s), permission)
+        for policy in policies
+        for m in members
+    )

@@ -187,3 +187,40 @@ def key_blocked(
         metadata={"consumer": f"projects/{project_number}", "service": service, **metadata},
         extra_details=[localized(message)],
     )
+
+
+INTERACTIONS_CODES = {
+    "INVALID_ARGUMENT": "invalid_request",
+    "FAILED_PRECONDITION": "failed_precondition",
+    "UNAUTHENTICATED": "authentication",
+    "PERMISSION_DENIED": "permission_denied",
+    "NOT_FOUND": "not_found",
+    "ALREADY_EXISTS": "already_exists",
+    "ABORTED": "aborted",
+    "RESOURCE_EXHAUSTED": "quota_exceeded",
+    "INTERNAL": "api_error",
+    "UNIMPLEMENTED": "unimplemented",
+    "UNAVAILABLE": "service_unavailable",
+}
+"""The Interactions API's string codes by google.rpc status, from its table of codes per HTTP status
+(ai.google.dev/gemini-api/docs/api-errors, read 2026-12-07)."""
+
+
+class InteractionsError(ApiError):
+    """An error in the Interactions API's own shape, `{"error": {"code": "not_found", "message": "..."}}`: a
+    string code and a message, no status and no details (the api-errors page; bodies quoted in
+    allenhutchison/gemini-cli-deep-research#73 and googleapis/python-genai#2985)."""
+
+    def __init__(self, http_status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message, headers=headers)
+        self.code = http_status
+        self.interactions_code = code
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"code": self.interactions_code, "message": self.message}}
+
+    @classmethod
+    def from_status(cls, error: ApiError, code: str | None = None) -> InteractionsError:
+        """The same answer as the Interactions API words it: `code`, else the one for its status."""
+        named = code or INTERACTIONS_CODES.get(error.status, error.status.lower())
+        return cls(error.code, named, error.message, error.headers)

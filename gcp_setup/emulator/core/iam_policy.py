@@ -51,6 +51,9 @@ class Policy:
     bindings: list[dict[str, Any]] = field(default_factory=list)
     version: int = 1
     revision: int = 1
+    granted_at: dict[str, float] = field(default_factory=dict)
+    """"role member" -> when setIamPolicy granted it (world clock): Google's grants take a while to take
+    effect (Realism.role_grant_propagation_s). Seeded bindings and removals take effect at once."""
 
     @property
     def etag(self) -> str:
@@ -70,8 +73,14 @@ class Policy:
             out["bindings"] = bindings if requested == 3 else [_hashed(b) for b in bindings]
         return out
 
-    def roles_of(self, member: str) -> set[str]:
-        return {b.get("role", "") for b in self.bindings if member in b.get("members", [])}
+    def roles_of(self, member: str, now: float | None = None, propagation_s: float = 0.0) -> set[str]:
+        """The roles bound to `member`; with `now`, only those granted at least `propagation_s` ago."""
+        held = {b.get("role", "") for b in self.bindings if member in b.get("members", [])}
+        if now is None or propagation_s <= 0:
+            return held
+        return {
+            r for r in held if self.granted_at.get(f"{r} {member}", -propagation_s) + propagation_s <= now
+        }
 
     def add_binding(self, role: str, member: str) -> None:
         """For seeding state (a project's creator becomes its owner)."""
@@ -89,8 +98,10 @@ class Policy:
         body: dict[str, Any],
         member_exists: Callable[[str], bool] | None = None,
         project: ProjectRules | None = None,
+        now: float = 0.0,
     ) -> None:
-        """Apply a setIamPolicy request body ({"policy": {...}, "updateMask": ...}), or refuse it whole."""
+        """Apply a setIamPolicy request body ({"policy": {...}, "updateMask": ...}), or refuse it whole;
+        the grants it adds date from `now`."""
         new = body.get("policy")
         if not isinstance(new, dict):
             raise errors.InvalidArgument("Request contains an invalid argument: policy is required.")
@@ -108,6 +119,9 @@ class Policy:
             _check_binding(index, binding, member_exists, project)
         if project is not None:
             self._check_owners(bindings, project)
+        before, after = _grants(self.bindings), _grants(bindings)
+        self.granted_at = {g: self.granted_at[g] for g in after & before if g in self.granted_at}
+        self.granted_at.update({g: now for g in after - before})
         self.bindings = bindings
         self.version = version
         self.revision += 1
@@ -151,7 +165,12 @@ class Policy:
                 raise guesses.last_owner_removed(sorted(accepted_before))
 
     def to_state(self) -> dict[str, Any]:
-        return {"bindings": self.bindings, "version": self.version, "revision": self.revision}
+        return {
+            "bindings": self.bindings,
+            "version": self.version,
+            "revision": self.revision,
+            "granted_at": self.granted_at,
+        }
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> Policy:
@@ -247,6 +266,11 @@ def _check_condition(index: int, condition: Any) -> None:
         raise guesses.invalid_condition(
             f"{where}.expression", f"The expression is not valid CEL: {exc}"
         ) from None
+
+
+def _grants(bindings: list[dict[str, Any]]) -> set[str]:
+    """Every "role member" pair the bindings grant."""
+    return {f"{b['role']} {m}" for b in bindings for m in b.get("members", [])}
 
 
 def _owners(bindings: list[dict[str, Any]]) -> set[str]:

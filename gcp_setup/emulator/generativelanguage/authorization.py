@@ -5,12 +5,12 @@ that owns the key."""
 
 from __future__ import annotations
 
-from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.key_callers import act_as_bound_account, key_caller, require_allowed
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.generativelanguage.keypolicy import check_key_policy
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels, free_tier_limit_0
+from gcp_setup.emulator.generativelanguage.paid_tiers import FREE, GeminiBilling
 from gcp_setup.emulator.resourcemanager.models import Project
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
@@ -39,8 +39,11 @@ def authorize_key(req: ApiRequest, rpc_method: str) -> Project:
 
 
 def require_generation_quota(req: ApiRequest, model: str) -> None:
-    """A generation with a model that has no free tier needs billing on the key's project."""
-    if model not in req.world.backend(GenerativeModels).switches.no_free_tier_models:
-        return
-    if not req.world.backend(BillingBackend).billing_enabled(key_caller(req, SERVICE).project):
+    """On the free tier, a model without one answers "limit: 0"; on a paid tier every generation draws on
+    the prepaid credits and the spend-based rate limit (generativelanguage/paid_tiers.py)."""
+    project = key_caller(req, SERVICE).project
+    gemini_billing = req.world.backend(GeminiBilling)
+    if gemini_billing.tier(project) != FREE:
+        gemini_billing.charge(project)
+    elif model in req.world.backend(GenerativeModels).switches.no_free_tier_models:
         raise free_tier_limit_0(model)

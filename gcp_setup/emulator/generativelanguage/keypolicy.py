@@ -24,8 +24,9 @@ def standard_key_retired(service: str) -> errors.InvalidArgument:
 
 
 def is_generation(rpc_method: str) -> bool:
-    """GenerativeService methods (generateContent, streamGenerateContent, countTokens), not ModelService."""
-    return ".GenerativeService." in rpc_method
+    """GenerativeService methods (generateContent, streamGenerateContent, countTokens) and the Interactions
+    API's, not ModelService."""
+    return ".GenerativeService." in rpc_method or f".{guesses.INTERACTIONS_SERVICE}." in rpc_method
 
 
 def check_key_policy(policy: str, key: Key, service: str, rpc_method: str) -> None:

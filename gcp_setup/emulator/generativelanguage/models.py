@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.gemini import catalogue
 from gcp_setup.emulator.core.gemini.catalogue import model_id
@@ -23,7 +24,7 @@ class DataPlaneSwitches:
     """False: the Gemini API answers 400 FAILED_PRECONDITION "User location is not supported"."""
     exhausted_locations: set[str] = field(default_factory=set)
     """Vertex AI locations whose shared capacity is exhausted: generateContent there answers 429."""
-    no_free_tier_models: set[str] = field(default_factory=set)
+    no_free_tier_models: set[str] = field(default_factory=lambda: set(guesses.NO_FREE_TIER_MODELS))
     """Models without a free tier: the Gemini API answers a generation with a key of a project that has
     no billing with the free tier's 429 "limit: 0" (free_tier_limit_0)."""
 

@@ -22,6 +22,7 @@ from gcp_setup.emulator.core.routes import (
     not_emulated,
     not_emulated_error,
 )
+from gcp_setup.emulator.generativelanguage import interactions_responses  # noqa: F401 (its routes)
 from gcp_setup.emulator.generativelanguage.authorization import authorize_key, require_generation_quota
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels, model_not_found
 

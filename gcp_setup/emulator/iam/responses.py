@@ -196,7 +196,9 @@ def set_iam_policy(req: ApiRequest) -> dict[str, Any]:
     project = req.world.backend(ProjectsBackend).find(account.project_id)
     consumer = f"projects/{project.number}" if project else f"projects/{account.project_id}"
     quotas.charge(req.world, quotas.SERVICE_ACCOUNT_POLICY_WRITES, quotas.consumer_of(req.headers, consumer))
-    account.policy.replace(req.body, member_exists=functools.partial(member_exists, req.world))
+    account.policy.replace(
+        req.body, member_exists=functools.partial(member_exists, req.world), now=req.world.now()
+    )
     return account.policy.to_json()
 
 

@@ -29,10 +29,22 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 REFRESH_TOKEN = "refresh_token"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+TOKEN_PATH = "/token"
+"""Where emulator-issued credentials point (`token_uri`); Google's is https://oauth2.googleapis.com/token."""
 TOKEN_LIFETIME_S = 3600
 MAX_ASSERTION_LIFETIME_S = 3600
 CLOCK_SKEW_S = 300
 WIF_AUDIENCE_PREFIX = "//iam.googleapis.com/"
+GCLOUD_CLIENT_ID = "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com"
+"""The OAuth client of `gcloud auth application-default login` (its ADC files name it)."""
+EMAIL_SCOPES = frozenset({"email", "https://www.googleapis.com/auth/userinfo.email"})
+GCLOUD_ADC_SCOPES = (
+    "openid",
+    "https://www.googleapis.com/auth/userinfo.email",
+    "https://www.googleapis.com/auth/cloud-platform",
+    "https://www.googleapis.com/auth/sqlservice.login",
+)
+"""What `gcloud auth application-default login` asks for: the grant behind the ADC files it writes."""
 DEFAULT_ATTRIBUTE_MAPPING = {"google.subject": "assertion.sub"}
 
 
@@ -76,6 +88,9 @@ class WorkloadProvider:
     jwks_json: str = ""
     """The issuer's keys inline: with them the token's signature is checked (the emulator cannot fetch an
     issuer's keys; without them it checks claims only)."""
+    created_at: float = 0.0
+    """When the provider was first accepted (world clock): Realism.workload_identity_propagation_s later,
+    STS takes its tokens."""
 
     @property
     def accepted_audiences(self) -> tuple[str, ...]:
@@ -158,7 +173,7 @@ class OAuthBackend(Backend):
         if account is None or account.disabled:
             raise invalid_grant("Invalid grant: account not found")
         key = account.keys.get(str(header.get("kid", "")))
-        if header.get("alg") != "RS256" or key is None or key.disabled:
+        if header.get("alg") != "RS256" or key is None or key.disabled or self._too_new(key.created_at):
             raise invalid_grant("Invalid JWT Signature.")
         if not crypt.RSAVerifier.from_string(key.public_pem).verify(signed, signature):
             raise invalid_grant("Invalid JWT Signature.")
@@ -167,6 +182,10 @@ class OAuthBackend(Backend):
         if not scopes:
             raise OAuthError("invalid_scope", "Invalid OAuth scope or ID token audience provided.")
         return Grant(account.member, scopes)
+
+    def _too_new(self, created_at: float) -> bool:
+        """A new key is refused until it has propagated (Realism.key_propagation_s)."""
+        return self.world.now() < created_at + self.world.realism.key_propagation_s
 
     def _check_lifetime(self, claims: dict[str, Any]) -> None:
         now = self.world.now()
@@ -180,11 +199,41 @@ class OAuthBackend(Backend):
                 "timeframe. Check your iat and exp values in the JWT claim."
             )
 
-    def refresh(self, refresh_token: str) -> Grant:
+    def refresh(self, refresh_token: str, scope: str = "") -> Grant:
+        """The grant behind `refresh_token`, narrowed to `scope` when the request names one (a refresh
+        may ask for fewer scopes than were granted, never for more)."""
         grant = self.refresh_tokens.get(refresh_token)
         if grant is None:
             raise invalid_grant("Token has been expired or revoked.")
-        return grant
+        asked = tuple(scope.split())
+        if not asked:
+            return grant
+        beyond = [s for s in asked if s not in grant.scopes]
+        if beyond and grant.scopes:
+            raise OAuthError("invalid_scope", f"Some requested scopes were invalid. {{invalid={beyond}}}")
+        return Grant(grant.principal, asked)
+
+    def credentials_file(self, principal: str, token_uri: str) -> dict[str, str]:
+        """A credentials file for `principal`: a user's authorized_user ADC, or for serviceAccount:EMAIL
+        a new key of that account (its file's token_uri is `token_uri`, the emulator's)."""
+        if not principal.startswith("serviceAccount:"):
+            return self.user_adc(principal)
+        accounts = self.world.backend(ServiceAccountsBackend)
+        return accounts.create_key(
+            accounts.get(principal.removeprefix("serviceAccount:")), token_uri
+        ).key_file
+
+    def user_adc(self, principal: str) -> dict[str, str]:
+        """An `authorized_user` ADC file for `principal`, as `gcloud auth application-default login`
+        writes one (gcloud leaves `account` empty: who it is, tokeninfo says)."""
+        return {
+            "account": "",
+            "client_id": GCLOUD_CLIENT_ID,
+            "client_secret": "emulator-client-secret",
+            "refresh_token": self.issue_refresh_token(principal, GCLOUD_ADC_SCOPES),
+            "type": "authorized_user",
+            "universe_domain": "googleapis.com",
+        }
 
     def issue_refresh_token(self, principal: str, scopes: tuple[str, ...] = ()) -> str:
         """A refresh token for `principal`, shaped as Google's ("1//...")."""
@@ -208,10 +257,13 @@ class OAuthBackend(Backend):
         attribute_condition: str = "",
         allowed_audiences: Sequence[str] = (),
         jwks_json: str = "",
+        created_at: float | None = None,
     ) -> WorkloadProvider:
         """Accept tokens for this provider (again): the IAM Workload Identity API calls it for every
         active provider, with its current mapping and condition."""
         mapping = dict(attribute_mapping or DEFAULT_ATTRIBUTE_MAPPING)
+        audience = WorkloadProvider(project_number, pool_id, provider_id, issuer).audience
+        known = self.providers.get(audience)
         provider = WorkloadProvider(
             project_number,
             pool_id,
@@ -221,6 +273,7 @@ class OAuthBackend(Backend):
             attribute_condition,
             tuple(allowed_audiences),
             jwks_json,
+            known.created_at if known else (created_at if created_at is not None else self.world.now()),
         )
         self.providers[provider.audience] = provider
         return provider
@@ -233,7 +286,8 @@ class OAuthBackend(Backend):
         """A federated principal for an OIDC subject token from a known provider: its iss, aud and exp are
         checked, and its signature when the provider holds the issuer's keys inline (jwksJson)."""
         provider = self.providers.get(audience)
-        if provider is None:
+        propagation_s = self.world.realism.workload_identity_propagation_s
+        if provider is None or self.world.now() < provider.created_at + propagation_s:
             raise OAuthError(
                 "invalid_target",
                 'The target service indicated by the "audience" parameters is '

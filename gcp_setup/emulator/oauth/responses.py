@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -13,9 +14,12 @@ from gcp_setup.emulator.core.times import rfc3339
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
 from gcp_setup.emulator.oauth.models import (
     ACCESS_TOKEN_TYPE,
+    EMAIL_SCOPES,
+    GCLOUD_CLIENT_ID,
     JWT_BEARER,
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
+    TOKEN_PATH,
     Grant,
     OAuthBackend,
     OAuthError,
@@ -23,8 +27,6 @@ from gcp_setup.emulator.oauth.models import (
 from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 
-TOKEN_PATH = "/token"
-"""Where emulator-issued key files point (`token_uri`); Google's is https://oauth2.googleapis.com/token."""
 IAM_CREDENTIALS = "iamcredentials.googleapis.com"
 GET_ACCESS_TOKEN = "iam.serviceAccounts.getAccessToken"
 _LIFETIME = re.compile(r"^(\d+)(?:\.\d+)?s$")
@@ -51,7 +53,7 @@ def token(req: ApiRequest) -> dict[str, Any] | Reply:
         if grant_type == JWT_BEARER:
             grant = _oauth(req).jwt_bearer(req.body.get("assertion", ""))
         elif grant_type == REFRESH_TOKEN:
-            grant = _oauth(req).refresh(req.body.get("refresh_token", ""))
+            grant = _oauth(req).refresh(req.body.get("refresh_token", ""), req.body.get("scope", ""))
         else:
             raise OAuthError("unsupported_grant_type", f"Invalid grant_type: {grant_type}")
     except OAuthError as exc:
@@ -59,6 +61,31 @@ def token(req: ApiRequest) -> dict[str, Any] | Reply:
     answer = _token_answer(req, grant)
     if grant_type == REFRESH_TOKEN and grant.scopes:
         answer["scope"] = " ".join(grant.scopes)
+    return answer
+
+
+@http_route("GET", "/tokeninfo", "oauth2.tokeninfo", kind="auth")
+@http_route("POST", "/tokeninfo", "oauth2.tokeninfo", kind="auth")
+@http_route("GET", "/oauth2/v3/tokeninfo", "oauth2.tokeninfo", kind="auth")
+def tokeninfo(req: ApiRequest) -> dict[str, Any] | Reply:
+    """What Google's tokeninfo says of an access token: its scopes and expiry, and its principal's
+    email when the token carries an email scope (developers.google.com/identity/sign-in/web/backend-auth;
+    the fields as https://oauth2.googleapis.com/tokeninfo answers them)."""
+    value = req.query.get("access_token") or req.body.get("access_token", "")
+    token = req.world.tokens.by_value.get(value)
+    if token is None or token.expires_at < req.world.now():
+        return Reply({"error": "invalid_token", "error_description": "Invalid Value"}, status=400)
+    answer = {
+        "azp": GCLOUD_CLIENT_ID,
+        "aud": GCLOUD_CLIENT_ID,
+        "sub": str(int(hashlib.sha256(token.principal.encode()).hexdigest()[:17], 16)),
+        "scope": " ".join(token.scopes),
+        "exp": str(int(token.expires_at)),
+        "expires_in": str(max(0, int(token.expires_at - req.world.now()))),
+        "access_type": "offline",
+    }
+    if EMAIL_SCOPES & set(token.scopes):
+        answer.update(email=token.principal.split(":", 1)[-1], email_verified="true")
     return answer
 
 

@@ -162,7 +162,8 @@ class ProjectsBackend(Backend):
         return any(member in b.get("members", []) for b in project.policy.bindings)
 
     def roles_of(self, project: Project, member: str) -> set[str]:
-        return project.policy.roles_of(member)
+        """The roles in effect for `member` (a new grant once it has propagated)."""
+        return project.policy.roles_of(member, self.world.now(), self.world.realism.role_grant_propagation_s)
 
     def holds(self, project: Project, member: str, permission: str) -> bool:
         """Whether a role bound to `member` on `project` carries `permission` (core.roles)."""
@@ -225,7 +226,7 @@ class ProjectsBackend(Backend):
     def set_policy(self, project: Project, body: dict[str, Any]) -> None:
         """setIamPolicy: etag-guarded replace; members of a kind with a registered check must pass it."""
         rules = ProjectRules(in_organization=bool(project.parent))
-        project.policy.replace(body, member_exists=self._member_exists, project=rules)
+        project.policy.replace(body, member_exists=self._member_exists, project=rules, now=self.world.now())
 
     def _member_exists(self, member: str) -> bool:
         check = MEMBER_CHECKS.get(member.partition(":")[0])

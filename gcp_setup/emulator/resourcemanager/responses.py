@@ -22,6 +22,7 @@ from gcp_setup.emulator.resourcemanager.models import (
     caller_lacks_permission,
     matches,
 )
+from gcp_setup.emulator.serviceusage.models import DEFAULT_SERVICES, ServicesBackend
 
 V1 = "cloudresourcemanager.v1"
 V3 = "cloudresourcemanager.v3"
@@ -144,9 +145,11 @@ def _create(req: ApiRequest, *, display_name: str | None, parent: str) -> Projec
     quotas.charge(req.world, quotas.PROJECT_CREATES, quotas.consumer_of(req.headers, req.principal))
     if _projects(req).created_by(req.principal) >= req.world.realism.projects_per_creator:
         return None
-    return _projects(req).create(
+    project = _projects(req).create(
         project_id, owner=req.principal, parent=parent, display_name=display_name, labels=_labels(req.body)
     )
+    req.world.backend(ServicesBackend).enable_many(project, list(DEFAULT_SERVICES))
+    return project
 
 
 def _creation_status(project: Project, type_url: str) -> dict[str, Any]:

@@ -30,12 +30,22 @@ def _catalogue(*entries: ServiceInfo) -> dict[str, ServiceInfo]:
     return {e.name: e for e in entries}
 
 
-# What `gcloud projects create` turns on through cloudapis.googleapis.com: the default services Google
-# documents for a new project (a representative subset).
+# The services a new project starts with: Google's "Services enabled by default" list
+# (cloud.google.com/service-usage/docs/enabled-service, read 2026-12-07), which `gcloud projects create`
+# also turns on through cloudapis.googleapis.com. Resource Manager, Cloud Billing, IAM, API Keys and Org
+# Policy are not among them.
 DEFAULT_SERVICES = (
+    "analyticshub.googleapis.com",
     "bigquery.googleapis.com",
+    "bigqueryconnection.googleapis.com",
+    "bigquerydatapolicy.googleapis.com",
+    "bigquerymigration.googleapis.com",
+    "bigqueryreservation.googleapis.com",
     "bigquerystorage.googleapis.com",
+    "cloudapis.googleapis.com",
     "cloudtrace.googleapis.com",
+    "dataform.googleapis.com",
+    "dataplex.googleapis.com",
     "datastore.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
@@ -61,7 +71,11 @@ CATALOGUE: dict[str, ServiceInfo] = _catalogue(
     ServiceInfo("iamcredentials.googleapis.com", "IAM Service Account Credentials API"),
     ServiceInfo("apikeys.googleapis.com", "API Keys API"),
     ServiceInfo("cloudbilling.googleapis.com", "Cloud Billing API"),
-    ServiceInfo("cloudapis.googleapis.com", "Google Cloud APIs", bundle=DEFAULT_SERVICES),
+    ServiceInfo(
+        "cloudapis.googleapis.com",
+        "Google Cloud APIs",
+        bundle=tuple(s for s in DEFAULT_SERVICES if s != "cloudapis.googleapis.com"),
+    ),
     ServiceInfo(
         "compute.googleapis.com", "Compute Engine API", ("oslogin.googleapis.com",), requires_billing=True
     ),
@@ -70,7 +84,15 @@ CATALOGUE: dict[str, ServiceInfo] = _catalogue(
     ServiceInfo("logging.googleapis.com", "Cloud Logging API"),
     ServiceInfo("monitoring.googleapis.com", "Cloud Monitoring API"),
     ServiceInfo("servicemanagement.googleapis.com", "Service Management API"),
+    ServiceInfo("analyticshub.googleapis.com", "Analytics Hub API"),
     ServiceInfo("bigquery.googleapis.com", "BigQuery API"),
+    ServiceInfo("bigqueryconnection.googleapis.com", "BigQuery Connection API"),
+    ServiceInfo("bigquerydatapolicy.googleapis.com", "BigQuery Data Policy API"),
+    ServiceInfo("bigquerymigration.googleapis.com", "BigQuery Migration API"),
+    ServiceInfo("bigqueryreservation.googleapis.com", "BigQuery Reservation API"),
+    ServiceInfo("dataform.googleapis.com", "Dataform API"),
+    ServiceInfo("dataplex.googleapis.com", "Cloud Dataplex API"),
+    ServiceInfo("orgpolicy.googleapis.com", "Organization Policy API"),
     ServiceInfo("bigquerystorage.googleapis.com", "BigQuery Storage API"),
     ServiceInfo("cloudtrace.googleapis.com", "Cloud Trace API"),
     ServiceInfo("datastore.googleapis.com", "Cloud Datastore API"),

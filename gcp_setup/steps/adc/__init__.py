@@ -23,7 +23,6 @@ from gcp_setup.config import Config, gcloud_config_dir
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.service_account import account_email
 
-ADC_LOGIN = "gcloud auth application-default login"
 FILE_MODES = ("impersonate", "key-file")
 """Credential modes that write a credentials file (and GOOGLE_APPLICATION_CREDENTIALS)."""
 
@@ -31,12 +30,6 @@ FILE_MODES = ("impersonate", "key-file")
 def gcloud_adc_path() -> Path:
     """Where `gcloud auth application-default login` writes the user's ADC."""
     return gcloud_config_dir(os.environ) / "application_default_credentials.json"
-
-
-def found_adc() -> Path | None:
-    """The user's ADC file, when there is one."""
-    path = gcloud_adc_path()
-    return path if path.is_file() else None
 
 
 def credentials_file(config: Config, mode: str | None = None) -> Path:

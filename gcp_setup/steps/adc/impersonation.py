@@ -1,7 +1,11 @@
-"""--credentials impersonate: the impersonator (--impersonator, else gcloud's active account) gets
-roles/iam.serviceAccountTokenCreator on the service account (its own policy, not the project's), and an
-`impersonated_service_account` ADC file is written whose source is the person's own ADC: no long-lived
-secret of the service account exists anywhere."""
+"""--credentials impersonate: the impersonator gets roles/iam.serviceAccountTokenCreator on the service
+account (its own policy, not the project's), and an `impersonated_service_account` ADC file is written
+whose source is the person's own ADC: no long-lived secret of the service account exists anywhere.
+
+The impersonator is --impersonator, else the identity behind the person's ADC, else gcloud's
+core/account. `gcloud auth application-default login` leaves the ADC file's `account` empty, so the
+identity is asked of Google's tokeninfo (google/tokeninfo.py). The file's source credentials carry no
+quota project: an old one would bill a project the run may know nothing of (quota_projects.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from typing import Any
 
 from gcp_setup import defaults
 from gcp_setup.config import gcloud_property
+from gcp_setup.google.credentials import ADC_LOGIN, adc_file
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import Binding, grant, missing
+from gcp_setup.google.tokeninfo import TokenInfoClient
 from gcp_setup.secrets import write_secret_file
-from gcp_setup.steps.adc import ADC_LOGIN, CredentialsKind, credentials_file, gcloud_adc_path, read_json
+from gcp_setup.steps.adc import CredentialsKind, credentials_file, gcloud_adc_path, read_json
 from gcp_setup.steps.base import Action, Context, StepInputError
 from gcp_setup.steps.service_account import account_email
 
@@ -44,7 +50,7 @@ class ImpersonatedCredentials(CredentialsKind):
     def _look(self, ctx: Context, account_is_new: bool) -> ImpersonationState:
         self.require_service_account(ctx)
         source = user_adc()  # checked first: without it nothing here is worth changing
-        member = impersonator(ctx)
+        member, _ = impersonator(ctx)
         target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
         policy = {} if account_is_new else target.get()
         missing_grant = member if missing(policy, [Binding(defaults.TOKEN_CREATOR, member)]) else None
@@ -54,7 +60,8 @@ class ImpersonatedCredentials(CredentialsKind):
     def plan(self, ctx: Context, state: ImpersonationState) -> list[Action]:
         email, actions = account_email(ctx), []
         if state.missing_grant:
-            summary = f"grant {defaults.TOKEN_CREATOR} on {email} to {state.missing_grant}"
+            _, why = impersonator(ctx)
+            summary = f"grant {defaults.TOKEN_CREATOR} on {email} to {state.missing_grant} ({why})"
             resource = f"projects/{ctx.config.project}/serviceAccounts/{email}"
             actions.append(Action("update", resource, summary, {"member": state.missing_grant}))
         if not state.file_current:
@@ -82,17 +89,20 @@ class ImpersonatedCredentials(CredentialsKind):
         return f"impersonating {account_email(ctx)} via {credentials_file(ctx.config)}"
 
 
-def impersonator(ctx: Context) -> str:
-    """The member who may impersonate the account: --impersonator, else gcloud's active account, else
-    (emulator only) the emulator's anonymous caller."""
-    configured = ctx.config.impersonator or gcloud_property(os.environ, "core", "account")[0]
-    if configured:
-        return as_member(configured)
-    if ctx.session.is_emulator:
-        return defaults.EMULATOR_CALLER
+def impersonator(ctx: Context) -> tuple[str, str]:
+    """(the member who may impersonate the account, where that choice came from): --impersonator, else
+    the identity behind the person's ADC, else gcloud's core/account. Asked once per run."""
+    if ctx.config.impersonator:
+        return as_member(ctx.config.impersonator), "--impersonator"
+    email = ctx.session.read_once("tokeninfo.email", TokenInfoClient(ctx.session).email)
+    if email:
+        return as_member(email), "the identity behind your ADC"
+    account = gcloud_property(os.environ, "core", "account")[0]
+    if account:
+        return as_member(account), "gcloud's core/account"
     raise StepInputError(
-        "cannot tell who should impersonate the service account",
-        hint="pass --impersonator user:you@example.com, or `gcloud config set account you@example.com`",
+        "cannot tell who should impersonate the service account: your ADC token names no email",
+        hint="pass --impersonator user:you@example.com",
     )
 
 
@@ -115,13 +125,14 @@ def impersonated_adc(ctx: Context, source: dict[str, Any]) -> dict[str, Any]:
 
 
 def user_adc() -> dict[str, Any]:
-    """The person's own ADC, the source credential of an impersonation."""
-    path = gcloud_adc_path()
-    source = read_json(path)
+    """The person's own ADC (the file google-auth would load), the source credential of an impersonation,
+    without the quota project it may name."""
+    path = adc_file()
+    source = read_json(path) if path else None
     if source is None or source.get("type") not in SOURCE_TYPES:
         raise StepInputError(
-            f"impersonation needs your own Application Default Credentials ({path} is missing or not "
-            "a user credential)",
+            f"impersonation needs your own Application Default Credentials ({path or gcloud_adc_path()} "
+            "is missing or not a user credential)",
             hint=f"run `{ADC_LOGIN}`, then gcp-setup apply again",
         )
-    return source
+    return {name: value for name, value in source.items() if name != "quota_project_id"}

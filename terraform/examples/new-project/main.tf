@@ -1,5 +1,8 @@
 # A new project under a folder, linked to a billing account (Vertex AI needs billing), with labels:
 # `gcp-setup apply --create --folder FOLDER --billing-account ACCOUNT`.
+# No user_project_override here: with it every resource would bill the project it is about, and the
+# project does not exist before its creation. With your own ADC, pass `billing_project` = an existing
+# project of yours where API Keys is on, with user_project_override = true (terraform/README.md).
 provider "google" {}
 
 module "gemini" {
