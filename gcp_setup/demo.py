@@ -112,19 +112,19 @@ class SecondApply:
 
 
 def summarise(steps: list[tuple[str, int]], second: SecondApply, env_file: Path) -> None:
-    click.secho("\nWhat happened", bold=True)
-    click.echo("  " + ", ".join(f"{name}: exit {code}" for name, code in steps))
+    click.secho("\nWhat happened: " + ", ".join(f"{name} exit {code}" for name, code in steps), bold=True)
+    mode = f" (mode {env_file.stat().st_mode & 0o777:o})" if env_file.exists() else ""
     click.echo(
         f"  The second apply sent {second.writes} mutating requests and {second.reads} reads"
         f" ({second.model_lists} of them the smoke test's model lists,"
         f" {second.key_string_reads} getKeyString); the smoke test made {second.model_calls} model calls."
+        f" The .env: {env_file}{mode}."
     )
-    if env_file.exists():
-        click.echo(f"  Settings were written to {env_file} (mode {env_file.stat().st_mode & 0o777:o}).")
     click.secho("\nTry it by hand", bold=True)
     click.echo("  In one shell:   .venv/bin/gcp-setup emulator --operation-polls 2 --adc-file adc.json")
-    click.echo(f"  In another:     export {envvars.EMULATOR_HOST}=127.0.0.1:8085")
-    click.echo(f"                  export {envvars.CREDENTIALS}=$PWD/adc.json")
+    click.echo(
+        f"  In another:     export {envvars.EMULATOR_HOST}=127.0.0.1:8085 {envvars.CREDENTIALS}=$PWD/adc.json"
+    )
     settings = f"--project my-demo-1 --create --billing-account {BILLING_ACCOUNT} --env-file .env"
     click.echo(
         f"                  .venv/bin/gcp-setup init {settings} --yes   # remembered in gcp-setup.toml"
