@@ -213,18 +213,20 @@ def global_params() -> list[click.Parameter]:
 HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Project", ("project", "create", "organization", "folder", "display_name", "labels", "location",
                  "services", "project_prefix", "ttl")),
-    ("Billing", ("billing_account",)),
+    ("Billing", ("billing_account", "billing_project")),
     ("Identity and keys", ("service_account", "roles", "api_key", "api_key_type", "rotate_key",
                            "keep_old_key", "vertex_express")),
     ("Credentials", ("credentials", "allow_key_file", "credentials_file", "impersonator", "env_file",
                      "openai_env", "allow_unignored")),
     ("CI", ("github_env", "github_repo", "gitlab_project", "gitlab_issuer", "gitlab_jwks", "parallelism",
             "only", "detailed_exitcode")),
-    ("Output", ("output_format", "show_secrets", "verify", "junit", "verbosity")),
+    ("Output", ("output_format", "show_secrets", "verify", "propagation_wait", "junit", "verbosity")),
 )  # fmt: skip
-"""--help's headings, as gcloud groups its flags: each setting's option under its group; the command's
+"""--help's headings, as gcloud's help has them: each setting's option under its group; the command's
 own options, --config and the connection flags under a plain "Options"."""
 GROUP_OF = {name: heading for heading, names in HELP_GROUPS for name in names}
+HELP_COLUMN = 30
+"""click's widest first column (write_dl's col_max)."""
 
 
 class SettingsCommand(click.Command):
@@ -242,9 +244,12 @@ class SettingsCommand(click.Command):
                 name = param.setting.name if isinstance(param, OffFlag) else param.name
                 grouped.setdefault(GROUP_OF.get(name or "", "Options"), []).append(record)
         order = ["Options", *(heading for heading, _ in HELP_GROUPS)]
+        width = min(max(len(first) for rows in grouped.values() for first, _ in rows), HELP_COLUMN)
         for heading in (h for h in order if grouped.get(h)):
             with formatter.section(heading if heading == "Options" else f"{heading} options"):
-                formatter.write_dl(grouped[heading])
+                # One column for every group, as click gives an ungrouped list (write_dl sizes per call).
+                widest = min(max(len(first) for first, _ in grouped[heading]), width)
+                formatter.write_dl(grouped[heading], col_max=width, col_spacing=2 + width - widest)
 
     def __init__(self, *args: Any, reads_env_file: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
