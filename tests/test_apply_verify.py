@@ -254,6 +254,7 @@ def test_apply_without_billing_sets_up_the_gemini_api_and_says_what_waits(env, w
     assert {n: c["status"] for n, c in checks.items()} == {
         "credentials": "passed",
         "gemini-api": "passed",
+        "interactions": "passed",
         "vertex": "skipped",
         "openai-gemini": "passed",
         "openai-vertex": "skipped",

@@ -35,7 +35,7 @@ PROJECT = "my-gemini-1"
 
 NEEDS_GOOGLE = {
     "gcloud auth application-default login": "signs in to a Google account in a browser; on the "
-    "emulator every client takes anonymous credentials",
+    "emulator the login is one it issued (`gcp-setup emulator --adc-file`, the tests' emu fixture)",
     "gcloud auth login && gcloud auth application-default login": "a maintainer's sign-in before recording "
     "Google's answers (docs/emulator.md, Fidelity report): the recording is of Google itself",
 }

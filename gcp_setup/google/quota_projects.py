@@ -21,9 +21,6 @@ from typing import Any
 
 CLIENT_BASED = frozenset({"apikeys", "orgpolicy"})
 """APIs that bill the caller's project, not the resource's."""
-RESOURCE_BASED = frozenset(
-    {"cloudresourcemanager", "cloudbilling", "serviceusage", "iam", "iamcredentials", "sts", "aiplatform"}
-)
 HEADER = "x-goog-user-project"
 
 

@@ -1,4 +1,5 @@
-"""Every answer of Google's that the emulator gives without a source showing it exactly, in one place.
+"""Every answer of Google's that the emulator gives without a source showing it exactly, in one place
+(this package; the Interactions API's in interactions.py).
 
 Each entry says in one line what is guessed and what was consulted (read 2026-11-29). The code that
 gives these answers imports them from here, so that whoever finds Google's real answer corrects it here.
@@ -8,6 +9,30 @@ Answers with a source stay with their API.
 from __future__ import annotations
 
 from gcp_setup.emulator.core import errors, roles
+from gcp_setup.emulator.guesses.interactions import (  # the Interactions API's, read as guesses.NAME too
+    BACKGROUND_INTERACTION_SECONDS as BACKGROUND_INTERACTION_SECONDS,
+)
+from gcp_setup.emulator.guesses.interactions import (
+    INTERACTIONS_SERVICE as INTERACTIONS_SERVICE,
+)
+from gcp_setup.emulator.guesses.interactions import (
+    background_needs_store as background_needs_store,
+)
+from gcp_setup.emulator.guesses.interactions import (
+    interaction_not_cancellable as interaction_not_cancellable,
+)
+from gcp_setup.emulator.guesses.interactions import (
+    interactions_field_type as interactions_field_type,
+)
+from gcp_setup.emulator.guesses.interactions import (
+    interactions_input_required as interactions_input_required,
+)
+from gcp_setup.emulator.guesses.interactions import (
+    model_or_agent_required as model_or_agent_required,
+)
+from gcp_setup.emulator.guesses.interactions import (
+    previous_interaction_not_completed as previous_interaction_not_completed,
+)
 
 # Auth key strings: two public samples (anahata-os/anahata-asi#48, NousResearch/hermes-agent#115356) are 53
 # characters starting "AQ.Ab8"; that the remaining 47 use the URL-safe base64 alphabet is the guess.
@@ -333,47 +358,6 @@ def basic_role_with_condition() -> errors.InvalidArgument:
     return errors.InvalidArgument(
         "Binding with a condition and a basic role is not allowed. "
         "Basic roles are `roles/editor`, `roles/owner`, and `roles/viewer`."
-    )
-
-
-# Interactions API (ai.google.dev/api/interactions-api, read 2026-12-07). Guesses: how long a background
-# interaction of a model runs (Google gives no figure; tests move the emulator's clock past it), the wording
-# of the errors below (only their codes are documented, on ai.google.dev/gemini-api/docs/api-errors), and
-# that the key checks in front of it (API_KEY_INVALID, SERVICE_DISABLED, key restrictions) answer as on
-# generateContent, a google.rpc.Status with an ErrorInfo, although that page lists `authentication` (401) for
-# a missing or invalid key: no recorded answer shows which the front end sends on this path.
-BACKGROUND_INTERACTION_SECONDS = 5.0
-INTERACTIONS_SERVICE = "InteractionsService"
-"""The service name the key checks see (the Gemini API's proto for it is not published; Vertex AI's is
-google.learning.vertex.api.interactions.v1beta1.InteractionsService)."""
-
-
-def previous_interaction_not_completed(interaction_id: str, status: str) -> errors.InteractionsError:
-    """Google's rule, from the field's reference; the wording is the guess."""
-    rule = "it must be a stored interaction in a terminal state (e.g. completed)"
-    return errors.InteractionsError(400, "invalid_request", f"{interaction_id} is {status}: {rule}.")
-
-
-def interaction_not_cancellable(interaction_id: str, status: str) -> errors.InteractionsError:
-    rule = "only background interactions that are still running can be cancelled"
-    return errors.InteractionsError(400, "failed_precondition", f"{interaction_id} is {status}: {rule}.")
-
-
-def background_needs_store() -> errors.InteractionsError:
-    return errors.InteractionsError(400, "invalid_request", "background=true requires store=true.")
-
-
-def model_or_agent_required() -> errors.InteractionsError:
-    return errors.InteractionsError(400, "invalid_request", "Either model or agent must be set.")
-
-
-def interactions_input_required() -> errors.InteractionsError:
-    return errors.InteractionsError(400, "invalid_request", "input is required.")
-
-
-def interactions_field_type(name: str, expected: str) -> errors.InteractionsError:
-    return errors.InteractionsError(
-        400, "invalid_request", f"Invalid value at '{name}': expected {expected}."
     )
 
 
