@@ -88,6 +88,10 @@ def test_the_free_tier_limit_0_is_named_and_not_waited_for(gemini_project, world
     gemini_project.emu.clear_requests()
     code, report = verify_interactions("--model", "gemini-3.8-flash")
     (check,) = report["checks"]
-    assert code == 1 and check["reason"] == "FREE_TIER_LIMIT_0" and "link a paid billing account" in check["hint"]
+    assert (
+        code == 1
+        and check["reason"] == "FREE_TIER_LIMIT_0"
+        and "link a paid billing account" in check["hint"]
+    )
     creates = [r for r in gemini_project.emu.requests() if r["path"] == "/v1beta/interactions"]
     assert len(creates) == 1  # sent once: no wait frees a quota of 0
