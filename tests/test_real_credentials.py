@@ -348,3 +348,23 @@ def test_propagation_preset_is_googles_documented_delays() -> None:
     delays = Realism.propagation("google")
     assert delays["role_grant_propagation_s"] == 120 and delays["workload_identity_propagation_s"] == 300
     assert set(Realism.propagation("none").values()) == {0.0}
+
+
+def test_get_project_takes_only_a_plain_refusal_as_absence(emu: EmulatorControl, make_project) -> None:
+    """A project Google refuses to show is None; a refused quota project or an API that is off is raised
+    with its own fix, never read as 'does not exist'."""
+    from gcp_setup.errors import GoogleApiError
+    from gcp_setup.google.resourcemanager import ResourceManagerClient
+    from gcp_setup.google.session import GoogleSession
+
+    make_project("quota-home-1")  # Resource Manager is off there
+    user = GoogleSession.create(emu.host).get_credentials()
+    assert ResourceManagerClient(GoogleSession.create(emu.host)).get_project("nobody-has-this-1") is None
+    for quota_project, reason, fix in (
+        ("never-created-1", "USER_PROJECT_DENIED", "--billing-project"),
+        ("quota-home-1", "SERVICE_DISABLED", "gcloud services enable cloudresourcemanager.googleapis.com"),
+    ):
+        session = GoogleSession(emulator_host=emu.host, credentials=user.with_quota_project(quota_project))
+        with pytest.raises(GoogleApiError) as raised:
+            ResourceManagerClient(session).get_project("nobody-has-this-1")
+        assert raised.value.reason == reason and fix in (raised.value.hint or ""), raised.value.hint

@@ -155,7 +155,16 @@ CASES = [
         "needs the service account",
     ),
     Case(
-        "impersonate without ADC", (*APPLY, "--credentials", "impersonate"), "Application Default Credentials"
+        "impersonate without ADC",
+        ("plan", "--project", PROJECT, "--credentials", "impersonate"),
+        "no Application Default Credentials found",
+        {"GOOGLE_APPLICATION_CREDENTIALS": ""},
+    ),
+    Case("billing project invalid", (*APPLY, "--billing-project", "Bad_Project"), "project ID 'Bad_Project'"),
+    Case(
+        "propagation wait not a number",
+        ("verify", "--propagation-wait", "soon"),
+        "is not a number of seconds",
     ),
     # allow key file
     Case(

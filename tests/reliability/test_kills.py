@@ -64,7 +64,7 @@ def scenarios(home: Path) -> list[Scenario]:
         Scenario(
             "credentials migration",
             ("apply", *CREATE, "--yes"),
-            ("apply", *CREATE, *key_flags(home), *env, "--role", "roles/aiplatform.expressUser", "--yes"),
+            ("apply", *CREATE, *key_flags(home), *env, "--role", "roles/logging.logWriter", "--yes"),
         ),
         Scenario(
             "key migration",
