@@ -368,3 +368,44 @@ def test_get_project_takes_only_a_plain_refusal_as_absence(emu: EmulatorControl,
         with pytest.raises(GoogleApiError) as raised:
             ResourceManagerClient(session).get_project("nobody-has-this-1")
         assert raised.value.reason == reason and fix in (raised.value.hint or ""), raised.value.hint
+
+
+def test_a_refused_login_is_tried_once_per_run(clean_config, monkeypatch) -> None:
+    """Every client of a run needs the login: when the token endpoint refuses it, the run says so
+    without asking again for each client (a tiny token endpoint of the test's own counts)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.append(self.path)
+            body = b'{"error": "invalid_grant", "error_description": "Token has been expired or revoked."}'
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        adc = clean_config / "adc.json"
+        adc.write_text(
+            json.dumps(
+                {"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
+            )
+        )
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+        monkeypatch.setenv("GCP_SETUP_EMULATOR_HOST", f"127.0.0.1:{server.server_address[1]}")
+        result = gcp_setup("status", "--project", PROJECT)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1
+    assert "your login has expired or was revoked" in result.output
+    assert asked == ["/token"]

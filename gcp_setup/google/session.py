@@ -168,13 +168,20 @@ class GoogleSession:
         would otherwise find no token and refresh it on its own)."""
         if self.credentials is not None:  # given (verify's): used as they are
             return self.credentials
-        return self._once(("credentials", "", ""), self._application_default)
+        return self._once(("credentials", "", ""), self._application_default).result()
 
-    def _application_default(self) -> Any:
-        """Kept with the built clients, so that the sessions `expecting` and `announcing` make share it."""
-        found = adc.application_default(self.token_uri, self.endpoint("iamcredentials"), self.is_emulator)
-        adc.refresh(found, self.is_emulator)
-        return found
+    def _application_default(self) -> Future:
+        """The credentials, or why there are none, settled once: kept with the built clients, so that the
+        sessions `expecting` and `announcing` make share them, and a login that failed (no ADC, a refused
+        refresh, a token endpoint that does not answer) is not tried again by every client of the run."""
+        settled: Future = Future()
+        try:
+            found = adc.application_default(self.token_uri, self.endpoint("iamcredentials"), self.is_emulator)
+            adc.refresh(found, self.is_emulator)
+            settled.set_result(found)
+        except Exception as exc:
+            settled.set_exception(exc)
+        return settled
 
     def point(self, credentials: Any) -> Any:
         """Credentials loaded elsewhere (verify's credentials file), pointed at this session's endpoints."""
