@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,20 +61,36 @@ def load_file(path: Path) -> tuple[Any, str | None]:
     import google.auth
     import google.auth.credentials
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # as default() does: the user chose the file
-        warnings.simplefilter("ignore", UserWarning)  # "without a quota project": gcp-setup chooses one
+    with _quietly():
         credentials, project = google.auth.load_credentials_from_file(str(path))
     # Only the kinds that need scopes get one: a user's refresh then asks for no narrower scope than the
     # login granted (its token keeps the email scope tokeninfo needs).
     return google.auth.credentials.with_scopes_if_required(credentials, [CLOUD_PLATFORM_SCOPE]), project
 
 
+def found_elsewhere() -> tuple[Any, str | None]:
+    """google.auth.default() where no credentials file is found: the metadata server (or
+    DefaultCredentialsError)."""
+    import google.auth
+
+    with _quietly():
+        return google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+
+
+@contextmanager
+def _quietly() -> Iterator[None]:
+    """Without google-auth's two warnings: DeprecationWarning on loading a file (as default() does: the
+    user chose the file), and "without a quota project" (gcp-setup chooses one per API)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
 def application_default(token_uri: str, iam_credentials_url: str, emulator: bool) -> Any:
     """The caller's ADC without a quota project, pointed at these endpoints: the file adc_file() names
     (load_file), else the metadata server. None found is one line naming the login, not google-auth's
     paragraph."""
-    import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
     if emulator:  # the emulator serves no metadata server: google-auth must not probe for one
@@ -83,7 +100,7 @@ def application_default(token_uri: str, iam_credentials_url: str, emulator: bool
         if path is not None:
             credentials, _ = load_file(path)
         else:
-            credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+            credentials, _ = found_elsewhere()
     except DefaultCredentialsError as exc:
         if path is not None:
             raise LoginNeeded(

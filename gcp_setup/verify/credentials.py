@@ -15,11 +15,16 @@ from typing import Any
 from gcp_setup import envvars
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.credentials import ADC_LOGIN as LOGIN
-from gcp_setup.google.credentials import REFUSED, adc_file, load_file, login_hint, without_quota_project
+from gcp_setup.google.credentials import (
+    REFUSED,
+    adc_file,
+    found_elsewhere,
+    load_file,
+    login_hint,
+    without_quota_project,
+)
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, call, first_line, is_iam_refusal
-
-SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 _KINDS = (  # (module prefix of the credentials class, what to call it)
     ("google.oauth2.service_account", "service account key"),
@@ -169,11 +174,9 @@ def _default(ctx: VerifyContext, path: str | None) -> tuple[Any, str | None]:
     """ADC as google.auth.default() finds it, from verify's environment (the .env's variables win):
     a credentials file (the environment's, --env-file's, the one `apply` just wrote, gcloud's) loaded
     as provisioning loads it (google/credentials.py), else the metadata server."""
-    import google.auth
-
     found = Path(path) if path else adc_file(ctx.environ)
     if found is None:
-        return google.auth.default(scopes=[SCOPE])
+        return found_elsewhere()
     credentials, project = load_file(found)
     return credentials, ctx.environ.get(envvars.PROJECT) or project
 
