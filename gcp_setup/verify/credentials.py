@@ -121,7 +121,6 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
 def token_owner(ctx: VerifyContext, credentials: Any) -> str | None:
     """user:EMAIL of a user's token whose file names no account (gcloud's ADC files do not): Google's
     tokeninfo says. None when it cannot."""
-    from gcp_setup.google.session import GoogleSession
     from gcp_setup.google.tokeninfo import TokenInfoClient
 
     if kind_of(credentials) != "user credentials":
