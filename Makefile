@@ -25,7 +25,7 @@ $(STAMP): $(RUNTIME)
 install: $(STAMP)
 
 demo: $(RUNTIME)
-	@$(PY) -m gcp_setup.demo
+	@$(PY) -m gcp_setup.commands.demo
 
 # Everything CI runs: the fast suite, the slow/fault-injection suites, lint, the counted reliability suites
 # (tests/reliability) and the fidelity report (tests/fidelity), each run once: here, not in the pytest line.

@@ -41,7 +41,7 @@ from harness import (
 from scale import run_processes
 
 from gcp_setup.emulator.control import EmulatorControl
-from gcp_setup.fleet_settings import PARALLELISM
+from gcp_setup.settings.fleet import PARALLELISM
 
 GCLOUD_AT_ONCE = 8
 THROUGHPUT_GOAL = 20.0

@@ -103,8 +103,8 @@ def exit_code(code: int, argv: list[str]) -> int:
     """A usage error's code: click's 2, unless detailed exit codes were asked for, where 2 means
     "changes pending" and every error is 1. The flag may follow the one click refuses, so the command
     line is read as given (and GCP_SETUP_DETAILED_EXITCODE, the flag's variable)."""
-    from gcp_setup.settings import BY_NAME
-    from gcp_setup.settings_parsers import as_bool
+    from gcp_setup.settings.parsers import as_bool
+    from gcp_setup.settings.table import BY_NAME
 
     if code != EXIT_USAGE:
         return code

@@ -1,6 +1,6 @@
 """Environment variable names gcp-setup reads or writes, in one place (as google.auth.environment_vars does).
 
-Every setting of gcp_setup/settings.py is also read from GCP_SETUP_<SETTING> (after the variables named
+Every setting of gcp_setup/settings/table.py is also read from GCP_SETUP_<SETTING> (after the variables named
 here for it). An explicit flag wins over the environment, which wins over gcp-setup.toml, which wins
 over the active gcloud configuration.
 """

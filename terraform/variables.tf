@@ -9,7 +9,7 @@ variable "project_id" {
     error_message = "project_id must be 6-30 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
   }
   validation {
-    # gcp_setup.config.RESERVED_PROJECT_WORDS
+    # gcp_setup.settings.config.RESERVED_PROJECT_WORDS
     condition     = !anytrue([for word in ["google", "null", "undefined", "ssl"] : strcontains(var.project_id, word)])
     error_message = "project_id must not contain the reserved words google, null, undefined or ssl."
   }

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.emulator.core.realism import Realism
 from gcp_setup.emulator.gcloud_config import write_gcloud_config
-from gcp_setup.emulator.realism import Realism
 from gcp_setup.emulator.server import Emulator
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -34,7 +34,7 @@ def documents_follow_the_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     own error handling cannot hide it)."""
     from document_schema import problems
 
-    from gcp_setup import schema
+    from gcp_setup.output import schema
 
     printed = schema.dumps
     broken: list[str] = []
@@ -46,7 +46,7 @@ def documents_follow_the_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
 
     monkeypatch.setattr(schema, "dumps", checked)
     yield
-    assert not broken, "documents that break gcp_setup/schema/document.schema.json:\n" + "\n".join(broken)
+    assert not broken, "documents that break output/schema/document.schema.json:\n" + "\n".join(broken)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The committed JSON Schema of gcp-setup's --format json documents (gcp_setup/schema), as the tests
+"""The committed JSON Schema of gcp-setup's --format json documents (gcp_setup/output/schema), as the tests
 hold every document to it: conftest's autouse fixture checks each one as it is printed."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from gcp_setup import schema
+from gcp_setup.output import schema
 
 VALIDATOR = Draft202012Validator(schema.schema())
 

@@ -19,7 +19,7 @@ from gcp_setup.emulator.billing.models import CLOSED_ACCOUNT, OPEN_ACCOUNT, Bill
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
 from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
-from gcp_setup.secrets import read_env_file
+from gcp_setup.secrets.env_file import read_env_file
 from gcp_setup.verify import CHECK_NAMES
 
 PROJECT = "apply-verify-1"
@@ -285,7 +285,7 @@ def test_a_terminal_sees_each_step_and_check_as_it_finishes_on_one_live_line(
     smoke test finishes, and clears it before the table; a log (a pipe) gets none of it."""
     import click.testing
 
-    from gcp_setup import report
+    from gcp_setup.output import report
 
     assert report.LIVE_LINE not in gcp_setup("apply", *settings(tmp_path), "--yes").output  # no terminal
     monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)

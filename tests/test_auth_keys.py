@@ -17,7 +17,7 @@ from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels
 from gcp_setup.google.apikeys import ApiKeysClient, key_id
 from gcp_setup.google.session import GoogleSession
-from gcp_setup.secrets import read_env_file
+from gcp_setup.secrets.env_file import read_env_file
 
 PROJECT = "auth-keys-1"
 EMAIL = f"{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.federations import GITLAB_CREDENTIALS_LINE
+from gcp_setup.google.federations import GITLAB_CREDENTIALS_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = re.compile(r"<!-- recipe: (\S+) -->\n```yaml\n(.*?)```", re.DOTALL)

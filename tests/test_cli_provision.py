@@ -235,7 +235,7 @@ def test_make_demo_runs_offline():
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "gcp_setup.demo"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "gcp_setup.commands.demo"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "The second apply sent 0 mutating requests" in result.stdout

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.commands.options import load_config
-from gcp_setup.config import read_toml
 from gcp_setup.errors import UsageError
-from gcp_setup.settings import project_id_problem
+from gcp_setup.settings.checks import project_id_problem
+from gcp_setup.settings.config import read_toml
 
 
 def write_gcloud_project(config_dir: Path, project: str, name: str = "default") -> None:
@@ -177,7 +177,8 @@ def test_config_command_exits_2_on_an_invalid_project(clean_config):
 
 
 def test_the_placeholder_billing_account_the_docs_and_help_show_is_one_the_check_accepts() -> None:
-    from gcp_setup.settings import BY_NAME, check_billing_account
+    from gcp_setup.settings.checks import check_billing_account
+    from gcp_setup.settings.table import BY_NAME
 
     placeholder = "012345-6789AB-CDEF01"
     assert placeholder in BY_NAME["billing_account"].help

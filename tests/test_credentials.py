@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from gcp_setup import defaults
-from gcp_setup.config import Config
 from gcp_setup.engine import Engine
 from gcp_setup.google.client import Client
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import unconditional_members
 from gcp_setup.google.session import GoogleSession
-from gcp_setup.secrets import merge_env_text, parse_env_notes, read_env_file, write_secret_file
+from gcp_setup.secrets.env_file import merge_env_text, parse_env_notes, read_env_file
+from gcp_setup.secrets.files import write_secret_file
+from gcp_setup.settings.config import Config
 from gcp_setup.steps.adc import credentials_step
 from gcp_setup.steps.api_key import ApiKeyStep
 from gcp_setup.steps.base import Context, Outcome

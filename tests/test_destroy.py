@@ -15,7 +15,7 @@ from gcp_setup.google.iam import IamClient, service_account_email, service_accou
 from gcp_setup.google.iam_policy import Binding, grant, unconditional_members
 from gcp_setup.google.resourcemanager import ResourceManagerClient
 from gcp_setup.google.session import GoogleSession
-from gcp_setup.secrets import read_env_file
+from gcp_setup.secrets.env_file import read_env_file
 
 PROJECT = "destroy-test-1"
 ROLE = defaults.ROLES[0]

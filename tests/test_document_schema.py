@@ -1,4 +1,4 @@
-"""The JSON Schema of the --format json documents (gcp_setup/schema/document.schema.json) against the
+"""The JSON Schema of the --format json documents (gcp_setup/output/schema/document.schema.json) against the
 code: its enums are the code's, it refuses what it should, and the documents say what happened (destroy's
 says destroy, a deleted service account reads deleted). conftest validates every document the other
 tests print."""
@@ -10,9 +10,9 @@ import json
 from click.testing import CliRunner
 from document_schema import problems
 
-from gcp_setup import schema
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
+from gcp_setup.output import schema
 from gcp_setup.steps.base import SYMBOLS, Outcome
 from gcp_setup.verify import CHECK_NAMES
 

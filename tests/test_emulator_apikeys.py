@@ -12,7 +12,7 @@ from googleapiclient.errors import HttpError
 
 from gcp_setup.emulator.apikeys.models import KEY_TYPE_URL, ApiKeysBackend
 from gcp_setup.emulator.control import EmulatorControl
-from gcp_setup.emulator.world import World
+from gcp_setup.emulator.core.world import World
 
 PROJECT = "keys-test-project"
 TARGET = {"apiTargets": [{"service": "generativelanguage.googleapis.com"}]}

@@ -12,8 +12,8 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
 from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.emulator.core.world import World
 from gcp_setup.emulator.iam.models import ServiceAccountKey, ServiceAccountsBackend, member_exists
-from gcp_setup.emulator.world import World
 
 PROJECT = "iam-test-project"
 

@@ -19,8 +19,8 @@ from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
 from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.emulator.core.world import World
 from gcp_setup.emulator.oauth.models import OAuthBackend
-from gcp_setup.emulator.world import World
 
 PROJECT = "oauth-test-project"
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from gcp_setup.cli import cli
-from gcp_setup.config import Config
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.engine import Engine, order_steps
 from gcp_setup.errors import UsageError
 from gcp_setup.google.session import GoogleSession
+from gcp_setup.settings.config import Config
 from gcp_setup.steps.base import Action, Context, Outcome, Step, StepError
 
 

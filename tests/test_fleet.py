@@ -111,8 +111,8 @@ def test_project_flag_with_a_fleet_file_names_only(provision_env, clean_config):
 def test_on_a_terminal_each_running_project_has_one_live_line():
     import io
 
-    from gcp_setup.fleet import ProjectResult
-    from gcp_setup.fleet_report import FleetProgress
+    from gcp_setup.fleet.report import FleetProgress
+    from gcp_setup.fleet.run import ProjectResult
 
     screen = io.StringIO()
     progress = FleetProgress(screen, live=True)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from gcp_setup.cli import cli
-from gcp_setup.secrets import read_env_file
+from gcp_setup.secrets.env_file import read_env_file
 from gcp_setup.verify.environment import warnings
 
 PROGRAM = """

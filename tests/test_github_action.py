@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.secrets import Secret, append_github_env, append_workflow_file
+from gcp_setup.secrets.github_env import append_github_env, append_workflow_file
+from gcp_setup.secrets.secret import Secret
 
 ACTION = Path(__file__).parent.parent / "action.yml"
 PROJECT = "gha-sim-1"

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.federations import gitlab_credentials
+from gcp_setup.google.federations import gitlab_credentials
 
 PROJECT = "gitlab-ci-1"
 GITLAB_PROJECT = "platform/ml/app"

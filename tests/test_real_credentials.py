@@ -343,7 +343,7 @@ def test_a_new_key_file_is_waited_for(smoke_env, tmp_path) -> None:
 
 
 def test_propagation_preset_is_googles_documented_delays() -> None:
-    from gcp_setup.emulator.realism import Realism
+    from gcp_setup.emulator.core.realism import Realism
 
     delays = Realism.propagation("google")
     assert delays["role_grant_propagation_s"] == 120 and delays["workload_identity_propagation_s"] == 300

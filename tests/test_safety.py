@@ -21,7 +21,7 @@ from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.google.iam import IamClient, key_id_of_file, service_account_email
 from gcp_setup.google.session import GoogleSession
-from gcp_setup.locks import exclusive
+from gcp_setup.guards.locks import exclusive
 
 PROJECT = "safety-test-1"
 OPEN = OPEN_ACCOUNT.removeprefix("billingAccounts/")
@@ -76,7 +76,7 @@ def test_a_key_no_file_holds_after_a_cut_is_deleted_by_the_next_run(env, clean_c
 
 def test_a_temp_file_a_killed_write_left_is_planned_and_removed(env, clean_config):
     env_file = clean_config / ".env"
-    left = clean_config / "..env.a1b2c3.tmp"  # secrets.write_secret_file's name: .NAME.XXXX.tmp
+    left = clean_config / "..env.a1b2c3.tmp"  # secrets.files.write_secret_file's name: .NAME.XXXX.tmp
     left.write_text("GEMINI_API_KEY=half")
     assert apply("--env-file", str(env_file)).exit_code == 0
     assert not left.exists()

@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 
 from gcp_setup.errors import UsageError
-from gcp_setup.secrets import (
-    loose_mode_note,
-    merge_env_file,
-    read_text_exactly,
-    stray_temp_files,
-    write_secret_file,
-)
+from gcp_setup.secrets.env_file import merge_env_file
+from gcp_setup.secrets.files import loose_mode_note, read_text_exactly, stray_temp_files, write_secret_file
 
 
 def mode_of(path: Path) -> int:

@@ -1,4 +1,4 @@
-"""The settings table (gcp_setup/settings.py) against what the commands do: each command lists in --help
+"""The settings table (gcp_setup/settings/table.py) against what the commands do: each command lists in --help
 only the flags of the settings it takes; each setting a command reads is one it takes, and each it
 takes is read; every command resolves a setting alike (`config --format json` is the reference); the
 global flags work after the command too."""
@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 import gcp_setup
 from gcp_setup.cli import COMMANDS, cli
-from gcp_setup.config import RULES, Config
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.settings import SETTING_NAMES, SETTINGS, taken_by
+from gcp_setup.settings.config import RULES, Config
+from gcp_setup.settings.table import SETTING_NAMES, SETTINGS, taken_by
 
 PACKAGE = Path(gcp_setup.__file__).parent
 PROJECT = "settings-table-1"
@@ -298,7 +298,7 @@ def test_verbosity_debug_after_the_command_shows_the_traceback(clean_config):
 def test_the_resolver_is_a_function_of_flags_environment_a_part_of_the_toml_and_gcloud():
     """What a run per [[projects]] entry of gcp-setup.toml (issue 16) will call once per entry."""
     from gcp_setup.commands.options import SettingsCommand, resolve, settings_params
-    from gcp_setup.config import TomlSection, build_config
+    from gcp_setup.settings.config import TomlSection, build_config
 
     apply = SettingsCommand("apply", params=settings_params("apply"))
     environ = {"GOOGLE_CLOUD_LOCATION": "us-east1"}
@@ -334,9 +334,9 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", ["config.py", "settings.py"])
+@pytest.mark.parametrize("module", sorted(p.name for p in (PACKAGE / "settings").glob("*.py")))
 def test_settings_and_config_import_neither_the_command_line_nor_google_clients(module):
-    imported = imported_modules(PACKAGE / module)
+    imported = imported_modules(PACKAGE / "settings" / module)
     assert not {
         name
         for name in imported

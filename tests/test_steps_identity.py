@@ -9,12 +9,12 @@ import pytest
 from conftest import make_identity_project, reset_keeping_the_login
 
 from gcp_setup import defaults
-from gcp_setup.config import Config
 from gcp_setup.engine import Engine
 from gcp_setup.google.apikeys import ApiKeysClient, api_targets, key_id
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, grant, unconditional_members
 from gcp_setup.google.session import GoogleSession
+from gcp_setup.settings.config import Config
 from gcp_setup.steps.api_key import ApiKeyStep
 from gcp_setup.steps.base import Context, Outcome
 from gcp_setup.steps.roles import RolesStep

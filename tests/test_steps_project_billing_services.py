@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from gcp_setup.config import Config
 from gcp_setup.emulator.billing.models import CLOSED_ACCOUNT, OPEN_ACCOUNT
 from gcp_setup.emulator.control import EmulatorControl
 from gcp_setup.emulator.resourcemanager.models import SEEDED_FOREIGN_PROJECT, ProjectsBackend
@@ -20,6 +19,7 @@ from gcp_setup.google.billing import BillingClient, BillingInfo
 from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
 from gcp_setup.google.serviceusage import ServiceUsageClient
 from gcp_setup.google.session import GoogleSession
+from gcp_setup.settings.config import Config
 from gcp_setup.steps import Context, load_steps
 from gcp_setup.steps.base import Outcome, Step, StepError
 from gcp_setup.steps.billing import BillingState, BillingStep

@@ -102,12 +102,12 @@ def test_every_variable_is_typed_and_described() -> None:
 
 
 def test_project_id_and_role_rules_match_the_python_side() -> None:
-    from gcp_setup import settings
+    from gcp_setup.settings import checks
 
     project_rules = " ".join(v["condition"] for v in VARIABLES["project_id"]["validation"])
-    assert all(f'"{word}"' in project_rules for word in settings.RESERVED_PROJECT_WORDS)
+    assert all(f'"{word}"' in project_rules for word in checks.RESERVED_PROJECT_WORDS)
     role_rule = VARIABLES["roles"]["validation"][0]["condition"]
-    assert settings._ROLE.pattern in role_rule
+    assert checks._ROLE.pattern in role_rule
 
 
 def terraform_offline(tmp_path: Path, *args: str, stdin: str = "", **values: str) -> str:
@@ -136,7 +136,7 @@ def rejected_variables(tmp_path: Path, **values: str) -> set[str]:
     ["gemini-demo-1", "Bad_Project", "my-google-x", "short", "ends-with-", "1starts", "a-ssl-test"],
 )
 def test_project_id_rule_agrees_with_the_python_side(project_id: str, tmp_path: Path) -> None:
-    from gcp_setup.settings import project_id_problem
+    from gcp_setup.settings.checks import project_id_problem
 
     terraform_rejects = "project_id" in rejected_variables(tmp_path, project_id=project_id)
     assert terraform_rejects == (project_id_problem(project_id) is not None)
@@ -181,8 +181,8 @@ WITHOUT_VERTEX = tuple(s for s in defaults.SERVICES if s != defaults.VERTEX_AI_A
 def test_use_vertexai_agrees_with_the_env_gcp_setup_writes(
     api_key: bool, services: tuple[str, ...], tmp_path: Path
 ) -> None:
-    from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
+    from gcp_setup.settings.config import Config
     from gcp_setup.steps.base import Context
     from gcp_setup.steps.exported import exported_values
 
@@ -212,7 +212,7 @@ MODULE_FEDERATIONS = {  # resource name: its pool ID, provider ID and subject va
 def test_workload_identity_federation_matches_the_python_side(name: str) -> None:
     """Same pool and provider IDs, issuer (and inline keys), mapping, condition, binding and STS as
     `--github-repo` / `--gitlab-project`."""
-    from gcp_setup.federations import GITHUB, GITLAB
+    from gcp_setup.google.federations import GITHUB, GITLAB
     from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
     federation = {"github": GITHUB, "gitlab": GITLAB}[name]

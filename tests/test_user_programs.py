@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.secrets import read_env_file
+from gcp_setup.secrets.env_file import read_env_file
 
 PROJECT = "user-programs-1"
 VERTEX = "export GOOGLE_GENAI_USE_VERTEXAI=true GOOGLE_GENAI_USE_ENTERPRISE=true; "

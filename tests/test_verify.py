@@ -258,7 +258,7 @@ def test_verify_passes_after_apply_on_the_emulator(provision_env, tmp_path, monk
 def test_env_file_wins_over_the_environment_and_flags_over_both(
     gemini_project, tmp_path, monkeypatch
 ) -> None:
-    from gcp_setup.secrets import env_line
+    from gcp_setup.secrets.env_file import env_line
 
     key = gemini_project.api_key.key_string
     env_file = tmp_path / ".env"
@@ -286,7 +286,7 @@ def test_a_missing_env_file_is_a_one_line_usage_error(gemini_project, tmp_path) 
 
 
 def test_the_env_parser_reads_what_gcp_setup_writes() -> None:
-    from gcp_setup.secrets import env_line, merge_env_text, parse_env_text
+    from gcp_setup.secrets.env_file import env_line, merge_env_text, parse_env_text
 
     values = {"PLAIN": "a.b/c:d", "QUOTED": 'a "b" $HOME \\ #c', "EMPTY": ""}
     text = merge_env_text("# comment\nexport OTHER='kept as is'\nNOT A LINE\nLATE=1 # why\n", values)

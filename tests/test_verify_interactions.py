@@ -61,7 +61,7 @@ def test_the_snippet_docs_verify_shows_runs_with_the_env_apply_wrote(provision_e
     from pathlib import Path
 
     from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-    from gcp_setup.secrets import read_env_file
+    from gcp_setup.secrets.env_file import read_env_file
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "verify.md").read_text()
     (snippet,) = re.findall(r"<!-- interactions-snippet:[^>]*-->\n```python\n(.*?)```", doc, re.DOTALL)

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from gcp_setup.config import Config
 from gcp_setup.errors import EXIT_FAILED, UsageError
+from gcp_setup.settings.config import Config
 
 format_option = click.option(
     "--format",
@@ -62,7 +62,7 @@ def run_steps(
     before these, whose outputs they read; `progress`: where notes go (default: stderr when human)."""
     from gcp_setup.engine import Engine
     from gcp_setup.google.session import import_client_libraries
-    from gcp_setup.report import Progress
+    from gcp_setup.output.report import Progress
     from gcp_setup.steps import Context
 
     # google-api-python-client logs every 4xx as a warning; a 403 for a project still to be created
@@ -81,7 +81,7 @@ def run_steps(
 def finish(
     click_ctx: click.Context, run, config: Config, output_format: str, render, smoke: Any = None
 ) -> None:
-    from gcp_setup import report
+    from gcp_setup.output import report
 
     report.clear_live_line()
     debug_tracebacks(click_ctx, run)
@@ -116,8 +116,9 @@ def plan_then_apply(
     `session`, `progress`: a fleet's shared session and the project's progress line; `locked`: the
     caller holds the secret files' lock already (a fleet takes it once for all its projects).
     Returns (the run, how to render it, the session)."""
-    from gcp_setup import permissions, report
     from gcp_setup.engine import RunResult
+    from gcp_setup.guards import permissions
+    from gcp_setup.output import report
     from gcp_setup.steps import PreconditionFailed
 
     if not destroy:
@@ -142,8 +143,8 @@ def plan_then_apply(
 
 
 def check_destinations(config: Config) -> None:
-    """Where provisioning writes secret files must be safe (gcp_setup/preflight.py)."""
-    from gcp_setup.preflight import check_secret_destinations
+    """Where provisioning writes secret files must be safe (gcp_setup/guards/preflight.py)."""
+    from gcp_setup.guards.preflight import check_secret_destinations
 
     check_secret_destinations(config, configured_credentials_file(config))
 
@@ -166,10 +167,10 @@ def refuse_bad_input(planned) -> None:
 
 
 def secret_files_locked(config: Config, human: bool, *more: Config, writes: bool = True):
-    """The lock concurrent runs on the same secret files take turns with (gcp_setup/locks.py): of
+    """The lock concurrent runs on the same secret files take turns with (gcp_setup/guards/locks.py): of
     `config`'s files, and of `more` configs' (a fleet's, held once by its one process). `writes`: the
     run writes them (apply); destroy only removes, so it locks the directories that exist."""
-    from gcp_setup.locks import exclusive
+    from gcp_setup.guards.locks import exclusive
     from gcp_setup.steps import Context
     from gcp_setup.steps.secret_files import secret_paths
 
@@ -204,7 +205,7 @@ def debug_tracebacks(click_ctx: click.Context, run) -> None:
 
 def confirm(planned, human: bool, question: str = "Apply these changes?") -> None:
     """Ask before changing anything; refuse when nobody can answer (CI, pipes)."""
-    from gcp_setup import report
+    from gcp_setup.output import report
 
     if not (sys.stdin.isatty() and human):
         raise UsageError("changes are pending and nobody can confirm them here; pass --yes to make them")

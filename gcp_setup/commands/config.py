@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import click
 
-from gcp_setup import schema
 from gcp_setup.commands.options import resolution, settings_command
-from gcp_setup.config import build_config
 from gcp_setup.errors import EXIT_USAGE, UsageError
+from gcp_setup.output import schema
+from gcp_setup.settings.config import build_config
 
 
 @settings_command("config")

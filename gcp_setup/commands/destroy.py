@@ -26,8 +26,8 @@ def destroy(
 ) -> None:
     """Remove what gcp-setup created: the API key, the service account and its role bindings, the
     credentials file; the project only with --delete-project. A second destroy changes nothing."""
-    from gcp_setup import report
     from gcp_setup.commands.fleet import fleet_file, run_fleet_command
+    from gcp_setup.output import report
 
     if fleet_file(click_ctx):
         return run_fleet_command(

@@ -16,8 +16,8 @@ import click
 from gcp_setup import envvars
 from gcp_setup.commands.options import settings_command
 from gcp_setup.emulator.core import roles
+from gcp_setup.emulator.core.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, PROPAGATION_PRESETS, Realism
 from gcp_setup.emulator.gcloud_config import gcloud_setup_lines
-from gcp_setup.emulator.realism import AUTH_ONLY, GEMINI_KEY_POLICIES, PROPAGATION_PRESETS, Realism
 from gcp_setup.errors import UsageError
 
 REMOTE_EXPOSURE = (
@@ -41,7 +41,7 @@ def is_loopback(host: str) -> bool:
 def write_adc_file(emu: Any, path: Path) -> None:
     """The default user's ADC, issued by the running emulator, written as a secret file (0600)."""
     from gcp_setup.emulator.oauth.models import OAuthBackend
-    from gcp_setup.secrets import write_secret_file
+    from gcp_setup.secrets.files import write_secret_file
 
     with emu.world.lock:
         document = emu.world.backend(OAuthBackend).user_adc(emu.world.default_caller)

@@ -54,9 +54,9 @@ def terraform(
     import.sh. The imports are also printed on stdout. No secrets are written. Of a fleet file: a root
     module calling the module for each project (main.tf), one tfvars map and import.sh."""
     from gcp_setup.commands.fleet import fleet_file
+    from gcp_setup.export.terraform import IMPORT_FILES, TFVARS_FILE
+    from gcp_setup.export.terraform import export as export_setup
     from gcp_setup.google.session import GoogleSession
-    from gcp_setup.terraform_export import IMPORT_FILES, TFVARS_FILE
-    from gcp_setup.terraform_export import export as export_setup
 
     if fleet_file(click_ctx):
         return _export_fleet(click_ctx, out_dir, force, source)
@@ -80,12 +80,12 @@ def _refuse_overwriting(targets: list[Path], force: bool) -> None:
 
 
 def _export_fleet(click_ctx: click.Context, out_dir: Path, force: bool, source: str | None) -> None:
-    """A root module calling terraform/ for each project of the fleet file (gcp_setup/fleet_export.py)."""
+    """A root module calling terraform/ for each project of the fleet file (gcp_setup/fleet/export.py)."""
     from gcp_setup.commands.fleet import fleet_configs
-    from gcp_setup.fleet import fleet_endpoints, fleet_session
-    from gcp_setup.fleet_export import ROOT_FILE, export_fleet
-    from gcp_setup.fleet_settings import PARALLELISM
-    from gcp_setup.terraform_export import IMPORT_FILES, TFVARS_FILE
+    from gcp_setup.export.terraform import IMPORT_FILES, TFVARS_FILE
+    from gcp_setup.fleet.export import ROOT_FILE, export_fleet
+    from gcp_setup.fleet.run import fleet_endpoints, fleet_session
+    from gcp_setup.settings.fleet import PARALLELISM
 
     configs = fleet_configs(click_ctx)
     targets = [out_dir / ROOT_FILE, out_dir / TFVARS_FILE, out_dir / IMPORT_FILES["script"]]

@@ -1,5 +1,5 @@
 """plan, status, apply, destroy and verify on a fleet file (gcp-setup.toml with `[[projects]]`): each
-command's own work, per project, through gcp_setup/fleet.py.
+command's own work, per project, through gcp_setup/fleet/run.py.
 
 Each entry resolves like a single-project run, with the entry's settings in place of the file's and
 the entry's project ID whatever the environment says; flags given on the command line win over both.
@@ -21,8 +21,8 @@ import click
 
 from gcp_setup.commands.common import secret_files_locked
 from gcp_setup.commands.options import resolution, resolve
-from gcp_setup.config import Config, Resolved, TomlSection, build_config
 from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED, UsageError
+from gcp_setup.settings.config import Config, Resolved, TomlSection, build_config
 
 
 def fleet_file(click_ctx: click.Context) -> bool:
@@ -37,7 +37,7 @@ def fleet_file(click_ctx: click.Context) -> bool:
 
 def fleet_configs(click_ctx: click.Context, only: Sequence[str] | None = None) -> list[Config]:
     """The configs of the entries `only` names (default: --only's), all without it."""
-    from gcp_setup.fleet import entry_configs, selected
+    from gcp_setup.fleet.run import entry_configs, selected
 
     flags = {n: r for n, r in resolution(click_ctx).items() if r.source.startswith("flag")}
     only = click_ctx.params.get("only", ()) if only is None else only
@@ -64,7 +64,7 @@ def run_fleet_command(
     delete_project: bool = False,
     force: bool = False,
 ) -> None:
-    from gcp_setup.fleet import fleet_endpoints, fleet_session
+    from gcp_setup.fleet.run import fleet_endpoints, fleet_session
 
     configs = fleet_configs(click_ctx)
     human = output_format == "table"
@@ -98,7 +98,7 @@ def run_fleet_verify(
 ) -> None:
     """verify on each entry `only` names (all without it): `check(config, environ, say)` with the
     environment and that entry's .env, which wins over it as in a single-project verify."""
-    from gcp_setup.secrets import read_env_file
+    from gcp_setup.secrets.env_file import read_env_file
 
     if click_ctx.get_parameter_source("project") is click.core.ParameterSource.COMMANDLINE:
         raise UsageError("the settings file holds [[projects]]: pick some with --only ID,... not --project")
@@ -111,7 +111,7 @@ def run_fleet_verify(
 
     results = _run(configs, work, None, click_ctx.params["parallelism"], output_format == "table")
     if click_ctx.params.get("junit"):
-        from gcp_setup.verify import junit
+        from gcp_setup.output import junit
 
         suites = {f"{junit.SUITE}: {r.project}": r.smoke.results for r in results if r.smoke is not None}
         secrets = [s for r in results if r.smoke is not None for s in r.smoke.vctx.secrets()]
@@ -168,8 +168,8 @@ def _destroy_work(teardown, config: Config, session, progress):
 
 
 def _run(configs, work, session, parallelism: int, human: bool):
-    from gcp_setup.fleet import run_fleet
-    from gcp_setup.fleet_report import FleetProgress, Quiet
+    from gcp_setup.fleet.report import FleetProgress, Quiet
+    from gcp_setup.fleet.run import run_fleet
 
     if human:
         click.echo(
@@ -180,7 +180,7 @@ def _run(configs, work, session, parallelism: int, human: bool):
 
 
 def _confirm(planned, human: bool, verb: str) -> None:
-    from gcp_setup.fleet_report import render_table
+    from gcp_setup.fleet.report import render_table
 
     if not (sys.stdin.isatty() and human):
         raise UsageError("changes are pending and nobody can confirm them here; pass --yes to make them")
@@ -192,7 +192,7 @@ def _confirm(planned, human: bool, verb: str) -> None:
 
 
 def _finish(click_ctx, command: str, results, output_format: str, configs, detailed_exitcode: bool) -> None:
-    from gcp_setup import fleet_report
+    from gcp_setup.fleet import report as fleet_report
 
     if output_format == "json":
         host = configs[0].emulator_host if configs else None

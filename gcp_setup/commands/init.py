@@ -18,9 +18,9 @@ from typing import Any
 import click
 
 from gcp_setup.commands.options import SettingsCommand, load_files, resolution, settings_params
-from gcp_setup.config import TOML_FILE, Resolved, checked, read_toml
 from gcp_setup.errors import UsageError
-from gcp_setup.settings import BY_NAME, INIT
+from gcp_setup.settings.config import TOML_FILE, Resolved, checked, read_toml
+from gcp_setup.settings.table import BY_NAME, INIT
 
 PROMPTED = ("project", "create", "billing_account", "credentials", "env_file")
 """Asked for (when at their default) unless --yes."""

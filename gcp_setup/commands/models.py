@@ -66,7 +66,7 @@ def models(
 
 
 def render_json(shown: list[ModelInfo]) -> str:
-    from gcp_setup import schema
+    from gcp_setup.output import schema
 
     return schema.dumps(schema.document("models", {"models": [m.to_json() for m in shown]}))
 

@@ -1,4 +1,4 @@
-"""The click side of the settings table: each command's options are made from gcp_setup/settings.py, and
+"""The click side of the settings table: each command's options are made from gcp_setup/settings/table.py, and
 click resolves them. A flag is click's COMMANDLINE, a variable its ENVIRONMENT, gcp-setup.toml and the
 gcloud configuration its DEFAULT_MAP (installed by the eager --config option), the table's default its
 DEFAULT; `ctx.get_parameter_source` is what `Resolved.source` is named from.
@@ -19,7 +19,8 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from gcp_setup.config import (
+from gcp_setup.errors import UsageError
+from gcp_setup.settings.config import (
     TOML_FILE,
     Config,
     FileDefaults,
@@ -30,8 +31,7 @@ from gcp_setup.config import (
     gcloud_core_project,
     read_toml,
 )
-from gcp_setup.errors import UsageError
-from gcp_setup.settings import SETTINGS, Setting, taken_by
+from gcp_setup.settings.table import SETTINGS, Setting, taken_by
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +290,7 @@ def _option(ctx: click.Context, name: str) -> SettingOption:
 
 
 def _read_env_file(path: Path, where: str) -> dict[str, str]:
-    from gcp_setup.secrets import read_env_file
+    from gcp_setup.secrets.env_file import read_env_file
 
     try:
         return read_env_file(path)

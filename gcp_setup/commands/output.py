@@ -23,8 +23,9 @@ from gcp_setup.errors import EXIT_FAILED
 def output(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show what apply set up: the project, the service account, the API key's name (its string only
     with --show-secrets), the endpoints, console links, and openai / google-genai code that uses them."""
-    from gcp_setup import outputs, schema
     from gcp_setup.commands.provision import all_steps
+    from gcp_setup.output import schema
+    from gcp_setup.output import values as outputs
     from gcp_setup.verify.smoke import step_output
 
     config = config_of(click_ctx)

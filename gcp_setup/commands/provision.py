@@ -25,8 +25,8 @@ from gcp_setup.commands.common import (
     warn_about_environment,
 )
 from gcp_setup.commands.options import config_of, settings_command, values_of
-from gcp_setup.config import Config
 from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED
+from gcp_setup.settings.config import Config
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
 from gcp_setup.verify.smoke import SmokeTest, step_output
 
@@ -38,8 +38,8 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
     """plan and status: resolve the settings, run every step without changing anything, print, and exit
     1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0). Of a fleet file,
     every project (commands/fleet.py)."""
-    from gcp_setup import report
     from gcp_setup.commands.fleet import fleet_file, run_fleet_command
+    from gcp_setup.output import report
 
     if fleet_file(click_ctx):
         detailed = values_of(click_ctx)["detailed_exitcode"]
@@ -54,7 +54,7 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
     run = run_steps(config, all_steps(config), mode, human=output_format == "table", session=session)
     finish(click_ctx, run, config, output_format, render)
     if mode == "plan" and run.changes_pending:  # as apply does, even when another step failed
-        from gcp_setup import permissions
+        from gcp_setup.guards import permissions
 
         permissions.check(session, config.project, run)  # the writes apply would need, named now
     if not run.ok:
@@ -68,7 +68,7 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
 @click.pass_context
 def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
-    from gcp_setup import report
+    from gcp_setup.output import report
 
     _observe_all(click_ctx, "plan", output_format, report.render_plan)
 
@@ -78,7 +78,7 @@ def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
 @click.pass_context
 def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
-    from gcp_setup import report
+    from gcp_setup.output import report
 
     _observe_all(click_ctx, "status", output_format, report.render_status)
 
@@ -93,8 +93,8 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
 
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
-    from gcp_setup import github_actions, report
     from gcp_setup.commands.fleet import fleet_file, run_fleet_command
+    from gcp_setup.output import github_actions, report
 
     if fleet_file(click_ctx):
         return run_fleet_command(click_ctx, "apply", output_format, yes=yes)
@@ -122,7 +122,7 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
 
 def _print_ci_snippets(run) -> None:
     """How a CI job authenticates with the federation apply set up, no key involved."""
-    from gcp_setup.federations import GITHUB, GITLAB, github_actions_snippet, gitlab_ci_snippet
+    from gcp_setup.google.federations import GITHUB, GITLAB, github_actions_snippet, gitlab_ci_snippet
 
     for federation, snippet in ((GITHUB, github_actions_snippet), (GITLAB, gitlab_ci_snippet)):
         if step_output(run, federation.step, "workload_identity_provider"):
@@ -130,7 +130,7 @@ def _print_ci_snippets(run) -> None:
 
 
 def _print_next_steps(config: Config, run) -> None:
-    from gcp_setup import outputs
+    from gcp_setup.output import values as outputs
 
     values = outputs.outputs_of(run, config, new_session(config))
     if values is not None:
@@ -138,7 +138,7 @@ def _print_next_steps(config: Config, run) -> None:
 
 
 def say(message: str) -> None:
-    from gcp_setup import report
+    from gcp_setup.output import report
 
     report.clear_live_line()
     click.echo(message, err=True)
@@ -167,7 +167,7 @@ def apply_project(
 
 
 def _live_check(result) -> None:
-    from gcp_setup import report
+    from gcp_setup.output import report
 
     report.show_live_line(f"[verify] {result.name}: {result.status} ({result.latency_ms} ms)")
 

@@ -1,5 +1,5 @@
 """`gcp-setup reap`: delete the projects gcp-setup created with --ttl whose time has passed, and only
-those (gcp_setup/reap.py says how they are told apart). `--dry-run` lists them and deletes nothing.
+those (gcp_setup/fleet/reap.py says how they are told apart). `--dry-run` lists them and deletes nothing.
 
 Exit codes: 0 done (nothing to reap included), 1 a deletion failed, 2 bad usage.
 """
@@ -22,9 +22,9 @@ from gcp_setup.errors import EXIT_FAILED
 def reap(click_ctx: click.Context, dry_run: bool, output_format: str, **settings) -> None:
     """Delete the expired projects gcp-setup created (labels created-by=gcp-setup and gcp-setup-expires
     in the past), among those you can see, or under --organization / --folder (direct children)."""
-    from gcp_setup import reap as reaping
-    from gcp_setup import schema
+    from gcp_setup.fleet import reap as reaping
     from gcp_setup.google.session import GoogleSession
+    from gcp_setup.output import schema
 
     values = values_of(click_ctx)
     parent = values["folder"] or values["organization"]

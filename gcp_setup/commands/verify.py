@@ -2,7 +2,7 @@
 
 Exit status 0 only when no check failed, at least one ran and passed, and every check named by --only
 ran (`--allow-skipped`: only a failure fails); render.verdict says it. `--format json` prints the
-document described in gcp_setup/verify/render.py, `--junit FILE` writes verify/junit.py's report.
+document described in gcp_setup/verify/render.py, `--junit FILE` writes output/junit.py's report.
 Project, location, endpoint and the .env are resolved as `apply` resolves them; the .env
 (`--env-file FILE`, the one `apply` wrote) is read, and its variables win over the process environment
 (flags win over both). No API key or token is ever printed or logged: output and log records pass
@@ -64,7 +64,7 @@ def verify(
     """Prove that the credentials work: ADC, the Gemini API key, Agent Platform (Vertex AI) and both
     OpenAI-compatible endpoints, through the real google-genai and openai libraries. Failures name the
     fix."""
-    from gcp_setup import github_actions
+    from gcp_setup.output import github_actions
     from gcp_setup.verify import render, smoke_test
 
     values = values_of(ctx)
@@ -91,7 +91,7 @@ def verify(
             f"; no .env was read: run `{apply_hint(values)} --env-file .env` first, or pass --env-file FILE"
         )
     if values["junit"]:
-        from gcp_setup.verify import junit
+        from gcp_setup.output import junit
 
         junit.write(values["junit"], {junit.SUITE: results}, vctx.secrets())
     table = fmt != "json"

@@ -24,9 +24,11 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from gcp_setup.emulator.concurrency import Hold, InFlight
 from gcp_setup.emulator.core import errors, quota_project, validation
+from gcp_setup.emulator.core.concurrency import Hold, InFlight
 from gcp_setup.emulator.core.credentials_sent import bearer, credential_kind
+from gcp_setup.emulator.core.realism import Realism
+from gcp_setup.emulator.core.request_log import LogEntry, RequestLog
 from gcp_setup.emulator.core.routes import (
     ROUTES,
     ApiRequest,
@@ -36,10 +38,8 @@ from gcp_setup.emulator.core.routes import (
     load_all,
     shared_path_methods,
 )
+from gcp_setup.emulator.core.world import World
 from gcp_setup.emulator.oauth.models import TOKEN_PATH, OAuthBackend
-from gcp_setup.emulator.realism import Realism
-from gcp_setup.emulator.request_log import LogEntry, RequestLog
-from gcp_setup.emulator.world import World
 from gcp_setup.errors import EmulatorError
 
 CONTROL_PREFIX = "/_emulator/"

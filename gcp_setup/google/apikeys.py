@@ -14,7 +14,7 @@ from typing import Any
 
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.client import Client
-from gcp_setup.secrets import Secret
+from gcp_setup.secrets.secret import Secret
 
 Key = dict[str, Any]
 

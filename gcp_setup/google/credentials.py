@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.config import gcloud_config_dir
 from gcp_setup.errors import GcpSetupError
+from gcp_setup.settings.config import gcloud_config_dir
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 ADC_LOGIN = "gcloud auth application-default login"

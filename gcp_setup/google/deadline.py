@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from gcp_setup import defaults
 from gcp_setup.errors import GcpSetupError, UsageError
-from gcp_setup.settings_parsers import as_seconds
+from gcp_setup.settings.parsers import as_seconds
 
 DEFAULT_S = defaults.TIMEOUT_S
 ENV = "GCP_SETUP_TIMEOUT"
@@ -38,7 +38,7 @@ def from_environment() -> float:
 
 
 def parse(text: Any, source: str) -> float:
-    """`text` as the timeout setting reads it (gcp_setup/settings.py); an error names `source`."""
+    """`text` as the timeout setting reads it (gcp_setup/settings/table.py); an error names `source`."""
     try:
         return as_seconds(text)
     except UsageError as exc:

@@ -25,7 +25,7 @@ from gcp_setup import envvars
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import credentials as adc
 from gcp_setup.google import quota_projects
-from gcp_setup.settings import check_emulator_host
+from gcp_setup.settings.checks import check_emulator_host
 
 T = TypeVar("T")
 

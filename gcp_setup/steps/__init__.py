@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from gcp_setup.config import Config
+    from gcp_setup.settings.config import Config
 
 _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.project:ProjectStep",

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcp_setup import defaults
-from gcp_setup.config import Config
 from gcp_setup.google.apikeys import ApiKeysClient, Key, api_targets, is_deleted, key_id, key_name
-from gcp_setup.secrets import Secret
+from gcp_setup.secrets.secret import Secret
+from gcp_setup.settings.config import Config
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Step
 
 

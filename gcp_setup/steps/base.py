@@ -55,7 +55,7 @@ Rules the engine relies on:
   stderr in human mode and is silent in --format json.
 - Steps are instances without per-run state: the same instance may run in several threads; keep
   everything per run in the state value and in the outputs.
-- Secrets (an API key string) travel between steps only as `gcp_setup.secrets.Secret` outputs, which
+- Secrets (an API key string) travel between steps only as `gcp_setup.secrets.secret.Secret` outputs, which
   nothing prints; only the steps that write them somewhere unwrap them.
 """
 
@@ -69,8 +69,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from gcp_setup.errors import GcpSetupError, UsageError
 
 if TYPE_CHECKING:
-    from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
+    from gcp_setup.settings.config import Config
 
 ActionKind = Literal["create", "update", "delete"]
 

@@ -10,15 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.secrets import (
-    Secret,
-    merge_env_file,
-    merge_env_text,
-    parse_env_notes,
-    parse_env_text,
-    read_text_exactly,
-    revealed_all,
-)
+from gcp_setup.secrets.env_file import merge_env_file, merge_env_text, parse_env_notes, parse_env_text
+from gcp_setup.secrets.files import read_text_exactly
+from gcp_setup.secrets.secret import Secret, revealed_all
 from gcp_setup.steps.base import Action, Context, Step
 from gcp_setup.steps.exported import (
     KEY_VARIABLES,

@@ -12,7 +12,7 @@ import hashlib
 
 from gcp_setup import defaults, envvars
 from gcp_setup.google.apikeys import ApiKeysClient
-from gcp_setup.secrets import Secret
+from gcp_setup.secrets.secret import Secret
 from gcp_setup.steps.base import Context
 
 KEY_VARIABLES: dict[str, str] = {

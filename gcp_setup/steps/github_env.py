@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.secrets import Secret, append_github_env, github_env_has, revealed_all
+from gcp_setup.secrets.github_env import append_github_env, github_env_has
+from gcp_setup.secrets.secret import Secret, revealed_all
 from gcp_setup.steps.base import Action, Context, Step
 from gcp_setup.steps.exported import (
     KEY_VARIABLES,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup.google.iam import IamClient
-from gcp_setup.secrets import loose_mode_note, stray_temp_files, write_secret_file, write_target
+from gcp_setup.secrets.files import loose_mode_note, stray_temp_files, write_secret_file, write_target
 from gcp_setup.steps.base import Action, Context, Step
 
 NOTE_SUFFIX = ".creating"

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from gcp_setup.config import Config
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import resourcemanager
 from gcp_setup.google.apikeys import ApiKeysClient, is_deleted, key_id
 from gcp_setup.google.iam import IamClient, service_account_member
 from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
 from gcp_setup.google.resourcemanager import ResourceManagerClient
+from gcp_setup.settings.config import Config
 from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup, project_inactive, visible_project

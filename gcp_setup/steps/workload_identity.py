@@ -1,5 +1,5 @@
 """Workload Identity Federation for CI (opt-in: --github-repo OWNER/REPO, --gitlab-project GROUP/PROJECT):
-CI without keys. One step per CI system (gcp_setup/federations.py says its pool, provider, mapping and
+CI without keys. One step per CI system (gcp_setup/google/federations.py says its pool, provider, mapping and
 condition), the same code for each.
 
 Observed (three reads when all is in place): the pool, its OIDC provider, and the service account's own
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.federations import GITHUB, GITLAB, Federation
+from gcp_setup.google.federations import GITHUB, GITLAB, Federation
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import Binding, grant, missing, revoke, unconditional_members
 from gcp_setup.google.resourcemanager import ResourceManagerClient

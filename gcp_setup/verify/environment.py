@@ -156,7 +156,7 @@ def warnings(dotenv: Env | None, shell: Env) -> list[str]:
 def env_file_warnings(env_file: str | Path | None, shell: Env | None = None) -> list[str]:
     """warnings() for the .env at `env_file` (as gcp-setup wrote it: None or unreadable, its meaning)
     against the process environment."""
-    from gcp_setup.secrets import read_env_file
+    from gcp_setup.secrets.env_file import read_env_file
 
     dotenv = None
     if env_file:

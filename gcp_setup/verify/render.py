@@ -2,7 +2,8 @@
     {"format_version": 1, "command": "verify", "ok": bool, "problem": str | null,
      "emulator": "HOST:PORT" | null, "project": str | null, "location": str, "model": str | null,
      "checks": [{"name", "title", "status", "latency_ms", "detail", "hint", "reason"}]}
-(gcp_setup/schema/document.schema.json). Callers pass the text through `core.redact_all` before printing.
+(gcp_setup/output/schema/document.schema.json). Callers pass the text through `core.redact_all` before
+printing.
 
 When verify passes (`verdict`): no check failed, and, unless skips are allowed, at least one check ran
 and passed and every check asked for by name (--only) ran. A CI job cannot go green on nothing."""
@@ -63,7 +64,7 @@ def document(vctx: VerifyContext, results: list[CheckResult], problem: str | Non
 
 
 def render_json(vctx: VerifyContext, results: list[CheckResult], problem: str | None) -> str:
-    from gcp_setup import schema
+    from gcp_setup.output import schema
 
     return schema.dumps(schema.document("verify", document(vctx, results, problem)))
 

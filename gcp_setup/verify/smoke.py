@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from gcp_setup import defaults, envvars
 
 if TYPE_CHECKING:
-    from gcp_setup.config import Config
     from gcp_setup.engine import RunResult
     from gcp_setup.google.session import GoogleSession
+    from gcp_setup.settings.config import Config
     from gcp_setup.verify.core import CheckResult, VerifyContext
 
 

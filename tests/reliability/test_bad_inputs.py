@@ -308,7 +308,7 @@ def test_a_bad_input_is_one_line_and_no_write(provision_env, world, home, monkey
 
 
 def test_there_are_at_least_sixty_and_one_for_every_setting():
-    from gcp_setup.settings import SETTING_NAMES
+    from gcp_setup.settings.table import SETTING_NAMES
 
     assert len(CASES) >= 60
     flags = " ".join(" ".join(c.args) + " " + " ".join(c.env) for c in CASES).lower().replace("-", "_")

@@ -1,6 +1,6 @@
 """Concurrent applies: 2, then 5, `gcp-setup apply` processes started together on one project with the
 same key file and .env. Every one exits 0, and there is one account, one API key and one service-account
-key, the one the key file holds: the runs take turns on the secret files (gcp_setup/locks.py), and the
+key, the one the key file holds: the runs take turns on the secret files (gcp_setup/guards/locks.py), and the
 API's own 409s make the project, the account and the API key once."""
 
 from __future__ import annotations

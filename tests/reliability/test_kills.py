@@ -134,7 +134,7 @@ def damage(emu, home: Path, scenario: Scenario) -> dict[str, int]:
 
 def env_holds_a_dead_key(emu, home: Path) -> int:
     """1 when the .env's GEMINI_API_KEY is not the string of a live key (deleted, or never made)."""
-    from gcp_setup.secrets import read_env_file
+    from gcp_setup.secrets.env_file import read_env_file
 
     env_file = home / ".env"
     value = read_env_file(env_file).get("GEMINI_API_KEY") if env_file.exists() else None

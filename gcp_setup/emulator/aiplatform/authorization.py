@@ -17,9 +17,9 @@ from gcp_setup.emulator.core.authorization import holds_permission, project_call
 from gcp_setup.emulator.core.gemini import catalogue
 from gcp_setup.emulator.core.gemini.catalogue import model_id
 from gcp_setup.emulator.core.key_callers import KeyCaller, act_as_bound_account, key_caller, require_allowed
+from gcp_setup.emulator.core.realism import AUTH_ONLY
 from gcp_setup.emulator.core.routes import ApiRequest
 from gcp_setup.emulator.generativelanguage.models import GenerativeModels
-from gcp_setup.emulator.realism import AUTH_ONLY
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend
 from gcp_setup.emulator.serviceusage.models import ServicesBackend
 

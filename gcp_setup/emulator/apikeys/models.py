@@ -20,9 +20,9 @@ from typing import Any
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.times import rfc3339
+from gcp_setup.emulator.core.world import Backend, World, backend
 from gcp_setup.emulator.iam.models import ServiceAccount
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import Backend, World, backend
 
 KEY_TYPE_URL = "type.googleapis.com/google.api.apikeys.v2.Key"
 _KEY_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")

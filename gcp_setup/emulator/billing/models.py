@@ -7,8 +7,8 @@ from typing import Any
 
 from gcp_setup.emulator.core import errors, quotas
 from gcp_setup.emulator.core.iam_policy import Policy
+from gcp_setup.emulator.core.world import DEFAULT_CALLER, Backend, World, backend
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import DEFAULT_CALLER, Backend, World, backend
 
 OPEN_ACCOUNT = "billingAccounts/000000-AAAAAA-000001"
 CLOSED_ACCOUNT = "billingAccounts/000000-BBBBBB-000002"

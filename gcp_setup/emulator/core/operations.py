@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from gcp_setup.emulator.core import errors
 
 if TYPE_CHECKING:
-    from gcp_setup.emulator.world import World
+    from gcp_setup.emulator.core.world import World
 
 
 @dataclass

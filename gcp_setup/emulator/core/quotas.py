@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.world import Backend, World, backend
+from gcp_setup.emulator.core.world import Backend, World, backend
 
 HELP_URL = "https://cloud.google.com/docs/quota#requesting_higher_quota"
 QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"

@@ -22,7 +22,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from gcp_setup.emulator.core import discovery, errors
-from gcp_setup.emulator.world import World
+from gcp_setup.emulator.core.world import World
 
 SERVICES = (
     "serviceusage",  # Service Usage v1

@@ -13,7 +13,7 @@ from typing import Any
 
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core import errors
-from gcp_setup.emulator.world import Backend, World, backend
+from gcp_setup.emulator.core.world import Backend, World, backend
 
 IN_PROGRESS, COMPLETED, CANCELLED = "in_progress", "completed", "cancelled"
 TERMINAL = frozenset({COMPLETED, CANCELLED, "failed", "incomplete"})

@@ -15,7 +15,7 @@ from gcp_setup.emulator import guesses
 from gcp_setup.emulator.apikeys.models import Key
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.key_callers import api_key_invalid
-from gcp_setup.emulator.realism import AUTH_ONLY, RESTRICTED_STANDARD
+from gcp_setup.emulator.core.realism import AUTH_ONLY, RESTRICTED_STANDARD
 
 
 def standard_key_retired(service: str) -> errors.InvalidArgument:

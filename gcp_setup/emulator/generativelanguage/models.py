@@ -11,7 +11,7 @@ from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.gemini import catalogue
 from gcp_setup.emulator.core.gemini.catalogue import model_id
-from gcp_setup.emulator.world import Backend, World, backend
+from gcp_setup.emulator.core.world import Backend, World, backend
 
 NEWER_MODEL = "Please update your code to use a newer model for the latest features and improvements."
 

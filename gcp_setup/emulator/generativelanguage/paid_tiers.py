@@ -15,8 +15,8 @@ from collections import defaultdict, deque
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.world import Backend, World, backend
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import Backend, World, backend
 
 FREE = "free"
 TIER_1 = "tier1"

@@ -21,8 +21,8 @@ from cryptography.x509.oid import NameOID
 
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.iam_policy import Policy
+from gcp_setup.emulator.core.world import Backend, World, backend
 from gcp_setup.emulator.resourcemanager.models import Project, ProjectsBackend, member_check
-from gcp_setup.emulator.world import Backend, World, backend
 
 EMAIL_DOMAIN = "iam.gserviceaccount.com"
 SA_ETAG = "MDEwMjE5MjA="

@@ -22,8 +22,8 @@ from typing import Any
 from google.auth import crypt
 
 from gcp_setup.emulator.core.cel import condition_holds, map_attributes
+from gcp_setup.emulator.core.world import Backend, World, backend
 from gcp_setup.emulator.iam.models import ServiceAccountsBackend
-from gcp_setup.emulator.world import Backend, World, backend
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 REFRESH_TOKEN = "refresh_token"

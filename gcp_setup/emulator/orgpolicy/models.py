@@ -17,8 +17,8 @@ from typing import Any
 from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.times import rfc3339
+from gcp_setup.emulator.core.world import Backend, World, backend
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import Backend, World, backend
 
 API_KEY_BINDING = "iam.managed.disableServiceAccountApiKeyCreation"
 MODELLED = frozenset({API_KEY_BINDING})

@@ -17,7 +17,7 @@ from gcp_setup.emulator.core import errors, roles
 from gcp_setup.emulator.core.iam_policy import Policy, ProjectRules
 from gcp_setup.emulator.core.roles import OWNER
 from gcp_setup.emulator.core.times import rfc3339
-from gcp_setup.emulator.world import Backend, World, backend
+from gcp_setup.emulator.core.world import Backend, World, backend
 
 ACTIVE = "ACTIVE"
 DELETE_REQUESTED = "DELETE_REQUESTED"

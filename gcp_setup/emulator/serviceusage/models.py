@@ -10,8 +10,8 @@ from typing import Any
 
 from gcp_setup.emulator.billing.models import BillingBackend
 from gcp_setup.emulator.core import errors
+from gcp_setup.emulator.core.world import Backend, World, backend
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import Backend, World, backend
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 from gcp_setup.emulator.core import errors
 from gcp_setup.emulator.core.cel import CelError, compile_expression
+from gcp_setup.emulator.core.world import Backend, World, backend
 from gcp_setup.emulator.oauth.models import OAuthBackend
 from gcp_setup.emulator.resourcemanager.models import Project
-from gcp_setup.emulator.world import Backend, World, backend
 
 SOFT_DELETE_S = 30 * 24 * 3600
 _ID = re.compile(r"^[a-z0-9-]{4,32}$")

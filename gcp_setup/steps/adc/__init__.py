@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gcp_setup import defaults
-from gcp_setup.config import Config, gcloud_config_dir
+from gcp_setup.settings.config import Config, gcloud_config_dir
 from gcp_setup.steps.base import Action, Context, Step, StepInputError
 from gcp_setup.steps.service_account import account_email
 

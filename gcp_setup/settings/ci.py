@@ -1,4 +1,4 @@
-"""The checks of the CI settings (gcp_setup/settings.py's table names them): the GitHub repository and
+"""The checks of the CI settings (gcp_setup/settings/table.py's table names them): the GitHub repository and
 GitLab project a Workload Identity provider is pinned to, the GitLab issuer and its inline keys, and
 --github-env, which only means something inside GitHub Actions. Each refuses what Google or the CI
 system would, with a one-line message naming the fix."""

@@ -1,4 +1,4 @@
-"""The frozen `Config` a run works from, made from the settings table (gcp_setup/settings.py); the two
+"""The frozen `Config` a run works from, made from the settings table (gcp_setup/settings/table.py); the two
 files settings come from besides flags and the environment; and the checks that turn resolved values
 into a Config.
 
@@ -24,13 +24,13 @@ from typing import Any
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import UsageError
-from gcp_setup.settings import (
+from gcp_setup.settings.checks import check_labels
+from gcp_setup.settings.table import (
     BY_NAME,
     FILE_SETTINGS,
     GENERATED_SUFFIX,
     SETTINGS,
     Setting,
-    check_labels,
     merged_services,
 )
 
@@ -81,7 +81,7 @@ Config = make_dataclass(
     frozen=True,
     namespace={
         "__doc__": "Everything a run needs to know, validated: one field per setting of "
-        "gcp_setup/settings.py (its help says what it means), and `sources`: setting -> where its "
+        "gcp_setup/settings/table.py (its help says what it means), and `sources`: setting -> where its "
         'value came from ("flag --project", "env GOOGLE_CLOUD_PROJECT", ...). Commands build it with '
         "build_config; tests may construct it directly."
     },

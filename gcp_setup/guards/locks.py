@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from gcp_setup.secrets import write_target
+from gcp_setup.secrets.files import write_target
 
 
 @contextmanager

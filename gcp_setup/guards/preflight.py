@@ -14,9 +14,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from gcp_setup.config import Config
 from gcp_setup.errors import UsageError
-from gcp_setup.secrets import directory_problem, write_target
+from gcp_setup.secrets.files import directory_problem, write_target
+from gcp_setup.settings.config import Config
 
 
 def check_secret_destinations(config: Config, credentials_file: Path | None) -> None:

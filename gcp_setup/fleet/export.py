@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from gcp_setup.config import Config
-from gcp_setup.terraform_export import Import, export
+from gcp_setup.export.terraform import Import, export
+from gcp_setup.settings.config import Config
 
 MODULE_NAME = "gemini"
 VARIABLE = "projects"

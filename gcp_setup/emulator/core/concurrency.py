@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from gcp_setup.emulator.realism import Realism
+from gcp_setup.emulator.core.realism import Realism
 
 
 @dataclass

@@ -23,7 +23,7 @@ from gcp_setup import envvars
 from gcp_setup.cli import cli
 from gcp_setup.commands.emulator import write_adc_file
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
-from gcp_setup.emulator.realism import Realism
+from gcp_setup.emulator.core.realism import Realism
 from gcp_setup.emulator.server import Emulator
 
 PROJECT = "gemini-demo-1"

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import envvars
-from gcp_setup.federations import GITHUB, GITLAB
-from gcp_setup.secrets import Secret, append_workflow_file
+from gcp_setup.google.federations import GITHUB, GITLAB
+from gcp_setup.secrets.github_env import append_workflow_file
+from gcp_setup.secrets.secret import Secret
 
 if TYPE_CHECKING:
-    from gcp_setup.config import Config
     from gcp_setup.engine import RunResult
+    from gcp_setup.settings.config import Config
     from gcp_setup.verify.core import CheckResult
     from gcp_setup.verify.smoke import SmokeTest
 

@@ -1,5 +1,5 @@
 """The parsers and checks of the settings a fleet and an ephemeral project add to the table in
-gcp_setup/settings.py: --ttl, --project-prefix, --parallelism."""
+gcp_setup/settings/table.py: --ttl, --project-prefix, --parallelism."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from gcp_setup.errors import UsageError
+from gcp_setup.settings.checks import project_id_problem
 
 MAX_PARALLELISM = 64
 PARALLELISM = 32
@@ -43,8 +44,6 @@ def as_parallelism(text: Any) -> int:
 
 def check_project_prefix(prefix: str | None) -> str | None:
     """A prefix that, with GENERATED_SUFFIX characters after it, makes a valid project ID."""
-    from gcp_setup.settings import project_id_problem
-
     if prefix is None:
         return None
     problem = project_id_problem(prefix + "a" * GENERATED_SUFFIX)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcp_setup import envvars
-from gcp_setup.config import Config
 from gcp_setup.engine import RunResult
-from gcp_setup.secrets import Secret, env_line
+from gcp_setup.secrets.env_file import env_line
+from gcp_setup.secrets.secret import Secret
+from gcp_setup.settings.config import Config
 from gcp_setup.steps.base import Context
 from gcp_setup.steps.exported import exported_values, key_string, openai_base_url
 from gcp_setup.verify.models import FALLBACK_MODEL

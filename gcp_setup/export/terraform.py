@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
 from gcp_setup.errors import GoogleApiError
-from gcp_setup.federations import GITHUB, GITLAB, Federation
 from gcp_setup.google.apikeys import key_id, key_name
+from gcp_setup.google.federations import GITHUB, GITLAB, Federation
 from gcp_setup.google.iam import service_account_member, service_account_name
 from gcp_setup.google.workload_identity import pool_name, provider_name
 from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
 if TYPE_CHECKING:
-    from gcp_setup.config import Config
     from gcp_setup.google.session import GoogleSession
+    from gcp_setup.settings.config import Config
 
 log = logging.getLogger(__name__)
 

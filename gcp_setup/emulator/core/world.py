@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from gcp_setup import defaults
 from gcp_setup.emulator.core.operations import Operations
-from gcp_setup.emulator.realism import Dice, Realism
+from gcp_setup.emulator.core.realism import Dice, Realism
 
 DEFAULT_CALLER = defaults.EMULATOR_CALLER
 """Who an unauthenticated request acts as (gcloud with auth/disable_credentials, anonymous clients)."""

@@ -1,7 +1,7 @@
 """The settings, each declared once: name, type, default, environment variables, flags, help, how its
 text is parsed, its check, and the commands that take it.
 
-The frozen `Config` (gcp_setup/config.py) and every command's click options (gcp_setup/commands/
+The frozen `Config` (gcp_setup/settings/config.py) and every command's click options (gcp_setup/commands/
 options.py) are made from this table. Precedence, first wins: a flag, the environment (the variables
 in `env`, then GCP_SETUP_<NAME>), gcp-setup.toml (or --config FILE), the active gcloud configuration's
 core/project, the default. A parser turns text (or a TOML value) into the value; a check then refuses
@@ -10,29 +10,47 @@ what Google would, or normalises, with a one-line message naming the fix.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gcp_setup import defaults, envvars
-from gcp_setup.errors import UsageError
-from gcp_setup.fleet_settings import (
-    GENERATED_SUFFIX,
-    PARALLELISM,
-    as_duration,
-    as_parallelism,
-    check_project_prefix,
+from gcp_setup.settings.checks import (
+    CREDENTIAL_MODES,
+    IMPORT_STYLES,
+    as_path,
+    check_billing_account,
+    check_credentials,
+    check_display_name,
+    check_emulator_host,
+    check_folder,
+    check_impersonator,
+    check_import_style,
+    check_key_type,
+    check_labels,
+    check_location,
+    check_organization,
+    check_project,
+    check_roles,
+    check_service_account_id,
+    check_services,
 )
-from gcp_setup.settings_ci import (
+from gcp_setup.settings.ci import (
     check_github_env,
     check_github_repo,
     check_gitlab_issuer,
     check_gitlab_jwks,
     check_gitlab_project,
 )
-from gcp_setup.settings_parsers import (
+from gcp_setup.settings.fleet import (
+    GENERATED_SUFFIX,
+    PARALLELISM,
+    as_duration,
+    as_parallelism,
+    check_project_prefix,
+)
+from gcp_setup.settings.parsers import (
     VERBOSITIES,
     as_account,
     as_bool,
@@ -46,159 +64,6 @@ from gcp_setup.settings_parsers import (
 )
 
 ENV_PREFIX = "GCP_SETUP_"
-CREDENTIAL_MODES = ("user", "impersonate", "key-file", "none")
-IMPORT_STYLES = ("blocks", "script")
-"""export terraform: `import {}` blocks (Terraform >= 1.5), or a script of `terraform import` commands."""
-
-# Google's documented rules: https://cloud.google.com/resource-manager/docs/creating-managing-projects
-RESERVED_PROJECT_WORDS = ("google", "null", "undefined", "ssl")
-_SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
-_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
-_ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$")
-_DISPLAY_NAME = re.compile(r"^[A-Za-z0-9'\" !-]{4,30}$")
-_LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-_MEMBER = re.compile(r"^(?:(?:user|serviceAccount|group):)?[^@\s:]+@[^@\s]+\.[^@\s]+$")
-_HOST_PORT = re.compile(r"^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
-
-
-# --- checks: the parsed value -> the value Config holds, or a UsageError naming the fix ---------------
-
-
-def project_id_problem(project: str) -> str | None:
-    """What is wrong with a project ID, or None when it is valid."""
-    if not 6 <= len(project) <= 30:
-        return f"is {len(project)} characters long; it must have 6 to 30"
-    if not project[0].isascii() or not project[0].islower() or not project[0].isalpha():
-        return "must start with a lowercase letter"
-    bad = sorted({c for c in project if not (c.isascii() and (c.islower() or c.isdigit() or c == "-"))})
-    if bad:
-        return f"contains {''.join(bad)!r}; only lowercase letters, digits and hyphens are allowed"
-    if project.endswith("-"):
-        return "must not end with a hyphen"
-    for word in RESERVED_PROJECT_WORDS:
-        if word in project:
-            return f"must not contain the reserved word {word!r}"
-    return None
-
-
-def check_project(project: str | None) -> str | None:
-    problem = project_id_problem(project) if project is not None else None
-    if problem:
-        raise UsageError(f"project ID {project!r} {problem}")
-    return project
-
-
-def _parent(kind: str) -> Callable[[str | None], str | None]:
-    def normalised(value: str | None) -> str | None:
-        if value is None:
-            return None
-        number = value.removeprefix(f"{kind}/")
-        if not number.isdigit():
-            raise UsageError(f"{kind[:-1]} {value!r} is not numeric; use e.g. --{kind[:-1]} 123456789012")
-        return f"{kind}/{number}"
-
-    return normalised
-
-
-def check_billing_account(value: str | None) -> str | None:
-    if value is None:
-        return None
-    account = value.removeprefix("billingAccounts/").upper()
-    if not _BILLING_ACCOUNT.match(account):
-        raise UsageError(
-            f"billing account {value!r} is not like 012345-6789AB-CDEF01; "
-            "list yours with `gcloud billing accounts list`"
-        )
-    return account
-
-
-def check_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    for key, value in labels.items():
-        if len(key) > 63:
-            raise UsageError(
-                f"label key {key[:20]}... is {len(key)} characters long; Google allows at most 63"
-            )
-        if not _LABEL_KEY.match(key):
-            raise UsageError(
-                f"label key {key!r} must be lowercase letters, digits, _ or -, starting with a letter"
-            )
-        if len(value) > 63:
-            raise UsageError(
-                f"label value of {key} is {len(value)} characters long; Google allows at most 63"
-            )
-        if not _LABEL_VALUE.match(value):
-            raise UsageError(f"label value {value!r} (of {key}) must be lowercase letters, digits, _ or -")
-    return dict(labels)
-
-
-def _matching(pattern: re.Pattern, message: str) -> Callable[[str | None], str | None]:
-    """A check that a value, when given, matches `pattern`; `message` is formatted with it."""
-
-    def check(value: str | None) -> str | None:
-        if value is not None and not pattern.match(value):
-            raise UsageError(message.format(value=value))
-        return value
-
-    return check
-
-
-def check_location(location: str | None) -> str:
-    if not location:
-        raise UsageError("location is empty; use e.g. --location global or --location us-central1")
-    if not _LOCATION.match(location):
-        raise UsageError(f"location {location!r} is not a location name; use e.g. global or us-central1")
-    return location
-
-
-def check_services(services: tuple[str, ...]) -> tuple[str, ...]:
-    for name in services:
-        if "." not in name:
-            raise UsageError(
-                f"service {name!r} is not a service name; use e.g. --services storage.googleapis.com"
-            )
-    return services
-
-
-def check_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
-    for role in roles:
-        if not _ROLE.match(role):
-            raise UsageError(f"role {role!r} is not a role name; use e.g. --role roles/aiplatform.user")
-    return roles
-
-
-def _one_of(what: str, choices: tuple[str, ...], flag: str) -> Callable[[str | None], str]:
-    """A check that a value is one of `choices`; none given is the first, the default."""
-
-    def check(value: str | None) -> str:
-        value = value or choices[0]
-        if value not in choices:
-            raise UsageError(f"{what} {value!r} is unknown; use one of {', '.join(choices)} ({flag})")
-        return value
-
-    return check
-
-
-check_key_type = _one_of("API key type", defaults.API_KEY_TYPES, "--api-key-type")
-check_credentials = _one_of("credentials mode", CREDENTIAL_MODES, "--credentials")
-check_import_style = _one_of("import style", IMPORT_STYLES, "--import-style")
-
-
-def as_path(value: str | None) -> Path | None:
-    return Path(value) if value else None
-
-
-def check_emulator_host(value: str | None) -> str | None:
-    if not value:
-        return None
-    host = value.removeprefix("http://").rstrip("/")
-    if not _HOST_PORT.match(host):
-        raise UsageError(
-            f"emulator host {host!r} is not HOST:PORT; use e.g. --emulator-host 127.0.0.1:8085 "
-            f"or export {envvars.EMULATOR_HOST}=127.0.0.1:8085"
-        )
-    return host
 
 
 # --- the table ---------------------------------------------------------------------------------------
@@ -262,12 +127,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("create", bool, "Create the project if it does not exist.", EXPORT,
             default=False, parse=as_bool, kind="switch"),
     Setting("organization", str | None, "Parent organization of a created project (or reaped ones).", REAP,
-            check=_parent("organizations"), metavar="ORG_ID"),
+            check=check_organization, metavar="ORG_ID"),
     Setting("folder", str | None, "Parent folder of a created project (wins over --organization).", REAP,
-            check=_parent("folders"), metavar="FOLDER_ID"),
+            check=check_folder, metavar="FOLDER_ID"),
     Setting("display_name", str | None, "Display name of a created project.", EXPORT, metavar="NAME",
-            check=_matching(_DISPLAY_NAME, "display name {value!r} must be 4 to 30 letters, digits, "
-                            "spaces, quotes, hyphens or exclamation points")),
+            check=check_display_name),
     Setting("labels", Mapping[str, str], "Label of a created project, repeatable.", EXPORT,
             default={}, parse=as_labels, check=check_labels, kind="list", flags=("--label",),
             metavar="KEY=VALUE"),
@@ -285,8 +149,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_account", str | None, "Service account ID.", EXPORT | {"destroy"},
             default=defaults.SERVICE_ACCOUNT_ID, parse=as_account, metavar="ID",
             off_flag="--no-service-account",
-            check=_matching(_SERVICE_ACCOUNT_ID, "service account ID {value!r} must be 6-30 lowercase "
-                            "letters, digits or hyphens, starting with a letter")),
+            check=check_service_account_id),
     Setting("roles", tuple[str, ...], "Role for the service account, repeatable.", EXPORT | {"destroy"},
             default=defaults.ROLES, parse=as_list, check=check_roles, kind="list", flags=("--role",),
             metavar="ROLE"),
@@ -317,8 +180,7 @@ SETTINGS: tuple[Setting, ...] = (
             "(mode 0600).", PROVISION | {"destroy"}, check=as_path, path=True, metavar="FILE"),
     Setting("impersonator", str | None, "Who may impersonate the service account (default: gcloud's "
             "account), e.g. user:me@example.com.", PROVISION, metavar="MEMBER",
-            check=_matching(_MEMBER, "impersonator {value!r} is not an account; "
-                            "use e.g. user:you@example.com")),
+            check=check_impersonator),
     Setting("github_repo", str | None, "Let this repository's GitHub Actions act as the service account "
             "(keyless, via WIF).", EXPORT | {"destroy"}, check=check_github_repo, metavar="OWNER/REPO"),
     Setting("import_style", str, "export terraform: import {} blocks in imports.tf (Terraform >= 1.5), or "

@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gcp_setup.config import Config, TomlSection
 from gcp_setup.errors import UsageError
+from gcp_setup.settings.config import Config, TomlSection
 from gcp_setup.steps.base import Outcome
 
 CHANGED = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)

@@ -8,10 +8,10 @@ import threading
 import time
 from typing import Any, TextIO
 
-from gcp_setup.config import Config
 from gcp_setup.engine import RunResult, StepResult
-from gcp_setup.secrets import Secret
-from gcp_setup.settings import FILE_SETTINGS
+from gcp_setup.secrets.secret import Secret
+from gcp_setup.settings.config import Config
+from gcp_setup.settings.table import FILE_SETTINGS
 from gcp_setup.steps.base import Outcome
 
 MARKS: dict[Outcome, str] = {
@@ -199,10 +199,10 @@ def render_secrets(run: RunResult) -> str:
 
 
 def to_json(run: RunResult, config: Config, command: str, verify: dict[str, Any] | None = None) -> str:
-    """The steps' document of `command` (gcp_setup/schema); after apply's smoke test also "verify"
+    """The steps' document of `command` (gcp_setup/output/schema); after apply's smoke test also "verify"
     (verify's own document without the project and emulator said here), and "ok" then requires that the
     smoke test passed too."""
-    from gcp_setup import schema
+    from gcp_setup.output import schema
 
     return schema.dumps(schema.document(command, document(run, config, verify)))
 

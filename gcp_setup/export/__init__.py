@@ -1,0 +1,1 @@
+"""Handing what gcp-setup made over to other tools: Terraform."""

@@ -1,0 +1,1 @@
+"""Checks that stop a run before it does harm: preflight, permissions, locks."""
