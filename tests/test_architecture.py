@@ -1,8 +1,8 @@
 """The package's shape, read with ast: no file in gcp_setup over 400 lines, no import cycle, and no import
-from a lower layer to a higher one (commands → output, export, fleet, verify and guards → engine → steps →
-Google clients → settings, secrets and errors). The emulator
-imports nothing of gcp-setup but the foundation (errors, defaults, envvars), and only the command line
-starts it; how its services import each other is tests/test_emulator_imports.py's rule."""
+from a lower layer to a higher one (commands → fleet → workflow → output, export, verify and guards → engine
+→ steps → Google clients → settings, secrets and errors). The emulator imports nothing of gcp-setup but the
+foundation (errors, defaults, envvars), and only the command line starts it; how its services import each
+other is tests/test_emulator_imports.py's rule."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ TOP_MODULES = {"__init__", "__main__", "cli", "errors", "envvars", "defaults"}
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__", "cli", "commands"),
-    ("output", "export", "fleet", "verify", "guards"),
+    ("fleet",),
+    ("workflow",),
+    ("output", "export", "verify", "guards"),
     ("engine",),
     ("steps",),
     ("google",),

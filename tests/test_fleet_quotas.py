@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 
-from gcp_setup.commands.fleet import apply_work
 from gcp_setup.commands.options import load_config
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.fleet.report import Quiet
 from gcp_setup.fleet.run import fleet_session, run_fleet
+from gcp_setup.fleet.work import apply_work
 
 PROJECTS = [f"quota-fleet-{i:02d}" for i in range(1, 21)]
 CREATES_PER_MINUTE = 4

@@ -7,10 +7,12 @@ import functools
 
 import click
 
-from gcp_setup.commands.common import finish, format_option, plan_then_apply
+from gcp_setup.commands.common import finish, format_option
+from gcp_setup.commands.fleet import one_or_many
 from gcp_setup.commands.options import config_of, settings_command
 from gcp_setup.errors import EXIT_FAILED
 from gcp_setup.steps import teardown_steps
+from gcp_setup.workflow.project import plan_then_apply
 
 
 @settings_command("destroy")
@@ -21,18 +23,14 @@ from gcp_setup.steps import teardown_steps
 @click.option("--yes", "-y", is_flag=True, help="Destroy without asking (required when not interactive).")
 @format_option
 @click.pass_context
+@one_or_many("destroy")
 def destroy(
     click_ctx: click.Context, delete_project: bool, force: bool, yes: bool, output_format: str, **settings
 ) -> None:
     """Remove what gcp-setup created: the API key, the service account and its role bindings, the
     credentials file; the project only with --delete-project. A second destroy changes nothing."""
-    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
     from gcp_setup.output import report
 
-    if fleet_file(click_ctx):
-        return run_fleet_command(
-            click_ctx, "destroy", output_format, yes=yes, delete_project=delete_project, force=force
-        )
     config = config_of(click_ctx)
     human = output_format == "table"
     if human:

@@ -12,17 +12,41 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gcp_setup.commands.common import secret_files_locked
-from gcp_setup.commands.options import resolution, resolve
+from gcp_setup.commands.options import resolution, resolve, values_of
 from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED, UsageError
+from gcp_setup.fleet.work import plan_work, teardown, work_of
 from gcp_setup.settings.config import Config, Resolved, TomlSection, build_config
+from gcp_setup.workflow.project import secret_files_locked
+
+
+def one_or_many(command: str):
+    """The one place plan, status, apply and destroy ask "one project or a fleet?": with a fleet file the
+    command runs on its entries here, and the decorated function (the single run) is not called."""
+
+    def decorate(single: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(single)
+        def either(click_ctx: click.Context, **params: Any) -> None:
+            if not fleet_file(click_ctx):
+                return single(click_ctx, **params)
+            run_fleet_command(
+                click_ctx,
+                command,
+                params["output_format"],
+                yes=params.get("yes", False),
+                detailed_exitcode=command in ("plan", "status") and values_of(click_ctx)["detailed_exitcode"],
+                delete_project=params.get("delete_project", False),
+                force=params.get("force", False),
+            )
+
+        return either
+
+    return decorate
 
 
 def fleet_file(click_ctx: click.Context) -> bool:
@@ -70,11 +94,11 @@ def run_fleet_command(
     human = output_format == "table"
     session = fleet_session(*fleet_endpoints(configs))
     parallelism = click_ctx.params["parallelism"]
-    teardown = functools.partial(_teardown, delete_project, force)
+    teardown_of = functools.partial(teardown, delete_project, force)
     if command in ("apply", "destroy") and not yes:
         planned = _run(
             configs,
-            _plan_work("plan", teardown if command == "destroy" else None),
+            plan_work("plan", teardown_of if command == "destroy" else None),
             session,
             parallelism,
             human,
@@ -82,7 +106,7 @@ def run_fleet_command(
         if not any(r.changes_pending for r in planned) or any(not r.ok for r in planned):
             return _finish(click_ctx, "plan", planned, output_format, configs, detailed_exitcode)
         _confirm(planned, human, "Destroy" if command == "destroy" else "Apply")
-    work = _work(command, teardown)
+    work = work_of(command, teardown_of)
     writes = command != "destroy"
     locked = secret_files_locked(*configs[:1], human, *configs[1:], writes=writes) if configs else None
     with locked or contextlib.nullcontext():
@@ -119,54 +143,6 @@ def run_fleet_verify(
     _finish(click_ctx, "verify", results, output_format, configs, False)
 
 
-def _teardown(delete_project: bool, force: bool, config: Config) -> list:
-    from gcp_setup.steps import teardown_steps
-
-    return teardown_steps(delete_project, force)
-
-
-def _work(command: str, teardown):
-    if command in ("plan", "status"):
-        return _plan_work(command)
-    if command == "apply":
-        return apply_work
-    return functools.partial(_destroy_work, teardown)
-
-
-def _plan_work(mode: str, steps_of=None):
-    """plan or status of each project: apply's steps, or `steps_of(config)`'s."""
-    from gcp_setup.commands.common import run_steps
-    from gcp_setup.commands.provision import all_steps
-
-    def work(config: Config, session, progress):
-        steps = (steps_of or all_steps)(config)
-        return run_steps(config, steps, mode, human=False, session=session, progress=progress), None
-
-    return work
-
-
-def apply_work(config: Config, session, progress):
-    from gcp_setup.commands.provision import apply_project
-
-    def tell(message: str) -> None:
-        progress("verify", message)
-
-    run, _, smoke = apply_project(
-        config, yes=True, human=False, session=session, progress=progress, tell=tell, locked=True
-    )
-    return run, smoke
-
-
-def _destroy_work(teardown, config: Config, session, progress):
-    from gcp_setup.commands.common import plan_then_apply
-
-    steps = functools.partial(teardown, config)
-    run, _, _ = plan_then_apply(
-        config, steps, yes=True, human=False, destroy=True, session=session, progress=progress, locked=True
-    )
-    return run, None
-
-
 def _run(configs, work, session, parallelism: int, human: bool):
     from gcp_setup.fleet.report import FleetProgress, Quiet
     from gcp_setup.fleet.run import run_fleet
@@ -181,14 +157,10 @@ def _run(configs, work, session, parallelism: int, human: bool):
 
 def _confirm(planned, human: bool, verb: str) -> None:
     from gcp_setup.fleet.report import render_table
+    from gcp_setup.workflow.confirm import confirm
 
-    if not (sys.stdin.isatty() and human):
-        raise UsageError("changes are pending and nobody can confirm them here; pass --yes to make them")
-    click.echo(render_table(planned), err=True)
     pending = sum(r.changes_pending for r in planned)
-    if not click.confirm(f"{verb} the changes to {pending} project(s)?", default=False, err=True):
-        click.echo("Cancelled; nothing was changed.", err=True)
-        raise click.exceptions.Exit(EXIT_FAILED)
+    confirm(render_table(planned), human, f"{verb} the changes to {pending} project(s)?")
 
 
 def _finish(click_ctx, command: str, results, output_format: str, configs, detailed_exitcode: bool) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from gcp_setup.commands.common import new_session, run_steps
 from gcp_setup.commands.options import SettingsCommand, config_of, settings_params
 from gcp_setup.errors import EXIT_FAILED
+from gcp_setup.workflow.project import new_session, run_steps
 
 
 @click.command("output", cls=SettingsCommand, params=settings_params("output"))
@@ -23,10 +23,10 @@ from gcp_setup.errors import EXIT_FAILED
 def output(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show what apply set up: the project, the service account, the API key's name (its string only
     with --show-secrets), the endpoints, console links, and openai / google-genai code that uses them."""
-    from gcp_setup.commands.provision import all_steps
     from gcp_setup.output import schema
     from gcp_setup.output import values as outputs
     from gcp_setup.verify.smoke import step_output
+    from gcp_setup.workflow.project import all_steps
 
     config = config_of(click_ctx)
     session = new_session(config)

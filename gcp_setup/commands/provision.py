@@ -15,35 +15,20 @@ import functools
 
 import click
 
-from gcp_setup.commands.common import (
-    finish,
-    format_option,
-    new_session,
-    plan_then_apply,
-    run_steps,
-    warn_about,
-    warn_about_environment,
-)
-from gcp_setup.commands.options import config_of, settings_command, values_of
+from gcp_setup.commands.common import finish, format_option, warn_about, warn_about_environment
+from gcp_setup.commands.fleet import one_or_many
+from gcp_setup.commands.options import config_of, settings_command
 from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED
 from gcp_setup.settings.config import Config
-from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
-from gcp_setup.verify.smoke import SmokeTest, step_output
-
-RETIRE_STEP = "old_keys"
-"""The step that waits for the smoke test (steps/retire_keys.py); present in a run that planned it."""
+from gcp_setup.verify.smoke import step_output
+from gcp_setup.workflow.project import all_steps, apply_project, new_session, run_steps
 
 
 def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render) -> None:
     """plan and status: resolve the settings, run every step without changing anything, print, and exit
-    1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0). Of a fleet file,
-    every project (commands/fleet.py)."""
-    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
+    1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0)."""
     from gcp_setup.output import report
 
-    if fleet_file(click_ctx):
-        detailed = values_of(click_ctx)["detailed_exitcode"]
-        return run_fleet_command(click_ctx, mode, output_format, detailed_exitcode=detailed)
     config = config_of(click_ctx)
     warn_about(config)
     if output_format == "table":
@@ -66,6 +51,7 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
 @settings_command("plan")
 @format_option
 @click.pass_context
+@one_or_many("plan")
 def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup.output import report
@@ -76,6 +62,7 @@ def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
 @settings_command("status")
 @format_option
 @click.pass_context
+@one_or_many("status")
 def status(click_ctx: click.Context, output_format: str, **settings) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup.output import report
@@ -87,17 +74,15 @@ def status(click_ctx: click.Context, output_format: str, **settings) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required when not interactive).")
 @format_option
 @click.pass_context
+@one_or_many("apply")
 def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -> None:
     """Make the project ready for Gemini: every step, in dependency order, idempotently, then prove
     it works with verify's checks (--no-verify skips them).
 
     Without --yes it first shows the plan and asks; with --yes it applies at once. A second run
     changes nothing."""
-    from gcp_setup.commands.fleet import fleet_file, run_fleet_command
     from gcp_setup.output import github_actions, report
 
-    if fleet_file(click_ctx):
-        return run_fleet_command(click_ctx, "apply", output_format, yes=yes)
     config = config_of(click_ctx)
     warn_about(config)
     human = output_format == "table"
@@ -137,78 +122,8 @@ def _print_next_steps(config: Config, run) -> None:
         click.echo(outputs.next_steps(values))
 
 
-def say(message: str) -> None:
-    from gcp_setup.output import report
-
-    report.clear_live_line()
-    click.echo(message, err=True)
-
-
-def apply_project(
-    config: Config, *, yes: bool, human: bool, session=None, progress=None, tell=say, locked: bool = False
-):
-    """apply's work on one project: plan, apply, the smoke test, then the steps that wait for it.
-    Returns (the run, how to render it, the smoke test or None)."""
-    run, render, session = plan_then_apply(
-        config,
-        lambda: provision_steps(config),
-        yes=yes,
-        human=human,
-        plan_also=after_smoke_test_steps,
-        session=session,
-        progress=progress,
-        locked=locked,
-    )
-    on_check = _live_check if human and progress is None else None  # a fleet has its own line
-    smoke = SmokeTest.run(config, run, session, tell, on_check) if run.ok and config.verify else None
-    if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
-        run = _after_smoke_test(config, run, smoke, human, session, progress)
-    return run, render, smoke
-
-
-def _live_check(result) -> None:
-    from gcp_setup.output import report
-
-    report.show_live_line(f"[verify] {result.name}: {result.status} ({result.latency_ms} ms)")
-
-
 def announce_generated(project: str, human: bool) -> None:
     """--project-prefix made the ID: say it (in GitHub Actions, publish_apply hands it to the next steps
     as the output project_id)."""
     if human:
         click.echo(f"project ID generated: {project}", err=True)
-
-
-def all_steps(config: Config) -> list:
-    """What plan and status show: every step, those apply runs after its smoke test included."""
-    return provision_steps(config) + after_smoke_test_steps()
-
-
-def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, session, progress=None):
-    """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
-    passed or was not asked for, else only planned and reported as blocked by it."""
-    from dataclasses import replace
-
-    from gcp_setup.engine import RunResult
-
-    if not run.ok:
-        return run
-    proven = smoke is None or smoke.proves_the_keys
-    later = run_steps(
-        config,
-        after_smoke_test_steps(),
-        "apply" if proven else "plan",
-        human=human,
-        session=session,
-        upstream=run,
-        progress=progress,
-    )
-    results = later.results
-    if not proven:
-        results = [
-            replace(r, outcome=Outcome.BLOCKED, detail=f"blocked by the smoke test: kept {r.detail}")
-            if r.outcome is Outcome.PLANNED
-            else r
-            for r in results
-        ]
-    return RunResult(run.mode, run.results + results)

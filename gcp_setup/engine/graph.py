@@ -26,7 +26,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from gcp_setup.engine.speculation import Speculation, Speculations
+from gcp_setup.engine.speculation import (
+    Speculation,
+    Speculations,
+    absent_state_of,
+    created_anew_of,
+    state_after_of,
+)
 from gcp_setup.errors import GcpSetupError, UsageError
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step
 
@@ -232,7 +238,7 @@ class Engine:
                 step.describe(ctx, state),
                 outputs=step.outputs(ctx, state),
             )
-            created_anew = step.created_anew(ctx, state)
+            created_anew = created_anew_of(step, ctx, state)
         except Exception as exc:  # a step's failure is its outcome; the run goes on with the rest
             message, hint = _explain(exc)
             outputs = {} if state is _NOT_OBSERVED else _safe_outputs(step, ctx, state)
@@ -256,7 +262,7 @@ def _apply_all(step: Step, ctx: Context, state: Any, actions: list[Action]) -> A
     for action in actions:
         answer = step.apply(ctx, action)
         if state is not UNKNOWN:
-            state = step.state_after(ctx, state, action, answer)
+            state = state_after_of(step, ctx, state, action, answer)
     return step.observe(ctx) if state is UNKNOWN else state
 
 
@@ -278,7 +284,7 @@ class _StepRun:
     changed: bool = False
     """Actions were applied (or attempted), or in a dry run planned or assumed."""
     created_anew: bool = False
-    """The step created the resource its dependents live in (Step.created_anew)."""
+    """The step created the resource its dependents live in (its created_anew hook)."""
 
 
 def _first_observation(
@@ -287,7 +293,7 @@ def _first_observation(
     """(state, assumed absent): absent_state inside a resource created anew, else the speculative
     observation when nothing it read has changed since, else a fresh one."""
     if upstream.anew:
-        state = step.absent_state(ctx)
+        state = absent_state_of(step, ctx)
         if state is not None:
             return state, True
     if speculation is not None:
@@ -320,7 +326,7 @@ def _observe(step: Step, ctx: Context, upstream_pending: bool) -> tuple[Any, boo
     except Exception:
         if not (ctx.dry_run and upstream_pending):
             raise
-        state = step.absent_state(ctx)
+        state = absent_state_of(step, ctx)
         if state is None:
             raise
         return state, True

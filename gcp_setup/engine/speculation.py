@@ -8,7 +8,7 @@ upstream changed anything and every value it looked at reads the same now (`Spec
 finished project (the no-op re-run every CI job does) the reads go out together instead of one after
 another along the dependency chain, and none is sent twice.
 
-The steps' early reads (`Step.early_reads`: what no step changes) go out with them.
+The steps' early reads (`early_reads`: what no step changes) go out with them.
 `Speculations.settle` waits until every speculation and early read has been answered; the engine calls
 it before a run's first write, so no speculative read ever races a write.
 
@@ -32,12 +32,61 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from gcp_setup.steps.base import Context, Step
+from gcp_setup.steps.base import UNKNOWN, Action, Context, Step
 
 ABSENT: Any = object()
 """What a step publishes (or is foreseen to publish) when it has not published, or will change things."""
+
+
+class SavesRequests(Protocol):
+    """The optional hooks a step may add to the core contract (steps/base.py) so that the engine sends
+    fewer requests; a step without them works the same, at the cost of reads. The engine calls them
+    through the functions below, which give each hook's neutral answer when the step has none."""
+
+    def early_reads(self, ctx: Context) -> list[Callable[[], Any]]:
+        """Reads of things no step changes (is --billing-account open?), sent with the first reads,
+        before any step's turn. Each goes through GoogleSession.read_once, so that the step's own call
+        later finds the answer instead of asking again; an error is left for that call to report."""
+        ...
+
+    def absent_state(self, ctx: Context) -> Any:
+        """The state observe would see if an upstream step had not created its resource yet (a project
+        still to be created, an API still to be enabled): used inside a resource this run creates, and by
+        `plan` when observe fails because of a pending upstream change. None: no such assumption."""
+        ...
+
+    def state_after(self, ctx: Context, state: Any, action: Action, answer: Any) -> Any:
+        """The state once `action` is applied, from the state before it and `answer` (what apply
+        returned: Google answers a write with the resource as it now is). UNKNOWN: observe again."""
+        ...
+
+    def created_anew(self, ctx: Context, state: Any) -> bool:
+        """True when this run creates the step's resource (in a dry run: is to create it) and every
+        later step's resources live inside it, so none of them exists yet: they start from their
+        absent_state instead of reading (a new project costs no read of what is inside it)."""
+        ...
+
+
+def early_reads_of(step: Step, ctx: Context) -> list[Callable[[], Any]]:
+    hook = getattr(step, "early_reads", None)
+    return hook(ctx) if hook else []
+
+
+def absent_state_of(step: Step, ctx: Context) -> Any:
+    hook = getattr(step, "absent_state", None)
+    return hook(ctx) if hook else None
+
+
+def state_after_of(step: Step, ctx: Context, state: Any, action: Action, answer: Any) -> Any:
+    hook = getattr(step, "state_after", None)
+    return hook(ctx, state, action, answer) if hook else UNKNOWN
+
+
+def created_anew_of(step: Step, ctx: Context, state: Any) -> bool:
+    hook = getattr(step, "created_anew", None)
+    return bool(hook(ctx, state)) if hook else False
 
 
 @dataclass
@@ -89,7 +138,7 @@ class Speculations:
             pool.submit(read)
             for step in ordered
             if early_reads and step.name in self._contexts
-            for read in step.early_reads(self._contexts[step.name])
+            for read in early_reads_of(step, self._contexts[step.name])
         ]
         for step in ordered:
             if step.name not in self._contexts:

@@ -236,7 +236,8 @@ class GoogleSession:
         """`read()`, sent at most once per session for `key`: a later call waits for the first one's
         answer, Google's error answers included (anything else, e.g. no answer in time, is not kept).
         Only for reads whose answer nothing gcp-setup does can change (is a billing account open?),
-        which a step may then send early (Step.early_reads) and find again when it needs it."""
+        which a step may then send early (its early_reads hook, engine/speculation.py) and find again when
+        it needs it."""
         with self._lock:
             answer = self._answers.get(key)
             first = answer is None

@@ -1,6 +1,6 @@
 """What a provisioning step is: observe -> plan -> apply, as pyinfra separates facts from operations.
 
-Writing a step (the whole contract):
+Writing a step (the whole contract a step's author must know):
 
     class ServiceAccountStep(Step):
         name = "service_account"
@@ -12,32 +12,23 @@ Writing a step (the whole contract):
 
         def observe(self, ctx):               # read-only calls; return any value (a small dataclass)
             ...
-        def early_reads(self, ctx):           # reads of what no step changes, sent with the first reads
-            ...                               # (session.read_once keeps the answer for the step)
-        def absent_state(self, ctx):          # what observe would return if nothing existed yet;
-            ...                               # used by `plan` when an upstream step is still pending
         def plan(self, ctx, state):           # pure: [] means nothing to do
             return [Action("create", f"projects/{p}/serviceAccounts/{email}", "service account x", {...})]
         def describe(self, ctx, state):       # one line for `status` and the `=` lines of `plan`
             return f"{email} exists"
         def apply(self, ctx, action):         # the mutating call(s) for one action; raise on failure;
             ...                               # returns what the write answered (or None)
-        def state_after(self, ctx, state, action, answer):   # the state once `action` is applied, from
-            ...                               # that answer; UNKNOWN (the default): observe again
-        def created_anew(self, ctx, state):   # True: this run creates the resource every later step
-            ...                               # lives in (the project): they plan from absent_state
         def outputs(self, ctx, state):        # read by later steps as ctx.output("service_account", "email")
             return {"email": email}
+
+A step may also save requests with the optional hooks engine/speculation.py owns and documents
+(`early_reads`, `absent_state`, `state_after`, `created_anew`); without them the engine observes again
+where it would have foreseen, and the step works the same.
 
 Rules the engine relies on:
 - `observe` and `plan` never mutate. After the actions are applied the plan of the state they left
   must be empty, otherwise the step fails ("did not converge"). A second `apply` therefore plans
-  nothing and sends no mutating request. That state is what `state_after` makes of the writes'
-  answers (Google answers a write with the resource as it now is: an operation's response, the
-  account serviceAccounts.create made), or, when it returns UNKNOWN, a fresh observe.
-- A step whose `created_anew` is True (the project, created by this run or, in a dry run, to be
-  created) holds everything after it: those steps cannot have anything yet, so they start from their
-  `absent_state` instead of reading (a new project costs no read of what is inside it).
+  nothing and sends no mutating request.
 - `observe` may run early, at the start of the run beside every other step's; the engine keeps that
   state only if no upstream step changed anything and the upstream outputs it read are the same when
   the step's turn comes, else it observes again. So read them only through `ctx.output`, and declare
@@ -206,19 +197,6 @@ class Step:
     def observe(self, ctx: Context) -> Any:
         raise NotImplementedError
 
-    def early_reads(self, ctx: Context) -> list[Callable[[], Any]]:
-        """Reads of things no step changes (is --billing-account open?), which the engine sends with the
-        first reads, before any step's turn. Each goes through GoogleSession.read_once, so that the
-        step's own call later finds the answer instead of asking again; an error is left for that
-        call to report."""
-        return []
-
-    def absent_state(self, ctx: Context) -> Any:
-        """The state observe would see if an upstream step had not created its resource yet (a project
-        still to be created, an API still to be enabled). `plan` uses it when observe fails because of
-        a pending upstream change. None: no such assumption is possible (the error is reported)."""
-        return None
-
     def plan(self, ctx: Context, state: Any) -> list[Action]:
         raise NotImplementedError
 
@@ -226,16 +204,6 @@ class Step:
         """The mutating call(s) of one action. Returns what the write answered (the resource as the API
         now has it), for `state_after`; None when there is nothing to go by."""
         raise NotImplementedError
-
-    def state_after(self, ctx: Context, state: Any, action: Action, answer: Any) -> Any:
-        """The state once `action` is applied, from the state before it and `answer` (what apply
-        returned). UNKNOWN, the default, makes the engine observe again."""
-        return UNKNOWN
-
-    def created_anew(self, ctx: Context, state: Any) -> bool:
-        """True when this run creates the step's resource (in a dry run: is to create it) and every
-        later step's resources live inside it, so none of them exists yet."""
-        return False
 
     def describe(self, ctx: Context, state: Any) -> str:
         """One line about the observed state (for `status`, and why a step is unchanged)."""

@@ -79,7 +79,7 @@ def create_key_file(iam: IamClient, project: str, email: str, key_file: Path) ->
 
 def credentials_files(ctx: Context) -> set[Path]:
     """Where either kind of credentials file (impersonation ADC, key file) goes in this configuration."""
-    from gcp_setup.steps.adc import FILE_MODES, credentials_file
+    from gcp_setup.steps.adc.kind import FILE_MODES, credentials_file
 
     return {credentials_file(ctx.config, mode) for mode in FILE_MODES}
 

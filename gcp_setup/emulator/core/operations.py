@@ -4,13 +4,11 @@ name followed by `/operations/`). An operation answers done=false for `Realism.o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gcp_setup.emulator.core import errors
-
-if TYPE_CHECKING:
-    from gcp_setup.emulator.core.world import World
 
 
 @dataclass
@@ -35,8 +33,9 @@ class Operation:
 
 
 class Operations:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, polls: Callable[[], int]) -> None:
+        """`polls()`: how many GETs a new operation answers done=false to (the world's realism, now)."""
+        self.polls = polls
         self.by_name: dict[str, Operation] = {}
         self._counter = 0
 
@@ -51,7 +50,7 @@ class Operations:
         """`prefix` is the API's own, e.g. "operations/cp." (Resource Manager), "operations/acf.p2-"."""
         self._counter += 1
         name = f"{prefix}{self._counter:016d}"
-        op = Operation(name, self.world.realism.operation_polls, response, error, metadata)
+        op = Operation(name, self.polls(), response, error, metadata)
         self.by_name[name] = op
         return op
 

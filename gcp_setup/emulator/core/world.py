@@ -127,7 +127,7 @@ class World:
     def reset(self) -> None:
         """Forget every resource; keep the realism switches."""
         with self.lock:
-            self.operations = Operations(self)
+            self.operations = Operations(lambda: self.realism.operation_polls)
             self.tokens = Tokens(self)
             self.org_policies = OrgPolicies()
             self._backends: dict[str, Backend] = {name: cls(self) for name, cls in _BACKENDS.items()}

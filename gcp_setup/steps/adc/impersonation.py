@@ -21,7 +21,7 @@ from gcp_setup.google.iam_policy import Binding, grant, missing
 from gcp_setup.google.tokeninfo import TokenInfoClient
 from gcp_setup.secrets.files import write_secret_file
 from gcp_setup.settings.config import gcloud_property
-from gcp_setup.steps.adc import CredentialsKind, credentials_file, gcloud_adc_path, read_json
+from gcp_setup.steps.adc.kind import CredentialsKind, credentials_file, gcloud_adc_path, read_json
 from gcp_setup.steps.base import Action, Context, StepInputError
 from gcp_setup.steps.service_account import account_email
 

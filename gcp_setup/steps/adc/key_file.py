@@ -7,7 +7,7 @@ enforced."""
 from __future__ import annotations
 
 from gcp_setup.google.iam import IamClient, KeyCreationBlocked, key_id_of_file
-from gcp_setup.steps.adc import CredentialsKind, credentials_file
+from gcp_setup.steps.adc.kind import CredentialsKind, credentials_file
 from gcp_setup.steps.base import Action, Context, StepError
 from gcp_setup.steps.secret_files import create_key_file
 from gcp_setup.steps.service_account import account_email

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gcp_setup.google.credentials import ADC_LOGIN, adc_file
-from gcp_setup.steps.adc import CredentialsKind
+from gcp_setup.steps.adc.kind import CredentialsKind
 from gcp_setup.steps.base import Context
 
 

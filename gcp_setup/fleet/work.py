@@ -1,0 +1,52 @@
+"""What each project of a fleet runs: the single run's workflow (gcp_setup/workflow/project.py), with the
+fleet's session and the project's progress line, and nothing asked (the fleet asks once for all)."""
+
+from __future__ import annotations
+
+import functools
+
+from gcp_setup.settings.config import Config
+from gcp_setup.steps import teardown_steps
+from gcp_setup.workflow.project import all_steps, apply_project, plan_then_apply, run_steps
+
+
+def teardown(delete_project: bool, force: bool, config: Config) -> list:
+    """destroy's steps for each project (the same for all: the flags are the command line's)."""
+    return teardown_steps(delete_project, force)
+
+
+def work_of(command: str, teardown):
+    """The work of `command` on one project of a fleet."""
+    if command in ("plan", "status"):
+        return plan_work(command)
+    if command == "apply":
+        return apply_work
+    return functools.partial(destroy_work, teardown)
+
+
+def plan_work(mode: str, steps_of=None):
+    """plan or status of each project: apply's steps, or `steps_of(config)`'s."""
+
+    def work(config: Config, session, progress):
+        steps = (steps_of or all_steps)(config)
+        return run_steps(config, steps, mode, human=False, session=session, progress=progress), None
+
+    return work
+
+
+def apply_work(config: Config, session, progress):
+    def tell(message: str) -> None:
+        progress("verify", message)
+
+    run, _, smoke = apply_project(
+        config, yes=True, human=False, session=session, progress=progress, tell=tell, locked=True
+    )
+    return run, smoke
+
+
+def destroy_work(teardown, config: Config, session, progress):
+    steps = functools.partial(teardown, config)
+    run, _, _ = plan_then_apply(
+        config, steps, yes=True, human=False, destroy=True, session=session, progress=progress, locked=True
+    )
+    return run, None
