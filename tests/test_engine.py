@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.engine import Engine, order_steps
+from gcp_setup.engine.speculation import Schedule
 from gcp_setup.errors import UsageError
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.settings.config import Config
@@ -420,8 +421,8 @@ def test_a_fleet_gate_is_held_until_each_first_read_has_gone_out_not_until_it_is
     store = Store(existing={"a", "b"})
     announcing = Announcing("a", store, go=go, answer=answer)
     steps = [announcing, Counted("b", store)]  # b ends without a request of its own
-    ctx = Context(Config(project="engine-test"), GoogleSession(first_reads_gate=gate))
-    runner = threading.Thread(target=Engine().run, args=(steps, ctx, "plan"))
+    ctx = Context(Config(project="engine-test"), GoogleSession())
+    runner = threading.Thread(target=Engine(Schedule(gate)).run, args=(steps, ctx, "plan"))
     runner.start()
     try:
         assert announcing.started.wait(5)  # the run holds the gate from before its speculations start
@@ -438,16 +439,16 @@ def test_a_fleet_gate_is_held_until_each_first_read_has_gone_out_not_until_it_is
 
 def test_a_run_whose_observes_send_nothing_gives_the_gate_back():
     gate = threading.BoundedSemaphore(1)
-    ctx = Context(Config(project="engine-test"), GoogleSession(first_reads_gate=gate))
+    ctx = Context(Config(project="engine-test"), GoogleSession())
     for mode in ("plan", "apply"):
-        result = Engine().run([Resource("a", Store()), Broken("b", Store())], ctx, mode)  # type: ignore[arg-type]
+        result = Engine(Schedule(gate)).run([Resource("a", Store()), Broken("b", Store())], ctx, mode)  # type: ignore[arg-type]
         assert not result.ok
         assert gate.acquire(blocking=False)
         gate.release()
 
 
-def fleet_context() -> Context:
-    return Context(Config(project="engine-test"), GoogleSession(speculate_after_roots=True))
+FLEET = Engine(Schedule(after_roots=True))
+"""The engine as a fleet's runs have it: speculating below the roots once they have foreseen."""
 
 
 @pytest.mark.parametrize("mode", ["apply", "plan"])
@@ -457,7 +458,7 @@ def test_in_a_fleet_nothing_below_a_root_created_anew_is_read(mode):
     store = Store()
     root = Container("root", store)
     middle, leaf = Inside("middle", store, ("root",)), Inside("leaf", store, ("middle",))
-    result = Engine().run([root, middle, leaf], fleet_context(), mode)  # type: ignore[arg-type]
+    result = FLEET.run([root, middle, leaf], context(), mode)  # type: ignore[arg-type]
     expected = Outcome.CREATED if mode == "apply" else Outcome.PLANNED
     assert [r.outcome for r in result.results] == [expected] * 3, [r.detail for r in result.results]
     assert (root.observed["root"], middle.observed["middle"], leaf.observed["leaf"]) == (1, 0, 0)
@@ -484,7 +485,7 @@ def test_in_a_fleet_the_reads_below_the_roots_go_out_together_once_the_roots_hav
         Counted("c", store, ("b",), during_observe=below_observing),
         Counted("other", store),  # a second root, read at once beside a
     ]
-    result = Engine().run(steps, fleet_context(), "apply")
+    result = FLEET.run(steps, context(), "apply")
     assert [r.outcome for r in result.results] == [Outcome.UNCHANGED] * 4, [r.detail for r in result.results]
     assert [s.observed[s.name] for s in steps] == [1, 1, 1, 1]  # the speculations were kept
 
@@ -492,7 +493,20 @@ def test_in_a_fleet_the_reads_below_the_roots_go_out_together_once_the_roots_hav
 def test_in_a_fleet_a_root_that_changes_things_leaves_its_dependents_to_their_turn():
     store = Store(existing={"b"})
     b = Counted("b", store, ("a",), reads=[("a", "exists")])
-    result = Engine().run([Counted("a", store), b], fleet_context(), "apply")
+    result = FLEET.run([Counted("a", store), b], context(), "apply")
     assert [r.outcome for r in result.results] == [Outcome.CREATED, Outcome.UNCHANGED]
     assert result.results[1].outputs["seen"] == {"a.exists": True}
     assert b.observed["b"] == 1  # once, after a's change: no speculation before it
+
+
+def test_a_full_run_fits_in_its_share_of_the_bounded_pools():
+    """engine/graph.py POOL_THREADS: every step enabled, each with its early reads, and the launcher."""
+    from gcp_setup.engine.graph import TASKS_PER_RUN
+    from gcp_setup.engine.speculation import early_reads_of
+    from gcp_setup.steps import after_smoke_test_steps, provision_steps
+
+    config = Config(project="engine-test", github_repo="octo/repo", gitlab_project="group/project")
+    steps = provision_steps(config) + after_smoke_test_steps()
+    ctx = context()
+    tasks = len(steps) + sum(len(early_reads_of(s, ctx.for_step(s))) for s in steps) + 1
+    assert tasks <= TASKS_PER_RUN

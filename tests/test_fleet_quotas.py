@@ -8,12 +8,13 @@ the emulator's forward instead of sleeping), so the test never waits a real minu
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from gcp_setup.commands.options import load_config
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.fleet.report import Quiet
-from gcp_setup.fleet.run import fleet_session, run_fleet
+from gcp_setup.fleet.run import fleet_schedule, fleet_session, run_fleet
 from gcp_setup.fleet.work import apply_work
 
 PROJECTS = [f"quota-fleet-{i:02d}" for i in range(1, 21)]
@@ -45,7 +46,8 @@ def test_low_quotas_slow_the_whole_fleet_down_instead_of_failing_it(provision_en
     configs = [load_config({**flags, "project": p}) for p in PROJECTS]
     session = fleet_session(provision_env.host, clock=EmulatorClock(provision_env))
 
-    results = run_fleet(configs, apply_work, session=session, parallelism=8, display=Quiet())
+    work = functools.partial(apply_work, fleet_schedule())
+    results = run_fleet(configs, work, session=session, parallelism=8, display=Quiet())
 
     assert [r.project for r in results if not r.ok] == []
     refused = [r for r in provision_env.requests() if r["status"] == 429]

@@ -88,17 +88,18 @@ def run_fleet_command(
     delete_project: bool = False,
     force: bool = False,
 ) -> None:
-    from gcp_setup.fleet.run import fleet_endpoints, fleet_session
+    from gcp_setup.fleet.run import fleet_endpoints, fleet_schedule, fleet_session
 
     configs = fleet_configs(click_ctx)
     human = output_format == "table"
     session = fleet_session(*fleet_endpoints(configs))
     parallelism = click_ctx.params["parallelism"]
     teardown_of = functools.partial(teardown, delete_project, force)
+    schedule = fleet_schedule()
     if command in ("apply", "destroy") and not yes:
         planned = _run(
             configs,
-            plan_work("plan", teardown_of if command == "destroy" else None),
+            plan_work("plan", schedule, teardown_of if command == "destroy" else None),
             session,
             parallelism,
             human,
@@ -106,7 +107,7 @@ def run_fleet_command(
         if not any(r.changes_pending for r in planned) or any(not r.ok for r in planned):
             return _finish(click_ctx, "plan", planned, output_format, configs, detailed_exitcode)
         _confirm(planned, human, "Destroy" if command == "destroy" else "Apply")
-    work = work_of(command, teardown_of)
+    work = work_of(command, teardown_of, schedule)
     writes = command != "destroy"
     locked = secret_files_locked(*configs[:1], human, *configs[1:], writes=writes) if configs else None
     with locked or contextlib.nullcontext():

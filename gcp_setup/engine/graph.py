@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from gcp_setup.engine.speculation import (
+    ONE_PROJECT,
+    Schedule,
     Speculation,
     Speculations,
     absent_state_of,
@@ -34,6 +36,7 @@ from gcp_setup.engine.speculation import (
     state_after_of,
 )
 from gcp_setup.errors import GcpSetupError, UsageError
+from gcp_setup.settings.fleet import MAX_PARALLELISM
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step
 
 Mode = Literal["plan", "status", "apply"]
@@ -105,9 +108,13 @@ def order_steps(steps: list[Step]) -> list[Step]:
 
 _POOLS: dict[str, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
-_UNBOUNDED = 100_000
-"""More threads than any run (or fleet of runs) asks for at once: a task never waits in the queue behind
-a blocked one (speculations wait for each other, steps for speculations), so the pools cannot deadlock."""
+TASKS_PER_RUN = 64
+"""The most tasks one run has in a pool at once: a step each, an early read each, one launcher (a full
+apply has 17 steps; tests/test_engine.py holds the sum under this)."""
+POOL_THREADS = MAX_PARALLELISM * TASKS_PER_RUN
+"""As many threads as the largest fleet's runs can ask for at once: a task then never waits in the queue
+behind a blocked one (speculations wait for each other, steps for speculations), so the pools cannot
+deadlock, and a runaway cannot make threads without end."""
 
 
 def _pool(kind: str) -> ThreadPoolExecutor:
@@ -116,7 +123,7 @@ def _pool(kind: str) -> ThreadPoolExecutor:
     ended 750 threads)."""
     with _POOLS_LOCK:
         if kind not in _POOLS:
-            _POOLS[kind] = ThreadPoolExecutor(max_workers=_UNBOUNDED, thread_name_prefix=kind)
+            _POOLS[kind] = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix=kind)
         return _POOLS[kind]
 
 
@@ -124,7 +131,11 @@ STREAMED = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED, Outcome
 """What apply's live line says as each step finishes, before its table: what changed, or failed."""
 
 
+@dataclass(frozen=True)
 class Engine:
+    schedule: Schedule = ONE_PROJECT
+    """When speculative reads go out (engine/speculation.py): a fleet hands its own."""
+
     def run(self, steps: list[Step], ctx: Context, mode: Mode, after: RunResult | None = None) -> RunResult:
         """`after`: the plan this run carries out, made moments ago with the same steps and session; its
         speculative observations stand in for this run's (checked as any speculation is), so applying a
@@ -162,7 +173,7 @@ class Engine:
         speculations = (
             after.speculations
             if after and after.speculations
-            else Speculations(ordered, ctx, _pool("observe"), early_reads=mode != "status")
+            else Speculations(ordered, ctx, _pool("observe"), mode != "status", self.schedule)
         )
         try:
             while waiting or running:

@@ -15,12 +15,12 @@ it before a run's first write, so no speculative read ever races a write.
 In a fleet many projects speculate at once, and under the GIL their first reads would go out
 interleaved: one project's six reads spread over the time all the others' take to prepare, several
 round trips' worth. A fleet therefore lets only a few projects send their first reads at a time
-(`GoogleSession.first_reads_gate`): a project holds the gate until each of its speculative observes has
+(`Schedule.first_reads_gate`): a project holds the gate until each of its speculative observes has
 started its first request or ended, then the next project sends its own together.
 
 A fleet is bound by its one process's CPU, not by round trips, and on a new project every read below the
 project is wasted: the engine starts those steps from their absent state, however their reads answered.
-So in a fleet (`GoogleSession.speculate_after_roots`) only the roots (the steps that depend on no other:
+So in a fleet (`Schedule.after_roots`) only the roots (the steps that depend on no other:
 the project) speculate at once; the others do once every root has foreseen, and not at all below a step
 that will change things. A new project costs one first read instead of six, a finished one two waves of
 reads instead of one.
@@ -38,6 +38,20 @@ from gcp_setup.steps.base import UNKNOWN, Action, Context, Step
 
 ABSENT: Any = object()
 """What a step publishes (or is foreseen to publish) when it has not published, or will change things."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a run's speculative reads go out: the policy a caller hands to the engine (module docstring).
+    One project: all at once; a fleet shares one gate among its projects and speculates after the roots."""
+
+    first_reads_gate: threading.Semaphore | None = None
+    """How many projects send their first reads at once; None: no limit."""
+    after_roots: bool = False
+    """The reads below the root steps wait until every root has foreseen what it publishes."""
+
+
+ONE_PROJECT = Schedule()
 
 
 class SavesRequests(Protocol):
@@ -124,11 +138,16 @@ class Speculations:
     """The speculative observes of one run, started together on `pool`."""
 
     def __init__(
-        self, ordered: list[Step], ctx: Context, pool: ThreadPoolExecutor, early_reads: bool = True
+        self,
+        ordered: list[Step],
+        ctx: Context,
+        pool: ThreadPoolExecutor,
+        early_reads: bool = True,
+        schedule: Schedule = ONE_PROJECT,
     ) -> None:
         """`early_reads`: send the steps' early reads too (a plan or apply; `status` only reports)."""
         self._pool = pool
-        self._gate = ctx.session.first_reads_gate
+        self._gate = schedule.first_reads_gate
         self._published = dict(ctx.outputs)  # a copy: the speculations must not see the run's own outputs
         self._foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
         self._contexts = {s.name: ctx.for_step(s) for s in ordered if s.enabled(ctx.config)}  # enabled steps
@@ -145,7 +164,7 @@ class Speculations:
                 self._foreseen[step.name].set_result({})  # what a disabled step publishes
         enabled = [s for s in ordered if s.name in self._contexts]
         roots = [s for s in enabled if not self._upstream[s.name] & self._contexts.keys()]
-        if ctx.session.speculate_after_roots and len(roots) < len(enabled):
+        if schedule.after_roots and len(roots) < len(enabled):
             rest = [s for s in enabled if s not in roots]
             pool.submit(self._launch_below_roots, [self._foreseen[s.name] for s in roots], rest)
             enabled = roots

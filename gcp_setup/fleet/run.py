@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gcp_setup.engine.speculation import Schedule
 from gcp_setup.errors import UsageError
 from gcp_setup.settings.config import Config, TomlSection
 from gcp_setup.steps.base import Outcome
@@ -117,17 +118,20 @@ def fleet_endpoints(configs: Sequence[Config]) -> tuple[str | None, str | None]:
 
 
 def fleet_session(emulator_host: str | None, billing_project: str | None = None, clock: Any = None):
-    """The one session of a fleet run, with its shared quota limiter and first-reads gate, its runs
-    speculating below their projects only once those have answered (engine/speculation.py)."""
+    """The one session of a fleet run, with its shared quota limiter."""
     from gcp_setup.google.limiter import MonotonicClock, QuotaLimiter
     from gcp_setup.google.session import GoogleSession, import_client_libraries
 
     import_client_libraries()  # once, before the threads: an import inside them would serialise them
     session = GoogleSession.create(emulator_host, billing_project)
     session.limiter = QuotaLimiter(clock or MonotonicClock())
-    session.first_reads_gate = threading.BoundedSemaphore(FIRST_READ_BURSTS)
-    session.speculate_after_roots = True
     return session
+
+
+def fleet_schedule() -> Schedule:
+    """The engine's schedule for a fleet's runs: a few projects send their first reads at once, and each
+    speculates below its project only once that has answered (engine/speculation.py)."""
+    return Schedule(threading.BoundedSemaphore(FIRST_READ_BURSTS), after_roots=True)
 
 
 def run_fleet(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+from gcp_setup.engine.speculation import Schedule
 from gcp_setup.settings.config import Config
 from gcp_setup.steps import teardown_steps
 from gcp_setup.workflow.project import all_steps, apply_project, plan_then_apply, run_steps
@@ -15,38 +16,56 @@ def teardown(delete_project: bool, force: bool, config: Config) -> list:
     return teardown_steps(delete_project, force)
 
 
-def work_of(command: str, teardown):
-    """The work of `command` on one project of a fleet."""
+def work_of(command: str, teardown, schedule: Schedule):
+    """The work of `command` on one project of a fleet whose runs go by `schedule`."""
     if command in ("plan", "status"):
-        return plan_work(command)
+        return plan_work(command, schedule)
     if command == "apply":
-        return apply_work
-    return functools.partial(destroy_work, teardown)
+        return functools.partial(apply_work, schedule)
+    return functools.partial(destroy_work, teardown, schedule)
 
 
-def plan_work(mode: str, steps_of=None):
+def plan_work(mode: str, schedule: Schedule, steps_of=None):
     """plan or status of each project: apply's steps, or `steps_of(config)`'s."""
 
     def work(config: Config, session, progress):
         steps = (steps_of or all_steps)(config)
-        return run_steps(config, steps, mode, human=False, session=session, progress=progress), None
+        run = run_steps(
+            config, steps, mode, human=False, session=session, progress=progress, schedule=schedule
+        )
+        return run, None
 
     return work
 
 
-def apply_work(config: Config, session, progress):
+def apply_work(schedule: Schedule, config: Config, session, progress):
     def tell(message: str) -> None:
         progress("verify", message)
 
     run, _, smoke = apply_project(
-        config, yes=True, human=False, session=session, progress=progress, tell=tell, locked=True
+        config,
+        yes=True,
+        human=False,
+        session=session,
+        progress=progress,
+        tell=tell,
+        locked=True,
+        schedule=schedule,
     )
     return run, smoke
 
 
-def destroy_work(teardown, config: Config, session, progress):
+def destroy_work(teardown, schedule: Schedule, config: Config, session, progress):
     steps = functools.partial(teardown, config)
     run, _, _ = plan_then_apply(
-        config, steps, yes=True, human=False, destroy=True, session=session, progress=progress, locked=True
+        config,
+        steps,
+        yes=True,
+        human=False,
+        destroy=True,
+        session=session,
+        progress=progress,
+        locked=True,
+        schedule=schedule,
     )
     return run, None

@@ -100,13 +100,8 @@ class GoogleSession:
     _answers: dict[str, Future] = field(default_factory=dict, repr=False)
     """read_once's answers, by key."""
     limiter: Any = None
-    """A fleet's QuotaLimiter (limiter.py), shared by its threads; None: one project, no limiter."""
-    first_reads_gate: threading.Semaphore | None = None
-    """A fleet's limit on how many of its projects send their first reads at once (engine/speculation.py);
-    None: one project."""
-    speculate_after_roots: bool = False
-    """A fleet: each run's speculative reads below its root steps wait for the roots' (engine/speculation.py);
-    False: one project, whose reads all go out at once."""
+    """Paces every request attempt to Google's per-minute quotas (limiter.py), shared by the session's
+    threads; None: not paced."""
     before_request: Callable[[], None] | None = field(default=None, repr=False)
     """Called as each request of this session is about to go out (set only through `announcing`)."""
     enabled_at: Mapping[str, float] = field(default_factory=dict, repr=False)

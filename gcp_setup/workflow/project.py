@@ -11,6 +11,7 @@ import logging
 
 import click
 
+from gcp_setup.engine.speculation import ONE_PROJECT, Schedule
 from gcp_setup.errors import UsageError
 from gcp_setup.settings.config import Config
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
@@ -36,10 +37,12 @@ def run_steps(
     after=None,
     upstream=None,
     progress=None,
+    schedule: Schedule = ONE_PROJECT,
 ):
     """Run `steps` in `mode` (with a new session unless given one); return the RunResult. `after`: the
     plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps run
-    before these, whose outputs they read; `progress`: where notes go (default: stderr when human)."""
+    before these, whose outputs they read; `progress`: where notes go (default: stderr when human);
+    `schedule`: when the speculative reads go out (a fleet's own)."""
     from gcp_setup.engine import Engine
     from gcp_setup.google.session import import_client_libraries
     from gcp_setup.output.report import Progress
@@ -55,7 +58,7 @@ def run_steps(
         ctx.outputs.update({r.name: r.outputs for r in upstream.results})
     if progress is not None or human:
         ctx.progress = progress or Progress()
-    return Engine().run(steps, ctx, mode, after)  # type: ignore[arg-type]
+    return Engine(schedule).run(steps, ctx, mode, after)  # type: ignore[arg-type]
 
 
 def plan_then_apply(
@@ -69,13 +72,15 @@ def plan_then_apply(
     session=None,
     progress=None,
     locked: bool = False,
+    schedule: Schedule = ONE_PROJECT,
 ):
     """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
     lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
     for, stop at a failed precondition (nothing written: the plan is the result), ask unless --yes, and
     apply the plan (its observations reused). `steps()` makes the step list; `plan_also()` steps the
     plan shows but the caller applies later; `destroy`: they delete (no secret file is written);
-    `session`, `progress`: a fleet's shared session and the project's progress line; `locked`: the
+    `session`, `progress`, `schedule`: a fleet's shared session, the project's progress line and the
+    fleet's schedule (engine/speculation.py); `locked`: the
     caller holds the secret files' lock already (a fleet takes it once for all its projects).
     Returns (the run, how to render it, the session)."""
     from gcp_setup.engine import RunResult
@@ -86,7 +91,9 @@ def plan_then_apply(
     if not destroy:
         check_destinations(config)
     session = session or new_session(config)
-    run = functools.partial(run_steps, config, human=human, session=session, progress=progress)
+    run = functools.partial(
+        run_steps, config, human=human, session=session, progress=progress, schedule=schedule
+    )
     with contextlib.nullcontext() if locked else secret_files_locked(config, human, writes=not destroy):
         shown = steps() + (plan_also() if plan_also else [])
         planned = run(shown, "plan")
@@ -168,7 +175,15 @@ def say(message: str) -> None:
 
 
 def apply_project(
-    config: Config, *, yes: bool, human: bool, session=None, progress=None, tell=say, locked: bool = False
+    config: Config,
+    *,
+    yes: bool,
+    human: bool,
+    session=None,
+    progress=None,
+    tell=say,
+    locked: bool = False,
+    schedule: Schedule = ONE_PROJECT,
 ):
     """apply's work on one project: plan, apply, the smoke test, then the steps that wait for it.
     Returns (the run, how to render it, the smoke test or None)."""
@@ -181,11 +196,12 @@ def apply_project(
         session=session,
         progress=progress,
         locked=locked,
+        schedule=schedule,
     )
     on_check = _live_check if human and progress is None else None  # a fleet has its own line
     smoke = SmokeTest.run(config, run, session, tell, on_check) if run.ok and config.verify else None
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
-        run = _after_smoke_test(config, run, smoke, human, session, progress)
+        run = _after_smoke_test(config, run, smoke, human, session, progress, schedule)
     return run, render, smoke
 
 
@@ -200,7 +216,9 @@ def all_steps(config: Config) -> list:
     return provision_steps(config) + after_smoke_test_steps()
 
 
-def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, session, progress=None):
+def _after_smoke_test(
+    config: Config, run, smoke: SmokeTest | None, human: bool, session, progress, schedule: Schedule
+):
     """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
     passed or was not asked for, else only planned and reported as blocked by it."""
     from dataclasses import replace
@@ -218,6 +236,7 @@ def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool,
         session=session,
         upstream=run,
         progress=progress,
+        schedule=schedule,
     )
     results = later.results
     if not proven:
