@@ -91,7 +91,7 @@ def startup_profile() -> dict[str, float]:
     """Seconds per top-level package imported before the first request (`python -X importtime`)."""
     code = (
         "import gcp_setup.cli, gcp_setup.commands.provision, gcp_setup.commands.common;"
-        "from gcp_setup.google.session import import_client_libraries; import_client_libraries()"
+        "from gcp_setup.google.transport import import_client_libraries; import_client_libraries()"
     )
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True)
     totals: dict[str, float] = {}

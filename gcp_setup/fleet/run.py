@@ -105,11 +105,9 @@ def entry_configs(entries: Sequence[TomlSection], resolve: Callable[[TomlSection
 
 
 FIRST_READ_BURSTS = 4
-"""How many projects of a fleet send their first reads at once (engine/speculation.py). Measured on 2
-cores, the no-op re-run of 50 projects at 50 ms latency: with 4, each project's reads went out in 2
-waves, now and then 3 (the project's, then the others'), in 1.66 to 1.74 s; with 6 as many waves and
-no faster; with 3 no fewer waves and 0.2 s slower, with 2 0.7 s slower. Ungated, one project's reads
-spread over 4 to 5 waves. A fleet of new projects is no faster or slower for it."""
+"""How many projects of a fleet send their first reads at once (engine/speculation.py): enough to keep
+the round trips full, few enough that one project's reads go out together (bench/README.md, "Tuning
+constants")."""
 
 
 def fleet_endpoints(configs: Sequence[Config]) -> tuple[str | None, str | None]:
@@ -120,7 +118,8 @@ def fleet_endpoints(configs: Sequence[Config]) -> tuple[str | None, str | None]:
 def fleet_session(emulator_host: str | None, billing_project: str | None = None, clock: Any = None):
     """The one session of a fleet run, with its shared quota limiter."""
     from gcp_setup.google.limiter import MonotonicClock, QuotaLimiter
-    from gcp_setup.google.session import GoogleSession, import_client_libraries
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.google.transport import import_client_libraries
 
     import_client_libraries()  # once, before the threads: an import inside them would serialise them
     session = GoogleSession.create(emulator_host, billing_project)

@@ -11,8 +11,6 @@ the quota project quota_projects.py chooses; only the endpoints differ (`endpoin
 
 from __future__ import annotations
 
-import gc
-import importlib
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -24,61 +22,14 @@ from typing import Any, TypeVar
 from gcp_setup import envvars
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import credentials as adc
-from gcp_setup.google import quota_projects
+from gcp_setup.google import quota_projects, transport
 from gcp_setup.settings.checks import check_emulator_host
 
 T = TypeVar("T")
 
-CLIENT_LIBRARIES = (
-    "googleapiclient.discovery",
-    "google.cloud.resourcemanager_v3",
-    "google.cloud.service_usage_v1",
-)
-"""What the provisioning steps' clients are built from (about 0.35 s of CPU to import, all told)."""
-
 
 def resolve_emulator_host(explicit: str | None = None) -> str | None:
     return check_emulator_host(explicit if explicit is not None else os.environ.get(envvars.EMULATOR_HOST))
-
-
-def import_client_libraries() -> None:
-    """Import the client libraries before the first request rather than inside it. The steps' first
-    reads go out together, each from its own thread; a library imported by the first call that needs
-    it (0.1 to 0.2 s of CPU, under the GIL) would hold those reads back one after another, the project's
-    among them, which every step waits for on a new project.
-
-    Then, once per process, the objects that exist by now (the libraries' modules, classes and
-    descriptors, about 69,000) are moved out of the garbage collector's reach (gc.freeze): they live
-    until the process ends, and each full collection walked them all again, about 20 ms of CPU a time
-    in the middle of a run. And the young generation is collected every 20,000 allocations instead of
-    every 700: a run allocates much (every answer is parsed into objects), little of it in cycles."""
-    global _frozen
-    for name in CLIENT_LIBRARIES:
-        importlib.import_module(name)
-    if not _frozen:
-        gc.freeze()
-        gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS, *gc.get_threshold()[1:])
-        _frozen = True
-
-
-CONNECTIONS_PER_API = 128
-"""The connections each API's pool keeps (requests keeps 10): a fleet (at most 64 projects at once, a few
-requests each) shares one pool per API, and past its size urllib3 opens more and drops them as they come
-back, a warning each."""
-
-
-def pooled(session: Any) -> Any:
-    """`session` (a requests.Session) with a pool of CONNECTIONS_PER_API connections per host."""
-    from requests.adapters import HTTPAdapter
-
-    for prefix in ("https://", "http://"):
-        session.mount(prefix, HTTPAdapter(pool_maxsize=CONNECTIONS_PER_API))
-    return session
-
-
-_frozen = False
-YOUNG_COLLECTION_ALLOCATIONS = 20_000
-"""Measured on a fleet of 50 projects (3 runs each, twice): 3.20-3.42 s against 3.38-3.50 s at 700."""
 
 
 @dataclass
@@ -214,7 +165,7 @@ class GoogleSession:
                 credentials=self.get_credentials(),
                 client_options={"api_endpoint": self.endpoint(api)},
             )
-            pooled(client.transport._session)
+            transport.pooled(client.transport._session)
             return client
 
         return self._once(("cloud", client_cls.__module__, client_cls.__name__), build)
@@ -283,8 +234,4 @@ class GoogleSession:
         return self._once(("transport", "", ""), self._http)
 
     def _http(self) -> Any:
-        from google.auth.transport.requests import AuthorizedSession
-
-        from gcp_setup.google.deadline import DiscoveryHttp
-
-        return DiscoveryHttp(pooled(AuthorizedSession(self.get_credentials())))
+        return transport.authorized_http(self.get_credentials())

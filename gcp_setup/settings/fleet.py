@@ -11,9 +11,8 @@ from gcp_setup.settings.checks import project_id_problem
 
 MAX_PARALLELISM = 64
 PARALLELISM = 32
-"""Projects of a fleet worked on at once: bench/fleet.py measured 50 new projects at 50 ms latency on 2
-cores in 6.1 s with 8, 3.8 s with 16, 2.9 s with 32 (bench/README.md); runs side by side gave 3.2 s
-with 24, 3.1 to 3.3 s with 48, and 32 no slower than 25 or 50."""
+"""Projects of a fleet worked on at once by default: the fastest of those bench/fleet.py tried on 2 cores
+(bench/README.md, "Tuning constants")."""
 GENERATED_SUFFIX = 8
 """Random lowercase letters and digits after --project-prefix."""
 

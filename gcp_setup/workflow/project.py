@@ -44,7 +44,7 @@ def run_steps(
     before these, whose outputs they read; `progress`: where notes go (default: stderr when human);
     `schedule`: when the speculative reads go out (a fleet's own)."""
     from gcp_setup.engine import Engine
-    from gcp_setup.google.session import import_client_libraries
+    from gcp_setup.google.transport import import_client_libraries
     from gcp_setup.output.report import Progress
     from gcp_setup.steps import Context
 
