@@ -36,6 +36,7 @@ from gcp_setup.engine.speculation import (
     state_after_of,
 )
 from gcp_setup.errors import GcpSetupError, UsageError
+from gcp_setup.google.errors import as_google_api_error, explain
 from gcp_setup.settings.fleet import MAX_PARALLELISM
 from gcp_setup.steps.base import UNKNOWN, Action, Context, Outcome, Step
 
@@ -364,7 +365,6 @@ def _outcome(actions: list[Action], mode: Mode) -> Outcome:
 
 def _explain(exc: Exception) -> tuple[str, str | None]:
     """(one-line message, hint) for any exception a step raised."""
-    from gcp_setup.google.errors import as_google_api_error, explain
 
     if isinstance(exc, GcpSetupError):
         return str(exc), exc.hint

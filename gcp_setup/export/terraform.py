@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults
+from gcp_setup.engine import Engine
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.apikeys import key_id, key_name
 from gcp_setup.google.federations import GITHUB, GITLAB, Federation
 from gcp_setup.google.iam import service_account_member, service_account_name
 from gcp_setup.google.workload_identity import pool_name, provider_name
+from gcp_setup.steps import Context, Outcome, load_steps
+from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 from gcp_setup.steps.workload_identity import WORKLOAD_IDENTITY_USER
 
 if TYPE_CHECKING:
@@ -258,8 +261,6 @@ def observe(config: Config, session: GoogleSession) -> Observed:
     error on a read (after the retry policy) is raised: imports left out for it would have Terraform
     create what exists. A step that fails otherwise (a project that does not exist yet, billing not
     linked) exports nothing, nor do the steps it blocks; a warning says why."""
-    from gcp_setup.engine import Engine
-    from gcp_setup.steps import Context, Outcome, load_steps
 
     run = Engine().run(load_steps(EXPORT_STEPS, config), Context(config, session), "status")
     failed = [r for r in run.results if r.outcome is Outcome.FAILED]
@@ -305,7 +306,6 @@ def _current_keys(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> t
     """(address -> key name, generation) of the current keys the key steps found (a deleted key cannot be
     imported). The module names both keys with one generation: an express key of another number is left
     out (Terraform would replace it)."""
-    from gcp_setup.steps.api_key import EXPRESS_KEY, GEMINI_KEY
 
     found: dict[str, tuple[str, int]] = {}
     for address, step, spec in (

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from gcp_setup import defaults
 from gcp_setup.google import resourcemanager
+from gcp_setup.google.errors import explain
 from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
 from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup
 
@@ -57,7 +58,6 @@ def expired(info: ProjectInfo, now: float) -> bool:
 def reap(session, parent: str | None, *, dry_run: bool, now: float | None = None) -> list[Reaped]:
     """Find the expired projects gcp-setup created (under `parent`) and, unless `dry_run`, delete each;
     one that cannot be deleted is reported with its error, the others are still deleted."""
-    from gcp_setup.google.errors import explain
 
     client = ResourceManagerClient(session)
     now = time.time() if now is None else now

@@ -10,6 +10,7 @@ import time
 from typing import Any, TextIO
 
 from gcp_setup.fleet.run import ProjectResult
+from gcp_setup.output import report, schema
 
 CLEAR_LINE = "\x1b[2K"
 
@@ -130,7 +131,6 @@ def render_table(results: list[ProjectResult]) -> str:
 def to_json(command: str, results: list[ProjectResult], endpoint: str) -> str:
     """The fleet's document (gcp_setup/output/schema): one member per project, each the body of that project's
     own document."""
-    from gcp_setup.output import schema
 
     body = {
         "endpoint": endpoint,
@@ -142,7 +142,6 @@ def to_json(command: str, results: list[ProjectResult], endpoint: str) -> str:
 
 
 def _project_document(result: ProjectResult) -> dict[str, Any]:
-    from gcp_setup.output import report
 
     smoke = result.smoke.document() if result.smoke is not None else None
     if result.run is None:  # verify's checks alone, or a run that raised before it had one

@@ -20,6 +20,9 @@ from typing import Any, Protocol
 
 from gcp_setup.engine.speculation import Schedule
 from gcp_setup.errors import UsageError
+from gcp_setup.google.limiter import MonotonicClock, QuotaLimiter
+from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.transport import import_client_libraries
 from gcp_setup.settings.config import Config, TomlSection
 from gcp_setup.steps.base import Outcome
 
@@ -117,9 +120,6 @@ def fleet_endpoints(configs: Sequence[Config]) -> tuple[str | None, str | None]:
 
 def fleet_session(emulator_host: str | None, billing_project: str | None = None, clock: Any = None):
     """The one session of a fleet run, with its shared quota limiter."""
-    from gcp_setup.google.limiter import MonotonicClock, QuotaLimiter
-    from gcp_setup.google.session import GoogleSession
-    from gcp_setup.google.transport import import_client_libraries
 
     import_client_libraries()  # once, before the threads: an import inside them would serialise them
     session = GoogleSession.create(emulator_host, billing_project)

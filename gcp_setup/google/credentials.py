@@ -24,6 +24,7 @@ from typing import Any
 
 from gcp_setup import envvars
 from gcp_setup.errors import GcpSetupError
+from gcp_setup.google.deadline import timed_out, token_request
 from gcp_setup.settings.config import gcloud_config_dir
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -164,8 +165,6 @@ def refresh(credentials: Any, emulator: bool) -> None:
     """A fresh token for `credentials`. A refused refresh is one line naming the login; a token endpoint
     that does not answer in time is deadline.NoAnswer, as for any other request."""
     from google.auth.exceptions import TransportError
-
-    from gcp_setup.google.deadline import timed_out, token_request
 
     try:
         credentials.refresh(token_request())

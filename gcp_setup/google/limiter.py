@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.google.errors import as_google_api_error
 
 T = TypeVar("T")
 WINDOW_S = 60.0
@@ -105,7 +106,6 @@ class QuotaLimiter:
             return self.gates.get(metric) if metric else None
 
     def _learn(self, method: str, exc: Exception) -> None:
-        from gcp_setup.google.errors import as_google_api_error
 
         error = exc if isinstance(exc, GoogleApiError) else as_google_api_error(exc)
         metric = error.metadata.get("quota_metric") if error is not None and error.code == 429 else None

@@ -8,6 +8,8 @@ import gc
 import importlib
 from typing import Any
 
+from gcp_setup.google.deadline import DiscoveryHttp
+
 CLIENT_LIBRARIES = (
     "googleapiclient.discovery",
     "google.cloud.resourcemanager_v3",
@@ -61,7 +63,5 @@ def authorized_http(credentials: Any) -> Any:
     """The transport of every discovery request: requests' AuthorizedSession (google-auth refreshes the
     token and sends it), pooled, each request under the run's deadline."""
     from google.auth.transport.requests import AuthorizedSession
-
-    from gcp_setup.google.deadline import DiscoveryHttp
 
     return DiscoveryHttp(pooled(AuthorizedSession(credentials)))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from gcp_setup.engine import RunResult
 from gcp_setup.errors import GcpSetupError
+from gcp_setup.google.resourcemanager import ResourceManagerClient
 from gcp_setup.steps.base import Action
 
 if TYPE_CHECKING:
@@ -64,7 +65,6 @@ class MissingPermissions(GcpSetupError):
 
 def check(session: GoogleSession, project: str, planned: RunResult) -> None:
     """Raise MissingPermissions naming what the caller lacks on `project` for the planned writes."""
-    from gcp_setup.google.resourcemanager import ResourceManagerClient
 
     if any(a.kind == "create" for r in planned.results if r.name == "project" for a in r.actions):
         return

@@ -18,6 +18,7 @@ from gcp_setup import envvars
 from gcp_setup.google.federations import GITHUB, GITLAB
 from gcp_setup.secrets.github_env import append_workflow_file
 from gcp_setup.secrets.secret import Secret
+from gcp_setup.verify.core import redact_all
 
 if TYPE_CHECKING:
     from gcp_setup.engine import RunResult
@@ -116,7 +117,6 @@ def run_markdown(title: str, run: RunResult) -> str:
 
 
 def checks_markdown(title: str, checks: list[CheckResult], secrets: list[str]) -> str:
-    from gcp_setup.verify.core import redact_all
 
     rows = [(f"`{c.name}`", c.status, c.detail or c.title, c.hint) for c in checks]
     counts = {s: sum(c.status == s for c in checks) for s in ("passed", "failed", "skipped")}

@@ -9,6 +9,7 @@ import time
 from typing import Any, TextIO
 
 from gcp_setup.engine import RunResult, StepResult
+from gcp_setup.output import schema
 from gcp_setup.secrets.secret import Secret
 from gcp_setup.settings.config import Config
 from gcp_setup.settings.table import FILE_SETTINGS
@@ -202,7 +203,6 @@ def to_json(run: RunResult, config: Config, command: str, verify: dict[str, Any]
     """The steps' document of `command` (gcp_setup/output/schema); after apply's smoke test also "verify"
     (verify's own document without the project and emulator said here), and "ok" then requires that the
     smoke test passed too."""
-    from gcp_setup.output import schema
 
     return schema.dumps(schema.document(command, document(run, config, verify)))
 

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gcp_setup.google.iam import IamClient
+from gcp_setup.errors import GoogleApiError
+from gcp_setup.google.iam import IamClient, key_id_of_file
 from gcp_setup.secrets.files import loose_mode_note, stray_temp_files, write_secret_file, write_target
+from gcp_setup.steps.adc.kind import FILE_MODES, credentials_file
 from gcp_setup.steps.base import Action, Context, Step
 
 NOTE_SUFFIX = ".creating"
@@ -79,7 +81,6 @@ def create_key_file(iam: IamClient, project: str, email: str, key_file: Path) ->
 
 def credentials_files(ctx: Context) -> set[Path]:
     """Where either kind of credentials file (impersonation ADC, key file) goes in this configuration."""
-    from gcp_setup.steps.adc.kind import FILE_MODES, credentials_file
 
     return {credentials_file(ctx.config, mode) for mode in FILE_MODES}
 
@@ -108,7 +109,6 @@ class SecretFilesStep(Step):
     reads = {"services": ("enabled_now",)}
 
     def observe(self, ctx: Context) -> LeftoverState:
-        from gcp_setup.google.iam import key_id_of_file
 
         state = LeftoverState()
         for path in secret_paths(ctx):
@@ -127,7 +127,6 @@ class SecretFilesStep(Step):
 
     @staticmethod
     def _keys_of(ctx: Context, email: str) -> list[dict[str, Any]]:
-        from gcp_setup.errors import GoogleApiError
 
         project = email.partition("@")[2].split(".", 1)[0]
         try:

@@ -11,10 +11,20 @@ import logging
 
 import click
 
+from gcp_setup.engine import Engine, RunResult
 from gcp_setup.engine.speculation import ONE_PROJECT, Schedule
 from gcp_setup.errors import UsageError
+from gcp_setup.google.session import GoogleSession
+from gcp_setup.google.transport import import_client_libraries
+from gcp_setup.guards import permissions
+from gcp_setup.guards.locks import exclusive
+from gcp_setup.guards.preflight import check_secret_destinations
+from gcp_setup.output import report
+from gcp_setup.output.report import Progress
 from gcp_setup.settings.config import Config
-from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
+from gcp_setup.steps import Context, Outcome, PreconditionFailed, after_smoke_test_steps, provision_steps
+from gcp_setup.steps.adc.kind import FILE_MODES, credentials_file
+from gcp_setup.steps.secret_files import secret_paths
 from gcp_setup.verify.smoke import SmokeTest
 from gcp_setup.workflow.confirm import confirm
 
@@ -22,7 +32,6 @@ from gcp_setup.workflow.confirm import confirm
 def new_session(config: Config):
     """The GoogleSession of one command run: a plan and the apply after it share it (its clients, its
     credentials, the API key string it read)."""
-    from gcp_setup.google.session import GoogleSession
 
     return GoogleSession.create(config.emulator_host, config.billing_project)
 
@@ -43,10 +52,6 @@ def run_steps(
     plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps run
     before these, whose outputs they read; `progress`: where notes go (default: stderr when human);
     `schedule`: when the speculative reads go out (a fleet's own)."""
-    from gcp_setup.engine import Engine
-    from gcp_setup.google.transport import import_client_libraries
-    from gcp_setup.output.report import Progress
-    from gcp_setup.steps import Context
 
     # google-api-python-client logs every 4xx as a warning; a 403 for a project still to be created
     # is an expected answer here, and a real failure is reported by the step itself.
@@ -83,10 +88,6 @@ def plan_then_apply(
     fleet's schedule (engine/speculation.py); `locked`: the
     caller holds the secret files' lock already (a fleet takes it once for all its projects).
     Returns (the run, how to render it, the session)."""
-    from gcp_setup.engine import RunResult
-    from gcp_setup.guards import permissions
-    from gcp_setup.output import report
-    from gcp_setup.steps import PreconditionFailed
 
     if not destroy:
         check_destinations(config)
@@ -114,14 +115,12 @@ def plan_then_apply(
 
 def check_destinations(config: Config) -> None:
     """Where provisioning writes secret files must be safe (gcp_setup/guards/preflight.py)."""
-    from gcp_setup.guards.preflight import check_secret_destinations
 
     check_secret_destinations(config, configured_credentials_file(config))
 
 
 def configured_credentials_file(config: Config):
     """The credentials file the configured mode writes (impersonate, key-file), else None."""
-    from gcp_setup.steps.adc.kind import FILE_MODES, credentials_file
 
     return credentials_file(config) if config.credentials in FILE_MODES else None
 
@@ -129,7 +128,6 @@ def configured_credentials_file(config: Config):
 def refuse_bad_input(planned) -> None:
     """A setting the plan found wrong (a billing account, service or role Google does not know) stops
     the run before any write, as a usage error."""
-    from gcp_setup.steps import Outcome
 
     for result in planned.results:
         if result.outcome is Outcome.FAILED and isinstance(result.error, UsageError):
@@ -140,9 +138,6 @@ def secret_files_locked(config: Config, human: bool, *more: Config, writes: bool
     """The lock concurrent runs on the same secret files take turns with (gcp_setup/guards/locks.py): of
     `config`'s files, and of `more` configs' (a fleet's, held once by its one process). `writes`: the
     run writes them (apply); destroy only removes, so it locks the directories that exist."""
-    from gcp_setup.guards.locks import exclusive
-    from gcp_setup.steps import Context
-    from gcp_setup.steps.secret_files import secret_paths
 
     def say(message: str) -> None:
         if human:
@@ -168,7 +163,6 @@ RETIRE_STEP = "old_keys"
 
 
 def say(message: str) -> None:
-    from gcp_setup.output import report
 
     report.clear_live_line()
     click.echo(message, err=True)
@@ -206,7 +200,6 @@ def apply_project(
 
 
 def _live_check(result) -> None:
-    from gcp_setup.output import report
 
     report.show_live_line(f"[verify] {result.name}: {result.status} ({result.latency_ms} ms)")
 
@@ -222,8 +215,6 @@ def _after_smoke_test(
     """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
     passed or was not asked for, else only planned and reported as blocked by it."""
     from dataclasses import replace
-
-    from gcp_setup.engine import RunResult
 
     if not run.ok:
         return run
