@@ -7,7 +7,7 @@ import click
 
 from gcp_setup.commands.options import SettingsCommand, config_of, settings_params
 from gcp_setup.errors import EXIT_FAILED
-from gcp_setup.workflow.project import new_session, run_steps
+from gcp_setup.workflow.project import Surroundings, new_session, run_steps
 
 
 @click.command("output", cls=SettingsCommand, params=settings_params("output"))
@@ -30,7 +30,7 @@ def output(click_ctx: click.Context, output_format: str, **settings) -> None:
 
     config = config_of(click_ctx)
     session = new_session(config)
-    run = run_steps(config, all_steps(config), "status", human=False, session=session)
+    run = run_steps(config, all_steps(config), "status", human=False, around=Surroundings(session))
     values = outputs.outputs_of(run, config, session, reveal=config.show_secrets)
     if values is None:
         create = "" if step_output(run, "project", "number") else " --create"

@@ -21,7 +21,7 @@ from gcp_setup.commands.options import config_of, settings_command
 from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED
 from gcp_setup.settings.config import Config
 from gcp_setup.verify.smoke import step_output
-from gcp_setup.workflow.project import all_steps, apply_project, new_session, run_steps
+from gcp_setup.workflow.project import Surroundings, all_steps, apply_project, new_session, run_steps
 
 
 def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render) -> None:
@@ -35,13 +35,13 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
         click.echo(report.header(config, mode), err=True)
     if mode == "status":
         render = functools.partial(render, config=config)  # its last line names the settings it compared
-    session = new_session(config)
-    run = run_steps(config, all_steps(config), mode, human=output_format == "table", session=session)
+    around = Surroundings(new_session(config))
+    run = run_steps(config, all_steps(config), mode, human=output_format == "table", around=around)
     finish(click_ctx, run, config, output_format, render)
     if mode == "plan" and run.changes_pending:  # as apply does, even when another step failed
         from gcp_setup.guards import permissions
 
-        permissions.check(session, config.project, run)  # the writes apply would need, named now
+        permissions.check(around.session, config.project, run)  # the writes apply would need, named now
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if config.detailed_exitcode and run.changes_pending:

@@ -8,7 +8,7 @@ import functools
 from gcp_setup.engine.speculation import Schedule
 from gcp_setup.settings.config import Config
 from gcp_setup.steps import teardown_steps
-from gcp_setup.workflow.project import all_steps, apply_project, plan_then_apply, run_steps
+from gcp_setup.workflow.project import Surroundings, all_steps, apply_project, plan_then_apply, run_steps
 
 
 def teardown(delete_project: bool, force: bool, config: Config) -> list:
@@ -30,10 +30,7 @@ def plan_work(mode: str, schedule: Schedule, steps_of=None):
 
     def work(config: Config, session, progress):
         steps = (steps_of or all_steps)(config)
-        run = run_steps(
-            config, steps, mode, human=False, session=session, progress=progress, schedule=schedule
-        )
-        return run, None
+        return run_steps(config, steps, mode, human=False, around=in_fleet(session, progress, schedule)), None
 
     return work
 
@@ -42,30 +39,19 @@ def apply_work(schedule: Schedule, config: Config, session, progress):
     def tell(message: str) -> None:
         progress("verify", message)
 
-    run, _, smoke = apply_project(
-        config,
-        yes=True,
-        human=False,
-        session=session,
-        progress=progress,
-        tell=tell,
-        locked=True,
-        schedule=schedule,
-    )
+    around = in_fleet(session, progress, schedule)
+    run, _, smoke = apply_project(config, yes=True, human=False, around=around, tell=tell)
     return run, smoke
 
 
 def destroy_work(teardown, schedule: Schedule, config: Config, session, progress):
     steps = functools.partial(teardown, config)
-    run, _, _ = plan_then_apply(
-        config,
-        steps,
-        yes=True,
-        human=False,
-        destroy=True,
-        session=session,
-        progress=progress,
-        locked=True,
-        schedule=schedule,
-    )
+    around = in_fleet(session, progress, schedule)
+    run, _, _ = plan_then_apply(config, steps, yes=True, human=False, destroy=True, around=around)
     return run, None
+
+
+def in_fleet(session, progress, schedule: Schedule) -> Surroundings:
+    """A project's surroundings in the fleet: its session and schedule, the project's progress line, and
+    the secret files' lock, which the fleet holds for all its projects."""
+    return Surroundings(session, progress, schedule, locked=True)

@@ -8,6 +8,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import click
 
@@ -32,8 +35,25 @@ from gcp_setup.workflow.confirm import confirm
 def new_session(config: Config):
     """The GoogleSession of one command run: a plan and the apply after it share it (its clients, its
     credentials, the API key string it read)."""
-
     return GoogleSession.create(config.emulator_host, config.billing_project)
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """Where a project's workflow runs: alone (the defaults: a session of its own, progress on stderr when
+    a person watches, the engine's one-project schedule), or in a fleet, which hands each project its one
+    session, the project's progress line and its schedule, and holds the secret files' lock already."""
+
+    session: Any = None
+    progress: Callable[[str, str], None] | None = None
+    schedule: Schedule = ONE_PROJECT
+    locked: bool = False
+
+    def with_session(self, config: Config) -> Surroundings:
+        return self if self.session is not None else replace(self, session=new_session(config))
+
+
+ALONE = Surroundings()
 
 
 def run_steps(
@@ -42,28 +62,24 @@ def run_steps(
     mode: str,
     *,
     human: bool,
-    session=None,
+    around: Surroundings = ALONE,
     after=None,
     upstream=None,
-    progress=None,
-    schedule: Schedule = ONE_PROJECT,
 ):
-    """Run `steps` in `mode` (with a new session unless given one); return the RunResult. `after`: the
-    plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps run
-    before these, whose outputs they read; `progress`: where notes go (default: stderr when human);
-    `schedule`: when the speculative reads go out (a fleet's own)."""
-
+    """Run `steps` in `mode` (with a new session unless `around` has one); return the RunResult. `after`:
+    the plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps
+    run before these, whose outputs they read."""
     # google-api-python-client logs every 4xx as a warning; a 403 for a project still to be created
     # is an expected answer here, and a real failure is reported by the step itself.
     logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
     import_client_libraries()
-    session = session or new_session(config)
-    ctx = Context(config, session)
+    around = around.with_session(config)
+    ctx = Context(config, around.session)
     if upstream is not None:
         ctx.outputs.update({r.name: r.outputs for r in upstream.results})
-    if progress is not None or human:
-        ctx.progress = progress or Progress()
-    return Engine(schedule).run(steps, ctx, mode, after)  # type: ignore[arg-type]
+    if around.progress is not None or human:
+        ctx.progress = around.progress or Progress()
+    return Engine(around.schedule).run(steps, ctx, mode, after)  # type: ignore[arg-type]
 
 
 def plan_then_apply(
@@ -74,28 +90,24 @@ def plan_then_apply(
     human: bool,
     destroy: bool = False,
     plan_also=None,
-    session=None,
-    progress=None,
-    locked: bool = False,
-    schedule: Schedule = ONE_PROJECT,
+    around: Surroundings = ALONE,
 ):
     """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
     lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
     for, stop at a failed precondition (nothing written: the plan is the result), ask unless --yes, and
     apply the plan (its observations reused). `steps()` makes the step list; `plan_also()` steps the
     plan shows but the caller applies later; `destroy`: they delete (no secret file is written);
-    `session`, `progress`, `schedule`: a fleet's shared session, the project's progress line and the
-    fleet's schedule (engine/speculation.py); `locked`: the
-    caller holds the secret files' lock already (a fleet takes it once for all its projects).
+    `around`: alone, or in a fleet (Surroundings).
     Returns (the run, how to render it, the session)."""
-
     if not destroy:
         check_destinations(config)
-    session = session or new_session(config)
-    run = functools.partial(
-        run_steps, config, human=human, session=session, progress=progress, schedule=schedule
+    around = around.with_session(config)
+    session = around.session
+    run = functools.partial(run_steps, config, human=human, around=around)
+    lock = (
+        contextlib.nullcontext() if around.locked else secret_files_locked(config, human, writes=not destroy)
     )
-    with contextlib.nullcontext() if locked else secret_files_locked(config, human, writes=not destroy):
+    with lock:
         shown = steps() + (plan_also() if plan_also else [])
         planned = run(shown, "plan")
         refuse_bad_input(planned)
@@ -173,11 +185,8 @@ def apply_project(
     *,
     yes: bool,
     human: bool,
-    session=None,
-    progress=None,
+    around: Surroundings = ALONE,
     tell=say,
-    locked: bool = False,
-    schedule: Schedule = ONE_PROJECT,
 ):
     """apply's work on one project: plan, apply, the smoke test, then the steps that wait for it.
     Returns (the run, how to render it, the smoke test or None)."""
@@ -187,15 +196,13 @@ def apply_project(
         yes=yes,
         human=human,
         plan_also=after_smoke_test_steps,
-        session=session,
-        progress=progress,
-        locked=locked,
-        schedule=schedule,
+        around=around,
     )
-    on_check = _live_check if human and progress is None else None  # a fleet has its own line
+    around = replace(around, session=session)
+    on_check = _live_check if human and around.progress is None else None  # a fleet has its own line
     smoke = SmokeTest.run(config, run, session, tell, on_check) if run.ok and config.verify else None
     if run.mode == "apply" and run.by_name(RETIRE_STEP) is None:
-        run = _after_smoke_test(config, run, smoke, human, session, progress, schedule)
+        run = _after_smoke_test(config, run, smoke, human, around)
     return run, render, smoke
 
 
@@ -209,13 +216,9 @@ def all_steps(config: Config) -> list:
     return provision_steps(config) + after_smoke_test_steps()
 
 
-def _after_smoke_test(
-    config: Config, run, smoke: SmokeTest | None, human: bool, session, progress, schedule: Schedule
-):
+def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, around: Surroundings):
     """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
     passed or was not asked for, else only planned and reported as blocked by it."""
-    from dataclasses import replace
-
     if not run.ok:
         return run
     proven = smoke is None or smoke.proves_the_keys
@@ -224,10 +227,8 @@ def _after_smoke_test(
         after_smoke_test_steps(),
         "apply" if proven else "plan",
         human=human,
-        session=session,
         upstream=run,
-        progress=progress,
-        schedule=schedule,
+        around=around,
     )
     results = later.results
     if not proven:
