@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from gcp_setup.secrets import write_secret_file
+from gcp_setup.secrets.files import write_secret_file
 
 CA_KEY, CA_CERT, BUNDLE = "proxy-ca-key.pem", "proxy-ca.pem", "proxy-ca-bundle.pem"
 LEAF_KEY, LEAF_CERT = "proxy-leaf-key.pem", "proxy-leaf.pem"
