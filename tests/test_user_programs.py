@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from gcp_setup import envvars
@@ -251,3 +252,19 @@ def outward_address() -> str:
     if ipaddress.ip_address(address).is_loopback:
         pytest.skip("no network interface besides loopback")
     return address
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("https://cloudresourcemanager.googleapis.com/v3/projects/someone-elses-project", 403),  # its API
+        ("https://us-central1-aiplatform.googleapis.com/v3/projects/someone-elses-project", 404),  # another's
+        ("https://aiplatform.googleapis.com/_emulator/state", 404),  # the control endpoints stay direct
+    ],
+)
+def test_a_tunnel_serves_only_its_hosts_api(emu, url, status) -> None:
+    proxy = emu.proxy()
+    session = requests.Session()
+    session.trust_env = False  # this process's own CA and proxy settings are not the user's
+    session.proxies, session.verify = {"https": proxy["proxy"]}, proxy["caBundle"]
+    assert session.get(url, timeout=30).status_code == status
