@@ -30,6 +30,12 @@ GEMINI_API_KEY, for both backends, so the express key is passed explicitly (Clie
 api_key=os.environ[...])) and never shadows the Gemini API key."""
 
 OPENAI_BASE_URL = "OPENAI_BASE_URL"
+HTTPS_PROXY = "HTTPS_PROXY"
+NO_PROXY = "NO_PROXY"
+SSL_CERT_FILE = "SSL_CERT_FILE"
+"""The CA file httpx (openai, google-genai) and OpenSSL read."""
+REQUESTS_CA_BUNDLE = "REQUESTS_CA_BUNDLE"
+"""The CA file requests (google-auth's token refresh) reads."""
 OPENAI_API_KEY = "OPENAI_API_KEY"
 GITHUB_ACTIONS = "GITHUB_ACTIONS"
 """`true` inside a GitHub Actions job (the runner sets it, with the files below)."""

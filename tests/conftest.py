@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,8 @@ def _emulator_server() -> Iterator[Emulator | None]:
 
 
 os.environ["NO_GCE_CHECK"] = "True"  # google-auth never probes for a metadata server here
+# `gcp-setup emulator`, run by the tests, keeps its proxy's CA in the state directory: a throwaway one here.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="gcp-setup-test-state-")
 
 
 @pytest.fixture

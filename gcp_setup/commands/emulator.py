@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import shlex
 import signal
 import sys
@@ -36,6 +37,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: it may resolve to anything
+
+
+def state_directory(state_file: Path | None) -> Path:
+    """Where the emulator keeps what outlives a run, its proxy's CA among them (a .env names the CA):
+    beside --state's file, else $XDG_STATE_HOME/gcp-setup/emulator (~/.local/state by default)."""
+    if state_file is not None:
+        return state_file.resolve().parent
+    return Path(os.environ.get("XDG_STATE_HOME") or "~/.local/state").expanduser() / "gcp-setup" / "emulator"
 
 
 def write_adc_file(emu: Any, path: Path) -> None:
@@ -175,7 +184,7 @@ def emulator(
         **delays,
     )
     roles.snapshot()  # loaded now: the first permission check would otherwise wait the 0.1-0.4 s it takes
-    emu = Emulator(host, port, realism, state_file)
+    emu = Emulator(host, port, realism, state_file, proxy_dir=state_directory(state_file))
     # What is loaded by now (the roles, the models, the modules) lives until exit: out of the garbage
     # collector's reach, so that no full collection walks it again in the middle of an answer.
     gc.freeze()

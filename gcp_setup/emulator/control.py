@@ -79,5 +79,9 @@ class EmulatorControl:
         ADC for a user, a new key file for serviceAccount:EMAIL."""
         return self._call("POST", "credentials", {"principal": principal} if principal else {})
 
+    def proxy(self) -> dict[str, str]:
+        """The emulator as an HTTPS proxy of Google's hosts: {"proxy": URL, "caBundle": PATH}."""
+        return self._call("GET", "proxy")
+
     def state(self) -> dict[str, Any]:
         return self._call("GET", "state")

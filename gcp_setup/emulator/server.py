@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from gcp_setup.emulator.core import errors, quota_project, validation
@@ -40,6 +40,8 @@ from gcp_setup.emulator.core.routes import (
 )
 from gcp_setup.emulator.core.world import World
 from gcp_setup.emulator.oauth.models import TOKEN_PATH, OAuthBackend
+from gcp_setup.emulator.proxy import tunnel
+from gcp_setup.emulator.proxy.authority import Authority
 from gcp_setup.errors import EmulatorError
 
 CONTROL_PREFIX = "/_emulator/"
@@ -63,6 +65,8 @@ class EmulatorApp:
         self.in_flight = InFlight()
         self._writes = 0
         self.hold = Hold()
+        self.proxy: Authority | None = None
+        """The CA of the proxy for Google's hosts (proxy/), once the server listens."""
         routes = shared_path_methods(ROUTES)
         self.url_map = Map(
             [Rule(r.rule, methods=[r.http_method], endpoint=r) for r in routes],
@@ -73,7 +77,7 @@ class EmulatorApp:
     # -- WSGI entry -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
-        if request.path.startswith(CONTROL_PREFIX):
+        if request.path.startswith(CONTROL_PREFIX) and tunnel.PROXIED_HOST not in environ:
             response = self._control(request)
         elif request.path in CREDENTIAL_PATHS:  # a token precedes the requests it authorizes: no barrier
             response = self._api(request, environ)
@@ -92,6 +96,9 @@ class EmulatorApp:
             if found is None:
                 return self._unrouted(request)
             route, params = found
+        proxied = environ.get(tunnel.PROXIED_HOST)
+        if proxied and not tunnel.serves(proxied, route.method_id):  # Google's hosts each serve one API
+            return self._unrouted(request)
         realism = self.world.realism
         principal = self.world.default_caller
         api_request: ApiRequest | None = None
@@ -251,6 +258,10 @@ class EmulatorApp:
                     except ValueError as exc:
                         return _json_response(errors.InvalidArgument(str(exc)).to_json(), 400)
                 return _json_response(vars(self.world.org_policies))
+            if what == "proxy" and self.proxy is not None:  # what a program's environment points at
+                return _json_response(
+                    {"proxy": request.host_url.rstrip("/"), "caBundle": str(self.proxy.bundle)}
+                )
             if what == "state":
                 return _json_response(self.world.to_json())
             if what == "credentials" and request.method == "POST":
@@ -293,19 +304,6 @@ def _drop_connection(environ) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-    def log_error(self, *args, **kwargs) -> None:
-        pass
-
-    def log(self, *args, **kwargs) -> None:  # werkzeug logs dropped connections through here
-        pass
-
-
 class Emulator:
     """Runs the emulator on a background thread; a context manager for tests and the CLI."""
 
@@ -315,7 +313,10 @@ class Emulator:
         port: int = 0,
         realism: Realism | None = None,
         state_file: Path | None = None,
+        proxy_dir: Path | None = None,
     ) -> None:
+        """`proxy_dir`: where the proxy's CA is kept (proxy/authority.py); None: a directory of its own
+        that goes with the emulator."""
         load_all()  # registers every backend, which the World instantiates
         self.world = World(realism=realism or Realism())
         if state_file is not None and state_file.exists():
@@ -325,6 +326,7 @@ class Emulator:
                 raise EmulatorError(f"cannot read emulator state {state_file}: {exc}") from exc
         self.app = EmulatorApp(self.world, state_file)
         self._bind_host, self._bind_port = host, port
+        self._proxy_dir = proxy_dir
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -366,9 +368,10 @@ class Emulator:
             self._bind_port,
             self.app,
             threaded=True,
-            request_handler=_QuietHandler,
+            request_handler=tunnel.ProxyHandler,
             fd=listener.fileno(),
         )
+        self.app.proxy = tunnel.serve_tunnels(self._server, self._proxy_dir)
         self._listener = listener
         self._server.daemon_threads = True
         self._thread = threading.Thread(

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from gcp_setup import envvars
-from gcp_setup.errors import GoogleApiError
+from gcp_setup.errors import EmulatorError, GoogleApiError
 from gcp_setup.google import credentials as adc
 from gcp_setup.google import quota_projects, transport
 from gcp_setup.settings.checks import check_emulator_host
@@ -94,6 +94,36 @@ class GoogleSession:
         if self.emulator_host:
             return f"http://{self.emulator_host}"
         return f"https://{api}.googleapis.com"
+
+    def program_environment(self) -> dict[str, str]:
+        """What a user's own program needs in its environment (the .env) to reach this session's
+        endpoints through Google's libraries: nothing on Google. On the emulator, the emulator as the
+        HTTPS proxy of Google's hosts, with its CA: google-auth refreshes a user's token only at Google's
+        host, and no base URL will do for google-genai (in Vertex mode from the environment it takes the
+        Gemini API's, GOOGLE_GEMINI_BASE_URL, and drops the project and location from the path)."""
+        if not self.emulator_host:
+            return {}
+        proxy = self.read_once("emulator proxy", self._emulator_proxy)
+        return {
+            envvars.HTTPS_PROXY: proxy["proxy"],
+            envvars.NO_PROXY: self.emulator_host.rpartition(":")[0],  # the emulator itself: direct
+            envvars.SSL_CERT_FILE: proxy["caBundle"],
+            envvars.REQUESTS_CA_BUNDLE: proxy["caBundle"],
+        }
+
+    def _emulator_proxy(self) -> dict[str, str]:
+        import requests
+
+        url = f"http://{self.emulator_host}/_emulator/proxy"
+        try:
+            answer = requests.get(url, timeout=10)
+            answer.raise_for_status()
+            return answer.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise EmulatorError(
+                f"the emulator at {self.emulator_host} names no HTTPS proxy ({url}: {exc}); "
+                "restart `gcp-setup emulator` with this version of gcp-setup"
+            ) from None
 
     @property
     def token_uri(self) -> str:

@@ -17,6 +17,7 @@ from gcp_setup.steps.base import Action, Context, Step
 from gcp_setup.steps.exported import (
     KEY_VARIABLES,
     OPENAI_NOTE,
+    PROXY_NOTE,
     READS,
     UPSTREAM,
     existing_keys,
@@ -61,6 +62,8 @@ class EnvFileStep(Step):
         values = exported_values(ctx, keys)
         if envvars.OPENAI_API_KEY in values:
             notes[envvars.OPENAI_API_KEY] = OPENAI_NOTE
+        if envvars.HTTPS_PROXY in values:
+            notes[envvars.HTTPS_PROXY] = PROXY_NOTE
         current = text is not None and merge_env_text(text, revealed_all(values), notes) == text
         standard = is_standard_key(held.get(envvars.GEMINI_API_KEY))
         return EnvFileState(path, values, notes, current, standard)

@@ -39,9 +39,7 @@ def exported_values(ctx: Context, keys: dict[str, Secret]) -> dict[str, str | Se
         envvars.USE_VERTEXAI: vertex,
         envvars.USE_ENTERPRISE: vertex,
     }
-    if ctx.session.is_emulator:  # google-genai reads these; the emulator serves both APIs
-        values["GOOGLE_GEMINI_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
-        values["GOOGLE_VERTEX_BASE_URL"] = f"http://{ctx.session.emulator_host}/"
+    values.update(ctx.session.program_environment())
     credentials_file = ctx.output("credentials", "credentials_file")
     if credentials_file:
         values[envvars.CREDENTIALS] = credentials_file
@@ -57,6 +55,12 @@ OPENAI_NOTE = (
     "so plain OpenAI() talks to Gemini (both or neither: --no-openai-env leaves them out)"
 )
 """The .env's note above OPENAI_API_KEY (a user's real OpenAI key in the same file would go to Gemini)."""
+PROXY_NOTE = (
+    "is the emulator, as the HTTPS proxy of Google's API hosts (*.googleapis.com, loopback clients only), "
+    "with SSL_CERT_FILE / REQUESTS_CA_BUNDLE its CA (and certifi's roots): google-genai in both modes and "
+    "google-auth's token refresh reach it at Google's own host names; NO_PROXY keeps the emulator direct"
+)
+"""The .env's note above HTTPS_PROXY, which only the emulator's session writes (program_environment)."""
 
 
 def openai_base_url(ctx: Context) -> str:
