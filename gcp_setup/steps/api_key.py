@@ -99,18 +99,19 @@ class ApiKeyStep(Step):
 
     def observe(self, ctx: Context) -> KeysState:
         keys = ApiKeysClient(ctx.session, ctx.progress_note).list(ctx.config.project)
-        ours = [k for k in keys if self.spec.number(k) is not None]
         return _revealed(
-            ctx, self.sort(ctx, ours, account_is_new=bool(ctx.output("service_account", "created")))
+            ctx, self.sort(ctx, keys, account_is_new=bool(ctx.output("service_account", "created")))
         )
 
     def absent_state(self, ctx: Context) -> KeysState:
         return self.sort(ctx, [])
 
     def sort(self, ctx: Context, keys: list[Key], account_is_new: bool = False) -> KeysState:
-        """The state of this purpose's `keys`: which is current, which are to go, which ID comes next.
-        `account_is_new`: this run created the account, so no key bound to its email is bound to it."""
+        """The state of this purpose among the project's `keys` (keys.list's answer): which is current,
+        which are to go, which ID comes next. `account_is_new`: this run created the account, so no key
+        bound to its email is bound to it."""
         config = ctx.config
+        keys = [k for k in keys if self.spec.number(k) is not None]
         if config.api_key_type == "standard" and self.spec.legacy_id:
             return self._sort_standard(ctx, keys)
         want = self.bound_to(config)
@@ -223,6 +224,8 @@ def _why_new(live: list[Key], want: str | None, rotate: bool) -> str:
     bound = newest.get("serviceAccountEmail")
     if rotate and bound == want:
         return f"rotate {key_id(newest)}"
+    if bound and bound == want:  # bound to the email, yet not good: this run made the account again
+        return f"replace {key_id(newest)} (bound to an earlier account {bound})"
     if not bound:
         return f"replace standard key {key_id(newest)} with an auth key"
     return f"replace {key_id(newest)} (bound to {bound})"
