@@ -4,8 +4,9 @@ actions is an idempotence test.
 
 A case file holds a one-line `description`, the `config` that matters, the upstream `outputs` the step
 reads, and the observation: `keys` (the project's keys.list answer, through the step's own sort of
-it) for the key steps, `state` (the fields of the step's state) for the others, or neither for a step
-whose observe reads only upstream outputs (it is called). Then `actions` (kind, resource, summary, and
+it) for the key steps; `state` (the fields of the step's state) for the others; or neither for a step
+whose observe reads only upstream outputs and local `files` (its real observe is called; `{tmp}` in a
+case is the directory those files are written to). Then `actions` (kind, resource, summary, and
 `data` when the case pins it), or `error` (and `hint`); `describe` and `published` (outputs) when the
 case pins them.
 No plan here needs the live API: every one is pure over its state.
@@ -24,6 +25,7 @@ from gcp_setup.config import Config
 from gcp_setup.google.iam_policy import Binding
 from gcp_setup.google.resourcemanager import ProjectInfo
 from gcp_setup.google.session import GoogleSession
+from gcp_setup.secrets import Secret
 from gcp_setup.settings import CREDENTIAL_MODES
 from gcp_setup.steps import (
     _AFTER_SMOKE_TEST,
@@ -41,7 +43,7 @@ from gcp_setup.steps.adc.user import UserCredentials
 from gcp_setup.steps.api_key import ApiKeyStep, ExpressKeyStep
 from gcp_setup.steps.base import Step, StepError
 from gcp_setup.steps.billing import BillingState, BillingStep
-from gcp_setup.steps.env_file import EnvFileState, EnvFileStep
+from gcp_setup.steps.env_file import EnvFileStep
 from gcp_setup.steps.github_env import GithubEnvState, GithubEnvStep
 from gcp_setup.steps.key_policy import KeyPolicyState, KeyPolicyStep
 from gcp_setup.steps.project import ProjectState, ProjectStep
@@ -97,12 +99,12 @@ def optional_path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def flag(value: bool) -> bool:
+    return value
+
+
 def leftovers(note_file: str | None = None, temp_files: tuple[str, ...] = (), **rest: Any) -> LeftoverState:
     return LeftoverState(optional_path(note_file), temp_files=[Path(p) for p in temp_files], **rest)
-
-
-def env_file_state(path: str, **rest: Any) -> EnvFileState:
-    return EnvFileState(Path(path), **rest)
 
 
 def github_env_state(path: str | None, **rest: Any) -> GithubEnvState:
@@ -135,9 +137,9 @@ TABLES: dict[str, tuple[type[Step], Observation]] = {
     "secret_files": (SecretFilesStep, fields(leftovers)),
     "credentials_user": (UserCredentials, fields(optional_path)),
     "credentials_impersonate": (ImpersonatedCredentials, fields(ImpersonationState)),
-    "credentials_key_file": (KeyFileCredentials, fields(bool)),
+    "credentials_key_file": (KeyFileCredentials, fields(flag)),
     "credentials_none": (CredentialsKind, observed),
-    "env_file": (EnvFileStep, fields(env_file_state)),
+    "env_file": (EnvFileStep, observed),
     "github_env": (GithubEnvStep, fields(github_env_state)),
     "retire_keys": (RetireKeysStep, observed),
     "destroy_api_key": (DeleteApiKey, key_list),
@@ -167,13 +169,29 @@ def as_dict(action: Any, with_data: bool) -> dict[str, Any]:
 ALL_CASES = sorted(CASES.glob("*/*.json"))
 
 
+def upstream(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The case's upstream outputs, a key string among them a Secret (as the key steps publish it)."""
+    secret = {"key_string"}
+    return {
+        step: {k: Secret(v) if k in secret and v else v for k, v in values.items()}
+        for step, values in outputs.items()
+    }
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """The local files the step observes (a .env), under the case's own directory."""
+    for name, text in files.items():
+        (root / name).write_text(text)
+
+
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_plan(case: Path) -> None:
-    spec = json.loads(case.read_text())
+def test_plan(case: Path, tmp_path: Path) -> None:
+    spec = json.loads(case.read_text().replace("{tmp}", str(tmp_path)))
     assert spec.get("description"), "every case says in one line what it is"
+    write_files(tmp_path, spec.get("files", {}))
     step_cls, observation = TABLES[case.parent.name]
     step = step_cls()
-    ctx = Context(config_from(spec["config"]), GoogleSession(), outputs=spec.get("outputs", {}))
+    ctx = Context(config_from(spec["config"]), GoogleSession(), outputs=upstream(spec.get("outputs", {})))
     state = observation(step, ctx, spec)
     if "error" in spec:
         with pytest.raises(StepError) as raised:
