@@ -9,7 +9,9 @@ whose observe reads only upstream outputs and local `files` (its real observe is
 case is the directory those files are written to). Then `actions` (kind, resource, summary, and
 `data` when the case pins it), or `error` (and `hint`); `describe` and `published` (outputs) when the
 case pins them.
-No plan here needs the live API: every one is pure over its state.
+No plan needs the live API (each is pure over its state), so the tables run without the emulator; the
+key tables, whose observation is the richest, also run through it: their keys made with the real API,
+read by the step's real observe.
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_identity_project
 
 from gcp_setup.config import Config
+from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.google.apikeys import ApiKeysClient, api_targets, key_id
+from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import Binding
-from gcp_setup.google.resourcemanager import ProjectInfo
+from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.secrets import Secret
 from gcp_setup.settings import CREDENTIAL_MODES
@@ -228,3 +234,41 @@ def test_every_registered_step_has_a_case_table() -> None:
 
 def test_every_case_folder_is_a_table() -> None:
     assert {p.name for p in CASES.iterdir() if p.is_dir()} == set(TABLES)
+
+
+# --- the key tables' observations, as the emulator answers them ------------------------------------
+
+KEY_CASES = [c for c in ALL_CASES if c.parent.name in ("api_key", "express_key")]
+CASE_NUMBER = "123456789012"
+"""The project number a case's key names carry (Google names a listed key by the project's number)."""
+
+
+def seed_keys(session: GoogleSession, project: str, keys: list[dict[str, Any]]) -> None:
+    """The case's keys, made through the real API: their accounts, then each key (deleted when the
+    case's is)."""
+    iam, client = IamClient(session), ApiKeysClient(session)
+    for email in sorted({k["serviceAccountEmail"] for k in keys if k.get("serviceAccountEmail")}):
+        iam.create_service_account(project, email.partition("@")[0], "case", "case")
+    for key in keys:
+        services = tuple(sorted(api_targets(key)))
+        account = key.get("serviceAccountEmail")
+        made = client.create(project, key_id(key), key["displayName"], services, account)
+        if key.get("deleteTime"):
+            client.delete(made)
+
+
+@pytest.mark.parametrize("case", KEY_CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_key_case_through_the_emulator(case: Path, emulator_env: EmulatorControl) -> None:
+    """The same case, its keys made in the emulator and read by the step's real observe (keys.list over
+    HTTP): the plan is the table's, so the table's keys are shaped as Google answers them."""
+    spec = json.loads(case.read_text())
+    session = GoogleSession.create(emulator_env.host)
+    project = make_identity_project(emulator_env, spec["config"]["project"])
+    seed_keys(session, project, spec["keys"])
+    number = ResourceManagerClient(session).get_project(project).number
+    expected = json.loads(case.read_text().replace(f"projects/{CASE_NUMBER}/", f"projects/{number}/"))
+    step = TABLES[case.parent.name][0]()
+    outputs = {"service_account": {"created": spec.get("account_is_new", False)}}
+    ctx = Context(config_from(spec["config"]), session, outputs=outputs)
+    actions = [as_dict(a, False) for a in step.plan(ctx, step.observe(ctx))]
+    assert actions == [{k: a[k] for k in ("kind", "resource", "summary")} for a in expected["actions"]]
