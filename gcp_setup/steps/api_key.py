@@ -121,8 +121,9 @@ class ApiKeyStep(Step):
         good = [k for k in live if k.get("serviceAccountEmail") == want and not (want and account_is_new)]
         current = good[0] if good else None
         others = [k["name"] for k in live if k is not current]
-        if current is not None and config.rotate_key and not others:
-            current, others = None, [current["name"]]
+        # A second good key is the one an interrupted rotation made: that rotation is finished, not redone.
+        if current is not None and config.rotate_key and len(good) == 1:
+            current, others = None, [k["name"] for k in live]
         if current is not None:
             return KeysState(current["name"], current, others)
         next_number = max((self.spec.number(k) or 0 for k in keys), default=0) + 1
