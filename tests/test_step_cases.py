@@ -97,7 +97,7 @@ def key_list(step: Step, ctx: Context, spec: dict[str, Any]) -> Any:
 
 
 def observed(step: Step, ctx: Context, spec: dict[str, Any]) -> Any:
-    """A step whose observe reads only upstream outputs: its real observe."""
+    """A step whose observe reads only upstream outputs and local files: its real observe."""
     return step.observe(ctx)
 
 
