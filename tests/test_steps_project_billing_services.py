@@ -1,12 +1,7 @@
-"""Project, billing and services steps: through the engine and real HTTP against the emulator, and
-their plan() as a data table (pyinfra's way): one case file per scenario under tests/cases/<step>/,
-observed state in, expected actions (or error) out; a case with no actions is an idempotence test."""
+"""Project, billing and services steps: through the engine and real HTTP against the emulator (their
+plans as data tables: tests/test_step_cases.py)."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,15 +11,12 @@ from gcp_setup.emulator.resourcemanager.models import SEEDED_FOREIGN_PROJECT, Pr
 from gcp_setup.emulator.serviceusage.models import CATALOGUE
 from gcp_setup.engine import Engine, RunResult
 from gcp_setup.google.billing import BillingClient, BillingInfo
-from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
+from gcp_setup.google.resourcemanager import ResourceManagerClient
 from gcp_setup.google.serviceusage import ServiceUsageClient
 from gcp_setup.google.session import GoogleSession
 from gcp_setup.settings.config import Config
 from gcp_setup.steps import Context, load_steps
-from gcp_setup.steps.base import Outcome, Step, StepError
-from gcp_setup.steps.billing import BillingState, BillingStep
-from gcp_setup.steps.project import ProjectState, ProjectStep
-from gcp_setup.steps.services import ServicesState, ServicesStep
+from gcp_setup.steps.base import Outcome
 
 STEPS = (
     "gcp_setup.steps.project:ProjectStep",
@@ -203,49 +195,3 @@ def test_converges_under_faults(emu, seed):
     emu.clear_requests()
     assert set(outcomes(run(emu, create=True, billing_account=OPEN)).values()) == {"unchanged"}
     assert emu.writes() == []
-
-
-# --- plan() as a data table ------------------------------------------------------------------------
-
-CASES = Path(__file__).parent / "cases"
-
-
-def project_state(data: dict[str, Any]) -> ProjectState:
-    return ProjectState(ProjectInfo(**data["info"]) if data["info"] else None)
-
-
-def services_state(data: dict[str, Any]) -> ServicesState:
-    return ServicesState(frozenset(data["enabled"]))
-
-
-PLAN_STEPS: dict[str, tuple[type[Step], Any]] = {
-    "project": (ProjectStep, project_state),
-    "billing": (BillingStep, lambda data: BillingState(**data)),
-    "services": (ServicesStep, services_state),
-}
-
-
-def config_from(data: dict[str, Any]) -> Config:
-    data = dict(data)
-    if "services" in data:
-        data["services"] = (*Config(project=data["project"]).services, *data["services"])
-    return Config(**data)
-
-
-@pytest.mark.parametrize("case", sorted(CASES.glob("*/*.json")), ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_plan(case: Path):
-    spec = json.loads(case.read_text())
-    step_cls, make_state = PLAN_STEPS[case.parent.name]
-    ctx = Context(config_from(spec["config"]), GoogleSession(), outputs=spec.get("outputs", {}))
-    state = make_state(spec["state"])
-    if "error" in spec:
-        with pytest.raises(StepError) as raised:
-            step_cls().plan(ctx, state)
-        assert str(raised.value) == spec["error"]
-        return
-    actions = [
-        {"kind": a.kind, "resource": a.resource, "summary": a.summary} for a in step_cls().plan(ctx, state)
-    ]
-    assert actions == spec["actions"]
-    if "describe" in spec:  # what the step says of the state (a supported outcome that is not a change)
-        assert step_cls().describe(ctx, state) == spec["describe"]

@@ -99,18 +99,19 @@ class ApiKeyStep(Step):
 
     def observe(self, ctx: Context) -> KeysState:
         keys = ApiKeysClient(ctx.session, ctx.progress_note).list(ctx.config.project)
-        ours = [k for k in keys if self.spec.number(k) is not None]
         return _revealed(
-            ctx, self.sort(ctx, ours, account_is_new=bool(ctx.output("service_account", "created")))
+            ctx, self.sort(ctx, keys, account_is_new=bool(ctx.output("service_account", "created")))
         )
 
     def absent_state(self, ctx: Context) -> KeysState:
         return self.sort(ctx, [])
 
     def sort(self, ctx: Context, keys: list[Key], account_is_new: bool = False) -> KeysState:
-        """The state of this purpose's `keys`: which is current, which are to go, which ID comes next.
-        `account_is_new`: this run created the account, so no key bound to its email is bound to it."""
+        """The state of this purpose among the project's `keys` (keys.list's answer): which is current,
+        which are to go, which ID comes next. `account_is_new`: this run created the account, so no key
+        bound to its email is bound to it."""
         config = ctx.config
+        keys = [k for k in keys if self.spec.number(k) is not None]
         if config.api_key_type == "standard" and self.spec.legacy_id:
             return self._sort_standard(ctx, keys)
         want = self.bound_to(config)
@@ -120,8 +121,9 @@ class ApiKeyStep(Step):
         good = [k for k in live if k.get("serviceAccountEmail") == want and not (want and account_is_new)]
         current = good[0] if good else None
         others = [k["name"] for k in live if k is not current]
-        if current is not None and config.rotate_key and not others:
-            current, others = None, [current["name"]]
+        # A second good key is the one an interrupted rotation made: that rotation is finished, not redone.
+        if current is not None and config.rotate_key and len(good) == 1:
+            current, others = None, [k["name"] for k in live]
         if current is not None:
             return KeysState(current["name"], current, others)
         next_number = max((self.spec.number(k) or 0 for k in keys), default=0) + 1
@@ -223,6 +225,8 @@ def _why_new(live: list[Key], want: str | None, rotate: bool) -> str:
     bound = newest.get("serviceAccountEmail")
     if rotate and bound == want:
         return f"rotate {key_id(newest)}"
+    if bound and bound == want:  # bound to the email, yet not good: this run made the account again
+        return f"replace {key_id(newest)} (bound to an earlier account {bound})"
     if not bound:
         return f"replace standard key {key_id(newest)} with an auth key"
     return f"replace {key_id(newest)} (bound to {bound})"

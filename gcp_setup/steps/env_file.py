@@ -35,7 +35,8 @@ class EnvFileState:
     notes: dict[str, str] = field(default_factory=dict)
     current: bool = False
     replaces_standard_key: bool = False
-    """The file's GEMINI_API_KEY is a standard key (AIza...), which the Gemini API rejects."""
+    """The file's GEMINI_API_KEY is a standard key (AIza...), which the Gemini API rejects, and this run
+    writes another kind in its place (not so with --api-key-type standard, which keeps one)."""
 
 
 class EnvFileStep(Step):
@@ -65,8 +66,11 @@ class EnvFileStep(Step):
         if envvars.HTTPS_PROXY in values:
             notes[envvars.HTTPS_PROXY] = PROXY_NOTE
         current = text is not None and merge_env_text(text, revealed_all(values), notes) == text
-        standard = is_standard_key(held.get(envvars.GEMINI_API_KEY))
-        return EnvFileState(path, values, notes, current, standard)
+        new_key = keys.get(envvars.GEMINI_API_KEY)
+        replaced = is_standard_key(held.get(envvars.GEMINI_API_KEY)) and not (
+            new_key and is_standard_key(new_key.reveal())
+        )
+        return EnvFileState(path, values, notes, current, replaced)
 
     def plan(self, ctx: Context, state: EnvFileState) -> list[Action]:
         if state.current:

@@ -51,6 +51,11 @@ class DeleteApiKey(Step):
             if exc.reason == "SERVICE_DISABLED" or project_inactive(ctx):
                 return KeyState([])
             raise
+        return self.sort(keys)
+
+    @staticmethod
+    def sort(keys: list[dict[str, Any]]) -> KeyState:
+        """gcp-setup's live keys among the project's `keys` (keys.list's answer)."""
         ours = [k for k in keys if any(spec.number(k) is not None for spec in (GEMINI_KEY, EXPRESS_KEY))]
         return KeyState([k for k in ours if not is_deleted(k)])
 
