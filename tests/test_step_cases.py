@@ -24,15 +24,15 @@ from typing import Any
 import pytest
 from conftest import make_identity_project
 
-from gcp_setup.config import Config
 from gcp_setup.emulator.control import EmulatorControl
 from gcp_setup.google.apikeys import ApiKeysClient, api_targets, key_id
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import Binding
 from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
 from gcp_setup.google.session import GoogleSession
-from gcp_setup.secrets import Secret
-from gcp_setup.settings import CREDENTIAL_MODES
+from gcp_setup.secrets.secret import Secret
+from gcp_setup.settings.checks import CREDENTIAL_MODES
+from gcp_setup.settings.config import Config
 from gcp_setup.steps import (
     _AFTER_SMOKE_TEST,
     _DELETE_ANY_PROJECT,
@@ -42,9 +42,9 @@ from gcp_setup.steps import (
     Context,
     load_steps,
 )
-from gcp_setup.steps.adc import CredentialsKind
 from gcp_setup.steps.adc.impersonation import ImpersonatedCredentials, ImpersonationState
 from gcp_setup.steps.adc.key_file import KeyFileCredentials
+from gcp_setup.steps.adc.kind import CredentialsKind
 from gcp_setup.steps.adc.user import UserCredentials
 from gcp_setup.steps.api_key import ApiKeyStep, ExpressKeyStep
 from gcp_setup.steps.base import Step, StepError
