@@ -64,7 +64,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 # Needs network (terraform init downloads hashicorp/google); offline, `make test` runs the schema check
-# in tests/test_terraform.py instead. Works on a copy so that no .terraform/ or lock file lands here.
+# in tests/terraform/test_module.py instead. Works on a copy so that no .terraform/ or lock file lands here.
 tf-validate:
 	@tmp=$$(mktemp -d) && cp -r terraform $$tmp/ && trap 'rm -rf $$tmp' EXIT && \
 	for dir in $$tmp/terraform $$tmp/terraform/examples/*/; do \

@@ -1,5 +1,5 @@
 """What gcp-setup sets up when nothing says otherwise. The Terraform module's defaults equal these
-(tests/test_terraform_parity.py holds the two together)."""
+(tests/terraform/test_parity.py holds the two together)."""
 
 GENERATIVE_LANGUAGE_API = "generativelanguage.googleapis.com"
 VERTEX_AI_API = "aiplatform.googleapis.com"

@@ -222,6 +222,15 @@ def provision_env(
     return emu
 
 
+@pytest.fixture
+def home_env(
+    provision_env: EmulatorControl, clean_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> EmulatorControl:
+    """provision_env with HOME in the test's directory: the files a run writes under ~/.config stay there."""
+    monkeypatch.setenv("HOME", str(clean_config))
+    return provision_env
+
+
 @dataclass
 class GeminiProject:
     """A project set up as `gcp-setup apply` leaves it, made directly in the emulator's backends."""

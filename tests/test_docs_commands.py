@@ -43,8 +43,8 @@ DRY_RUN = {
     "test": "this suite itself, and more",
     "test-fast": "this suite itself",
     "reliability": "the counted reliability suites (make test runs them)",
-    "demo": "tests/test_cli_provision.py::test_make_demo_runs_offline runs its recipe",
-    "tf-validate": "downloads hashicorp/google; tests/test_terraform.py checks the module offline",
+    "demo": "tests/commands/test_cli_provision.py::test_make_demo_runs_offline runs its recipe",
+    "tf-validate": "downloads hashicorp/google; tests/terraform/test_module.py checks the module offline",
 }
 """make targets checked with `make -n` (they exist; the recipe is well formed), with why not run here."""
 

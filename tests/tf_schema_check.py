@@ -36,6 +36,11 @@ RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "provide
 RESOURCE_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
 MODULE_META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "depends_on", "providers"})
 # TYPE.NAME[index].ATTR, optionally after `data.`; the lookbehind keeps `module.x.google_y` out.
+SCHEMA_DIR = Path(__file__).resolve().parent / "terraform_schema"
+GOOGLE_SCHEMAS = sorted(SCHEMA_DIR.glob("google-*.json"))
+"""The real hashicorp/google provider schemas the module is checked against (7.x and 8.x)."""
+TIME_SCHEMA = SCHEMA_DIR / "time-0.13-handwritten.json"
+
 _REFERENCE = re.compile(r"(?<![\w.])(data\.)?((?:google|time)_\w+)\.(\w+)(?:\[[^\]]*\])?\.(\w+)")
 _MODULE_OUTPUT = re.compile(r"(?<![\w.])module\.(\w+)(?:\[[^\]]*\])?\.(\w+)")
 
@@ -294,3 +299,7 @@ def _type_text(tf_type: Any) -> str:
 def _did_you_mean(name: str, candidates: list[str]) -> str:
     close = difflib.get_close_matches(name, candidates, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def load_schemas(google_schema: Path) -> Schemas:
+    return Schemas.load(google_schema, TIME_SCHEMA)

@@ -6,7 +6,7 @@ discovery documents the emulator routes and validates with, as it does with the 
 
     .venv/bin/python tools/gemini_discovery.py   # rewrites emulator/data/generativelanguage.*.json
 
-tests/test_emulator_fidelity.py checks that the files match the installed package.
+tests/emulator/test_emulator_fidelity.py checks that the files match the installed package.
 """
 
 from __future__ import annotations

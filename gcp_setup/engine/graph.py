@@ -111,7 +111,7 @@ _POOLS: dict[str, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 TASKS_PER_RUN = 64
 """The most tasks one run has in a pool at once: a step each, an early read each, one launcher (a full
-apply has 17 steps; tests/test_engine.py holds the sum under this)."""
+apply has 17 steps; tests/engine/test_engine.py holds the sum under this)."""
 POOL_THREADS = MAX_PARALLELISM * TASKS_PER_RUN
 """As many threads as the largest fleet's runs can ask for at once: a task then never waits in the queue
 behind a blocked one (speculations wait for each other, steps for speculations), so the pools cannot

@@ -6,7 +6,7 @@ What exists is what the provisioning steps observe (the engine in status mode: r
 the module's inputs (terraform.tfvars) and to an import of every resource the module would manage that
 exists (the GitHub and GitLab federations included), addressed as terraform/main.tf addresses it:
 `import {}` blocks (Terraform >= 1.5, the default) or `terraform import` commands (--import-style
-script). docs/terraform.md says what is left out and why; tests/test_export_terraform.py holds the
+script). docs/terraform.md says what is left out and why; tests/export/test_terraform.py holds the
 addresses and import IDs against main.tf.
 """
 

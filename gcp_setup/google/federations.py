@@ -3,7 +3,7 @@ Federation): GitHub Actions (--github-repo OWNER/REPO) and GitLab CI (--gitlab-p
 with --gitlab-issuer and --gitlab-jwks for a self-managed instance). Each has a pool and an OIDC provider
 of its own, a condition pinning the one repository or project (both issuers are shared by every
 customer), and a principalSet binding on the account. steps/workload_identity.py sets them up; the
-Terraform module does the same with the same values (tests/test_terraform_parity.py).
+Terraform module does the same with the same values (tests/terraform/test_parity.py).
 """
 
 from __future__ import annotations

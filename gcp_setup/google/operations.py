@@ -10,7 +10,7 @@ Why not google.api_core.operation: the discovery clients answer operations as di
 `operation.from_http_json` wants a protobuf result type and a transport of its own; and its polling is a
 jittered api_core Retry timed from the end of each poll, with no progress callback and no injectable
 clock, where this one counts the round trip, reports each poll, and is tested on a fake clock
-(tests/test_operations.py).
+(tests/google/test_operations.py).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ _PROVISION: tuple[str, ...] = (
     "gcp_setup.steps.workload_identity:WorkloadIdentityStep",
     "gcp_setup.steps.workload_identity:GitlabIdentityStep",
     "gcp_setup.steps.secret_files:SecretFilesStep",
-    "gcp_setup.steps.adc:credentials_step",
+    "gcp_setup.steps.adc.modes:credentials_step",
     "gcp_setup.steps.env_file:EnvFileStep",
     "gcp_setup.steps.github_env:GithubEnvStep",
 )

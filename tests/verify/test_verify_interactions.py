@@ -63,7 +63,7 @@ def test_the_snippet_docs_verify_shows_runs_with_the_env_apply_wrote(provision_e
     from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
     from gcp_setup.secrets.env_file import read_env_file
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "verify.md").read_text()
+    doc = (Path(__file__).resolve().parent.parent.parent / "docs" / "verify.md").read_text()
     (snippet,) = re.findall(r"<!-- interactions-snippet:[^>]*-->\n```python\n(.*?)```", doc, re.DOTALL)
     env_file = tmp_path / ".env"
     billing = OPEN_ACCOUNT.removeprefix("billingAccounts/")

@@ -10,8 +10,14 @@ from pathlib import Path
 import hcl2
 import pytest
 from click.testing import CliRunner
-from test_terraform import GOOGLE_SCHEMAS, load_schemas
-from tf_schema_check import HCL_OPTIONS, check_directory, parse, require_terraform
+from tf_schema_check import (
+    GOOGLE_SCHEMAS,
+    HCL_OPTIONS,
+    check_directory,
+    load_schemas,
+    parse,
+    require_terraform,
+)
 
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT

@@ -11,18 +11,20 @@ from pathlib import Path
 
 import hcl2
 import pytest
-from tf_schema_check import HCL_OPTIONS, Schemas, check_directory, check_document, parse, require_terraform
+from tf_schema_check import (
+    GOOGLE_SCHEMAS,
+    HCL_OPTIONS,
+    Schemas,
+    check_directory,
+    check_document,
+    load_schemas,
+    parse,
+    require_terraform,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 MODULE = ROOT / "terraform"
 EXAMPLES = sorted(p for p in (MODULE / "examples").iterdir() if p.is_dir())
-SCHEMA_DIR = Path(__file__).resolve().parent / "terraform_schema"
-GOOGLE_SCHEMAS = sorted(SCHEMA_DIR.glob("google-*.json"))
-TIME_SCHEMA = SCHEMA_DIR / "time-0.13-handwritten.json"
-
-
-def load_schemas(google_schema: Path) -> Schemas:
-    return Schemas.load(google_schema, TIME_SCHEMA)
 
 
 @pytest.fixture(scope="module", params=GOOGLE_SCHEMAS, ids=lambda p: p.stem)

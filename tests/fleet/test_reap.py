@@ -19,7 +19,7 @@ from gcp_setup.emulator.resourcemanager.models import ProjectsBackend
 
 OURS = {"created-by": "gcp-setup"}
 FOLDER = "folders/4242"
-WORKFLOW = Path(__file__).parent.parent / "docs" / "examples" / "reap-expired-projects.yml"
+WORKFLOW = Path(__file__).parent.parent.parent / "docs" / "examples" / "reap-expired-projects.yml"
 
 
 def gcp_setup(*args: str):

@@ -13,7 +13,7 @@ from tf_schema_check import labelled_blocks, named_blocks, parse, require_terraf
 
 from gcp_setup import defaults, envvars
 
-MODULE = Path(__file__).resolve().parent.parent / "terraform"
+MODULE = Path(__file__).resolve().parent.parent.parent / "terraform"
 
 
 def _blocks(file: str, kind: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from gcp_setup.google.session import GoogleSession
 from gcp_setup.secrets.env_file import merge_env_text, parse_env_notes, read_env_file
 from gcp_setup.secrets.files import write_secret_file
 from gcp_setup.settings.config import Config
-from gcp_setup.steps.adc import credentials_step
+from gcp_setup.steps.adc.modes import credentials_step
 from gcp_setup.steps.api_key import ApiKeyStep
 from gcp_setup.steps.base import Context, Outcome
 from gcp_setup.steps.env_file import EnvFileStep

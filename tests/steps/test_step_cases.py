@@ -77,7 +77,7 @@ from gcp_setup.steps.workload_identity import (
     WorkloadIdentityStep,
 )
 
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).parent.parent / "cases"
 
 Observation = Callable[[Step, Context, dict[str, Any]], Any]
 """(the step, its context, the case) -> the state its plan gets."""

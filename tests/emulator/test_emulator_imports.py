@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gcp_setup.emulator.core.routes import SERVICES
 
-EMULATOR = Path(__file__).resolve().parent.parent / "gcp_setup" / "emulator"
+EMULATOR = Path(__file__).resolve().parent.parent.parent / "gcp_setup" / "emulator"
 PREFIX = "gcp_setup.emulator."
 
 

@@ -1,5 +1,5 @@
 """Project, billing and services steps: through the engine and real HTTP against the emulator (their
-plans as data tables: tests/test_step_cases.py)."""
+plans as data tables: tests/steps/test_step_cases.py)."""
 
 from __future__ import annotations
 

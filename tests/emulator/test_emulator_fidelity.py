@@ -19,7 +19,7 @@ from werkzeug.test import Client
 from gcp_setup.emulator.core import discovery
 from gcp_setup.emulator.core.routes import ROUTES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 GEMINI_VERSIONS = ("generativelanguage.v1", "generativelanguage.v1beta")
 VERTEX_VERSIONS = ("aiplatform.v1", "aiplatform.v1beta1")
 GEMINI_MODELLED = {

@@ -58,7 +58,7 @@ APPLIED_BY_THE_COMMAND_LINE = {"timeout", "verbosity"}
 READ_BY_THE_SMOKE_TEST = {"propagation_wait"}
 """Read by apply's smoke test, which the test below turns off (provision_env): verify reads it too."""
 READ_BY_A_FLEET = {"parallelism", "only"}
-"""Read only when the settings file holds [[projects]] (tests/test_fleet.py)."""
+"""Read only when the settings file holds [[projects]] (tests/fleet/test_fleet.py)."""
 DEFAULT_ON_PURPOSE = {"export": {"rotate_key", "show_secrets"}, "destroy": {"show_secrets"}}
 """Read by a command that must see the default: export observes the keys as they are (a rotation is
 apply's business) and writes no secret (the key steps it runs read no key string); destroy's report,

@@ -20,7 +20,7 @@ from gcp_setup.emulator.control import EmulatorControl
 from gcp_setup.google.apikeys import ApiKeysClient
 from gcp_setup.google.session import GoogleSession
 
-MODULE = Path(__file__).resolve().parent.parent / "terraform"
+MODULE = Path(__file__).resolve().parent.parent.parent / "terraform"
 PROJECT = "export-test-1"
 ORG = "123456789012"
 BILLING = "000000-AAAAAA-000001"  # the emulator's open billing account

@@ -22,7 +22,7 @@ from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 from gcp_setup.secrets.github_env import append_github_env, append_workflow_file
 from gcp_setup.secrets.secret import Secret
 
-ACTION = Path(__file__).parent.parent / "action.yml"
+ACTION = Path(__file__).parent.parent.parent / "action.yml"
 PROJECT = "gha-sim-1"
 REPO = "octo/app"
 SA_EMAIL = f"{defaults.SERVICE_ACCOUNT_ID}@{PROJECT}.iam.gserviceaccount.com"

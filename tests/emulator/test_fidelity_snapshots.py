@@ -121,7 +121,8 @@ def test_a_google_recording_takes_precedence(tmp_path: Path) -> None:
 
 def test_every_scenario_of_the_suite_has_an_emulator_recording() -> None:
     """The shipped baseline: a scenario without one fails `make fidelity` ("No state recorded")."""
-    recorded = Path(__file__).parent / "fidelity" / "snapshots" / "emulator"
+    recorded = Path(__file__).parent.parent / "fidelity" / "snapshots" / "emulator"
     assert sorted(p.name for p in recorded.glob("*.snapshot.json")) == sorted(
-        f"{p.stem}.snapshot.json" for p in (Path(__file__).parent / "fidelity").glob("test_scenarios_*.py")
+        f"{p.stem}.snapshot.json"
+        for p in (Path(__file__).parent.parent / "fidelity").glob("test_scenarios_*.py")
     )
