@@ -24,13 +24,9 @@ from typing import Any
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import UsageError
-from gcp_setup.settings import (
-    BY_NAME,
-    FILE_SETTINGS,
-    GENERATED_SUFFIX,
-    check_labels,
-    merged_services,
-)
+from gcp_setup.fleet_settings import GENERATED_SUFFIX
+from gcp_setup.settings import BY_NAME, FILE_SETTINGS, check_labels
+from gcp_setup.settings_parsers import merged_services
 
 TOML_FILE = "gcp-setup.toml"
 SETTING = "setting"
@@ -307,7 +303,7 @@ def gcloud_core_project(environ: Mapping[str, str]) -> tuple[str | None, str]:
     return gcloud_property(environ, "core", "project")
 
 
-class FileDefaults(dict):
+class FileDefaults(dict[str, Any]):
     """What gcp-setup.toml and the gcloud configuration say, by setting name (click's default_map: a
     flag or the environment wins over it), and in `labels` where each value came from."""
 

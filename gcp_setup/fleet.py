@@ -16,11 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gcp_setup.config import Config, TomlSection
 from gcp_setup.errors import UsageError
 from gcp_setup.steps.base import Outcome
+
+if TYPE_CHECKING:
+    from gcp_setup.google.session import GoogleSession
 
 CHANGED = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
 
@@ -116,7 +119,9 @@ def fleet_endpoints(configs: Sequence[Config]) -> tuple[str | None, str | None]:
     return (configs[0].emulator_host, configs[0].billing_project) if configs else (None, None)
 
 
-def fleet_session(emulator_host: str | None, billing_project: str | None = None, clock: Any = None):
+def fleet_session(
+    emulator_host: str | None, billing_project: str | None = None, clock: Any = None
+) -> GoogleSession:
     """The one session of a fleet run, with its shared quota limiter and first-reads gate, its runs
     speculating below their projects only once those have answered (engine/speculation.py)."""
     from gcp_setup.google.limiter import MonotonicClock, QuotaLimiter

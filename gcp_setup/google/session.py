@@ -97,7 +97,7 @@ class GoogleSession:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     """Guards _built and _answers (re-entrant: a nested Resource is built from its parent's, a Resource
     with the transport)."""
-    _answers: dict[str, Future] = field(default_factory=dict, repr=False)
+    _answers: dict[str, Future[Any]] = field(default_factory=dict, repr=False)
     """read_once's answers, by key."""
     limiter: Any = None
     """A fleet's QuotaLimiter (limiter.py), shared by its threads; None: one project, no limiter."""
@@ -170,11 +170,11 @@ class GoogleSession:
             return self.credentials
         return self._once(("credentials", "", ""), self._application_default).result()
 
-    def _application_default(self) -> Future:
+    def _application_default(self) -> Future[Any]:
         """The credentials, or why there are none, settled once: kept with the built clients, so that the
         sessions `expecting` and `announcing` make share them, and a login that failed (no ADC, a refused
         refresh, a token endpoint that does not answer) is not tried again by every client of the run."""
-        settled: Future = Future()
+        settled: Future[Any] = Future()
         try:
             found = adc.application_default(self.token_uri, self.endpoint("iamcredentials"), self.is_emulator)
             adc.refresh(found, self.is_emulator)
@@ -252,7 +252,8 @@ class GoogleSession:
                 with self._lock:
                     del self._answers[key]
                 answer.set_exception(exc)
-        return answer.result()
+        result: T = answer.result()
+        return result
 
     def discovery(self, api: str, version: str, path: str = "") -> Any:
         """The google-api-python-client Resource of `api` at `path` (e.g. "projects.serviceAccounts"),
