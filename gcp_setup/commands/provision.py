@@ -12,6 +12,7 @@ else, bad usage included (cli.py makes it so even for a flag click refuses). doc
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import click
 
@@ -66,7 +67,7 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
 @settings_command("plan")
 @format_option
 @click.pass_context
-def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
+def plan(click_ctx: click.Context, /, output_format: str, **settings: Any) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup import report
 
@@ -76,7 +77,7 @@ def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
 @settings_command("status")
 @format_option
 @click.pass_context
-def status(click_ctx: click.Context, output_format: str, **settings) -> None:
+def status(click_ctx: click.Context, /, output_format: str, **settings: Any) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup import report
 
@@ -87,7 +88,7 @@ def status(click_ctx: click.Context, output_format: str, **settings) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required when not interactive).")
 @format_option
 @click.pass_context
-def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -> None:
+def apply(click_ctx: click.Context, /, yes: bool, output_format: str, **settings: Any) -> None:
     """Make the project ready for Gemini: every step, in dependency order, idempotently, then prove
     it works with verify's checks (--no-verify skips them).
 
