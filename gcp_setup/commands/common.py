@@ -8,12 +8,24 @@ import functools
 import logging
 import sys
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gcp_setup.config import Config
 from gcp_setup.errors import EXIT_FAILED, UsageError
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from pathlib import Path
+
+    from gcp_setup.engine import RunResult
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.steps.base import ProgressCallback, Step
+
+Render = Callable[["RunResult"], str]
+"""How a run is printed (report.render_plan, render_summary, render_status)."""
 
 format_option = click.option(
     "--format",
@@ -25,7 +37,7 @@ format_option = click.option(
 )
 
 
-def new_session(config: Config):
+def new_session(config: Config) -> GoogleSession:
     """The GoogleSession of one command run: a plan and the apply after it share it (its clients, its
     credentials, the API key string it read)."""
     from gcp_setup.google.session import GoogleSession
@@ -48,15 +60,15 @@ def warn_about(config: Config) -> None:
 
 def run_steps(
     config: Config,
-    steps: list,
+    steps: list[Step],
     mode: str,
     *,
     human: bool,
-    session=None,
-    after=None,
-    upstream=None,
-    progress=None,
-):
+    session: GoogleSession | None = None,
+    after: RunResult | None = None,
+    upstream: RunResult | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
     """Run `steps` in `mode` (with a new session unless given one); return the RunResult. `after`: the
     plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps run
     before these, whose outputs they read; `progress`: where notes go (default: stderr when human)."""
@@ -79,7 +91,12 @@ def run_steps(
 
 
 def finish(
-    click_ctx: click.Context, run, config: Config, output_format: str, render, smoke: Any = None
+    click_ctx: click.Context,
+    run: RunResult,
+    config: Config,
+    output_format: str,
+    render: Render,
+    smoke: Any = None,
 ) -> None:
     from gcp_setup import report
 
@@ -98,16 +115,16 @@ def finish(
 
 def plan_then_apply(
     config: Config,
-    steps,
+    steps: Callable[[], list[Step]],
     *,
     yes: bool,
     human: bool,
     destroy: bool = False,
-    plan_also=None,
-    session=None,
-    progress=None,
+    plan_also: Callable[[], list[Step]] | None = None,
+    session: GoogleSession | None = None,
+    progress: ProgressCallback | None = None,
     locked: bool = False,
-):
+) -> tuple[RunResult, Render, GoogleSession]:
     """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
     lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
     for, stop at a failed precondition (nothing written: the plan is the result), ask unless --yes, and
@@ -148,14 +165,14 @@ def check_destinations(config: Config) -> None:
     check_secret_destinations(config, configured_credentials_file(config))
 
 
-def configured_credentials_file(config: Config):
+def configured_credentials_file(config: Config) -> Path | None:
     """The credentials file the configured mode writes (impersonate, key-file), else None."""
     from gcp_setup.steps.adc import FILE_MODES, credentials_file
 
     return credentials_file(config) if config.credentials in FILE_MODES else None
 
 
-def refuse_bad_input(planned) -> None:
+def refuse_bad_input(planned: RunResult) -> None:
     """A setting the plan found wrong (a billing account, service or role Google does not know) stops
     the run before any write, as a usage error."""
     from gcp_setup.steps import Outcome
@@ -165,7 +182,9 @@ def refuse_bad_input(planned) -> None:
             raise result.error
 
 
-def secret_files_locked(config: Config, human: bool, *more: Config, writes: bool = True):
+def secret_files_locked(
+    config: Config, human: bool, *more: Config, writes: bool = True
+) -> AbstractContextManager[None]:
     """The lock concurrent runs on the same secret files take turns with (gcp_setup/locks.py): of
     `config`'s files, and of `more` configs' (a fleet's, held once by its one process). `writes`: the
     run writes them (apply); destroy only removes, so it locks the directories that exist."""
@@ -183,7 +202,7 @@ def secret_files_locked(config: Config, human: bool, *more: Config, writes: bool
     return exclusive(written, say, if_there=paths)
 
 
-def written_secret_paths(config: Config) -> list:
+def written_secret_paths(config: Config) -> list[Path]:
     """The secret files `config` writes: its credentials mode's file, and the .env (a --credentials
     none run makes no directory for a credentials file)."""
     from pathlib import Path
@@ -192,7 +211,7 @@ def written_secret_paths(config: Config) -> list:
     return [f for f in files if f]
 
 
-def debug_tracebacks(click_ctx: click.Context, run) -> None:
+def debug_tracebacks(click_ctx: click.Context, run: RunResult) -> None:
     from gcp_setup.commands.options import GlobalOptions
 
     options = click_ctx.find_object(GlobalOptions)
@@ -202,7 +221,7 @@ def debug_tracebacks(click_ctx: click.Context, run) -> None:
                 traceback.print_exception(result.error, file=sys.stderr)
 
 
-def confirm(planned, human: bool, question: str = "Apply these changes?") -> None:
+def confirm(planned: RunResult, human: bool, question: str = "Apply these changes?") -> None:
     """Ask before changing anything; refuse when nobody can answer (CI, pipes)."""
     from gcp_setup import report
 
@@ -214,7 +233,7 @@ def confirm(planned, human: bool, question: str = "Apply these changes?") -> Non
         raise click.exceptions.Exit(EXIT_FAILED)  # as terraform does
 
 
-def warn_about_environment(env_file) -> None:
+def warn_about_environment(env_file: Path | None) -> None:
     """One line per variable of the shell that overrides what the .env means to google-genai or openai."""
     from gcp_setup.verify.environment import env_file_warnings
 

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,15 @@ from gcp_setup.commands.common import secret_files_locked
 from gcp_setup.commands.options import resolution, resolve
 from gcp_setup.config import Config, Resolved, TomlSection, build_config
 from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED, UsageError
+
+if TYPE_CHECKING:
+    from gcp_setup.engine import RunResult
+    from gcp_setup.fleet import ProjectResult, Work
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.steps.base import ProgressCallback, Step
+    from gcp_setup.verify.smoke import SmokeTest
+
+Teardown = Callable[[Config], "list[Step]"]
 
 
 def fleet_file(click_ctx: click.Context) -> bool:
@@ -41,7 +50,7 @@ def fleet_configs(click_ctx: click.Context, only: Sequence[str] | None = None) -
 
     flags = {n: r for n, r in resolution(click_ctx).items() if r.source.startswith("flag")}
     only = click_ctx.params.get("only", ()) if only is None else only
-    entries = selected(click_ctx.default_map.fleet, only)
+    entries = selected(getattr(click_ctx.default_map, "fleet", ()), only)
     environ = getattr(click_ctx, "environ", None)
     no_gcloud_project = (None, "")  # each entry names its project: gcloud's core/project is never read
 
@@ -84,7 +93,7 @@ def run_fleet_command(
         _confirm(planned, human, "Destroy" if command == "destroy" else "Apply")
     work = _work(command, teardown)
     writes = command != "destroy"
-    locked = secret_files_locked(*configs[:1], human, *configs[1:], writes=writes) if configs else None
+    locked = secret_files_locked(configs[0], human, *configs[1:], writes=writes) if configs else None
     with locked or contextlib.nullcontext():
         results = _run(configs, work, session, parallelism, human)
     _finish(click_ctx, command, results, output_format, configs, detailed_exitcode)
@@ -105,7 +114,7 @@ def run_fleet_verify(
     configs = fleet_configs(click_ctx, only)  # each entry's .env is read here: unreadable, a usage error
     environ = getattr(click_ctx, "environ", os.environ)
 
-    def work(config: Config, session, progress):
+    def work(config: Config, session: GoogleSession | None, progress: ProgressCallback) -> tuple[None, Any]:
         dotenv = read_env_file(Path(config.env_file).expanduser()) if config.env_file else {}
         return None, check(config, {**environ, **dotenv}, lambda message: progress("verify", message))
 
@@ -119,13 +128,13 @@ def run_fleet_verify(
     _finish(click_ctx, "verify", results, output_format, configs, False)
 
 
-def _teardown(delete_project: bool, force: bool, config: Config) -> list:
+def _teardown(delete_project: bool, force: bool, config: Config) -> list[Step]:
     from gcp_setup.steps import teardown_steps
 
     return teardown_steps(delete_project, force)
 
 
-def _work(command: str, teardown):
+def _work(command: str, teardown: Teardown) -> Work:
     if command in ("plan", "status"):
         return _plan_work(command)
     if command == "apply":
@@ -133,19 +142,21 @@ def _work(command: str, teardown):
     return functools.partial(_destroy_work, teardown)
 
 
-def _plan_work(mode: str, steps_of=None):
+def _plan_work(mode: str, steps_of: Teardown | None = None) -> Work:
     """plan or status of each project: apply's steps, or `steps_of(config)`'s."""
     from gcp_setup.commands.common import run_steps
     from gcp_setup.commands.provision import all_steps
 
-    def work(config: Config, session, progress):
+    def work(config: Config, session: GoogleSession, progress: ProgressCallback) -> tuple[RunResult, None]:
         steps = (steps_of or all_steps)(config)
         return run_steps(config, steps, mode, human=False, session=session, progress=progress), None
 
     return work
 
 
-def apply_work(config: Config, session, progress):
+def apply_work(
+    config: Config, session: GoogleSession, progress: ProgressCallback
+) -> tuple[RunResult, SmokeTest | None]:
     from gcp_setup.commands.provision import apply_project
 
     def tell(message: str) -> None:
@@ -157,7 +168,9 @@ def apply_work(config: Config, session, progress):
     return run, smoke
 
 
-def _destroy_work(teardown, config: Config, session, progress):
+def _destroy_work(
+    teardown: Teardown, config: Config, session: GoogleSession, progress: ProgressCallback
+) -> tuple[RunResult, None]:
     from gcp_setup.commands.common import plan_then_apply
 
     steps = functools.partial(teardown, config)
@@ -167,7 +180,9 @@ def _destroy_work(teardown, config: Config, session, progress):
     return run, None
 
 
-def _run(configs, work, session, parallelism: int, human: bool):
+def _run(
+    configs: Sequence[Config], work: Work, session: GoogleSession | None, parallelism: int, human: bool
+) -> list[ProjectResult]:
     from gcp_setup.fleet import run_fleet
     from gcp_setup.fleet_report import FleetProgress, Quiet
 
@@ -179,7 +194,7 @@ def _run(configs, work, session, parallelism: int, human: bool):
     return run_fleet(configs, work, session=session, parallelism=parallelism, display=display)
 
 
-def _confirm(planned, human: bool, verb: str) -> None:
+def _confirm(planned: list[ProjectResult], human: bool, verb: str) -> None:
     from gcp_setup.fleet_report import render_table
 
     if not (sys.stdin.isatty() and human):
@@ -191,7 +206,14 @@ def _confirm(planned, human: bool, verb: str) -> None:
         raise click.exceptions.Exit(EXIT_FAILED)
 
 
-def _finish(click_ctx, command: str, results, output_format: str, configs, detailed_exitcode: bool) -> None:
+def _finish(
+    click_ctx: click.Context,
+    command: str,
+    results: list[ProjectResult],
+    output_format: str,
+    configs: Sequence[Config],
+    detailed_exitcode: bool,
+) -> None:
     from gcp_setup import fleet_report
 
     if output_format == "json":

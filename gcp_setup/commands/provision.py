@@ -12,7 +12,8 @@ else, bad usage included (cli.py makes it so even for a flag click refuses). doc
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,11 +32,18 @@ from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED
 from gcp_setup.steps import Outcome, after_smoke_test_steps, provision_steps
 from gcp_setup.verify.smoke import SmokeTest, step_output
 
+if TYPE_CHECKING:
+    from gcp_setup.commands.common import Render
+    from gcp_setup.engine import RunResult
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.steps.base import ProgressCallback, Step
+    from gcp_setup.verify.core import CheckResult
+
 RETIRE_STEP = "old_keys"
 """The step that waits for the smoke test (steps/retire_keys.py); present in a run that planned it."""
 
 
-def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render) -> None:
+def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render: Callable[..., str]) -> None:
     """plan and status: resolve the settings, run every step without changing anything, print, and exit
     1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0). Of a fleet file,
     every project (commands/fleet.py)."""
@@ -121,16 +129,17 @@ def apply(click_ctx: click.Context, /, yes: bool, output_format: str, **settings
         click_ctx.exit(EXIT_FAILED)
 
 
-def _print_ci_snippets(run) -> None:
+def _print_ci_snippets(run: RunResult) -> None:
     """How a CI job authenticates with the federation apply set up, no key involved."""
     from gcp_setup.federations import GITHUB, GITLAB, github_actions_snippet, gitlab_ci_snippet
 
     for federation, snippet in ((GITHUB, github_actions_snippet), (GITLAB, gitlab_ci_snippet)):
-        if step_output(run, federation.step, "workload_identity_provider"):
-            click.echo(snippet(run.by_name(federation.step).outputs))
+        result = run.by_name(federation.step)
+        if result is not None and step_output(run, federation.step, "workload_identity_provider"):
+            click.echo(snippet(result.outputs))
 
 
-def _print_next_steps(config: Config, run) -> None:
+def _print_next_steps(config: Config, run: RunResult) -> None:
     from gcp_setup import outputs
 
     values = outputs.outputs_of(run, config, new_session(config))
@@ -146,8 +155,15 @@ def say(message: str) -> None:
 
 
 def apply_project(
-    config: Config, *, yes: bool, human: bool, session=None, progress=None, tell=say, locked: bool = False
-):
+    config: Config,
+    *,
+    yes: bool,
+    human: bool,
+    session: GoogleSession | None = None,
+    progress: ProgressCallback | None = None,
+    tell: Callable[[str], None] = say,
+    locked: bool = False,
+) -> tuple[RunResult, Render, SmokeTest | None]:
     """apply's work on one project: plan, apply, the smoke test, then the steps that wait for it.
     Returns (the run, how to render it, the smoke test or None)."""
     run, render, session = plan_then_apply(
@@ -167,7 +183,7 @@ def apply_project(
     return run, render, smoke
 
 
-def _live_check(result) -> None:
+def _live_check(result: CheckResult) -> None:
     from gcp_setup import report
 
     report.show_live_line(f"[verify] {result.name}: {result.status} ({result.latency_ms} ms)")
@@ -180,12 +196,19 @@ def announce_generated(project: str, human: bool) -> None:
         click.echo(f"project ID generated: {project}", err=True)
 
 
-def all_steps(config: Config) -> list:
+def all_steps(config: Config) -> list[Step]:
     """What plan and status show: every step, those apply runs after its smoke test included."""
     return provision_steps(config) + after_smoke_test_steps()
 
 
-def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, session, progress=None):
+def _after_smoke_test(
+    config: Config,
+    run: RunResult,
+    smoke: SmokeTest | None,
+    human: bool,
+    session: GoogleSession,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
     """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
     passed or was not asked for, else only planned and reported as blocked by it."""
     from dataclasses import replace
