@@ -14,9 +14,11 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
@@ -71,7 +73,7 @@ class EmulatorApp:
         )
 
     # -- WSGI entry -----------------------------------------------------------------------------
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith(CONTROL_PREFIX):
             response = self._control(request)
@@ -82,7 +84,7 @@ class EmulatorApp:
                 response = self._api(request, environ)
         return response(environ, start_response)
 
-    def _api(self, request: Request, environ) -> Response:
+    def _api(self, request: Request, environ: WSGIEnvironment) -> Response:
         arrived = time.time()
         adapter = self.url_map.bind_to_environ(environ)
         try:
@@ -104,7 +106,7 @@ class EmulatorApp:
                 world=self.world,
                 method=request.method,
                 path=request.path,
-                params=params,
+                params=dict(params),
                 query=request.args,
                 body=validation.body_of(request),
                 headers=request.headers,
@@ -180,7 +182,7 @@ class EmulatorApp:
             self.hold.catch()
             return True
 
-    def _after_write(self, environ) -> bool:
+    def _after_write(self, environ: WSGIEnvironment) -> bool:
         """Count the write; True when its answer is to be held (Realism.hold_after_writes)."""
         self._writes += 1
         if self.state_file is not None:
@@ -285,7 +287,7 @@ def _to_response(result: dict[str, Any] | Reply) -> Response:
     return _json_response(result)
 
 
-def _drop_connection(environ) -> None:
+def _drop_connection(environ: WSGIEnvironment) -> None:
     """Simulate a network cut after the server acted: the client never sees the answer."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:
@@ -296,13 +298,13 @@ def _drop_connection(environ) -> None:
 class _QuietHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_request(self, *args, **kwargs) -> None:
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
 
-    def log_error(self, *args, **kwargs) -> None:
+    def log_error(self, *args: Any, **kwargs: Any) -> None:
         pass
 
-    def log(self, *args, **kwargs) -> None:  # werkzeug logs dropped connections through here
+    def log(self, *args: Any, **kwargs: Any) -> None:  # werkzeug logs dropped connections through here
         pass
 
 
@@ -370,7 +372,7 @@ class Emulator:
             fd=listener.fileno(),
         )
         self._listener = listener
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]  # threaded: a ThreadedWSGIServer
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="gcp-setup-emulator", daemon=True
         )

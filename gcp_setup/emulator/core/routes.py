@@ -70,7 +70,7 @@ class ApiRequest:
     method: str
     path: str
     params: dict[str, str]
-    query: MultiDict
+    query: MultiDict[str, str]
     body: dict[str, Any]
     headers: Any
     principal: str
