@@ -59,6 +59,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gcp_setup tests bench
 	$(VENV)/bin/ruff format --check gcp_setup tests bench
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -42,9 +42,12 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr = COMMANDS[name][0].split(":")
-        return getattr(importlib.import_module(module), attr)
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         """click's, with "did you mean" for a mistyped command."""
         name = click.utils.make_str(args[0]) if args else ""
         if args and name not in COMMANDS and not name.startswith("-"):
@@ -67,12 +70,12 @@ class LazyGroup(click.Group):
             click.echo(f"Error: {exc.one_line()}", err=True)
             raise click.exceptions.Exit(exit_code(exc.exit_code, args)) from None
         except click.UsageError as exc:
-            exc.exit_code = exit_code(exc.exit_code, args)
+            exc.exit_code = exit_code(exc.exit_code, args)  # type: ignore[misc]  # click types it a ClassVar
             raise
         ctx.meta[ARGV] = list(args)
         return ctx
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except GcpSetupError as exc:
@@ -81,7 +84,7 @@ class LazyGroup(click.Group):
             click.echo(f"Error: {exc.one_line()}", err=True)
             ctx.exit(exit_code(exc.exit_code, ctx.meta[ARGV]))
         except click.UsageError as exc:
-            exc.exit_code = exit_code(exc.exit_code, ctx.meta[ARGV])
+            exc.exit_code = exit_code(exc.exit_code, ctx.meta[ARGV])  # type: ignore[misc]  # as above
             raise
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
@@ -124,7 +127,7 @@ def _debug(ctx: click.Context) -> bool:
 @click.group(cls=LazyGroup, params=global_params(), context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gcp-setup")
 @click.pass_context
-def cli(ctx: click.Context, **global_flags: object) -> None:
+def cli(ctx: click.Context, /, **global_flags: object) -> None:
     """Set up a Google Cloud project for Gemini: the Gemini API, Agent Platform (Vertex AI) and their
     OpenAI-compatible endpoints. Every step is idempotent; `plan` shows what `apply` would do.
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gcp_setup.settings.config import Config
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gcp_setup.engine import RunResult
+    from gcp_setup.output.report import Render
 
 format_option = click.option(
     "--format",
@@ -35,7 +41,12 @@ def warn_about(config: Config) -> None:
 
 
 def finish(
-    click_ctx: click.Context, run, config: Config, output_format: str, render, smoke: Any = None
+    click_ctx: click.Context,
+    run: RunResult,
+    config: Config,
+    output_format: str,
+    render: Render,
+    smoke: Any = None,
 ) -> None:
     from gcp_setup.output import report
 
@@ -52,7 +63,7 @@ def finish(
         click.echo(smoke.table())
 
 
-def debug_tracebacks(click_ctx: click.Context, run) -> None:
+def debug_tracebacks(click_ctx: click.Context, run: RunResult) -> None:
     from gcp_setup.commands.options import GlobalOptions
 
     options = click_ctx.find_object(GlobalOptions)
@@ -62,7 +73,7 @@ def debug_tracebacks(click_ctx: click.Context, run) -> None:
                 traceback.print_exception(result.error, file=sys.stderr)
 
 
-def warn_about_environment(env_file) -> None:
+def warn_about_environment(env_file: Path | None) -> None:
     """One line per variable of the shell that overrides what the .env means to google-genai or openai."""
     from gcp_setup.verify.environment import env_file_warnings
 

@@ -3,6 +3,8 @@ default). It resolves as every other command does, so it is the reference of wha
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gcp_setup.commands.options import resolution, settings_command
@@ -16,7 +18,7 @@ from gcp_setup.settings.config import build_config
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.pass_context
-def config(click_ctx: click.Context, output_format: str, **settings) -> None:
+def config(click_ctx: click.Context, /, output_format: str, **settings: Any) -> None:
     """Show the resolved settings and their sources, and whether they are valid.
 
     Precedence: flags, then environment variables, then gcp-setup.toml, then the active gcloud
@@ -40,13 +42,13 @@ def config(click_ctx: click.Context, output_format: str, **settings) -> None:
         click_ctx.exit(EXIT_USAGE)
 
 
-def _printable(value):
+def _printable(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return "(not set)"
     if isinstance(value, list):

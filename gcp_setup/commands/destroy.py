@@ -4,6 +4,7 @@ what stays, is said in gcp_setup/steps/teardown.py."""
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import click
 
@@ -25,7 +26,13 @@ from gcp_setup.workflow.project import plan_then_apply
 @click.pass_context
 @one_or_many("destroy")
 def destroy(
-    click_ctx: click.Context, delete_project: bool, force: bool, yes: bool, output_format: str, **settings
+    click_ctx: click.Context,
+    /,
+    delete_project: bool,
+    force: bool,
+    yes: bool,
+    output_format: str,
+    **settings: Any,
 ) -> None:
     """Remove what gcp-setup created: the API key, the service account and its role bindings, the
     credentials file; the project only with --delete-project. A second destroy changes nothing."""

@@ -153,7 +153,7 @@ def emulator(
     gemini_key_policy: str,
     adc_file: Path | None,
     state_file: Path | None,
-    **settings,
+    **settings: Any,
 ) -> None:
     """Run the local emulator of the Google APIs gcp-setup uses, until Ctrl-C.
 
@@ -170,7 +170,7 @@ def emulator(
                 "use --host 127.0.0.1, or add --allow-remote if that is what you want"
             )
         click.echo(f"warning: listening on {host}: {REMOTE_EXPOSURE}", err=True)
-    delays = Realism.propagation(propagation)
+    delays: dict[str, Any] = Realism.propagation(propagation)  # Realism's fields, by name
     if sa_propagation_s:
         delays["service_account_propagation_s"] = sa_propagation_s
     if service_propagation_s:

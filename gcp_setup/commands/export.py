@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,11 +43,12 @@ def export() -> None:
 @click.pass_context
 def terraform(
     click_ctx: click.Context,
+    /,
     out_dir: Path,
     module_name: str | None,
     force: bool,
     source: str | None,
-    **settings,
+    **settings: Any,
 ) -> None:
     """Write terraform.tfvars for the module in terraform/ from the resolved settings, and an import of
     every resource of the module that exists already, as the steps observe it (read-only): `import {}`

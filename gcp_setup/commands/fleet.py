@@ -14,7 +14,7 @@ import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,13 +25,13 @@ from gcp_setup.settings.config import Config, Resolved, TomlSection, build_confi
 from gcp_setup.workflow.project import secret_files_locked
 
 
-def one_or_many(command: str):
+def one_or_many(command: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """The one place plan, status, apply and destroy ask "one project or a fleet?": with a fleet file the
     command runs on its entries here, and the decorated function (the single run) is not called."""
 
     def decorate(single: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(single)
-        def either(click_ctx: click.Context, **params: Any) -> None:
+        def either(click_ctx: click.Context, /, **params: Any) -> None:
             if not fleet_file(click_ctx):
                 return single(click_ctx, **params)
             run_fleet_command(
@@ -47,6 +47,14 @@ def one_or_many(command: str):
         return either
 
     return decorate
+
+
+if TYPE_CHECKING:
+    from gcp_setup.fleet.run import ProjectResult, Work
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.steps.base import ProgressCallback, Step
+
+Teardown = Callable[[Config], "list[Step]"]
 
 
 def fleet_file(click_ctx: click.Context) -> bool:
@@ -65,7 +73,7 @@ def fleet_configs(click_ctx: click.Context, only: Sequence[str] | None = None) -
 
     flags = {n: r for n, r in resolution(click_ctx).items() if r.source.startswith("flag")}
     only = click_ctx.params.get("only", ()) if only is None else only
-    entries = selected(click_ctx.default_map.fleet, only)
+    entries = selected(getattr(click_ctx.default_map, "fleet", ()), only)
     environ = getattr(click_ctx, "environ", None)
     no_gcloud_project = (None, "")  # each entry names its project: gcloud's core/project is never read
 
@@ -109,7 +117,7 @@ def run_fleet_command(
         _confirm(planned, human, "Destroy" if command == "destroy" else "Apply")
     work = work_of(command, teardown_of, schedule)
     writes = command != "destroy"
-    locked = secret_files_locked(*configs[:1], human, *configs[1:], writes=writes) if configs else None
+    locked = secret_files_locked(configs[0], human, *configs[1:], writes=writes) if configs else None
     with locked or contextlib.nullcontext():
         results = _run(configs, work, session, parallelism, human)
     _finish(click_ctx, command, results, output_format, configs, detailed_exitcode)
@@ -130,7 +138,7 @@ def run_fleet_verify(
     configs = fleet_configs(click_ctx, only)  # each entry's .env is read here: unreadable, a usage error
     environ = getattr(click_ctx, "environ", os.environ)
 
-    def work(config: Config, session, progress):
+    def work(config: Config, session: GoogleSession | None, progress: ProgressCallback) -> tuple[None, Any]:
         dotenv = read_env_file(Path(config.env_file).expanduser()) if config.env_file else {}
         return None, check(config, {**environ, **dotenv}, lambda message: progress("verify", message))
 
@@ -144,7 +152,9 @@ def run_fleet_verify(
     _finish(click_ctx, "verify", results, output_format, configs, False)
 
 
-def _run(configs, work, session, parallelism: int, human: bool):
+def _run(
+    configs: Sequence[Config], work: Work, session: GoogleSession | None, parallelism: int, human: bool
+) -> list[ProjectResult]:
     from gcp_setup.fleet.report import FleetProgress, Quiet
     from gcp_setup.fleet.run import run_fleet
 
@@ -156,7 +166,7 @@ def _run(configs, work, session, parallelism: int, human: bool):
     return run_fleet(configs, work, session=session, parallelism=parallelism, display=display)
 
 
-def _confirm(planned, human: bool, verb: str) -> None:
+def _confirm(planned: list[ProjectResult], human: bool, verb: str) -> None:
     from gcp_setup.fleet.report import render_table
     from gcp_setup.workflow.confirm import confirm
 
@@ -164,7 +174,14 @@ def _confirm(planned, human: bool, verb: str) -> None:
     confirm(render_table(planned), human, f"{verb} the changes to {pending} project(s)?")
 
 
-def _finish(click_ctx, command: str, results, output_format: str, configs, detailed_exitcode: bool) -> None:
+def _finish(
+    click_ctx: click.Context,
+    command: str,
+    results: list[ProjectResult],
+    output_format: str,
+    configs: Sequence[Config],
+    detailed_exitcode: bool,
+) -> None:
     from gcp_setup.fleet import report as fleet_report
 
     if output_format == "json":

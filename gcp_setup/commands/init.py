@@ -37,19 +37,24 @@ def _params() -> list[click.Parameter]:
         ["--config", "config_file"],
         type=click.Path(dir_okay=False, path_type=Path),
         is_eager=True,
-        callback=lambda ctx, param, path: (
-            load_files(ctx, param, path if path and path.is_file() else None) or path
-        ),
+        callback=_load_then_keep,
         help=f"The file to write (default ./{TOML_FILE}).",
     )
     return [*(p for p in settings_params("init") if p.name != "config_file"), own]
+
+
+def _load_then_keep(ctx: click.Context, param: click.Parameter, path: Path | None) -> Path | None:
+    load_files(ctx, param, path if path and path.is_file() else None)
+    return path
 
 
 @click.command("init", cls=SettingsCommand, params=_params())
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing: flags, environment and defaults only.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file (without it, init shows the change).")
 @click.pass_context
-def init(click_ctx: click.Context, yes: bool, force: bool, config_file: Path | None, **settings) -> None:
+def init(
+    click_ctx: click.Context, /, yes: bool, force: bool, config_file: Path | None, **settings: Any
+) -> None:
     """Write gcp-setup.toml, so that plan, apply, status, verify, destroy and output need no flags."""
     path = config_file or Path(TOML_FILE)
     if read_toml(path if path.is_file() else None).entries:

@@ -3,9 +3,11 @@ the environment, with the .env's variables winning (`--env-file`, resolved as `a
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from gcp_setup.commands.options import settings_command, values_of
+from gcp_setup.commands.options import environ_of, settings_command, values_of
 from gcp_setup.errors import GcpSetupError, UsageError
 from gcp_setup.google.errors import as_google_api_error
 from gcp_setup.verify.core import (
@@ -28,14 +30,20 @@ from gcp_setup.verify.models import ModelInfo, matching
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def models(
-    ctx: click.Context, text: str | None, method: str | None, api_key_env: str | None, fmt: str, **settings
+    ctx: click.Context,
+    /,
+    text: str | None,
+    method: str | None,
+    api_key_env: str | None,
+    fmt: str,
+    **settings: Any,
 ) -> None:
     """List the Gemini models the API key can use: name, description, supported methods."""
     from gcp_setup.verify import hint
     from gcp_setup.verify.gemini_api import known_models
 
     settings = values_of(ctx)
-    key_env, key = api_key_from_env(ctx.environ, api_key_env)
+    key_env, key = api_key_from_env(environ_of(ctx), api_key_env)
     if not key:
         raise UsageError(
             f"no API key in {key_env or 'GOOGLE_API_KEY or GEMINI_API_KEY'}; export one "
@@ -50,7 +58,7 @@ def models(
         api_key_env=key_env,
         api_key=key,
         propagation_wait_s=0,
-        environ=dict(ctx.environ),
+        environ=dict(environ_of(ctx)),
     )
     try:
         with secrets_kept_out_of_logs(vctx):

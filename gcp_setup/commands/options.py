@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ class GlobalOptions:
         return self.verbosity == "debug"
 
 
-class _Text(click.ParamType):
+class _Text(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5 (we take 8.1)
     """The text as given: the setting's parser reads it (and a list variable is split at commas)."""
 
     name = "text"
@@ -81,7 +81,7 @@ class SettingsContext(click.Context):
         self.flags: Mapping[str, Any] = flags or {}
 
 
-def _environ(ctx: click.Context) -> Mapping[str, str]:
+def environ_of(ctx: click.Context) -> Mapping[str, str]:
     return getattr(ctx, "environ", os.environ)
 
 
@@ -98,8 +98,8 @@ class SettingOption(click.Option):
     def resolve_envvar_value(self, ctx: click.Context) -> str | None:
         if self.before_command:
             return None  # the command resolves the environment, so that a flag after it still wins
-        environ = _environ(ctx)
-        return next((environ[name] for name in self.envvar if environ.get(name)), None)
+        environ = environ_of(ctx)
+        return next((environ[name] for name in self.envvar or () if environ.get(name)), None)
 
     def consume_value(self, ctx: click.Context, opts: Mapping[str, Any]) -> tuple[Any, ParameterSource]:
         value, source = super().consume_value(ctx, opts)
@@ -161,10 +161,11 @@ def source_label(ctx: click.Context, option: SettingOption) -> str:
     if source is ParameterSource.COMMANDLINE:
         return f"flag {option.opts[0]}"
     if source is ParameterSource.ENVIRONMENT:
-        environ = _environ(ctx)
-        return "env " + next(name for name in option.envvar if environ.get(name))
-    if source is ParameterSource.DEFAULT_MAP:
-        return ctx.default_map.labels[option.name]
+        environ = environ_of(ctx)
+        return "env " + next(name for name in option.envvar or () if environ.get(name))
+    if source is ParameterSource.DEFAULT_MAP and isinstance(ctx.default_map, FileDefaults):
+        label: str = ctx.default_map.labels[option.name]
+        return label
     return "default"
 
 
@@ -174,14 +175,14 @@ class OffFlag(click.Option):
     def __init__(self, setting: Setting) -> None:
         self.setting = setting
         name = setting.name.replace("_", " ")
-        super().__init__([setting.off_flag], is_flag=True, help=f"No {name}.")
+        super().__init__([setting.off_flag or ""], is_flag=True, help=f"No {name}.")
 
 
 def load_files(ctx: click.Context, param: click.Parameter, path: Path | None) -> None:
     """--config's callback: gcp-setup.toml and gcloud's project become click's default_map (unless the
     caller of `resolve` gave its own)."""
     if ctx.default_map is None:
-        ctx.default_map = FileDefaults(read_toml(path), gcloud_core_project(_environ(ctx)))
+        ctx.default_map = FileDefaults(read_toml(path), gcloud_core_project(environ_of(ctx)))
 
 
 def settings_params(command: str) -> list[click.Parameter]:
@@ -263,7 +264,7 @@ class SettingsCommand(click.Command):
         if env_file is None:
             return ctx
         dotenv = _read_env_file(Path(env_file), _where(ctx, _option(ctx, "env_file")))
-        extra["environ"] = {**_environ(ctx), **dotenv}
+        extra["environ"] = {**environ_of(ctx), **dotenv}
         return super().make_context(info_name, list(args), parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -273,7 +274,7 @@ class SettingsCommand(click.Command):
         return super().invoke(ctx)
 
 
-def settings_command(name: str, **attrs: Any):
+def settings_command(name: str, **attrs: Any) -> Callable[[Callable[..., Any]], SettingsCommand]:
     """@click.command for a command that takes the settings the table gives `name`."""
     return click.command(name, cls=SettingsCommand, params=settings_params(name), **attrs)
 

@@ -3,6 +3,8 @@ settings as `status` does and reads the live project the same way, changing noth
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gcp_setup.commands.options import SettingsCommand, config_of, settings_params
@@ -20,7 +22,7 @@ from gcp_setup.workflow.project import Surroundings, new_session, run_steps
     help="table: for people; json: one document (no secrets unless --show-secrets); env: NAME=value lines.",
 )
 @click.pass_context
-def output(click_ctx: click.Context, output_format: str, **settings) -> None:
+def output(click_ctx: click.Context, /, output_format: str, **settings: Any) -> None:
     """Show what apply set up: the project, the service account, the API key's name (its string only
     with --show-secrets), the endpoints, console links, and openai / google-genai code that uses them."""
     from gcp_setup.output import schema

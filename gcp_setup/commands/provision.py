@@ -12,19 +12,25 @@ else, bad usage included (cli.py makes it so even for a flag click refuses). doc
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from gcp_setup.commands.common import finish, format_option, warn_about, warn_about_environment
 from gcp_setup.commands.fleet import one_or_many
 from gcp_setup.commands.options import config_of, settings_command
+from gcp_setup.engine import RunResult
+from gcp_setup.engine.graph import Mode
 from gcp_setup.errors import EXIT_CHANGES, EXIT_FAILED
 from gcp_setup.settings.config import Config
 from gcp_setup.verify.smoke import step_output
 from gcp_setup.workflow.project import Surroundings, all_steps, apply_project, new_session, run_steps
 
 
-def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render) -> None:
+def _observe_all(
+    click_ctx: click.Context, mode: Mode, output_format: str, render: Callable[..., str]
+) -> None:
     """plan and status: resolve the settings, run every step without changing anything, print, and exit
     1 when a step failed; with --detailed-exitcode 2 when changes are pending (else 0)."""
     from gcp_setup.output import report
@@ -35,13 +41,14 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
         click.echo(report.header(config, mode), err=True)
     if mode == "status":
         render = functools.partial(render, config=config)  # its last line names the settings it compared
-    around = Surroundings(new_session(config))
+    session = new_session(config)
+    around = Surroundings(session)
     run = run_steps(config, all_steps(config), mode, human=output_format == "table", around=around)
     finish(click_ctx, run, config, output_format, render)
     if mode == "plan" and run.changes_pending:  # as apply does, even when another step failed
         from gcp_setup.guards import permissions
 
-        permissions.check(around.session, config.project, run)  # the writes apply would need, named now
+        permissions.check(session, config.project, run)  # the writes apply would need, named now
     if not run.ok:
         click_ctx.exit(EXIT_FAILED)
     if config.detailed_exitcode and run.changes_pending:
@@ -52,7 +59,7 @@ def _observe_all(click_ctx: click.Context, mode: str, output_format: str, render
 @format_option
 @click.pass_context
 @one_or_many("plan")
-def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
+def plan(click_ctx: click.Context, /, output_format: str, **settings: Any) -> None:
     """Show what `apply` would change: + create, ~ update, - delete, = unchanged. Changes nothing."""
     from gcp_setup.output import report
 
@@ -63,7 +70,7 @@ def plan(click_ctx: click.Context, output_format: str, **settings) -> None:
 @format_option
 @click.pass_context
 @one_or_many("status")
-def status(click_ctx: click.Context, output_format: str, **settings) -> None:
+def status(click_ctx: click.Context, /, output_format: str, **settings: Any) -> None:
     """Show the observed state of every step, and whether `apply` has anything left to do."""
     from gcp_setup.output import report
 
@@ -75,7 +82,7 @@ def status(click_ctx: click.Context, output_format: str, **settings) -> None:
 @format_option
 @click.pass_context
 @one_or_many("apply")
-def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -> None:
+def apply(click_ctx: click.Context, /, yes: bool, output_format: str, **settings: Any) -> None:
     """Make the project ready for Gemini: every step, in dependency order, idempotently, then prove
     it works with verify's checks (--no-verify skips them).
 
@@ -105,16 +112,17 @@ def apply(click_ctx: click.Context, yes: bool, output_format: str, **settings) -
         click_ctx.exit(EXIT_FAILED)
 
 
-def _print_ci_snippets(run) -> None:
+def _print_ci_snippets(run: RunResult) -> None:
     """How a CI job authenticates with the federation apply set up, no key involved."""
     from gcp_setup.google.federations import GITHUB, GITLAB, github_actions_snippet, gitlab_ci_snippet
 
     for federation, snippet in ((GITHUB, github_actions_snippet), (GITLAB, gitlab_ci_snippet)):
-        if step_output(run, federation.step, "workload_identity_provider"):
-            click.echo(snippet(run.by_name(federation.step).outputs))
+        result = run.by_name(federation.step)
+        if result is not None and step_output(run, federation.step, "workload_identity_provider"):
+            click.echo(snippet(result.outputs))
 
 
-def _print_next_steps(config: Config, run) -> None:
+def _print_next_steps(config: Config, run: RunResult) -> None:
     from gcp_setup.output import values as outputs
 
     values = outputs.outputs_of(run, config, new_session(config))

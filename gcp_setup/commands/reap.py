@@ -7,6 +7,7 @@ Exit codes: 0 done (nothing to reap included), 1 a deletion failed, 2 bad usage.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,12 +15,15 @@ from gcp_setup.commands.common import format_option
 from gcp_setup.commands.options import settings_command, values_of
 from gcp_setup.errors import EXIT_FAILED
 
+if TYPE_CHECKING:
+    from gcp_setup.fleet.reap import Reaped
+
 
 @settings_command("reap")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @format_option
 @click.pass_context
-def reap(click_ctx: click.Context, dry_run: bool, output_format: str, **settings) -> None:
+def reap(click_ctx: click.Context, /, dry_run: bool, output_format: str, **settings: Any) -> None:
     """Delete the expired projects gcp-setup created (labels created-by=gcp-setup and gcp-setup-expires
     in the past), among those you can see, or under --organization / --folder (direct children)."""
     from gcp_setup.fleet import reap as reaping
@@ -47,7 +51,7 @@ def _when(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _table(results, dry_run: bool) -> str:
+def _table(results: list[Reaped], dry_run: bool) -> str:
     if not results:
         return "Nothing to reap: no expired project that gcp-setup created."
     width = max(len("PROJECT"), *(len(r.project) for r in results))

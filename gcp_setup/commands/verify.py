@@ -22,10 +22,11 @@ import click
 
 from gcp_setup import envvars
 from gcp_setup.commands.common import warn_about_environment
-from gcp_setup.commands.options import settings_command, values_of
+from gcp_setup.commands.options import environ_of, settings_command, values_of
 from gcp_setup.errors import EXIT_FAILED, UsageError
+from gcp_setup.settings.config import Config
 from gcp_setup.verify import CHECK_NAMES
-from gcp_setup.verify.core import VerifyContext, api_key_from_env, redact_all
+from gcp_setup.verify.core import SKIPPED, VerifyContext, api_key_from_env, redact_all
 from gcp_setup.verify.smoke import SmokeTest
 
 
@@ -53,13 +54,14 @@ from gcp_setup.verify.smoke import SmokeTest
 @click.pass_context
 def verify(
     ctx: click.Context,
+    /,
     only: tuple[str, ...],
     skip: tuple[str, ...],
     no_generate: bool,
     model: str | None,
     api_key_env: str | None,
     fmt: str,
-    **settings,
+    **settings: Any,
 ) -> None:
     """Prove that the credentials work: ADC, the Gemini API key, Agent Platform (Vertex AI) and both
     OpenAI-compatible endpoints, through the real google-genai and openai libraries. Failures name the
@@ -76,17 +78,17 @@ def verify(
     if fleet:
         from gcp_setup.commands.fleet import run_fleet_verify
 
-        def check(config, environ: Mapping[str, str], say) -> SmokeTest:
+        def check(config: Config, environ: Mapping[str, str], say: Callable[[str], None]) -> SmokeTest:
             settings = {name: getattr(config, name) for name in ("emulator_host", "project", "location")}
             vctx = build_context(environ, settings, model, api_key_env, propagation_wait, generate, say)
             return SmokeTest(vctx, smoke_test(vctx, names), checks, values["allow_skipped"])
 
         return run_fleet_verify(ctx, projects, check, fmt)
-    vctx = build_context(dict(ctx.environ), values, model, api_key_env, propagation_wait, generate)
+    vctx = build_context(dict(environ_of(ctx)), values, model, api_key_env, propagation_wait, generate)
     warn_about_environment(values["env_file"])
     results = smoke_test(vctx, names)
     problem = render.verdict(results, checks, values["allow_skipped"])
-    if problem and values["env_file"] is None and all(r.status == render.SKIPPED for r in results):
+    if problem and values["env_file"] is None and all(r.status == SKIPPED for r in results):
         problem += (
             f"; no .env was read: run `{apply_hint(values)} --env-file .env` first, or pass --env-file FILE"
         )
@@ -145,7 +147,7 @@ def build_context(
     )
 
 
-def apply_hint(values: dict) -> str:
+def apply_hint(values: dict[str, Any]) -> str:
     """A first `gcp-setup apply`, with the project when it is known (as a hint, it runs as printed)."""
     project = values.get("project")
     return f"gcp-setup apply --project {project} --create" if project else "gcp-setup apply --create"

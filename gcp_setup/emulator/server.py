@@ -14,9 +14,11 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
@@ -75,7 +77,7 @@ class EmulatorApp:
         )
 
     # -- WSGI entry -----------------------------------------------------------------------------
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith(CONTROL_PREFIX) and tunnel.PROXIED_HOST not in environ:
             response = self._control(request)
@@ -86,7 +88,7 @@ class EmulatorApp:
                 response = self._api(request, environ)
         return response(environ, start_response)
 
-    def _api(self, request: Request, environ) -> Response:
+    def _api(self, request: Request, environ: WSGIEnvironment) -> Response:
         arrived = time.time()
         adapter = self.url_map.bind_to_environ(environ)
         try:
@@ -111,7 +113,7 @@ class EmulatorApp:
                 world=self.world,
                 method=request.method,
                 path=request.path,
-                params=params,
+                params=dict(params),
                 query=request.args,
                 body=validation.body_of(request),
                 headers=request.headers,
@@ -187,7 +189,7 @@ class EmulatorApp:
             self.hold.catch()
             return True
 
-    def _after_write(self, environ) -> bool:
+    def _after_write(self, environ: WSGIEnvironment) -> bool:
         """Count the write; True when its answer is to be held (Realism.hold_after_writes)."""
         self._writes += 1
         if self.state_file is not None:
@@ -259,9 +261,7 @@ class EmulatorApp:
                         return _json_response(errors.InvalidArgument(str(exc)).to_json(), 400)
                 return _json_response(vars(self.world.org_policies))
             if what == "proxy" and self.proxy is not None:  # what a program's environment points at
-                return _json_response(
-                    {"proxy": request.host_url.rstrip("/"), "caBundle": str(self.proxy.bundle)}
-                )
+                return _json_response(self.proxy.described(request.host_url))
             if what == "state":
                 return _json_response(self.world.to_json())
             if what == "credentials" and request.method == "POST":
@@ -296,7 +296,7 @@ def _to_response(result: dict[str, Any] | Reply) -> Response:
     return _json_response(result)
 
 
-def _drop_connection(environ) -> None:
+def _drop_connection(environ: WSGIEnvironment) -> None:
     """Simulate a network cut after the server acted: the client never sees the answer."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:
@@ -373,7 +373,7 @@ class Emulator:
         )
         self.app.proxy = tunnel.serve_tunnels(self._server, self._proxy_dir)
         self._listener = listener
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]  # threaded: a ThreadedWSGIServer
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="gcp-setup-emulator", daemon=True
         )

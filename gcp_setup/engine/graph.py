@@ -154,7 +154,7 @@ class Engine:
         """Steps that created the resource the later steps live in (created_anew), or depend on one
         that did: their dependents start from absent_state."""
         waiting = list(ordered)
-        running: dict[Future, Step] = {}
+        running: dict[Future[Any], Step] = {}
 
         def record(step: Step, step_run: _StepRun) -> None:
             results[step.name] = step_run.result
@@ -223,7 +223,7 @@ class Engine:
         ctx: Context,
         mode: Mode,
         upstream: _Upstream,
-        speculation: Future[Speculation] | None,
+        speculation: Future[Speculation | None] | None,
         settle: Callable[[], None],
     ) -> _StepRun:
         started = time.monotonic()
@@ -300,7 +300,7 @@ class _StepRun:
 
 
 def _first_observation(
-    step: Step, ctx: Context, upstream: _Upstream, speculation: Future[Speculation] | None
+    step: Step, ctx: Context, upstream: _Upstream, speculation: Future[Speculation | None] | None
 ) -> tuple[Any, bool]:
     """(state, assumed absent): absent_state inside a resource created anew, else the speculative
     observation when nothing it read has changed since, else a fresh one."""

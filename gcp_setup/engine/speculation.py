@@ -123,7 +123,7 @@ class _SpeculativeContext(Context):
     """A step's context during its speculative observe: `output()` answers from what was published
     before the run or what the upstream speculations foresee, and notes what it answered."""
 
-    foreseen: dict[str, Future] = field(default_factory=dict)
+    foreseen: dict[str, Future[Any]] = field(default_factory=dict)
     seen: dict[tuple[str, str, Any], Any] = field(default_factory=dict)
 
     def output(self, step: str, key: str, default: Any = None) -> Any:
@@ -149,11 +149,11 @@ class Speculations:
         self._pool = pool
         self._gate = schedule.first_reads_gate
         self._published = dict(ctx.outputs)  # a copy: the speculations must not see the run's own outputs
-        self._foreseen: dict[str, Future] = {s.name: Future() for s in ordered}
+        self._foreseen: dict[str, Future[Any]] = {s.name: Future() for s in ordered}
         self._contexts = {s.name: ctx.for_step(s) for s in ordered if s.enabled(ctx.config)}  # enabled steps
         self._upstream = {s.name: _upstream(s, ordered) for s in ordered}
         self.futures: dict[str, Future[Speculation | None]] = {name: Future() for name in self._contexts}
-        self.early: list[Future] = [
+        self.early: list[Future[Any]] = [
             pool.submit(read)
             for step in ordered
             if early_reads and step.name in self._contexts
@@ -188,7 +188,7 @@ class Speculations:
                     foreseen={name: self._foreseen[name] for name in self._upstream[step.name]},
                 )
                 into = self.futures[step.name]
-                into.add_done_callback(lambda _, sent=sent: sent())  # ended without a request
+                into.add_done_callback(_when_done(sent))  # ended without a request
                 self._pool.submit(_speculate, step, spec_ctx, self._foreseen[step.name], into)
                 started += 1
         except BaseException as exc:
@@ -197,7 +197,7 @@ class Speculations:
                 self._settle_as(step, exc)
             raise
 
-    def _launch_below_roots(self, roots: list[Future], rest: list[Step]) -> None:
+    def _launch_below_roots(self, roots: list[Future[Any]], rest: list[Step]) -> None:
         """Once the roots have foreseen: the other steps' speculative observes, but none below a step
         that will change things (the engine observes those again after the change anyway)."""
         wait(roots)
@@ -272,7 +272,9 @@ def _upstream(step: Step, ordered: list[Step]) -> set[str]:
     return found
 
 
-def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future, into: Future) -> None:
+def _speculate(
+    step: Step, ctx: _SpeculativeContext, foreseen: Future[Any], into: Future[Speculation | None]
+) -> None:
     """observe() before the step's turn into `into` (an exception discards the speculation), then
     foresee the step's outputs for its dependents' speculations: published if it will find nothing to do."""
     outputs: Any = ABSENT
@@ -286,7 +288,11 @@ def _speculate(step: Step, ctx: _SpeculativeContext, foreseen: Future, into: Fut
         foreseen.set_result(outputs)
 
 
-def _changes(foreseen: Future) -> bool:
+def _when_done(callback: Callable[[], None]) -> Callable[[Future[Any]], None]:
+    return lambda _: callback()
+
+
+def _changes(foreseen: Future[Any]) -> bool:
     """The step behind `foreseen` has already foreseen that it will change things (or could not tell)."""
     return foreseen.done() and foreseen.result() is ABSENT
 

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gcp_setup import defaults
 from gcp_setup.google import resourcemanager
 from gcp_setup.google.errors import explain
 from gcp_setup.google.resourcemanager import ProjectInfo, ResourceManagerClient
 from gcp_setup.steps.project import CREATED_BY, created_by_gcp_setup
+
+if TYPE_CHECKING:
+    from gcp_setup.google.session import GoogleSession
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,9 @@ def expired(info: ProjectInfo, now: float) -> bool:
     )
 
 
-def reap(session, parent: str | None, *, dry_run: bool, now: float | None = None) -> list[Reaped]:
+def reap(
+    session: GoogleSession, parent: str | None, *, dry_run: bool, now: float | None = None
+) -> list[Reaped]:
     """Find the expired projects gcp-setup created (under `parent`) and, unless `dry_run`, delete each;
     one that cannot be deleted is reported with its error, the others are still deleted."""
 

@@ -118,7 +118,9 @@ def fleet_endpoints(configs: Sequence[Config]) -> tuple[str | None, str | None]:
     return (configs[0].emulator_host, configs[0].billing_project) if configs else (None, None)
 
 
-def fleet_session(emulator_host: str | None, billing_project: str | None = None, clock: Any = None):
+def fleet_session(
+    emulator_host: str | None, billing_project: str | None = None, clock: Any = None
+) -> GoogleSession:
     """The one session of a fleet run, with its shared quota limiter."""
 
     import_client_libraries()  # once, before the threads: an import inside them would serialise them

@@ -9,6 +9,7 @@ and can be undeleted; its ID stays taken meanwhile. A key bound to a service acc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,9 @@ def project_of(name: str) -> str:
     return name.split("/")[1]
 
 
-def key_id(key: Key) -> str:
-    return key.get("name", "").rsplit("/", 1)[-1]
+def key_id(key: Mapping[str, Any]) -> str:
+    name: str = key.get("name", "")
+    return name.rsplit("/", 1)[-1]
 
 
 def is_deleted(key: Key) -> bool:
@@ -67,7 +69,7 @@ class ApiKeysClient(Client):
         def poll(name: str) -> Any:
             return self.billed(operations.get(name=name), project)
 
-        key = self.wait_operation(self._send(request, project), poll, what).get("response", {})
+        key: Key = self.wait_operation(self._send(request, project), poll, what).get("response", {})
         key.pop("@type", None)
         if key.get("keyString"):
             key["keyString"] = Secret(key["keyString"])
@@ -86,7 +88,8 @@ class ApiKeysClient(Client):
     def lookup(self, key_string: str, project: str | None) -> str:
         """The name of the key whose string this is (keys.lookupKey: any caller may ask; the request bills
         `project`, the one the caller works on)."""
-        return self._send(self._api("keys").lookupKey(keyString=key_string), project)["name"]
+        name: str = self._send(self._api("keys").lookupKey(keyString=key_string), project)["name"]
+        return name
 
     def get_by_name(self, name: str) -> Key:
         """The key named `name` (projects/N/locations/global/keys/ID): needs access to its project."""

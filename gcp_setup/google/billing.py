@@ -17,7 +17,7 @@ class BillingInfo:
     """The linked account's ID ("012345-6789AB-CDEF01"), or "" when none is linked."""
 
 
-def _info(body: dict) -> BillingInfo:
+def _info(body: dict[str, Any]) -> BillingInfo:
     """A ProjectBillingInfo, as getBillingInfo and updateBillingInfo answer it."""
     return BillingInfo(
         enabled=bool(body.get("billingEnabled")),

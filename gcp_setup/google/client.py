@@ -56,9 +56,10 @@ class Client:
         send = self.session.paced(getattr(method, "__qualname__", ""), method)
         self.session.about_to_send()
         with self._login_kept():
-            return retry.call(
+            result: T = retry.call(
                 send, *args, waits=self._propagation(), retry=None, timeout=deadline.seconds(), **kwargs
             )
+            return result
 
     @contextmanager
     def _login_kept(self) -> Iterator[None]:
@@ -74,7 +75,10 @@ class Client:
     ) -> dict[str, Any]:
         """Wait for a discovery client's operation; `get(name)` is the request that reads it again."""
         name = operation["name"]
-        return operations.wait(lambda: self.execute(get(name)), what or name, self.progress, first=operation)
+        done: dict[str, Any] = operations.wait(
+            lambda: self.execute(get(name)), what or name, self.progress, first=operation
+        )
+        return done
 
     def wait_cloud_operation(self, cloud_client: Any, started: Any, what: str) -> Any:
         """Wait for the api_core Operation a google-cloud-* method returned, polled through that client's

@@ -123,7 +123,7 @@ class DiscoveryHttp:
         scheme, host = urlsplit(uri)[:2]
         found = self._settings.get((scheme, host))
         if found is None:
-            found = requests.Session().merge_environment_settings(uri, {}, None, None, None)
+            found = dict(requests.Session().merge_environment_settings(uri, {}, None, None, None))
             self._settings[(scheme, host)] = found
         return found
 

@@ -69,7 +69,8 @@ class _Details:
 
 def _details(details: list[Any] | None, message: str) -> _Details:
     """`message` is the whole message (a "limit: 0" may come past what one line shows)."""
-    reason, metadata, retry_after, free_tier, spend = "", {}, None, False, False
+    metadata: dict[str, str] = {}
+    reason, retry_after, free_tier, spend = "", None, False, False
     limit_0 = bool(_LIMIT_0.search(message))
     for d in details or []:
         if not isinstance(d, dict):
@@ -187,7 +188,7 @@ def as_google_api_error(exc: BaseException) -> GoogleApiError | None:
     return None
 
 
-def explain(exc: Exception) -> str:
+def explain(exc: BaseException) -> str:
     """One line for an exception the CLI did not expect."""
     api_error = as_google_api_error(exc)
     if api_error is not None:

@@ -41,7 +41,8 @@ class Federation:
     jwks_setting: str | None = None
 
     def subject(self, config: Any) -> str | None:
-        return getattr(config, self.setting)
+        subject: str | None = getattr(config, self.setting)
+        return subject
 
     def issuer(self, config: Any) -> str:
         return (getattr(config, self.issuer_setting) if self.issuer_setting else None) or self.default_issuer

@@ -126,7 +126,8 @@ class IamClient(Client):
         request = (
             self._accounts().keys().list(name=service_account_name(project, email), keyTypes="USER_MANAGED")
         )
-        return self.execute(request).get("keys", [])
+        keys: list[dict[str, Any]] = self.execute(request).get("keys", [])
+        return keys
 
     def create_key_file(self, project: str, email: str) -> tuple[str, bytes]:
         """A new key as (key resource name, the JSON key file's bytes). Raises KeyCreationBlocked
@@ -168,6 +169,7 @@ def is_key_creation_blocked(exc: GoogleApiError) -> bool:
 def key_id_of_file(data: bytes) -> str | None:
     """The key ID (`private_key_id`) in a service-account JSON key file, or None when unreadable."""
     try:
-        return json.loads(data).get("private_key_id")
+        key_id: str | None = json.loads(data).get("private_key_id")
+        return key_id
     except (ValueError, AttributeError):
         return None

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.errors import as_google_api_error
@@ -88,7 +88,7 @@ class QuotaLimiter:
         """`fn` (one attempt of a request of `method`), waiting its turn when its quota is known to bind,
         and teaching the limiter from a 429 that names a quota."""
 
-        def attempt(*args, **kwargs) -> T:
+        def attempt(*args: Any, **kwargs: Any) -> T:
             gate = self._gate_of(method)
             if gate is not None:
                 gate.wait_turn(self.clock)
@@ -109,7 +109,7 @@ class QuotaLimiter:
 
         error = exc if isinstance(exc, GoogleApiError) else as_google_api_error(exc)
         metric = error.metadata.get("quota_metric") if error is not None and error.code == 429 else None
-        if not metric:
+        if not metric or error is None:
             return
         limit = _limit(error.metadata.get("quota_limit_value"))
         with self._lock:

@@ -29,7 +29,7 @@ class ProjectInfo:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-def _info(project) -> ProjectInfo:
+def _info(project: Any) -> ProjectInfo:
     return ProjectInfo(
         project_id=project.project_id,
         number=project.name.removeprefix("projects/"),

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google import deadline
@@ -109,7 +109,7 @@ class _Call:
         delay = next(self.backoff)
         if error is not None and self._propagating(error):
             delay = max(delay, self.policy.initial_s)
-            if delay > self.allowance_s:
+            if self.allowance_s is None or delay > self.allowance_s:
                 return None
             self.allowance_s -= delay
             return delay
@@ -147,12 +147,12 @@ def _log_retry(exc: BaseException, delay: float) -> None:
 
 def call(
     fn: Callable[..., T],
-    *args,
+    *args: Any,
     policy: RetryPolicy = DEFAULT_POLICY,
     waits: Waits | None = None,
     on_retry: OnRetry = _log_retry,
     sleep: Callable[[float], None] = time.sleep,
-    **kwargs,
+    **kwargs: Any,
 ) -> T:
     """fn(*args, **kwargs), retried per `policy` (and `waits`); an error answer comes out as a
     GoogleApiError with its hint, no answer in time as deadline.NoAnswer."""

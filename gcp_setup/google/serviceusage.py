@@ -51,10 +51,11 @@ class ServiceUsageClient(Client):
     def state(self, service_name: str) -> str:
         """The state of `service_name` (projects/P/services/S): ENABLED, DISABLED."""
         services = self.session.discovery("serviceusage", "v1", "services")
-        return self.execute(services.get(name=service_name)).get("state", "")
+        state: str = self.execute(services.get(name=service_name)).get("state", "")
+        return state
 
 
-def _enabled_ids(services) -> set[str]:
+def _enabled_ids(services: Any) -> set[str]:
     """The IDs (aiplatform.googleapis.com) of those of `services` (Service messages, named
     projects/123/services/<ID>) that are ENABLED, as batchGet and batchEnable answer them."""
     from google.cloud import service_usage_v1

@@ -48,7 +48,7 @@ class GoogleSession:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     """Guards _built and _answers (re-entrant: a nested Resource is built from its parent's, a Resource
     with the transport)."""
-    _answers: dict[str, Future] = field(default_factory=dict, repr=False)
+    _answers: dict[str, Future[Any]] = field(default_factory=dict, repr=False)
     """read_once's answers, by key."""
     limiter: Any = None
     """Paces every request attempt to Google's per-minute quotas (limiter.py), shared by the session's
@@ -118,7 +118,8 @@ class GoogleSession:
         try:
             answer = requests.get(url, timeout=10)
             answer.raise_for_status()
-            return answer.json()
+            named: dict[str, str] = answer.json()
+            return named
         except (requests.RequestException, ValueError) as exc:
             raise EmulatorError(
                 f"the emulator at {self.emulator_host} names no HTTPS proxy ({url}: {exc}); "
@@ -146,11 +147,11 @@ class GoogleSession:
             return self.credentials
         return self._once(("credentials", "", ""), self._application_default).result()
 
-    def _application_default(self) -> Future:
+    def _application_default(self) -> Future[Any]:
         """The credentials, or why there are none, settled once: kept with the built clients, so that the
         sessions `expecting` and `announcing` make share them, and a login that failed (no ADC, a refused
         refresh, a token endpoint that does not answer) is not tried again by every client of the run."""
-        settled: Future = Future()
+        settled: Future[Any] = Future()
         try:
             found = adc.application_default(self.token_uri, self.endpoint("iamcredentials"), self.is_emulator)
             adc.refresh(found, self.is_emulator)
@@ -229,7 +230,8 @@ class GoogleSession:
                 with self._lock:
                     del self._answers[key]
                 answer.set_exception(exc)
-        return answer.result()
+        result: T = answer.result()
+        return result
 
     def discovery(self, api: str, version: str, path: str = "") -> Any:
         """The google-api-python-client Resource of `api` at `path` (e.g. "projects.serviceAccounts"),

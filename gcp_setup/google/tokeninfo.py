@@ -21,12 +21,13 @@ class TokenInfoClient(Client):
     def email(self) -> str | None:
         """The email behind the session's token, or None when the token names none (no email scope)."""
         credentials = self.session.get_credentials()
-        named = getattr(credentials, "service_account_email", None)
+        named: str | None = getattr(credentials, "service_account_email", None)
         if named and "@" in named:
             return named
         self.session.about_to_send()
         info = retry.call(self._info, credentials.token)
-        return info.get("email") or None
+        email: str | None = info.get("email") or None
+        return email
 
     def _info(self, token: str) -> dict[str, Any]:
         import requests
@@ -38,4 +39,5 @@ class TokenInfoClient(Client):
             raise GoogleApiError(
                 f"tokeninfo answered {answer.status_code}: {answer.text[:200]}", code=answer.status_code
             )
-        return answer.json()
+        info: dict[str, Any] = answer.json()
+        return info

@@ -33,7 +33,7 @@ def pool_principal_set(project_number: str, pool_id: str) -> str:
 
 
 def is_deleted(resource: Resource | None) -> bool:
-    return bool(resource) and resource.get("state") == DELETED
+    return resource is not None and bool(resource) and resource.get("state") == DELETED
 
 
 @dataclass

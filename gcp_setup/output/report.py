@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from gcp_setup.engine import RunResult, StepResult
@@ -14,6 +15,9 @@ from gcp_setup.secrets.secret import Secret
 from gcp_setup.settings.config import Config
 from gcp_setup.settings.table import FILE_SETTINGS
 from gcp_setup.steps.base import Outcome
+
+Render = Callable[[RunResult], str]
+"""How a run is printed (render_plan, render_summary, render_status)."""
 
 MARKS: dict[Outcome, str] = {
     Outcome.UNCHANGED: "=",

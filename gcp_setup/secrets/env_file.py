@@ -66,7 +66,7 @@ def merge_env_text(existing: str, values: Mapping[str, str], notes: Mapping[str,
             continue
         match = _ENV_LINE.match(line)
         name = match.group(1) if match else None
-        if name in values:
+        if name is not None and name in values:
             if name not in written:
                 out.extend(_variable_lines(name, values[name], notes))
                 written.add(name)

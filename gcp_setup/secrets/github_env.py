@@ -22,8 +22,9 @@ def append_github_env(path: Path, values: Mapping[str, str | Secret], commands: 
     where the runner consumes it, never to a terminal or a local log."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
         commands = commands or sys.stderr
-        for name in sorted(n for n, v in values.items() if isinstance(v, Secret)):
-            for line in values[name].reveal().splitlines():
+        masked = {n: v for n, v in values.items() if isinstance(v, Secret)}
+        for name in sorted(masked):
+            for line in masked[name].reveal().splitlines():
                 if line.strip():
                     commands.write(f"::add-mask::{line}\n")
         commands.flush()

@@ -94,7 +94,7 @@ def check_labels(labels: Mapping[str, str]) -> dict[str, str]:
     return dict(labels)
 
 
-def _matching(pattern: re.Pattern, message: str) -> Callable[[str | None], str | None]:
+def _matching(pattern: re.Pattern[str], message: str) -> Callable[[str | None], str | None]:
     """A check that a value, when given, matches `pattern`; `message` is formatted with it."""
 
     def check(value: str | None) -> str | None:

@@ -18,29 +18,79 @@ import string
 import time
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, make_dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import UsageError
 from gcp_setup.settings.checks import check_labels
-from gcp_setup.settings.table import (
-    BY_NAME,
-    FILE_SETTINGS,
-    GENERATED_SUFFIX,
-    SETTINGS,
-    Setting,
-    merged_services,
-)
+from gcp_setup.settings.fleet import GENERATED_SUFFIX
+from gcp_setup.settings.parsers import merged_services
+from gcp_setup.settings.table import BY_NAME, FILE_SETTINGS
 
 TOML_FILE = "gcp-setup.toml"
-REQUIRED = ("project",)
-"""Config fields without a default: a run works on one project."""
+SETTING = "setting"
+"""The key of a Config field's metadata that holds its entry of the settings table."""
 
 
-class _Derived:
-    """What Config derives from its settings."""
+def _setting(name: str) -> Any:
+    """A Config field made from its setting: the setting's default (parsed and checked, as a value from
+    a flag would be), and the setting itself in the field's metadata
+    (tests/settings/test_config_fields.py holds the fields and the table together)."""
+    setting = BY_NAME[name]
+    default = setting.checked(setting.parse(setting.default))
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={SETTING: setting})
+    return field(default=default, metadata={SETTING: setting})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs to know, validated: one field per setting of gcp_setup/settings.py (its
+    help says what it means), and `sources`: setting -> where its value came from ("flag --project",
+    "env GOOGLE_CLOUD_PROJECT", ...). Commands build it with build_config; tests may construct it directly."""
+
+    project: str = field(metadata={SETTING: BY_NAME["project"]})
+    create: bool = _setting("create")
+    organization: str | None = _setting("organization")
+    folder: str | None = _setting("folder")
+    display_name: str | None = _setting("display_name")
+    labels: Mapping[str, str] = _setting("labels")
+    billing_account: str | None = _setting("billing_account")
+    billing_project: str | None = _setting("billing_project")
+    location: str = _setting("location")
+    services: tuple[str, ...] = _setting("services")
+    service_account: str | None = _setting("service_account")
+    roles: tuple[str, ...] = _setting("roles")
+    api_key: bool = _setting("api_key")
+    api_key_type: str = _setting("api_key_type")
+    rotate_key: bool = _setting("rotate_key")
+    keep_old_key: bool = _setting("keep_old_key")
+    vertex_express: bool = _setting("vertex_express")
+    credentials: str = _setting("credentials")
+    allow_key_file: bool = _setting("allow_key_file")
+    env_file: Path | None = _setting("env_file")
+    openai_env: bool = _setting("openai_env")
+    github_env: bool = _setting("github_env")
+    credentials_file: Path | None = _setting("credentials_file")
+    impersonator: str | None = _setting("impersonator")
+    github_repo: str | None = _setting("github_repo")
+    import_style: str = _setting("import_style")
+    gitlab_project: str | None = _setting("gitlab_project")
+    gitlab_issuer: str = _setting("gitlab_issuer")
+    gitlab_jwks: Path | None = _setting("gitlab_jwks")
+    show_secrets: bool = _setting("show_secrets")
+    allow_unignored: bool = _setting("allow_unignored")
+    verify: bool = _setting("verify")
+    propagation_wait: float = _setting("propagation_wait")
+    ttl: float | None = _setting("ttl")
+    project_prefix: str | None = _setting("project_prefix")
+    detailed_exitcode: bool = _setting("detailed_exitcode")
+    allow_skipped: bool = _setting("allow_skipped")
+    junit: Path | None = _setting("junit")
+    emulator_host: str | None = _setting("emulator_host")
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def parent(self) -> str | None:
@@ -60,33 +110,6 @@ class _Derived:
     def binds_keys(self) -> bool:
         """Some key this run manages is bound to the service account (which the org policy may forbid)."""
         return (self.api_key and self.api_key_type == "auth") or self.vertex_express
-
-
-def _config_field(setting: Setting) -> tuple[str, Any, Any]:
-    if setting.name in REQUIRED:
-        return setting.name, setting.type, field()
-    default = setting.checked(setting.parse(setting.default))
-    if isinstance(default, dict):
-        return setting.name, setting.type, field(default_factory=lambda: dict(default))
-    return setting.name, setting.type, field(default=default)
-
-
-Config = make_dataclass(
-    "Config",
-    [
-        *(_config_field(s) for s in SETTINGS if s.in_config),
-        ("sources", Mapping[str, str], field(default_factory=dict, compare=False)),
-    ],
-    bases=(_Derived,),
-    frozen=True,
-    namespace={
-        "__doc__": "Everything a run needs to know, validated: one field per setting of "
-        "gcp_setup/settings/table.py (its help says what it means), and `sources`: setting -> where its "
-        'value came from ("flag --project", "env GOOGLE_CLOUD_PROJECT", ...). Commands build it with '
-        "build_config; tests may construct it directly."
-    },
-)
-Config.__module__ = __name__
 
 
 @dataclass(frozen=True)
@@ -281,7 +304,7 @@ def gcloud_core_project(environ: Mapping[str, str]) -> tuple[str | None, str]:
     return gcloud_property(environ, "core", "project")
 
 
-class FileDefaults(dict):
+class FileDefaults(dict[str, Any]):
     """What gcp-setup.toml and the gcloud configuration say, by setting name (click's default_map: a
     flag or the environment wins over it), and in `labels` where each value came from."""
 

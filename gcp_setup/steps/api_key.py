@@ -115,7 +115,9 @@ class ApiKeyStep(Step):
         if config.api_key_type == "standard" and self.spec.legacy_id:
             return self._sort_standard(ctx, keys)
         want = self.bound_to(config)
-        live = sorted((k for k in keys if not is_deleted(k)), key=self.spec.number, reverse=True)
+        live = sorted(
+            (k for k in keys if not is_deleted(k)), key=lambda k: self.spec.number(k) or 0, reverse=True
+        )
         # A key follows the account it was bound to, not its email: one made before this run created
         # the account (deleted and made again) is bound to the old one.
         good = [k for k in live if k.get("serviceAccountEmail") == want and not (want and account_is_new)]
@@ -159,7 +161,7 @@ class ApiKeyStep(Step):
         client = ApiKeysClient(ctx.session, ctx.progress_note)
         project, kid = ctx.config.project, action.resource.rsplit("/", 1)[-1]
         if action.kind == "create":
-            key = client.create(
+            key: Key | None = client.create(
                 project, kid, self.spec.display_name, self.spec.targets, self.bound_to(ctx.config)
             )
         else:
@@ -199,7 +201,7 @@ class ApiKeyStep(Step):
             "bound_to": (state.key or {}).get("serviceAccountEmail", ""),
             "retire": list(state.retire),
         }
-        if state.usable:
+        if state.usable and state.key is not None:
             out["etag"] = state.key.get("etag", "")  # lets the .env vouch for its key string (credentials)
         if state.key_string:
             out["key_string"] = state.key_string

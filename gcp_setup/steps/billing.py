@@ -71,7 +71,7 @@ class BillingStep(Step):
         """Is --billing-account open? Asked before relinking (a closed account would break a working
         link) and by plan (which should say so); with nothing linked, apply links at once and the
         link's answer says whether billing is on (None here)."""
-        if not (linked or ctx.dry_run):
+        if not (linked or ctx.dry_run) or ctx.config.billing_account is None:
             return None
         try:
             return BillingClient(ctx.session).account_is_open(ctx.config.billing_account)

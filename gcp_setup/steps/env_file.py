@@ -48,7 +48,8 @@ class EnvFileStep(Step):
         return config.env_file is not None
 
     def observe(self, ctx: Context) -> EnvFileState:
-        path = Path(ctx.config.env_file).expanduser()
+        assert ctx.config.env_file is not None  # the step is enabled only with one
+        path = ctx.config.env_file.expanduser()
         text = read_text_exactly(path) if path.is_file() else None
         held, held_notes = (parse_env_text(text), parse_env_notes(text)) if text is not None else ({}, {})
         keys, notes = {}, {}

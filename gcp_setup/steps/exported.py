@@ -76,7 +76,7 @@ def existing_keys(ctx: Context) -> dict[str, str]:
 
 def key_string(ctx: Context, step: str, held: str | Secret | None = None) -> Secret:
     """The string of `step`'s key: from its creation, else `held` (a writer's vouched value), else read."""
-    created = ctx.output(step, "key_string")
+    created: Secret | None = ctx.output(step, "key_string")
     if created:
         return created
     if held:
@@ -97,4 +97,4 @@ def key_note(name: str, etag: str, key_string: str) -> str:
 def is_standard_key(value: str | None) -> bool:
     """A standard API key's string starts with AIza (Google's documented form); an auth key's (bound to an
     account) has no fixed prefix (AQ. and IQ. are seen)."""
-    return bool(value) and value.startswith("AIza")
+    return value is not None and value.startswith("AIza")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.iam import IamClient, key_id_of_file
@@ -105,7 +105,7 @@ class LeftoverState:
 
 class SecretFilesStep(Step):
     name = "secret_files"
-    depends_on = ("services", "service_account")
+    depends_on: ClassVar[tuple[str, ...]] = ("services", "service_account")
     reads = {"services": ("enabled_now",)}
 
     def observe(self, ctx: Context) -> LeftoverState:

@@ -82,7 +82,11 @@ class AccountState:
 
     @property
     def managed(self) -> bool:
-        return bool(self.account) and self.account.get("description") == MANAGED_DESCRIPTION
+        return (
+            self.account is not None
+            and bool(self.account)
+            and self.account.get("description") == MANAGED_DESCRIPTION
+        )
 
 
 class DeleteServiceAccount(Step):

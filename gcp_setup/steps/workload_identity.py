@@ -41,6 +41,8 @@ WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
 
 def wanted_provider(federation: Federation, config: Any) -> Resource:
+    subject = federation.subject(config)
+    assert subject is not None  # a provider is wanted only for a subject
     oidc = {"issuerUri": federation.issuer(config)}
     if jwks := federation.jwks(config):
         oidc["jwksJson"] = jwks
@@ -49,7 +51,7 @@ def wanted_provider(federation: Federation, config: Any) -> Resource:
         "description": MANAGED_DESCRIPTION,
         "oidc": oidc,
         "attributeMapping": dict(federation.mapping),
-        "attributeCondition": federation.condition(federation.subject(config)),
+        "attributeCondition": federation.condition(subject),
     }
 
 
@@ -103,7 +105,9 @@ class WorkloadIdentityStep(Step):
         return self.federation.subject(config) is not None
 
     def _subject(self, ctx: Context) -> str:
-        return self.federation.subject(ctx.config)
+        subject = self.federation.subject(ctx.config)
+        assert subject is not None  # the step is enabled only with one
+        return subject
 
     def observe(self, ctx: Context) -> WorkloadIdentityState:
         client = WorkloadIdentityClient(ctx.session, ctx.progress_note)
@@ -330,4 +334,9 @@ class RemoveGitlabIdentity(RemoveWorkloadIdentity):
 
 
 def _managed(resource: Resource | None) -> bool:
-    return bool(resource) and not is_deleted(resource) and resource.get("description") == MANAGED_DESCRIPTION
+    return (
+        resource is not None
+        and bool(resource)
+        and not is_deleted(resource)
+        and resource.get("description") == MANAGED_DESCRIPTION
+    )

@@ -6,6 +6,7 @@ credentials → gemini-api → interactions → vertex → vertex-express → op
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +27,10 @@ class Check:
     def body(self) -> Callable[[VerifyContext], tuple[str, str]]:
         import importlib
 
-        return getattr(importlib.import_module(f"gcp_setup.verify.{self.module}"), self.function)
+        body: Callable[[VerifyContext], tuple[str, str]] = getattr(
+            importlib.import_module(f"gcp_setup.verify.{self.module}"), self.function
+        )
+        return body
 
 
 CHECKS: tuple[Check, ...] = (
@@ -73,8 +77,8 @@ def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckR
             run_check(
                 check.name,
                 check.title,
-                lambda body=body: body(ctx),
-                lambda error, name=check.name: hint(ctx, name, error),
+                functools.partial(body, ctx),
+                functools.partial(hint, ctx, check.name),
             )
         )
         if ctx.on_check is not None:

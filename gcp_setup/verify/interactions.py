@@ -4,6 +4,8 @@ through google-genai's `client.interactions`: one stored interaction, a second c
 
 from __future__ import annotations
 
+import functools
+
 from gcp_setup.verify.core import Skip, VerifyContext, call
 from gcp_setup.verify.gemini_api import (
     MAX_OUTPUT_TOKENS,
@@ -36,7 +38,7 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
         ),
     )
     for interaction in (second, first):
-        call(ctx, "interactions.delete", lambda i=interaction: client.interactions.delete(i.id))
+        call(ctx, "interactions.delete", functools.partial(client.interactions.delete, interaction.id))
     return (
         f"{model}: a stored interaction, then one chained on it (input {second.usage.total_input_tokens} "
         f"tokens, with the first turn's); both deleted",

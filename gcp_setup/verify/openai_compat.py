@@ -32,7 +32,8 @@ def fresh_token(credentials: Any) -> str:
         from gcp_setup.google import deadline
 
         credentials.refresh(deadline.token_request())
-    return credentials.token
+    token: str = credentials.token
+    return token
 
 
 def check_gemini(ctx: VerifyContext) -> tuple[str, str]:

@@ -132,7 +132,8 @@ class SmokeTest:
             for k, v in document(self.vctx, self.results, self.problem).items()
             if k not in ("emulator", "project")
         }
-        return json.loads(redact_all(json.dumps(body), self.vctx.secrets()))
+        redacted: dict[str, Any] = json.loads(redact_all(json.dumps(body), self.vctx.secrets()))
+        return redacted
 
 
 def managed_key_string(
@@ -152,7 +153,8 @@ def managed_key_string(
     held = step_output(run, "env_file", variable) or step_output(run, "github_env", variable)
     known = held or step_output(run, step, "key_string")
     if known:
-        return known.reveal()
+        string: str = known.reveal()
+        return string
     try:
         return ApiKeysClient(session).key_string(name).reveal()
     except GcpSetupError as exc:

@@ -9,12 +9,14 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
 
 import click
 
 from gcp_setup.engine import Engine, RunResult
+from gcp_setup.engine.graph import Mode
 from gcp_setup.engine.speculation import ONE_PROJECT, Schedule
 from gcp_setup.errors import UsageError
 from gcp_setup.google.session import GoogleSession
@@ -23,16 +25,18 @@ from gcp_setup.guards import permissions
 from gcp_setup.guards.locks import exclusive
 from gcp_setup.guards.preflight import check_secret_destinations
 from gcp_setup.output import report
-from gcp_setup.output.report import Progress
+from gcp_setup.output.report import Progress, Render
 from gcp_setup.settings.config import Config
 from gcp_setup.steps import Context, Outcome, PreconditionFailed, after_smoke_test_steps, provision_steps
 from gcp_setup.steps.adc.kind import FILE_MODES, credentials_file
+from gcp_setup.steps.base import ProgressCallback, Step
 from gcp_setup.steps.secret_files import secret_paths
+from gcp_setup.verify.core import CheckResult
 from gcp_setup.verify.smoke import SmokeTest
 from gcp_setup.workflow.confirm import confirm
 
 
-def new_session(config: Config):
+def new_session(config: Config) -> GoogleSession:
     """The GoogleSession of one command run: a plan and the apply after it share it (its clients, its
     credentials, the API key string it read)."""
     return GoogleSession.create(config.emulator_host, config.billing_project)
@@ -44,13 +48,10 @@ class Surroundings:
     a person watches, the engine's one-project schedule), or in a fleet, which hands each project its one
     session, the project's progress line and its schedule, and holds the secret files' lock already."""
 
-    session: Any = None
-    progress: Callable[[str, str], None] | None = None
+    session: GoogleSession | None = None
+    progress: ProgressCallback | None = None
     schedule: Schedule = ONE_PROJECT
     locked: bool = False
-
-    def with_session(self, config: Config) -> Surroundings:
-        return self if self.session is not None else replace(self, session=new_session(config))
 
 
 ALONE = Surroundings()
@@ -58,14 +59,14 @@ ALONE = Surroundings()
 
 def run_steps(
     config: Config,
-    steps: list,
-    mode: str,
+    steps: list[Step],
+    mode: Mode,
     *,
     human: bool,
     around: Surroundings = ALONE,
-    after=None,
-    upstream=None,
-):
+    after: RunResult | None = None,
+    upstream: RunResult | None = None,
+) -> RunResult:
     """Run `steps` in `mode` (with a new session unless `around` has one); return the RunResult. `after`:
     the plan an apply carries out (its observations are reused); `upstream`: the RunResult of the steps
     run before these, whose outputs they read."""
@@ -73,25 +74,24 @@ def run_steps(
     # is an expected answer here, and a real failure is reported by the step itself.
     logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
     import_client_libraries()
-    around = around.with_session(config)
-    ctx = Context(config, around.session)
+    ctx = Context(config, around.session or new_session(config))
     if upstream is not None:
         ctx.outputs.update({r.name: r.outputs for r in upstream.results})
     if around.progress is not None or human:
         ctx.progress = around.progress or Progress()
-    return Engine(around.schedule).run(steps, ctx, mode, after)  # type: ignore[arg-type]
+    return Engine(around.schedule).run(steps, ctx, mode, after)
 
 
 def plan_then_apply(
     config: Config,
-    steps,
+    steps: Callable[[], list[Step]],
     *,
     yes: bool,
     human: bool,
     destroy: bool = False,
-    plan_also=None,
+    plan_also: Callable[[], list[Step]] | None = None,
     around: Surroundings = ALONE,
-):
+) -> tuple[RunResult, Render, GoogleSession]:
     """The one way changes are made: refuse unsafe secret destinations; then, holding the secret files'
     lock, plan (reads only), refuse bad input the plan found and writes the caller lacks permissions
     for, stop at a failed precondition (nothing written: the plan is the result), ask unless --yes, and
@@ -101,8 +101,8 @@ def plan_then_apply(
     Returns (the run, how to render it, the session)."""
     if not destroy:
         check_destinations(config)
-    around = around.with_session(config)
-    session = around.session
+    session = around.session or new_session(config)
+    around = replace(around, session=session)
     run = functools.partial(run_steps, config, human=human, around=around)
     lock = (
         contextlib.nullcontext() if around.locked else secret_files_locked(config, human, writes=not destroy)
@@ -131,13 +131,13 @@ def check_destinations(config: Config) -> None:
     check_secret_destinations(config, configured_credentials_file(config))
 
 
-def configured_credentials_file(config: Config):
+def configured_credentials_file(config: Config) -> Path | None:
     """The credentials file the configured mode writes (impersonate, key-file), else None."""
 
     return credentials_file(config) if config.credentials in FILE_MODES else None
 
 
-def refuse_bad_input(planned) -> None:
+def refuse_bad_input(planned: RunResult) -> None:
     """A setting the plan found wrong (a billing account, service or role Google does not know) stops
     the run before any write, as a usage error."""
 
@@ -146,7 +146,9 @@ def refuse_bad_input(planned) -> None:
             raise result.error
 
 
-def secret_files_locked(config: Config, human: bool, *more: Config, writes: bool = True):
+def secret_files_locked(
+    config: Config, human: bool, *more: Config, writes: bool = True
+) -> AbstractContextManager[None]:
     """The lock concurrent runs on the same secret files take turns with (gcp_setup/guards/locks.py): of
     `config`'s files, and of `more` configs' (a fleet's, held once by its one process). `writes`: the
     run writes them (apply); destroy only removes, so it locks the directories that exist."""
@@ -161,7 +163,7 @@ def secret_files_locked(config: Config, human: bool, *more: Config, writes: bool
     return exclusive(written, say, if_there=paths)
 
 
-def written_secret_paths(config: Config) -> list:
+def written_secret_paths(config: Config) -> list[Path]:
     """The secret files `config` writes: its credentials mode's file, and the .env (a --credentials
     none run makes no directory for a credentials file)."""
     from pathlib import Path
@@ -186,8 +188,8 @@ def apply_project(
     yes: bool,
     human: bool,
     around: Surroundings = ALONE,
-    tell=say,
-):
+    tell: Callable[[str], None] = say,
+) -> tuple[RunResult, Render, SmokeTest | None]:
     """apply's work on one project: plan, apply, the smoke test, then the steps that wait for it.
     Returns (the run, how to render it, the smoke test or None)."""
     run, render, session = plan_then_apply(
@@ -206,17 +208,19 @@ def apply_project(
     return run, render, smoke
 
 
-def _live_check(result) -> None:
+def _live_check(result: CheckResult) -> None:
 
     report.show_live_line(f"[verify] {result.name}: {result.status} ({result.latency_ms} ms)")
 
 
-def all_steps(config: Config) -> list:
+def all_steps(config: Config) -> list[Step]:
     """What plan and status show: every step, those apply runs after its smoke test included."""
     return provision_steps(config) + after_smoke_test_steps()
 
 
-def _after_smoke_test(config: Config, run, smoke: SmokeTest | None, human: bool, around: Surroundings):
+def _after_smoke_test(
+    config: Config, run: RunResult, smoke: SmokeTest | None, human: bool, around: Surroundings
+) -> RunResult:
     """The run with the steps that wait for the smoke test (deleting replaced keys): applied when it
     passed or was not asked for, else only planned and reported as blocked by it."""
     if not run.ok:

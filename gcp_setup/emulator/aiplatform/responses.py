@@ -8,6 +8,7 @@ answers 501 UNIMPLEMENTED.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gcp_setup.emulator import guesses
@@ -24,10 +25,12 @@ VERSIONS = ("aiplatform.v1", "aiplatform.v1beta1")
 PROJECT, EXPRESS = "aiplatform.projects.locations.publishers.models.", "aiplatform.publishers.models."
 
 
-def _routes(verb: str, *prefixes: str, kind: str = "data", api_key_bearer: bool = False):
+def _routes(
+    verb: str, *prefixes: str, kind: str = "data", api_key_bearer: bool = False
+) -> Callable[[routes.Handler], routes.Handler]:
     """Route `verb` under each of `prefixes`, in v1 and v1beta1 where the discovery document has it."""
 
-    def register(handler):
+    def register(handler: routes.Handler) -> routes.Handler:
         for version in VERSIONS:
             ids = [p + verb for p in prefixes if p + verb in discovery.methods(version)]
             api_method(version, *ids, kind=kind, api_key_bearer=api_key_bearer)(handler)

@@ -7,6 +7,7 @@ Usage's catalogue knows exist here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -81,7 +82,7 @@ def _resource_kind(req: ApiRequest, full_name: str) -> str:
     if kind is None:
         raise errors.InvalidArgument(f"Invalid resource name: {full_name!r}.")
     relative = full_name.split("/", 3)[3]
-    exists = {
+    exists: Callable[[], bool] = {
         "project": lambda: req.world.backend(ProjectsBackend).find(relative) is not None,
         "serviceAccount": lambda: req.world.backend(ServiceAccountsBackend).find(relative) is not None,
         "billingAccount": lambda: relative in req.world.backend(BillingBackend).accounts,
@@ -91,5 +92,5 @@ def _resource_kind(req: ApiRequest, full_name: str) -> str:
     return kind
 
 
-def _paging(body: dict[str, Any]) -> MultiDict:
+def _paging(body: dict[str, Any]) -> MultiDict[str, str]:
     return MultiDict({k: str(body[k]) for k in ("pageSize", "pageToken") if body.get(k) is not None})

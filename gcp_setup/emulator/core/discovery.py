@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ def load(api_version: str) -> dict[str, Any]:
     """`api_version` is the file stem, e.g. "cloudresourcemanager.v1"."""
     own = EMULATOR_DOCUMENTS / f"{api_version}.json"
     path = own if own.exists() else documents_dir() / f"{api_version}.json"
-    return json.loads(path.read_text())
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Method:
         return "/" + re.sub(r"\{(\w+)\}", r"<\1>", path)
 
 
-def _iter_methods(resource: dict[str, Any]):
+def _iter_methods(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from resource.get("methods", {}).values()
     for child in resource.get("resources", {}).values():
         yield from _iter_methods(child)
@@ -81,4 +83,5 @@ def method(api_version: str, method_id: str) -> Method:
 
 
 def schemas(api_version: str) -> dict[str, Any]:
-    return load(api_version)["schemas"]
+    found: dict[str, Any] = load(api_version)["schemas"]
+    return found

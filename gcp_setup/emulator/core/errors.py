@@ -42,7 +42,7 @@ class ApiError(Exception):
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
         details = []
         if self.reason:
-            info = {"@type": ERROR_INFO, "reason": self.reason, "domain": self.domain}
+            info: dict[str, Any] = {"@type": ERROR_INFO, "reason": self.reason, "domain": self.domain}
             if self.metadata:
                 info["metadata"] = self.metadata
             details.append(info)

@@ -13,7 +13,9 @@ from gcp_setup.emulator.core import errors
 T = TypeVar("T")
 
 
-def page(items: Sequence[T], query: MultiDict, *, default_size: int, max_size: int) -> tuple[list[T], str]:
+def page(
+    items: Sequence[T], query: MultiDict[str, str], *, default_size: int, max_size: int
+) -> tuple[list[T], str]:
     """One page of `items` and the token of the next ("" on the last page)."""
     size = _page_size(query.get("pageSize"), default_size, max_size)
     start = _offset(query.get("pageToken") or "")

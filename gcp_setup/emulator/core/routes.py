@@ -70,7 +70,7 @@ class ApiRequest:
     method: str
     path: str
     params: dict[str, str]
-    query: MultiDict
+    query: MultiDict[str, str]
     body: dict[str, Any]
     headers: Any
     principal: str
@@ -138,7 +138,9 @@ def _kind(http_method: str, method_id: str) -> str:
     return "read" if http_method == "GET" or verb in READ_VERBS else "write"
 
 
-def api_method(api_version: str, *method_ids: str, kind: str | None = None, api_key_bearer: bool = False):
+def api_method(
+    api_version: str, *method_ids: str, kind: str | None = None, api_key_bearer: bool = False
+) -> Callable[[Handler], Handler]:
     """Route the discovery methods `method_ids` of `api_version` (e.g. "serviceusage.v1") here."""
 
     def register(handler: Handler) -> Handler:
@@ -197,7 +199,9 @@ def find_not_emulated(http_method: str, path: str) -> tuple[Route, dict[str, str
     return None
 
 
-def http_route(http_method: str, rule: str, method_id: str, kind: str = "data", api_key_bearer: bool = False):
+def http_route(
+    http_method: str, rule: str, method_id: str, kind: str = "data", api_key_bearer: bool = False
+) -> Callable[[Handler], Handler]:
     """Route a method that has no discovery document here, by a written-out werkzeug rule."""
 
     def register(handler: Handler) -> Handler:

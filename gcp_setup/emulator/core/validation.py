@@ -23,7 +23,7 @@ from gcp_setup.emulator import guesses
 from gcp_setup.emulator.core import discovery, errors
 
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
-_SCALAR_NAMES = {
+_SCALAR_NAMES: dict[tuple[str | None, str | None], str] = {
     ("string", None): "TYPE_STRING",
     ("string", "byte"): "TYPE_BYTES",
     ("string", "int64"): "TYPE_INT64",

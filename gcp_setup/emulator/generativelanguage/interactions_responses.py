@@ -31,7 +31,7 @@ CREATE = "createInteraction"
 Handler = Callable[[ApiRequest, Project], "dict[str, Any] | Reply"]
 
 
-def _interactions(http_method: str, path: str, verb: str):
+def _interactions(http_method: str, path: str, verb: str) -> Callable[[Handler], Handler]:
     """Route `path` under each version. The key is checked first, as on generateContent; what the
     Interactions API refuses after it comes in its own error shape."""
 

@@ -147,7 +147,12 @@ def resource(interaction: Interaction, *, with_input: bool = False) -> dict[str,
 
 def _lifecycle(interaction: Interaction, status: str) -> dict[str, Any]:
     """The partial interaction lifecycle events carry (InteractionSseEventInteraction)."""
-    body = {"id": interaction.id, "object": "interaction", "model": interaction.model, "status": status}
+    body: dict[str, Any] = {
+        "id": interaction.id,
+        "object": "interaction",
+        "model": interaction.model,
+        "status": status,
+    }
     body["created"] = rfc3339(interaction.created, whole_seconds=True)
     if status == COMPLETED:
         body["usage"] = usage(interaction)

@@ -6,6 +6,7 @@ sends it, `Authorization: Bearer KEY`. Those answer errors as Google's error obj
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gcp_setup.emulator import guesses
@@ -16,6 +17,7 @@ from gcp_setup.emulator.core.gemini.replies import chat_reply, openai_embedding_
 from gcp_setup.emulator.core.paging import page, with_next_page
 from gcp_setup.emulator.core.routes import (
     ApiRequest,
+    Handler,
     Reply,
     api_method,
     http_route,
@@ -30,10 +32,10 @@ VERSIONS = ("generativelanguage.v1", "generativelanguage.v1beta")
 M = "generativelanguage.models."
 
 
-def _routes(*verbs: str, kind: str = "data"):
+def _routes(*verbs: str, kind: str = "data") -> Callable[[Handler], Handler]:
     """Route models.`verb` in v1 and v1beta."""
 
-    def register(handler):
+    def register(handler: Handler) -> Handler:
         for version in VERSIONS:
             api_method(version, *(M + v for v in verbs), kind=kind)(handler)
         return handler
@@ -136,11 +138,11 @@ def _credentials_sent(req: ApiRequest) -> int:
     return sum((bearer, "x-goog-api-key" in req.headers, "key" in req.query))
 
 
-def _openai(http_method: str, path: str, method_id: str, kind: str = "data"):
+def _openai(http_method: str, path: str, method_id: str, kind: str = "data") -> Callable[[Handler], Handler]:
     """Route an OpenAI-compatible endpoint. They wrap Google's error object in a one-element list, and refuse
     a request that carries its key twice (e.g. openai's Bearer plus an x-goog-api-key in default_headers)."""
 
-    def register(handler):
+    def register(handler: Handler) -> Handler:
         def wrapped(req: ApiRequest) -> dict[str, Any] | Reply:
             try:
                 if _credentials_sent(req) > 1:

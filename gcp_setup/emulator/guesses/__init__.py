@@ -8,6 +8,8 @@ Answers with a source stay with their API.
 
 from __future__ import annotations
 
+from typing import Any
+
 from gcp_setup.emulator.core import errors, roles
 from gcp_setup.emulator.guesses.interactions import (  # the Interactions API's, read as guesses.NAME too
     BACKGROUND_INTERACTION_SECONDS as BACKGROUND_INTERACTION_SECONDS,
@@ -114,7 +116,7 @@ def api_key_binding_not_allowed(project_number: str, email: str) -> errors.Faile
     )
 
 
-def effective_spec(enforced: bool) -> dict:
+def effective_spec(enforced: bool) -> dict[str, Any]:
     """Guess: getEffectivePolicy answers a boolean constraint with one unconditional rule even where no policy
     is set (the discovery document says only that the answer carries no etag)."""
     return {"rules": [{"enforce": enforced}]}

@@ -300,7 +300,7 @@ class OAuthBackend(Backend):
             raise invalid_grant("Unable to parse the ID Token.") from None
         if claims.get("iss") != provider.issuer:
             raise invalid_grant("The issuer in ID Token does not match the expected issuer.")
-        audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+        audiences: list[Any] = claims["aud"] if isinstance(claims.get("aud"), list) else [claims.get("aud")]
         if not set(audiences) & set(provider.accepted_audiences):
             # Google's wording, as far as known: the exact text is a guess.
             raise invalid_grant(f"The audience in ID Token {audiences} does not match the expected audience.")

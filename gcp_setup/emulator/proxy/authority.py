@@ -40,6 +40,10 @@ class Authority:
     def bundle(self) -> Path:
         return self.directory / BUNDLE
 
+    def described(self, host_url: str) -> dict[str, str]:
+        """What GET /_emulator/proxy answers: where a program's HTTPS_PROXY and CA bundle point."""
+        return {"proxy": host_url.rstrip("/"), "caBundle": str(self.bundle)}
+
 
 def authority(directory: Path, owner: Any = None) -> Authority:
     """The CA in `directory` (made on first use, then kept, so that a .env naming it stays valid across

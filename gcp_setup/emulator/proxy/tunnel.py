@@ -13,10 +13,14 @@ import socket
 import ssl
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 from gcp_setup.emulator.proxy.authority import Authority, authority
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 GOOGLE_SUFFIX = ".googleapis.com"
 PROXIED_HOST = "gcp_setup.proxied_host"
@@ -59,13 +63,13 @@ def refusal(client: str, target: str, emulated: frozenset[str]) -> str | None:
 class QuietHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_request(self, *args, **kwargs) -> None:
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
 
-    def log_error(self, *args, **kwargs) -> None:
+    def log_error(self, *args: Any, **kwargs: Any) -> None:
         pass
 
-    def log(self, *args, **kwargs) -> None:  # werkzeug logs dropped connections through here
+    def log(self, *args: Any, **kwargs: Any) -> None:  # werkzeug logs dropped connections through here
         pass
 
 
@@ -74,7 +78,7 @@ class ProxyHandler(QuietHandler):
     The server carries `proxy_context` (the leaf certificate's TLS context) and `emulated` (API names)."""
 
     def do_CONNECT(self) -> None:
-        why = refusal(self.client_address[0], self.path, self.server.emulated)
+        why = refusal(self.client_address[0], self.path, self.server.emulated)  # type: ignore[attr-defined]
         if why is not None:
             self._answer(403, why)
             return
@@ -83,7 +87,8 @@ class ProxyHandler(QuietHandler):
         self.wfile.flush()
         self.close_connection = True  # the tunnel is this connection's last use
         try:
-            tls = self.server.proxy_context.wrap_socket(self.connection, server_side=True)
+            context: ssl.SSLContext = self.server.proxy_context  # type: ignore[attr-defined]
+            tls = context.wrap_socket(self.connection, server_side=True)
         except (ssl.SSLError, OSError):  # a client that does not trust the CA hangs up here
             return
         _Tunnelled(tls, self.client_address, self.server, self.path.rpartition(":")[0])
@@ -102,11 +107,13 @@ class ProxyHandler(QuietHandler):
 class _Tunnelled(QuietHandler):
     """Serves the requests inside one tunnel (on its TLS socket) to the emulator's application."""
 
-    def __init__(self, connection: socket.socket, client_address, server, host: str) -> None:
+    def __init__(
+        self, connection: socket.socket, client_address: tuple[str, int], server: BaseWSGIServer, host: str
+    ) -> None:
         self.tunnel_host = host
         super().__init__(connection, client_address, server)
 
-    def make_environ(self):
+    def make_environ(self) -> WSGIEnvironment:
         environ = super().make_environ()
         environ["wsgi.url_scheme"] = "https"
         environ[PROXIED_HOST] = self.tunnel_host
@@ -121,8 +128,11 @@ def serve_tunnels(server: BaseWSGIServer, directory: Path | None) -> Authority:
     (None: a directory of its own, which goes with this process)."""
     from gcp_setup.emulator.core.routes import ROUTES
 
-    own = None if directory is not None else tempfile.TemporaryDirectory(prefix="gcp-setup-emulator-")
-    ca = authority(directory or Path(own.name), own)
+    if directory is None:
+        own = tempfile.TemporaryDirectory(prefix="gcp-setup-emulator-")
+        ca = authority(Path(own.name), own)
+    else:
+        ca = authority(directory, None)
     server.proxy_context = ca.context  # type: ignore[attr-defined]
     server.emulated = frozenset(route.method_id.split(".", 1)[0] for route in ROUTES)  # type: ignore[attr-defined]
     return ca

@@ -87,7 +87,7 @@ is usable yet. The IAM emulator registers one, so a project's setIamPolicy refus
 does not exist (or was created moments ago) with 400 "... does not exist", as Google does."""
 
 
-def member_check(kind: str):
+def member_check(kind: str) -> Callable[[MemberCheck], MemberCheck]:
     """Decorator: register `check(world, member) -> bool` for members of `kind`."""
 
     def register(check: MemberCheck) -> MemberCheck:

@@ -23,4 +23,5 @@ def dumps(doc: dict[str, Any]) -> str:
 
 
 def schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_FILE.read_text())
+    doc: dict[str, Any] = json.loads(SCHEMA_FILE.read_text())
+    return doc

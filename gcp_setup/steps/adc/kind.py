@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gcp_setup import defaults
 from gcp_setup.settings.config import Config, gcloud_config_dir
@@ -34,7 +34,8 @@ def credentials_file(config: Config, mode: str | None = None) -> Path:
 
 def read_json(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text())
+        data: dict[str, Any] | None = json.loads(path.read_text())
+        return data
     except (OSError, ValueError):
         return None
 
@@ -43,7 +44,7 @@ class CredentialsKind(Step):
     """What every kind shares: its name, where it runs, what it publishes."""
 
     name = "credentials"
-    depends_on = ("services", "service_account")
+    depends_on: ClassVar[tuple[str, ...]] = ("services", "service_account")
     reads = {"services": ("enabled_now",)}
     mode = "none"
 

@@ -20,7 +20,8 @@ VERTEX_ONLY_MODELS = ("text-embedding-005", "text-multilingual-embedding-002")
 
 @functools.cache
 def _snapshot() -> dict[str, Any]:
-    return json.loads((DATA / "gemini-models.json").read_text())
+    snapshot: dict[str, Any] = json.loads((DATA / "gemini-models.json").read_text())
+    return snapshot
 
 
 def seed_models() -> tuple[dict[str, Any], ...]:

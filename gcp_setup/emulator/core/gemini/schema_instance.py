@@ -81,7 +81,9 @@ class _Builder:
         return next((o for o in options if _type(self._resolve(o)) != "null"), options[0])
 
     def _object(self, schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        properties: dict[str, Any] = (
+            schema["properties"] if isinstance(schema.get("properties"), dict) else {}
+        )
         required = set(schema.get("required") or [])
         ordering = [p for p in schema.get("propertyOrdering") or [] if p in properties]
         out = {}
