@@ -8,6 +8,7 @@ Vertex mode: what works offline and what cannot is docs/emulator.md's "Your own 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ print(client.models.generate_content(model="gemini-3.8-flash", contents="Hi").te
 """,
     "google-genai-vertex-explicit": """
 import os
+import shutil
 from google import genai
 
 client = genai.Client(
@@ -133,3 +135,26 @@ def test_plain_genai_client_in_vertex_mode_cannot_reach_the_emulator_as_document
     result = run_program(applied, "google-genai", "set -a", VERTEX)
     assert result.returncode != 0
     assert "The requested URL / was not found" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("direnv") is None, reason="direnv is not installed (apt install direnv)")
+def test_direnv_dotenv_gives_plain_openai_the_env(applied) -> None:
+    """direnv's stdlib `dotenv` in an `.envrc` beside the .env, allowed once; `direnv exec DIR` runs the
+    program as a shell entering DIR would (its allow list lives under HOME, the user's)."""
+    program = applied / "my_openai.py"
+    program.write_text(PROGRAMS["openai"])
+    (applied / ".envrc").write_text("dotenv\n")
+    user_env = {"PATH": os.environ["PATH"], "HOME": str(applied)}
+    subprocess.run(
+        ["direnv", "allow", str(applied)], env=user_env, check=True, capture_output=True, timeout=60
+    )
+    result = subprocess.run(
+        ["direnv", "exec", str(applied), sys.executable, str(program)],
+        cwd=applied,
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert REPLY in result.stdout
