@@ -40,7 +40,6 @@ print(client.models.generate_content(model="gemini-3.8-flash", contents="Hi").te
 """,
     "google-genai-vertex-explicit": """
 import os
-import shutil
 from google import genai
 
 client = genai.Client(
