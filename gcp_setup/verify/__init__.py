@@ -1,7 +1,9 @@
 """`gcp-setup verify`: prove that the credentials work on every path a user calls Gemini by.
 
-Checks run in order; each yields a CheckResult (passed, failed or skipped, latency, one-line hint):
-credentials → gemini-api → interactions → vertex → vertex-express → openai-gemini → openai-vertex.
+Each check yields a CheckResult (passed, failed or skipped, latency, one-line hint), reported in this
+order: credentials → gemini-api → interactions → vertex → vertex-express → openai-gemini → openai-vertex.
+They are independent, so they run at once, each in a thread of its own: what two need (the ADC token,
+models.list, a key's lookup) is computed once, by the first to ask (VerifyContext.once).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ class Check:
     title: str
     module: str
     function: str = "check"
+    libraries: tuple[str, ...] = ()
+    """The client libraries its calls go through, imported in its own thread before it is timed (0.3 s
+    and more each): the credentials check's token request does not wait for them."""
 
     def body(self) -> Callable[[VerifyContext], tuple[str, str]]:
         import importlib
@@ -29,57 +34,79 @@ class Check:
         return getattr(importlib.import_module(f"gcp_setup.verify.{self.module}"), self.function)
 
 
+GENAI, OPENAI = ("google.genai",), ("google.genai", "openai")
+"""The openai checks list models through google-genai to choose the model they call."""
 CHECKS: tuple[Check, ...] = (
     Check("credentials", "Application Default Credentials", "credentials"),
-    Check("gemini-api", "Gemini API with an API key (google-genai)", "gemini_api"),
-    Check("interactions", "Interactions API with an API key (google-genai)", "interactions"),
-    Check("vertex", f"{VERTEX_AI} with ADC (google-genai, vertexai=True)", "vertex"),
-    Check("vertex-express", f"{VERTEX_AI} express mode with an auth key (google-genai)", "vertex_express"),
-    Check("openai-gemini", "OpenAI-compatible Gemini API (openai)", "openai_compat", "check_gemini"),
-    Check("openai-vertex", f"OpenAI-compatible {VERTEX_AI} (openai)", "openai_compat", "check_vertex"),
+    Check("gemini-api", "Gemini API with an API key (google-genai)", "gemini_api", libraries=GENAI),
+    Check("interactions", "Interactions API with an API key (google-genai)", "interactions", libraries=GENAI),
+    Check("vertex", f"{VERTEX_AI} with ADC (google-genai, vertexai=True)", "vertex", libraries=GENAI),
+    Check(
+        "vertex-express",
+        f"{VERTEX_AI} express mode with an auth key (google-genai)",
+        "vertex_express",
+        libraries=GENAI,
+    ),
+    Check(
+        "openai-gemini",
+        "OpenAI-compatible Gemini API (openai)",
+        "openai_compat",
+        "check_gemini",
+        OPENAI,
+    ),
+    Check(
+        "openai-vertex",
+        f"OpenAI-compatible {VERTEX_AI} (openai)",
+        "openai_compat",
+        "check_vertex",
+        OPENAI,
+    ),
 )
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 VERTEX_CHECKS = frozenset({"vertex", "vertex-express", "openai-vertex"})
 
 
+MAX_THREADS = 8
+"""At most this many checks at once (there are seven)."""
+
+
 def smoke_test(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckResult]:
-    """What `verify` and the end of `apply` run: the checks, with their client libraries imported first
-    (latencies measure calls, not imports) and every log record kept free of secrets."""
+    """What `verify` and the end of `apply` run: the checks, every log record kept free of secrets."""
     import os
 
     from gcp_setup.verify.core import secrets_kept_out_of_logs
 
     if ctx.emulator_host:
         os.environ.setdefault("NO_GCE_CHECK", "True")  # offline: do not probe the metadata server
-    import_client_libraries(names)
     with secrets_kept_out_of_logs(ctx):
         return run(ctx, names)
 
 
-def import_client_libraries(names: tuple[str, ...]) -> None:
-    if any(n != "credentials" for n in names):
-        import google.genai  # noqa: F401
-    if any(n.startswith("openai") for n in names):
-        import openai  # noqa: F401
-
-
 def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckResult]:
+    """The checks named, all at once; results (and ctx.on_check) in CHECKS' order, each told as soon as
+    it and the checks before it have finished."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chosen = [check for check in CHECKS if check.name in names]
     results = []
-    for check in CHECKS:
-        if check.name not in names:
-            continue
-        body = _waiting if check.name in VERTEX_CHECKS and ctx.vertex_waits else check.body()
-        results.append(
-            run_check(
-                check.name,
-                check.title,
-                lambda body=body: body(ctx),
-                lambda error, name=check.name: hint(ctx, name, error),
-            )
-        )
-        if ctx.on_check is not None:
-            ctx.on_check(results[-1])
+    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(chosen) or 1)) as pool:
+        futures = [pool.submit(run_one, ctx, check) for check in chosen]
+        for future in futures:
+            results.append(future.result())
+            if ctx.on_check is not None:
+                ctx.on_check(results[-1])
     return results
+
+
+def run_one(ctx: VerifyContext, check: Check) -> CheckResult:
+    import importlib
+
+    waits = check.name in VERTEX_CHECKS and ctx.vertex_waits
+    if not waits:
+        for library in check.libraries:  # before the clock starts: latencies measure calls
+            importlib.import_module(library)
+    body = _waiting if waits else check.body()
+    return run_check(check.name, check.title, lambda: body(ctx), lambda error: hint(ctx, check.name, error))
 
 
 def _waiting(ctx: VerifyContext) -> tuple[str, str]:

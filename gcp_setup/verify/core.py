@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -92,6 +93,14 @@ class VerifyContext:
     _session: Any = field(default=None, repr=False)
     clients: dict[str, Any] = field(default_factory=dict, repr=False)
     """Client objects reused across checks (each costs an SSL context)."""
+    _locks: dict[str, threading.RLock] = field(default_factory=dict, repr=False)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def once(self, what: str) -> threading.RLock:
+        """The lock under which the lazy field `what` (the credentials, models.list, a client) is
+        computed: the checks run at once, and the first to ask computes it while the others wait."""
+        with self._locks_guard:
+            return self._locks.setdefault(what, threading.RLock())
 
     @property
     def emulator_url(self) -> str | None:
@@ -111,13 +120,15 @@ class VerifyContext:
     def session(self) -> Any:
         """The GoogleSession of verify's own API reads, with the credentials the credentials check
         resolved (raises Skip or CheckFailed as it does when there are none)."""
-        if self._session is None:
-            from gcp_setup.google.session import GoogleSession
-            from gcp_setup.verify.credentials import resolve
+        from gcp_setup.verify.credentials import resolve
 
-            credentials = resolve(self)
-            self._session = GoogleSession(emulator_host=self.emulator_host, credentials=credentials)
-        return self._session
+        credentials = resolve(self)  # under its own lock, never under the session's
+        with self.once("session"):
+            if self._session is None:
+                from gcp_setup.google.session import GoogleSession
+
+                self._session = GoogleSession(emulator_host=self.emulator_host, credentials=credentials)
+            return self._session
 
     def gemini_openai_base_url(self) -> str:
         if self.emulator_url:

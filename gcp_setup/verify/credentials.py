@@ -67,16 +67,17 @@ def federated_pool(credentials: Any) -> str | None:
 
 def resolve(ctx: VerifyContext) -> Any:
     """ADC with a fresh token, kept on the context for the Vertex checks; raises Skip or CheckFailed."""
-    if ctx.credentials is not None:
+    with ctx.once("credentials"):
+        if ctx.credentials is not None:
+            return ctx.credentials
+        if ctx.credentials_error is not None:
+            raise ctx.credentials_error
+        try:
+            ctx.credentials = _load_and_refresh(ctx)
+        except (Skip, CheckFailed) as exc:
+            ctx.credentials_error = exc
+            raise
         return ctx.credentials
-    if ctx.credentials_error is not None:
-        raise ctx.credentials_error
-    try:
-        ctx.credentials = _load_and_refresh(ctx)
-    except (Skip, CheckFailed) as exc:
-        ctx.credentials_error = exc
-        raise
-    return ctx.credentials
 
 
 def _load_and_refresh(ctx: VerifyContext) -> Any:

@@ -23,28 +23,31 @@ MAX_OUTPUT_TOKENS = 16
 
 def genai_client(ctx: VerifyContext) -> Any:
     """google-genai with the API key, one per run."""
-    if "genai" not in ctx.clients:
-        from google import genai
+    with ctx.once("genai"):
+        if "genai" not in ctx.clients:
+            from google import genai
 
-        ctx.clients["genai"] = genai.Client(
-            api_key=ctx.api_key, http_options=http_options(ctx, api_version="v1beta")
-        )
-    return ctx.clients["genai"]
+            ctx.clients["genai"] = genai.Client(
+                api_key=ctx.api_key, http_options=http_options(ctx, api_version="v1beta")
+            )
+        return ctx.clients["genai"]
 
 
 def known_models(ctx: VerifyContext) -> list[ModelInfo]:
-    """models.list through the API key, once per run."""
-    if ctx.models is None:
-        client = genai_client(ctx)
-        ctx.models = call(ctx, "models.list", lambda: list_models(client))
-    return ctx.models
+    """models.list through the API key, once per run (a failed list is asked again by the next caller)."""
+    with ctx.once("models"):
+        if ctx.models is None:
+            client = genai_client(ctx)
+            ctx.models = call(ctx, "models.list", lambda: list_models(client))
+        return ctx.models
 
 
 def chosen_model(ctx: VerifyContext) -> str:
     """--model, else the default chosen from models.list, else (no API key to list with) FALLBACK_MODEL."""
-    if not ctx.model:
-        ctx.model = _default_from_list(ctx) or FALLBACK_MODEL
-    return ctx.model
+    with ctx.once("model"):
+        if not ctx.model:
+            ctx.model = _default_from_list(ctx) or FALLBACK_MODEL
+        return ctx.model
 
 
 def _default_from_list(ctx: VerifyContext) -> str | None:

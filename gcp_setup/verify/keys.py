@@ -44,10 +44,11 @@ def kind_from_string(key: str | None) -> str | None:
 def key_info(ctx: VerifyContext, key: str) -> KeyInfo:
     """The kind of `key`: looked up (one lookupKey and one get) when allowed, else from its string.
     Once per key and run."""
-    known = ctx.key_infos.get(key)
-    if known is None:
-        known = ctx.key_infos[key] = _looked_up(ctx, key) or KeyInfo(kind_from_string(key))
-    return known
+    with ctx.once(f"key {key}"):
+        known = ctx.key_infos.get(key)
+        if known is None:
+            known = ctx.key_infos[key] = _looked_up(ctx, key) or KeyInfo(kind_from_string(key))
+        return known
 
 
 def _looked_up(ctx: VerifyContext, key: str) -> KeyInfo | None:
