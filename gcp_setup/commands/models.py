@@ -39,7 +39,8 @@ def models(
     if not key:
         raise UsageError(
             f"no API key in {key_env or 'GOOGLE_API_KEY or GEMINI_API_KEY'}; export one "
-            "(gcp-setup apply creates a restricted key) or pass --api-key-env NAME"
+            "(`gcp-setup apply --project PROJECT --create --env-file .env` writes a restricted one) or pass "
+            "--api-key-env NAME"
         )
     vctx = VerifyContext(
         emulator_host=settings["emulator_host"],

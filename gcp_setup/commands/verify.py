@@ -140,12 +140,13 @@ def build_context(
         api_key=key,
         express_key=(environ.get(envvars.VERTEX_EXPRESS_API_KEY) or "").strip() or None,
         propagation_wait_s=propagation_wait,
+        env_file=settings.get("env_file"),
         say=say or (lambda message: click.echo(message, err=True)),
         environ=environ,
     )
 
 
 def apply_hint(values: dict) -> str:
-    """A first `gcp-setup apply`, with the project when it is known (as a hint, it runs as printed)."""
-    project = values.get("project")
-    return f"gcp-setup apply --project {project} --create" if project else "gcp-setup apply --create"
+    """A first `gcp-setup apply`, with the project (PROJECT, to fill, when none is known): apply without
+    one is a usage error."""
+    return f"gcp-setup apply --project {values.get('project') or 'PROJECT'} --create"

@@ -144,6 +144,7 @@ def hint(ctx: VerifyContext, check: str, error: GoogleApiError) -> str:
         stray_key_env=stray,
         overriding_env=overriding_key_env(ctx) if key_env == ctx.api_key_env else None,
         still_propagating=propagation_hint(ctx) if ctx.just_changed else "",
+        models_command=ctx.models_command(),
     )
     if key and error.reason in KEY_REASONS:
         info = key_info(ctx, key)

@@ -89,6 +89,8 @@ class VerifyContext:
     key_infos: dict[str, Any] = field(default_factory=dict, repr=False)
     """key string -> verify.keys.KeyInfo, once known (apply's smoke test fills it: it made the keys)."""
     vertex_waits: str | None = None
+    env_file: str | None = None
+    """The .env verify read (--env-file): its hints that need the key name it too."""
     """Why the Agent Platform (Vertex AI) checks are skipped: apply set up a project without billing."""
     _session: Any = field(default=None, repr=False)
     clients: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -129,6 +131,10 @@ class VerifyContext:
 
                 self._session = GoogleSession(emulator_host=self.emulator_host, credentials=credentials)
             return self._session
+
+    def models_command(self) -> str:
+        """`gcp-setup models` with what finds the same key (a hint runs as printed)."""
+        return "gcp-setup models" + (f" --env-file {self.env_file}" if self.env_file else "")
 
     def gemini_openai_base_url(self) -> str:
         if self.emulator_url:

@@ -75,13 +75,13 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
         close = ", ".join(close_names(model, models)) or "none"
         raise CheckFailed(
             f"model {model} is not in models.list ({len(models)} models)",
-            f"choose another --model; close names: {close} (gcp-setup models)",
+            f"choose another --model; close names: {close} ({ctx.models_command()})",
             "NOT_FOUND",
         )
     if not info.supports(GENERATE):
         raise CheckFailed(
             f"model {model} does not support generateContent",
-            "choose a model listed by: gcp-setup models --method generateContent",
+            f"choose a model listed by: {ctx.models_command()} --method generateContent",
             "METHOD_NOT_SUPPORTED",
         )
     return (
