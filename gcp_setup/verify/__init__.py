@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from gcp_setup import envvars
 from gcp_setup.defaults import VERTEX_AI
@@ -27,11 +28,25 @@ class Check:
     libraries: tuple[str, ...] = ()
     """The client libraries its calls go through, imported in its own thread before it is timed (0.3 s
     and more each): the credentials check's token request does not wait for them."""
+    warm_up: str | None = None
+    """A function of its module run before it is timed: what its library imports on first use."""
 
     def body(self) -> Callable[[VerifyContext], tuple[str, str]]:
+        return getattr(self._module(), self.function)
+
+    def prepare(self, ctx: VerifyContext) -> None:
+        """Its libraries imported and warmed up, before the clock starts: latencies measure calls."""
         import importlib
 
-        return getattr(importlib.import_module(f"gcp_setup.verify.{self.module}"), self.function)
+        for library in self.libraries:
+            importlib.import_module(library)
+        if self.warm_up:
+            getattr(self._module(), self.warm_up)(ctx)
+
+    def _module(self) -> Any:
+        import importlib
+
+        return importlib.import_module(f"gcp_setup.verify.{self.module}")
 
 
 GENAI, OPENAI = ("google.genai",), ("google.genai", "openai")
@@ -39,7 +54,13 @@ GENAI, OPENAI = ("google.genai",), ("google.genai", "openai")
 CHECKS: tuple[Check, ...] = (
     Check("credentials", "Application Default Credentials", "credentials"),
     Check("gemini-api", "Gemini API with an API key (google-genai)", "gemini_api", libraries=GENAI),
-    Check("interactions", "Interactions API with an API key (google-genai)", "interactions", libraries=GENAI),
+    Check(
+        "interactions",
+        "Interactions API with an API key (google-genai)",
+        "interactions",
+        libraries=GENAI,
+        warm_up="warm_up",
+    ),
     Check("vertex", f"{VERTEX_AI} with ADC (google-genai, vertexai=True)", "vertex", libraries=GENAI),
     Check(
         "vertex-express",
@@ -74,8 +95,10 @@ def smoke_test(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list
     """What `verify` and the end of `apply` run: the checks, every log record kept free of secrets."""
     import os
 
+    from gcp_setup.google.session import collect_garbage_less_often
     from gcp_setup.verify.core import secrets_kept_out_of_logs
 
+    collect_garbage_less_often()
     if ctx.emulator_host:
         os.environ.setdefault("NO_GCE_CHECK", "True")  # offline: do not probe the metadata server
     with secrets_kept_out_of_logs(ctx):
@@ -99,12 +122,9 @@ def run(ctx: VerifyContext, names: tuple[str, ...] = CHECK_NAMES) -> list[CheckR
 
 
 def run_one(ctx: VerifyContext, check: Check) -> CheckResult:
-    import importlib
-
     waits = check.name in VERTEX_CHECKS and ctx.vertex_waits
     if not waits:
-        for library in check.libraries:  # before the clock starts: latencies measure calls
-            importlib.import_module(library)
+        check.prepare(ctx)
     body = _waiting if waits else check.body()
     return run_check(check.name, check.title, lambda: body(ctx), lambda error: hint(ctx, check.name, error))
 
