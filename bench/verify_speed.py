@@ -83,7 +83,7 @@ def measure(emu: EmulatorControl, settings: Settings, wd: Workdir) -> Measuremen
             goal=f"<= {NETWORK_GOAL}x floor",
             met=network <= NETWORK_GOAL * floor,
             note=f"{round_trips_worth(network, settings.latency_s)}; floor: {longest}'s "
-            f"{chains[longest]} requests (the checks run one after another)",
+            f"{chains[longest]} requests (the checks run at once)",
         ),
         Row(
             "verify: start-up before the first request",

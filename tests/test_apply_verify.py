@@ -107,7 +107,7 @@ def test_a_no_op_apply_verifies_too_and_what_that_costs(env, tmp_path) -> None:
     added = {kind: n - without[kind] for kind, n in Counter(r["kind"] for r in requests).items()}
     assert added == {"read": 3, "data": 10, "auth": 1}, [r["path"] for r in requests]
     reads = [r["path"] for r in requests if r["kind"] == "read"]
-    assert [p for p in reads if p.endswith("/models")] == ["/v1beta/models", "/v1beta/openai/models"]
+    assert sorted(p for p in reads if p.endswith("/models")) == ["/v1beta/models", "/v1beta/openai/models"]
     assert len([p for p in reads if p.endswith(f"/keys/{defaults.API_KEY_ID_PREFIX}1/keyString")]) == 1
     assert without == {
         "read": 7,

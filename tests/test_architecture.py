@@ -39,17 +39,15 @@ def module_name(path: Path) -> str:
 
 def imported(path: Path) -> set[str]:
     """Every gcp_setup module `path` imports, anywhere in it (function-local imports too);
-    `from gcp_setup import x` counts as gcp_setup.x when x is a module."""
+    `from a.b import c` counts as a.b.c when c is a module, else as a.b."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            found |= (
-                {f"{node.module}.{a.name}" for a in node.names}
-                if node.module == "gcp_setup"
-                else {node.module}
-            )
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if is_module(submodule) else node.module)
     return {name for name in found if name.startswith("gcp_setup.") and is_module(name)}
 
 

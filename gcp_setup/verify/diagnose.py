@@ -51,6 +51,8 @@ class Where:
     overriding_env: str | None = None
     """GOOGLE_API_KEY, when that key was sent although GEMINI_API_KEY holds another one."""
     still_propagating: str = ""
+    models_command: str = "gcp-setup models"
+    """The `gcp-setup models` that reads the key verify used (VerifyContext.models_command)."""
     """The hint for an IAM refusal right after the run changed IAM (credentials.propagation_hint)."""
 
     @property
@@ -149,8 +151,9 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
         )
     if reason == "API_KEY_INVALID" or error.status == AUTHENTICATION:
         return (
-            f"{_key(where)} is not a valid key (deleted, or mistyped): create one with `gcp-setup apply` "
-            f"and export it as {where.api_key_env or envvars.GEMINI_API_KEY}"
+            f"{_key(where)} is not a valid key (deleted, or mistyped): create one with `gcp-setup apply "
+            f"--project {_project(error, where)} --create --env-file .env` (or export yours as "
+            f"{where.api_key_env or envvars.GEMINI_API_KEY})"
         )
     if reason == "API_KEY_SERVICE_BLOCKED":
         key = where.key_name or "KEY_ID"
@@ -191,7 +194,7 @@ def _by_reason(error: GoogleApiError, where: Where) -> str | None:
             f"0), so no wait helps: link a paid billing account (gcloud billing projects link "
             f"{_project(error, where)} --billing-account=ACCOUNT_ID; Cloud free-trial credits do not pay for "
             f"the Gemini API) and prepay credits at {AI_STUDIO_PROJECTS}, or choose a model with a free tier "
-            "(gcp-setup models)"
+            f"({where.models_command})"
         )
     if reason == PREPAY_DEPLETED:
         return (
@@ -226,13 +229,15 @@ def _by_status(error: GoogleApiError, where: Where) -> str | None:
     if (error.code == 404 or error.status == "NOT_FOUND") and RETIRED in str(error):
         return (
             f"model {where.model or 'the model'} is retired ({RETIRED} to this project): choose a current "
-            "one with --model (see: gcp-setup models --method generateContent)"
+            f"one with --model (see: {where.models_command} --method generateContent)"
         )
     if error.code == 404 or error.status == "NOT_FOUND":
         model = where.model or "the model"
         close = close_names(model, where.models) if where.models else []
         suggestion = f"; close names: {', '.join(close)}" if close else ""
-        return f"model {model} was not found{suggestion} (see: gcp-setup models --method generateContent)"
+        return (
+            f"model {model} was not found{suggestion} (see: {where.models_command} --method generateContent)"
+        )
     return None
 
 

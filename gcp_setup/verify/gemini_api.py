@@ -23,28 +23,31 @@ MAX_OUTPUT_TOKENS = 16
 
 def genai_client(ctx: VerifyContext) -> Any:
     """google-genai with the API key, one per run."""
-    if "genai" not in ctx.clients:
-        from google import genai
+    with ctx.once("genai"):
+        if "genai" not in ctx.clients:
+            from google import genai
 
-        ctx.clients["genai"] = genai.Client(
-            api_key=ctx.api_key, http_options=http_options(ctx, api_version="v1beta")
-        )
-    return ctx.clients["genai"]
+            ctx.clients["genai"] = genai.Client(
+                api_key=ctx.api_key, http_options=http_options(ctx, api_version="v1beta")
+            )
+        return ctx.clients["genai"]
 
 
 def known_models(ctx: VerifyContext) -> list[ModelInfo]:
-    """models.list through the API key, once per run."""
-    if ctx.models is None:
-        client = genai_client(ctx)
-        ctx.models = call(ctx, "models.list", lambda: list_models(client))
-    return ctx.models
+    """models.list through the API key, once per run (a failed list is asked again by the next caller)."""
+    with ctx.once("models"):
+        if ctx.models is None:
+            client = genai_client(ctx)
+            ctx.models = call(ctx, "models.list", lambda: list_models(client))
+        return ctx.models
 
 
 def chosen_model(ctx: VerifyContext) -> str:
     """--model, else the default chosen from models.list, else (no API key to list with) FALLBACK_MODEL."""
-    if not ctx.model:
-        ctx.model = _default_from_list(ctx) or FALLBACK_MODEL
-    return ctx.model
+    with ctx.once("model"):
+        if not ctx.model:
+            ctx.model = _default_from_list(ctx) or FALLBACK_MODEL
+        return ctx.model
 
 
 def _default_from_list(ctx: VerifyContext) -> str | None:
@@ -72,13 +75,13 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
         close = ", ".join(close_names(model, models)) or "none"
         raise CheckFailed(
             f"model {model} is not in models.list ({len(models)} models)",
-            f"choose another --model; close names: {close} (gcp-setup models)",
+            f"choose another --model; close names: {close} ({ctx.models_command()})",
             "NOT_FOUND",
         )
     if not info.supports(GENERATE):
         raise CheckFailed(
             f"model {model} does not support generateContent",
-            "choose a model listed by: gcp-setup models --method generateContent",
+            f"choose a model listed by: {ctx.models_command()} --method generateContent",
             "METHOD_NOT_SUPPORTED",
         )
     return (
@@ -89,8 +92,7 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
 
 def key_note(ctx: VerifyContext) -> str:
     """Which key was sent: its kind, and its variable when that variable overrides another."""
-    from gcp_setup.verify import overriding_key_env
-    from gcp_setup.verify.keys import key_info
+    from gcp_setup.verify.keys import key_info, overriding_key_env
 
     info = key_info(ctx, api_key_for_gemini(ctx))
     # Unknown from Google (its project unreadable): a key the Gemini API took is an auth key, the only

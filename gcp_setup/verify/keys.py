@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gcp_setup import envvars
 from gcp_setup.verify.core import VerifyContext
 
 _STANDARD_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{35}")
@@ -44,10 +45,11 @@ def kind_from_string(key: str | None) -> str | None:
 def key_info(ctx: VerifyContext, key: str) -> KeyInfo:
     """The kind of `key`: looked up (one lookupKey and one get) when allowed, else from its string.
     Once per key and run."""
-    known = ctx.key_infos.get(key)
-    if known is None:
-        known = ctx.key_infos[key] = _looked_up(ctx, key) or KeyInfo(kind_from_string(key))
-    return known
+    with ctx.once(f"key {key}"):
+        known = ctx.key_infos.get(key)
+        if known is None:
+            known = ctx.key_infos[key] = _looked_up(ctx, key) or KeyInfo(kind_from_string(key))
+        return known
 
 
 def _looked_up(ctx: VerifyContext, key: str) -> KeyInfo | None:
@@ -65,3 +67,12 @@ def _looked_up(ctx: VerifyContext, key: str) -> KeyInfo | None:
         return KeyInfo(kind_from_string(key), "", name)
     account = found.get("serviceAccountEmail", "")
     return KeyInfo(AUTH if account else STANDARD, account, name, "lookupKey")
+
+
+def overriding_key_env(ctx: VerifyContext) -> str | None:
+    """GOOGLE_API_KEY, when it is the key sent although GEMINI_API_KEY (e.g. the .env's) holds another:
+    google-genai prefers GOOGLE_API_KEY, so a stale one exported in the shell wins over the .env."""
+    if ctx.api_key_env != envvars.GOOGLE_API_KEY:
+        return None
+    other = ctx.environ.get(envvars.GEMINI_API_KEY)
+    return envvars.GOOGLE_API_KEY if other and other != ctx.api_key else None

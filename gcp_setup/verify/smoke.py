@@ -66,7 +66,10 @@ class SmokeTest:
         environ = {**os.environ, envvars.PROJECT: config.project, envvars.LOCATION: config.location}
         if credentials_file:
             environ[envvars.CREDENTIALS] = credentials_file
+        from gcp_setup.verify.credentials import resolve as resolve_credentials
+
         vctx = VerifyContext(
+            resolve_credentials=resolve_credentials,
             emulator_host=config.emulator_host,
             project=config.project,
             location=config.location,

@@ -17,10 +17,9 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
     from google import genai
 
     if not ctx.express_key:
-        project = f" --project {ctx.project}" if ctx.project else ""
         raise Skip(
-            f"no Vertex AI express key in ${envvars.VERTEX_EXPRESS_API_KEY} "
-            f"(`gcp-setup apply{project} --vertex-express` makes one)"
+            f"no Vertex AI express key in ${envvars.VERTEX_EXPRESS_API_KEY} (`gcp-setup apply --project "
+            f"{ctx.project or 'PROJECT'} --create --vertex-express` makes one)"
         )
     client = genai.Client(vertexai=True, api_key=ctx.express_key, http_options=http_options(ctx))
     kind = key_info(ctx, ctx.express_key).describe()

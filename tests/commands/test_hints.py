@@ -1,12 +1,17 @@
 """Every `gcp-setup ...` command gcp-setup prints in a hint runs as printed: each scenario below makes
 gcp-setup print hints, the test collects every gcp-setup command line in its output and runs it against
-the emulator, in the same directory and environment; none may be a usage error (exit 2).
+the emulator, in the same directory and environment, its placeholders (PROJECT, FILE) filled as a user
+would; none may be a usage error (exit 2). Which hints exist is read from the source: every string
+literal and f-string in gcp_setup/ that holds a `gcp-setup <command>` is a hint, unless NOT_HINTS says
+why not, and some scenario must print it (NO_SCENARIO_YET lists the few none reaches yet).
 
 Also: a refused connection is tried once (a test counts the attempts) and says to start the emulator;
 a mistyped command gets "did you mean"."""
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 import socket
 from pathlib import Path
@@ -14,16 +19,72 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import gcp_setup
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
 
 PROJECT = "hints-1"
 BILLING = OPEN_ACCOUNT.removeprefix("billingAccounts/")
-CREATE = ("--project", PROJECT, "--create", "--billing-account", BILLING)
-COMMANDS = "init|output|plan|apply|status|verify|destroy|models|config|emulator"
-HINT = re.compile(rf"gcp-setup ((?:{COMMANDS})(?=[\s`]|$)[^`;,()\n]*)")
+CREATE = ("--project", "{project}", "--create", "--billing-account", BILLING)
+COMMANDS = "init|output|plan|apply|status|verify|destroy|models|config|emulator|reap|export"
+HINT = re.compile(rf"gcp-setup ((?:{COMMANDS})(?=[\s`,;)]|$)[^`;,()\n]*)")
 """A gcp-setup command line in text (not a header such as "gcp-setup apply: project P"): up to a
 backquote, a semicolon, a comma, a parenthesis or the line's end."""
+
+
+SOURCE = Path(gcp_setup.__file__).parent
+NOT_HINTS = {  # (module, a part of the literal): why it is no hint to run
+    ("commands/emulator.py", "emulator listening on"): "the emulator's start-up line",
+    ("emulator/orgpolicy/models.py", "emulator models only the constraint"): "an emulated API's error",
+    ("commands/init.py", "the settings every gcp-setup command reads"): "the header of gcp-setup.toml",
+    ("commands/demo.py", "In one shell:"): "the demo's closing lines: the commands it has just run",
+    ("commands/demo.py", "init {} --yes"): "the demo's closing lines: the commands it has just run",
+    ("commands/demo.py", "apply --yes; "): "the demo's closing lines: the commands it has just run",
+    ("fleet/export.py", "# Written by"): "the header of a file export writes",
+    ("export/terraform.py", "# Written by"): "the header of a file export writes",
+    ("settings/table.py", "for `gcp-setup reap`"): "--ttl's help text",
+    ("steps/service_account.py", "Managed by gcp-setup"): "the description set on the service account",
+    ("output/junit.py", "gcp-setup verify"): "the JUnit report's suite name",
+    ("verify/smoke.py", "Smoke test (gcp-setup verify)"): "the smoke test's table header",
+    ("emulator/proxy/tunnel.py", "the gcp-setup emulator "): "the proxy's refusals name the emulator",
+    ("emulator/proxy/authority.py", "gcp-setup emulator "): "the names in the proxy's certificates",
+}
+NO_SCENARIO_YET = {  # printed hints no scenario reaches yet, and why
+    ("google/federations.py", "GitLab CI: authenticate"): "apply with a GitLab pool (issuer, JWKS)",
+    ("steps/adc/impersonation.py", "then gcp-setup apply again"): "an apply whose own ADC is no user's",
+    ("verify/credentials.py", "still propagating"): "an IAM refusal outlasting --propagation-wait",
+    ("verify/credentials.py", "may not impersonate"): "an impersonation whose Token Creator grant is gone",
+    ("google/session.py", "names no HTTPS proxy"): "an emulator of an older gcp-setup (no /_emulator/proxy)",
+}
+
+
+def classified(key: tuple[str, str], table: dict[tuple[str, str], str]) -> bool:
+    return any(key[0] == module and part in key[1] for module, part in table)
+
+
+def literal_text(node: ast.AST) -> str | None:
+    """A string literal's text, an f-string's with {} where its values go."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
+def hints_in_source() -> dict[tuple[str, str], str]:
+    """(module, literal) -> where, for every literal in gcp_setup/ that holds a `gcp-setup <command>`
+    (docstrings aside)."""
+    found = {}
+    for path in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        skip = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
+        skip |= {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+        for node in ast.walk(tree):
+            text = None if id(node) in skip else literal_text(node)
+            if text and HINT.search(text.replace("{}", " X ")):
+                module = path.relative_to(SOURCE).as_posix()
+                found[(module, text)] = f"{module}:{node.lineno}"
+    return found
 
 
 def gcp_setup(*args: str):
@@ -40,7 +101,12 @@ def hints(output: str) -> list[list[str]]:
     return found
 
 
+PLACEHOLDERS = {"PROJECT": PROJECT, "FILE": "adc.json"}
+"""What a user puts in place of a hint's placeholders."""
+
+
 def runs_as_printed(argv: list[str]) -> None:
+    argv = [PLACEHOLDERS.get(part, part) for part in argv]
     if argv[0] == "emulator":  # it serves until stopped: its command line must parse
         from gcp_setup.commands.emulator import emulator
 
@@ -52,17 +118,71 @@ def runs_as_printed(argv: list[str]) -> None:
     assert result.exit_code != 2, f"gcp-setup {' '.join(argv)}: {result.output}"
 
 
+BAD_KEY = "AQ.Ab8RN6not-a-key-the-emulator-knows"
+MODELS_THAT_DO_NOT_DO = ("gemini-nope-flash", "gemini-embedding-001", "gemini-2.0-flash")
+"""Unknown, not generating, retired."""
+NO_FREE_TIER = "gemini-4-argon"
+KEY_FILE = ("--credentials", "key-file", "--allow-key-file", "--credentials-file", "key.json")
+
+
 SCENARIOS = {
-    "verify with no .env": [("apply", *CREATE, "--no-api-key", "--yes"), ("verify", "--project", PROJECT)],
-    "output before apply": [("output", "--project", PROJECT)],
+    "verify with no .env": [
+        ("apply", *CREATE, "--no-api-key", "--yes"),
+        ("verify", "--project", "{project}"),
+    ],
+    "output before apply": [("output", "--project", "{project}")],
     "apply's next steps": [("apply", *CREATE, "--env-file", ".env", "--yes")],
-    "status with the defaults only": [("apply", *CREATE, "--yes"), ("status", "--project", PROJECT)],
+    "status with the defaults only": [("apply", *CREATE, "--yes"), ("status", "--project", "{project}")],
     "status with changes pending": [
         ("apply", *CREATE, "--no-api-key", "--yes"),
-        ("status", "--project", PROJECT),
+        ("status", "--project", "{project}"),
     ],
     "init": [("init", *CREATE, "--yes")],
-    "no emulator listening": [("--emulator-host", "127.0.0.1:{closed}", "status", "--project", PROJECT)],
+    "models without a key": [("models",)],
+    "verify with a missing .env": [("verify", "--project", "{project}", "--env-file", "missing.env")],
+    "output of an apply without an .env": [("apply", *CREATE, "--yes"), ("output", "--project", "{project}")],
+    "verify with nothing set up and no project": [
+        ({"GOOGLE_APPLICATION_CREDENTIALS": None, "HOME": "{cwd}"}, "verify")
+    ],
+    "verify with an invalid key": [({"GEMINI_API_KEY": BAD_KEY}, "verify", "--project", "{project}")],
+    "verify against no emulator": [
+        (
+            {"GEMINI_API_KEY": BAD_KEY},
+            "--emulator-host",
+            "127.0.0.1:{closed}",
+            "verify",
+            "--project",
+            "{project}",
+        )
+    ],
+    "verify with a standard key": [
+        ("apply", *CREATE, "--api-key-type", "standard", "--env-file", ".env", "--yes"),
+        ("verify", "--env-file", ".env"),
+    ],
+    "verify with a model without a free tier": [
+        ("apply", "--project", "{project}", "--create", "--env-file", ".env", "--yes"),
+        ("verify", "--env-file", ".env", "--model", NO_FREE_TIER),
+    ],
+    "verify after destroy": [
+        ("apply", *CREATE, "--env-file", ".env", *KEY_FILE, "--yes"),
+        ("destroy", "--project", "{project}", "--yes"),
+        ("verify", "--env-file", ".env"),
+    ],
+    "impersonation without your own ADC": [
+        (
+            {"GOOGLE_APPLICATION_CREDENTIALS": None, "HOME": "{cwd}"},
+            "apply",
+            *CREATE,
+            "--credentials",
+            "impersonate",
+            "--yes",
+        )
+    ],
+    "verify with models that do not do": [
+        ("apply", *CREATE, "--env-file", ".env", "--yes"),
+        *(("verify", "--env-file", ".env", "--model", model) for model in MODELS_THAT_DO_NOT_DO),
+    ],
+    "no emulator listening": [("--emulator-host", "127.0.0.1:{closed}", "status", "--project", "{project}")],
 }
 
 
@@ -72,16 +192,58 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # closed when the block ends: nothing listens there
 
 
+def run_scenario(scenario: str, project: str = PROJECT) -> str:
+    """What `scenario`'s commands print, stdout and stderr."""
+    port = closed_port()
+    printed = ""
+    for command in SCENARIOS[scenario]:
+        env, argv = (command[0], command[1:]) if isinstance(command[0], dict) else ({}, command)
+        filled = {"closed": port, "project": project, "cwd": os.getcwd()}
+        env = {name: value and value.format(**filled) for name, value in env.items()}
+        result = CliRunner().invoke(cli, [part.format(**filled) for part in argv], env=env)
+        printed += result.output
+    return printed
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_every_hint_printed_runs_as_printed(provision_env, clean_config: Path, scenario) -> None:
-    port = closed_port()
-    printed: list[list[str]] = []
-    for command in SCENARIOS[scenario]:
-        result = gcp_setup(*(part.format(closed=port) for part in command))
-        printed += hints(result.output)
+    printed = hints(run_scenario(scenario))
     assert printed, f"{scenario}: no hint printed"
     for argv in printed:
         runs_as_printed(argv)
+
+
+def as_pattern(literal: str) -> re.Pattern[str]:
+    """The text a literal prints: its own characters, anything on the line where an f-string puts a value."""
+    return re.compile("[^\n]*?".join(re.escape(part) for part in literal.split("{}")))
+
+
+def test_every_hint_in_the_source_is_printed_by_a_scenario(provision_env, clean_config, monkeypatch) -> None:
+    """A literal of gcp_setup/ that holds a gcp-setup command line is a hint (NOT_HINTS aside): some
+    scenario above must print it, so that the test above runs it. A new hint needs a scenario."""
+    printed = []
+    for number, scenario in enumerate(sorted(SCENARIOS)):
+        directory = clean_config / f"scenario-{number}"
+        directory.mkdir()
+        monkeypatch.chdir(directory)
+        printed.append(run_scenario(scenario, f"{PROJECT}{number}"))
+    output = "\n".join(printed)
+    source = hints_in_source()
+    unprinted = sorted(
+        key for key in source if not classified(key, NOT_HINTS) and not as_pattern(key[1]).search(output)
+    )
+    missing = [source[key] for key in unprinted if not classified(key, NO_SCENARIO_YET)]
+    assert missing == [], f"hints no scenario prints (add one): {missing}"
+    reached = [
+        part
+        for module, part in NO_SCENARIO_YET
+        if not any(classified(k, {(module, part): ""}) for k in unprinted)
+    ]
+    assert reached == [], f"NO_SCENARIO_YET names hints now printed, or gone: {reached}"
+    gone = [
+        part for module, part in NOT_HINTS if not any(classified(k, {(module, part): ""}) for k in source)
+    ]
+    assert gone == [], f"NOT_HINTS names literals that are gone: {gone}"
 
 
 def test_a_refused_connection_is_not_retried_and_names_the_emulator(provision_env, caplog) -> None:
@@ -120,7 +282,7 @@ def test_verify_with_nothing_to_check_says_to_apply_with_an_env_file(
 def test_the_endpoint_is_named_where_the_docs_say(provision_env, clean_config, command) -> None:
     """README: plan, apply, status and destroy name it in their first stderr line, verify in its table's."""
     extra = ("--yes",) if command in ("apply", "destroy") else ()
-    result = gcp_setup(command, *CREATE[:2], *extra)
+    result = gcp_setup(command, "--project", PROJECT, *extra)
     first = (result.stdout if command == "verify" else result.stderr).splitlines()[0]
     assert f"emulator at {provision_env.host}" in first, result.output
 
