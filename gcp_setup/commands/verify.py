@@ -143,7 +143,7 @@ def build_context(
         generate=generate,
         api_key_env=key_env,
         api_key=key,
-        express_key=(environ.get(envvars.VERTEX_EXPRESS_API_KEY) or "").strip() or None,
+        express_key=api_key_from_env(environ, envvars.VERTEX_EXPRESS_API_KEY)[1],
         propagation_wait_s=propagation_wait,
         env_file=settings.get("env_file"),
         say=say or (lambda message: click.echo(message, err=True)),

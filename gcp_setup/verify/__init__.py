@@ -15,6 +15,7 @@ from typing import Any
 from gcp_setup import envvars
 from gcp_setup.defaults import VERTEX_AI
 from gcp_setup.errors import GoogleApiError
+from gcp_setup.secrets.secret import Secret
 from gcp_setup.verify.core import CheckResult, Skip, VerifyContext, run_check
 from gcp_setup.verify.diagnose import Where, diagnose
 
@@ -173,12 +174,13 @@ def hint(ctx: VerifyContext, check: str, error: GoogleApiError) -> str:
     return diagnose(error, where)
 
 
-def sent_key(ctx: VerifyContext, check: str, stray: str | None) -> tuple[str | None, str | None]:
+def sent_key(ctx: VerifyContext, check: str, stray: str | None) -> tuple[str | None, Secret | None]:
     """(variable, key) of the API key `check` sent, if it sent one."""
     if check == "vertex-express":
         return envvars.VERTEX_EXPRESS_API_KEY, ctx.express_key
     if check == "vertex":
-        return (stray, ctx.environ.get(stray)) if stray else (None, None)
+        value = ctx.environ.get(stray) if stray else None
+        return (stray, Secret(value)) if stray and value else (None, None)
     if check in ("gemini-api", "interactions", "openai-gemini"):
         return ctx.api_key_env, ctx.api_key
     return None, None

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from gcp_setup import defaults, envvars
 from gcp_setup.errors import GoogleApiError
 from gcp_setup.google.errors import as_google_api_error
+from gcp_setup.secrets.secret import Secret
 
 log = logging.getLogger(__name__)
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -70,7 +71,7 @@ class VerifyContext:
     generate: bool
     api_key_env: str | None
     """Name of the variable the API key came from (the value is never shown)."""
-    api_key: str | None = field(default=None, repr=False)
+    api_key: Secret | None = field(default=None, repr=False)
     propagation_wait_s: float = 90.0
     just_changed: tuple[str, ...] = ()
     """What the run before this smoke test changed in IAM (a role grant, a key, an identity pool), said
@@ -88,7 +89,7 @@ class VerifyContext:
     """IAM member of the ADC principal, e.g. serviceAccount:x@p.iam.gserviceaccount.com."""
     models: list[Any] | None = None
     """verify.models.ModelInfo from models.list, once listed."""
-    express_key: str | None = field(default=None, repr=False)
+    express_key: Secret | None = field(default=None, repr=False)
     """The Vertex AI express mode key (VERTEX_EXPRESS_API_KEY, or the one apply made)."""
     key_infos: dict[str, Any] = field(default_factory=dict, repr=False)
     """key string -> verify.keys.KeyInfo, once known (apply's smoke test fills it: it made the keys)."""
@@ -121,7 +122,8 @@ class VerifyContext:
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output: the key and any token the credentials hold."""
-        values = [self.api_key, self.express_key, getattr(self.credentials, "token", None)]
+        keys = [key.reveal() for key in (self.api_key, self.express_key) if key]
+        values = [*keys, getattr(self.credentials, "token", None)]
         names = (envvars.GOOGLE_API_KEY, envvars.GEMINI_API_KEY, envvars.VERTEX_EXPRESS_API_KEY)
         values += [self.environ.get(name) for name in names]
         return [v for v in values if v]
@@ -157,12 +159,12 @@ class VerifyContext:
         return f"{base}/v1/projects/{self.vertex_project}/locations/{self.location}/endpoints/openapi"
 
 
-def api_key_from_env(environ: Mapping[str, str], name: str | None) -> tuple[str | None, str | None]:
+def api_key_from_env(environ: Mapping[str, str], name: str | None) -> tuple[str | None, Secret | None]:
     """(variable name, key) from `name`, else GOOGLE_API_KEY, else GEMINI_API_KEY (google-genai's order)."""
     for candidate in (name,) if name else (envvars.GOOGLE_API_KEY, envvars.GEMINI_API_KEY):
         value = (environ.get(candidate) or "").strip()
         if value:
-            return candidate, value
+            return candidate, Secret(value)
     return name, None
 
 

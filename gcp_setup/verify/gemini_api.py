@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gcp_setup import envvars
+from gcp_setup.secrets.secret import Secret
 from gcp_setup.verify.core import CheckFailed, Skip, VerifyContext, call
 from gcp_setup.verify.models import (
     FALLBACK_MODEL,
@@ -28,7 +29,7 @@ def genai_client(ctx: VerifyContext) -> Any:
             from google import genai
 
             ctx.clients["genai"] = genai.Client(
-                api_key=ctx.api_key, http_options=http_options(ctx, api_version="v1beta")
+                api_key=api_key_for_gemini(ctx).reveal(), http_options=http_options(ctx, api_version="v1beta")
             )
         return ctx.clients["genai"]
 
@@ -59,7 +60,7 @@ def _default_from_list(ctx: VerifyContext) -> str | None:
         return None
 
 
-def api_key_for_gemini(ctx: VerifyContext) -> str:
+def api_key_for_gemini(ctx: VerifyContext) -> Secret:
     """The API key, or Skip when there is none (the Gemini API and its OpenAI-compatible endpoint)."""
     if not ctx.api_key:
         raise Skip("no API key: set GEMINI_API_KEY or GOOGLE_API_KEY, or pass --api-key-env NAME")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from gcp_setup import envvars
+from gcp_setup.secrets.secret import Secret
 from gcp_setup.verify.core import VerifyContext
 
 _STANDARD_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{35}")
@@ -42,9 +43,10 @@ def kind_from_string(key: str | None) -> str | None:
     return STANDARD if key and _STANDARD_KEY.fullmatch(key) else None
 
 
-def key_info(ctx: VerifyContext, key: str) -> KeyInfo:
-    """The kind of `key`: looked up (one lookupKey and one get) when allowed, else from its string.
+def key_info(ctx: VerifyContext, secret: Secret) -> KeyInfo:
+    """The kind of the key: looked up (one lookupKey and one get) when allowed, else from its string.
     Once per key and run."""
+    key = secret.reveal()  # for Google's lookup, and as the name of what is known of it
     with ctx.once(f"key {key}"):
         known = ctx.key_infos.get(key)
         if known is None:
@@ -75,4 +77,5 @@ def overriding_key_env(ctx: VerifyContext) -> str | None:
     if ctx.api_key_env != envvars.GOOGLE_API_KEY:
         return None
     other = ctx.environ.get(envvars.GEMINI_API_KEY)
-    return envvars.GOOGLE_API_KEY if other and other != ctx.api_key else None
+    sent = ctx.api_key.reveal() if ctx.api_key else None
+    return envvars.GOOGLE_API_KEY if other and other != sent else None

@@ -37,7 +37,7 @@ def fresh_token(credentials: Any) -> str:
 
 
 def check_gemini(ctx: VerifyContext) -> tuple[str, str]:
-    client = openai_client(ctx.gemini_openai_base_url(), api_key_for_gemini(ctx))
+    client = openai_client(ctx.gemini_openai_base_url(), api_key_for_gemini(ctx).reveal())
     listed = call(ctx, "models.list", lambda: client.models.list())
     detail = f"models.list: {len(listed.data)} models"
     if ctx.generate:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gcp_setup import defaults, envvars
+from gcp_setup.secrets.secret import Secret
 
 if TYPE_CHECKING:
     from gcp_setup.engine import RunResult
@@ -141,7 +142,7 @@ class SmokeTest:
 
 def managed_key_string(
     run: RunResult, session: GoogleSession, say: Callable[[str], None], step: str
-) -> str | None:
+) -> Secret | None:
     """The string of the API key `step` manages: the one a writer of this run holds (the .env's,
     $GITHUB_ENV's) or the key's creation answered, else one getKeyString; None without a key or when it
     cannot be read (its checks are then skipped, and `say` tells why)."""
@@ -156,10 +157,10 @@ def managed_key_string(
     held = step_output(run, "env_file", variable) or step_output(run, "github_env", variable)
     known = held or step_output(run, step, "key_string")
     if known:
-        string: str = known.reveal()
-        return string
+        held_key: Secret = known
+        return held_key
     try:
-        return ApiKeysClient(session).key_string(name).reveal()
+        return ApiKeysClient(session).key_string(name)
     except GcpSetupError as exc:
         say(f"smoke test: cannot read the string of {name} ({exc.one_line()}); its checks are skipped")
         return None
@@ -173,7 +174,7 @@ def _known_key_infos(run: RunResult, vctx: VerifyContext) -> dict[str, Any]:
     for step, key in (("api_key", vctx.api_key), ("express_key", vctx.express_key)):
         if key:
             account = step_output(run, step, "bound_to") or ""
-            infos[key] = KeyInfo(
+            infos[key.reveal()] = KeyInfo(
                 AUTH if account else STANDARD, account, step_output(run, step, "name"), "apply"
             )
     return infos

@@ -21,6 +21,6 @@ def check(ctx: VerifyContext) -> tuple[str, str]:
             f"no Vertex AI express key in ${envvars.VERTEX_EXPRESS_API_KEY} (`gcp-setup apply --project "
             f"{ctx.project or 'PROJECT'} --create --vertex-express` makes one)"
         )
-    client = genai.Client(vertexai=True, api_key=ctx.express_key, http_options=http_options(ctx))
+    client = genai.Client(vertexai=True, api_key=ctx.express_key.reveal(), http_options=http_options(ctx))
     kind = key_info(ctx, ctx.express_key).describe()
     return f"express mode with {kind}; {count_and_generate(ctx, client, chosen_model(ctx))}", ""
