@@ -33,6 +33,7 @@ from gcp_setup.google.session import GoogleSession
 from gcp_setup.secrets.secret import Secret
 from gcp_setup.settings.checks import CREDENTIAL_MODES
 from gcp_setup.settings.config import Config
+from gcp_setup.settings.table import BY_NAME
 from gcp_setup.steps import (
     _AFTER_SMOKE_TEST,
     _DELETE_ANY_PROJECT,
@@ -164,7 +165,8 @@ def config_from(data: dict[str, Any]) -> Config:
     data = dict(data)
     if "services" in data:  # the case lists only the services it adds to the default ones
         data["services"] = (*Config(project=data["project"]).services, *data["services"])
-    return Config(**data)
+    paths = {name: Path(value) for name, value in data.items() if BY_NAME[name].path and value is not None}
+    return Config(**{**data, **paths})
 
 
 def as_dict(action: Any, with_data: bool) -> dict[str, Any]:
