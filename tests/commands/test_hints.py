@@ -3,7 +3,7 @@ gcp-setup print hints, the test collects every gcp-setup command line in its out
 the emulator, in the same directory and environment, its placeholders (PROJECT, FILE) filled as a user
 would; none may be a usage error (exit 2). Which hints exist is read from the source: every string
 literal and f-string in gcp_setup/ that holds a `gcp-setup <command>` is a hint, unless NOT_HINTS says
-why not, and some scenario must print it (NO_SCENARIO_YET lists the few none reaches yet).
+why not, and some scenario must print it.
 
 Also: a refused connection is tried once (a test counts the attempts) and says to start the emulator;
 a mistyped command gets "did you mean"."""
@@ -11,17 +11,32 @@ a mistyped command gets "did you mean"."""
 from __future__ import annotations
 
 import ast
+import contextlib
+import json
 import os
 import re
 import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import federation
 import pytest
+import requests
 from click.testing import CliRunner
 
 import gcp_setup
+from gcp_setup import defaults
 from gcp_setup.cli import cli
 from gcp_setup.emulator.billing.models import OPEN_ACCOUNT
+from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.emulator.core.realism import Realism
+from gcp_setup.google.iam import IamClient, service_account_email
+from gcp_setup.google.iam_policy import Binding, revoke, unconditional_members
+from gcp_setup.google.session import GoogleSession
 
 PROJECT = "hints-1"
 BILLING = OPEN_ACCOUNT.removeprefix("billingAccounts/")
@@ -48,13 +63,6 @@ NOT_HINTS = {  # (module, a part of the literal): why it is no hint to run
     ("verify/smoke.py", "Smoke test (gcp-setup verify)"): "the smoke test's table header",
     ("emulator/proxy/tunnel.py", "the gcp-setup emulator "): "the proxy's refusals name the emulator",
     ("emulator/proxy/authority.py", "gcp-setup emulator "): "the names in the proxy's certificates",
-}
-NO_SCENARIO_YET = {  # printed hints no scenario reaches yet, and why
-    ("google/federations.py", "GitLab CI: authenticate"): "apply with a GitLab pool (issuer, JWKS)",
-    ("steps/adc/impersonation.py", "then gcp-setup apply again"): "an apply whose own ADC is no user's",
-    ("verify/credentials.py", "still propagating"): "an IAM refusal outlasting --propagation-wait",
-    ("verify/credentials.py", "may not impersonate"): "an impersonation whose Token Creator grant is gone",
-    ("google/session.py", "names no HTTPS proxy"): "an emulator of an older gcp-setup (no /_emulator/proxy)",
 }
 
 
@@ -123,9 +131,89 @@ MODELS_THAT_DO_NOT_DO = ("gemini-nope-flash", "gemini-embedding-001", "gemini-2.
 """Unknown, not generating, retired."""
 NO_FREE_TIER = "gemini-4-argon"
 KEY_FILE = ("--credentials", "key-file", "--allow-key-file", "--credentials-file", "key.json")
+IMPERSONATE = ("--credentials", "impersonate", "--credentials-file", "impersonated.json")
+GITLAB_ISSUER = "https://gitlab.example.com"
+GITLAB = (
+    "--gitlab-project",
+    "platform/ml/app",
+    "--gitlab-issuer",
+    GITLAB_ISSUER,
+    "--gitlab-jwks",
+    "jwks.json",
+)
 
 
-SCENARIOS = {
+@dataclass
+class Scene:
+    """What a scenario's steps that are no commands act on: the emulator, the values the commands'
+    {placeholders} take, and what is undone when the scenario ends (realism goes back to its defaults)."""
+
+    emu: EmulatorControl
+    filled: dict[str, Any]
+    undo: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+
+def gitlab_keys(scene: Scene) -> None:
+    """The key set of a self-managed GitLab, for --gitlab-jwks."""
+    Path("jwks.json").write_text(json.dumps(federation.Issuer.new(GITLAB_ISSUER).jwks()))
+
+
+def grants_propagate_slowly(scene: Scene) -> None:
+    """A grant outlasts any --propagation-wait: Google's "7 minutes or longer", and more."""
+    scene.emu.set_realism(role_grant_propagation_s=3600)
+
+
+def token_creator_revoked(scene: Scene) -> None:
+    """Someone removes roles/iam.serviceAccountTokenCreator on the service account, through IAM's API."""
+    email = service_account_email(defaults.SERVICE_ACCOUNT_ID, scene.filled["project"])
+    target = IamClient(GoogleSession.create()).service_account_policy(scene.filled["project"], email)
+    members = unconditional_members(target.get(), defaults.TOKEN_CREATOR)
+    assert revoke(target, [Binding(defaults.TOKEN_CREATOR, member) for member in members])
+
+
+RECOMPUTED_HEADERS = ("content-length", "content-encoding", "transfer-encoding", "connection")
+"""What a forwarded answer's headers say of its body as it came (requests decodes it), or of the hop."""
+
+
+def older_emulator(scene: Scene) -> None:
+    """At {older}: an emulator of an older gcp-setup, which serves Google's APIs but no /_emulator/proxy
+    (a local server passing every other request on to the emulator)."""
+    upstream = scene.emu.url
+
+    class Older(BaseHTTPRequestHandler):
+        def forward(self) -> None:
+            if self.path.startswith("/_emulator/proxy"):
+                self.send_error(404)
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            answer = requests.request(self.command, upstream + self.path, headers=headers, data=body)
+            self.send_response(answer.status_code)
+            for name, value in answer.headers.items():
+                if name.lower() not in RECOMPUTED_HEADERS:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = forward
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Older)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    scene.undo.callback(server.server_close)
+    scene.undo.callback(server.shutdown)
+    scene.filled["older"] = f"127.0.0.1:{server.server_port}"
+
+
+Step = tuple[Any, ...] | Callable[[Scene], None]
+"""A command (its arguments, after a dict of environment variables to set, or None to unset), or an
+action on the scene."""
+
+
+SCENARIOS: dict[str, list[Step]] = {
     "verify with no .env": [
         ("apply", *CREATE, "--no-api-key", "--yes"),
         ("verify", "--project", "{project}"),
@@ -183,6 +271,27 @@ SCENARIOS = {
         *(("verify", "--env-file", ".env", "--model", model) for model in MODELS_THAT_DO_NOT_DO),
     ],
     "no emulator listening": [("--emulator-host", "127.0.0.1:{closed}", "status", "--project", "{project}")],
+    "apply with a GitLab pool": [
+        gitlab_keys,
+        ("apply", *CREATE, *GITLAB, "--yes"),
+    ],
+    "impersonation from an ADC that is no user's": [
+        ("apply", *CREATE, *IMPERSONATE, "--yes"),
+        ({"GOOGLE_APPLICATION_CREDENTIALS": "impersonated.json"}, "apply", *CREATE, *IMPERSONATE, "--yes"),
+    ],
+    "verify while a grant propagates": [
+        grants_propagate_slowly,
+        ({"GCP_SETUP_VERIFY": "true"}, "apply", *CREATE, *IMPERSONATE, "--propagation-wait", "0", "--yes"),
+    ],
+    "verify after the Token Creator grant is revoked": [
+        ("apply", *CREATE, *IMPERSONATE, "--env-file", ".env", "--yes"),
+        token_creator_revoked,
+        ("verify", "--env-file", ".env"),
+    ],
+    "apply against an older emulator": [
+        older_emulator,
+        ("--emulator-host", "{older}", "apply", *CREATE, "--env-file", ".env", "--yes"),
+    ],
 }
 
 
@@ -192,22 +301,26 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # closed when the block ends: nothing listens there
 
 
-def run_scenario(scenario: str, project: str = PROJECT) -> str:
+def run_scenario(emu: EmulatorControl, scenario: str, project: str = PROJECT) -> str:
     """What `scenario`'s commands print, stdout and stderr."""
-    port = closed_port()
+    scene = Scene(emu, {"closed": closed_port(), "project": project, "cwd": os.getcwd()})
     printed = ""
-    for command in SCENARIOS[scenario]:
-        env, argv = (command[0], command[1:]) if isinstance(command[0], dict) else ({}, command)
-        filled = {"closed": port, "project": project, "cwd": os.getcwd()}
-        env = {name: value and value.format(**filled) for name, value in env.items()}
-        result = CliRunner().invoke(cli, [part.format(**filled) for part in argv], env=env)
-        printed += result.output
+    with scene.undo:
+        scene.undo.callback(lambda: emu.set_realism(**Realism().to_json()))
+        for step in SCENARIOS[scenario]:
+            if callable(step):
+                step(scene)
+                continue
+            env, argv = (step[0], step[1:]) if isinstance(step[0], dict) else ({}, step)
+            env = {name: value and value.format(**scene.filled) for name, value in env.items()}
+            result = CliRunner().invoke(cli, [part.format(**scene.filled) for part in argv], env=env)
+            printed += result.output
     return printed
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_every_hint_printed_runs_as_printed(provision_env, clean_config: Path, scenario) -> None:
-    printed = hints(run_scenario(scenario))
+    printed = hints(run_scenario(provision_env, scenario))
     assert printed, f"{scenario}: no hint printed"
     for argv in printed:
         runs_as_printed(argv)
@@ -226,20 +339,14 @@ def test_every_hint_in_the_source_is_printed_by_a_scenario(provision_env, clean_
         directory = clean_config / f"scenario-{number}"
         directory.mkdir()
         monkeypatch.chdir(directory)
-        printed.append(run_scenario(scenario, f"{PROJECT}{number}"))
+        printed.append(run_scenario(provision_env, scenario, f"{PROJECT}{number}"))
     output = "\n".join(printed)
     source = hints_in_source()
     unprinted = sorted(
         key for key in source if not classified(key, NOT_HINTS) and not as_pattern(key[1]).search(output)
     )
-    missing = [source[key] for key in unprinted if not classified(key, NO_SCENARIO_YET)]
+    missing = [source[key] for key in unprinted]
     assert missing == [], f"hints no scenario prints (add one): {missing}"
-    reached = [
-        part
-        for module, part in NO_SCENARIO_YET
-        if not any(classified(k, {(module, part): ""}) for k in unprinted)
-    ]
-    assert reached == [], f"NO_SCENARIO_YET names hints now printed, or gone: {reached}"
     gone = [
         part for module, part in NOT_HINTS if not any(classified(k, {(module, part): ""}) for k in source)
     ]

@@ -49,7 +49,7 @@ class ImpersonatedCredentials(CredentialsKind):
 
     def _look(self, ctx: Context, account_is_new: bool) -> ImpersonationState:
         self.require_service_account(ctx)
-        source = user_adc()  # checked first: without it nothing here is worth changing
+        source = user_adc(ctx.config.project)  # checked first: without it nothing here is worth changing
         member, _ = impersonator(ctx)
         target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
         policy = {} if account_is_new else target.get()
@@ -74,7 +74,7 @@ class ImpersonatedCredentials(CredentialsKind):
             target = IamClient(ctx.session).service_account_policy(ctx.config.project, account_email(ctx))
             grant(target, [Binding(defaults.TOKEN_CREATOR, action.data["member"])])
         else:
-            document = impersonated_adc(ctx, user_adc())
+            document = impersonated_adc(ctx, user_adc(ctx.config.project))
             write_secret_file(credentials_file(ctx.config), json.dumps(document, indent=2) + "\n")
 
     def state_after(
@@ -124,15 +124,16 @@ def impersonated_adc(ctx: Context, source: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def user_adc() -> dict[str, Any]:
+def user_adc(project: str) -> dict[str, Any]:
     """The person's own ADC (the file google-auth would load), the source credential of an impersonation,
-    without the quota project it may name."""
+    without the quota project it may name. The hint's apply is the one to run again, for `project`."""
     path = adc_file()
     source = read_json(path) if path else None
     if source is None or source.get("type") not in SOURCE_TYPES:
         raise StepInputError(
             f"impersonation needs your own Application Default Credentials ({path or gcloud_adc_path()} "
             "is missing or not a user credential)",
-            hint=f"run `{ADC_LOGIN}`, then gcp-setup apply again",
+            hint=f"run `{ADC_LOGIN}`, then `gcp-setup apply --project {project} --credentials impersonate` "
+            "again",
         )
     return {name: value for name, value in source.items() if name != "quota_project_id"}
