@@ -365,7 +365,6 @@ def _outcome(actions: list[Action], mode: Mode) -> Outcome:
 
 def _explain(exc: Exception) -> tuple[str, str | None]:
     """(one-line message, hint) for any exception a step raised."""
-
     if isinstance(exc, GcpSetupError):
         return str(exc), exc.hint
     api_error = as_google_api_error(exc)

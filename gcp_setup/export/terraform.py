@@ -261,7 +261,6 @@ def observe(config: Config, session: GoogleSession) -> Observed:
     error on a read (after the retry policy) is raised: imports left out for it would have Terraform
     create what exists. A step that fails otherwise (a project that does not exist yet, billing not
     linked) exports nothing, nor do the steps it blocks; a warning says why."""
-
     run = Engine().run(load_steps(EXPORT_STEPS, config), Context(config, session), "status")
     failed = [r for r in run.results if r.outcome is Outcome.FAILED]
     remote = next((r.error for r in failed if isinstance(r.error, GoogleApiError)), None)
@@ -306,7 +305,6 @@ def _current_keys(config: Config, outputs: Mapping[str, Mapping[str, Any]]) -> t
     """(address -> key name, generation) of the current keys the key steps found (a deleted key cannot be
     imported). The module names both keys with one generation: an express key of another number is left
     out (Terraform would replace it)."""
-
     found: dict[str, tuple[str, int]] = {}
     for address, step, spec in (
         ("google_apikeys_key.this[0]", "api_key", GEMINI_KEY),

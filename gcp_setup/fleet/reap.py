@@ -64,7 +64,6 @@ def reap(
 ) -> list[Reaped]:
     """Find the expired projects gcp-setup created (under `parent`) and, unless `dry_run`, delete each;
     one that cannot be deleted is reported with its error, the others are still deleted."""
-
     client = ResourceManagerClient(session)
     now = time.time() if now is None else now
     found = sorted(

@@ -131,7 +131,6 @@ def render_table(results: list[ProjectResult]) -> str:
 def to_json(command: str, results: list[ProjectResult], endpoint: str) -> str:
     """The fleet's document (gcp_setup/output/schema): one member per project, each the body of that project's
     own document."""
-
     body = {
         "endpoint": endpoint,
         "ok": all(r.ok for r in results),

@@ -122,7 +122,6 @@ def fleet_session(
     emulator_host: str | None, billing_project: str | None = None, clock: Any = None
 ) -> GoogleSession:
     """The one session of a fleet run, with its shared quota limiter."""
-
     import_client_libraries()  # once, before the threads: an import inside them would serialise them
     session = GoogleSession.create(emulator_host, billing_project)
     session.limiter = QuotaLimiter(clock or MonotonicClock())

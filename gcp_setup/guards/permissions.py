@@ -65,7 +65,6 @@ class MissingPermissions(GcpSetupError):
 
 def check(session: GoogleSession, project: str, planned: RunResult) -> None:
     """Raise MissingPermissions naming what the caller lacks on `project` for the planned writes."""
-
     if any(a.kind == "create" for r in planned.results if r.name == "project" for a in r.actions):
         return
     wanted: dict[str, list[str]] = {}

@@ -207,7 +207,6 @@ def to_json(run: RunResult, config: Config, command: str, verify: dict[str, Any]
     """The steps' document of `command` (gcp_setup/output/schema); after apply's smoke test also "verify"
     (verify's own document without the project and emulator said here), and "ok" then requires that the
     smoke test passed too."""
-
     return schema.dumps(schema.document(command, document(run, config, verify)))
 
 

@@ -81,7 +81,6 @@ def create_key_file(iam: IamClient, project: str, email: str, key_file: Path) ->
 
 def credentials_files(ctx: Context) -> set[Path]:
     """Where either kind of credentials file (impersonation ADC, key file) goes in this configuration."""
-
     return {credentials_file(ctx.config, mode) for mode in FILE_MODES}
 
 

@@ -127,20 +127,17 @@ def plan_then_apply(
 
 def check_destinations(config: Config) -> None:
     """Where provisioning writes secret files must be safe (gcp_setup/guards/preflight.py)."""
-
     check_secret_destinations(config, configured_credentials_file(config))
 
 
 def configured_credentials_file(config: Config) -> Path | None:
     """The credentials file the configured mode writes (impersonate, key-file), else None."""
-
     return credentials_file(config) if config.credentials in FILE_MODES else None
 
 
 def refuse_bad_input(planned: RunResult) -> None:
     """A setting the plan found wrong (a billing account, service or role Google does not know) stops
     the run before any write, as a usage error."""
-
     for result in planned.results:
         if result.outcome is Outcome.FAILED and isinstance(result.error, UsageError):
             raise result.error
