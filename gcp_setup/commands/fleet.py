@@ -24,6 +24,11 @@ from gcp_setup.fleet.work import plan_work, teardown, work_of
 from gcp_setup.settings.config import Config, Resolved, TomlSection, build_config
 from gcp_setup.workflow.project import secret_files_locked
 
+if TYPE_CHECKING:
+    from gcp_setup.fleet.run import ProjectResult, Work
+    from gcp_setup.google.session import GoogleSession
+    from gcp_setup.steps.base import ProgressCallback
+
 
 def one_or_many(command: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """The one place plan, status, apply and destroy ask "one project or a fleet?": with a fleet file the
@@ -47,14 +52,6 @@ def one_or_many(command: str) -> Callable[[Callable[..., None]], Callable[..., N
         return either
 
     return decorate
-
-
-if TYPE_CHECKING:
-    from gcp_setup.fleet.run import ProjectResult, Work
-    from gcp_setup.google.session import GoogleSession
-    from gcp_setup.steps.base import ProgressCallback, Step
-
-Teardown = Callable[[Config], "list[Step]"]
 
 
 def fleet_file(click_ctx: click.Context) -> bool:
