@@ -25,6 +25,7 @@ import pytest
 from conftest import make_identity_project
 
 from gcp_setup.emulator.control import EmulatorControl
+from gcp_setup.export.terraform import EXPORT_STEPS
 from gcp_setup.google.apikeys import ApiKeysClient, api_targets, key_id
 from gcp_setup.google.iam import IamClient
 from gcp_setup.google.iam_policy import Binding
@@ -69,6 +70,7 @@ from gcp_setup.steps.teardown import (
     FilesState,
 )
 from gcp_setup.steps.teardown import ProjectState as TeardownProjectState
+from gcp_setup.steps.token_creators import TokenCreatorsStep
 from gcp_setup.steps.workload_identity import (
     GitlabIdentityStep,
     RemoveGitlabIdentity,
@@ -157,6 +159,7 @@ TABLES: dict[str, tuple[type[Step], Observation]] = {
     "destroy_credentials": (DeleteCredentialsFile, fields(files_state)),
     "destroy_project": (DeleteProject, fields(TeardownProjectState)),
     "destroy_any_project": (DeleteAnyProject, fields(TeardownProjectState)),
+    "token_creators": (TokenCreatorsStep, fields(lambda members: frozenset(members))),
 }
 """Each case table (a folder of tests/cases/) and the step class whose plan it holds."""
 
@@ -218,10 +221,17 @@ def test_plan(case: Path, tmp_path: Path) -> None:
 
 
 def registered_step_classes() -> set[type[Step]]:
-    """Every step class the registry can load: provision, after the smoke test, teardown, and each
-    credentials kind `--credentials` picks."""
+    """Every step class the registry can load: provision, after the smoke test, teardown, export
+    terraform's, and each credentials kind `--credentials` picks."""
     classes = set()
-    for path in (*_PROVISION, *_AFTER_SMOKE_TEST, *_TEARDOWN, _DELETE_PROJECT, _DELETE_ANY_PROJECT):
+    for path in (
+        *_PROVISION,
+        *_AFTER_SMOKE_TEST,
+        *_TEARDOWN,
+        _DELETE_PROJECT,
+        _DELETE_ANY_PROJECT,
+        *EXPORT_STEPS,
+    ):
         for mode in CREDENTIAL_MODES:
             (step,) = load_steps((path,), Config(project="my-project-1", credentials=mode))
             classes.add(type(step))
