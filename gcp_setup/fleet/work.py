@@ -26,13 +26,13 @@ def teardown(delete_project: bool, force: bool, config: Config) -> list[Step]:
     return teardown_steps(delete_project, force)
 
 
-def work_of(command: str, teardown: StepsOf, schedule: Schedule) -> Work:
+def work_of(command: str, teardown_of: StepsOf, schedule: Schedule) -> Work:
     """The work of `command` on one project of a fleet whose runs go by `schedule`."""
     if command in ("plan", "status"):
         return plan_work("plan" if command == "plan" else "status", schedule)
     if command == "apply":
         return functools.partial(apply_work, schedule)
-    return functools.partial(destroy_work, teardown, schedule)
+    return functools.partial(destroy_work, teardown_of, schedule)
 
 
 def plan_work(mode: Mode, schedule: Schedule, steps_of: StepsOf | None = None) -> Work:
@@ -57,9 +57,13 @@ def apply_work(
 
 
 def destroy_work(
-    teardown: StepsOf, schedule: Schedule, config: Config, session: GoogleSession, progress: ProgressCallback
+    teardown_of: StepsOf,
+    schedule: Schedule,
+    config: Config,
+    session: GoogleSession,
+    progress: ProgressCallback,
 ) -> tuple[RunResult, None]:
-    steps = functools.partial(teardown, config)
+    steps = functools.partial(teardown_of, config)
     around = in_fleet(session, progress, schedule)
     run, _, _ = plan_then_apply(config, steps, yes=True, human=False, destroy=True, around=around)
     return run, None
